@@ -1,0 +1,23 @@
+//! stockd's domain model: the values every other crate speaks in.
+//!
+//! - [`Symbol`]: a validated, upper-case ticker (`MSFT`, `BRK.B`, `^GSPC`, `EURUSD=X`).
+//! - [`Price`]: an exact fixed-point price (i64 at 1e-9), parsed from provider text without
+//!   passing through `f64`.
+//! - [`Bar`]: one trading day's OHLCV, checked for consistency on construction.
+//! - [`Series`]: a symbol's daily bars with provenance (which source, fetched when).
+//! - [`Quote`]: the latest price with its change versus the previous close.
+//!
+//! This crate does no I/O, has no async and knows nothing of HTTP, SQL or vendors: it is parsed
+//! into at the edges and trusted everywhere past them.
+
+mod bar;
+mod price;
+mod quote;
+mod series;
+mod symbol;
+
+pub use bar::{Bar, BarError};
+pub use price::{Price, PriceError};
+pub use quote::Quote;
+pub use series::Series;
+pub use symbol::{Symbol, SymbolError};

@@ -1,0 +1,249 @@
+//! The read path: everything between a handler asking for a symbol's prices and a provider
+//! being called.
+//!
+//! `Market::daily(symbol)` answers from the cache when fresh (cache by symbol, never by
+//! symbol + days: every window is a slice of one series). On a miss, one caller per symbol
+//! loads while the others wait (single-flight): fresh rows in the store are used as they are
+//! (so a restart does not refetch), otherwise the provider is called through its circuit
+//! breaker with a timeout and retries, and the result is upserted into the store. When the
+//! provider fails or its breaker is open and an older copy exists (in the cache or the store),
+//! that copy is served and marked [`CacheStatus::Stale`] instead of an error.
+//!
+//! Answers about the request itself (unknown symbol, no data) are returned as errors and never
+//! cached, and never count against the breaker.
+
+mod breaker;
+mod read_through;
+mod upstream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use domain::{Quote, Series, Symbol};
+use providers::{MarketData, ProviderError};
+use store::Store;
+
+pub use breaker::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitBreaker};
+use read_through::{Loaded, ReadThrough};
+pub use upstream::RetryConfig;
+use upstream::Upstream;
+
+/// Caching and resilience settings of the read path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketConfig {
+    /// How long a daily series is served without asking again (`CACHE_TTL`).
+    pub cache_ttl: Duration,
+    /// How long a latest quote is served without asking again.
+    pub quote_ttl: Duration,
+    /// How long a stale copy is served before the upstream is tried again.
+    pub stale_retry: Duration,
+    /// Upper bound of the daily cache, in bars (about 64 bytes each).
+    pub cache_max_bars: u64,
+    pub breaker: BreakerConfig,
+    pub retry: RetryConfig,
+}
+
+impl Default for MarketConfig {
+    fn default() -> Self {
+        Self {
+            cache_ttl: Duration::from_secs(300),
+            quote_ttl: Duration::from_secs(60),
+            stale_retry: Duration::from_secs(10),
+            cache_max_bars: 2_000_000,
+            breaker: BreakerConfig::default(),
+            retry: RetryConfig::default(),
+        }
+    }
+}
+
+/// Where an answer came from, for the `x-stockd-cache` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStatus {
+    /// Served from memory, fresh.
+    Hit,
+    /// Loaded for this request (from the store or the provider).
+    Miss,
+    /// An older copy, served because the provider could not give a fresh one.
+    Stale,
+}
+
+impl CacheStatus {
+    /// The header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+            Self::Stale => "stale",
+        }
+    }
+}
+
+/// A value with how it was served.
+#[derive(Debug, Clone)]
+pub struct Served<T> {
+    pub value: Arc<T>,
+    pub cache: CacheStatus,
+}
+
+/// Why the read path could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum MarketError {
+    /// The provider answered with a classified failure and no older copy could stand in.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The provider's breaker is open and no older copy exists.
+    #[error("{provider} is unavailable (circuit breaker open); retry in {}s", retry_after.as_secs().max(1))]
+    BreakerOpen {
+        provider: &'static str,
+        retry_after: Duration,
+    },
+    /// A bug: a state the read path should never reach.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+/// The read path over one provider and the store.
+#[derive(Debug)]
+pub struct Market {
+    upstream: Upstream,
+    store: Arc<dyn Store>,
+    daily: ReadThrough<Series>,
+    quotes: ReadThrough<Quote>,
+    config: MarketConfig,
+}
+
+impl Market {
+    /// Builds the read path.
+    pub fn new(provider: Arc<dyn MarketData>, store: Arc<dyn Store>, config: MarketConfig) -> Self {
+        let breaker = CircuitBreaker::new(provider.name(), config.breaker);
+        let daily = ReadThrough::new(
+            "daily",
+            config.cache_ttl,
+            config.stale_retry,
+            config.cache_max_bars,
+            |series: &Series| u32::try_from(series.bars().len()).unwrap_or(u32::MAX),
+        );
+        let quotes = ReadThrough::new("quote", config.quote_ttl, config.stale_retry, 100_000, |_| 1);
+        Self {
+            upstream: Upstream {
+                provider,
+                breaker,
+                retry: config.retry,
+            },
+            store,
+            daily,
+            quotes,
+            config,
+        }
+    }
+
+    /// The symbol's daily series (every bar the provider gives), fresh or marked stale.
+    pub async fn daily(&self, symbol: Symbol) -> Result<Served<Series>, MarketError> {
+        self.daily
+            .get(symbol, |cached| self.load_daily(symbol, cached))
+            .await
+    }
+
+    /// The symbol's latest quote, fresh or marked stale.
+    pub async fn quote(&self, symbol: Symbol) -> Result<Served<Quote>, MarketError> {
+        self.quotes
+            .get(symbol, |cached| async move {
+                match self.upstream.call("quote", |p| async move { p.quote(symbol).await }).await {
+                    Ok(quote) => Ok(Loaded::Fresh {
+                        value: Arc::new(quote),
+                        age: Duration::ZERO,
+                    }),
+                    Err(err) => stale_or(cached, err),
+                }
+            })
+            .await
+    }
+
+    /// The name of the provider behind this read path.
+    pub fn provider_name(&self) -> &'static str {
+        self.upstream.provider.name()
+    }
+
+    /// The provider's circuit breakers.
+    pub fn breakers(&self) -> Vec<BreakerSnapshot> {
+        vec![self.upstream.breaker.snapshot()]
+    }
+
+    /// The store behind the read path.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The read path's settings.
+    pub fn config(&self) -> &MarketConfig {
+        &self.config
+    }
+
+    /// Forgets every cached answer (the store keeps its rows).
+    pub fn clear_cache(&self) {
+        self.daily.clear();
+        self.quotes.clear();
+    }
+
+    async fn load_daily(
+        &self,
+        symbol: Symbol,
+        cached: Option<Arc<Series>>,
+    ) -> Result<Loaded<Series>, MarketError> {
+        let stored = match cached {
+            Some(_) => None,
+            None => self.load_stored(symbol).await,
+        };
+        if let Some(series) = &stored {
+            let age = (Utc::now() - series.fetched_at).to_std().unwrap_or(Duration::ZERO);
+            if age < self.config.cache_ttl {
+                return Ok(Loaded::Fresh {
+                    value: series.clone(),
+                    age,
+                });
+            }
+        }
+        match self.upstream.call("daily", |p| async move { p.daily(symbol).await }).await {
+            Ok(series) => {
+                if let Err(err) = self.store.upsert_series(&series).await {
+                    tracing::warn!(%symbol, error = %err, "could not store fetched bars; serving them anyway");
+                }
+                Ok(Loaded::Fresh {
+                    value: Arc::new(series),
+                    age: Duration::ZERO,
+                })
+            }
+            Err(err) => stale_or(cached.or(stored), err),
+        }
+    }
+
+    async fn load_stored(&self, symbol: Symbol) -> Option<Arc<Series>> {
+        match self.store.load_series(symbol).await {
+            Ok(series) => series.filter(|s| !s.is_empty()).map(Arc::new),
+            Err(err) => {
+                tracing::warn!(%symbol, error = %err, "could not read stored bars; asking the provider");
+                None
+            }
+        }
+    }
+}
+
+/// Serves an older copy when the failure is upstream trouble; definite answers (unknown symbol,
+/// no data) are returned as they are.
+fn stale_or<V>(older: Option<Arc<V>>, err: MarketError) -> Result<Loaded<V>, MarketError> {
+    let upstream_trouble = match &err {
+        MarketError::Provider(
+            ProviderError::UnknownSymbol { .. } | ProviderError::NoData { .. },
+        ) => false,
+        MarketError::Provider(_) | MarketError::BreakerOpen { .. } => true,
+        MarketError::Internal(_) => false,
+    };
+    match older {
+        Some(value) if upstream_trouble => {
+            tracing::warn!(error = %err, "upstream failed; serving a stale copy");
+            Ok(Loaded::Stale(value))
+        }
+        _ => Err(err),
+    }
+}

@@ -1,0 +1,339 @@
+//! The read path against a scripted provider and an in-memory store, on tokio's paused clock:
+//! caching by symbol, single-flight, the circuit breaker, retries and stale-on-error.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use domain::{Bar, Price, Quote, Series, Symbol};
+use market::{BreakerConfig, BreakerState, CacheStatus, Market, MarketConfig, MarketError, RetryConfig};
+use providers::{MarketData, ProviderError};
+use store::{MemoryStore, Store};
+
+fn sym(text: &str) -> Symbol {
+    Symbol::parse(text).unwrap()
+}
+
+fn series(symbol: Symbol, close: &str) -> Series {
+    let close: Price = close.parse().unwrap();
+    let bar = Bar::new_checked("2024-01-05".parse().unwrap(), close, close, close, close, 1, None).unwrap();
+    Series::new(symbol, vec![bar], "scripted", Utc::now())
+}
+
+fn upstream_error() -> ProviderError {
+    ProviderError::Upstream {
+        provider: "scripted",
+        detail: "HTTP 500".into(),
+    }
+}
+
+fn unknown(symbol: Symbol) -> ProviderError {
+    ProviderError::UnknownSymbol {
+        symbol,
+        detail: "no such ticker".into(),
+    }
+}
+
+/// A provider that answers from a script (then repeats its default), counts calls, and can
+/// hold every call for a while to make concurrency observable.
+#[derive(Debug, Default)]
+struct Scripted {
+    script: Mutex<VecDeque<Result<String, ProviderError>>>,
+    default: Mutex<Option<Result<String, ProviderError>>>,
+    calls: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    delay: Mutex<Duration>,
+}
+
+impl Scripted {
+    fn answering(close: &str) -> Arc<Self> {
+        let provider = Arc::new(Self::default());
+        provider.set_default(Ok(close.into()));
+        provider
+    }
+
+    fn set_default(&self, answer: Result<String, ProviderError>) {
+        *self.default.lock().unwrap() = Some(answer);
+    }
+
+    fn push(&self, answer: Result<String, ProviderError>) {
+        self.script.lock().unwrap().push_back(answer);
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    async fn next(&self) -> Result<String, ProviderError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let delay = *self.delay.lock().unwrap();
+        tokio::time::sleep(delay).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let scripted = self.script.lock().unwrap().pop_front();
+        scripted.unwrap_or_else(|| self.default.lock().unwrap().clone().unwrap_or_else(|| Err(upstream_error())))
+    }
+}
+
+#[async_trait]
+impl MarketData for Scripted {
+    fn name(&self) -> &'static str {
+        "scripted"
+    }
+
+    async fn daily(&self, symbol: Symbol) -> Result<Series, ProviderError> {
+        self.next().await.map(|close| series(symbol, &close))
+    }
+
+    async fn quote(&self, symbol: Symbol) -> Result<Quote, ProviderError> {
+        self.next().await.map(|close| Quote {
+            symbol,
+            price: close.parse().unwrap(),
+            previous_close: None,
+            trading_day: "2024-01-05".parse().unwrap(),
+            as_of: None,
+            source: "scripted".into(),
+            fetched_at: Utc::now(),
+        })
+    }
+}
+
+fn config() -> MarketConfig {
+    MarketConfig {
+        cache_ttl: Duration::from_secs(300),
+        quote_ttl: Duration::from_secs(60),
+        stale_retry: Duration::from_secs(10),
+        cache_max_bars: 10_000,
+        breaker: BreakerConfig {
+            failure_threshold: 3,
+            open_for: Duration::from_secs(30),
+        },
+        retry: RetryConfig {
+            attempt_timeout: Duration::from_secs(5),
+            max_retries: 0,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+        },
+    }
+}
+
+fn market(provider: Arc<Scripted>, store: Arc<dyn Store>, config: MarketConfig) -> Arc<Market> {
+    Arc::new(Market::new(provider, store, config))
+}
+
+fn close_of(served: &market::Served<Series>) -> String {
+    served.value.latest().unwrap().close.to_string()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fresh_series_is_served_from_cache_until_the_ttl_passes() {
+    let provider = Scripted::answering("10");
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    assert_eq!(market.daily(sym("MSFT")).await.unwrap().cache, CacheStatus::Miss);
+    assert_eq!(market.daily(sym("msft")).await.unwrap().cache, CacheStatus::Hit);
+    assert_eq!(provider.calls(), 1);
+
+    tokio::time::advance(Duration::from_secs(299)).await;
+    assert_eq!(market.daily(sym("MSFT")).await.unwrap().cache, CacheStatus::Hit);
+    tokio::time::advance(Duration::from_secs(2)).await;
+    assert_eq!(market.daily(sym("MSFT")).await.unwrap().cache, CacheStatus::Miss);
+    assert_eq!(provider.calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fifty_concurrent_misses_for_one_symbol_make_exactly_one_upstream_call() {
+    let provider = Scripted::answering("10");
+    *provider.delay.lock().unwrap() = Duration::from_millis(500);
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    let requests: Vec<_> = (0..50)
+        .map(|_| {
+            let market = market.clone();
+            tokio::spawn(async move { market.daily(sym("MSFT")).await })
+        })
+        .collect();
+    for request in requests {
+        assert_eq!(close_of(&request.await.unwrap().unwrap()), "10");
+    }
+    assert_eq!(provider.calls(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn misses_on_different_symbols_load_in_parallel() {
+    let provider = Scripted::answering("10");
+    *provider.delay.lock().unwrap() = Duration::from_millis(500);
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    let started = tokio::time::Instant::now();
+    let requests: Vec<_> = ["AAPL", "MSFT", "IBM", "GOOG"]
+        .into_iter()
+        .map(|symbol| {
+            let market = market.clone();
+            tokio::spawn(async move { market.daily(sym(symbol)).await })
+        })
+        .collect();
+    for request in requests {
+        request.await.unwrap().unwrap();
+    }
+    assert_eq!(provider.calls(), 4);
+    assert_eq!(provider.max_in_flight.load(Ordering::SeqCst), 4, "all four calls were in flight at once");
+    assert!(started.elapsed() < Duration::from_millis(1000), "took {:?}", started.elapsed());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stale_copy_is_served_when_the_upstream_fails() {
+    let provider = Scripted::answering("10");
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    market.daily(sym("MSFT")).await.unwrap();
+    provider.set_default(Err(upstream_error()));
+    tokio::time::advance(Duration::from_secs(301)).await;
+
+    let served = market.daily(sym("MSFT")).await.unwrap();
+    assert_eq!(served.cache, CacheStatus::Stale);
+    assert_eq!(close_of(&served), "10");
+    // Within the stale-retry window the stale copy is served without asking again.
+    let calls = provider.calls();
+    assert_eq!(market.daily(sym("MSFT")).await.unwrap().cache, CacheStatus::Stale);
+    assert_eq!(provider.calls(), calls);
+    // Once the upstream recovers, fresh data replaces the stale copy.
+    provider.set_default(Ok("11".into()));
+    tokio::time::advance(Duration::from_secs(11)).await;
+    let served = market.daily(sym("MSFT")).await.unwrap();
+    assert_eq!((served.cache, close_of(&served)), (CacheStatus::Miss, "11".into()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_store_stands_in_as_the_stale_copy_after_a_restart() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let old = Series::new(sym("IBM"), series(sym("IBM"), "42").bars().to_vec(), "scripted", Utc::now() - chrono::Duration::days(2));
+    store.upsert_series(&old).await.unwrap();
+    let provider = Arc::new(Scripted::default());
+    provider.set_default(Err(upstream_error()));
+    let market = market(provider, store, config());
+    let served = market.daily(sym("IBM")).await.unwrap();
+    assert_eq!((served.cache, close_of(&served)), (CacheStatus::Stale, "42".into()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn fresh_rows_in_the_store_are_used_without_calling_the_provider() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    store.upsert_series(&series(sym("IBM"), "42")).await.unwrap();
+    let provider = Scripted::answering("99");
+    let market = market(provider.clone(), store, config());
+    let served = market.daily(sym("IBM")).await.unwrap();
+    assert_eq!((served.cache, close_of(&served)), (CacheStatus::Miss, "42".into()));
+    assert_eq!(provider.calls(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fetched_bars_are_written_to_the_store() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let market = market(Scripted::answering("12.5"), store.clone(), config());
+    market.daily(sym("AAPL")).await.unwrap();
+    let stored = store.load_series(sym("AAPL")).await.unwrap().unwrap();
+    assert_eq!(stored.latest().unwrap().close.to_string(), "12.5");
+    assert_eq!(stored.source, "scripted");
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_with_nothing_stored_are_errors_and_are_not_cached() {
+    let provider = Arc::new(Scripted::default());
+    provider.push(Err(upstream_error()));
+    provider.set_default(Ok("10".into()));
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    assert!(matches!(
+        market.daily(sym("MSFT")).await,
+        Err(MarketError::Provider(ProviderError::Upstream { .. }))
+    ));
+    let served = market.daily(sym("MSFT")).await.unwrap();
+    assert_eq!((served.cache, close_of(&served)), (CacheStatus::Miss, "10".into()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_breaker_opens_after_the_threshold_and_half_opens_after_the_timeout() {
+    let provider = Arc::new(Scripted::default());
+    provider.set_default(Err(upstream_error()));
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    for _ in 0..3 {
+        assert!(matches!(market.daily(sym("MSFT")).await, Err(MarketError::Provider(_))));
+    }
+    assert_eq!(market.breakers()[0].state, BreakerState::Open);
+    match market.daily(sym("MSFT")).await {
+        Err(MarketError::BreakerOpen { retry_after, .. }) => assert_eq!(retry_after, Duration::from_secs(30)),
+        other => panic!("expected an open breaker, got {other:?}"),
+    }
+    assert_eq!(provider.calls(), 3, "an open breaker does not call the provider");
+
+    provider.set_default(Ok("10".into()));
+    tokio::time::advance(Duration::from_secs(30)).await;
+    assert_eq!(market.breakers()[0].state, BreakerState::HalfOpen);
+    assert_eq!(close_of(&market.daily(sym("MSFT")).await.unwrap()), "10");
+    assert_eq!(market.breakers()[0].state, BreakerState::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_symbols_never_open_the_breaker() {
+    let provider = Arc::new(Scripted::default());
+    provider.set_default(Err(unknown(sym("NOPE"))));
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    for _ in 0..10 {
+        assert!(matches!(
+            market.daily(sym("NOPE")).await,
+            Err(MarketError::Provider(ProviderError::UnknownSymbol { .. }))
+        ));
+    }
+    assert_eq!(market.breakers()[0].state, BreakerState::Closed);
+    assert_eq!(provider.calls(), 10, "unknown-symbol answers are not cached");
+}
+
+#[tokio::test(start_paused = true)]
+async fn retryable_failures_are_retried_with_backoff_and_definite_answers_are_not() {
+    let mut config = config();
+    config.retry.max_retries = 2;
+    let provider = Arc::new(Scripted::default());
+    provider.push(Err(upstream_error()));
+    provider.push(Err(ProviderError::Timeout { provider: "scripted" }));
+    provider.set_default(Ok("10".into()));
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config);
+    assert_eq!(close_of(&market.daily(sym("MSFT")).await.unwrap()), "10");
+    assert_eq!(provider.calls(), 3);
+
+    provider.push(Err(unknown(sym("NOPE"))));
+    assert!(market.daily(sym("NOPE")).await.is_err());
+    assert_eq!(provider.calls(), 4, "an unknown symbol is not retried");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_provider_times_out_and_counts_as_a_failure() {
+    let provider = Scripted::answering("10");
+    *provider.delay.lock().unwrap() = Duration::from_secs(60);
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    assert!(matches!(
+        market.daily(sym("MSFT")).await,
+        Err(MarketError::Provider(ProviderError::Timeout { .. }))
+    ));
+    assert_eq!(market.breakers()[0].consecutive_failures, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_limits_serve_stale_and_do_not_open_the_breaker() {
+    let provider = Scripted::answering("10");
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    market.quote(sym("MSFT")).await.unwrap();
+    provider.set_default(Err(ProviderError::RateLimited {
+        provider: "scripted",
+        detail: "25 requests per day".into(),
+        retry_after: None,
+    }));
+    for _ in 0..5 {
+        tokio::time::advance(Duration::from_secs(61)).await;
+        let served = market.quote(sym("MSFT")).await.unwrap();
+        assert_eq!(served.cache, CacheStatus::Stale);
+        assert_eq!(served.value.price.to_string(), "10");
+    }
+    assert_eq!(market.breakers()[0].state, BreakerState::Closed);
+}

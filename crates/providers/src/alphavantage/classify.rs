@@ -1,0 +1,263 @@
+//! Turning Alpha Vantage's refusals and transport failures into [`ProviderError`]s.
+//!
+//! Rules, in order (Alpha Vantage sends all of these with HTTP 200):
+//!
+//! | body key        | text                                                  | error            |
+//! |-----------------|-------------------------------------------------------|------------------|
+//! | `Error Message` | mentions the API key                                  | `Unauthorized`   |
+//! | `Error Message` | anything else ("Invalid API call")                    | `UnknownSymbol`  |
+//! | `Note`          | (the old per-minute throttle)                         | `RateLimited`    |
+//! | `Information`   | "rate limit", "requests per day", "per second/minute" | `RateLimited`    |
+//! | `Information`   | "premium"                                             | `PremiumOnly`    |
+//! | `Information`   | mentions the API key (the `demo` key refusal)         | `Unauthorized`   |
+//! | `Information`   | anything else                                         | `Upstream`       |
+//!
+//! Rate-limit wording is checked before "premium" because the daily-quota text also advertises
+//! premium plans. The API key is our only request parameter that is an error (`function` and
+//! `outputsize` are ours), so an `Error Message` that does not mention the key is about the symbol.
+//!
+//! `retry_after` for rate limits: Alpha Vantage does not document when the daily quota resets
+//! and sends no `Retry-After`. We assume the next UTC midnight for the daily quota (at worst a
+//! day early or late by a few hours; the caller simply tries again then), 60 s for per-minute
+//! limits (including `Note`, the old 5-per-minute text) and 1 s for per-second limits.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Days, Utc};
+use domain::Symbol;
+
+use super::NAME;
+use super::wire::Refusal;
+use crate::ProviderError;
+
+/// Upstream text is quoted in error details up to this many characters.
+const MAX_QUOTED_CHARS: usize = 300;
+
+/// The error for an Alpha Vantage refusal body, or `None` when the body is not a refusal.
+pub(super) fn refusal(
+    refusal: &Refusal,
+    symbol: Symbol,
+    api_key: &str,
+    now: DateTime<Utc>,
+) -> Option<ProviderError> {
+    if let Some(message) = &refusal.error_message {
+        return Some(if mentions_api_key(message) {
+            unauthorized(message, api_key)
+        } else {
+            unknown_symbol(symbol)
+        });
+    }
+    if let Some(note) = &refusal.note {
+        return Some(ProviderError::RateLimited {
+            provider: NAME,
+            detail: quote_upstream(note, api_key),
+            retry_after: Some(Duration::from_secs(60)),
+        });
+    }
+    refusal
+        .information
+        .as_deref()
+        .map(|information| classify_information(information, api_key, now))
+}
+
+fn classify_information(text: &str, api_key: &str, now: DateTime<Utc>) -> ProviderError {
+    let lower = text.to_lowercase();
+    let detail = quote_upstream(text, api_key);
+    let has = |needle: &str| lower.contains(needle);
+    if has("per day") {
+        ProviderError::RateLimited {
+            provider: NAME,
+            detail,
+            retry_after: Some(until_next_utc_midnight(now)),
+        }
+    } else if has("per minute") {
+        ProviderError::RateLimited {
+            provider: NAME,
+            detail,
+            retry_after: Some(Duration::from_secs(60)),
+        }
+    } else if has("per second") {
+        ProviderError::RateLimited {
+            provider: NAME,
+            detail,
+            retry_after: Some(Duration::from_secs(1)),
+        }
+    } else if has("rate limit") {
+        ProviderError::RateLimited {
+            provider: NAME,
+            detail,
+            retry_after: None,
+        }
+    } else if has("premium") {
+        ProviderError::PremiumOnly {
+            provider: NAME,
+            detail,
+        }
+    } else if mentions_api_key(text) {
+        unauthorized(text, api_key)
+    } else {
+        ProviderError::Upstream {
+            provider: NAME,
+            detail: format!("unexpected Information: {detail}"),
+        }
+    }
+}
+
+/// The error for a symbol Alpha Vantage does not know.
+pub(super) fn unknown_symbol(symbol: Symbol) -> ProviderError {
+    ProviderError::UnknownSymbol {
+        symbol,
+        detail: "Alpha Vantage does not recognise this symbol; check the ticker \
+                 (e.g. MSFT, IBM, TSCO.LON)"
+            .to_owned(),
+    }
+}
+
+/// The error for a body that is not the JSON we expect.
+pub(super) fn malformed(what: impl std::fmt::Display) -> ProviderError {
+    ProviderError::Upstream {
+        provider: NAME,
+        detail: format!("malformed response: {what}"),
+    }
+}
+
+/// The error for a failed HTTP exchange (connect, timeout, body read).
+///
+/// reqwest puts the request URL, and so the API key, into its errors' `Display`; the URL is
+/// stripped before anything is formatted.
+pub(super) fn transport(error: reqwest::Error, api_key: &str) -> ProviderError {
+    if error.is_timeout() {
+        return ProviderError::Timeout { provider: NAME };
+    }
+    let prefix = if error.is_connect() { "could not connect: " } else { "" };
+    let error = error.without_url();
+    // reqwest's own message is terse ("error sending request"); the causes say what happened.
+    let mut detail = format!("{prefix}{error}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    ProviderError::Upstream {
+        provider: NAME,
+        detail: scrub(&detail, api_key),
+    }
+}
+
+fn unauthorized(text: &str, api_key: &str) -> ProviderError {
+    ProviderError::Unauthorized {
+        provider: NAME,
+        detail: format!(
+            "{} (get a free key at https://www.alphavantage.co/support/#api-key)",
+            quote_upstream(text, api_key)
+        ),
+    }
+}
+
+fn mentions_api_key(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.contains("apikey") || lower.contains("api key")
+}
+
+/// Upstream text made safe to show: the key removed, length bounded.
+fn quote_upstream(text: &str, api_key: &str) -> String {
+    let scrubbed = scrub(text, api_key);
+    if scrubbed.chars().count() <= MAX_QUOTED_CHARS {
+        scrubbed
+    } else {
+        let head: String = scrubbed.chars().take(MAX_QUOTED_CHARS).collect();
+        format!("{head}…")
+    }
+}
+
+/// `text` with every occurrence of the API key replaced, in case upstream ever echoes it.
+pub(super) fn scrub(text: &str, api_key: &str) -> String {
+    if api_key.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(api_key, "[REDACTED]")
+    }
+}
+
+fn until_next_utc_midnight(now: DateTime<Utc>) -> Duration {
+    now.date_naive()
+        .checked_add_days(Days::new(1))
+        .and_then(|tomorrow| tomorrow.and_hms_opt(0, 0, 0))
+        .and_then(|midnight| (midnight.and_utc() - now).to_std().ok())
+        .unwrap_or(Duration::from_secs(24 * 60 * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    const KEY: &str = "SECRET-KEY-123";
+
+    fn information(text: &str) -> ProviderError {
+        let now = "2024-01-05T22:00:00Z".parse().unwrap();
+        let body = Refusal {
+            information: Some(text.to_owned()),
+            ..Refusal::default()
+        };
+        refusal(&body, Symbol::parse("IBM").unwrap(), KEY, now).unwrap()
+    }
+
+    #[test]
+    fn the_daily_quota_is_a_rate_limit_until_the_next_utc_midnight_despite_mentioning_premium() {
+        let error = information(
+            "Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. \
+             Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/",
+        );
+        let ProviderError::RateLimited { retry_after, .. } = error else {
+            panic!("expected RateLimited, got {error:?}");
+        };
+        assert_eq!(retry_after, Some(Duration::from_secs(2 * 60 * 60)));
+    }
+
+    #[test]
+    fn per_minute_and_per_second_limits_retry_after_a_minute_and_a_second() {
+        let minute = information("Please consider spreading out your free API requests more sparingly (1 request per minute).");
+        assert!(matches!(minute, ProviderError::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 60));
+        let second = information("Burst pattern detected: limit is 1 request per second.");
+        assert!(matches!(second, ProviderError::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 1));
+    }
+
+    #[test]
+    fn premium_information_without_rate_limit_wording_is_premium_only() {
+        let error = information("Thank you for using Alpha Vantage! This is a premium endpoint.");
+        assert!(matches!(error, ProviderError::PremiumOnly { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn the_demo_key_refusal_is_unauthorized_and_other_information_is_upstream() {
+        let demo = information("The **demo** API key is for demo purposes only. Please claim your free API key.");
+        assert!(matches!(demo, ProviderError::Unauthorized { .. }), "{demo:?}");
+        let other = information("Something new happened.");
+        assert!(matches!(other, ProviderError::Upstream { .. }), "{other:?}");
+    }
+
+    #[test]
+    fn upstream_text_that_echoes_the_key_is_scrubbed_and_bounded() {
+        let long = format!("rate limit reached for key {KEY}. {}", "x".repeat(1000));
+        let text = information(&long).to_string();
+        assert!(!text.contains(KEY), "{text}");
+        assert!(text.contains("[REDACTED]"), "{text}");
+        assert!(text.chars().count() < 400, "{text}");
+    }
+
+    #[test]
+    fn a_body_without_refusal_keys_is_not_a_refusal() {
+        let now = Utc::now();
+        let symbol = Symbol::parse("IBM").unwrap();
+        assert!(refusal(&Refusal::default(), symbol, KEY, now).is_none());
+    }
+
+    #[test]
+    fn midnight_is_computed_in_utc() {
+        let now: DateTime<Utc> = "2024-12-31T23:59:30Z".parse().unwrap();
+        assert_eq!(until_next_utc_midnight(now), Duration::from_secs(30));
+    }
+}

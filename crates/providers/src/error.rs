@@ -1,0 +1,63 @@
+//! How a provider call can fail, and what each failure means for the caller.
+
+use std::time::Duration;
+
+use domain::Symbol;
+
+/// A classified provider failure. Messages never contain API keys.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProviderError {
+    /// The provider does not know the symbol. `detail` says what to do instead.
+    #[error("unknown symbol {symbol}: {detail}")]
+    UnknownSymbol { symbol: Symbol, detail: String },
+    /// The provider knows the symbol but returned no bars.
+    #[error("{provider} returned no data for {symbol}")]
+    NoData {
+        provider: &'static str,
+        symbol: Symbol,
+    },
+    /// The provider's rate limit or daily quota is spent.
+    #[error("{provider} rate limit reached: {detail}")]
+    RateLimited {
+        provider: &'static str,
+        detail: String,
+        retry_after: Option<Duration>,
+    },
+    /// The request needs a paid plan.
+    #[error("{provider} requires a premium plan for this request: {detail}")]
+    PremiumOnly {
+        provider: &'static str,
+        detail: String,
+    },
+    /// The provider rejected our credentials (missing, invalid or disabled key).
+    #[error("{provider} rejected the API key: {detail}")]
+    Unauthorized {
+        provider: &'static str,
+        detail: String,
+    },
+    /// The call did not finish in time.
+    #[error("{provider} did not answer in time")]
+    Timeout { provider: &'static str },
+    /// Anything else that is the provider's fault: 5xx, connection errors, malformed bodies.
+    #[error("{provider} failed: {detail}")]
+    Upstream {
+        provider: &'static str,
+        detail: String,
+    },
+}
+
+impl ProviderError {
+    /// Worth trying again after a backoff (transient trouble, not a definite answer).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Timeout { .. } | Self::Upstream { .. })
+    }
+
+    /// Counts against the provider's circuit breaker. Answers about the request itself (unknown
+    /// symbol, no data) and quota exhaustion are not the provider being unhealthy.
+    pub fn is_provider_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout { .. } | Self::Upstream { .. } | Self::Unauthorized { .. }
+        )
+    }
+}

@@ -1,0 +1,10 @@
+//! Alpha Vantage provider against an in-process mock server serving recorded-shape fixtures
+//! (`tests/fixtures/alphavantage/`, one file per endpoint and case). Nothing here touches the
+//! internet.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod daily;
+mod helpers;
+mod quote;
+mod secrets;

@@ -1,0 +1,92 @@
+//! The command line: `stockd serve`, `stockd config`, and the flags that override every other
+//! configuration layer.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+/// Self-hosted stock market data: N-day prices with averages, history and quotes.
+///
+/// Configuration is layered: built-in defaults, then the file given with --config, then
+/// environment variables (STOCKD_*, plus the aliases PORT, SYMBOL, NDAYS, APIKEY, CACHE_TTL and
+/// CIRCUIT_BREAKER_TIMEOUT), then these flags. `stockd config` prints the result.
+#[derive(Debug, Parser)]
+#[command(name = "stockd", version, about, long_about)]
+pub struct Cli {
+    /// A TOML file with settings (same names as the STOCKD_* variables, lower case, without the
+    /// prefix).
+    #[arg(long, short = 'c', global = true, env = "STOCKD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub overrides: Overrides,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Settings that can be given as flags; each overrides the file and the environment.
+#[derive(Debug, Default, Args, Serialize)]
+pub struct Overrides {
+    /// Port to listen on [env: STOCKD_PORT, PORT] [default: 8080]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+
+    /// Address to listen on [env: STOCKD_BIND] [default: 0.0.0.0]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<IpAddr>,
+
+    /// Market-data provider: sample or alphavantage [env: STOCKD_PROVIDER] [default: alphavantage
+    /// when an API key is set, else sample]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+
+    /// Folder for the SQLite database and other data [env: STOCKD_DATA_DIR] [default: ./data]
+    #[arg(long, global = true, value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Log format: auto (JSON unless on a terminal), json or pretty [env: STOCKD_LOG_FORMAT]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the HTTP API (the default).
+    Serve(ServeArgs),
+    /// Print the effective configuration, secrets redacted.
+    Config(ConfigArgs),
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        Self::Serve(ServeArgs {})
+    }
+}
+
+/// Options of `stockd serve` (all settings are global flags or configuration).
+#[derive(Debug, Args)]
+pub struct ServeArgs {}
+
+/// Options of `stockd config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Toml)]
+    pub format: OutputFormat,
+}
+
+/// How `stockd config` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Toml,
+    Json,
+}

@@ -1,0 +1,387 @@
+//! Typed, layered configuration: defaults → `--config` file → environment → flags.
+//!
+//! Environment names are `STOCKD_` plus the setting in upper case (`STOCKD_CACHE_TTL`); the
+//! seed's names work as aliases (`PORT`, `SYMBOL`, `NDAYS`, `APIKEY`, `CACHE_TTL`,
+//! `CIRCUIT_BREAKER_TIMEOUT`) and lose to a `STOCKD_` name set at the same time. Only this
+//! module reads the environment; every crate receives its typed section from [`Config`].
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use domain::Symbol;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use market::{BreakerConfig, MarketConfig, RetryConfig};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::cli::{Cli, OutputFormat};
+use crate::duration;
+
+/// Seed variable names and the settings they set.
+const ALIASES: &[(&str, &str)] = &[
+    ("PORT", "port"),
+    ("SYMBOL", "symbol"),
+    ("NDAYS", "ndays"),
+    ("APIKEY", "alphavantage_api_key"),
+    ("CACHE_TTL", "cache_ttl"),
+    ("CIRCUIT_BREAKER_TIMEOUT", "circuit_breaker_timeout"),
+];
+
+/// The public Alpha Vantage endpoint.
+pub const ALPHAVANTAGE_URL: &str = "https://www.alphavantage.co";
+
+/// Every setting stockd reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Port to listen on.
+    pub port: u16,
+    /// Address to listen on.
+    pub bind: IpAddr,
+    /// Folder for the SQLite database and other data.
+    pub data_dir: PathBuf,
+    /// `sample` or `alphavantage`; unset: alphavantage when a key is set, else sample.
+    pub provider: Option<ProviderChoice>,
+    /// The symbol `GET /` serves.
+    pub symbol: Symbol,
+    /// Days served by `GET /` and `GET /{symbol}`.
+    pub ndays: u32,
+    /// The largest `days` a request may ask for.
+    pub max_days: u32,
+    /// How long a daily series is served from cache before asking again.
+    #[serde(with = "duration")]
+    pub cache_ttl: Duration,
+    /// How long a latest quote is served from cache.
+    #[serde(with = "duration")]
+    pub quote_ttl: Duration,
+    /// How long a stale copy is served before the provider is tried again.
+    #[serde(with = "duration")]
+    pub stale_retry: Duration,
+    /// Upper bound of the in-memory daily cache, in bars.
+    pub cache_max_bars: u64,
+    /// How long an open circuit breaker waits before a trial call.
+    #[serde(with = "duration")]
+    pub circuit_breaker_timeout: Duration,
+    /// Consecutive upstream failures that open the breaker.
+    pub circuit_breaker_threshold: u32,
+    /// Longest a single upstream call may take.
+    #[serde(with = "duration")]
+    pub upstream_timeout: Duration,
+    /// Retries after a failed upstream call (timeouts and 5xx only).
+    pub upstream_retries: usize,
+    /// First retry backoff; doubles per retry, with jitter.
+    #[serde(with = "duration")]
+    pub upstream_backoff: Duration,
+    /// Alpha Vantage API key (secret).
+    #[serde(serialize_with = "redact", default)]
+    pub alphavantage_api_key: Option<SecretString>,
+    /// Alpha Vantage base URL (point it at a mock or a proxy).
+    pub alphavantage_base_url: String,
+    /// `auto` (JSON unless on a terminal), `json` or `pretty`.
+    pub log_format: LogFormat,
+    /// Log filter, in `tracing` env-filter syntax (`info`, `stockd=debug,info`).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            port: 8080,
+            bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            data_dir: PathBuf::from("./data"),
+            provider: None,
+            symbol: Symbol::parse("MSFT").unwrap_or_else(|_| unreachable!("MSFT is a valid symbol")),
+            ndays: 7,
+            max_days: 5000,
+            cache_ttl: Duration::from_secs(300),
+            quote_ttl: Duration::from_secs(60),
+            stale_retry: Duration::from_secs(10),
+            cache_max_bars: 2_000_000,
+            circuit_breaker_timeout: Duration::from_secs(30),
+            circuit_breaker_threshold: 5,
+            upstream_timeout: Duration::from_secs(10),
+            upstream_retries: 2,
+            upstream_backoff: Duration::from_millis(200),
+            alphavantage_api_key: None,
+            alphavantage_base_url: ALPHAVANTAGE_URL.into(),
+            log_format: LogFormat::Auto,
+            log: "info".into(),
+        }
+    }
+}
+
+/// The market-data provider to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderChoice {
+    Sample,
+    AlphaVantage,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON unless standard output is a terminal.
+    Auto,
+    Json,
+    Pretty,
+}
+
+/// A configuration that cannot run; the message names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Parse(String),
+    #[error("{setting}: {reason}")]
+    Invalid { setting: &'static str, reason: String },
+}
+
+fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Loads the layers for this command line from the process environment.
+    pub fn load(cli: &Cli) -> Result<Self, ConfigError> {
+        Self::load_from(cli, std::env::vars())
+    }
+
+    /// Loads the layers with an explicit environment (for tests).
+    pub fn load_from(
+        cli: &Cli,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &cli.config {
+            if !path.is_file() {
+                return Err(invalid("--config", format!("no such file: {}", path.display())));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let aliases: Vec<(String, String)> = env
+            .iter()
+            .filter_map(|(name, value)| {
+                ALIASES
+                    .iter()
+                    .find(|(alias, _)| alias == name)
+                    .map(|(_, key)| ((*key).to_owned(), value.clone()))
+            })
+            .collect();
+        let prefixed: Vec<(String, String)> = env
+            .iter()
+            .filter_map(|(name, value)| {
+                let key = name.strip_prefix("STOCKD_")?.to_ascii_lowercase();
+                Self::is_setting(&key).then(|| (key, value.clone()))
+            })
+            .collect();
+        figment = figment
+            .merge(env_layer(aliases))
+            .merge(env_layer(prefixed))
+            .merge(Serialized::defaults(&cli.overrides));
+        let config: Config = figment
+            .extract()
+            .map_err(|err| ConfigError::Parse(describe_figment_error(err)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Names of `STOCKD_*` variables in `env` that are not settings (typos, stale names).
+    pub fn unknown_env_names(env: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
+        env.into_iter()
+            .filter_map(|(name, _)| {
+                let key = name.strip_prefix("STOCKD_")?.to_ascii_lowercase();
+                (!Self::is_setting(&key) && key != "config").then_some(name)
+            })
+            .collect()
+    }
+
+    fn is_setting(key: &str) -> bool {
+        SETTING_NAMES.contains(&key)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_days == 0 {
+            return Err(invalid("max_days", "must be at least 1"));
+        }
+        if !(1..=self.max_days).contains(&self.ndays) {
+            return Err(invalid(
+                "ndays (NDAYS)",
+                format!("must be from 1 to max_days ({}), got {}", self.max_days, self.ndays),
+            ));
+        }
+        if self.cache_ttl.is_zero() {
+            return Err(invalid("cache_ttl (CACHE_TTL)", "must be more than 0 seconds"));
+        }
+        if self.circuit_breaker_timeout.is_zero() {
+            return Err(invalid("circuit_breaker_timeout (CIRCUIT_BREAKER_TIMEOUT)", "must be more than 0 seconds"));
+        }
+        if self.circuit_breaker_threshold == 0 {
+            return Err(invalid("circuit_breaker_threshold", "must be at least 1"));
+        }
+        if self.upstream_timeout.is_zero() {
+            return Err(invalid("upstream_timeout", "must be more than 0 seconds"));
+        }
+        if !(self.alphavantage_base_url.starts_with("http://")
+            || self.alphavantage_base_url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "alphavantage_base_url",
+                format!("must be an http:// or https:// URL, got '{}'", self.alphavantage_base_url),
+            ));
+        }
+        if self.provider_choice() == ProviderChoice::AlphaVantage && self.api_key().is_none() {
+            return Err(invalid(
+                "provider",
+                "alphavantage needs an API key: set APIKEY or STOCKD_ALPHAVANTAGE_API_KEY (free keys at alphavantage.co)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The configured Alpha Vantage key, if any (an empty value counts as unset).
+    pub fn api_key(&self) -> Option<&SecretString> {
+        self.alphavantage_api_key
+            .as_ref()
+            .filter(|key| !key.expose_secret().trim().is_empty())
+    }
+
+    /// Which provider serves market data.
+    pub fn provider_choice(&self) -> ProviderChoice {
+        self.provider.unwrap_or(if self.api_key().is_some() {
+            ProviderChoice::AlphaVantage
+        } else {
+            ProviderChoice::Sample
+        })
+    }
+
+    /// The address to listen on.
+    pub fn listen_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.bind, self.port)
+    }
+
+    /// The SQLite file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("stockd.db")
+    }
+
+    /// The read path's section.
+    pub fn market(&self) -> MarketConfig {
+        MarketConfig {
+            cache_ttl: self.cache_ttl,
+            quote_ttl: self.quote_ttl,
+            stale_retry: self.stale_retry,
+            cache_max_bars: self.cache_max_bars,
+            breaker: BreakerConfig {
+                failure_threshold: self.circuit_breaker_threshold,
+                open_for: self.circuit_breaker_timeout,
+            },
+            retry: RetryConfig {
+                attempt_timeout: self.upstream_timeout,
+                max_retries: self.upstream_retries,
+                initial_backoff: self.upstream_backoff,
+                max_backoff: self.upstream_backoff.saturating_mul(10),
+            },
+        }
+    }
+
+    /// The configuration as text, secrets redacted.
+    pub fn render(&self, format: OutputFormat) -> String {
+        match format {
+            OutputFormat::Json => serde_json::to_string_pretty(self).unwrap_or_default(),
+            OutputFormat::Toml => {
+                let mut out = String::from("# effective stockd configuration (secrets redacted)\n");
+                let _ = write!(out, "{}", toml::to_string(self).unwrap_or_default());
+                out
+            }
+        }
+    }
+}
+
+/// The setting names, for recognising `STOCKD_*` variables.
+const SETTING_NAMES: &[&str] = &[
+    "port",
+    "bind",
+    "data_dir",
+    "provider",
+    "symbol",
+    "ndays",
+    "max_days",
+    "cache_ttl",
+    "quote_ttl",
+    "stale_retry",
+    "cache_max_bars",
+    "circuit_breaker_timeout",
+    "circuit_breaker_threshold",
+    "upstream_timeout",
+    "upstream_retries",
+    "upstream_backoff",
+    "alphavantage_api_key",
+    "alphavantage_base_url",
+    "log_format",
+    "log",
+];
+
+/// Settings whose environment value is always text, even when it looks like a number (an API
+/// key or a symbol may be all digits).
+const TEXT_SETTINGS: &[&str] = &[
+    "bind",
+    "data_dir",
+    "provider",
+    "symbol",
+    "alphavantage_api_key",
+    "alphavantage_base_url",
+    "log_format",
+    "log",
+];
+
+/// Environment values as a figment layer. Other values are parsed like figment's own `Env`
+/// provider does (`8080` is a number), which figment's own provider cannot do here because the
+/// seed aliases are exact, unprefixed names.
+fn env_layer(pairs: Vec<(String, String)>) -> Figment {
+    let mut map = figment::value::Dict::new();
+    for (key, value) in pairs {
+        let parsed = if TEXT_SETTINGS.contains(&key.as_str()) {
+            figment::value::Value::from(value)
+        } else {
+            value
+                .parse()
+                .unwrap_or_else(|_| figment::value::Value::from(value.clone()))
+        };
+        map.insert(key, parsed);
+    }
+    Figment::from(Serialized::defaults(map))
+}
+
+fn describe_figment_error(err: figment::Error) -> String {
+    err.into_iter()
+        .map(|e| {
+            let setting = e.path.join(".");
+            let origin = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            if setting.is_empty() {
+                format!("{}{origin}", e.kind)
+            } else {
+                format!("{setting}: {}{origin}", e.kind)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn redact<S: Serializer>(key: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
+    match key {
+        Some(_) => serializer.serialize_some("[redacted]"),
+        None => serializer.serialize_none(),
+    }
+}

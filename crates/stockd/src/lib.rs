@@ -1,0 +1,10 @@
+//! The stockd binary's library half: command line, configuration, telemetry and wiring.
+//!
+//! `main` parses the command line, loads the layered configuration and hands over to
+//! [`app`]; everything that decides something lives in these modules so tests can drive it.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+mod duration;
+pub mod telemetry;

@@ -1,0 +1,40 @@
+//! Storage: where fetched bars live between requests and across restarts.
+//!
+//! Callers hold an `Arc<dyn Store>` and never see SQL. [`SqliteStore`] is the embedded default
+//! (one WAL-mode file under the data dir); a PostgreSQL implementation plugs in behind the same
+//! trait; [`MemoryStore`] keeps the same contract in memory for tests. Each backend owns its migrations, embedded in the binary and applied on open.
+//!
+//! Writes are idempotent: bars are upserted on `(symbol, date)`, so a retried or repeated fetch
+//! never doubles a row, and the last fetch per symbol is recorded with the bars in one
+//! transaction, so a restart knows what is still fresh.
+
+mod error;
+mod memory;
+mod sqlite;
+
+use std::fmt::Debug;
+
+use async_trait::async_trait;
+use domain::{Series, Symbol};
+
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
+
+/// Persistent storage of daily bars.
+#[async_trait]
+pub trait Store: Send + Sync + Debug {
+    /// The backend's name (`sqlite`, `postgres`), for logs and `/ready`.
+    fn backend(&self) -> &'static str;
+
+    /// Checks the database answers (a trivial query), without touching any table's data.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Upserts every bar of `series` on `(symbol, date)` and records the fetch (source and time)
+    /// in the same transaction. Returns the number of bars inserted or changed.
+    async fn upsert_series(&self, series: &Series) -> Result<u64, StoreError>;
+
+    /// The stored bars of `symbol` with the provenance of its last fetch; `None` when nothing is
+    /// stored.
+    async fn load_series(&self, symbol: Symbol) -> Result<Option<Series>, StoreError>;
+}

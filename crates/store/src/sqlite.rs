@@ -1,0 +1,174 @@
+//! The SQLite backend: one file in WAL mode, migrations embedded from `migrations/sqlite`.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{Bar, Price, Series, Symbol};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, SqlitePool};
+
+use crate::{Store, StoreError};
+
+/// SQLite allows 32,766 bound variables per statement; 10 per bar keeps a chunk well below it.
+const BARS_PER_STATEMENT: usize = 1_000;
+
+/// Bars stored in a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|err| StoreError::Open {
+                location: path.display().to_string(),
+                source: sqlx::Error::Io(err),
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        Self::connect(options, path.display().to_string()).await
+    }
+
+    /// A private in-memory database, for tests and throwaway runs.
+    pub async fn in_memory() -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
+        // One connection: every connection to `:memory:` would be a different database.
+        Self::connect_with(options, ":memory:".into(), 1).await
+    }
+
+    async fn connect(options: SqliteConnectOptions, location: String) -> Result<Self, StoreError> {
+        Self::connect_with(options, location, 4).await
+    }
+
+    async fn connect_with(
+        options: SqliteConnectOptions,
+        location: String,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open { location, source })?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_series(&self, series: &Series) -> Result<u64, StoreError> {
+        let symbol = series.symbol.as_str();
+        let fetched_at = series.fetched_at;
+        let mut tx = self.pool.begin().await?;
+        let mut changed = 0;
+        for chunk in series.bars().chunks(BARS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::new(
+                "insert into bars (symbol, date, open_e9, high_e9, low_e9, close_e9, volume, \
+                 adj_close_e9, source, fetched_at) ",
+            );
+            insert.push_values(chunk, |mut row, bar| {
+                row.push_bind(symbol)
+                    .push_bind(bar.date)
+                    .push_bind(bar.open.raw())
+                    .push_bind(bar.high.raw())
+                    .push_bind(bar.low.raw())
+                    .push_bind(bar.close.raw())
+                    .push_bind(i64::try_from(bar.volume).unwrap_or(i64::MAX))
+                    .push_bind(bar.adj_close.map(Price::raw))
+                    .push_bind(series.source.as_str())
+                    .push_bind(fetched_at);
+            });
+            // Rewrite a row only when a value changed, so "changed" counts real changes and a
+            // refetch of identical history writes nothing but the fetch record.
+            insert.push(
+                " on conflict (symbol, date) do update set open_e9 = excluded.open_e9, \
+                 high_e9 = excluded.high_e9, low_e9 = excluded.low_e9, \
+                 close_e9 = excluded.close_e9, volume = excluded.volume, \
+                 adj_close_e9 = excluded.adj_close_e9, source = excluded.source, \
+                 fetched_at = excluded.fetched_at \
+                 where (bars.open_e9, bars.high_e9, bars.low_e9, bars.close_e9, bars.volume, \
+                 bars.source) is not (excluded.open_e9, excluded.high_e9, excluded.low_e9, \
+                 excluded.close_e9, excluded.volume, excluded.source) \
+                 or bars.adj_close_e9 is not excluded.adj_close_e9",
+            );
+            changed += insert.build().execute(&mut *tx).await?.rows_affected();
+        }
+        sqlx::query(
+            "insert into symbol_fetches (symbol, source, fetched_at, bar_count) values (?, ?, ?, ?) \
+             on conflict (symbol) do update set source = excluded.source, \
+             fetched_at = excluded.fetched_at, bar_count = excluded.bar_count",
+        )
+        .bind(symbol)
+        .bind(series.source.as_str())
+        .bind(fetched_at)
+        .bind(i64::try_from(series.bars().len()).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn load_series(&self, symbol: Symbol) -> Result<Option<Series>, StoreError> {
+        let rows = sqlx::query(
+            "select date, open_e9, high_e9, low_e9, close_e9, volume, adj_close_e9, source, \
+             fetched_at from bars where symbol = ? order by date",
+        )
+        .bind(symbol.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut bars = Vec::with_capacity(rows.len());
+        let mut newest: Option<(DateTime<Utc>, String)> = None;
+        for row in &rows {
+            let date: NaiveDate = row.try_get("date")?;
+            let bar = Bar {
+                date,
+                open: Price::from_raw(row.try_get("open_e9")?),
+                high: Price::from_raw(row.try_get("high_e9")?),
+                low: Price::from_raw(row.try_get("low_e9")?),
+                close: Price::from_raw(row.try_get("close_e9")?),
+                volume: u64::try_from(row.try_get::<i64, _>("volume")?)
+                    .map_err(|_| StoreError::Corrupt(format!("negative volume for {symbol} on {date}")))?,
+                adj_close: row.try_get::<Option<i64>, _>("adj_close_e9")?.map(Price::from_raw),
+            };
+            bars.push(bar);
+            let fetched_at: DateTime<Utc> = row.try_get("fetched_at")?;
+            if newest.as_ref().is_none_or(|(at, _)| fetched_at > *at) {
+                newest = Some((fetched_at, row.try_get("source")?));
+            }
+        }
+        let last_fetch = sqlx::query("select source, fetched_at from symbol_fetches where symbol = ?")
+            .bind(symbol.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        let (fetched_at, source) = match last_fetch {
+            Some(row) => (row.try_get("fetched_at")?, row.try_get("source")?),
+            // Bars without a fetch record (e.g. imported): the newest bar's provenance.
+            None => newest.unwrap_or_else(|| (DateTime::<Utc>::UNIX_EPOCH, "unknown".into())),
+        };
+        Ok(Some(Series::new(symbol, bars, source, fetched_at)))
+    }
+}

@@ -1,0 +1,209 @@
+//! The one error type at the HTTP edge, rendered as RFC 9457 problem+json.
+//!
+//! Handlers return `Result<_, ApiError>` and use `?`; this module alone decides the status code,
+//! the `Retry-After` header and what a client may read. 5xx bodies never carry internals, and
+//! each failure is logged once, here.
+
+use std::time::Duration;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use market::MarketError;
+use providers::ProviderError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Retry-After used when the upstream did not say when to come back.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem (`urn:stockd:problem:<kind>`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short, fixed summary of the kind.
+    pub title: &'static str,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request and what to do about it.
+    pub detail: String,
+}
+
+/// Everything a handler can fail with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The request itself is malformed (bad symbol, days, dates).
+    BadRequest(String),
+    /// No such route or resource.
+    NotFound(String),
+    /// The read path failed.
+    Market(MarketError),
+    /// A dependency of readiness is down (`/ready`).
+    Unavailable(String),
+}
+
+impl From<MarketError> for ApiError {
+    fn from(err: MarketError) -> Self {
+        Self::Market(err)
+    }
+}
+
+impl From<domain::SymbolError> for ApiError {
+    fn from(err: domain::SymbolError) -> Self {
+        Self::BadRequest(err.to_string())
+    }
+}
+
+struct Rendered {
+    status: StatusCode,
+    kind: &'static str,
+    title: &'static str,
+    detail: String,
+    retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    fn render(&self) -> Rendered {
+        let plain = |status, kind, title, detail: String| Rendered {
+            status,
+            kind,
+            title,
+            detail,
+            retry_after: None,
+        };
+        match self {
+            Self::BadRequest(detail) => plain(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail.clone()),
+            Self::NotFound(detail) => plain(StatusCode::NOT_FOUND, "not-found", "Not found", detail.clone()),
+            Self::Unavailable(detail) => Rendered {
+                retry_after: Some(Duration::from_secs(5)),
+                ..plain(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Not ready", detail.clone())
+            },
+            Self::Market(MarketError::BreakerOpen { provider, retry_after }) => Rendered {
+                retry_after: Some(*retry_after),
+                ..plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "upstream-unavailable",
+                    "Upstream unavailable",
+                    format!(
+                        "{provider} is failing and its circuit breaker is open, and no earlier copy is stored; retry after {}s",
+                        retry_after.as_secs().max(1)
+                    ),
+                )
+            },
+            Self::Market(MarketError::Provider(err)) => render_provider(err),
+            Self::Market(MarketError::Internal(_)) => plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "stockd hit an unexpected state; the error was logged".into(),
+            ),
+        }
+    }
+}
+
+fn render_provider(err: &ProviderError) -> Rendered {
+    let upstream = |kind, title, detail| Rendered {
+        status: StatusCode::BAD_GATEWAY,
+        kind,
+        title,
+        detail,
+        retry_after: None,
+    };
+    match err {
+        ProviderError::UnknownSymbol { symbol, detail } => Rendered {
+            status: StatusCode::NOT_FOUND,
+            kind: "unknown-symbol",
+            title: "Unknown symbol",
+            detail: format!("{symbol}: {detail}"),
+            retry_after: None,
+        },
+        ProviderError::NoData { provider, symbol } => Rendered {
+            status: StatusCode::NOT_FOUND,
+            kind: "no-data",
+            title: "No data",
+            detail: format!("{provider} has no daily data for {symbol}"),
+            retry_after: None,
+        },
+        ProviderError::RateLimited {
+            provider,
+            retry_after,
+            ..
+        } => Rendered {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            kind: "upstream-rate-limited",
+            title: "Upstream rate limit reached",
+            detail: format!(
+                "{provider}'s rate limit or daily quota is spent and no earlier copy is stored; retry later or use a key with a higher quota"
+            ),
+            retry_after: Some(retry_after.unwrap_or(DEFAULT_RETRY_AFTER)),
+        },
+        ProviderError::PremiumOnly { provider, .. } => upstream(
+            "upstream-premium-only",
+            "Upstream plan too small",
+            format!("{provider} serves this only on a premium plan"),
+        ),
+        ProviderError::Unauthorized { provider, .. } => upstream(
+            "upstream-unauthorized",
+            "Upstream rejected the API key",
+            format!("{provider} rejected the configured API key; check APIKEY / STOCKD_ALPHAVANTAGE_API_KEY"),
+        ),
+        ProviderError::Timeout { provider } => upstream(
+            "upstream-timeout",
+            "Upstream timeout",
+            format!("{provider} did not answer in time and no earlier copy is stored; try again shortly"),
+        ),
+        ProviderError::Upstream { provider, .. } => upstream(
+            "upstream-error",
+            "Upstream error",
+            format!("{provider} failed and no earlier copy is stored; try again shortly"),
+        ),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let rendered = self.render();
+        if rendered.status.is_server_error() {
+            // The full error (with the provider's own words, never a key) goes to the log once.
+            match &self {
+                Self::Market(MarketError::Internal(_)) => tracing::error!(error = ?self, "request failed"),
+                _ => tracing::warn!(error = ?self, status = rendered.status.as_u16(), "request failed"),
+            }
+        }
+        problem_response(
+            rendered.status,
+            rendered.kind,
+            rendered.title,
+            rendered.detail,
+            rendered.retry_after,
+        )
+    }
+}
+
+/// Builds a problem+json response.
+pub fn problem_response(
+    status: StatusCode,
+    kind: &str,
+    title: &'static str,
+    detail: String,
+    retry_after: Option<Duration>,
+) -> Response {
+    let problem = Problem {
+        kind: format!("urn:stockd:problem:{kind}"),
+        title,
+        status: status.as_u16(),
+        detail,
+    };
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if let Some(after) = retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(after.as_secs().max(1)));
+    }
+    response
+}

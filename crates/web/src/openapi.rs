@@ -1,0 +1,52 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use utoipa::OpenApi;
+
+use crate::error::Problem;
+use crate::routes::{ops, seed, stocks};
+
+/// stockd's API description.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "stockd",
+        description = "Self-hosted stock market data: daily prices with averages, OHLCV history and \
+                       latest quotes, with provenance on every series. Errors are RFC 9457 \
+                       problem+json documents whose `detail` says what to fix.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(
+        seed::default_prices,
+        seed::symbol_prices,
+        seed::symbol_days_prices,
+        stocks::daily_bars,
+        stocks::latest_quote,
+        ops::health,
+        ops::ready,
+        ops::metrics,
+        ops::circuit_breakers,
+    ),
+    components(schemas(
+        Problem,
+        seed::PricesResponse,
+        seed::ClosePrice,
+        stocks::DailyResponse,
+        stocks::BarResponse,
+        stocks::QuoteResponse,
+        ops::HealthResponse,
+        ops::BreakersResponse,
+    )),
+    tags(
+        (name = "prices", description = "Seed-compatible N-day closing prices with their average"),
+        (name = "stocks", description = "Daily bars and quotes with provenance"),
+        (name = "operations", description = "Health, readiness, metrics and circuit breakers"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as JSON text.
+pub fn document_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|err| format!(r#"{{"error":"could not render the OpenAPI document: {err}"}}"#))
+}

@@ -1,0 +1,192 @@
+//! `/v1/stocks/{symbol}/…`: daily OHLCV bars with provenance, and the latest quote.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{Bar, Price, Series, Symbol};
+use market::CacheStatus;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{parse_days, with_cache_status};
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiQuery;
+
+/// Which bars to return.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DailyQuery {
+    /// The last N trading days (of the `from`/`to` range when given). Default: `NDAYS` when no
+    /// range is given.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    days: Option<String>,
+    /// First trading day to include, `YYYY-MM-DD`.
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<String>,
+    /// Last trading day to include, `YYYY-MM-DD`.
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<String>,
+}
+
+/// Daily bars of one symbol with their provenance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DailyResponse {
+    #[schema(value_type = String, example = "MSFT")]
+    pub symbol: Symbol,
+    /// The provider the bars came from (`sample`, `alphavantage`, …).
+    pub source: String,
+    /// When stockd fetched them from that provider.
+    pub fetched_at: DateTime<Utc>,
+    /// True when the provider is failing and this is an older copy.
+    pub stale: bool,
+    /// Number of bars returned.
+    pub count: usize,
+    /// Mean close of the returned bars.
+    #[schema(value_type = Option<f64>)]
+    pub average_close: Option<Price>,
+    /// Bars, oldest first.
+    pub bars: Vec<BarResponse>,
+}
+
+/// One trading day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BarResponse {
+    pub date: NaiveDate,
+    #[schema(value_type = f64)]
+    pub open: Price,
+    #[schema(value_type = f64)]
+    pub high: Price,
+    #[schema(value_type = f64)]
+    pub low: Price,
+    #[schema(value_type = f64)]
+    pub close: Price,
+    pub volume: u64,
+    /// Split- and dividend-adjusted close, when the provider gives one.
+    #[schema(value_type = Option<f64>)]
+    pub adj_close: Option<Price>,
+}
+
+impl From<&Bar> for BarResponse {
+    fn from(bar: &Bar) -> Self {
+        Self {
+            date: bar.date,
+            open: bar.open,
+            high: bar.high,
+            low: bar.low,
+            close: bar.close,
+            volume: bar.volume,
+            adj_close: bar.adj_close,
+        }
+    }
+}
+
+/// Daily OHLCV bars for a symbol: the last `days`, or a `from`/`to` range.
+#[utoipa::path(get, path = "/v1/stocks/{symbol}/daily", tag = "stocks",
+    params(("symbol" = String, Path, description = "Ticker, e.g. MSFT"), DailyQuery),
+    responses(
+        (status = 200, description = "Bars with provenance", body = DailyResponse),
+        (status = 400, description = "Malformed symbol, days or dates", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown symbol", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Upstream failure with nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Upstream rate-limited or breaker open with nothing stored", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn daily_bars(
+    State(state): State<AppState>,
+    Path(symbol): Path<String>,
+    ApiQuery(query): ApiQuery<DailyQuery>,
+) -> Result<Response, ApiError> {
+    let symbol = Symbol::parse(&symbol)?;
+    let max_days = state.config().max_days;
+    let days = query.days.as_deref().map(|d| parse_days(d, max_days)).transpose()?;
+    let from = query.from.as_deref().map(|d| parse_date("from", d)).transpose()?;
+    let to = query.to.as_deref().map(|d| parse_date("to", d)).transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ApiError::BadRequest(format!("from ({from}) is after to ({to}); swap them")));
+    }
+    let ranged = from.is_some() || to.is_some();
+    let days = days.unwrap_or(if ranged { max_days as usize } else { state.config().defaults.days as usize });
+
+    let served = state.market().daily(symbol).await?;
+    let series = &served.value;
+    let range = series.between(from, to);
+    let window = &range[range.len().saturating_sub(days)..];
+    let body = DailyResponse {
+        symbol,
+        source: series.source.clone(),
+        fetched_at: series.fetched_at,
+        stale: served.cache == CacheStatus::Stale,
+        count: window.len(),
+        average_close: Series::average_close(window),
+        bars: window.iter().map(BarResponse::from).collect(),
+    };
+    Ok(with_cache_status(Json(body), served.cache))
+}
+
+/// The latest price of a symbol.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteResponse {
+    #[schema(value_type = String, example = "MSFT")]
+    pub symbol: Symbol,
+    #[schema(value_type = f64)]
+    pub price: Price,
+    #[schema(value_type = Option<f64>)]
+    pub previous_close: Option<Price>,
+    /// `price - previous_close`.
+    #[schema(value_type = Option<f64>)]
+    pub change: Option<Price>,
+    /// The change in percent of the previous close, rounded to 4 decimals.
+    pub change_percent: Option<f64>,
+    /// The exchange-local trading day of the price.
+    pub trading_day: NaiveDate,
+    /// The provider's timestamp of the price, when it gives one.
+    pub as_of: Option<DateTime<Utc>>,
+    pub source: String,
+    pub fetched_at: DateTime<Utc>,
+    /// True when the provider is failing and this is an older copy.
+    pub stale: bool,
+}
+
+/// The latest quote for a symbol.
+#[utoipa::path(get, path = "/v1/stocks/{symbol}/quote", tag = "stocks",
+    params(("symbol" = String, Path, description = "Ticker, e.g. MSFT")),
+    responses(
+        (status = 200, description = "Latest quote", body = QuoteResponse),
+        (status = 400, description = "Malformed symbol", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown symbol", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Upstream failure with nothing cached", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Upstream rate-limited or breaker open", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn latest_quote(
+    State(state): State<AppState>,
+    Path(symbol): Path<String>,
+) -> Result<Response, ApiError> {
+    let symbol = Symbol::parse(&symbol)?;
+    let served = state.market().quote(symbol).await?;
+    let quote = &served.value;
+    let body = QuoteResponse {
+        symbol,
+        price: quote.price,
+        previous_close: quote.previous_close,
+        change: quote.change(),
+        change_percent: quote.change_percent().map(|pct| (pct * 10_000.0).round() / 10_000.0),
+        trading_day: quote.trading_day,
+        as_of: quote.as_of,
+        source: quote.source.clone(),
+        fetched_at: quote.fetched_at,
+        stale: served.cache == CacheStatus::Stale,
+    };
+    Ok(with_cache_status(Json(body), served.cache))
+}
+
+fn parse_date(name: &str, text: &str) -> Result<NaiveDate, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::BadRequest(format!(
+            "{name} must be a date as YYYY-MM-DD (for example 2024-01-05), got '{}'",
+            text.chars().take(20).collect::<String>()
+        ))
+    })
+}
