@@ -17,7 +17,8 @@
 //!    afterwards; npm's own cache makes a later reinstall fast.
 //!
 //! npm being missing or failing is not a build error: a `cargo:warning` says
-//! how to fix it, and the fallback script is embedded instead.
+//! how to fix it, the fallback script is embedded instead, and every later
+//! build tries again until it gets the bundle.
 
 use std::env;
 use std::fs;
@@ -119,6 +120,13 @@ fn main() {
                  {ENV_JS}=/path/to/standalone.js (from `npm pack {PACKAGE}@{version}`, file \
                  package/{BUNDLE_IN_PACKAGE})"
             ));
+            // The stamp is missing, and cargo reruns a build script whose
+            // rerun-if-changed path is missing: so every build retries until
+            // the bundle is had, and the warning stays until then.
+            println!(
+                "cargo:rerun-if-changed={}",
+                out_dir.join("scalar").join(STAMP).display()
+            );
             (FALLBACK_JS.as_bytes().to_vec(), "fallback")
         }
     };

@@ -62,7 +62,7 @@ impl Price {
     /// (simulations, computed levels). `None` for NaN, infinities and out-of-range values.
     pub fn from_f64(value: f64) -> Option<Self> {
         let scaled = (value * SCALE as f64).round();
-        (scaled.is_finite() && scaled.abs() < i64::MAX as f64).then(|| Self(scaled as i64))
+        (scaled.is_finite() && scaled.abs() < i64::MAX as f64).then_some(Self(scaled as i64))
     }
 
     /// The price as `f64`, for indicators and statistics (not for comparisons).

@@ -29,7 +29,16 @@ mod tests {
 
     #[test]
     fn fractional_negative_and_garbage_volumes_are_rejected() {
-        for text in ["", ".0", "1.5", "-1", "+1", "1e6", "abc", "99999999999999999999999"] {
+        for text in [
+            "",
+            ".0",
+            "1.5",
+            "-1",
+            "+1",
+            "1e6",
+            "abc",
+            "99999999999999999999999",
+        ] {
             assert_eq!(parse_volume(text), None, "{text:?} should be rejected");
         }
     }

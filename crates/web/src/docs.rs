@@ -136,6 +136,7 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use axum::body::Body;

@@ -1,3 +1,155 @@
-//! placeholder
+//! The HTTP edge of stockd.
+//!
+//! [`router`] lists every URL: the seed-compatible routes (`/`, `/{symbol}`,
+//! `/{symbol}/{days}`), the product API under `/v1`, the operational endpoints (`/health`,
+//! `/ready`, `/metrics`, `/circuit-breaker`), the OpenAPI document and the offline docs page.
+//! Handlers ask the `market` read path for data and never call providers or the store for
+//! prices themselves. Errors leave as problem+json through [`error::ApiError`]. [`serve`] takes
+//! a bound listener and a shutdown future, so tests bind `127.0.0.1:0` and stop cleanly.
 
 pub mod docs;
+pub mod error;
+mod extract;
+pub mod observe;
+pub mod openapi;
+pub mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use domain::Symbol;
+use market::Market;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+
+use crate::routes::{ops, seed, stocks};
+
+/// The defaults of the seed routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Defaults {
+    /// `GET /` serves this symbol (`SYMBOL`).
+    pub symbol: Symbol,
+    /// `GET /` and `GET /{symbol}` serve this many days (`NDAYS`).
+    pub days: u32,
+}
+
+/// HTTP settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebConfig {
+    pub defaults: Defaults,
+    /// The largest `days` accepted.
+    pub max_days: u32,
+}
+
+#[derive(Debug)]
+struct Shared {
+    market: Arc<Market>,
+    config: WebConfig,
+    metrics: PrometheusHandle,
+    openapi_json: String,
+    started: Instant,
+}
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// Wires the state; the OpenAPI document is rendered once here.
+    pub fn new(market: Arc<Market>, config: WebConfig, metrics: PrometheusHandle) -> Self {
+        Self(Arc::new(Shared {
+            market,
+            config,
+            metrics,
+            openapi_json: openapi::document_json(),
+            started: Instant::now(),
+        }))
+    }
+
+    /// The read path.
+    pub fn market(&self) -> &Market {
+        &self.0.market
+    }
+
+    /// The HTTP settings.
+    pub fn config(&self) -> &WebConfig {
+        &self.0.config
+    }
+
+    fn metrics(&self) -> &PrometheusHandle {
+        &self.0.metrics
+    }
+
+    fn openapi_json(&self) -> String {
+        self.0.openapi_json.clone()
+    }
+
+    fn health(&self, status: &'static str, store: Option<&'static str>) -> ops::HealthResponse {
+        ops::HealthResponse {
+            status,
+            version: env!("CARGO_PKG_VERSION"),
+            uptime_seconds: self.0.started.elapsed().as_secs(),
+            provider: self.market().provider_name(),
+            store,
+        }
+    }
+}
+
+/// Every URL stockd serves.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(seed::default_prices))
+        .route("/{symbol}", get(seed::symbol_prices))
+        .route("/{symbol}/{days}", get(seed::symbol_days_prices))
+        .route("/v1/stocks/{symbol}/daily", get(stocks::daily_bars))
+        .route("/v1/stocks/{symbol}/quote", get(stocks::latest_quote))
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .route("/circuit-breaker", get(ops::circuit_breakers))
+        .route("/openapi.json", get(ops::openapi))
+        .merge(docs::routes())
+        .route_layer(axum::middleware::from_fn(observe::observe))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(observe::request_id_layers())
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    observe::count_unmatched(StatusCode::NOT_FOUND);
+    error::problem_response(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "Not found",
+        "no such route; see /docs for the API".into(),
+        None,
+    )
+}
+
+async fn method_not_allowed() -> Response {
+    observe::count_unmatched(StatusCode::METHOD_NOT_ALLOWED);
+    error::problem_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this route only answers GET; see /docs for the API".into(),
+        None,
+    )
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -129,7 +129,11 @@ pub(super) fn transport(error: reqwest::Error, api_key: &str) -> ProviderError {
     if error.is_timeout() {
         return ProviderError::Timeout { provider: NAME };
     }
-    let prefix = if error.is_connect() { "could not connect: " } else { "" };
+    let prefix = if error.is_connect() {
+        "could not connect: "
+    } else {
+        ""
+    };
     let error = error.without_url();
     // reqwest's own message is terse ("error sending request"); the causes say what happened.
     let mut detail = format!("{prefix}{error}");
@@ -219,22 +223,36 @@ mod tests {
 
     #[test]
     fn per_minute_and_per_second_limits_retry_after_a_minute_and_a_second() {
-        let minute = information("Please consider spreading out your free API requests more sparingly (1 request per minute).");
-        assert!(matches!(minute, ProviderError::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 60));
+        let minute = information(
+            "Please consider spreading out your free API requests more sparingly (1 request per minute).",
+        );
+        assert!(
+            matches!(minute, ProviderError::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 60)
+        );
         let second = information("Burst pattern detected: limit is 1 request per second.");
-        assert!(matches!(second, ProviderError::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 1));
+        assert!(
+            matches!(second, ProviderError::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 1)
+        );
     }
 
     #[test]
     fn premium_information_without_rate_limit_wording_is_premium_only() {
         let error = information("Thank you for using Alpha Vantage! This is a premium endpoint.");
-        assert!(matches!(error, ProviderError::PremiumOnly { .. }), "{error:?}");
+        assert!(
+            matches!(error, ProviderError::PremiumOnly { .. }),
+            "{error:?}"
+        );
     }
 
     #[test]
     fn the_demo_key_refusal_is_unauthorized_and_other_information_is_upstream() {
-        let demo = information("The **demo** API key is for demo purposes only. Please claim your free API key.");
-        assert!(matches!(demo, ProviderError::Unauthorized { .. }), "{demo:?}");
+        let demo = information(
+            "The **demo** API key is for demo purposes only. Please claim your free API key.",
+        );
+        assert!(
+            matches!(demo, ProviderError::Unauthorized { .. }),
+            "{demo:?}"
+        );
         let other = information("Something new happened.");
         assert!(matches!(other, ProviderError::Upstream { .. }), "{other:?}");
     }

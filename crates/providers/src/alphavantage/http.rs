@@ -128,7 +128,9 @@ mod tests {
     #[test]
     fn the_api_key_is_replaced_and_other_parameters_are_kept() {
         assert_eq!(
-            redacted("https://www.alphavantage.co/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=SECRET-KEY-123"),
+            redacted(
+                "https://www.alphavantage.co/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=SECRET-KEY-123"
+            ),
             "https://www.alphavantage.co/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=REDACTED"
         );
     }
@@ -143,7 +145,10 @@ mod tests {
 
     #[test]
     fn urls_without_a_query_are_unchanged() {
-        assert_eq!(redacted("https://www.alphavantage.co/query"), "https://www.alphavantage.co/query");
+        assert_eq!(
+            redacted("https://www.alphavantage.co/query"),
+            "https://www.alphavantage.co/query"
+        );
     }
 
     #[test]

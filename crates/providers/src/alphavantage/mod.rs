@@ -6,7 +6,7 @@
 //!
 //! Alpha Vantage answers almost every problem (bad symbol, bad key, spent quota, premium-only
 //! request) with HTTP 200 and a JSON body naming the problem, so answers are classified by body
-//! first and by status only for real HTTP failures. See [`classify`] for the rules.
+//! first and by status only for real HTTP failures; `classify.rs` lists the rules and why.
 //!
 //! The API key travels in the query string (Alpha Vantage accepts it nowhere else), so it is
 //! kept out of every error message, log line and `Debug` output: reqwest errors are stripped of
@@ -23,7 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use domain::{Quote, Series, Symbol};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{MarketData, ProviderError};
 
@@ -79,7 +79,11 @@ impl AlphaVantage {
         }
     }
 
-    async fn daily_with(&self, symbol: Symbol, outputsize: &'static str) -> Result<Series, ProviderError> {
+    async fn daily_with(
+        &self,
+        symbol: Symbol,
+        outputsize: &'static str,
+    ) -> Result<Series, ProviderError> {
         let response: wire::DailyResponse = self
             .get("TIME_SERIES_DAILY", symbol, Some(outputsize))
             .await?;
@@ -105,12 +109,8 @@ impl AlphaVantage {
     }
 
     fn check_refusal(&self, refusal: &wire::Refusal, symbol: Symbol) -> Result<(), ProviderError> {
-        use secrecy::ExposeSecret;
         let key = self.config.api_key.expose_secret();
-        match classify::refusal(refusal, symbol, key, Utc::now()) {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
+        classify::refusal(refusal, symbol, key, Utc::now()).map_or(Ok(()), Err)
     }
 }
 

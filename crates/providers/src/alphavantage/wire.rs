@@ -135,9 +135,8 @@ pub(super) fn quote(
             .get(name)
             .ok_or_else(|| classify::malformed(format_args!("Global Quote has no '{name}'")))
     };
-    let price_of = |name: &str| {
-        field(name).and_then(|text| price(text).map_err(classify::malformed))
-    };
+    let price_of =
+        |name: &str| field(name).and_then(|text| price(text).map_err(classify::malformed));
     let price = price_of("05. price")?;
     // A first-day listing may have no previous close; a present but broken one is malformed.
     let previous_close = match fields.get("08. previous close") {
@@ -146,7 +145,9 @@ pub(super) fn quote(
     };
     let day_text = field("07. latest trading day")?;
     let trading_day = day_text.parse::<NaiveDate>().map_err(|_| {
-        classify::malformed(format_args!("latest trading day '{day_text}' is not a date"))
+        classify::malformed(format_args!(
+            "latest trading day '{day_text}' is not a date"
+        ))
     })?;
     Ok(Quote {
         symbol,
@@ -160,5 +161,6 @@ pub(super) fn quote(
 }
 
 fn price(text: &str) -> Result<Price, String> {
-    text.parse().map_err(|error: domain::PriceError| error.to_string())
+    text.parse()
+        .map_err(|error: domain::PriceError| error.to_string())
 }

@@ -17,7 +17,16 @@ use crate::parse::parse_volume;
 /// The gzip-compressed CSV, embedded in the binary.
 const STOCKS_CSV_GZ: &[u8] = include_bytes!("../../data/stocks.csv.gz");
 
-const HEADER: [&str; 8] = ["Ticker", "Date", "Open", "High", "Low", "Close", "Volume", "Adj Close"];
+const HEADER: [&str; 8] = [
+    "Ticker",
+    "Date",
+    "Open",
+    "High",
+    "Low",
+    "Close",
+    "Volume",
+    "Adj Close",
+];
 
 /// Each sample symbol's bars, oldest first.
 pub(super) type History = BTreeMap<Symbol, Vec<Bar>>;
@@ -27,7 +36,11 @@ pub(super) type History = BTreeMap<Symbol, Vec<Bar>>;
 pub(super) static HISTORY: LazyLock<History> = LazyLock::new(|| match decode(STOCKS_CSV_GZ) {
     Ok(history) => history,
     Err(reason) => {
-        tracing::error!(provider = "sample", reason, "the bundled sample data could not be read");
+        tracing::error!(
+            provider = "sample",
+            reason,
+            "the bundled sample data could not be read"
+        );
         History::new()
     }
 });
@@ -54,7 +67,12 @@ pub(super) fn decode(gzipped: &[u8]) -> Result<History, String> {
         match parse_row(&record) {
             Ok((symbol, bar)) => history.entry(symbol).or_default().push(bar),
             Err(reason) => {
-                tracing::error!(provider = "sample", row = index + 1, reason, "skipping invalid sample row");
+                tracing::error!(
+                    provider = "sample",
+                    row = index + 1,
+                    reason,
+                    "skipping invalid sample row"
+                );
             }
         }
     }
@@ -75,9 +93,18 @@ fn parse_row(record: &StringRecord) -> Result<(Symbol, Bar), String> {
     let date = field(1)
         .parse()
         .map_err(|_| format!("date '{}' is not YYYY-MM-DD", field(1)))?;
-    let volume = parse_volume(field(6)).ok_or_else(|| format!("volume '{}' is not a whole number", field(6)))?;
-    let bar = Bar::new_checked(date, price(2)?, price(3)?, price(4)?, price(5)?, volume, Some(price(7)?))
-        .map_err(|error| error.to_string())?;
+    let volume = parse_volume(field(6))
+        .ok_or_else(|| format!("volume '{}' is not a whole number", field(6)))?;
+    let bar = Bar::new_checked(
+        date,
+        price(2)?,
+        price(3)?,
+        price(4)?,
+        price(5)?,
+        volume,
+        Some(price(7)?),
+    )
+    .map_err(|error| error.to_string())?;
     Ok((symbol, bar))
 }
 

@@ -34,8 +34,15 @@ async fn daily_bars_are_sorted_oldest_first_with_exact_values() {
 
     assert_eq!(series.symbol, symbol("IBM"));
     assert_eq!(series.source, "alphavantage");
-    let dates: Vec<String> = series.bars().iter().map(|bar| bar.date.to_string()).collect();
-    assert_eq!(dates, ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]);
+    let dates: Vec<String> = series
+        .bars()
+        .iter()
+        .map(|bar| bar.date.to_string())
+        .collect();
+    assert_eq!(
+        dates,
+        ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]
+    );
     let last = series.latest().unwrap();
     assert_eq!(last.open, price("161.59"));
     assert_eq!(last.high, price("162.28"));
@@ -50,7 +57,11 @@ async fn daily_bars_are_sorted_oldest_first_with_exact_values() {
 #[tokio::test]
 async fn an_error_message_about_the_request_is_an_unknown_symbol_with_advice() {
     let error = daily_error("daily_error_message.json").await;
-    let ProviderError::UnknownSymbol { symbol: got, detail } = &error else {
+    let ProviderError::UnknownSymbol {
+        symbol: got,
+        detail,
+    } = &error
+    else {
         panic!("expected UnknownSymbol, got {error:?}");
     };
     assert_eq!(*got, symbol("IBM"));
@@ -60,14 +71,20 @@ async fn an_error_message_about_the_request_is_an_unknown_symbol_with_advice() {
 #[tokio::test]
 async fn an_error_message_about_the_apikey_is_unauthorized() {
     let error = daily_error("daily_invalid_key.json").await;
-    assert!(matches!(error, ProviderError::Unauthorized { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::Unauthorized { .. }),
+        "{error:?}"
+    );
     assert!(error.is_provider_failure());
 }
 
 #[tokio::test]
 async fn a_note_is_a_rate_limit() {
     let error = daily_error("daily_note.json").await;
-    assert!(matches!(error, ProviderError::RateLimited { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::RateLimited { .. }),
+        "{error:?}"
+    );
     assert!(!error.is_provider_failure());
 }
 
@@ -84,7 +101,16 @@ async fn the_daily_quota_is_a_rate_limit_retried_within_a_day_not_a_premium_refu
 #[tokio::test]
 async fn an_empty_time_series_is_no_data() {
     let error = daily_error("daily_empty_series.json").await;
-    assert!(matches!(error, ProviderError::NoData { provider: "alphavantage", .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            ProviderError::NoData {
+                provider: "alphavantage",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -110,7 +136,11 @@ async fn invalid_rows_are_skipped_and_valid_ones_kept() {
     let (server, provider) = start().await;
     serve(&server, "TIME_SERIES_DAILY", "daily_invalid_row.json").await;
     let series = provider.daily(symbol("IBM")).await.unwrap();
-    let dates: Vec<String> = series.bars().iter().map(|bar| bar.date.to_string()).collect();
+    let dates: Vec<String> = series
+        .bars()
+        .iter()
+        .map(|bar| bar.date.to_string())
+        .collect();
     assert_eq!(dates, ["2024-01-05"]);
 }
 
@@ -147,12 +177,21 @@ async fn a_slow_answer_is_a_timeout() {
         .await;
     let provider = provider_at(&server.uri(), Duration::from_millis(200));
     let error = provider.daily(symbol("IBM")).await.unwrap_err();
-    assert_eq!(error, ProviderError::Timeout { provider: "alphavantage" });
+    assert_eq!(
+        error,
+        ProviderError::Timeout {
+            provider: "alphavantage"
+        }
+    );
 }
 
 #[tokio::test]
 async fn a_refused_connection_is_an_upstream_failure() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let provider = provider_at(&format!("http://127.0.0.1:{port}"), Duration::from_secs(2));
     let error = provider.daily(symbol("IBM")).await.unwrap_err();
     assert!(
@@ -194,16 +233,27 @@ async fn a_premium_refusal_of_compact_is_reported_not_retried_forever() {
         .mount(&server)
         .await;
     let error = provider.daily(symbol("IBM")).await.unwrap_err();
-    assert!(matches!(error, ProviderError::PremiumOnly { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::PremiumOnly { .. }),
+        "{error:?}"
+    );
     server.verify().await;
 }
 
 #[tokio::test]
 async fn a_rate_limit_on_full_is_not_mistaken_for_a_premium_refusal() {
     let (server, provider) = start().await;
-    serve(&server, "TIME_SERIES_DAILY", "daily_information_rate_limit.json").await;
+    serve(
+        &server,
+        "TIME_SERIES_DAILY",
+        "daily_information_rate_limit.json",
+    )
+    .await;
     let error = provider.daily(symbol("IBM")).await.unwrap_err();
-    assert!(matches!(error, ProviderError::RateLimited { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::RateLimited { .. }),
+        "{error:?}"
+    );
     // Still asks for full next time: only a premium refusal teaches it to use compact.
     server.reset().await;
     call("TIME_SERIES_DAILY")

@@ -11,7 +11,10 @@ use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 pub const KEY: &str = "SECRET-KEY-123";
 
 pub fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/alphavantage/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/alphavantage/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
 }
 
@@ -50,5 +53,8 @@ pub fn body(fixture_name: &str) -> ResponseTemplate {
 
 /// Serves `fixture_name` for every call of `function`.
 pub async fn serve(server: &MockServer, function: &str, fixture_name: &str) {
-    call(function).respond_with(body(fixture_name)).mount(server).await;
+    call(function)
+        .respond_with(body(fixture_name))
+        .mount(server)
+        .await;
 }

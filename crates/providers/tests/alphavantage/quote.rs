@@ -23,7 +23,10 @@ async fn a_quote_has_the_exact_price_previous_close_and_trading_day() {
 
     assert_eq!(quote.symbol, symbol("IBM"));
     assert_eq!(quote.price, "161.41".parse::<Price>().unwrap());
-    assert_eq!(quote.previous_close, Some("161.66".parse::<Price>().unwrap()));
+    assert_eq!(
+        quote.previous_close,
+        Some("161.66".parse::<Price>().unwrap())
+    );
     assert_eq!(quote.trading_day.to_string(), "2024-01-05");
     assert_eq!(quote.change().unwrap().to_string(), "-0.25");
     assert_eq!(quote.as_of, None);
@@ -47,7 +50,10 @@ async fn refusals_are_classified_for_quotes_too() {
     let (server, provider) = start().await;
     serve(&server, "GLOBAL_QUOTE", "daily_information_rate_limit.json").await;
     let error = provider.quote(symbol("IBM")).await.unwrap_err();
-    assert!(matches!(error, ProviderError::RateLimited { .. }), "{error:?}");
+    assert!(
+        matches!(error, ProviderError::RateLimited { .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -70,5 +76,10 @@ async fn a_slow_quote_is_a_timeout() {
         .await;
     let provider = provider_at(&server.uri(), Duration::from_millis(200));
     let error = provider.quote(symbol("IBM")).await.unwrap_err();
-    assert_eq!(error, ProviderError::Timeout { provider: "alphavantage" });
+    assert_eq!(
+        error,
+        ProviderError::Timeout {
+            provider: "alphavantage"
+        }
+    );
 }

@@ -49,9 +49,16 @@ async fn all_failures() -> Vec<(String, String, String)> {
     let impatient = provider_at(&slow.uri(), Duration::from_millis(200));
     record("timeout", impatient.quote(symbol("IBM")).await.unwrap_err());
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let unreachable = provider_at(&format!("http://127.0.0.1:{port}"), Duration::from_secs(2));
-    record("connection refused", unreachable.quote(symbol("IBM")).await.unwrap_err());
+    record(
+        "connection refused",
+        unreachable.quote(symbol("IBM")).await.unwrap_err(),
+    );
 
     // reqwest's own error for a malformed answer (not HTTP at all) carries the URL too.
     let garbage = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -74,6 +81,8 @@ async fn no_error_display_or_debug_contains_the_api_key() {
     for (case, display, debug) in failures {
         assert!(!display.contains(KEY), "{case}: {display}");
         assert!(!debug.contains(KEY), "{case}: {debug}");
+        // Not even a redacted request URL: reqwest's URL is stripped, not merely scrubbed.
+        assert!(!display.contains("apikey="), "{case}: {display}");
     }
 }
 
@@ -120,7 +129,12 @@ async fn upstream_calls_are_logged_with_fields_and_a_redacted_url() {
 
     let (server, provider) = start().await;
     serve(&server, "GLOBAL_QUOTE", "quote_ok.json").await;
-    serve(&server, "TIME_SERIES_DAILY", "daily_information_premium.json").await;
+    serve(
+        &server,
+        "TIME_SERIES_DAILY",
+        "daily_information_premium.json",
+    )
+    .await;
     provider.quote(symbol("IBM")).await.unwrap();
     provider.daily(symbol("IBM")).await.unwrap_err();
     let failures = all_failures().await;

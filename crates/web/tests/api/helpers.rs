@@ -1,0 +1,145 @@
+//! `TestApp`: a stockd router over a chosen provider and a fresh SQLite store, spoken to in
+//! the domain's words.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use market::{BreakerConfig, Market, MarketConfig, RetryConfig};
+use providers::MarketData;
+use providers::alphavantage::{AlphaVantage, AlphaVantageConfig};
+use providers::sample::Sample;
+use serde_json::Value;
+use store::SqliteStore;
+use tower::ServiceExt;
+use web::{AppState, Defaults, WebConfig};
+
+/// The distinctive key every Alpha Vantage test uses, so leaks are easy to find.
+pub const API_KEY: &str = "SECRET-KEY-9f8e7d";
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|err| {
+            panic!("body is not JSON ({err}): {}", String::from_utf8_lossy(&self.body))
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem+json body with this status and returns its `detail`.
+    pub fn problem(&self, status: u16) -> String {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
+        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        assert!(body["type"].as_str().unwrap().starts_with("urn:stockd:problem:"));
+        assert!(body["title"].is_string());
+        body["detail"].as_str().unwrap().to_owned()
+    }
+}
+
+/// Read-path settings for tests: no retries (deterministic call counts) unless a test asks.
+pub fn market_config() -> MarketConfig {
+    MarketConfig {
+        cache_ttl: Duration::from_secs(300),
+        quote_ttl: Duration::from_secs(60),
+        stale_retry: Duration::from_secs(10),
+        cache_max_bars: 100_000,
+        breaker: BreakerConfig {
+            failure_threshold: 3,
+            open_for: Duration::from_secs(30),
+        },
+        retry: RetryConfig {
+            attempt_timeout: Duration::from_secs(5),
+            max_retries: 0,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(50),
+        },
+    }
+}
+
+impl TestApp {
+    pub async fn sample() -> Self {
+        Self::with(Arc::new(Sample::new()), market_config()).await
+    }
+
+    pub async fn alphavantage(base_url: &str, config: MarketConfig) -> Self {
+        let provider = AlphaVantage::new(
+            AlphaVantageConfig {
+                api_key: API_KEY.to_owned().into(),
+                base_url: base_url.to_owned(),
+                timeout: Duration::from_millis(300),
+            },
+            reqwest::Client::new(),
+        );
+        Self::with(Arc::new(provider), config).await
+    }
+
+    pub async fn with(provider: Arc<dyn MarketData>, config: MarketConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("stockd.db")).await.unwrap();
+        let market = Arc::new(Market::new(provider, Arc::new(store), config));
+        let state = AppState::new(
+            market,
+            WebConfig {
+                defaults: Defaults {
+                    symbol: domain::Symbol::parse("MSFT").unwrap(),
+                    days: 7,
+                },
+                max_days: 5000,
+            },
+            web::observe::install_metrics_recorder(),
+        );
+        Self {
+            router: web::router(state.clone()),
+            state,
+            _dir: dir,
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.request(Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// An Alpha Vantage fixture's text.
+pub fn fixture(name: &str) -> String {
+    let path = format!(
+        "{}/../providers/tests/fixtures/alphavantage/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
+}

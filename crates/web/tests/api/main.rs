@@ -1,0 +1,9 @@
+//! API tests: the real router, requests in-process through `oneshot`, upstreams mocked on
+//! 127.0.0.1. One test binary, so it builds once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod alphavantage;
+mod helpers;
+mod ops;
+mod seed;
+mod secrets;

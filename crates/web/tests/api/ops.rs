@@ -1,0 +1,100 @@
+//! Operational endpoints, docs, unknown routes and request ids.
+
+use axum::body::Body;
+use axum::http::Request;
+
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn health_and_ready_answer_without_calling_any_provider() {
+    let app = TestApp::sample().await;
+    let health = app.get("/health").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "ok");
+    let ready = app.get("/ready").await;
+    assert_eq!(ready.status, 200);
+    assert_eq!(ready.json()["store"], "sqlite");
+    assert_eq!(app.state.market().breakers()[0].consecutive_failures, 0);
+}
+
+#[tokio::test]
+async fn metrics_use_the_documented_names_with_bounded_labels() {
+    let app = TestApp::sample().await;
+    app.get("/GOOG/3").await;
+    app.get("/GOOG/4").await;
+    app.get("/NOPE/4").await;
+    let text = app.get("/metrics").await.text();
+    for name in [
+        "stock_api_requests_total",
+        "stock_api_request_duration_seconds_bucket",
+        "stock_api_cache_hits_total",
+        "stock_api_cache_misses_total",
+        "stock_api_circuit_breaker_state",
+        "stock_api_external_calls_total",
+        "stock_api_external_call_duration_seconds_bucket",
+    ] {
+        assert!(text.contains(name), "missing {name}");
+    }
+    assert!(text.contains(r#"route="/{symbol}/{days}""#), "routes are templates");
+    assert!(!text.contains("GOOG") && !text.contains("NOPE"), "no raw symbols in labels");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_lists_every_route() {
+    let app = TestApp::sample().await;
+    let doc = app.get("/openapi.json").await.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for route in [
+        "/",
+        "/{symbol}",
+        "/{symbol}/{days}",
+        "/v1/stocks/{symbol}/daily",
+        "/v1/stocks/{symbol}/quote",
+        "/health",
+        "/ready",
+        "/metrics",
+        "/circuit-breaker",
+    ] {
+        assert!(doc["paths"][route].is_object(), "missing {route}");
+    }
+}
+
+#[tokio::test]
+async fn the_docs_page_references_no_external_host() {
+    let app = TestApp::sample().await;
+    let page = app.get("/docs").await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("/docs/scalar.js") && html.contains("/openapi.json"));
+    assert!(!html.contains("http://") && !html.contains("https://"), "{html}");
+    let script = app.get("/docs/scalar.js").await;
+    assert_eq!(script.status, 200);
+    assert!(script.body.len() > 1000);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_problem_json() {
+    let app = TestApp::sample().await;
+    let detail = app.get("/a/b/c/d/e").await.problem(404);
+    assert!(detail.contains("/docs"));
+    let response = app
+        .request(Request::post("/MSFT/7").body(Body::empty()).unwrap())
+        .await;
+    response.problem(405);
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_the_clients() {
+    let app = TestApp::sample().await;
+    let generated = app.get("/health").await;
+    assert_eq!(generated.header("x-request-id").unwrap().len(), 36);
+    let echoed = app
+        .request(
+            Request::get("/health")
+                .header("x-request-id", "trace-me-123")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(echoed.header("x-request-id"), Some("trace-me-123"));
+}
