@@ -1,0 +1,90 @@
+//! The real binary: `stockd config` and `stockd serve` from a clean data dir, offline, with a
+//! graceful stop on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_stockd");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+#[test]
+fn config_prints_the_effective_settings_with_secrets_redacted() {
+    let output = Command::new(BIN)
+        .args(["config", "--format", "json"])
+        .env("APIKEY", "LEAKY-KEY-000")
+        .env("NDAYS", "9")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["ndays"], 9);
+    assert_eq!(json["alphavantage_api_key"], "[redacted]");
+    assert!(!text.contains("LEAKY-KEY-000"));
+}
+
+#[test]
+fn invalid_configuration_exits_with_a_message_naming_the_setting() {
+    let output = Command::new(BIN).arg("config").env("NDAYS", "-1").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("ndays"));
+}
+
+#[test]
+fn serve_answers_from_the_bundled_sample_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
+        .env("STOCKD_DATA_DIR", dir.path())
+        .env_remove("APIKEY")
+        .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait (bounded) for the listener.
+    let mut response = None;
+    for _ in 0..100 {
+        response = http_get(port, "/MSFT/7");
+        if response.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let response = response.expect("stockd did not start listening");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains(r#""symbol":"MSFT","ndays":7"#), "{response}");
+    assert!(dir.path().join("stockd.db").exists(), "the SQLite file lives in the data dir");
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let mut exited = None;
+    for _ in 0..100 {
+        exited = child.try_wait().unwrap();
+        if exited.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let exit = exited.unwrap_or_else(|| {
+        let _ = child.kill();
+        panic!("stockd did not stop after SIGTERM");
+    });
+    assert!(exit.success(), "{exit:?}");
+}

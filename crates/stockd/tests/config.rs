@@ -1,0 +1,130 @@
+//! Configuration layering, seed aliases, validation messages and redaction.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use clap::Parser;
+use stockd::cli::{Cli, OutputFormat};
+use stockd::config::{Config, ProviderChoice};
+
+fn load(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
+    let mut argv = vec!["stockd"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    Config::load_from(&cli, env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn with_nothing_set_stockd_serves_the_sample_on_8080() {
+    let config = load(&["serve"], &[]).unwrap();
+    assert_eq!(config.port, 8080);
+    assert_eq!(config.symbol.as_str(), "MSFT");
+    assert_eq!(config.ndays, 7);
+    assert_eq!(config.max_days, 5000);
+    assert_eq!(config.cache_ttl, Duration::from_secs(300));
+    assert_eq!(config.circuit_breaker_timeout, Duration::from_secs(30));
+    assert_eq!(config.provider_choice(), ProviderChoice::Sample);
+    assert_eq!(config.database_path(), std::path::Path::new("./data/stockd.db"));
+}
+
+#[test]
+fn the_seed_variable_names_work() {
+    let config = load(
+        &[],
+        &[
+            ("PORT", "9000"),
+            ("SYMBOL", "ibm"),
+            ("NDAYS", "3"),
+            ("APIKEY", "12345"),
+            ("CACHE_TTL", "60"),
+            ("CIRCUIT_BREAKER_TIMEOUT", "45s"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.port, 9000);
+    assert_eq!(config.symbol.as_str(), "IBM");
+    assert_eq!(config.ndays, 3);
+    assert_eq!(config.cache_ttl, Duration::from_secs(60));
+    assert_eq!(config.circuit_breaker_timeout, Duration::from_secs(45));
+    assert_eq!(config.provider_choice(), ProviderChoice::AlphaVantage, "a key switches to live data");
+}
+
+#[test]
+fn the_breaker_timeout_accepts_plain_seconds_and_units() {
+    for (value, seconds) in [("30", 30), ("30s", 30), ("2m", 120)] {
+        let config = load(&[], &[("CIRCUIT_BREAKER_TIMEOUT", value)]).unwrap();
+        assert_eq!(config.circuit_breaker_timeout, Duration::from_secs(seconds), "{value}");
+    }
+}
+
+#[test]
+fn stockd_names_beat_aliases_and_flags_beat_the_environment() {
+    let config = load(&[], &[("PORT", "9000"), ("STOCKD_PORT", "9100")]).unwrap();
+    assert_eq!(config.port, 9100);
+    let config = load(&["--port", "9200", "serve"], &[("STOCKD_PORT", "9100")]).unwrap();
+    assert_eq!(config.port, 9200);
+    let config = load(&["serve", "--provider", "sample"], &[("APIKEY", "k")]).unwrap();
+    assert_eq!(config.provider_choice(), ProviderChoice::Sample, "an explicit provider wins");
+}
+
+#[test]
+fn a_config_file_sits_between_defaults_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stockd.toml");
+    std::fs::write(&file, "port = 7000\nndays = 10\ncache_ttl = \"2m\"\n").unwrap();
+    let path = file.to_str().unwrap();
+    let config = load(&["--config", path], &[("NDAYS", "12")]).unwrap();
+    assert_eq!(config.port, 7000);
+    assert_eq!(config.ndays, 12);
+    assert_eq!(config.cache_ttl, Duration::from_secs(120));
+}
+
+#[test]
+fn invalid_settings_are_named_in_the_error() {
+    for (env, setting) in [
+        (("NDAYS", "0"), "ndays"),
+        (("NDAYS", "9000"), "ndays"),
+        (("PORT", "eighty"), "port"),
+        (("CACHE_TTL", "soon"), "cache_ttl"),
+        (("CACHE_TTL", "0"), "cache_ttl"),
+        (("SYMBOL", "NOT A SYMBOL"), "symbol"),
+        (("STOCKD_PROVIDER", "bloomberg"), "provider"),
+        (("STOCKD_ALPHAVANTAGE_BASE_URL", "ftp://x"), "alphavantage_base_url"),
+        (("STOCKD_LOG_FORMAT", "xml"), "log_format"),
+    ] {
+        let err = load(&[], &[env]).unwrap_err();
+        assert!(err.contains(setting), "{env:?}: {err}");
+    }
+}
+
+#[test]
+fn choosing_alphavantage_without_a_key_says_how_to_set_one() {
+    let err = load(&[], &[("STOCKD_PROVIDER", "alphavantage")]).unwrap_err();
+    assert!(err.contains("APIKEY"), "{err}");
+}
+
+#[test]
+fn a_missing_config_file_is_an_error() {
+    let err = load(&["--config", "/nonexistent/stockd.toml"], &[]).unwrap_err();
+    assert!(err.contains("no such file"), "{err}");
+}
+
+#[test]
+fn the_printed_configuration_redacts_the_api_key() {
+    let config = load(&[], &[("APIKEY", "SUPER-SECRET-KEY")]).unwrap();
+    for format in [OutputFormat::Toml, OutputFormat::Json] {
+        let text = config.render(format);
+        assert!(!text.contains("SUPER-SECRET-KEY"), "{text}");
+        assert!(text.contains("[redacted]"), "{text}");
+        assert!(text.contains("cache_ttl"), "{text}");
+    }
+    assert!(!format!("{config:?}").contains("SUPER-SECRET-KEY"));
+}
+
+#[test]
+fn unknown_stockd_variables_are_reported() {
+    let env = [("STOCKD_CACHE_TL", "5"), ("STOCKD_PORT", "1"), ("HOME", "/root")]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    assert_eq!(Config::unknown_env_names(env), ["STOCKD_CACHE_TL"]);
+}
