@@ -7,7 +7,9 @@ const BODY: &str = r#"{"symbol":"MSFT","ndays":7,"prices":[{"date":"2013-03-01",
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8099".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8099".into());
     let app = Router::new().route(
         "/{symbol}/{days}",
         get(|| async { ([("content-type", "application/json")], BODY) }),

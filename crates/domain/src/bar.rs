@@ -26,7 +26,9 @@ pub struct Bar {
 pub enum BarError {
     #[error("bar for {date} has a non-positive price")]
     NonPositivePrice { date: NaiveDate },
-    #[error("bar for {date} is inconsistent: low {low} / high {high} do not bracket open {open} and close {close}")]
+    #[error(
+        "bar for {date} is inconsistent: low {low} / high {high} do not bracket open {open} and close {close}"
+    )]
     Inconsistent {
         date: NaiveDate,
         open: Price,
@@ -88,7 +90,15 @@ mod tests {
 
     #[test]
     fn consistent_bar_is_accepted() {
-        let bar = Bar::new_checked(day(), p("161.59"), p("162.28"), p("160.54"), p("161.41"), 3_963_700, None);
+        let bar = Bar::new_checked(
+            day(),
+            p("161.59"),
+            p("162.28"),
+            p("160.54"),
+            p("161.41"),
+            3_963_700,
+            None,
+        );
         assert!(bar.is_ok());
     }
 

@@ -82,9 +82,9 @@ impl Price {
 
     /// The arithmetic mean, exact to 1e-9 (rounded half away from zero); `None` when empty.
     pub fn mean(prices: impl IntoIterator<Item = Price>) -> Option<Price> {
-        let (sum, count) = prices
-            .into_iter()
-            .fold((0i128, 0i128), |(sum, count), p| (sum + i128::from(p.0), count + 1));
+        let (sum, count) = prices.into_iter().fold((0i128, 0i128), |(sum, count), p| {
+            (sum + i128::from(p.0), count + 1)
+        });
         if count == 0 {
             return None;
         }
@@ -238,9 +238,15 @@ mod tests {
     #[test]
     fn garbage_is_rejected() {
         for text in ["", "-", ".", "1.2.3", "abc", "1e5", "12,5", "NaN", "--1"] {
-            assert!(text.parse::<Price>().is_err(), "{text:?} should be rejected");
+            assert!(
+                text.parse::<Price>().is_err(),
+                "{text:?} should be rejected"
+            );
         }
-        assert!(matches!("99999999999".parse::<Price>(), Err(PriceError::OutOfRange(_))));
+        assert!(matches!(
+            "99999999999".parse::<Price>(),
+            Err(PriceError::OutOfRange(_))
+        ));
     }
 
     #[test]
@@ -255,8 +261,14 @@ mod tests {
     fn mean_is_exact_and_rounds_half_away_from_zero() {
         let prices = [p("27.80"), p("27.95"), p("28.01")];
         assert_eq!(Price::mean(prices), Some(p("27.92")));
-        assert_eq!(Price::mean([Price::from_raw(1), Price::from_raw(2)]), Some(Price::from_raw(2)));
-        assert_eq!(Price::mean([Price::from_raw(-1), Price::from_raw(-2)]), Some(Price::from_raw(-2)));
+        assert_eq!(
+            Price::mean([Price::from_raw(1), Price::from_raw(2)]),
+            Some(Price::from_raw(2))
+        );
+        assert_eq!(
+            Price::mean([Price::from_raw(-1), Price::from_raw(-2)]),
+            Some(Price::from_raw(-2))
+        );
         assert_eq!(Price::mean([]), None);
     }
 
@@ -264,8 +276,14 @@ mod tests {
     fn json_is_a_number_and_reads_numbers_and_strings() {
         assert_eq!(serde_json::to_string(&p("388.47")).unwrap(), "388.47");
         assert_eq!(serde_json::from_str::<Price>("0.1").unwrap(), p("0.1"));
-        assert_eq!(serde_json::from_str::<Price>("\"161.4100\"").unwrap(), p("161.41"));
-        assert_eq!(serde_json::from_str::<Price>("42").unwrap(), Price::from_units(42));
+        assert_eq!(
+            serde_json::from_str::<Price>("\"161.4100\"").unwrap(),
+            p("161.41")
+        );
+        assert_eq!(
+            serde_json::from_str::<Price>("42").unwrap(),
+            Price::from_units(42)
+        );
     }
 
     proptest! {

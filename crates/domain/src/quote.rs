@@ -22,7 +22,8 @@ pub struct Quote {
 impl Quote {
     /// `price - previous_close`.
     pub fn change(&self) -> Option<Price> {
-        self.previous_close.and_then(|prev| self.price.checked_sub(prev))
+        self.previous_close
+            .and_then(|prev| self.price.checked_sub(prev))
     }
 
     /// The change in percent of the previous close.

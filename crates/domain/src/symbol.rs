@@ -122,13 +122,26 @@ mod tests {
 
     #[test]
     fn lower_case_is_normalised_to_upper_case() {
-        assert_eq!(Symbol::parse("msft").map(|s| s.to_string()), Ok("MSFT".into()));
-        assert_eq!(Symbol::parse(" brk.b ").map(|s| s.to_string()), Ok("BRK.B".into()));
+        assert_eq!(
+            Symbol::parse("msft").map(|s| s.to_string()),
+            Ok("MSFT".into())
+        );
+        assert_eq!(
+            Symbol::parse(" brk.b ").map(|s| s.to_string()),
+            Ok("BRK.B".into())
+        );
     }
 
     #[test]
     fn index_fx_and_class_share_symbols_are_accepted() {
-        for text in ["^GSPC", "EURUSD=X", "BF-B", "TSCO.LON", "A", "123456789012345"] {
+        for text in [
+            "^GSPC",
+            "EURUSD=X",
+            "BF-B",
+            "TSCO.LON",
+            "A",
+            "123456789012345",
+        ] {
             assert!(Symbol::parse(text).is_ok(), "{text} should parse");
         }
     }
@@ -136,7 +149,10 @@ mod tests {
     #[test]
     fn invalid_symbols_are_rejected_with_a_reason() {
         assert_eq!(Symbol::parse(""), Err(SymbolError::Empty));
-        assert!(matches!(Symbol::parse("1234567890123456"), Err(SymbolError::TooLong(_))));
+        assert!(matches!(
+            Symbol::parse("1234567890123456"),
+            Err(SymbolError::TooLong(_))
+        ));
         assert!(matches!(
             Symbol::parse("MS FT"),
             Err(SymbolError::InvalidCharacter { bad: ' ', .. })

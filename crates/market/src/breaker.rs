@@ -113,7 +113,10 @@ impl CircuitBreaker {
             Phase::Open { until } if now < until => Err(BreakerOpen {
                 retry_after: until - now,
             }),
-            Phase::Open { .. } | Phase::HalfOpen { trial_in_flight: false } => {
+            Phase::Open { .. }
+            | Phase::HalfOpen {
+                trial_in_flight: false,
+            } => {
                 inner.phase = Phase::HalfOpen {
                     trial_in_flight: true,
                 };
@@ -221,7 +224,9 @@ impl CircuitBreaker {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding this lock cannot leave the state half-written (every update is a
         // single assignment), so a poisoned lock is still safe to use.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -255,11 +260,17 @@ mod tests {
         assert_eq!(refused.retry_after, Duration::from_secs(30));
 
         tokio::time::advance(Duration::from_secs(29)).await;
-        assert!(breaker.try_acquire().is_err(), "still open before the timeout");
+        assert!(
+            breaker.try_acquire().is_err(),
+            "still open before the timeout"
+        );
         tokio::time::advance(Duration::from_secs(1)).await;
         assert_eq!(breaker.state(), BreakerState::HalfOpen);
         breaker.try_acquire().unwrap();
-        assert!(breaker.try_acquire().is_err(), "only one trial call in half-open");
+        assert!(
+            breaker.try_acquire().is_err(),
+            "only one trial call in half-open"
+        );
         breaker.record_success();
         assert_eq!(breaker.state(), BreakerState::Closed);
         assert_eq!(breaker.snapshot().times_opened, 1);
@@ -275,8 +286,14 @@ mod tests {
         breaker.try_acquire().unwrap();
         breaker.record_failure("still down");
         assert_eq!(breaker.state(), BreakerState::Open);
-        assert_eq!(breaker.try_acquire().unwrap_err().retry_after, Duration::from_secs(30));
-        assert_eq!(breaker.snapshot().last_failure.as_deref(), Some("still down"));
+        assert_eq!(
+            breaker.try_acquire().unwrap_err().retry_after,
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            breaker.snapshot().last_failure.as_deref(),
+            Some("still down")
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -124,7 +124,13 @@ impl Market {
             config.cache_max_bars,
             |series: &Series| u32::try_from(series.bars().len()).unwrap_or(u32::MAX),
         );
-        let quotes = ReadThrough::new("quote", config.quote_ttl, config.stale_retry, 100_000, |_| 1);
+        let quotes = ReadThrough::new(
+            "quote",
+            config.quote_ttl,
+            config.stale_retry,
+            100_000,
+            |_| 1,
+        );
         Self {
             upstream: Upstream {
                 provider,
@@ -149,7 +155,11 @@ impl Market {
     pub async fn quote(&self, symbol: Symbol) -> Result<Served<Quote>, MarketError> {
         self.quotes
             .get(symbol, |cached| async move {
-                match self.upstream.call("quote", |p| async move { p.quote(symbol).await }).await {
+                match self
+                    .upstream
+                    .call("quote", |p| async move { p.quote(symbol).await })
+                    .await
+                {
                     Ok(quote) => Ok(Loaded::Fresh {
                         value: Arc::new(quote),
                         age: Duration::ZERO,
@@ -196,7 +206,9 @@ impl Market {
             None => self.load_stored(symbol).await,
         };
         if let Some(series) = &stored {
-            let age = (Utc::now() - series.fetched_at).to_std().unwrap_or(Duration::ZERO);
+            let age = (Utc::now() - series.fetched_at)
+                .to_std()
+                .unwrap_or(Duration::ZERO);
             if age < self.config.cache_ttl {
                 return Ok(Loaded::Fresh {
                     value: series.clone(),
@@ -204,7 +216,11 @@ impl Market {
                 });
             }
         }
-        match self.upstream.call("daily", |p| async move { p.daily(symbol).await }).await {
+        match self
+            .upstream
+            .call("daily", |p| async move { p.daily(symbol).await })
+            .await
+        {
             Ok(series) => {
                 if let Err(err) = self.store.upsert_series(&series).await {
                     tracing::warn!(%symbol, error = %err, "could not store fetched bars; serving them anyway");

@@ -44,7 +44,11 @@ impl<V> Clone for Entry<V> {
 
 impl<V> Entry<V> {
     fn served(self, status: CacheStatus) -> Served<V> {
-        let cache = if self.stale { CacheStatus::Stale } else { status };
+        let cache = if self.stale {
+            CacheStatus::Stale
+        } else {
+            status
+        };
         Served {
             value: self.value,
             cache,
@@ -93,7 +97,11 @@ impl<V: Send + Sync + 'static> ReadThrough<V> {
 
     /// The cached value when fresh; otherwise one caller runs `load` (given the previous copy,
     /// if any) while concurrent callers for the same symbol wait for its result.
-    pub(crate) async fn get<F, Fut>(&self, symbol: Symbol, load: F) -> Result<Served<V>, MarketError>
+    pub(crate) async fn get<F, Fut>(
+        &self,
+        symbol: Symbol,
+        load: F,
+    ) -> Result<Served<V>, MarketError>
     where
         F: FnOnce(Option<Arc<V>>) -> Fut,
         Fut: Future<Output = Result<Loaded<V>, MarketError>>,
@@ -150,7 +158,9 @@ impl<V: Send + Sync + 'static> ReadThrough<V> {
     fn count(&self, served: Served<V>) -> Served<V> {
         let cache = self.name;
         match served.cache {
-            CacheStatus::Hit => metrics::counter!("stock_api_cache_hits_total", "cache" => cache).increment(1),
+            CacheStatus::Hit => {
+                metrics::counter!("stock_api_cache_hits_total", "cache" => cache).increment(1)
+            }
             CacheStatus::Miss | CacheStatus::Stale => {
                 metrics::counter!("stock_api_cache_misses_total", "cache" => cache).increment(1)
             }

@@ -46,7 +46,11 @@ pub(crate) struct Upstream {
 
 impl Upstream {
     /// Runs `call` against the provider with every guard in place.
-    pub(crate) async fn call<T, F, Fut>(&self, operation: &'static str, call: F) -> Result<T, MarketError>
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        call: F,
+    ) -> Result<T, MarketError>
     where
         F: Fn(Arc<dyn MarketData>) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
@@ -85,10 +89,13 @@ impl Upstream {
             armed: true,
         };
         let started = Instant::now();
-        let result = match tokio::time::timeout(self.retry.attempt_timeout, call(self.provider.clone())).await {
-            Ok(result) => result,
-            Err(_) => Err(ProviderError::Timeout { provider }),
-        };
+        let result =
+            match tokio::time::timeout(self.retry.attempt_timeout, call(self.provider.clone()))
+                .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(ProviderError::Timeout { provider }),
+            };
         trial_guard.armed = false;
         let outcome = match &result {
             Ok(_) => "ok",
@@ -97,7 +104,13 @@ impl Upstream {
         let elapsed = started.elapsed();
         metrics::counter!("stock_api_external_calls_total", "provider" => provider, "operation" => operation, "outcome" => outcome).increment(1);
         metrics::histogram!("stock_api_external_call_duration_seconds", "provider" => provider, "operation" => operation).record(elapsed.as_secs_f64());
-        tracing::debug!(provider, operation, outcome, latency_ms = elapsed.as_millis() as u64, "upstream call");
+        tracing::debug!(
+            provider,
+            operation,
+            outcome,
+            latency_ms = elapsed.as_millis() as u64,
+            "upstream call"
+        );
         match &result {
             Err(err) if err.is_provider_failure() => self.breaker.record_failure(&err.to_string()),
             _ => self.breaker.record_success(),

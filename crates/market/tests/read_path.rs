@@ -10,7 +10,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use domain::{Bar, Price, Quote, Series, Symbol};
-use market::{BreakerConfig, BreakerState, CacheStatus, Market, MarketConfig, MarketError, RetryConfig};
+use market::{
+    BreakerConfig, BreakerState, CacheStatus, Market, MarketConfig, MarketError, RetryConfig,
+};
 use providers::{MarketData, ProviderError};
 use store::{MemoryStore, Store};
 
@@ -20,7 +22,16 @@ fn sym(text: &str) -> Symbol {
 
 fn series(symbol: Symbol, close: &str) -> Series {
     let close: Price = close.parse().unwrap();
-    let bar = Bar::new_checked("2024-01-05".parse().unwrap(), close, close, close, close, 1, None).unwrap();
+    let bar = Bar::new_checked(
+        "2024-01-05".parse().unwrap(),
+        close,
+        close,
+        close,
+        close,
+        1,
+        None,
+    )
+    .unwrap();
     Series::new(symbol, vec![bar], "scripted", Utc::now())
 }
 
@@ -77,7 +88,13 @@ impl Scripted {
         tokio::time::sleep(delay).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         let scripted = self.script.lock().unwrap().pop_front();
-        scripted.unwrap_or_else(|| self.default.lock().unwrap().clone().unwrap_or_else(|| Err(upstream_error())))
+        scripted.unwrap_or_else(|| {
+            self.default
+                .lock()
+                .unwrap()
+                .clone()
+                .unwrap_or_else(|| Err(upstream_error()))
+        })
     }
 }
 
@@ -135,14 +152,26 @@ fn close_of(served: &market::Served<Series>) -> String {
 async fn a_fresh_series_is_served_from_cache_until_the_ttl_passes() {
     let provider = Scripted::answering("10");
     let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
-    assert_eq!(market.daily(sym("MSFT")).await.unwrap().cache, CacheStatus::Miss);
-    assert_eq!(market.daily(sym("msft")).await.unwrap().cache, CacheStatus::Hit);
+    assert_eq!(
+        market.daily(sym("MSFT")).await.unwrap().cache,
+        CacheStatus::Miss
+    );
+    assert_eq!(
+        market.daily(sym("msft")).await.unwrap().cache,
+        CacheStatus::Hit
+    );
     assert_eq!(provider.calls(), 1);
 
     tokio::time::advance(Duration::from_secs(299)).await;
-    assert_eq!(market.daily(sym("MSFT")).await.unwrap().cache, CacheStatus::Hit);
+    assert_eq!(
+        market.daily(sym("MSFT")).await.unwrap().cache,
+        CacheStatus::Hit
+    );
     tokio::time::advance(Duration::from_secs(2)).await;
-    assert_eq!(market.daily(sym("MSFT")).await.unwrap().cache, CacheStatus::Miss);
+    assert_eq!(
+        market.daily(sym("MSFT")).await.unwrap().cache,
+        CacheStatus::Miss
+    );
     assert_eq!(provider.calls(), 2);
 }
 
@@ -180,8 +209,16 @@ async fn misses_on_different_symbols_load_in_parallel() {
         request.await.unwrap().unwrap();
     }
     assert_eq!(provider.calls(), 4);
-    assert_eq!(provider.max_in_flight.load(Ordering::SeqCst), 4, "all four calls were in flight at once");
-    assert!(started.elapsed() < Duration::from_millis(1000), "took {:?}", started.elapsed());
+    assert_eq!(
+        provider.max_in_flight.load(Ordering::SeqCst),
+        4,
+        "all four calls were in flight at once"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1000),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -197,35 +234,55 @@ async fn a_stale_copy_is_served_when_the_upstream_fails() {
     assert_eq!(close_of(&served), "10");
     // Within the stale-retry window the stale copy is served without asking again.
     let calls = provider.calls();
-    assert_eq!(market.daily(sym("MSFT")).await.unwrap().cache, CacheStatus::Stale);
+    assert_eq!(
+        market.daily(sym("MSFT")).await.unwrap().cache,
+        CacheStatus::Stale
+    );
     assert_eq!(provider.calls(), calls);
     // Once the upstream recovers, fresh data replaces the stale copy.
     provider.set_default(Ok("11".into()));
     tokio::time::advance(Duration::from_secs(11)).await;
     let served = market.daily(sym("MSFT")).await.unwrap();
-    assert_eq!((served.cache, close_of(&served)), (CacheStatus::Miss, "11".into()));
+    assert_eq!(
+        (served.cache, close_of(&served)),
+        (CacheStatus::Miss, "11".into())
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_store_stands_in_as_the_stale_copy_after_a_restart() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let old = Series::new(sym("IBM"), series(sym("IBM"), "42").bars().to_vec(), "scripted", Utc::now() - chrono::Duration::days(2));
+    let old = Series::new(
+        sym("IBM"),
+        series(sym("IBM"), "42").bars().to_vec(),
+        "scripted",
+        Utc::now() - chrono::Duration::days(2),
+    );
     store.upsert_series(&old).await.unwrap();
     let provider = Arc::new(Scripted::default());
     provider.set_default(Err(upstream_error()));
     let market = market(provider, store, config());
     let served = market.daily(sym("IBM")).await.unwrap();
-    assert_eq!((served.cache, close_of(&served)), (CacheStatus::Stale, "42".into()));
+    assert_eq!(
+        (served.cache, close_of(&served)),
+        (CacheStatus::Stale, "42".into())
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn fresh_rows_in_the_store_are_used_without_calling_the_provider() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    store.upsert_series(&series(sym("IBM"), "42")).await.unwrap();
+    store
+        .upsert_series(&series(sym("IBM"), "42"))
+        .await
+        .unwrap();
     let provider = Scripted::answering("99");
     let market = market(provider.clone(), store, config());
     let served = market.daily(sym("IBM")).await.unwrap();
-    assert_eq!((served.cache, close_of(&served)), (CacheStatus::Miss, "42".into()));
+    assert_eq!(
+        (served.cache, close_of(&served)),
+        (CacheStatus::Miss, "42".into())
+    );
     assert_eq!(provider.calls(), 0);
 }
 
@@ -250,7 +307,10 @@ async fn failures_with_nothing_stored_are_errors_and_are_not_cached() {
         Err(MarketError::Provider(ProviderError::Upstream { .. }))
     ));
     let served = market.daily(sym("MSFT")).await.unwrap();
-    assert_eq!((served.cache, close_of(&served)), (CacheStatus::Miss, "10".into()));
+    assert_eq!(
+        (served.cache, close_of(&served)),
+        (CacheStatus::Miss, "10".into())
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -259,14 +319,23 @@ async fn the_breaker_opens_after_the_threshold_and_half_opens_after_the_timeout(
     provider.set_default(Err(upstream_error()));
     let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
     for _ in 0..3 {
-        assert!(matches!(market.daily(sym("MSFT")).await, Err(MarketError::Provider(_))));
+        assert!(matches!(
+            market.daily(sym("MSFT")).await,
+            Err(MarketError::Provider(_))
+        ));
     }
     assert_eq!(market.breakers()[0].state, BreakerState::Open);
     match market.daily(sym("MSFT")).await {
-        Err(MarketError::BreakerOpen { retry_after, .. }) => assert_eq!(retry_after, Duration::from_secs(30)),
+        Err(MarketError::BreakerOpen { retry_after, .. }) => {
+            assert_eq!(retry_after, Duration::from_secs(30))
+        }
         other => panic!("expected an open breaker, got {other:?}"),
     }
-    assert_eq!(provider.calls(), 3, "an open breaker does not call the provider");
+    assert_eq!(
+        provider.calls(),
+        3,
+        "an open breaker does not call the provider"
+    );
 
     provider.set_default(Ok("10".into()));
     tokio::time::advance(Duration::from_secs(30)).await;
@@ -287,7 +356,11 @@ async fn unknown_symbols_never_open_the_breaker() {
         ));
     }
     assert_eq!(market.breakers()[0].state, BreakerState::Closed);
-    assert_eq!(provider.calls(), 10, "unknown-symbol answers are not cached");
+    assert_eq!(
+        provider.calls(),
+        10,
+        "unknown-symbol answers are not cached"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -296,7 +369,9 @@ async fn retryable_failures_are_retried_with_backoff_and_definite_answers_are_no
     config.retry.max_retries = 2;
     let provider = Arc::new(Scripted::default());
     provider.push(Err(upstream_error()));
-    provider.push(Err(ProviderError::Timeout { provider: "scripted" }));
+    provider.push(Err(ProviderError::Timeout {
+        provider: "scripted",
+    }));
     provider.set_default(Ok("10".into()));
     let market = market(provider.clone(), Arc::new(MemoryStore::new()), config);
     assert_eq!(close_of(&market.daily(sym("MSFT")).await.unwrap()), "10");

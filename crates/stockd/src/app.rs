@@ -21,7 +21,9 @@ const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 pub enum AppError {
     #[error("{0}")]
     Store(#[from] store::StoreError),
-    #[error("could not listen on {addr}: {source}; is another process using the port? set PORT or --port")]
+    #[error(
+        "could not listen on {addr}: {source}; is another process using the port? set PORT or --port"
+    )]
     Bind {
         addr: std::net::SocketAddr,
         source: std::io::Error,
@@ -57,7 +59,10 @@ pub fn provider(config: &Config) -> Result<Arc<dyn MarketData>, AppError> {
 }
 
 /// Builds the whole application state from the configuration.
-pub async fn state(config: &Config, metrics: metrics_exporter_prometheus::PrometheusHandle) -> Result<AppState, AppError> {
+pub async fn state(
+    config: &Config,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+) -> Result<AppState, AppError> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database_path()).await?);
     let market = Arc::new(Market::new(provider(config)?, store, config.market()));
     let web = WebConfig {

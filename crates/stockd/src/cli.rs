@@ -17,7 +17,13 @@ use serde::Serialize;
 pub struct Cli {
     /// A TOML file with settings (same names as the STOCKD_* variables, lower case, without the
     /// prefix).
-    #[arg(long, short = 'c', global = true, env = "STOCKD_CONFIG", value_name = "FILE")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "STOCKD_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     #[command(flatten)]

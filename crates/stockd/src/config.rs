@@ -93,7 +93,8 @@ impl Default for Config {
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             data_dir: PathBuf::from("./data"),
             provider: None,
-            symbol: Symbol::parse("MSFT").unwrap_or_else(|_| unreachable!("MSFT is a valid symbol")),
+            symbol: Symbol::parse("MSFT")
+                .unwrap_or_else(|_| unreachable!("MSFT is a valid symbol")),
             ndays: 7,
             max_days: 5000,
             cache_ttl: Duration::from_secs(300),
@@ -137,7 +138,10 @@ pub enum ConfigError {
     #[error("{0}")]
     Parse(String),
     #[error("{setting}: {reason}")]
-    Invalid { setting: &'static str, reason: String },
+    Invalid {
+        setting: &'static str,
+        reason: String,
+    },
 }
 
 fn invalid(setting: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -162,7 +166,10 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = &cli.config {
             if !path.is_file() {
-                return Err(invalid("--config", format!("no such file: {}", path.display())));
+                return Err(invalid(
+                    "--config",
+                    format!("no such file: {}", path.display()),
+                ));
             }
             figment = figment.merge(Toml::file_exact(path));
         }
@@ -214,14 +221,23 @@ impl Config {
         if !(1..=self.max_days).contains(&self.ndays) {
             return Err(invalid(
                 "ndays (NDAYS)",
-                format!("must be from 1 to max_days ({}), got {}", self.max_days, self.ndays),
+                format!(
+                    "must be from 1 to max_days ({}), got {}",
+                    self.max_days, self.ndays
+                ),
             ));
         }
         if self.cache_ttl.is_zero() {
-            return Err(invalid("cache_ttl (CACHE_TTL)", "must be more than 0 seconds"));
+            return Err(invalid(
+                "cache_ttl (CACHE_TTL)",
+                "must be more than 0 seconds",
+            ));
         }
         if self.circuit_breaker_timeout.is_zero() {
-            return Err(invalid("circuit_breaker_timeout (CIRCUIT_BREAKER_TIMEOUT)", "must be more than 0 seconds"));
+            return Err(invalid(
+                "circuit_breaker_timeout (CIRCUIT_BREAKER_TIMEOUT)",
+                "must be more than 0 seconds",
+            ));
         }
         if self.circuit_breaker_threshold == 0 {
             return Err(invalid("circuit_breaker_threshold", "must be at least 1"));
@@ -234,7 +250,10 @@ impl Config {
         {
             return Err(invalid(
                 "alphavantage_base_url",
-                format!("must be an http:// or https:// URL, got '{}'", self.alphavantage_base_url),
+                format!(
+                    "must be an http:// or https:// URL, got '{}'",
+                    self.alphavantage_base_url
+                ),
             ));
         }
         if self.provider_choice() == ProviderChoice::AlphaVantage && self.api_key().is_none() {

@@ -12,7 +12,10 @@ use crate::config::{Config, LogFormat};
 /// Installs the global subscriber. Safe to call once per process; later calls are ignored.
 pub fn init(config: &Config) {
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|err| {
-        eprintln!("stockd: log filter '{}' is invalid ({err}); using 'info'", config.log);
+        eprintln!(
+            "stockd: log filter '{}' is invalid ({err}); using 'info'",
+            config.log
+        );
         EnvFilter::new("info")
     });
     let json = match config.log_format {

@@ -10,13 +10,23 @@ use std::time::Duration;
 const BIN: &str = env!("CARGO_BIN_EXE_stockd");
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn http_get(port: u16, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     Some(response)
@@ -40,7 +50,11 @@ fn config_prints_the_effective_settings_with_secrets_redacted() {
 
 #[test]
 fn invalid_configuration_exits_with_a_message_naming_the_setting() {
-    let output = Command::new(BIN).arg("config").env("NDAYS", "-1").output().unwrap();
+    let output = Command::new(BIN)
+        .arg("config")
+        .env("NDAYS", "-1")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("ndays"));
 }
@@ -69,10 +83,19 @@ fn serve_answers_from_the_bundled_sample_and_stops_cleanly_on_sigterm() {
     }
     let response = response.expect("stockd did not start listening");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    assert!(response.contains(r#""symbol":"MSFT","ndays":7"#), "{response}");
-    assert!(dir.path().join("stockd.db").exists(), "the SQLite file lives in the data dir");
+    assert!(
+        response.contains(r#""symbol":"MSFT","ndays":7"#),
+        "{response}"
+    );
+    assert!(
+        dir.path().join("stockd.db").exists(),
+        "the SQLite file lives in the data dir"
+    );
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let mut exited = None;
     for _ in 0..100 {

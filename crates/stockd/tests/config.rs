@@ -11,8 +11,11 @@ fn load(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
     let mut argv = vec!["stockd"];
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
-    Config::load_from(&cli, env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
-        .map_err(|e| e.to_string())
+    Config::load_from(
+        &cli,
+        env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    )
+    .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -25,7 +28,10 @@ fn with_nothing_set_stockd_serves_the_sample_on_8080() {
     assert_eq!(config.cache_ttl, Duration::from_secs(300));
     assert_eq!(config.circuit_breaker_timeout, Duration::from_secs(30));
     assert_eq!(config.provider_choice(), ProviderChoice::Sample);
-    assert_eq!(config.database_path(), std::path::Path::new("./data/stockd.db"));
+    assert_eq!(
+        config.database_path(),
+        std::path::Path::new("./data/stockd.db")
+    );
 }
 
 #[test]
@@ -47,14 +53,22 @@ fn the_seed_variable_names_work() {
     assert_eq!(config.ndays, 3);
     assert_eq!(config.cache_ttl, Duration::from_secs(60));
     assert_eq!(config.circuit_breaker_timeout, Duration::from_secs(45));
-    assert_eq!(config.provider_choice(), ProviderChoice::AlphaVantage, "a key switches to live data");
+    assert_eq!(
+        config.provider_choice(),
+        ProviderChoice::AlphaVantage,
+        "a key switches to live data"
+    );
 }
 
 #[test]
 fn the_breaker_timeout_accepts_plain_seconds_and_units() {
     for (value, seconds) in [("30", 30), ("30s", 30), ("2m", 120)] {
         let config = load(&[], &[("CIRCUIT_BREAKER_TIMEOUT", value)]).unwrap();
-        assert_eq!(config.circuit_breaker_timeout, Duration::from_secs(seconds), "{value}");
+        assert_eq!(
+            config.circuit_breaker_timeout,
+            Duration::from_secs(seconds),
+            "{value}"
+        );
     }
 }
 
@@ -65,7 +79,11 @@ fn stockd_names_beat_aliases_and_flags_beat_the_environment() {
     let config = load(&["--port", "9200", "serve"], &[("STOCKD_PORT", "9100")]).unwrap();
     assert_eq!(config.port, 9200);
     let config = load(&["serve", "--provider", "sample"], &[("APIKEY", "k")]).unwrap();
-    assert_eq!(config.provider_choice(), ProviderChoice::Sample, "an explicit provider wins");
+    assert_eq!(
+        config.provider_choice(),
+        ProviderChoice::Sample,
+        "an explicit provider wins"
+    );
 }
 
 #[test]
@@ -90,7 +108,10 @@ fn invalid_settings_are_named_in_the_error() {
         (("CACHE_TTL", "0"), "cache_ttl"),
         (("SYMBOL", "NOT A SYMBOL"), "symbol"),
         (("STOCKD_PROVIDER", "bloomberg"), "provider"),
-        (("STOCKD_ALPHAVANTAGE_BASE_URL", "ftp://x"), "alphavantage_base_url"),
+        (
+            ("STOCKD_ALPHAVANTAGE_BASE_URL", "ftp://x"),
+            "alphavantage_base_url",
+        ),
         (("STOCKD_LOG_FORMAT", "xml"), "log_format"),
     ] {
         let err = load(&[], &[env]).unwrap_err();
@@ -124,7 +145,11 @@ fn the_printed_configuration_redacts_the_api_key() {
 
 #[test]
 fn unknown_stockd_variables_are_reported() {
-    let env = [("STOCKD_CACHE_TL", "5"), ("STOCKD_PORT", "1"), ("HOME", "/root")]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    let env = [
+        ("STOCKD_CACHE_TL", "5"),
+        ("STOCKD_PORT", "1"),
+        ("HOME", "/root"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
     assert_eq!(Config::unknown_env_names(env), ["STOCKD_CACHE_TL"]);
 }

@@ -22,7 +22,9 @@ impl MemoryStore {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Symbol, Series>> {
-        self.series.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.series
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -56,7 +58,12 @@ impl Store for MemoryStore {
         };
         // Series::new keeps the last bar of each date, so appending the new ones upserts.
         merged.extend_from_slice(series.bars());
-        let stored = Series::new(series.symbol, merged, series.source.clone(), series.fetched_at);
+        let stored = Series::new(
+            series.symbol,
+            merged,
+            series.source.clone(),
+            series.fetched_at,
+        );
         map.insert(series.symbol, stored);
         Ok(changed)
     }

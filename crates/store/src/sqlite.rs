@@ -150,9 +150,12 @@ impl Store for SqliteStore {
                 high: Price::from_raw(row.try_get("high_e9")?),
                 low: Price::from_raw(row.try_get("low_e9")?),
                 close: Price::from_raw(row.try_get("close_e9")?),
-                volume: u64::try_from(row.try_get::<i64, _>("volume")?)
-                    .map_err(|_| StoreError::Corrupt(format!("negative volume for {symbol} on {date}")))?,
-                adj_close: row.try_get::<Option<i64>, _>("adj_close_e9")?.map(Price::from_raw),
+                volume: u64::try_from(row.try_get::<i64, _>("volume")?).map_err(|_| {
+                    StoreError::Corrupt(format!("negative volume for {symbol} on {date}"))
+                })?,
+                adj_close: row
+                    .try_get::<Option<i64>, _>("adj_close_e9")?
+                    .map(Price::from_raw),
             };
             bars.push(bar);
             let fetched_at: DateTime<Utc> = row.try_get("fetched_at")?;
@@ -160,10 +163,11 @@ impl Store for SqliteStore {
                 newest = Some((fetched_at, row.try_get("source")?));
             }
         }
-        let last_fetch = sqlx::query("select source, fetched_at from symbol_fetches where symbol = ?")
-            .bind(symbol.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let last_fetch =
+            sqlx::query("select source, fetched_at from symbol_fetches where symbol = ?")
+                .bind(symbol.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
         let (fetched_at, source) = match last_fetch {
             Some(row) => (row.try_get("fetched_at")?, row.try_get("source")?),
             // Bars without a fetch record (e.g. imported): the newest bar's provenance.

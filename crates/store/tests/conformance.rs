@@ -14,7 +14,16 @@ fn symbol(text: &str) -> Symbol {
 
 fn bar(date: &str, close: &str) -> Bar {
     let close: Price = close.parse().unwrap();
-    Bar::new_checked(date.parse().unwrap(), close, close, close, close, 1_000, Some(close)).unwrap()
+    Bar::new_checked(
+        date.parse().unwrap(),
+        close,
+        close,
+        close,
+        close,
+        1_000,
+        Some(close),
+    )
+    .unwrap()
 }
 
 fn series(text: &str, bars: Vec<Bar>, source: &str, fetched_at: DateTime<Utc>) -> Series {
@@ -24,7 +33,9 @@ fn series(text: &str, bars: Vec<Bar>, source: &str, fetched_at: DateTime<Utc>) -
 /// Fresh stores of every available backend.
 async fn backends() -> Vec<(tempfile::TempDir, Arc<dyn Store>)> {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(&dir.path().join("nested/stockd.db")).await.unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("nested/stockd.db"))
+        .await
+        .unwrap();
     vec![
         (dir, Arc::new(sqlite)),
         (tempfile::tempdir().unwrap(), Arc::new(MemoryStore::new())),
@@ -37,7 +48,10 @@ async fn a_stored_series_loads_back_exactly() {
         let fetched_at = "2024-01-05T21:00:00Z".parse().unwrap();
         let stored = series(
             "MSFT",
-            vec![bar("2024-01-04", "367.75"), bar("2024-01-05", "367.123456789")],
+            vec![
+                bar("2024-01-04", "367.75"),
+                bar("2024-01-05", "367.123456789"),
+            ],
             "alphavantage",
             fetched_at,
         );
@@ -59,7 +73,10 @@ async fn upserting_the_same_bars_twice_neither_doubles_nor_rewrites_them() {
     for (_dir, store) in backends().await {
         let first = Utc::now() - Duration::hours(1);
         let bars = vec![bar("2024-01-04", "10"), bar("2024-01-05", "11")];
-        store.upsert_series(&series("IBM", bars.clone(), "sample", first)).await.unwrap();
+        store
+            .upsert_series(&series("IBM", bars.clone(), "sample", first))
+            .await
+            .unwrap();
         let again = store
             .upsert_series(&series("IBM", bars, "sample", Utc::now()))
             .await
@@ -76,7 +93,12 @@ async fn a_refetch_corrects_changed_bars_and_adds_new_ones() {
     for (_dir, store) in backends().await {
         let now = Utc::now();
         store
-            .upsert_series(&series("AAPL", vec![bar("2024-01-04", "10"), bar("2024-01-05", "11")], "sample", now))
+            .upsert_series(&series(
+                "AAPL",
+                vec![bar("2024-01-04", "10"), bar("2024-01-05", "11")],
+                "sample",
+                now,
+            ))
             .await
             .unwrap();
         let changed = store
@@ -100,8 +122,14 @@ async fn a_refetch_corrects_changed_bars_and_adds_new_ones() {
 async fn symbols_are_kept_apart() {
     for (_dir, store) in backends().await {
         let now = Utc::now();
-        store.upsert_series(&series("A", vec![bar("2024-01-04", "1")], "sample", now)).await.unwrap();
-        store.upsert_series(&series("B", vec![bar("2024-01-04", "2")], "sample", now)).await.unwrap();
+        store
+            .upsert_series(&series("A", vec![bar("2024-01-04", "1")], "sample", now))
+            .await
+            .unwrap();
+        store
+            .upsert_series(&series("B", vec![bar("2024-01-04", "2")], "sample", now))
+            .await
+            .unwrap();
         let a = store.load_series(symbol("A")).await.unwrap().unwrap();
         assert_eq!(a.bars().len(), 1);
         assert_eq!(a.bars()[0].close.to_string(), "1");
@@ -123,7 +151,16 @@ async fn thousands_of_bars_upsert_in_one_call() {
             .await
             .unwrap();
         assert_eq!(count, 5_000);
-        assert_eq!(store.load_series(symbol("GOOG")).await.unwrap().unwrap().bars().len(), 5_000);
+        assert_eq!(
+            store
+                .load_series(symbol("GOOG"))
+                .await
+                .unwrap()
+                .unwrap()
+                .bars()
+                .len(),
+            5_000
+        );
     }
 }
 
@@ -137,6 +174,9 @@ async fn data_survives_reopening_the_file() {
         store.upsert_series(&stored).await.unwrap();
     }
     let reopened = SqliteStore::open(&path).await.unwrap();
-    assert_eq!(reopened.load_series(symbol("MSFT")).await.unwrap().unwrap(), stored);
+    assert_eq!(
+        reopened.load_series(symbol("MSFT")).await.unwrap().unwrap(),
+        stored
+    );
     reopened.ping().await.unwrap();
 }

@@ -73,13 +73,31 @@ impl ApiError {
             retry_after: None,
         };
         match self {
-            Self::BadRequest(detail) => plain(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail.clone()),
-            Self::NotFound(detail) => plain(StatusCode::NOT_FOUND, "not-found", "Not found", detail.clone()),
+            Self::BadRequest(detail) => plain(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "Bad request",
+                detail.clone(),
+            ),
+            Self::NotFound(detail) => plain(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "Not found",
+                detail.clone(),
+            ),
             Self::Unavailable(detail) => Rendered {
                 retry_after: Some(Duration::from_secs(5)),
-                ..plain(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "Not ready", detail.clone())
+                ..plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not-ready",
+                    "Not ready",
+                    detail.clone(),
+                )
             },
-            Self::Market(MarketError::BreakerOpen { provider, retry_after }) => Rendered {
+            Self::Market(MarketError::BreakerOpen {
+                provider,
+                retry_after,
+            }) => Rendered {
                 retry_after: Some(*retry_after),
                 ..plain(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -146,12 +164,16 @@ fn render_provider(err: &ProviderError) -> Rendered {
         ProviderError::Unauthorized { provider, .. } => upstream(
             "upstream-unauthorized",
             "Upstream rejected the API key",
-            format!("{provider} rejected the configured API key; check APIKEY / STOCKD_ALPHAVANTAGE_API_KEY"),
+            format!(
+                "{provider} rejected the configured API key; check APIKEY / STOCKD_ALPHAVANTAGE_API_KEY"
+            ),
         ),
         ProviderError::Timeout { provider } => upstream(
             "upstream-timeout",
             "Upstream timeout",
-            format!("{provider} did not answer in time and no earlier copy is stored; try again shortly"),
+            format!(
+                "{provider} did not answer in time and no earlier copy is stored; try again shortly"
+            ),
         ),
         ProviderError::Upstream { provider, .. } => upstream(
             "upstream-error",
@@ -167,8 +189,12 @@ impl IntoResponse for ApiError {
         if rendered.status.is_server_error() {
             // The full error (with the provider's own words, never a key) goes to the log once.
             match &self {
-                Self::Market(MarketError::Internal(_)) => tracing::error!(error = ?self, "request failed"),
-                _ => tracing::warn!(error = ?self, status = rendered.status.as_u16(), "request failed"),
+                Self::Market(MarketError::Internal(_)) => {
+                    tracing::error!(error = ?self, "request failed")
+                }
+                _ => {
+                    tracing::warn!(error = ?self, status = rendered.status.as_u16(), "request failed")
+                }
             }
         }
         problem_response(
@@ -203,7 +229,10 @@ pub fn problem_response(
         HeaderValue::from_static("application/problem+json"),
     );
     if let Some(after) = retry_after {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from(after.as_secs().max(1)));
+        headers.insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(after.as_secs().max(1)),
+        );
     }
     response
 }

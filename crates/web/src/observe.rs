@@ -71,7 +71,11 @@ pub async fn observe(request: Request, next: Next) -> Response {
     let elapsed = started.elapsed();
     record(route, method.as_str(), status, elapsed.as_secs_f64());
     span.in_scope(|| {
-        tracing::debug!(status = status.as_u16(), latency_us = elapsed.as_micros() as u64, "served");
+        tracing::debug!(
+            status = status.as_u16(),
+            latency_us = elapsed.as_micros() as u64,
+            "served"
+        );
     });
     response
 }
@@ -92,13 +96,15 @@ fn record(route: &'static str, method: &str, status: StatusCode, seconds: f64) {
         _ => "other",
     };
     metrics::counter!("stock_api_requests_total", "route" => route, "method" => method, "status" => status_label(status)).increment(1);
-    metrics::histogram!("stock_api_request_duration_seconds", "route" => route, "method" => method).record(seconds);
+    metrics::histogram!("stock_api_request_duration_seconds", "route" => route, "method" => method)
+        .record(seconds);
 }
 
 /// Route templates are a small fixed set; interning them gives `'static` labels without an
 /// allocation per request.
 fn intern(route: &str) -> &'static str {
-    static ROUTES: OnceLock<std::sync::RwLock<std::collections::HashSet<&'static str>>> = OnceLock::new();
+    static ROUTES: OnceLock<std::sync::RwLock<std::collections::HashSet<&'static str>>> =
+        OnceLock::new();
     let routes = ROUTES.get_or_init(Default::default);
     if let Some(found) = routes.read().ok().and_then(|set| set.get(route).copied()) {
         return found;

@@ -46,7 +46,7 @@ pub struct ApiDoc;
 
 /// The document as JSON text.
 pub fn document_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|err| format!(r#"{{"error":"could not render the OpenAPI document: {err}"}}"#))
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|err| {
+        format!(r#"{{"error":"could not render the OpenAPI document: {err}"}}"#)
+    })
 }

@@ -51,7 +51,10 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<HealthResponse>
         Ok(Ok(())) => Ok(Json(state.health("ready", Some(store.backend())))),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check failed");
-            Err(ApiError::Unavailable(format!("the {} store is unreachable", store.backend())))
+            Err(ApiError::Unavailable(format!(
+                "the {} store is unreachable",
+                store.backend()
+            )))
         }
         Err(_) => Err(ApiError::Unavailable(format!(
             "the {} store did not answer within {}s",
@@ -66,7 +69,10 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<HealthResponse>
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics().render(),
     )
         .into_response()

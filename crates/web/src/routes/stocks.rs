@@ -99,16 +99,34 @@ pub async fn daily_bars(
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
     let max_days = state.config().max_days;
-    let days = query.days.as_deref().map(|d| parse_days(d, max_days)).transpose()?;
-    let from = query.from.as_deref().map(|d| parse_date("from", d)).transpose()?;
-    let to = query.to.as_deref().map(|d| parse_date("to", d)).transpose()?;
+    let days = query
+        .days
+        .as_deref()
+        .map(|d| parse_days(d, max_days))
+        .transpose()?;
+    let from = query
+        .from
+        .as_deref()
+        .map(|d| parse_date("from", d))
+        .transpose()?;
+    let to = query
+        .to
+        .as_deref()
+        .map(|d| parse_date("to", d))
+        .transpose()?;
     if let (Some(from), Some(to)) = (from, to)
         && from > to
     {
-        return Err(ApiError::BadRequest(format!("from ({from}) is after to ({to}); swap them")));
+        return Err(ApiError::BadRequest(format!(
+            "from ({from}) is after to ({to}); swap them"
+        )));
     }
     let ranged = from.is_some() || to.is_some();
-    let days = days.unwrap_or(if ranged { max_days as usize } else { state.config().defaults.days as usize });
+    let days = days.unwrap_or(if ranged {
+        max_days as usize
+    } else {
+        state.config().defaults.days as usize
+    });
 
     let served = state.market().daily(symbol).await?;
     let series = &served.value;
@@ -172,7 +190,9 @@ pub async fn latest_quote(
         price: quote.price,
         previous_close: quote.previous_close,
         change: quote.change(),
-        change_percent: quote.change_percent().map(|pct| (pct * 10_000.0).round() / 10_000.0),
+        change_percent: quote
+            .change_percent()
+            .map(|pct| (pct * 10_000.0).round() / 10_000.0),
         trading_day: quote.trading_day,
         as_of: quote.as_of,
         source: quote.source.clone(),

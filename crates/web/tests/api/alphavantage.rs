@@ -22,8 +22,17 @@ fn json(body: String) -> ResponseTemplate {
 /// Mounts `first` for one call, then the normal series; returns the server.
 async fn failing_once(first: ResponseTemplate) -> MockServer {
     let server = MockServer::start().await;
-    daily().respond_with(first).up_to_n_times(1).with_priority(1).mount(&server).await;
-    daily().respond_with(json(fixture("daily_ok.json"))).with_priority(2).mount(&server).await;
+    daily()
+        .respond_with(first)
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    daily()
+        .respond_with(json(fixture("daily_ok.json")))
+        .with_priority(2)
+        .mount(&server)
+        .await;
     server
 }
 
@@ -43,11 +52,19 @@ async fn a_normal_series_is_served_newest_first_with_an_exact_average() {
     assert_eq!(response.status, 200);
     assert_eq!(response.header("x-stockd-cache"), Some("miss"));
     let body = response.json();
-    let dates: Vec<&str> = body["prices"].as_array().unwrap().iter().map(|p| p["date"].as_str().unwrap()).collect();
+    let dates: Vec<&str> = body["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["date"].as_str().unwrap())
+        .collect();
     assert_eq!(dates, ["2024-01-05", "2024-01-04", "2024-01-03"]);
     // (161.41 + 161.66 + 161.28) / 3 = 161.45 exactly.
     assert_eq!(body["average"].as_f64().unwrap(), 161.45);
-    assert_eq!(app.get("/IBM/2").await.header("x-stockd-cache"), Some("hit"));
+    assert_eq!(
+        app.get("/IBM/2").await.header("x-stockd-cache"),
+        Some("hit")
+    );
     let v1 = app.get("/v1/stocks/IBM/daily?days=1").await.json();
     assert_eq!(v1["source"], "alphavantage");
 }
@@ -68,7 +85,14 @@ async fn a_note_body_is_a_rate_limit_503_with_retry_after() {
     let response = app.get("/IBM/2").await;
     let detail = response.problem(503);
     assert!(detail.contains("rate limit"), "{detail}");
-    assert!(response.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    assert!(
+        response
+            .header("retry-after")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
     assert_recovers(&app).await;
 }
 
@@ -101,7 +125,11 @@ async fn a_premium_refusal_of_full_history_falls_back_to_compact() {
     config.cache_ttl = Duration::ZERO; // every request goes upstream
     let app = TestApp::alphavantage(&server.uri(), config).await;
     assert_eq!(app.get("/IBM/2").await.status, 200);
-    assert_eq!(app.get("/IBM/2").await.status, 200, "the second fetch goes straight to compact");
+    assert_eq!(
+        app.get("/IBM/2").await.status,
+        200,
+        "the second fetch goes straight to compact"
+    );
 }
 
 #[tokio::test]
@@ -146,19 +174,36 @@ async fn retryable_failures_are_retried_before_answering() {
     config.retry.max_retries = 2;
     let app = TestApp::alphavantage(&server.uri(), config).await;
     let response = app.get("/IBM/2").await;
-    assert_eq!(response.status, 200, "the retry succeeded: {}", response.text());
+    assert_eq!(
+        response.status,
+        200,
+        "the retry succeeded: {}",
+        response.text()
+    );
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 
 #[tokio::test]
 async fn a_stale_copy_is_served_when_the_upstream_fails() {
     let server = MockServer::start().await;
-    daily().respond_with(json(fixture("daily_ok.json"))).up_to_n_times(1).with_priority(1).mount(&server).await;
-    daily().respond_with(ResponseTemplate::new(500)).with_priority(2).mount(&server).await;
+    daily()
+        .respond_with(json(fixture("daily_ok.json")))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    daily()
+        .respond_with(ResponseTemplate::new(500))
+        .with_priority(2)
+        .mount(&server)
+        .await;
     let mut config = market_config();
     config.cache_ttl = Duration::ZERO; // always revalidate, so the second request goes upstream
     let app = TestApp::alphavantage(&server.uri(), config).await;
-    assert_eq!(app.get("/IBM/2").await.header("x-stockd-cache"), Some("miss"));
+    assert_eq!(
+        app.get("/IBM/2").await.header("x-stockd-cache"),
+        Some("miss")
+    );
     let response = app.get("/IBM/2").await;
     assert_eq!(response.status, 200);
     assert_eq!(response.header("x-stockd-cache"), Some("stale"));
@@ -170,7 +215,10 @@ async fn a_stale_copy_is_served_when_the_upstream_fails() {
 #[tokio::test]
 async fn the_breaker_opens_after_repeated_failures_and_answers_503() {
     let server = MockServer::start().await;
-    daily().respond_with(ResponseTemplate::new(500)).mount(&server).await;
+    daily()
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
     let app = TestApp::alphavantage(&server.uri(), market_config()).await;
     for _ in 0..3 {
         app.get("/IBM/2").await.problem(502);
@@ -180,7 +228,11 @@ async fn the_breaker_opens_after_repeated_failures_and_answers_503() {
     assert!(detail.contains("circuit breaker"), "{detail}");
     let retry_after: u64 = response.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=30).contains(&retry_after));
-    assert_eq!(server.received_requests().await.unwrap().len(), 3, "no call while open");
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        3,
+        "no call while open"
+    );
     let breakers = app.get("/circuit-breaker").await.json();
     assert_eq!(breakers["breakers"][0]["provider"], "alphavantage");
     assert_eq!(breakers["breakers"][0]["state"], "open");
@@ -190,12 +242,18 @@ async fn the_breaker_opens_after_repeated_failures_and_answers_503() {
 #[tokio::test]
 async fn unknown_symbols_never_open_the_breaker() {
     let server = MockServer::start().await;
-    daily().respond_with(json(fixture("daily_error_message.json"))).mount(&server).await;
+    daily()
+        .respond_with(json(fixture("daily_error_message.json")))
+        .mount(&server)
+        .await;
     let app = TestApp::alphavantage(&server.uri(), market_config()).await;
     for _ in 0..10 {
         app.get("/NOPE/2").await.problem(404);
     }
-    assert_eq!(app.get("/circuit-breaker").await.json()["breakers"][0]["state"], "closed");
+    assert_eq!(
+        app.get("/circuit-breaker").await.json()["breakers"][0]["state"],
+        "closed"
+    );
 }
 
 #[tokio::test]

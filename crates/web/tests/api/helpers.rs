@@ -35,7 +35,10 @@ pub struct TestResponse {
 impl TestResponse {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|err| {
-            panic!("body is not JSON ({err}): {}", String::from_utf8_lossy(&self.body))
+            panic!(
+                "body is not JSON ({err}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 
@@ -50,10 +53,18 @@ impl TestResponse {
     /// Asserts a problem+json body with this status and returns its `detail`.
     pub fn problem(&self, status: u16) -> String {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.text());
-        assert_eq!(self.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
         let body = self.json();
         assert_eq!(body["status"], status);
-        assert!(body["type"].as_str().unwrap().starts_with("urn:stockd:problem:"));
+        assert!(
+            body["type"]
+                .as_str()
+                .unwrap()
+                .starts_with("urn:stockd:problem:")
+        );
         assert!(body["title"].is_string());
         body["detail"].as_str().unwrap().to_owned()
     }
@@ -98,7 +109,9 @@ impl TestApp {
 
     pub async fn with(provider: Arc<dyn MarketData>, config: MarketConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("stockd.db")).await.unwrap();
+        let store = SqliteStore::open(&dir.path().join("stockd.db"))
+            .await
+            .unwrap();
         let market = Arc::new(Market::new(provider, Arc::new(store), config));
         let state = AppState::new(
             market,
@@ -119,14 +132,21 @@ impl TestApp {
     }
 
     pub async fn get(&self, uri: &str) -> TestResponse {
-        self.request(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.request(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
         TestResponse {
             status,
             headers,

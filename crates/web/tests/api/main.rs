@@ -5,5 +5,5 @@
 mod alphavantage;
 mod helpers;
 mod ops;
-mod seed;
 mod secrets;
+mod seed;

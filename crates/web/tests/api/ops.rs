@@ -35,8 +35,14 @@ async fn metrics_use_the_documented_names_with_bounded_labels() {
     ] {
         assert!(text.contains(name), "missing {name}");
     }
-    assert!(text.contains(r#"route="/{symbol}/{days}""#), "routes are templates");
-    assert!(!text.contains("GOOG") && !text.contains("NOPE"), "no raw symbols in labels");
+    assert!(
+        text.contains(r#"route="/{symbol}/{days}""#),
+        "routes are templates"
+    );
+    assert!(
+        !text.contains("GOOG") && !text.contains("NOPE"),
+        "no raw symbols in labels"
+    );
 }
 
 #[tokio::test]
@@ -66,7 +72,10 @@ async fn the_docs_page_references_no_external_host() {
     assert_eq!(page.status, 200);
     let html = page.text();
     assert!(html.contains("/docs/scalar.js") && html.contains("/openapi.json"));
-    assert!(!html.contains("http://") && !html.contains("https://"), "{html}");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
     let script = app.get("/docs/scalar.js").await;
     assert_eq!(script.status, 200);
     assert!(script.body.len() > 1000);

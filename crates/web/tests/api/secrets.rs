@@ -43,13 +43,30 @@ async fn the_api_key_never_appears_in_logs_errors_or_metrics() {
 
     let server = MockServer::start().await;
     for (symbol, response) in [
-        ("OK", ResponseTemplate::new(200).set_body_raw(fixture("daily_ok.json"), "application/json")),
-        ("BAD", ResponseTemplate::new(200).set_body_raw(fixture("daily_invalid_key.json"), "application/json")),
+        (
+            "OK",
+            ResponseTemplate::new(200).set_body_raw(fixture("daily_ok.json"), "application/json"),
+        ),
+        (
+            "BAD",
+            ResponseTemplate::new(200)
+                .set_body_raw(fixture("daily_invalid_key.json"), "application/json"),
+        ),
         ("FAIL", ResponseTemplate::new(500)),
-        ("SLOW", ResponseTemplate::new(200).set_delay(Duration::from_secs(2))),
-        ("JUNK", ResponseTemplate::new(200).set_body_raw(fixture("daily_malformed.json"), "application/json")),
+        (
+            "SLOW",
+            ResponseTemplate::new(200).set_delay(Duration::from_secs(2)),
+        ),
+        (
+            "JUNK",
+            ResponseTemplate::new(200)
+                .set_body_raw(fixture("daily_malformed.json"), "application/json"),
+        ),
     ] {
-        Mock::given(query_param("symbol", symbol)).respond_with(response).mount(&server).await;
+        Mock::given(query_param("symbol", symbol))
+            .respond_with(response)
+            .mount(&server)
+            .await;
     }
     let app = TestApp::alphavantage(&server.uri(), market_config()).await;
     let mut bodies = String::new();
@@ -61,8 +78,14 @@ async fn the_api_key_never_appears_in_logs_errors_or_metrics() {
     bodies.push_str(&app.get("/metrics").await.text());
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("alphavantage"), "the test did capture upstream logs");
+    assert!(
+        logs.contains("alphavantage"),
+        "the test did capture upstream logs"
+    );
     assert!(!logs.contains(API_KEY), "key leaked into logs");
     assert!(!bodies.contains(API_KEY), "key leaked into a response");
-    assert!(bodies.contains("rejected the configured API key"), "{bodies}");
+    assert!(
+        bodies.contains("rejected the configured API key"),
+        "{bodies}"
+    );
 }

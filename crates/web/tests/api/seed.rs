@@ -6,7 +6,10 @@ use crate::helpers::TestApp;
 
 /// (date, close text) rows of one ticker, read straight from the bundled CSV, oldest first.
 fn csv_closes(ticker: &str) -> Vec<(String, String)> {
-    let path = format!("{}/../providers/data/stocks.csv.gz", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../providers/data/stocks.csv.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let mut text = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
         .read_to_string(&mut text)
@@ -30,7 +33,12 @@ async fn symbol_and_days_return_the_seed_shape_with_an_exact_average() {
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-type"), Some("application/json"));
     let body = response.json();
-    let keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["average", "ndays", "prices", "symbol"]);
     assert_eq!(body["symbol"], "MSFT");
     assert_eq!(body["ndays"], 7);
@@ -39,11 +47,22 @@ async fn symbol_and_days_return_the_seed_shape_with_an_exact_average() {
     let prices = body["prices"].as_array().unwrap();
     assert_eq!(prices.len(), 7);
     for (price, (date, close)) in prices.iter().zip(&expected) {
-        assert_eq!(price.as_object().unwrap().len(), 2, "each price is {{date, close}}");
+        assert_eq!(
+            price.as_object().unwrap().len(),
+            2,
+            "each price is {{date, close}}"
+        );
         assert_eq!(price["date"], date.as_str(), "newest first");
-        assert_eq!(price["close"].as_f64().unwrap(), close.parse::<f64>().unwrap());
+        assert_eq!(
+            price["close"].as_f64().unwrap(),
+            close.parse::<f64>().unwrap()
+        );
     }
-    let mean = expected.iter().map(|(_, c)| c.parse::<f64>().unwrap()).sum::<f64>() / 7.0;
+    let mean = expected
+        .iter()
+        .map(|(_, c)| c.parse::<f64>().unwrap())
+        .sum::<f64>()
+        / 7.0;
     let average = body["average"].as_f64().unwrap();
     assert!((average - mean).abs() < 1e-9, "average {average} vs {mean}");
 }
@@ -52,9 +71,15 @@ async fn symbol_and_days_return_the_seed_shape_with_an_exact_average() {
 async fn the_root_serves_the_default_symbol_and_days() {
     let app = TestApp::sample().await;
     let body = app.get("/").await.json();
-    assert_eq!((body["symbol"].as_str(), body["ndays"].as_u64()), (Some("MSFT"), Some(7)));
+    assert_eq!(
+        (body["symbol"].as_str(), body["ndays"].as_u64()),
+        (Some("MSFT"), Some(7))
+    );
     let body = app.get("/IBM").await.json();
-    assert_eq!((body["symbol"].as_str(), body["ndays"].as_u64()), (Some("IBM"), Some(7)));
+    assert_eq!(
+        (body["symbol"].as_str(), body["ndays"].as_u64()),
+        (Some("IBM"), Some(7))
+    );
 }
 
 #[tokio::test]
@@ -69,15 +94,27 @@ async fn asking_for_more_days_than_exist_returns_all_there_are() {
 #[tokio::test]
 async fn the_second_request_is_a_cache_hit_whatever_the_days() {
     let app = TestApp::sample().await;
-    assert_eq!(app.get("/AAPL/5").await.header("x-stockd-cache"), Some("miss"));
-    assert_eq!(app.get("/AAPL/30").await.header("x-stockd-cache"), Some("hit"));
+    assert_eq!(
+        app.get("/AAPL/5").await.header("x-stockd-cache"),
+        Some("miss")
+    );
+    assert_eq!(
+        app.get("/AAPL/30").await.header("x-stockd-cache"),
+        Some("hit")
+    );
     assert_eq!(app.get("/aapl").await.header("x-stockd-cache"), Some("hit"));
 }
 
 #[tokio::test]
 async fn malformed_days_answer_400_saying_the_valid_range() {
     let app = TestApp::sample().await;
-    for uri in ["/MSFT/0", "/MSFT/5001", "/MSFT/abc", "/MSFT/-3", "/MSFT/1.5"] {
+    for uri in [
+        "/MSFT/0",
+        "/MSFT/5001",
+        "/MSFT/abc",
+        "/MSFT/-3",
+        "/MSFT/1.5",
+    ] {
         let detail = app.get(uri).await.problem(400);
         assert!(detail.contains("from 1 to 5000"), "{uri}: {detail}");
     }
@@ -124,18 +161,35 @@ async fn daily_bars_carry_ohlcv_and_provenance() {
 #[tokio::test]
 async fn daily_bars_honour_a_date_range() {
     let app = TestApp::sample().await;
-    let body = app.get("/v1/stocks/MSFT/daily?from=2013-02-25&to=2013-02-28").await.json();
-    let dates: Vec<&str> = body["bars"].as_array().unwrap().iter().map(|b| b["date"].as_str().unwrap()).collect();
-    assert_eq!(dates, ["2013-02-25", "2013-02-26", "2013-02-27", "2013-02-28"]);
+    let body = app
+        .get("/v1/stocks/MSFT/daily?from=2013-02-25&to=2013-02-28")
+        .await
+        .json();
+    let dates: Vec<&str> = body["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dates,
+        ["2013-02-25", "2013-02-26", "2013-02-27", "2013-02-28"]
+    );
     assert_eq!(body["count"], 4);
 }
 
 #[tokio::test]
 async fn bad_dates_and_inverted_ranges_answer_400() {
     let app = TestApp::sample().await;
-    let detail = app.get("/v1/stocks/MSFT/daily?from=2013-02-30").await.problem(400);
+    let detail = app
+        .get("/v1/stocks/MSFT/daily?from=2013-02-30")
+        .await
+        .problem(400);
     assert!(detail.contains("YYYY-MM-DD"), "{detail}");
-    let detail = app.get("/v1/stocks/MSFT/daily?from=2013-03-01&to=2013-02-01").await.problem(400);
+    let detail = app
+        .get("/v1/stocks/MSFT/daily?from=2013-03-01&to=2013-02-01")
+        .await
+        .problem(400);
     assert!(detail.contains("after"), "{detail}");
     let detail = app.get("/v1/stocks/MSFT/daily?days=0").await.problem(400);
     assert!(detail.contains("days"), "{detail}");
