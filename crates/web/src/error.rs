@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use market::MarketError;
 use providers::ProviderError;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 /// Retry-After used when the upstream did not say when to come back.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(60);
@@ -28,6 +28,24 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong with this request and what to do about it.
     pub detail: String,
+}
+
+/// The problem answers every market-data route can give, for the OpenAPI document.
+#[derive(Debug, IntoResponses)]
+pub enum ReadErrors {
+    /// Malformed symbol, days or dates.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(#[to_schema] Problem),
+    /// Unknown symbol, or no data for it.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(#[to_schema] Problem),
+    /// The upstream failed (5xx, timeout, malformed body, rejected key) and nothing is stored.
+    #[response(status = 502, content_type = "application/problem+json")]
+    BadGateway(#[to_schema] Problem),
+    /// The upstream's rate limit is spent or its breaker is open, and nothing is stored;
+    /// `Retry-After` says when to come back.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(#[to_schema] Problem),
 }
 
 /// Everything a handler can fail with.

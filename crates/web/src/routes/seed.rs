@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::{parse_days, with_cache_status};
 use crate::AppState;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ReadErrors};
 
 /// The last N closing prices of a symbol and their average.
 #[derive(Debug, Serialize, ToSchema)]
@@ -41,9 +41,7 @@ pub struct ClosePrice {
     responses(
         (status = 200, description = "Closing prices and their average", body = PricesResponse,
             headers(("x-stockd-cache" = String, description = "hit, miss or stale"))),
-        (status = 404, description = "Unknown symbol", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Upstream failure with nothing stored", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Upstream rate-limited or breaker open with nothing stored", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
     ))]
 pub async fn default_prices(State(state): State<AppState>) -> Result<Response, ApiError> {
     let defaults = &state.config().defaults;
@@ -55,8 +53,7 @@ pub async fn default_prices(State(state): State<AppState>) -> Result<Response, A
     params(("symbol" = String, Path, description = "Ticker, e.g. MSFT (case-insensitive)")),
     responses(
         (status = 200, description = "Closing prices and their average", body = PricesResponse),
-        (status = 400, description = "Malformed symbol", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown symbol", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
     ))]
 pub async fn symbol_prices(
     State(state): State<AppState>,
@@ -74,8 +71,7 @@ pub async fn symbol_prices(
     ),
     responses(
         (status = 200, description = "Closing prices and their average", body = PricesResponse),
-        (status = 400, description = "Malformed symbol or days", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown symbol", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
     ))]
 pub async fn symbol_days_prices(
     State(state): State<AppState>,

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{parse_days, with_cache_status};
 use crate::AppState;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ReadErrors};
 use crate::extract::ApiQuery;
 
 /// Which bars to return.
@@ -87,10 +87,7 @@ impl From<&Bar> for BarResponse {
     params(("symbol" = String, Path, description = "Ticker, e.g. MSFT"), DailyQuery),
     responses(
         (status = 200, description = "Bars with provenance", body = DailyResponse),
-        (status = 400, description = "Malformed symbol, days or dates", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown symbol", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Upstream failure with nothing stored", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Upstream rate-limited or breaker open with nothing stored", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
     ))]
 pub async fn daily_bars(
     State(state): State<AppState>,
@@ -173,10 +170,7 @@ pub struct QuoteResponse {
     params(("symbol" = String, Path, description = "Ticker, e.g. MSFT")),
     responses(
         (status = 200, description = "Latest quote", body = QuoteResponse),
-        (status = 400, description = "Malformed symbol", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown symbol", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Upstream failure with nothing cached", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Upstream rate-limited or breaker open", body = Problem, content_type = "application/problem+json"),
+        ReadErrors,
     ))]
 pub async fn latest_quote(
     State(state): State<AppState>,

@@ -63,6 +63,17 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
     ] {
         assert!(doc["paths"][route].is_object(), "missing {route}");
     }
+    let responses = &doc["paths"]["/{symbol}/{days}"]["get"]["responses"];
+    for status in ["200", "400", "404", "502", "503"] {
+        assert!(
+            responses[status].is_object(),
+            "/{{symbol}}/{{days}} documents {status}"
+        );
+    }
+    assert!(
+        responses["404"]["content"]["application/problem+json"].is_object(),
+        "errors are documented as problem+json"
+    );
 }
 
 #[tokio::test]

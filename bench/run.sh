@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# stockd's throughput benchmark: cached `GET /MSFT/7` on the sample provider against a bare axum
+# hello-world (bench/ceiling) answering a body of the same size, both loaded by wrk in the same
+# run with the same settings. Prints req/s, p50/p99 latency, the ratio, and stockd's RSS idle and
+# under load. Loopback only; every run is bounded by DURATION.
+#
+#   bench/run.sh                    # 64 connections, 10 s per round, 2 rounds per server
+#   DURATION=5s ROUNDS=1 bench/run.sh
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-2}
+CEILING_PORT=${CEILING_PORT:-18099}
+STOCKD_PORT=${STOCKD_PORT:-18098}
+PATH_UNDER_TEST=/MSFT/7
+
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing wrk (apt)…" >&2
+    apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
+  else
+    echo "bench: wrk is required (apt-get install wrk)" >&2
+    exit 1
+  fi
+fi
+
+echo "building release binaries…" >&2
+cargo build --release --quiet -p stockd -p ceiling
+
+data_dir=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$data_dir"
+}
+trap cleanup EXIT
+
+wait_for() { # url
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "bench: $1 did not come up" >&2
+  exit 1
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+
+# Runs wrk and prints "req_per_sec p50_ms p99_ms errors".
+load() { # url
+  local out
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$1")
+  python3 - "$out" <<'PY'
+import re, sys
+out = sys.argv[1]
+def ms(label):
+    m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    if not m: return float("nan")
+    v, unit = float(m.group(1)), m.group(2)
+    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+errors = 0
+m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+if m: errors += int(m.group(1))
+m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+if m: errors += sum(int(x) for x in m.groups())
+print(f"{rps:.0f} {ms(50):.3f} {ms(99):.3f} {errors}")
+PY
+}
+
+./target/release/ceiling "127.0.0.1:$CEILING_PORT" &
+pids+=($!)
+STOCKD_DATA_DIR="$data_dir" STOCKD_LOG=warn STOCKD_LOG_FORMAT=json APIKEY= STOCKD_PROVIDER=sample \
+  ./target/release/stockd serve --bind 127.0.0.1 --port "$STOCKD_PORT" >/dev/null &
+stockd_pid=$!
+pids+=("$stockd_pid")
+wait_for "http://127.0.0.1:$CEILING_PORT$PATH_UNDER_TEST"
+wait_for "http://127.0.0.1:$STOCKD_PORT/ready"
+curl -fsS -o /dev/null "http://127.0.0.1:$STOCKD_PORT$PATH_UNDER_TEST"   # fill the cache
+cache=$(curl -fsS -D - -o /dev/null "http://127.0.0.1:$STOCKD_PORT$PATH_UNDER_TEST" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-stockd-cache" {print $2}')
+[ "$cache" = hit ] || { echo "bench: expected a cache hit, got '$cache'" >&2; exit 1; }
+idle_rss=$(rss_kib "$stockd_pid")
+
+best() { sort -k1,1nr | head -1; }
+ceiling_runs=(); stockd_runs=()
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round/$ROUNDS: ceiling…" >&2
+  ceiling_runs+=("$(load "http://127.0.0.1:$CEILING_PORT$PATH_UNDER_TEST")")
+  echo "round $round/$ROUNDS: stockd…" >&2
+  stockd_runs+=("$(load "http://127.0.0.1:$STOCKD_PORT$PATH_UNDER_TEST")")
+done
+loaded_rss=$(hwm_kib "$stockd_pid")
+read -r c_rps c_p50 c_p99 c_err <<<"$(printf '%s\n' "${ceiling_runs[@]}" | best)"
+read -r s_rps s_p50 s_p99 s_err <<<"$(printf '%s\n' "${stockd_runs[@]}" | best)"
+
+echo
+echo "stockd benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, best of $ROUNDS rounds"
+printf '%-28s %10s %9s %9s %7s\n' "server" "req/s" "p50 ms" "p99 ms" "errors"
+printf '%-28s %10s %9s %9s %7s\n' "ceiling (bare axum)" "$c_rps" "$c_p50" "$c_p99" "$c_err"
+printf '%-28s %10s %9s %9s %7s\n' "stockd GET $PATH_UNDER_TEST (hit)" "$s_rps" "$s_p50" "$s_p99" "$s_err"
+python3 -c "print(f'throughput ratio stockd/ceiling: {$s_rps / $c_rps * 100:.1f} % (target >= 80 %)')"
+echo "stockd RSS: idle $((idle_rss / 1024)) MiB, peak under load $((loaded_rss / 1024)) MiB"
+echo "all rounds (req/s p50 p99 errors): ceiling ${ceiling_runs[*]/%/;} stockd ${stockd_runs[*]/%/;}"
