@@ -8,6 +8,7 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use providers::{MarketData, ProviderError};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::MarketError;
 use crate::breaker::CircuitBreaker;
@@ -89,13 +90,12 @@ impl Upstream {
             armed: true,
         };
         let started = Instant::now();
-        let result =
-            match tokio::time::timeout(self.retry.attempt_timeout, call(self.provider.clone()))
-                .await
-            {
-                Ok(result) => result,
-                Err(_) => Err(ProviderError::Timeout { provider }),
-            };
+        let span = tracing::info_span!("upstream_call", provider, operation);
+        let guarded = tokio::time::timeout(self.retry.attempt_timeout, call(self.provider.clone()));
+        let result = match guarded.instrument(span).await {
+            Ok(result) => result,
+            Err(_) => Err(ProviderError::Timeout { provider }),
+        };
         trial_guard.armed = false;
         let outcome = match &result {
             Ok(_) => "ok",

@@ -205,7 +205,10 @@ impl Config {
         env.into_iter()
             .filter_map(|(name, _)| {
                 let key = name.strip_prefix("STOCKD_")?.to_ascii_lowercase();
-                (!Self::is_setting(&key) && key != "config").then_some(name)
+                (!Self::is_setting(&key)
+                    && !NOT_SETTINGS.contains(&key.as_str())
+                    && !key.starts_with("test_"))
+                .then_some(name)
             })
             .collect()
     }
@@ -323,6 +326,10 @@ impl Config {
         }
     }
 }
+
+/// `STOCKD_*` variables that are read elsewhere: the config file flag, and a build-time
+/// override of the docs bundle (`STOCKD_TEST_*` variables belong to the test suites).
+const NOT_SETTINGS: &[&str] = &["config", "scalar_js"];
 
 /// The setting names, for recognising `STOCKD_*` variables.
 const SETTING_NAMES: &[&str] = &[

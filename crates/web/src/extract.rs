@@ -1,22 +1,29 @@
-//! Extractors whose rejections speak problem+json like every other error.
+//! Extractors whose rejections speak problem+json like every other error, naming the part of
+//! the request at fault.
 
-use axum::extract::{FromRequestParts, Query};
-use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Path, Query};
 
 use crate::error::ApiError;
 
+/// `Path<T>` with a problem+json 400 (e.g. a path segment that is not UTF-8).
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
 /// `Query<T>` with a problem+json 400 that names the parameter at fault.
-#[derive(Debug)]
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(Query), rejection(ApiError))]
 pub struct ApiQuery<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::BadRequest(format!("invalid path: {}", rejection.body_text()))
+    }
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(value)| Self(value))
-            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(format!("invalid query string: {}", rejection.body_text()))
     }
 }

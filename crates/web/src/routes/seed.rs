@@ -2,7 +2,7 @@
 //! `{"symbol","ndays","prices":[{"date","close"}],"average"}` with prices newest first.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDate;
 use domain::{Price, Series, Symbol};
@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::{parse_days, with_cache_status};
 use crate::AppState;
 use crate::error::{ApiError, ReadErrors};
+use crate::extract::ApiPath;
 
 /// The last N closing prices of a symbol and their average.
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,7 +58,7 @@ pub async fn default_prices(State(state): State<AppState>) -> Result<Response, A
     ))]
 pub async fn symbol_prices(
     State(state): State<AppState>,
-    Path(symbol): Path<String>,
+    ApiPath(symbol): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
     prices(&state, symbol, state.config().defaults.days as usize).await
@@ -75,7 +76,7 @@ pub async fn symbol_prices(
     ))]
 pub async fn symbol_days_prices(
     State(state): State<AppState>,
-    Path((symbol, days)): Path<(String, String)>,
+    ApiPath((symbol, days)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
     let days = parse_days(&days, state.config().max_days)?;

@@ -1,7 +1,7 @@
 //! `/v1/stocks/{symbol}/…`: daily OHLCV bars with provenance, and the latest quote.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Bar, Price, Series, Symbol};
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{parse_days, with_cache_status};
 use crate::AppState;
 use crate::error::{ApiError, ReadErrors};
-use crate::extract::ApiQuery;
+use crate::extract::{ApiPath, ApiQuery};
 
 /// Which bars to return.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -91,7 +91,7 @@ impl From<&Bar> for BarResponse {
     ))]
 pub async fn daily_bars(
     State(state): State<AppState>,
-    Path(symbol): Path<String>,
+    ApiPath(symbol): ApiPath<String>,
     ApiQuery(query): ApiQuery<DailyQuery>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
@@ -174,7 +174,7 @@ pub struct QuoteResponse {
     ))]
 pub async fn latest_quote(
     State(state): State<AppState>,
-    Path(symbol): Path<String>,
+    ApiPath(symbol): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
     let served = state.market().quote(symbol).await?;

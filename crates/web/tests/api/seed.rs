@@ -209,3 +209,39 @@ async fn the_quote_is_the_last_close_with_its_change() {
     assert!((body["change"].as_f64().unwrap() - (last - previous)).abs() < 1e-9);
     assert_eq!(body["source"], "sample");
 }
+
+#[tokio::test]
+async fn hostile_input_never_causes_a_server_error() {
+    let app = TestApp::sample().await;
+    let long = "A".repeat(10_000);
+    let uris = [
+        "/%00".to_owned(),
+        "/%FF%FE/7".to_owned(),
+        "/..%2F..%2Fetc%2Fpasswd".to_owned(),
+        format!("/{long}"),
+        format!("/MSFT/{long}"),
+        "/MSFT/99999999999999999999999".to_owned(),
+        "/MSFT/%F0%9F%92%A5".to_owned(),
+        "/v1/stocks/MSFT/daily?days=%00".to_owned(),
+        "/v1/stocks/MSFT/daily?from=9999999-01-01".to_owned(),
+        "/v1/stocks/MSFT/daily?days=1&days=2".to_owned(),
+        "/v1/stocks/%20/quote".to_owned(),
+        "/v1/stocks/MSFT/daily?from=2013-01-01&to=2013-01-01".to_owned(),
+    ];
+    for uri in &uris {
+        let response = app.get(uri).await;
+        assert!(
+            response.status.as_u16() < 500,
+            "{uri} -> {}: {}",
+            response.status,
+            response.text()
+        );
+        if !response.status.is_success() {
+            assert_eq!(
+                response.header("content-type"),
+                Some("application/problem+json"),
+                "{uri}"
+            );
+        }
+    }
+}
