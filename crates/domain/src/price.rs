@@ -82,13 +82,19 @@ impl Price {
 
     /// The arithmetic mean, exact to 1e-9 (rounded half away from zero); `None` when empty.
     pub fn mean(prices: impl IntoIterator<Item = Price>) -> Option<Price> {
-        let (sum, count) = prices.into_iter().fold((0i128, 0i128), |(sum, count), p| {
+        let (sum, count) = prices.into_iter().fold((0i128, 0usize), |(sum, count), p| {
             (sum + i128::from(p.0), count + 1)
         });
+        Self::mean_of_sum(sum, count)
+    }
+
+    /// The mean of `count` prices whose raw values add up to `sum` (for running sums), exact
+    /// like [`Price::mean`]; `None` when `count` is 0.
+    pub fn mean_of_sum(sum: i128, count: usize) -> Option<Price> {
         if count == 0 {
             return None;
         }
-        let rounded = div_round_half_away(sum, count);
+        let rounded = div_round_half_away(sum, count as i128);
         i64::try_from(rounded).ok().map(Price)
     }
 

@@ -59,6 +59,8 @@ impl<V> Entry<V> {
 /// A cache of `V` per symbol.
 pub(crate) struct ReadThrough<V: Send + Sync + 'static> {
     name: &'static str,
+    hits: metrics::Counter,
+    misses: metrics::Counter,
     cache: Cache<Symbol, Entry<V>>,
     ttl: Duration,
     stale_retry: Duration,
@@ -89,6 +91,8 @@ impl<V: Send + Sync + 'static> ReadThrough<V> {
             .build();
         Self {
             name,
+            hits: metrics::counter!("stock_api_cache_hits_total", "cache" => name),
+            misses: metrics::counter!("stock_api_cache_misses_total", "cache" => name),
             cache,
             ttl,
             stale_retry,
@@ -156,14 +160,10 @@ impl<V: Send + Sync + 'static> ReadThrough<V> {
     }
 
     fn count(&self, served: Served<V>) -> Served<V> {
-        let cache = self.name;
+        // Stale answers count as misses: they are not the fresh copy a hit promises.
         match served.cache {
-            CacheStatus::Hit => {
-                metrics::counter!("stock_api_cache_hits_total", "cache" => cache).increment(1)
-            }
-            CacheStatus::Miss | CacheStatus::Stale => {
-                metrics::counter!("stock_api_cache_misses_total", "cache" => cache).increment(1)
-            }
+            CacheStatus::Hit => self.hits.increment(1),
+            CacheStatus::Miss | CacheStatus::Stale => self.misses.increment(1),
         }
         served
     }

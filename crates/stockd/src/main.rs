@@ -8,6 +8,12 @@ use stockd::cli::{Cli, Command};
 use stockd::config::Config;
 use stockd::{app, telemetry};
 
+/// mimalloc instead of the system allocator: requests allocate and free small buffers on
+/// whichever worker thread runs them, and glibc's per-arena locking showed up in profiles of
+/// the cached read path (see bench/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::load(&cli) {

@@ -59,6 +59,8 @@ pub enum ApiError {
     Market(MarketError),
     /// A dependency of readiness is down (`/ready`).
     Unavailable(String),
+    /// A bug: a state that should never be reached.
+    Internal(&'static str),
 }
 
 impl From<MarketError> for ApiError {
@@ -128,7 +130,7 @@ impl ApiError {
                 )
             },
             Self::Market(MarketError::Provider(err)) => render_provider(err),
-            Self::Market(MarketError::Internal(_)) => plain(
+            Self::Market(MarketError::Internal(_)) | Self::Internal(_) => plain(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
                 "Internal error",
@@ -208,7 +210,7 @@ impl IntoResponse for ApiError {
             // The full error (with the provider's own words, never a key) goes to the log once.
             match &self {
                 Self::Market(MarketError::Internal(_)) => {
-                    tracing::error!(error = ?self, "request failed")
+                    tracing::error!(error = ?self, request_id = %crate::observe::current_request_id(), "request failed")
                 }
                 _ => {
                     tracing::warn!(error = ?self, status = rendered.status.as_u16(), "request failed")

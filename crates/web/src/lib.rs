@@ -10,6 +10,7 @@
 pub mod docs;
 pub mod error;
 mod extract;
+mod json;
 pub mod observe;
 pub mod openapi;
 pub mod routes;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -52,6 +54,7 @@ struct Shared {
     config: WebConfig,
     metrics: PrometheusHandle,
     openapi_json: String,
+    closes: routes::closes::RenderCache,
     started: Instant,
 }
 
@@ -67,6 +70,7 @@ impl AppState {
             config,
             metrics,
             openapi_json: openapi::document_json(),
+            closes: routes::closes::RenderCache::default(),
             started: Instant::now(),
         }))
     }
@@ -79,6 +83,10 @@ impl AppState {
     /// The HTTP settings.
     pub fn config(&self) -> &WebConfig {
         &self.0.config
+    }
+
+    fn closes(&self) -> &routes::closes::RenderCache {
+        &self.0.closes
     }
 
     fn metrics(&self) -> &PrometheusHandle {
@@ -114,33 +122,32 @@ pub fn router(state: AppState) -> Router {
         .route("/circuit-breaker", get(ops::circuit_breakers))
         .route("/openapi.json", get(ops::openapi))
         .merge(docs::routes())
-        .route_layer(axum::middleware::from_fn(observe::observe))
+        .route_layer(observe::ObserveLayer)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(observe::request_id_layers())
         .with_state(state)
 }
 
-async fn not_found() -> Response {
-    observe::count_unmatched(StatusCode::NOT_FOUND);
-    error::problem_response(
+async fn not_found(request: Request) -> Response {
+    let problem = error::problem_response(
         StatusCode::NOT_FOUND,
         "not-found",
         "Not found",
         "no such route; see /docs for the API".into(),
         None,
-    )
+    );
+    observe::unmatched(&request, problem)
 }
 
-async fn method_not_allowed() -> Response {
-    observe::count_unmatched(StatusCode::METHOD_NOT_ALLOWED);
-    error::problem_response(
+async fn method_not_allowed(request: Request) -> Response {
+    let problem = error::problem_response(
         StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
         "Method not allowed",
         "this route only answers GET; see /docs for the API".into(),
         None,
-    )
+    );
+    observe::unmatched(&request, problem)
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests finish.

@@ -1,26 +1,46 @@
-//! Per-request observability: a request id (`x-request-id`, taken from the client or made up),
-//! a tracing span carrying it, and the `stock_api_requests_total` /
+//! Per-request observability: a request id (`x-request-id`, the client's or a new one), a
+//! tracing span carrying it, and the `stock_api_requests_total` /
 //! `stock_api_request_duration_seconds` metrics labelled by route template (never the raw
 //! path), method and status.
+//!
+//! This runs on every request, so it is written for the hot path: metric handles are looked up
+//! once per (route, method, status) per worker thread and reused, and request ids come from a
+//! per-process random prefix plus a counter instead of a UUID per request (unique, cheap, and
+//! still unguessable enough to correlate logs, which is all they are for).
+//!
+//! The per-request span is at DEBUG level: at the default INFO level it is never built (a
+//! span per request cost about a quarter of the cached-read throughput in the benchmark).
+//! The request id still reaches every error logged at the HTTP edge through a task-local
+//! ([`current_request_id`]), and every response carries it in `x-request-id`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower::{Layer, Service};
 use tracing::Instrument;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The request id header, read from clients and set on every response.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Latency buckets (seconds) for every `*_duration_seconds` histogram: from sub-millisecond
 /// cache hits to multi-second upstream calls.
 const DURATION_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+
+/// The longest client-supplied request id kept as it is.
+const MAX_CLIENT_ID_LEN: usize = 128;
 
 /// Installs the process-wide Prometheus recorder once and returns its handle (later calls return
 /// the same handle, so tests in one binary can all call it).
@@ -43,100 +63,252 @@ pub fn install_metrics_recorder() -> PrometheusHandle {
         .clone()
 }
 
-/// Sets `x-request-id` on requests that lack one and copies it to the response.
-pub fn request_id_layers() -> (SetRequestIdLayer<MakeRequestUuid>, PropagateRequestIdLayer) {
-    (
-        SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid),
-        PropagateRequestIdLayer::new(REQUEST_ID),
-    )
+/// Wraps every matched route: request id, span, metrics, a debug line per request.
+///
+/// A hand-written tower layer rather than `axum::middleware::from_fn`, whose per-request boxing
+/// of the inner service and future cost about a tenth of the cached-read throughput.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ObserveLayer;
+
+impl<S> Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Observe { inner }
+    }
 }
 
-/// Wraps a matched route: span with the request id, metrics, a debug line per request.
-pub async fn observe(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", |path| intern(path.as_str()));
-    let method = request.method().clone();
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-")
-        .to_owned();
-    let span = tracing::info_span!("request", %method, route, request_id);
-    let response = next.run(request).instrument(span.clone()).await;
-    let status = response.status();
-    let elapsed = started.elapsed();
-    record(route, method.as_str(), status, elapsed.as_secs_f64());
-    span.in_scope(|| {
-        tracing::debug!(
-            status = status.as_u16(),
-            latency_us = elapsed.as_micros() as u64,
-            "served"
+/// The service [`ObserveLayer`] wraps routes in.
+#[derive(Debug, Clone)]
+pub struct Observe<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for Observe<S>
+where
+    S: Service<Request, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = ObserveFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("unmatched", MatchedPath::as_str);
+        let metrics = RequestMetrics::lookup(route, request.method());
+        let request_id = request_id(&request);
+        let span = tracing::debug_span!(
+            "request",
+            method = %request.method(),
+            route = metrics.route,
+            request_id = request_id.to_str().unwrap_or_default()
         );
-    });
+        let inner = CURRENT_REQUEST_ID.scope(
+            request_id.clone(),
+            self.inner.call(request).instrument(span.clone()),
+        );
+        ObserveFuture {
+            inner,
+            started,
+            metrics,
+            request_id: Some(request_id),
+            span,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`Observe`].
+    pub struct ObserveFuture<F> {
+        #[pin]
+        inner: tokio::task::futures::TaskLocalFuture<HeaderValue, tracing::instrument::Instrumented<F>>,
+        started: Instant,
+        metrics: RequestMetrics,
+        request_id: Option<HeaderValue>,
+        span: tracing::Span,
+    }
+}
+
+impl<F, E> Future for ObserveFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = match this.inner.poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(result) => result?,
+        };
+        let status = response.status();
+        let elapsed = this.started.elapsed();
+        this.metrics.record(status, elapsed.as_secs_f64());
+        this.span.in_scope(|| {
+            tracing::debug!(
+                status = status.as_u16(),
+                latency_us = elapsed.as_micros() as u64,
+                "served"
+            );
+        });
+        if let Some(id) = this.request_id.take() {
+            response.headers_mut().insert(REQUEST_ID, id);
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+tokio::task_local! {
+    static CURRENT_REQUEST_ID: HeaderValue;
+}
+
+/// The id of the request being handled on this task, for log lines (`-` outside a request).
+pub fn current_request_id() -> String {
+    CURRENT_REQUEST_ID
+        .try_with(|id| id.to_str().unwrap_or("-").to_owned())
+        .unwrap_or_else(|_| "-".to_owned())
+}
+
+/// Counts and tags a response no route matched (404/405 fallbacks), under the route label
+/// `unmatched`.
+pub fn unmatched(request: &Request, mut response: Response) -> Response {
+    RequestMetrics::lookup("unmatched", request.method()).record(response.status(), 0.0);
+    response
+        .headers_mut()
+        .insert(REQUEST_ID, request_id(request));
     response
 }
 
-/// Counts a request no route matched (404/405 fallbacks), under the route label `unmatched`.
-pub fn count_unmatched(status: StatusCode) {
-    record("unmatched", "-", status, 0.0);
+/// The client's `x-request-id` when it is a sane header value, else a new unique id.
+fn request_id(request: &Request) -> HeaderValue {
+    request
+        .headers()
+        .get(&REQUEST_ID)
+        .filter(|id| !id.is_empty() && id.len() <= MAX_CLIENT_ID_LEN && id.to_str().is_ok())
+        .cloned()
+        .unwrap_or_else(new_request_id)
 }
 
-fn record(route: &'static str, method: &str, status: StatusCode, seconds: f64) {
-    let method = match method {
-        "GET" => "GET",
-        "HEAD" => "HEAD",
-        "POST" => "POST",
-        "PUT" => "PUT",
-        "PATCH" => "PATCH",
-        "DELETE" => "DELETE",
+/// `<8 hex: per-process random prefix>-<16 hex: sequence>`.
+fn new_request_id() -> HeaderValue {
+    static PREFIX: OnceLock<u32> = OnceLock::new();
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        // Mix the start time with the process id so two replicas started together differ.
+        (nanos as u32) ^ std::process::id().rotate_left(16) ^ fastrand::u32(..)
+    });
+    let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    let mut text = [0u8; 25];
+    write_hex(&mut text[..8], u64::from(prefix));
+    text[8] = b'-';
+    write_hex(&mut text[9..], sequence);
+    HeaderValue::from_bytes(&text).unwrap_or(HeaderValue::from_static("-"))
+}
+
+fn write_hex(out: &mut [u8], mut value: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for slot in out.iter_mut().rev() {
+        *slot = DIGITS[(value & 0xf) as usize];
+        value >>= 4;
+    }
+}
+
+/// The metric handles of one (route, method) on this thread, by status.
+#[derive(Clone)]
+struct RequestMetrics {
+    route: &'static str,
+    method: &'static str,
+    duration: Histogram,
+}
+
+impl RequestMetrics {
+    fn lookup(route: &str, method: &Method) -> Self {
+        thread_local! {
+            static CACHE: RefCell<HashMap<(Box<str>, &'static str), RequestMetrics>> = RefCell::new(HashMap::new());
+        }
+        let method = method_label(method);
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            // Lookup by borrowed route avoids an allocation on every request after the first.
+            if let Some(found) = cache.iter().find(|((r, m), _)| &**r == route && *m == method) {
+                return found.1.clone();
+            }
+            // Route templates are a small fixed set (the router's), so leaking each once is bounded.
+            let route: &'static str = Box::leak(route.to_owned().into_boxed_str());
+            let metrics = RequestMetrics {
+                route,
+                method,
+                duration: metrics::histogram!("stock_api_request_duration_seconds", "route" => route, "method" => method),
+            };
+            cache.insert((route.into(), method), metrics.clone());
+            metrics
+        })
+    }
+
+    fn record(&self, status: StatusCode, seconds: f64) {
+        thread_local! {
+            static COUNTERS: RefCell<HashMap<(usize, &'static str, u16), Counter>> = RefCell::new(HashMap::new());
+        }
+        let key = (self.route.as_ptr() as usize, self.method, status.as_u16());
+        let counter = COUNTERS.with(|counters| {
+            counters
+                .borrow_mut()
+                .entry(key)
+                .or_insert_with(|| {
+                    metrics::counter!("stock_api_requests_total", "route" => self.route, "method" => self.method, "status" => status_label(status))
+                })
+                .clone()
+        });
+        counter.increment(1);
+        if seconds > 0.0 {
+            self.duration.record(seconds);
+        }
+    }
+}
+
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
         _ => "other",
-    };
-    metrics::counter!("stock_api_requests_total", "route" => route, "method" => method, "status" => status_label(status)).increment(1);
-    metrics::histogram!("stock_api_request_duration_seconds", "route" => route, "method" => method)
-        .record(seconds);
+    }
 }
 
-/// Route templates are a small fixed set; interning them gives `'static` labels without an
-/// allocation per request.
-fn intern(route: &str) -> &'static str {
-    static ROUTES: OnceLock<std::sync::RwLock<std::collections::HashSet<&'static str>>> =
-        OnceLock::new();
-    let routes = ROUTES.get_or_init(Default::default);
-    if let Some(found) = routes.read().ok().and_then(|set| set.get(route).copied()) {
-        return found;
-    }
-    let mut set = match routes.write() {
-        Ok(set) => set,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    if let Some(found) = set.get(route) {
-        return found;
-    }
-    let leaked: &'static str = Box::leak(route.to_owned().into_boxed_str());
-    set.insert(leaked);
-    leaked
+fn status_label(status: StatusCode) -> String {
+    // Status codes are a bounded set; the three digits are the label.
+    status.as_u16().to_string()
 }
 
-fn status_label(status: StatusCode) -> &'static str {
-    // The three-digit code; status codes are a bounded set.
-    match status.as_u16() {
-        200 => "200",
-        304 => "304",
-        400 => "400",
-        404 => "404",
-        405 => "405",
-        429 => "429",
-        500 => "500",
-        502 => "502",
-        503 => "503",
-        504 => "504",
-        code if code < 300 => "2xx",
-        code if code < 400 => "3xx",
-        code if code < 500 => "4xx",
-        _ => "5xx",
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_unique_and_header_safe() {
+        let a = new_request_id();
+        let b = new_request_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 25);
+        assert!(
+            a.to_str()
+                .unwrap()
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '-')
+        );
     }
 }

@@ -1,12 +1,9 @@
 //! The HTTP routes, one module per resource; [`crate::router`] lists every URL.
 
+pub(crate) mod closes;
 pub mod ops;
 pub mod seed;
 pub mod stocks;
-
-use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Response};
-use market::CacheStatus;
 
 use crate::error::ApiError;
 
@@ -23,13 +20,4 @@ pub(crate) fn parse_days(text: &str, max: u32) -> Result<usize, ApiError> {
             text.chars().take(20).collect::<String>()
         ))),
     }
-}
-
-/// Adds the cache-status header to a response.
-pub(crate) fn with_cache_status(body: impl IntoResponse, cache: CacheStatus) -> Response {
-    let mut response = body.into_response();
-    response
-        .headers_mut()
-        .insert(CACHE_HEADER, HeaderValue::from_static(cache.as_str()));
-    response
 }

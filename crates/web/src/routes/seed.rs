@@ -1,20 +1,21 @@
 //! The seed-compatible routes: `/`, `/{symbol}`, `/{symbol}/{days}` answer
 //! `{"symbol","ndays","prices":[{"date","close"}],"average"}` with prices newest first.
 
-use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDate;
-use domain::{Price, Series, Symbol};
+use domain::{Price, Symbol};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{parse_days, with_cache_status};
+use super::parse_days;
 use crate::AppState;
 use crate::error::{ApiError, ReadErrors};
 use crate::extract::ApiPath;
+use crate::json::json_response;
 
-/// The last N closing prices of a symbol and their average.
+/// The last N closing prices of a symbol and their average. (Written by [`prices`] around
+/// pre-rendered elements; this type documents the shape and checks it in tests.)
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PricesResponse {
     /// The symbol, upper case.
@@ -32,6 +33,7 @@ pub struct PricesResponse {
 /// One trading day's close.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClosePrice {
+    #[serde(serialize_with = "crate::json::date")]
     pub date: NaiveDate,
     #[schema(value_type = f64, example = 27.95)]
     pub close: Price,
@@ -85,19 +87,109 @@ pub async fn symbol_days_prices(
 
 async fn prices(state: &AppState, symbol: Symbol, days: usize) -> Result<Response, ApiError> {
     let served = state.market().daily(symbol).await?;
-    let window = served.value.last_days(days);
-    let body = PricesResponse {
-        symbol,
-        ndays: window.len(),
-        prices: window
+    let rendered = state.closes().get(&served.value);
+    let (ndays, prices, average) = rendered.window(days);
+    // The `PricesResponse` shape, written around the pre-rendered `prices` elements.
+    let mut body = Vec::with_capacity(prices.len() + 96);
+    body.extend_from_slice(b"{\"symbol\":\"");
+    body.extend_from_slice(symbol.as_str().as_bytes()); // [A-Z0-9.^=-]: nothing to escape
+    body.extend_from_slice(b"\",\"ndays\":");
+    body.extend_from_slice(ndays.to_string().as_bytes());
+    body.extend_from_slice(b",\"prices\":[");
+    body.extend_from_slice(prices);
+    body.extend_from_slice(b"],\"average\":");
+    serde_json::to_writer(&mut body, &average)
+        .map_err(|_| ApiError::Internal("an average could not be serialised"))?;
+    body.push(b'}');
+    Ok(json_response(body, served.cache))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::Utc;
+    use domain::{Bar, Price, Series, Symbol};
+
+    use super::{ClosePrice, PricesResponse};
+    use crate::routes::closes::RenderCache;
+
+    fn series(closes: &[&str]) -> Arc<Series> {
+        let start: chrono::NaiveDate = "2024-01-01".parse().unwrap();
+        let bars = closes
             .iter()
-            .rev()
-            .map(|bar| ClosePrice {
-                date: bar.date,
-                close: bar.close,
+            .enumerate()
+            .map(|(i, close)| {
+                let close: Price = close.parse().unwrap();
+                Bar::new_checked(
+                    start + chrono::Days::new(i as u64),
+                    close,
+                    close,
+                    close,
+                    close,
+                    1,
+                    None,
+                )
+                .unwrap()
             })
-            .collect(),
-        average: Series::average_close(window),
-    };
-    Ok(with_cache_status(Json(body), served.cache))
+            .collect();
+        Arc::new(Series::new(
+            Symbol::parse("BRK.B").unwrap(),
+            bars,
+            "test",
+            Utc::now(),
+        ))
+    }
+
+    #[test]
+    fn every_window_of_the_rendering_equals_serialising_the_response() {
+        let series = series(&["10", "10.5", "0.000000001", "123456.789", "27.95", "3"]);
+        let rendered = RenderCache::default().get(&series);
+        for days in 1..=8 {
+            let window = series.last_days(days);
+            let expected = PricesResponse {
+                symbol: series.symbol,
+                ndays: window.len(),
+                prices: window
+                    .iter()
+                    .rev()
+                    .map(|bar| ClosePrice {
+                        date: bar.date,
+                        close: bar.close,
+                    })
+                    .collect(),
+                average: Series::average_close(window),
+            };
+            let (ndays, prices, average) = rendered.window(days);
+            let mut body = format!(
+                "{{\"symbol\":\"{}\",\"ndays\":{ndays},\"prices\":[",
+                series.symbol
+            );
+            body.push_str(std::str::from_utf8(prices).unwrap());
+            body.push_str(&format!(
+                "],\"average\":{}}}",
+                serde_json::to_string(&average).unwrap()
+            ));
+            assert_eq!(
+                body,
+                serde_json::to_string(&expected).unwrap(),
+                "days = {days}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refreshed_series_is_rendered_anew() {
+        let cache = RenderCache::default();
+        let first = series(&["1", "2"]);
+        assert_eq!(
+            cache.get(&first).window(1).1,
+            br#"{"date":"2024-01-02","close":2.0}"#.as_slice()
+        );
+        let refreshed = series(&["1", "5"]);
+        assert_eq!(
+            cache.get(&refreshed).window(1).2,
+            Some("5".parse().unwrap())
+        );
+    }
 }

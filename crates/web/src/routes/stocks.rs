@@ -1,6 +1,5 @@
 //! `/v1/stocks/{symbol}/…`: daily OHLCV bars with provenance, and the latest quote.
 
-use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -9,10 +8,11 @@ use market::CacheStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{parse_days, with_cache_status};
+use super::parse_days;
 use crate::AppState;
 use crate::error::{ApiError, ReadErrors};
 use crate::extract::{ApiPath, ApiQuery};
+use crate::json::cached_json;
 
 /// Which bars to return.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -53,6 +53,7 @@ pub struct DailyResponse {
 /// One trading day.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BarResponse {
+    #[serde(serialize_with = "crate::json::date")]
     pub date: NaiveDate,
     #[schema(value_type = f64)]
     pub open: Price,
@@ -138,7 +139,7 @@ pub async fn daily_bars(
         average_close: Series::average_close(window),
         bars: window.iter().map(BarResponse::from).collect(),
     };
-    Ok(with_cache_status(Json(body), served.cache))
+    cached_json(&body, 192 + 128 * body.bars.len(), served.cache)
 }
 
 /// The latest price of a symbol.
@@ -156,6 +157,7 @@ pub struct QuoteResponse {
     /// The change in percent of the previous close, rounded to 4 decimals.
     pub change_percent: Option<f64>,
     /// The exchange-local trading day of the price.
+    #[serde(serialize_with = "crate::json::date")]
     pub trading_day: NaiveDate,
     /// The provider's timestamp of the price, when it gives one.
     pub as_of: Option<DateTime<Utc>>,
@@ -193,7 +195,7 @@ pub async fn latest_quote(
         fetched_at: quote.fetched_at,
         stale: served.cache == CacheStatus::Stale,
     };
-    Ok(with_cache_status(Json(body), served.cache))
+    cached_json(&body, 320, served.cache)
 }
 
 fn parse_date(name: &str, text: &str) -> Result<NaiveDate, ApiError> {

@@ -106,8 +106,18 @@ async fn unknown_routes_and_methods_answer_problem_json() {
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_keeps_the_clients() {
     let app = TestApp::sample().await;
-    let generated = app.get("/health").await;
-    assert_eq!(generated.header("x-request-id").unwrap().len(), 36);
+    let first = app.get("/health").await;
+    let second = app.get("/MSFT/1").await;
+    let not_found = app.get("/no/such/route/here").await;
+    let ids: Vec<&str> = [&first, &second, &not_found]
+        .iter()
+        .map(|r| r.header("x-request-id").expect("every response has an id"))
+        .collect();
+    assert!(ids.iter().all(|id| id.len() >= 16), "{ids:?}");
+    assert!(
+        ids[0] != ids[1] && ids[1] != ids[2],
+        "ids are unique: {ids:?}"
+    );
     let echoed = app
         .request(
             Request::get("/health")

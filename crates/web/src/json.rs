@@ -1,0 +1,78 @@
+//! JSON responses for the hot path: serialised once into a buffer sized up front, with the
+//! cache-status header, and dates written as `YYYY-MM-DD` without going through `fmt`.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{Datelike, NaiveDate};
+use market::CacheStatus;
+use serde::{Serialize, Serializer};
+
+use crate::error::ApiError;
+use crate::routes::CACHE_HEADER;
+
+/// A JSON response carrying `x-stockd-cache`. `size_hint` is the expected body length, so the
+/// buffer is allocated once.
+pub(crate) fn cached_json(
+    body: &impl Serialize,
+    size_hint: usize,
+    cache: CacheStatus,
+) -> Result<Response, ApiError> {
+    let mut buffer = Vec::with_capacity(size_hint);
+    serde_json::to_writer(&mut buffer, body)
+        .map_err(|_| ApiError::Internal("a response could not be serialised"))?;
+    Ok(json_response(buffer, cache))
+}
+
+/// A response of already-serialised JSON carrying `x-stockd-cache`.
+pub(crate) fn json_response(body: Vec<u8>, cache: CacheStatus) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(CACHE_HEADER, HeaderValue::from_static(cache.as_str()));
+    response
+}
+
+/// Serialises a date as `YYYY-MM-DD` (years 0 to 9999, which covers every trading day).
+pub(crate) fn date<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+    let (year, month, day) = (date.year(), date.month(), date.day());
+    if !(0..=9999).contains(&year) {
+        return serializer.collect_str(date);
+    }
+    let year = year as u32;
+    let digits = [
+        year / 1000,
+        year / 100 % 10,
+        year / 10 % 10,
+        year % 10,
+        10,
+        month / 10,
+        month % 10,
+        10,
+        day / 10,
+        day % 10,
+    ];
+    let text = digits.map(|d| if d == 10 { b'-' } else { b'0' + d as u8 });
+    serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Dated(#[serde(serialize_with = "date")] NaiveDate);
+
+    #[test]
+    fn dates_match_chronos_own_formatting() {
+        for text in ["2013-03-01", "2000-12-31", "0999-01-09", "9999-12-31"] {
+            let day: NaiveDate = text.parse().unwrap();
+            assert_eq!(
+                serde_json::to_string(&Dated(day)).unwrap(),
+                format!("\"{day}\"")
+            );
+        }
+    }
+}
