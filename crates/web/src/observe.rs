@@ -223,56 +223,58 @@ fn write_hex(out: &mut [u8], mut value: u64) {
     }
 }
 
-/// The metric handles of one (route, method) on this thread, by status.
-#[derive(Clone)]
+/// The metric labels of one request, known when it starts.
+#[derive(Debug, Clone, Copy)]
 struct RequestMetrics {
     route: &'static str,
     method: &'static str,
-    duration: Histogram,
 }
 
 impl RequestMetrics {
     fn lookup(route: &str, method: &Method) -> Self {
         thread_local! {
-            static CACHE: RefCell<HashMap<(Box<str>, &'static str), RequestMetrics>> = RefCell::new(HashMap::new());
+            // Route templates are the router's small fixed set; each worker thread leaks each
+            // template once, so no request allocates or takes a shared lock for its labels.
+            static ROUTES: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
         }
-        let method = method_label(method);
-        CACHE.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            // Lookup by borrowed route avoids an allocation on every request after the first.
-            if let Some(found) = cache.iter().find(|((r, m), _)| &**r == route && *m == method) {
-                return found.1.clone();
+        let route = ROUTES.with(|routes| {
+            let mut routes = routes.borrow_mut();
+            if let Some(found) = routes.iter().find(|known| **known == route) {
+                return *found;
             }
-            // Route templates are a small fixed set (the router's), so leaking each once is bounded.
-            let route: &'static str = Box::leak(route.to_owned().into_boxed_str());
-            let metrics = RequestMetrics {
-                route,
-                method,
-                duration: metrics::histogram!("stock_api_request_duration_seconds", "route" => route, "method" => method),
-            };
-            cache.insert((route.into(), method), metrics.clone());
-            metrics
-        })
+            let leaked: &'static str = Box::leak(route.to_owned().into_boxed_str());
+            routes.push(leaked);
+            leaked
+        });
+        Self {
+            route,
+            method: method_label(method),
+        }
     }
 
-    fn record(&self, status: StatusCode, seconds: f64) {
+    /// Counts the request and records its duration, through handles registered once per
+    /// (route, method, status) on this thread.
+    fn record(self, status: StatusCode, seconds: f64) {
+        type Handles = HashMap<(usize, &'static str, u16), (Counter, Histogram)>;
         thread_local! {
-            static COUNTERS: RefCell<HashMap<(usize, &'static str, u16), Counter>> = RefCell::new(HashMap::new());
+            static HANDLES: RefCell<Handles> = RefCell::new(HashMap::new());
         }
         let key = (self.route.as_ptr() as usize, self.method, status.as_u16());
-        let counter = COUNTERS.with(|counters| {
-            counters
-                .borrow_mut()
-                .entry(key)
-                .or_insert_with(|| {
-                    metrics::counter!("stock_api_requests_total", "route" => self.route, "method" => self.method, "status" => status_label(status))
-                })
-                .clone()
+        HANDLES.with(|handles| {
+            let mut handles = handles.borrow_mut();
+            let (counter, duration) = handles.entry(key).or_insert_with(|| {
+                let (route, method) = (self.route, self.method);
+                let status = status.as_u16().to_string();
+                (
+                    metrics::counter!("stock_api_requests_total", "route" => route, "method" => method, "status" => status),
+                    metrics::histogram!("stock_api_request_duration_seconds", "route" => route, "method" => method),
+                )
+            });
+            counter.increment(1);
+            if seconds > 0.0 {
+                duration.record(seconds);
+            }
         });
-        counter.increment(1);
-        if seconds > 0.0 {
-            self.duration.record(seconds);
-        }
     }
 }
 
@@ -287,11 +289,6 @@ fn method_label(method: &Method) -> &'static str {
         Method::OPTIONS => "OPTIONS",
         _ => "other",
     }
-}
-
-fn status_label(status: StatusCode) -> String {
-    // Status codes are a bounded set; the three digits are the label.
-    status.as_u16().to_string()
 }
 
 #[cfg(test)]
