@@ -190,9 +190,9 @@ impl Config {
             })
             .collect();
         figment = figment
-            .merge(env_layer(aliases))
-            .merge(env_layer(prefixed))
-            .merge(Serialized::defaults(&cli.overrides));
+            .merge(NamedLayer::env("the environment", aliases))
+            .merge(NamedLayer::env("the environment (STOCKD_*)", prefixed))
+            .merge(NamedLayer::flags(&cli.overrides));
         let config: Config = figment
             .extract()
             .map_err(|err| ConfigError::Parse(describe_figment_error(err)))?;
@@ -368,22 +368,53 @@ const TEXT_SETTINGS: &[&str] = &[
     "log",
 ];
 
-/// Environment values as a figment layer. Other values are parsed like figment's own `Env`
-/// provider does (`8080` is a number), which figment's own provider cannot do here because the
-/// seed aliases are exact, unprefixed names.
-fn env_layer(pairs: Vec<(String, String)>) -> Figment {
-    let mut map = figment::value::Dict::new();
-    for (key, value) in pairs {
-        let parsed = if TEXT_SETTINGS.contains(&key.as_str()) {
-            figment::value::Value::from(value)
-        } else {
-            value
-                .parse()
-                .unwrap_or_else(|_| figment::value::Value::from(value.clone()))
-        };
-        map.insert(key, parsed);
+/// A configuration layer with a name, so errors say where a bad value came from.
+struct NamedLayer {
+    name: &'static str,
+    values: figment::value::Dict,
+}
+
+impl NamedLayer {
+    /// Environment values, parsed like figment's own `Env` provider does (`8080` is a number);
+    /// that provider is not used because the seed aliases are exact, unprefixed names.
+    fn env(name: &'static str, pairs: Vec<(String, String)>) -> Self {
+        let mut values = figment::value::Dict::new();
+        for (key, value) in pairs {
+            let parsed = if TEXT_SETTINGS.contains(&key.as_str()) {
+                figment::value::Value::from(value)
+            } else {
+                value
+                    .parse()
+                    .unwrap_or_else(|_| figment::value::Value::from(value.clone()))
+            };
+            values.insert(key, parsed);
+        }
+        Self { name, values }
     }
-    Figment::from(Serialized::defaults(map))
+
+    /// The command-line flags that were given.
+    fn flags(overrides: &crate::cli::Overrides) -> Self {
+        let values = match figment::value::Value::serialize(overrides) {
+            Ok(figment::value::Value::Dict(_, dict)) => dict,
+            _ => figment::value::Dict::new(),
+        };
+        Self {
+            name: "command line",
+            values,
+        }
+    }
+}
+
+impl figment::Provider for NamedLayer {
+    fn metadata(&self) -> figment::Metadata {
+        figment::Metadata::named(self.name)
+    }
+
+    fn data(
+        &self,
+    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
+        Ok(figment::Profile::Default.collect(self.values.clone()))
+    }
 }
 
 fn describe_figment_error(err: figment::Error) -> String {
