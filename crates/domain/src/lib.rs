@@ -6,17 +6,20 @@
 //! - [`Bar`]: one trading day's OHLCV, checked for consistency on construction.
 //! - [`Series`]: a symbol's daily bars with provenance (which source, fetched when).
 //! - [`Quote`]: the latest price with its change versus the previous close.
+//! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes).
 //!
 //! This crate does no I/O, has no async and knows nothing of HTTP, SQL or vendors: it is parsed
 //! into at the edges and trusted everywhere past them.
 
 mod bar;
+mod calendar;
 mod price;
 mod quote;
 mod series;
 mod symbol;
 
 pub use bar::{Bar, BarError};
+pub use calendar::{Closure, TradingCalendar};
 pub use price::{Price, PriceError};
 pub use quote::Quote;
 pub use series::Series;
