@@ -6,6 +6,7 @@
 //! - [`Bar`]: one trading day's OHLCV, checked for consistency on construction.
 //! - [`Series`]: a symbol's daily bars with provenance (which source, fetched when).
 //! - [`Quote`]: the latest price with its change versus the previous close.
+//! - [`Delta`]: how a symbol moved over a range (change, high/low, max drawdown).
 //! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes).
 //!
 //! This crate does no I/O, has no async and knows nothing of HTTP, SQL or vendors: it is parsed
@@ -13,6 +14,7 @@
 
 mod bar;
 mod calendar;
+mod delta;
 mod price;
 mod quote;
 mod series;
@@ -20,6 +22,7 @@ mod symbol;
 
 pub use bar::{Bar, BarError};
 pub use calendar::{Closure, TradingCalendar};
+pub use delta::Delta;
 pub use price::{Price, PriceError};
 pub use quote::Quote;
 pub use series::Series;

@@ -246,11 +246,13 @@ impl Market {
 }
 
 /// Serves an older copy when the failure is upstream trouble; definite answers (unknown symbol,
-/// no data) are returned as they are.
+/// no data, a request the provider cannot serve at all) are returned as they are.
 fn stale_or<V>(older: Option<Arc<V>>, err: MarketError) -> Result<Loaded<V>, MarketError> {
     let upstream_trouble = match &err {
         MarketError::Provider(
-            ProviderError::UnknownSymbol { .. } | ProviderError::NoData { .. },
+            ProviderError::UnknownSymbol { .. }
+            | ProviderError::NoData { .. }
+            | ProviderError::NotSupported { .. },
         ) => false,
         MarketError::Provider(_) | MarketError::BreakerOpen { .. } => true,
         MarketError::Internal(_) => false,

@@ -139,6 +139,7 @@ fn error_outcome(err: &ProviderError) -> &'static str {
         ProviderError::NoData { .. } => "no_data",
         ProviderError::RateLimited { .. } => "rate_limited",
         ProviderError::PremiumOnly { .. } => "premium_only",
+        ProviderError::NotSupported { .. } => "not_supported",
         ProviderError::Unauthorized { .. } => "unauthorized",
         ProviderError::Timeout { .. } => "timeout",
         ProviderError::Upstream { .. } => "error",

@@ -412,3 +412,28 @@ async fn rate_limits_serve_stale_and_do_not_open_the_breaker() {
     }
     assert_eq!(market.breakers()[0].state, BreakerState::Closed);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_unsupported_request_is_a_definite_answer_not_retried_not_stale_and_not_a_failure() {
+    let mut config = config();
+    config.retry.max_retries = 2;
+    let provider = Scripted::answering("10");
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config);
+    market.daily(sym("MSFT")).await.unwrap();
+    provider.set_default(Err(ProviderError::NotSupported {
+        provider: "scripted",
+        capability: "daily history",
+    }));
+    tokio::time::advance(Duration::from_secs(301)).await;
+
+    for _ in 0..5 {
+        // Even with an older copy at hand: serving it stale would hide a configuration error.
+        assert!(matches!(
+            market.daily(sym("MSFT")).await,
+            Err(MarketError::Provider(ProviderError::NotSupported { .. }))
+        ));
+    }
+    assert_eq!(provider.calls(), 6, "one call per request, no retries");
+    assert_eq!(market.breakers()[0].state, BreakerState::Closed);
+    assert_eq!(market.breakers()[0].consecutive_failures, 0);
+}

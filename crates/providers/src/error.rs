@@ -35,6 +35,15 @@ pub enum ProviderError {
         provider: &'static str,
         detail: String,
     },
+    /// The provider has no way to answer this kind of request at all (e.g. Finnhub's daily
+    /// candles on current plans). A property of the provider, not of the symbol or its health:
+    /// never retried, never counted against the breaker; a router should ask another provider.
+    #[error("{provider} cannot serve {capability}")]
+    NotSupported {
+        provider: &'static str,
+        /// What was asked for, in words (`"daily history"`).
+        capability: &'static str,
+    },
     /// The call did not finish in time.
     #[error("{provider} did not answer in time")]
     Timeout { provider: &'static str },
@@ -53,11 +62,28 @@ impl ProviderError {
     }
 
     /// Counts against the provider's circuit breaker. Answers about the request itself (unknown
-    /// symbol, no data) and quota exhaustion are not the provider being unhealthy.
+    /// symbol, no data), quota exhaustion and unsupported requests are not the provider being
+    /// unhealthy.
     pub fn is_provider_failure(&self) -> bool {
         matches!(
             self,
             Self::Timeout { .. } | Self::Upstream { .. } | Self::Unauthorized { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unsupported_request_is_neither_retried_nor_a_provider_failure() {
+        let error = ProviderError::NotSupported {
+            provider: "finnhub",
+            capability: "daily history",
+        };
+        assert!(!error.is_retryable());
+        assert!(!error.is_provider_failure());
+        assert_eq!(error.to_string(), "finnhub cannot serve daily history");
     }
 }

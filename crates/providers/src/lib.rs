@@ -7,15 +7,27 @@
 //! should see.
 //!
 //! - [`alphavantage`]: Alpha Vantage `TIME_SERIES_DAILY` and `GLOBAL_QUOTE`.
+//! - [`finnhub`]: Finnhub `/quote` (latest quotes only; daily candles are premium, so `daily`
+//!   answers [`ProviderError::NotSupported`] without a call).
+//! - [`yahoo`]: the keyless Yahoo Finance v8 chart: decades of daily bars with adjusted closes,
+//!   and quotes from the chart's metadata. Unofficial; a last-resort fallback.
+//! - [`polygon`]: Polygon.io aggregates: about two years of daily bars in one call on a free
+//!   key, and the previous session's close as a quote (not real-time).
 //! - [`sample`]: real daily history bundled into the binary (public-domain Quandl WIKI data for
 //!   AAPL, FB, GOOG, IBM and MSFT), so stockd answers with no key and no network.
 //!
 //! This crate does no caching, retrying or breaking: that is the `market` crate's job.
 
 pub mod alphavantage;
+mod eastern;
 mod error;
+pub mod finnhub;
+mod http;
+mod json_number;
 mod parse;
+pub mod polygon;
 pub mod sample;
+pub mod yahoo;
 
 use std::fmt::Debug;
 

@@ -15,8 +15,20 @@ async fn the_nyse_calendar_matches_thirteen_years_of_real_sessions() {
     let (first, last) = (bars[0].date, bars[bars.len() - 1].date);
     let traded: Vec<_> = bars.iter().map(|bar| bar.date).collect();
     let calendar: Vec<_> = TradingCalendar::NYSE.trading_days(first, last).collect();
-    let missing: Vec<_> = calendar.iter().filter(|day| !traded.contains(day)).collect();
-    let extra: Vec<_> = traded.iter().filter(|day| !calendar.contains(day)).collect();
-    assert!(missing.is_empty(), "calendar trading days without a bar: {missing:?}");
-    assert!(extra.is_empty(), "bars on days the calendar calls closed: {extra:?}");
+    let missing: Vec<_> = calendar
+        .iter()
+        .filter(|day| !traded.contains(day))
+        .collect();
+    let extra: Vec<_> = traded
+        .iter()
+        .filter(|day| !calendar.contains(day))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "calendar trading days without a bar: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "bars on days the calendar calls closed: {extra:?}"
+    );
 }

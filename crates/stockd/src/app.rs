@@ -8,7 +8,6 @@ use market::Market;
 use providers::MarketData;
 use providers::alphavantage::{AlphaVantage, AlphaVantageConfig};
 use providers::sample::Sample;
-use store::{SqliteStore, Store};
 use web::{AppState, Defaults, WebConfig};
 
 use crate::config::{Config, ProviderChoice};
@@ -63,7 +62,7 @@ pub async fn state(
     config: &Config,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> Result<AppState, AppError> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.database_path()).await?);
+    let store = store::open(&config.database_url()).await?;
     let market = Arc::new(Market::new(provider(config)?, store, config.market()));
     let web = WebConfig {
         defaults: Defaults {
@@ -98,7 +97,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         %addr,
         provider = state.market().provider_name(),
         store = state.market().store().backend(),
-        data_dir = %config.data_dir.display(),
+        database = %store::redact_url(&config.database_url()),
         "stockd listening; try GET /{}/{}",
         config.symbol,
         config.ndays

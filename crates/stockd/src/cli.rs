@@ -1,4 +1,4 @@
-//! The command line: `stockd serve`, `stockd config`, and the flags that override every other
+//! The command line: `stockd serve`, `stockd config`, `stockd migrate`, and the flags that override every other
 //! configuration layer.
 
 use std::net::IpAddr;
@@ -70,6 +70,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the effective configuration, secrets redacted.
     Config(ConfigArgs),
+    /// Apply, list or revert database schema migrations (of `database_url`).
+    Migrate(MigrateArgs),
 }
 
 impl Default for Command {
@@ -95,4 +97,26 @@ pub struct ConfigArgs {
 pub enum OutputFormat {
     Toml,
     Json,
+}
+
+/// Options of `stockd migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub command: MigrateCommand,
+}
+
+/// What `stockd migrate` does.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum MigrateCommand {
+    /// Apply every pending migration (`stockd serve` also does this at start).
+    Up,
+    /// List every migration: version, description, applied (and when) or pending.
+    Status,
+    /// Revert applied migrations newer than a version, newest first.
+    Down {
+        /// The version to go back to (it stays applied); 0 reverts every migration.
+        #[arg(long, value_name = "VERSION")]
+        to: i64,
+    },
 }

@@ -43,6 +43,10 @@ pub struct Config {
     pub bind: IpAddr,
     /// Folder for the SQLite database and other data.
     pub data_dir: PathBuf,
+    /// Database URL (`postgres://…`, `sqlite://PATH` or a path); unset: `<data_dir>/stockd.db`.
+    /// Secret because it may carry a password; printed with the password redacted.
+    #[serde(serialize_with = "redact_url", default)]
+    pub database_url: Option<SecretString>,
     /// `sample` or `alphavantage`; unset: alphavantage when a key is set, else sample.
     pub provider: Option<ProviderChoice>,
     /// The symbol `GET /` serves.
@@ -92,6 +96,7 @@ impl Default for Config {
             port: 8080,
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             data_dir: PathBuf::from("./data"),
+            database_url: None,
             provider: None,
             symbol: Symbol::parse("MSFT")
                 .unwrap_or_else(|_| unreachable!("MSFT is a valid symbol")),
@@ -259,6 +264,9 @@ impl Config {
                 ),
             ));
         }
+        if let Err(err) = store::DatabaseUrl::parse(&self.database_url()) {
+            return Err(invalid("database_url", err.to_string()));
+        }
         if self.provider_choice() == ProviderChoice::AlphaVantage && self.api_key().is_none() {
             return Err(invalid(
                 "provider",
@@ -289,9 +297,20 @@ impl Config {
         SocketAddr::new(self.bind, self.port)
     }
 
-    /// The SQLite file.
+    /// The SQLite file used when no `database_url` is set.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("stockd.db")
+    }
+
+    /// The database to open: `database_url`, or the SQLite file under `data_dir` when it is
+    /// unset or empty.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.expose_secret().trim().is_empty() => {
+                url.expose_secret().trim().to_owned()
+            }
+            _ => self.database_path().display().to_string(),
+        }
     }
 
     /// The read path's section.
@@ -336,6 +355,7 @@ const SETTING_NAMES: &[&str] = &[
     "port",
     "bind",
     "data_dir",
+    "database_url",
     "provider",
     "symbol",
     "ndays",
@@ -360,6 +380,7 @@ const SETTING_NAMES: &[&str] = &[
 const TEXT_SETTINGS: &[&str] = &[
     "bind",
     "data_dir",
+    "database_url",
     "provider",
     "symbol",
     "alphavantage_api_key",
@@ -434,6 +455,13 @@ fn describe_figment_error(err: figment::Error) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+fn redact_url<S: Serializer>(url: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(url) => serializer.serialize_some(&store::redact_url(url.expose_secret())),
+        None => serializer.serialize_none(),
+    }
 }
 
 fn redact<S: Serializer>(key: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use stockd::cli::{Cli, Command};
 use stockd::config::Config;
-use stockd::{app, telemetry};
+use stockd::{app, migrate, telemetry};
 
 /// mimalloc instead of the system allocator: requests allocate and free small buffers on
 /// whichever worker thread runs them, and glibc's per-arena locking showed up in profiles of
@@ -26,28 +26,42 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or_default() {
         Command::Serve(_) => {
             telemetry::init(&config);
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(runtime) => runtime,
-                Err(err) => {
-                    eprintln!("stockd: could not start the async runtime: {err}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(app::run(config)) {
+            block_on(app::run(config), |result| match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     tracing::error!(error = %err, "stockd stopped with an error");
                     eprintln!("stockd: {err}");
                     ExitCode::FAILURE
                 }
-            }
+            })
         }
-        Command::Config(args) => {
-            let mut out = std::io::stdout().lock();
-            match writeln!(out, "{}", config.render(args.format)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(_) => ExitCode::FAILURE,
-            }
+        Command::Config(args) => print(&config.render(args.format)),
+        Command::Migrate(args) => {
+            block_on(migrate::run(&config, args.command), |result| match result {
+                Ok(report) => print(report.trim_end()),
+                Err(err) => {
+                    eprintln!("stockd migrate: {err}");
+                    ExitCode::FAILURE
+                }
+            })
         }
+    }
+}
+
+/// Runs `future` on a new multi-threaded runtime and maps its output to an exit code.
+fn block_on<T>(future: impl Future<Output = T>, exit_code: impl FnOnce(T) -> ExitCode) -> ExitCode {
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => exit_code(runtime.block_on(future)),
+        Err(err) => {
+            eprintln!("stockd: could not start the async runtime: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print(text: &str) -> ExitCode {
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
     }
 }

@@ -111,3 +111,37 @@ fn serve_answers_from_the_bundled_sample_and_stops_cleanly_on_sigterm() {
     });
     assert!(exit.success(), "{exit:?}");
 }
+
+#[test]
+fn migrate_lists_applies_and_reverts_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrate = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .arg("migrate")
+            .args(args)
+            .env("STOCKD_DATA_DIR", dir.path())
+            .env_remove("STOCKD_DATABASE_URL")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        (output.status.success(), stdout + &stderr)
+    };
+    let (ok, text) = migrate(&["status"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("(sqlite)") && text.contains("pending"),
+        "{text}"
+    );
+    let (ok, text) = migrate(&["up"]);
+    assert!(
+        ok && text.contains("applied  20261122000001  bars"),
+        "{text}"
+    );
+    let (ok, text) = migrate(&["status"]);
+    assert!(ok && text.contains("1 applied, 0 pending"), "{text}");
+    let (ok, text) = migrate(&["down", "--to", "0"]);
+    assert!(ok && text.contains("reverted 20261122000001"), "{text}");
+    let (ok, text) = migrate(&["down", "--to", "7"]);
+    assert!(!ok && text.contains("no migration has version 7"), "{text}");
+}

@@ -153,3 +153,39 @@ fn unknown_stockd_variables_are_reported() {
     .map(|(k, v)| (k.to_owned(), v.to_owned()));
     assert_eq!(Config::unknown_env_names(env), ["STOCKD_CACHE_TL"]);
 }
+
+#[test]
+fn the_database_defaults_to_the_sqlite_file_in_the_data_dir() {
+    let config = load(&["--data-dir", "/var/lib/stockd"], &[]).unwrap();
+    assert_eq!(config.database_url(), "/var/lib/stockd/stockd.db");
+    let config = load(&[], &[("STOCKD_DATABASE_URL", "")]).unwrap();
+    assert_eq!(
+        config.database_url(),
+        "./data/stockd.db",
+        "empty counts as unset"
+    );
+    let url = "postgres://stockd@db.internal:5432/stockd";
+    let config = load(&[], &[("STOCKD_DATABASE_URL", url)]).unwrap();
+    assert_eq!(config.database_url(), url);
+}
+
+#[test]
+fn the_printed_configuration_redacts_the_database_password_only() {
+    let url = "postgres://stockd:HUNTER2-PASSWORD@db.internal:5432/stockd";
+    let config = load(&[], &[("STOCKD_DATABASE_URL", url)]).unwrap();
+    for format in [OutputFormat::Toml, OutputFormat::Json] {
+        let text = config.render(format);
+        assert!(!text.contains("HUNTER2-PASSWORD"), "{text}");
+        assert!(
+            text.contains("postgres://stockd:[redacted]@db.internal:5432/stockd"),
+            "{text}"
+        );
+    }
+    assert!(!format!("{config:?}").contains("HUNTER2-PASSWORD"));
+}
+
+#[test]
+fn an_unsupported_database_url_is_named_in_the_error() {
+    let err = load(&[], &[("STOCKD_DATABASE_URL", "mysql://db/stockd")]).unwrap_err();
+    assert!(err.contains("database_url"), "{err}");
+}

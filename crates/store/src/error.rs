@@ -14,6 +14,12 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error(
+        "unsupported database URL '{0}': use postgres://…, postgresql://…, sqlite://PATH or a file path"
+    )]
+    UnsupportedUrl(String),
+    #[error("no migration has version {version} (known: {known}; 0 reverts all)")]
+    UnknownVersion { version: i64, known: String },
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
 }

@@ -1,15 +1,23 @@
 //! Storage: where fetched bars live between requests and across restarts.
 //!
 //! Callers hold an `Arc<dyn Store>` and never see SQL. [`SqliteStore`] is the embedded default
-//! (one WAL-mode file under the data dir); a PostgreSQL implementation plugs in behind the same
-//! trait; [`MemoryStore`] keeps the same contract in memory for tests. Each backend owns its migrations, embedded in the binary and applied on open.
+//! (one WAL-mode file under the data dir); [`PostgresStore`] serves the same contract from a
+//! PostgreSQL server; [`MemoryStore`] keeps it in memory for tests. [`open`] picks the backend
+//! from a database URL.
+//!
+//! Each backend owns its versioned, reversible migrations, embedded in the binary and applied on
+//! open; [`Database`] opens a database without migrating and applies, lists or reverts them (the
+//! `stockd migrate` command).
 //!
 //! Writes are idempotent: bars are upserted on `(symbol, date)`, so a retried or repeated fetch
 //! never doubles a row, and the last fetch per symbol is recorded with the bars in one
 //! transaction, so a restart knows what is still fresh.
 
+mod database;
 mod error;
 mod memory;
+mod migrations;
+mod postgres;
 mod sqlite;
 
 use std::fmt::Debug;
@@ -17,8 +25,11 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use domain::{Series, Symbol};
 
+pub use database::{Database, DatabaseUrl, open, redact_url};
 pub use error::StoreError;
 pub use memory::MemoryStore;
+pub use migrations::MigrationStatus;
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Persistent storage of daily bars.

@@ -10,7 +10,7 @@ use domain::{Bar, Price, Series, Symbol};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, SqlitePool};
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, migrations};
 
 /// SQLite allows 32,766 bound variables per statement; 10 per bar keeps a chunk well below it.
 const BARS_PER_STATEMENT: usize = 1_000;
@@ -24,6 +24,13 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`, and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let store = Self::open_unmigrated(path).await?;
+        migrations::SQLITE.run(&store.pool).await?;
+        Ok(store)
+    }
+
+    /// Opens (creating if needed) the file without touching the schema (for `stockd migrate`).
+    pub(crate) async fn open_unmigrated(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|err| StoreError::Open {
                 location: path.display().to_string(),
@@ -42,6 +49,12 @@ impl SqliteStore {
 
     /// A private in-memory database, for tests and throwaway runs.
     pub async fn in_memory() -> Result<Self, StoreError> {
+        let store = Self::in_memory_unmigrated().await?;
+        migrations::SQLITE.run(&store.pool).await?;
+        Ok(store)
+    }
+
+    pub(crate) async fn in_memory_unmigrated() -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
         // One connection: every connection to `:memory:` would be a different database.
         Self::connect_with(options, ":memory:".into(), 1).await
@@ -61,8 +74,11 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open { location, source })?;
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 }
 

@@ -1,7 +1,11 @@
 //! The store conformance suite: behaviour every backend must show. Each test runs against a
-//! fresh, migrated database (SQLite here; PostgreSQL joins the list when it arrives).
+//! fresh, migrated database of every backend: SQLite, memory, and PostgreSQL when
+//! `STOCKD_TEST_POSTGRES_URL` is set (required under CI; see `common`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use std::fmt::Debug;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -30,21 +34,31 @@ fn series(text: &str, bars: Vec<Bar>, source: &str, fetched_at: DateTime<Utc>) -
     Series::new(symbol(text), bars, source, fetched_at)
 }
 
+/// What keeps a backend's database alive (a temporary folder, a test database) until dropped.
+type Keep = Box<dyn Debug + Send>;
+
 /// Fresh stores of every available backend.
-async fn backends() -> Vec<(tempfile::TempDir, Arc<dyn Store>)> {
+async fn backends() -> Vec<(Keep, Arc<dyn Store>)> {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(&dir.path().join("nested/stockd.db"))
         .await
         .unwrap();
-    vec![
-        (dir, Arc::new(sqlite)),
-        (tempfile::tempdir().unwrap(), Arc::new(MemoryStore::new())),
-    ]
+    let mut stores: Vec<(Keep, Arc<dyn Store>)> = vec![
+        (Box::new(dir), Arc::new(sqlite)),
+        (Box::new(()), Arc::new(MemoryStore::new())),
+    ];
+    if let Some(admin_url) = common::postgres_admin_url() {
+        let database = common::TestPostgres::create(&admin_url).await;
+        let postgres = store::open(&database.url).await.unwrap();
+        assert_eq!(postgres.backend(), "postgres");
+        stores.push((Box::new(database), postgres));
+    }
+    stores
 }
 
 #[tokio::test]
 async fn a_stored_series_loads_back_exactly() {
-    for (_dir, store) in backends().await {
+    for (_keep, store) in backends().await {
         let fetched_at = "2024-01-05T21:00:00Z".parse().unwrap();
         let stored = series(
             "MSFT",
@@ -63,14 +77,14 @@ async fn a_stored_series_loads_back_exactly() {
 
 #[tokio::test]
 async fn unknown_symbols_load_as_none() {
-    for (_dir, store) in backends().await {
+    for (_keep, store) in backends().await {
         assert!(store.load_series(symbol("NOPE")).await.unwrap().is_none());
     }
 }
 
 #[tokio::test]
 async fn upserting_the_same_bars_twice_neither_doubles_nor_rewrites_them() {
-    for (_dir, store) in backends().await {
+    for (_keep, store) in backends().await {
         let first = Utc::now() - Duration::hours(1);
         let bars = vec![bar("2024-01-04", "10"), bar("2024-01-05", "11")];
         store
@@ -90,7 +104,7 @@ async fn upserting_the_same_bars_twice_neither_doubles_nor_rewrites_them() {
 
 #[tokio::test]
 async fn a_refetch_corrects_changed_bars_and_adds_new_ones() {
-    for (_dir, store) in backends().await {
+    for (_keep, store) in backends().await {
         let now = Utc::now();
         store
             .upsert_series(&series(
@@ -120,7 +134,7 @@ async fn a_refetch_corrects_changed_bars_and_adds_new_ones() {
 
 #[tokio::test]
 async fn symbols_are_kept_apart() {
-    for (_dir, store) in backends().await {
+    for (_keep, store) in backends().await {
         let now = Utc::now();
         store
             .upsert_series(&series("A", vec![bar("2024-01-04", "1")], "sample", now))
@@ -138,7 +152,7 @@ async fn symbols_are_kept_apart() {
 
 #[tokio::test]
 async fn thousands_of_bars_upsert_in_one_call() {
-    for (_dir, store) in backends().await {
+    for (_keep, store) in backends().await {
         let start: chrono::NaiveDate = "2000-01-01".parse().unwrap();
         let bars: Vec<Bar> = (0..5_000)
             .map(|i| {
@@ -179,4 +193,27 @@ async fn data_survives_reopening_the_file() {
         stored
     );
     reopened.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bar_whose_adjusted_close_alone_changed_is_rewritten() {
+    for (_keep, store) in backends().await {
+        let now = Utc::now();
+        let adjusted = bar("2024-01-04", "10");
+        let unadjusted = Bar {
+            adj_close: None,
+            ..adjusted
+        };
+        store
+            .upsert_series(&series("IBM", vec![adjusted], "sample", now))
+            .await
+            .unwrap();
+        let changed = store
+            .upsert_series(&series("IBM", vec![unadjusted], "sample", now))
+            .await
+            .unwrap();
+        assert_eq!(changed, 1, "backend {}", store.backend());
+        let loaded = store.load_series(symbol("IBM")).await.unwrap().unwrap();
+        assert_eq!(loaded.bars()[0].adj_close, None);
+    }
 }

@@ -84,6 +84,13 @@ struct Rendered {
 }
 
 impl ApiError {
+    /// The status code and `detail` this error answers with (for per-item errors inside a
+    /// successful multi-item response).
+    pub(crate) fn status_and_detail(&self) -> (u16, String) {
+        let rendered = self.render();
+        (rendered.status.as_u16(), rendered.detail)
+    }
+
     fn render(&self) -> Rendered {
         let plain = |status, kind, title, detail: String| Rendered {
             status,
@@ -180,6 +187,14 @@ fn render_provider(err: &ProviderError) -> Rendered {
             "upstream-premium-only",
             "Upstream plan too small",
             format!("{provider} serves this only on a premium plan"),
+        ),
+        ProviderError::NotSupported {
+            provider,
+            capability,
+        } => upstream(
+            "upstream-not-supported",
+            "Upstream cannot serve this",
+            format!("{provider} cannot serve {capability}; configure a provider that can"),
         ),
         ProviderError::Unauthorized { provider, .. } => upstream(
             "upstream-unauthorized",

@@ -29,7 +29,7 @@ use market::Market;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
-use crate::routes::{ops, seed, stocks};
+use crate::routes::{history, ops, seed, stocks};
 
 /// The defaults of the seed routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +116,9 @@ pub fn router(state: AppState) -> Router {
         .route("/{symbol}/{days}", get(seed::symbol_days_prices))
         .route("/v1/stocks/{symbol}/daily", get(stocks::daily_bars))
         .route("/v1/stocks/{symbol}/quote", get(stocks::latest_quote))
+        .route("/v1/stocks/{symbol}/eod", get(history::end_of_day))
+        .route("/v1/stocks/{symbol}/delta", get(history::price_delta))
+        .route("/v1/daily", get(history::multi_daily))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))

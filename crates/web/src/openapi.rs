@@ -3,7 +3,7 @@
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::routes::{ops, seed, stocks};
+use crate::routes::{history, ops, seed, stocks};
 
 /// stockd's API description.
 #[derive(Debug, OpenApi)]
@@ -21,6 +21,9 @@ use crate::routes::{ops, seed, stocks};
         seed::symbol_days_prices,
         stocks::daily_bars,
         stocks::latest_quote,
+        history::end_of_day,
+        history::price_delta,
+        history::multi_daily,
         ops::health,
         ops::ready,
         ops::metrics,
@@ -33,12 +36,17 @@ use crate::routes::{ops, seed, stocks};
         stocks::DailyResponse,
         stocks::BarResponse,
         stocks::QuoteResponse,
+        history::EodResponse,
+        history::DeltaResponse,
+        history::MultiDailyResponse,
+        history::SymbolError,
         ops::HealthResponse,
         ops::BreakersResponse,
     )),
     tags(
         (name = "prices", description = "Seed-compatible N-day closing prices with their average"),
         (name = "stocks", description = "Daily bars and quotes with provenance"),
+        (name = "history", description = "End-of-day lookups, changes over a range, several symbols at once"),
         (name = "operations", description = "Health, readiness, metrics and circuit breakers"),
     )
 )]

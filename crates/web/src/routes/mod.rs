@@ -1,9 +1,11 @@
 //! The HTTP routes, one module per resource; [`crate::router`] lists every URL.
 
 pub(crate) mod closes;
+pub mod history;
 pub mod ops;
 pub mod seed;
 pub mod stocks;
+pub mod window;
 
 use crate::error::ApiError;
 

@@ -4,31 +4,15 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Bar, Price, Series, Symbol};
-use market::CacheStatus;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use market::{CacheStatus, Served};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::parse_days;
+use super::window::WindowQuery;
 use crate::AppState;
 use crate::error::{ApiError, ReadErrors};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::json::cached_json;
-
-/// Which bars to return.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DailyQuery {
-    /// The last N trading days (of the `from`/`to` range when given). Default: `NDAYS` when no
-    /// range is given.
-    #[param(value_type = Option<u32>, minimum = 1)]
-    days: Option<String>,
-    /// First trading day to include, `YYYY-MM-DD`.
-    #[param(value_type = Option<String>, format = Date)]
-    from: Option<String>,
-    /// Last trading day to include, `YYYY-MM-DD`.
-    #[param(value_type = Option<String>, format = Date)]
-    to: Option<String>,
-}
 
 /// Daily bars of one symbol with their provenance.
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,6 +53,21 @@ pub struct BarResponse {
     pub adj_close: Option<Price>,
 }
 
+impl DailyResponse {
+    /// The response for `bars` of a served series.
+    pub(crate) fn new(symbol: Symbol, served: &Served<Series>, bars: &[Bar]) -> Self {
+        Self {
+            symbol,
+            source: served.value.source.clone(),
+            fetched_at: served.value.fetched_at,
+            stale: served.cache == CacheStatus::Stale,
+            count: bars.len(),
+            average_close: Series::average_close(bars),
+            bars: bars.iter().map(BarResponse::from).collect(),
+        }
+    }
+}
+
 impl From<&Bar> for BarResponse {
     fn from(bar: &Bar) -> Self {
         Self {
@@ -85,7 +84,7 @@ impl From<&Bar> for BarResponse {
 
 /// Daily OHLCV bars for a symbol: the last `days`, or a `from`/`to` range.
 #[utoipa::path(get, path = "/v1/stocks/{symbol}/daily", tag = "stocks",
-    params(("symbol" = String, Path, description = "Ticker, e.g. MSFT"), DailyQuery),
+    params(("symbol" = String, Path, description = "Ticker, e.g. MSFT"), WindowQuery),
     responses(
         (status = 200, description = "Bars with provenance", body = DailyResponse),
         ReadErrors,
@@ -93,52 +92,14 @@ impl From<&Bar> for BarResponse {
 pub async fn daily_bars(
     State(state): State<AppState>,
     ApiPath(symbol): ApiPath<String>,
-    ApiQuery(query): ApiQuery<DailyQuery>,
+    ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
-    let max_days = state.config().max_days;
-    let days = query
-        .days
-        .as_deref()
-        .map(|d| parse_days(d, max_days))
-        .transpose()?;
-    let from = query
-        .from
-        .as_deref()
-        .map(|d| parse_date("from", d))
-        .transpose()?;
-    let to = query
-        .to
-        .as_deref()
-        .map(|d| parse_date("to", d))
-        .transpose()?;
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return Err(ApiError::BadRequest(format!(
-            "from ({from}) is after to ({to}); swap them"
-        )));
-    }
-    let ranged = from.is_some() || to.is_some();
-    let days = days.unwrap_or(if ranged {
-        max_days as usize
-    } else {
-        state.config().defaults.days as usize
-    });
-
+    let window = query.resolve(state.config())?;
     let served = state.market().daily(symbol).await?;
     let series = &served.value;
-    let range = series.between(from, to);
-    let window = &range[range.len().saturating_sub(days)..];
-    let body = DailyResponse {
-        symbol,
-        source: series.source.clone(),
-        fetched_at: series.fetched_at,
-        stale: served.cache == CacheStatus::Stale,
-        count: window.len(),
-        average_close: Series::average_close(window),
-        bars: window.iter().map(BarResponse::from).collect(),
-    };
+    let window = window.select(series);
+    let body = DailyResponse::new(symbol, &served, window);
     cached_json(&body, 192 + 128 * body.bars.len(), served.cache)
 }
 
@@ -196,13 +157,4 @@ pub async fn latest_quote(
         stale: served.cache == CacheStatus::Stale,
     };
     cached_json(&body, 320, served.cache)
-}
-
-fn parse_date(name: &str, text: &str) -> Result<NaiveDate, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::BadRequest(format!(
-            "{name} must be a date as YYYY-MM-DD (for example 2024-01-05), got '{}'",
-            text.chars().take(20).collect::<String>()
-        ))
-    })
 }

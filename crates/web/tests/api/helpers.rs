@@ -1,6 +1,7 @@
 //! `TestApp`: a stockd router over a chosen provider and a fresh SQLite store, spoken to in
 //! the domain's words.
 
+use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -162,4 +163,26 @@ pub fn fixture(name: &str) -> String {
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
+}
+
+/// (date, close text) rows of one ticker, read straight from the bundled CSV, oldest first.
+pub fn csv_closes(ticker: &str) -> Vec<(String, String)> {
+    let path = format!(
+        "{}/../providers/data/stocks.csv.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut rows: Vec<(String, String)> = text
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split(',').collect();
+            (cols[0] == ticker).then(|| (cols[1].to_owned(), cols[5].to_owned()))
+        })
+        .collect();
+    rows.sort();
+    rows
 }

@@ -4,6 +4,8 @@
 
 mod alphavantage;
 mod helpers;
+mod history;
+mod not_supported;
 mod ops;
 mod secrets;
 mod seed;

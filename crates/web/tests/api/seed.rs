@@ -1,30 +1,6 @@
 //! The seed-compatible routes on the bundled sample data.
 
-use std::io::Read;
-
-use crate::helpers::TestApp;
-
-/// (date, close text) rows of one ticker, read straight from the bundled CSV, oldest first.
-fn csv_closes(ticker: &str) -> Vec<(String, String)> {
-    let path = format!(
-        "{}/../providers/data/stocks.csv.gz",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_string(&mut text)
-        .unwrap();
-    let mut rows: Vec<(String, String)> = text
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let cols: Vec<&str> = line.split(',').collect();
-            (cols[0] == ticker).then(|| (cols[1].to_owned(), cols[5].to_owned()))
-        })
-        .collect();
-    rows.sort();
-    rows
-}
+use crate::helpers::{TestApp, csv_closes};
 
 #[tokio::test]
 async fn symbol_and_days_return_the_seed_shape_with_an_exact_average() {

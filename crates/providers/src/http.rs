@@ -1,0 +1,208 @@
+//! One HTTP round trip for the JSON-number providers (Finnhub, Yahoo, Polygon): send with the
+//! per-request timeout, read the whole body, log the call, and classify transport failures.
+//!
+//! Status codes are not judged here: each provider sends its refusals differently (Yahoo's 429
+//! is plain text, Polygon sometimes refuses with 200), so the caller classifies `status` and
+//! `body` itself. Keys travel in headers for these providers, never in URLs; the logged URL is
+//! still passed through [`redact_url`] and every upstream text through [`scrub`], in case a
+//! proxy or upstream echoes a key back.
+
+use std::time::{Duration, Instant};
+
+use domain::Symbol;
+use reqwest::header::RETRY_AFTER;
+use reqwest::{StatusCode, Url};
+
+use crate::ProviderError;
+
+/// Upstream text is quoted in error details up to this many characters.
+const MAX_QUOTED_CHARS: usize = 300;
+
+/// Query parameters that carry keys at some provider; redacted from logged URLs.
+const KEY_PARAMETERS: [&str; 3] = ["apikey", "token", "api_key"];
+
+/// What came back from one call.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    /// The `Retry-After` header, when it is a number of seconds.
+    pub retry_after: Option<Duration>,
+    pub body: Vec<u8>,
+}
+
+/// Who is calling what, for logs and errors.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Call<'a> {
+    pub provider: &'static str,
+    pub operation: &'static str,
+    pub symbol: Symbol,
+    /// The key to scrub from any text (empty for keyless providers).
+    pub secret: &'a str,
+}
+
+/// Sends `request` (which must carry its timeout) and reads the answer.
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    call: Call<'_>,
+) -> Result<Answer, ProviderError> {
+    let Call {
+        provider,
+        operation,
+        symbol,
+        secret,
+    } = call;
+    let url = redact_url(request.url());
+    let started = Instant::now();
+    let result = exchange(client, request).await;
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match result {
+        Ok(answer) => {
+            tracing::debug!(
+                provider,
+                operation,
+                %symbol,
+                %url,
+                status = answer.status.as_u16(),
+                latency_ms,
+                bytes = answer.body.len(),
+                "upstream call finished"
+            );
+            Ok(answer)
+        }
+        Err(error) => {
+            let error = transport(provider, error, secret);
+            tracing::debug!(provider, operation, %symbol, %url, latency_ms, %error, "upstream call failed");
+            Err(error)
+        }
+    }
+}
+
+async fn exchange(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+) -> Result<Answer, reqwest::Error> {
+    let response = client.execute(request).await?;
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = response.bytes().await?.to_vec();
+    Ok(Answer {
+        status,
+        retry_after,
+        body,
+    })
+}
+
+/// The error for a failed HTTP exchange (connect, timeout, body read), without the URL:
+/// reqwest puts the request URL into its errors' `Display`.
+pub(crate) fn transport(
+    provider: &'static str,
+    error: reqwest::Error,
+    secret: &str,
+) -> ProviderError {
+    if error.is_timeout() {
+        return ProviderError::Timeout { provider };
+    }
+    let prefix = if error.is_connect() {
+        "could not connect: "
+    } else {
+        ""
+    };
+    let error = error.without_url();
+    // reqwest's own message is terse ("error sending request"); the causes say what happened.
+    let mut detail = format!("{prefix}{error}");
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    ProviderError::Upstream {
+        provider,
+        detail: scrub(&detail, secret),
+    }
+}
+
+/// The error for a body that is not what we expect.
+pub(crate) fn malformed(provider: &'static str, what: impl std::fmt::Display) -> ProviderError {
+    ProviderError::Upstream {
+        provider,
+        detail: format!("malformed response: {what}"),
+    }
+}
+
+/// Upstream text made safe to show: the key removed, length bounded.
+pub(crate) fn quote_upstream(text: &str, secret: &str) -> String {
+    let scrubbed = scrub(text.trim(), secret);
+    if scrubbed.chars().count() <= MAX_QUOTED_CHARS {
+        scrubbed
+    } else {
+        let head: String = scrubbed.chars().take(MAX_QUOTED_CHARS).collect();
+        format!("{head}…")
+    }
+}
+
+/// `text` with every occurrence of the key replaced.
+pub(crate) fn scrub(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(secret, "[REDACTED]")
+    }
+}
+
+/// `url` as text with the value of every key-like query parameter replaced by `REDACTED`.
+pub(crate) fn redact_url(url: &Url) -> String {
+    if url.query().is_none() {
+        return url.to_string();
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(name, value)| {
+            let secret = KEY_PARAMETERS
+                .iter()
+                .any(|key| name.eq_ignore_ascii_case(key));
+            let value = if secret {
+                "REDACTED".to_owned()
+            } else {
+                value.into_owned()
+            };
+            (name.into_owned(), value)
+        })
+        .collect();
+    let mut redacted = url.clone();
+    redacted.query_pairs_mut().clear().extend_pairs(pairs);
+    redacted.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn key_like_query_parameters_are_redacted_and_others_kept() {
+        let url =
+            Url::parse("https://x.test/quote?symbol=IBM&token=K1&apiKey=K2&api_key=K3").unwrap();
+        let text = redact_url(&url);
+        assert!(
+            !text.contains("K1") && !text.contains("K2") && !text.contains("K3"),
+            "{text}"
+        );
+        assert!(text.contains("symbol=IBM"), "{text}");
+    }
+
+    #[test]
+    fn quoted_upstream_text_is_scrubbed_and_bounded() {
+        let text = quote_upstream(&format!("bad key SECRET {}", "x".repeat(500)), "SECRET");
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(text.chars().count() <= MAX_QUOTED_CHARS + 1);
+        assert_eq!(scrub("abc", ""), "abc");
+    }
+}

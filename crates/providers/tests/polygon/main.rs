@@ -1,0 +1,10 @@
+//! Polygon provider against an in-process mock server serving documented-shape fixtures
+//! (`tests/fixtures/polygon/`, one file per endpoint and case). Nothing here touches the
+//! internet.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod daily;
+mod helpers;
+mod quote;
+mod secrets;

@@ -1,0 +1,165 @@
+//! The PostgreSQL backend: a connection pool, migrations embedded from `migrations/postgres`.
+//!
+//! Same contract as SQLite: bars upserted on `(symbol, date)` rewriting only changed rows, the
+//! fetch record written in the same transaction. Types are native: `date`, `timestamptz`
+//! (microsecond precision), `bigint` prices at 1e-9.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{Bar, Price, Series, Symbol};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, QueryBuilder, Row};
+
+use crate::{Store, StoreError, migrations};
+
+/// PostgreSQL allows 65,535 bound parameters per statement; 10 per bar keeps a chunk well below.
+const BARS_PER_STATEMENT: usize = 1_000;
+
+/// Bars stored in a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user:password@host/db`) and applies
+    /// pending migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let store = Self::connect_unmigrated(url).await?;
+        migrations::POSTGRES.run(&store.pool).await?;
+        Ok(store)
+    }
+
+    /// Connects without touching the schema (for `stockd migrate`).
+    pub(crate) async fn connect_unmigrated(url: &str) -> Result<Self, StoreError> {
+        let open_error = |source| StoreError::Open {
+            location: crate::redact_url(url),
+            source,
+        };
+        let options: PgConnectOptions = url.parse().map_err(open_error)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(open_error)?;
+        Ok(Self { pool })
+    }
+
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn upsert_series(&self, series: &Series) -> Result<u64, StoreError> {
+        let symbol = series.symbol.as_str();
+        let fetched_at = series.fetched_at;
+        let mut tx = self.pool.begin().await?;
+        let mut changed = 0;
+        for chunk in series.bars().chunks(BARS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::new(
+                "insert into bars (symbol, date, open_e9, high_e9, low_e9, close_e9, volume, \
+                 adj_close_e9, source, fetched_at) ",
+            );
+            insert.push_values(chunk, |mut row, bar| {
+                row.push_bind(symbol)
+                    .push_bind(bar.date)
+                    .push_bind(bar.open.raw())
+                    .push_bind(bar.high.raw())
+                    .push_bind(bar.low.raw())
+                    .push_bind(bar.close.raw())
+                    .push_bind(i64::try_from(bar.volume).unwrap_or(i64::MAX))
+                    .push_bind(bar.adj_close.map(Price::raw))
+                    .push_bind(series.source.as_str())
+                    .push_bind(fetched_at);
+            });
+            // Rewrite a row only when a value changed: a skipped conflict counts 0 rows, so
+            // "changed" counts real changes and identical history writes nothing.
+            insert.push(
+                " on conflict (symbol, date) do update set open_e9 = excluded.open_e9, \
+                 high_e9 = excluded.high_e9, low_e9 = excluded.low_e9, \
+                 close_e9 = excluded.close_e9, volume = excluded.volume, \
+                 adj_close_e9 = excluded.adj_close_e9, source = excluded.source, \
+                 fetched_at = excluded.fetched_at \
+                 where (bars.open_e9, bars.high_e9, bars.low_e9, bars.close_e9, bars.volume, \
+                 bars.adj_close_e9, bars.source) is distinct from (excluded.open_e9, \
+                 excluded.high_e9, excluded.low_e9, excluded.close_e9, excluded.volume, \
+                 excluded.adj_close_e9, excluded.source)",
+            );
+            changed += insert.build().execute(&mut *tx).await?.rows_affected();
+        }
+        sqlx::query(
+            "insert into symbol_fetches (symbol, source, fetched_at, bar_count) \
+             values ($1, $2, $3, $4) \
+             on conflict (symbol) do update set source = excluded.source, \
+             fetched_at = excluded.fetched_at, bar_count = excluded.bar_count",
+        )
+        .bind(symbol)
+        .bind(series.source.as_str())
+        .bind(fetched_at)
+        .bind(i64::try_from(series.bars().len()).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn load_series(&self, symbol: Symbol) -> Result<Option<Series>, StoreError> {
+        let rows = sqlx::query(
+            "select date, open_e9, high_e9, low_e9, close_e9, volume, adj_close_e9, source, \
+             fetched_at from bars where symbol = $1 order by date",
+        )
+        .bind(symbol.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut bars = Vec::with_capacity(rows.len());
+        let mut newest: Option<(DateTime<Utc>, String)> = None;
+        for row in &rows {
+            let date: NaiveDate = row.try_get("date")?;
+            bars.push(Bar {
+                date,
+                open: Price::from_raw(row.try_get("open_e9")?),
+                high: Price::from_raw(row.try_get("high_e9")?),
+                low: Price::from_raw(row.try_get("low_e9")?),
+                close: Price::from_raw(row.try_get("close_e9")?),
+                volume: u64::try_from(row.try_get::<i64, _>("volume")?).map_err(|_| {
+                    StoreError::Corrupt(format!("negative volume for {symbol} on {date}"))
+                })?,
+                adj_close: row
+                    .try_get::<Option<i64>, _>("adj_close_e9")?
+                    .map(Price::from_raw),
+            });
+            let fetched_at: DateTime<Utc> = row.try_get("fetched_at")?;
+            if newest.as_ref().is_none_or(|(at, _)| fetched_at > *at) {
+                newest = Some((fetched_at, row.try_get("source")?));
+            }
+        }
+        let last_fetch =
+            sqlx::query("select source, fetched_at from symbol_fetches where symbol = $1")
+                .bind(symbol.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        let (fetched_at, source) = match last_fetch {
+            Some(row) => (row.try_get("fetched_at")?, row.try_get("source")?),
+            // Bars without a fetch record (e.g. imported): the newest bar's provenance.
+            None => newest.unwrap_or_else(|| (DateTime::<Utc>::UNIX_EPOCH, "unknown".into())),
+        };
+        Ok(Some(Series::new(symbol, bars, source, fetched_at)))
+    }
+}
