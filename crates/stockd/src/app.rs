@@ -70,6 +70,7 @@ pub async fn state(
             days: config.ndays,
         },
         max_days: config.max_days,
+        features: config.features(),
     };
     Ok(AppState::new(market, web, metrics))
 }

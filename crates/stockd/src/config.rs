@@ -5,6 +5,7 @@
 //! `CIRCUIT_BREAKER_TIMEOUT`) and lose to a `STOCKD_` name set at the same time. Only this
 //! module reads the environment; every crate receives its typed section from [`Config`].
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -88,6 +89,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter, in `tracing` env-filter syntax (`info`, `stockd=debug,info`).
     pub log: String,
+    /// Feature flags (`[features]` table, `STOCKD_FEATURES__<NAME>=false`); every flag defaults
+    /// to on, see `GET /v1/features`.
+    #[serde(default)]
+    pub features: BTreeMap<String, bool>,
 }
 
 impl Default for Config {
@@ -115,6 +120,7 @@ impl Default for Config {
             alphavantage_base_url: ALPHAVANTAGE_URL.into(),
             log_format: LogFormat::Auto,
             log: "info".into(),
+            features: BTreeMap::new(),
         }
     }
 }
@@ -219,10 +225,12 @@ impl Config {
     }
 
     fn is_setting(key: &str) -> bool {
-        SETTING_NAMES.contains(&key)
+        SETTING_NAMES.contains(&key) || key.starts_with("features__")
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        web::features::Features::from_settings(&self.features)
+            .map_err(|reason| invalid("features", reason))?;
         if self.max_days == 0 {
             return Err(invalid("max_days", "must be at least 1"));
         }
@@ -311,6 +319,11 @@ impl Config {
             }
             _ => self.database_path().display().to_string(),
         }
+    }
+
+    /// The feature flags, validated at load.
+    pub fn features(&self) -> web::features::Features {
+        web::features::Features::from_settings(&self.features).unwrap_or_default()
     }
 
     /// The read path's section.
@@ -408,7 +421,20 @@ impl NamedLayer {
                     .parse()
                     .unwrap_or_else(|_| figment::value::Value::from(value.clone()))
             };
-            values.insert(key, parsed);
+            // `features__history_delta` sets `history_delta` inside the `features` table.
+            match key.split_once("__") {
+                Some((table, inner)) => {
+                    let entry = values
+                        .entry(table.to_owned())
+                        .or_insert_with(|| figment::value::Dict::new().into());
+                    if let figment::value::Value::Dict(_, dict) = entry {
+                        dict.insert(inner.to_owned(), parsed);
+                    }
+                }
+                None => {
+                    values.insert(key, parsed);
+                }
+            }
         }
         Self { name, values }
     }

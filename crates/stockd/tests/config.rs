@@ -189,3 +189,25 @@ fn an_unsupported_database_url_is_named_in_the_error() {
     let err = load(&[], &[("STOCKD_DATABASE_URL", "mysql://db/stockd")]).unwrap_err();
     assert!(err.contains("database_url"), "{err}");
 }
+
+#[test]
+fn feature_flags_come_from_the_environment_or_a_features_table() {
+    let config = load(&[], &[("STOCKD_FEATURES__HISTORY_DELTA", "false")]).unwrap();
+    assert!(!config.features().is_enabled("history_delta"));
+    assert!(config.features().is_enabled("quotes"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stockd.toml");
+    std::fs::write(&file, "[features]\nmulti_daily = false\n").unwrap();
+    let config = load(&["--config", file.to_str().unwrap()], &[]).unwrap();
+    assert!(!config.features().is_enabled("multi_daily"));
+}
+
+#[test]
+fn an_unknown_feature_flag_is_an_error_listing_the_known_ones() {
+    let err = load(&[], &[("STOCKD_FEATURES__HISTROY_DELTA", "false")]).unwrap_err();
+    assert!(
+        err.contains("features") && err.contains("history_delta"),
+        "{err}"
+    );
+}

@@ -10,6 +10,7 @@
 pub mod docs;
 pub mod error;
 mod extract;
+pub mod features;
 mod json;
 pub mod observe;
 pub mod openapi;
@@ -23,7 +24,7 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use domain::Symbol;
 use market::Market;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -46,6 +47,8 @@ pub struct WebConfig {
     pub defaults: Defaults,
     /// The largest `days` accepted.
     pub max_days: u32,
+    /// Which endpoints are switched off here.
+    pub features: features::Features,
 }
 
 #[derive(Debug)]
@@ -110,21 +113,55 @@ impl AppState {
 
 /// Every URL stockd serves.
 pub fn router(state: AppState) -> Router {
+    let features = state.config().features.clone();
+    // A route whose feature is off answers "disabled here" instead of its handler.
+    let gated = |name: &'static str, route: MethodRouter<AppState>| -> MethodRouter<AppState> {
+        if features.is_enabled(name) {
+            route
+        } else {
+            get(move || async move { features::disabled_response(name) })
+        }
+    };
+    let docs = if state.config().features.is_enabled("api_docs") {
+        docs::routes().route("/openapi.json", get(ops::openapi))
+    } else {
+        Router::new()
+            .route(
+                "/docs",
+                get(|| async { features::disabled_response("api_docs") }),
+            )
+            .route(
+                "/openapi.json",
+                get(|| async { features::disabled_response("api_docs") }),
+            )
+    };
     Router::new()
         .route("/", get(seed::default_prices))
         .route("/{symbol}", get(seed::symbol_prices))
         .route("/{symbol}/{days}", get(seed::symbol_days_prices))
-        .route("/v1/stocks/{symbol}/daily", get(stocks::daily_bars))
-        .route("/v1/stocks/{symbol}/quote", get(stocks::latest_quote))
-        .route("/v1/stocks/{symbol}/eod", get(history::end_of_day))
-        .route("/v1/stocks/{symbol}/delta", get(history::price_delta))
-        .route("/v1/daily", get(history::multi_daily))
+        .route(
+            "/v1/stocks/{symbol}/daily",
+            gated("daily_api", get(stocks::daily_bars)),
+        )
+        .route(
+            "/v1/stocks/{symbol}/quote",
+            gated("quotes", get(stocks::latest_quote)),
+        )
+        .route(
+            "/v1/stocks/{symbol}/eod",
+            gated("history_eod", get(history::end_of_day)),
+        )
+        .route(
+            "/v1/stocks/{symbol}/delta",
+            gated("history_delta", get(history::price_delta)),
+        )
+        .route("/v1/daily", gated("multi_daily", get(history::multi_daily)))
+        .route("/v1/features", get(features::list_features))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .route("/circuit-breaker", get(ops::circuit_breakers))
-        .route("/openapi.json", get(ops::openapi))
-        .merge(docs::routes())
+        .merge(docs)
         .route_layer(observe::ObserveLayer)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

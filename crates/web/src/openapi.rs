@@ -28,6 +28,7 @@ use crate::routes::{history, ops, seed, stocks};
         ops::ready,
         ops::metrics,
         ops::circuit_breakers,
+        crate::features::list_features,
     ),
     components(schemas(
         Problem,
@@ -42,6 +43,8 @@ use crate::routes::{history, ops, seed, stocks};
         history::SymbolError,
         ops::HealthResponse,
         ops::BreakersResponse,
+        crate::features::FeaturesResponse,
+        crate::features::FeatureState,
     )),
     tags(
         (name = "prices", description = "Seed-compatible N-day closing prices with their average"),

@@ -109,6 +109,14 @@ impl TestApp {
     }
 
     pub async fn with(provider: Arc<dyn MarketData>, config: MarketConfig) -> Self {
+        Self::with_features(provider, config, web::features::Features::default()).await
+    }
+
+    pub async fn with_features(
+        provider: Arc<dyn MarketData>,
+        config: MarketConfig,
+        features: web::features::Features,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("stockd.db"))
             .await
@@ -122,6 +130,7 @@ impl TestApp {
                     days: 7,
                 },
                 max_days: 5000,
+                features,
             },
             web::observe::install_metrics_recorder(),
         );

@@ -128,3 +128,53 @@ async fn every_response_carries_a_request_id_and_keeps_the_clients() {
         .await;
     assert_eq!(echoed.header("x-request-id"), Some("trace-me-123"));
 }
+
+#[tokio::test]
+async fn a_disabled_feature_answers_404_saying_so_and_is_listed_as_off() {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    let settings = BTreeMap::from([
+        ("history_delta".to_owned(), false),
+        ("api_docs".to_owned(), false),
+    ]);
+    let features = web::features::Features::from_settings(&settings).unwrap();
+    let app = TestApp::with_features(
+        Arc::new(providers::sample::Sample::new()),
+        crate::helpers::market_config(),
+        features,
+    )
+    .await;
+    let response = app.get("/v1/stocks/MSFT/delta?days=5").await;
+    let detail = response.problem(404);
+    assert!(
+        detail.contains("history_delta") && detail.contains("disabled"),
+        "{detail}"
+    );
+    assert_eq!(
+        response.json()["type"],
+        "urn:stockd:problem:feature-disabled"
+    );
+    app.get("/openapi.json").await.problem(404);
+    assert_eq!(
+        app.get("/v1/stocks/MSFT/eod").await.status,
+        200,
+        "other features stay on"
+    );
+
+    let listed = app.get("/v1/features").await.json();
+    let delta = listed["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "history_delta")
+        .unwrap();
+    assert_eq!(delta["enabled"], false);
+    let eod = listed["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "history_eod")
+        .unwrap();
+    assert_eq!(eod["enabled"], true);
+}
