@@ -86,7 +86,8 @@ impl FromStr for Symbol {
 
 impl fmt::Display for Symbol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad` honours width and alignment (`{:<8}`) for tables.
+        f.pad(self.as_str())
     }
 }
 

@@ -71,6 +71,7 @@ pub async fn state(
         },
         max_days: config.max_days,
         features: config.features(),
+        admin_token: config.admin_token().cloned(),
     };
     Ok(AppState::new(market, web, metrics))
 }

@@ -72,6 +72,8 @@ pub enum Command {
     Config(ConfigArgs),
     /// Apply, list or revert database schema migrations (of `database_url`).
     Migrate(MigrateArgs),
+    /// Add, remove or list the tracked symbols that ingestion keeps fresh.
+    Symbols(SymbolsArgs),
 }
 
 impl Default for Command {
@@ -119,4 +121,30 @@ pub enum MigrateCommand {
         #[arg(long, value_name = "VERSION")]
         to: i64,
     },
+}
+
+/// Options of `stockd symbols`.
+#[derive(Debug, Args)]
+pub struct SymbolsArgs {
+    #[command(subcommand)]
+    pub command: SymbolsCommand,
+}
+
+/// What `stockd symbols` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SymbolsCommand {
+    /// Track symbols (already tracked ones are left as they are).
+    Add {
+        /// Tickers, e.g. MSFT AAPL BRK.B.
+        #[arg(required = true, value_parser = crate::symbols::parse_symbol)]
+        symbols: Vec<domain::Symbol>,
+    },
+    /// Stop tracking symbols (their stored history stays).
+    Remove {
+        /// Tickers to stop tracking.
+        #[arg(required = true, value_parser = crate::symbols::parse_symbol)]
+        symbols: Vec<domain::Symbol>,
+    },
+    /// List the tracked symbols.
+    List,
 }

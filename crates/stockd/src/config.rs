@@ -89,6 +89,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter, in `tracing` env-filter syntax (`info`, `stockd=debug,info`).
     pub log: String,
+    /// Bearer token that allows changing tracked symbols over HTTP (secret); unset disables it.
+    #[serde(serialize_with = "redact", default)]
+    pub admin_token: Option<SecretString>,
     /// Feature flags (`[features]` table, `STOCKD_FEATURES__<NAME>=false`); every flag defaults
     /// to on, see `GET /v1/features`.
     #[serde(default)]
@@ -120,6 +123,7 @@ impl Default for Config {
             alphavantage_base_url: ALPHAVANTAGE_URL.into(),
             log_format: LogFormat::Auto,
             log: "info".into(),
+            admin_token: None,
             features: BTreeMap::new(),
         }
     }
@@ -321,6 +325,13 @@ impl Config {
         }
     }
 
+    /// The admin token, if one is set (an empty value counts as unset).
+    pub fn admin_token(&self) -> Option<&SecretString> {
+        self.admin_token
+            .as_ref()
+            .filter(|token| !token.expose_secret().trim().is_empty())
+    }
+
     /// The feature flags, validated at load.
     pub fn features(&self) -> web::features::Features {
         web::features::Features::from_settings(&self.features).unwrap_or_default()
@@ -365,6 +376,7 @@ const NOT_SETTINGS: &[&str] = &["config", "scalar_js"];
 
 /// The setting names, for recognising `STOCKD_*` variables.
 const SETTING_NAMES: &[&str] = &[
+    "admin_token",
     "port",
     "bind",
     "data_dir",
@@ -391,6 +403,7 @@ const SETTING_NAMES: &[&str] = &[
 /// Settings whose environment value is always text, even when it looks like a number (an API
 /// key or a symbol may be all digits).
 const TEXT_SETTINGS: &[&str] = &[
+    "admin_token",
     "bind",
     "data_dir",
     "database_url",

@@ -8,4 +8,5 @@ pub mod cli;
 pub mod config;
 mod duration;
 pub mod migrate;
+pub mod symbols;
 pub mod telemetry;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use stockd::cli::{Cli, Command};
 use stockd::config::Config;
-use stockd::{app, migrate, telemetry};
+use stockd::{app, migrate, symbols, telemetry};
 
 /// mimalloc instead of the system allocator: requests allocate and free small buffers on
 /// whichever worker thread runs them, and glibc's per-arena locking showed up in profiles of
@@ -41,6 +41,15 @@ fn main() -> ExitCode {
                 Ok(report) => print(report.trim_end()),
                 Err(err) => {
                     eprintln!("stockd migrate: {err}");
+                    ExitCode::FAILURE
+                }
+            })
+        }
+        Command::Symbols(args) => {
+            block_on(symbols::run(&config, args.command), |result| match result {
+                Ok(report) => print(report.trim_end()),
+                Err(err) => {
+                    eprintln!("stockd symbols: {err}");
                     ExitCode::FAILURE
                 }
             })

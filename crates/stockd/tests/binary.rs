@@ -138,10 +138,52 @@ fn migrate_lists_applies_and_reverts_the_schema() {
         ok && text.contains("applied  20261122000001  bars"),
         "{text}"
     );
+    assert!(
+        text.contains("applied  20261122000002  tracked symbols"),
+        "{text}"
+    );
     let (ok, text) = migrate(&["status"]);
-    assert!(ok && text.contains("1 applied, 0 pending"), "{text}");
+    assert!(ok && text.contains("2 applied, 0 pending"), "{text}");
+    let (ok, text) = migrate(&["down", "--to", "20261122000001"]);
+    assert!(ok && text.contains("reverted 20261122000002"), "{text}");
+    let (ok, text) = migrate(&["status"]);
+    assert!(ok && text.contains("1 applied, 1 pending"), "{text}");
     let (ok, text) = migrate(&["down", "--to", "0"]);
     assert!(ok && text.contains("reverted 20261122000001"), "{text}");
     let (ok, text) = migrate(&["down", "--to", "7"]);
     assert!(!ok && text.contains("no migration has version 7"), "{text}");
+}
+
+#[test]
+fn symbols_are_tracked_listed_and_removed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let symbols = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .arg("symbols")
+            .args(args)
+            .env("STOCKD_DATA_DIR", dir.path())
+            .env_remove("STOCKD_DATABASE_URL")
+            .output()
+            .unwrap();
+        let text =
+            String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap();
+        (output.status.success(), text)
+    };
+    let (ok, text) = symbols(&["add", "msft", "AAPL"]);
+    assert!(
+        ok && text.contains("tracking MSFT") && text.contains("tracking AAPL"),
+        "{text}"
+    );
+    let (ok, text) = symbols(&["add", "MSFT"]);
+    assert!(ok && text.contains("already tracked MSFT"), "{text}");
+    let (ok, text) = symbols(&["list"]);
+    let listed: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(ok && listed == ["AAPL", "MSFT"], "{text}");
+    let (ok, text) = symbols(&["remove", "AAPL"]);
+    assert!(ok && text.contains("untracked AAPL"), "{text}");
+    let (ok, text) = symbols(&["add", "NOT VALID"]);
+    assert!(!ok && text.contains("letters, digits"), "{text}");
 }

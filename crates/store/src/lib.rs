@@ -23,6 +23,7 @@ mod sqlite;
 use std::fmt::Debug;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::{Series, Symbol};
 
 pub use database::{Database, DatabaseUrl, open, redact_url};
@@ -48,4 +49,22 @@ pub trait Store: Send + Sync + Debug {
     /// The stored bars of `symbol` with the provenance of its last fetch; `None` when nothing is
     /// stored.
     async fn load_series(&self, symbol: Symbol) -> Result<Option<Series>, StoreError>;
+
+    /// Adds `symbol` to the tracked list (the symbols ingestion keeps fresh); `false` when it
+    /// was tracked already (the first `added_at` is kept).
+    async fn track_symbol(&self, symbol: Symbol, at: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Removes `symbol` from the tracked list; `false` when it was not tracked. Its stored bars
+    /// stay.
+    async fn untrack_symbol(&self, symbol: Symbol) -> Result<bool, StoreError>;
+
+    /// The tracked symbols, in symbol order.
+    async fn tracked_symbols(&self) -> Result<Vec<TrackedSymbol>, StoreError>;
+}
+
+/// A symbol on the tracked list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrackedSymbol {
+    pub symbol: Symbol,
+    pub added_at: DateTime<Utc>,
 }

@@ -5,14 +5,16 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use domain::{Bar, Series, Symbol};
 
-use crate::{Store, StoreError};
+use crate::{Store, StoreError, TrackedSymbol};
 
 /// Bars kept in a map; lost when the process ends.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     series: Mutex<HashMap<Symbol, Series>>,
+    tracked: Mutex<std::collections::BTreeMap<Symbol, DateTime<Utc>>>,
 }
 
 impl MemoryStore {
@@ -70,5 +72,28 @@ impl Store for MemoryStore {
 
     async fn load_series(&self, symbol: Symbol) -> Result<Option<Series>, StoreError> {
         Ok(self.lock().get(&symbol).cloned())
+    }
+
+    async fn track_symbol(&self, symbol: Symbol, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let mut tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
+        let added = !tracked.contains_key(&symbol);
+        tracked.entry(symbol).or_insert(at);
+        Ok(added)
+    }
+
+    async fn untrack_symbol(&self, symbol: Symbol) -> Result<bool, StoreError> {
+        let mut tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(tracked.remove(&symbol).is_some())
+    }
+
+    async fn tracked_symbols(&self) -> Result<Vec<TrackedSymbol>, StoreError> {
+        let tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(tracked
+            .iter()
+            .map(|(symbol, added_at)| TrackedSymbol {
+                symbol: *symbol,
+                added_at: *added_at,
+            })
+            .collect())
     }
 }

@@ -12,7 +12,7 @@ use domain::{Bar, Price, Series, Symbol};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, QueryBuilder, Row};
 
-use crate::{Store, StoreError, migrations};
+use crate::{Store, StoreError, TrackedSymbol, migrations};
 
 /// PostgreSQL allows 65,535 bound parameters per statement; 10 per bar keeps a chunk well below.
 const BARS_PER_STATEMENT: usize = 1_000;
@@ -161,5 +161,45 @@ impl Store for PostgresStore {
             None => newest.unwrap_or_else(|| (DateTime::<Utc>::UNIX_EPOCH, "unknown".into())),
         };
         Ok(Some(Series::new(symbol, bars, source, fetched_at)))
+    }
+
+    async fn track_symbol(&self, symbol: Symbol, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "insert into tracked_symbols (symbol, added_at) values ($1, $2) \
+             on conflict (symbol) do nothing",
+        )
+        .bind(symbol.as_str())
+        .bind(at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    async fn untrack_symbol(&self, symbol: Symbol) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("delete from tracked_symbols where symbol = $1")
+            .bind(symbol.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    async fn tracked_symbols(&self) -> Result<Vec<TrackedSymbol>, StoreError> {
+        let rows = sqlx::query("select symbol, added_at from tracked_symbols order by symbol")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let text: String = row.try_get("symbol")?;
+                let symbol = Symbol::parse(&text).map_err(|err| {
+                    StoreError::Corrupt(format!("tracked symbol '{text}': {err}"))
+                })?;
+                Ok(TrackedSymbol {
+                    symbol,
+                    added_at: row.try_get("added_at")?,
+                })
+            })
+            .collect()
     }
 }

@@ -10,7 +10,7 @@ use domain::{Bar, Price, Series, Symbol};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, SqlitePool};
 
-use crate::{Store, StoreError, migrations};
+use crate::{Store, StoreError, TrackedSymbol, migrations};
 
 /// SQLite allows 32,766 bound variables per statement; 10 per bar keeps a chunk well below it.
 const BARS_PER_STATEMENT: usize = 1_000;
@@ -190,5 +190,45 @@ impl Store for SqliteStore {
             None => newest.unwrap_or_else(|| (DateTime::<Utc>::UNIX_EPOCH, "unknown".into())),
         };
         Ok(Some(Series::new(symbol, bars, source, fetched_at)))
+    }
+
+    async fn track_symbol(&self, symbol: Symbol, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "insert into tracked_symbols (symbol, added_at) values (?, ?) \
+             on conflict (symbol) do nothing",
+        )
+        .bind(symbol.as_str())
+        .bind(at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    async fn untrack_symbol(&self, symbol: Symbol) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("delete from tracked_symbols where symbol = ?")
+            .bind(symbol.as_str())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    async fn tracked_symbols(&self) -> Result<Vec<TrackedSymbol>, StoreError> {
+        let rows = sqlx::query("select symbol, added_at from tracked_symbols order by symbol")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let text: String = row.try_get("symbol")?;
+                let symbol = Symbol::parse(&text).map_err(|err| {
+                    StoreError::Corrupt(format!("tracked symbol '{text}': {err}"))
+                })?;
+                Ok(TrackedSymbol {
+                    symbol,
+                    added_at: row.try_get("added_at")?,
+                })
+            })
+            .collect()
     }
 }

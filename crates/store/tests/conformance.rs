@@ -217,3 +217,46 @@ async fn a_bar_whose_adjusted_close_alone_changed_is_rewritten() {
         assert_eq!(loaded.bars()[0].adj_close, None);
     }
 }
+
+#[tokio::test]
+async fn tracking_a_symbol_is_idempotent_and_keeps_the_first_time() {
+    for (_keep, store) in backends().await {
+        let first: DateTime<Utc> = "2024-01-05T21:00:00Z".parse().unwrap();
+        let later: DateTime<Utc> = "2024-02-01T09:30:00Z".parse().unwrap();
+        assert!(store.track_symbol(symbol("msft"), first).await.unwrap());
+        assert!(
+            !store.track_symbol(symbol("MSFT"), later).await.unwrap(),
+            "{}",
+            store.backend()
+        );
+        assert!(store.track_symbol(symbol("AAPL"), later).await.unwrap());
+        let tracked = store.tracked_symbols().await.unwrap();
+        let names: Vec<&str> = tracked.iter().map(|t| t.symbol.as_str()).collect();
+        assert_eq!(names, ["AAPL", "MSFT"], "{}", store.backend());
+        assert_eq!(tracked[1].added_at, first, "{}", store.backend());
+    }
+}
+
+#[tokio::test]
+async fn untracking_removes_the_symbol_but_keeps_its_bars() {
+    for (_keep, store) in backends().await {
+        store
+            .upsert_series(&series(
+                "IBM",
+                vec![bar("2024-01-05", "1")],
+                "sample",
+                Utc::now(),
+            ))
+            .await
+            .unwrap();
+        store.track_symbol(symbol("IBM"), Utc::now()).await.unwrap();
+        assert!(store.untrack_symbol(symbol("IBM")).await.unwrap());
+        assert!(
+            !store.untrack_symbol(symbol("IBM")).await.unwrap(),
+            "{}",
+            store.backend()
+        );
+        assert!(store.tracked_symbols().await.unwrap().is_empty());
+        assert!(store.load_series(symbol("IBM")).await.unwrap().is_some());
+    }
+}

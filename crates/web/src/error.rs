@@ -59,8 +59,20 @@ pub enum ApiError {
     Market(MarketError),
     /// A dependency of readiness is down (`/ready`).
     Unavailable(String),
+    /// No credentials where they are needed.
+    Unauthorized(String),
+    /// Credentials that do not allow this.
+    Forbidden(String),
+    /// The database failed (unreachable, full): operational, not the request's fault.
+    Store(store::StoreError),
     /// A bug: a state that should never be reached.
     Internal(&'static str),
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(err: store::StoreError) -> Self {
+        Self::Store(err)
+    }
 }
 
 impl From<MarketError> for ApiError {
@@ -112,6 +124,27 @@ impl ApiError {
                 "Not found",
                 detail.clone(),
             ),
+            Self::Unauthorized(detail) => plain(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Unauthorized",
+                detail.clone(),
+            ),
+            Self::Forbidden(detail) => plain(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                detail.clone(),
+            ),
+            Self::Store(_) => Rendered {
+                retry_after: Some(Duration::from_secs(5)),
+                ..plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database-unavailable",
+                    "Database unavailable",
+                    "the database did not answer; try again shortly".into(),
+                )
+            },
             Self::Unavailable(detail) => Rendered {
                 retry_after: Some(Duration::from_secs(5)),
                 ..plain(
@@ -222,23 +255,34 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let rendered = self.render();
         if rendered.status.is_server_error() {
-            // The full error (with the provider's own words, never a key) goes to the log once.
+            // The full error (with the provider's own words, never a key) goes to the log once,
+            // with the request id the client also sees in `x-request-id`.
+            let request_id = crate::observe::current_request_id();
             match &self {
-                Self::Market(MarketError::Internal(_)) => {
-                    tracing::error!(error = ?self, request_id = %crate::observe::current_request_id(), "request failed")
+                Self::Market(MarketError::Internal(_)) | Self::Internal(_) => {
+                    tracing::error!(error = ?self, %request_id, "request failed")
                 }
-                _ => {
-                    tracing::warn!(error = ?self, status = rendered.status.as_u16(), "request failed")
-                }
+                _ => tracing::warn!(
+                    error = ?self,
+                    status = rendered.status.as_u16(),
+                    %request_id,
+                    "request failed"
+                ),
             }
         }
-        problem_response(
+        let mut response = problem_response(
             rendered.status,
             rendered.kind,
             rendered.title,
             rendered.detail,
             rendered.retry_after,
-        )
+        );
+        if rendered.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 

@@ -24,13 +24,13 @@ use axum::Router;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, put};
 use domain::Symbol;
 use market::Market;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
-use crate::routes::{history, ops, seed, stocks};
+use crate::routes::{history, ops, seed, stocks, symbols};
 
 /// The defaults of the seed routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,13 +42,15 @@ pub struct Defaults {
 }
 
 /// HTTP settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct WebConfig {
     pub defaults: Defaults,
     /// The largest `days` accepted.
     pub max_days: u32,
     /// Which endpoints are switched off here.
     pub features: features::Features,
+    /// The operator's token for changing tracked symbols over HTTP; `None` disables that.
+    pub admin_token: Option<secrecy::SecretString>,
 }
 
 #[derive(Debug)]
@@ -157,6 +159,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/daily", gated("multi_daily", get(history::multi_daily)))
         .route("/v1/features", get(features::list_features))
+        .route("/v1/symbols", get(symbols::list_symbols))
+        .route(
+            "/v1/symbols/{symbol}",
+            put(symbols::track_symbol).delete(symbols::untrack_symbol),
+        )
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
@@ -184,7 +191,7 @@ async fn method_not_allowed(request: Request) -> Response {
         StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
         "Method not allowed",
-        "this route only answers GET; see /docs for the API".into(),
+        "this route does not answer that method; see /docs for the API".into(),
         None,
     );
     observe::unmatched(&request, problem)

@@ -3,7 +3,7 @@
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::routes::{history, ops, seed, stocks};
+use crate::routes::{history, ops, seed, stocks, symbols};
 
 /// stockd's API description.
 #[derive(Debug, OpenApi)]
@@ -29,6 +29,9 @@ use crate::routes::{history, ops, seed, stocks};
         ops::metrics,
         ops::circuit_breakers,
         crate::features::list_features,
+        symbols::list_symbols,
+        symbols::track_symbol,
+        symbols::untrack_symbol,
     ),
     components(schemas(
         Problem,
@@ -44,12 +47,16 @@ use crate::routes::{history, ops, seed, stocks};
         ops::HealthResponse,
         ops::BreakersResponse,
         crate::features::FeaturesResponse,
+        symbols::TrackedSymbolResponse,
+        symbols::TrackedSymbolsResponse,
         crate::features::FeatureState,
     )),
+    modifiers(&AdminTokenScheme),
     tags(
         (name = "prices", description = "Seed-compatible N-day closing prices with their average"),
         (name = "stocks", description = "Daily bars and quotes with provenance"),
         (name = "history", description = "End-of-day lookups, changes over a range, several symbols at once"),
+        (name = "symbols", description = "The tracked symbols that ingestion keeps fresh"),
         (name = "operations", description = "Health, readiness, metrics and circuit breakers"),
     )
 )]
@@ -60,4 +67,18 @@ pub fn document_json() -> String {
     ApiDoc::openapi().to_pretty_json().unwrap_or_else(|err| {
         format!(r#"{{"error":"could not render the OpenAPI document: {err}"}}"#)
     })
+}
+
+/// Declares the admin bearer token used by the symbol-changing routes.
+struct AdminTokenScheme;
+
+impl utoipa::Modify for AdminTokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
 }

@@ -5,6 +5,7 @@ pub mod history;
 pub mod ops;
 pub mod seed;
 pub mod stocks;
+pub mod symbols;
 pub mod window;
 
 use crate::error::ApiError;

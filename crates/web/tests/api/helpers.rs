@@ -117,6 +117,15 @@ impl TestApp {
         config: MarketConfig,
         features: web::features::Features,
     ) -> Self {
+        Self::with_web(provider, config, features, None).await
+    }
+
+    pub async fn with_web(
+        provider: Arc<dyn MarketData>,
+        config: MarketConfig,
+        features: web::features::Features,
+        admin_token: Option<&str>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("stockd.db"))
             .await
@@ -131,6 +140,7 @@ impl TestApp {
                 },
                 max_days: 5000,
                 features,
+                admin_token: admin_token.map(|t| t.to_owned().into()),
             },
             web::observe::install_metrics_recorder(),
         );

@@ -9,3 +9,4 @@ mod not_supported;
 mod ops;
 mod secrets;
 mod seed;
+mod symbols;

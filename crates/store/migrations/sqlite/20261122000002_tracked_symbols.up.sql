@@ -1,0 +1,5 @@
+-- The global list of symbols that ingestion keeps fresh.
+create table tracked_symbols (
+    symbol    text not null primary key,
+    added_at  text not null                 -- RFC 3339 UTC instant
+) without rowid;

@@ -1,0 +1,140 @@
+//! `/v1/symbols`: the global list of tracked symbols that ingestion keeps fresh. Reading is
+//! public; changing it needs the operator's admin token (`STOCKD_ADMIN_TOKEN`) as a bearer token.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use domain::Symbol;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiPath;
+
+/// A tracked symbol.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedSymbolResponse {
+    #[schema(value_type = String, example = "MSFT")]
+    pub symbol: Symbol,
+    /// When it was first tracked.
+    pub added_at: DateTime<Utc>,
+}
+
+/// The tracked symbols.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackedSymbolsResponse {
+    pub symbols: Vec<TrackedSymbolResponse>,
+}
+
+/// Every tracked symbol, in symbol order.
+#[utoipa::path(get, path = "/v1/symbols", tag = "symbols",
+    responses(
+        (status = 200, description = "Tracked symbols", body = TrackedSymbolsResponse),
+        (status = 503, description = "Database unavailable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_symbols(
+    State(state): State<AppState>,
+) -> Result<Json<TrackedSymbolsResponse>, ApiError> {
+    let tracked = state.market().store().tracked_symbols().await?;
+    Ok(Json(TrackedSymbolsResponse {
+        symbols: tracked
+            .into_iter()
+            .map(|t| TrackedSymbolResponse {
+                symbol: t.symbol,
+                added_at: t.added_at,
+            })
+            .collect(),
+    }))
+}
+
+/// Tracks a symbol: 201 when added, 200 when it was tracked already.
+#[utoipa::path(put, path = "/v1/symbols/{symbol}", tag = "symbols",
+    params(("symbol" = String, Path, description = "Ticker, e.g. MSFT")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 201, description = "Now tracked", body = TrackedSymbolResponse),
+        (status = 200, description = "Was tracked already", body = TrackedSymbolResponse),
+        (status = 400, description = "Malformed symbol", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Wrong admin token, or none configured", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn track_symbol(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(symbol): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    require_admin(&state, &headers)?;
+    let symbol = Symbol::parse(&symbol)?;
+    let store = state.market().store();
+    let added = store.track_symbol(symbol, Utc::now()).await?;
+    let tracked = store
+        .tracked_symbols()
+        .await?
+        .into_iter()
+        .find(|t| t.symbol == symbol)
+        .ok_or(ApiError::Internal("a symbol just tracked is not listed"))?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let body = TrackedSymbolResponse {
+        symbol,
+        added_at: tracked.added_at,
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+/// Stops tracking a symbol (its stored history stays): 204, or 404 when it was not tracked.
+#[utoipa::path(delete, path = "/v1/symbols/{symbol}", tag = "symbols",
+    params(("symbol" = String, Path, description = "Ticker, e.g. MSFT")),
+    security(("admin_token" = [])),
+    responses(
+        (status = 204, description = "No longer tracked"),
+        (status = 404, description = "Was not tracked", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No admin token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Wrong admin token, or none configured", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn untrack_symbol(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(symbol): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&state, &headers)?;
+    let symbol = Symbol::parse(&symbol)?;
+    if state.market().store().untrack_symbol(symbol).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("{symbol} is not tracked")))
+    }
+}
+
+/// Checks `Authorization: Bearer <admin token>`.
+fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &state.config().admin_token else {
+        return Err(ApiError::Forbidden(
+            "changing tracked symbols over HTTP is disabled: set STOCKD_ADMIN_TOKEN, or use `stockd symbols add`".into(),
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::Unauthorized("send the admin token as `Authorization: Bearer <token>`".into())
+        })?;
+    if constant_time_eq(given.trim().as_bytes(), expected.expose_secret().as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("the admin token is not valid".into()))
+    }
+}
+
+/// Compares without an early exit, so the time taken says nothing about where a guess differs.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
