@@ -18,6 +18,7 @@ mod error;
 mod memory;
 mod migrations;
 mod postgres;
+mod rows;
 mod sqlite;
 
 use std::fmt::Debug;

@@ -7,12 +7,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Bar, Price, Series, Symbol};
+use chrono::{DateTime, Utc};
+use domain::{Price, Series, Symbol};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, QueryBuilder, Row};
+use sqlx::{PgPool, QueryBuilder};
 
-use crate::{Store, StoreError, TrackedSymbol, migrations};
+use crate::{Store, StoreError, TrackedSymbol, migrations, rows};
 
 /// PostgreSQL allows 65,535 bound parameters per statement; 10 per bar keeps a chunk well below.
 const BARS_PER_STATEMENT: usize = 1_000;
@@ -128,39 +128,19 @@ impl Store for PostgresStore {
         if rows.is_empty() {
             return Ok(None);
         }
-        let mut bars = Vec::with_capacity(rows.len());
-        let mut newest: Option<(DateTime<Utc>, String)> = None;
-        for row in &rows {
-            let date: NaiveDate = row.try_get("date")?;
-            bars.push(Bar {
-                date,
-                open: Price::from_raw(row.try_get("open_e9")?),
-                high: Price::from_raw(row.try_get("high_e9")?),
-                low: Price::from_raw(row.try_get("low_e9")?),
-                close: Price::from_raw(row.try_get("close_e9")?),
-                volume: u64::try_from(row.try_get::<i64, _>("volume")?).map_err(|_| {
-                    StoreError::Corrupt(format!("negative volume for {symbol} on {date}"))
-                })?,
-                adj_close: row
-                    .try_get::<Option<i64>, _>("adj_close_e9")?
-                    .map(Price::from_raw),
-            });
-            let fetched_at: DateTime<Utc> = row.try_get("fetched_at")?;
-            if newest.as_ref().is_none_or(|(at, _)| fetched_at > *at) {
-                newest = Some((fetched_at, row.try_get("source")?));
-            }
-        }
+        let stored = rows
+            .iter()
+            .map(|row| rows::stored_bar(row, symbol))
+            .collect::<Result<Vec<_>, _>>()?;
         let last_fetch =
             sqlx::query("select source, fetched_at from symbol_fetches where symbol = $1")
                 .bind(symbol.as_str())
                 .fetch_optional(&self.pool)
-                .await?;
-        let (fetched_at, source) = match last_fetch {
-            Some(row) => (row.try_get("fetched_at")?, row.try_get("source")?),
-            // Bars without a fetch record (e.g. imported): the newest bar's provenance.
-            None => newest.unwrap_or_else(|| (DateTime::<Utc>::UNIX_EPOCH, "unknown".into())),
-        };
-        Ok(Some(Series::new(symbol, bars, source, fetched_at)))
+                .await?
+                .as_ref()
+                .map(rows::last_fetch)
+                .transpose()?;
+        Ok(rows::series(symbol, stored, last_fetch))
     }
 
     async fn track_symbol(&self, symbol: Symbol, at: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -189,17 +169,6 @@ impl Store for PostgresStore {
         let rows = sqlx::query("select symbol, added_at from tracked_symbols order by symbol")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                let text: String = row.try_get("symbol")?;
-                let symbol = Symbol::parse(&text).map_err(|err| {
-                    StoreError::Corrupt(format!("tracked symbol '{text}': {err}"))
-                })?;
-                Ok(TrackedSymbol {
-                    symbol,
-                    added_at: row.try_get("added_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(rows::tracked_symbol).collect()
     }
 }
