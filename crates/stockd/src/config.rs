@@ -21,15 +21,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::cli::{Cli, OutputFormat};
 use crate::duration;
 
-/// Seed variable names and the settings they set.
-const ALIASES: &[(&str, &str)] = &[
-    ("PORT", "port"),
-    ("SYMBOL", "symbol"),
-    ("NDAYS", "ndays"),
-    ("APIKEY", "alphavantage_api_key"),
-    ("CACHE_TTL", "cache_ttl"),
-    ("CIRCUIT_BREAKER_TIMEOUT", "circuit_breaker_timeout"),
-];
+mod layers;
+
+use layers::{NamedLayer, describe_figment_error};
 
 /// The public Alpha Vantage endpoint.
 pub const ALPHAVANTAGE_URL: &str = "https://www.alphavantage.co";
@@ -188,25 +182,10 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        let aliases: Vec<(String, String)> = env
-            .iter()
-            .filter_map(|(name, value)| {
-                ALIASES
-                    .iter()
-                    .find(|(alias, _)| alias == name)
-                    .map(|(_, key)| ((*key).to_owned(), value.clone()))
-            })
-            .collect();
-        let prefixed: Vec<(String, String)> = env
-            .iter()
-            .filter_map(|(name, value)| {
-                let key = name.strip_prefix("STOCKD_")?.to_ascii_lowercase();
-                Self::is_setting(&key).then(|| (key, value.clone()))
-            })
-            .collect();
+        let (aliases, prefixed) = layers::environment(&env);
         figment = figment
-            .merge(NamedLayer::env("the environment", aliases))
-            .merge(NamedLayer::env("the environment (STOCKD_*)", prefixed))
+            .merge(aliases)
+            .merge(prefixed)
             .merge(NamedLayer::flags(&cli.overrides));
         let config: Config = figment
             .extract()
@@ -217,19 +196,7 @@ impl Config {
 
     /// Names of `STOCKD_*` variables in `env` that are not settings (typos, stale names).
     pub fn unknown_env_names(env: impl IntoIterator<Item = (String, String)>) -> Vec<String> {
-        env.into_iter()
-            .filter_map(|(name, _)| {
-                let key = name.strip_prefix("STOCKD_")?.to_ascii_lowercase();
-                (!Self::is_setting(&key)
-                    && !NOT_SETTINGS.contains(&key.as_str())
-                    && !key.starts_with("test_"))
-                .then_some(name)
-            })
-            .collect()
-    }
-
-    fn is_setting(key: &str) -> bool {
-        SETTING_NAMES.contains(&key) || key.starts_with("features__")
+        layers::unknown_env_names(env)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -368,132 +335,6 @@ impl Config {
             }
         }
     }
-}
-
-/// `STOCKD_*` variables that are read elsewhere: the config file flag, and a build-time
-/// override of the docs bundle (`STOCKD_TEST_*` variables belong to the test suites).
-const NOT_SETTINGS: &[&str] = &["config", "scalar_js"];
-
-/// The setting names, for recognising `STOCKD_*` variables.
-const SETTING_NAMES: &[&str] = &[
-    "admin_token",
-    "port",
-    "bind",
-    "data_dir",
-    "database_url",
-    "provider",
-    "symbol",
-    "ndays",
-    "max_days",
-    "cache_ttl",
-    "quote_ttl",
-    "stale_retry",
-    "cache_max_bars",
-    "circuit_breaker_timeout",
-    "circuit_breaker_threshold",
-    "upstream_timeout",
-    "upstream_retries",
-    "upstream_backoff",
-    "alphavantage_api_key",
-    "alphavantage_base_url",
-    "log_format",
-    "log",
-];
-
-/// Settings whose environment value is always text, even when it looks like a number (an API
-/// key or a symbol may be all digits).
-const TEXT_SETTINGS: &[&str] = &[
-    "admin_token",
-    "bind",
-    "data_dir",
-    "database_url",
-    "provider",
-    "symbol",
-    "alphavantage_api_key",
-    "alphavantage_base_url",
-    "log_format",
-    "log",
-];
-
-/// A configuration layer with a name, so errors say where a bad value came from.
-struct NamedLayer {
-    name: &'static str,
-    values: figment::value::Dict,
-}
-
-impl NamedLayer {
-    /// Environment values, parsed like figment's own `Env` provider does (`8080` is a number);
-    /// that provider is not used because the seed aliases are exact, unprefixed names.
-    fn env(name: &'static str, pairs: Vec<(String, String)>) -> Self {
-        let mut values = figment::value::Dict::new();
-        for (key, value) in pairs {
-            let parsed = if TEXT_SETTINGS.contains(&key.as_str()) {
-                figment::value::Value::from(value)
-            } else {
-                value
-                    .parse()
-                    .unwrap_or_else(|_| figment::value::Value::from(value.clone()))
-            };
-            // `features__history_delta` sets `history_delta` inside the `features` table.
-            match key.split_once("__") {
-                Some((table, inner)) => {
-                    let entry = values
-                        .entry(table.to_owned())
-                        .or_insert_with(|| figment::value::Dict::new().into());
-                    if let figment::value::Value::Dict(_, dict) = entry {
-                        dict.insert(inner.to_owned(), parsed);
-                    }
-                }
-                None => {
-                    values.insert(key, parsed);
-                }
-            }
-        }
-        Self { name, values }
-    }
-
-    /// The command-line flags that were given.
-    fn flags(overrides: &crate::cli::Overrides) -> Self {
-        let values = match figment::value::Value::serialize(overrides) {
-            Ok(figment::value::Value::Dict(_, dict)) => dict,
-            _ => figment::value::Dict::new(),
-        };
-        Self {
-            name: "command line",
-            values,
-        }
-    }
-}
-
-impl figment::Provider for NamedLayer {
-    fn metadata(&self) -> figment::Metadata {
-        figment::Metadata::named(self.name)
-    }
-
-    fn data(
-        &self,
-    ) -> Result<figment::value::Map<figment::Profile, figment::value::Dict>, figment::Error> {
-        Ok(figment::Profile::Default.collect(self.values.clone()))
-    }
-}
-
-fn describe_figment_error(err: figment::Error) -> String {
-    err.into_iter()
-        .map(|e| {
-            let setting = e.path.join(".");
-            let origin = e
-                .metadata
-                .as_ref()
-                .map(|m| format!(" (from {})", m.name))
-                .unwrap_or_default();
-            if setting.is_empty() {
-                format!("{}{origin}", e.kind)
-            } else {
-                format!("{setting}: {}{origin}", e.kind)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn redact_url<S: Serializer>(url: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {

@@ -215,9 +215,18 @@ fn an_unknown_feature_flag_is_an_error_listing_the_known_ones() {
 #[test]
 fn the_admin_token_is_a_redacted_secret() {
     let config = load(&[], &[("STOCKD_ADMIN_TOKEN", "0123456789")]).unwrap();
-    assert!(config.admin_token().is_some(), "a numeric-looking token stays text");
+    assert!(
+        config.admin_token().is_some(),
+        "a numeric-looking token stays text"
+    );
     let text = config.render(OutputFormat::Toml);
-    assert!(!text.contains("0123456789") && text.contains("admin_token = \"[redacted]\""), "{text}");
+    assert!(
+        !text.contains("0123456789") && text.contains("admin_token = \"[redacted]\""),
+        "{text}"
+    );
     let unset = load(&[], &[("STOCKD_ADMIN_TOKEN", "")]).unwrap();
-    assert!(unset.admin_token().is_none(), "an empty token disables HTTP writes");
+    assert!(
+        unset.admin_token().is_none(),
+        "an empty token disables HTTP writes"
+    );
 }
