@@ -74,6 +74,8 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Add, remove or list the tracked symbols that ingestion keeps fresh.
     Symbols(SymbolsArgs),
+    /// Bulk-load daily bars from a CSV file (symbol,date,open,high,low,close,volume[,adj_close]).
+    Import(ImportArgs),
 }
 
 impl Default for Command {
@@ -147,4 +149,16 @@ pub enum SymbolsCommand {
     },
     /// List the tracked symbols.
     List,
+}
+
+/// Options of `stockd import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The CSV file; header `symbol,date,open,high,low,close,volume[,adj_close]` (any order,
+    /// case-insensitive; `ticker` and `adj close` are accepted too).
+    pub file: PathBuf,
+    /// Load the valid rows and list the rejected ones, instead of loading nothing when a row is
+    /// invalid.
+    #[arg(long)]
+    pub skip_invalid: bool,
 }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 mod duration;
+pub mod import;
 pub mod migrate;
 pub mod symbols;
 pub mod telemetry;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use stockd::cli::{Cli, Command};
 use stockd::config::Config;
-use stockd::{app, migrate, symbols, telemetry};
+use stockd::{app, import, migrate, symbols, telemetry};
 
 /// mimalloc instead of the system allocator: requests allocate and free small buffers on
 /// whichever worker thread runs them, and glibc's per-arena locking showed up in profiles of
@@ -45,6 +45,16 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Command::Import(args) => block_on(
+            import::run(&config, &args.file, args.skip_invalid),
+            |result| match result {
+                Ok(report) => print(report.trim_end()),
+                Err(err) => {
+                    eprintln!("stockd import: {err}");
+                    ExitCode::FAILURE
+                }
+            },
+        ),
         Command::Symbols(args) => {
             block_on(symbols::run(&config, args.command), |result| match result {
                 Ok(report) => print(report.trim_end()),

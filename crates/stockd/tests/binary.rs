@@ -187,3 +187,84 @@ fn symbols_are_tracked_listed_and_removed_from_the_command_line() {
     let (ok, text) = symbols(&["add", "NOT VALID"]);
     assert!(!ok && text.contains("letters, digits"), "{text}");
 }
+
+fn stockd_in(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("STOCKD_DATA_DIR", dir)
+        .env_remove("STOCKD_DATABASE_URL")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap();
+    (output.status.success(), text)
+}
+
+#[test]
+fn importing_the_bundled_history_loads_every_row_once() {
+    use std::io::Read as _;
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("stocks.csv");
+    let gz = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../providers/data/stocks.csv.gz"
+    );
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(gz).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let rows = text.lines().count() - 1;
+    std::fs::write(&csv_path, &text).unwrap();
+    let csv = csv_path.to_str().unwrap();
+
+    let (ok, out) = stockd_in(dir.path(), &["import", csv]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!("loaded {rows} rows ({rows} new or changed)")),
+        "{out}"
+    );
+    let (ok, out) = stockd_in(dir.path(), &["import", csv]);
+    assert!(
+        ok && out.contains(&format!("loaded {rows} rows (0 new or changed)")),
+        "re-import changes nothing: {out}"
+    );
+}
+
+#[test]
+fn an_invalid_csv_loads_nothing_and_names_the_lines_unless_told_to_skip_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("bars.csv");
+    std::fs::write(
+        &csv_path,
+        "symbol,date,open,high,low,close,volume\n\
+         MSFT,2024-01-02,10,11,9,10.5,100\n\
+         MSFT,2024-01-03,10,9,11,10,100\n\
+         IBM,2024-13-01,1,1,1,1,1\n\
+         MSFT,2024-01-02,10,11,9,10.5,100\n\
+         IBM,2024-01-02,161.5,162,160,161.41,3963700\n",
+    )
+    .unwrap();
+    let csv = csv_path.to_str().unwrap();
+    let (ok, out) = stockd_in(dir.path(), &["import", csv]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("3 invalid row(s); nothing was loaded"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 3:") && out.contains("line 4:") && out.contains("line 5:"),
+        "{out}"
+    );
+    let (ok, out) = stockd_in(dir.path(), &["import", "--skip-invalid", csv]);
+    assert!(
+        ok && out.contains("loaded 2 rows (2 new or changed)"),
+        "{out}"
+    );
+    assert!(out.contains("skipped 3 invalid row(s)"), "{out}");
+
+    let (ok, out) = stockd_in(dir.path(), &["import", "/nonexistent.csv"]);
+    assert!(!ok && out.contains("cannot read"), "{out}");
+    std::fs::write(&csv_path, "when,price\n2024-01-02,1\n").unwrap();
+    let (ok, out) = stockd_in(dir.path(), &["import", csv]);
+    assert!(!ok && out.contains("no 'symbol' column"), "{out}");
+}
