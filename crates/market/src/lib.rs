@@ -222,8 +222,14 @@ impl Market {
             .await
         {
             Ok(series) => {
-                if let Err(err) = self.store.upsert_series(&series).await {
-                    tracing::warn!(%symbol, error = %err, "could not store fetched bars; serving them anyway");
+                match self.store.upsert_series(&series).await {
+                    Ok(changed) => {
+                        metrics::counter!("stock_api_bars_upserted_total", "provider" => self.upstream.provider.name())
+                            .increment(changed);
+                    }
+                    Err(err) => {
+                        tracing::warn!(%symbol, error = %err, "could not store fetched bars; serving them anyway");
+                    }
                 }
                 Ok(Loaded::Fresh {
                     value: Arc::new(series),

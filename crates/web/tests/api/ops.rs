@@ -32,6 +32,7 @@ async fn metrics_use_the_documented_names_with_bounded_labels() {
         "stock_api_circuit_breaker_state",
         "stock_api_external_calls_total",
         "stock_api_external_call_duration_seconds_bucket",
+        "stock_api_bars_upserted_total",
     ] {
         assert!(text.contains(name), "missing {name}");
     }
