@@ -1,11 +1,12 @@
-//! One HTTP round trip for the JSON-number providers (Finnhub, Yahoo, Polygon): send with the
-//! per-request timeout, read the whole body, log the call, and classify transport failures.
+//! One HTTP round trip for every HTTP provider: send with the per-request timeout, read the
+//! whole body, log the call, and classify transport failures.
 //!
 //! Status codes are not judged here: each provider sends its refusals differently (Yahoo's 429
-//! is plain text, Polygon sometimes refuses with 200), so the caller classifies `status` and
-//! `body` itself. Keys travel in headers for these providers, never in URLs; the logged URL is
-//! still passed through [`redact_url`] and every upstream text through [`scrub`], in case a
-//! proxy or upstream echoes a key back.
+//! is plain text, Polygon sometimes refuses with 200, Alpha Vantage refuses inside a 200 body),
+//! so the caller classifies `status` and `body` itself. Finnhub and Polygon send their keys in
+//! headers; Alpha Vantage accepts its key only in the query string, so every logged URL passes
+//! through [`redact_url`], reqwest errors lose their URL, and every upstream text passes through
+//! [`scrub`], in case a proxy or upstream echoes a key back.
 
 use std::time::{Duration, Instant};
 
@@ -196,6 +197,36 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("symbol=IBM"), "{text}");
+    }
+
+    fn redacted(text: &str) -> String {
+        redact_url(&Url::parse(text).unwrap())
+    }
+
+    #[test]
+    fn the_alpha_vantage_key_is_replaced_and_other_parameters_are_kept_in_order() {
+        assert_eq!(
+            redacted(
+                "https://www.alphavantage.co/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=SECRET-KEY-123"
+            ),
+            "https://www.alphavantage.co/query?function=GLOBAL_QUOTE&symbol=IBM&apikey=REDACTED"
+        );
+    }
+
+    #[test]
+    fn the_key_is_redacted_wherever_it_sits_and_whatever_its_case() {
+        let text = redacted("http://127.0.0.1:1/query?APIKEY=abc%2Fdef&symbol=TSCO.LON&apikey=x");
+        assert!(!text.contains("abc"), "{text}");
+        assert!(text.contains("symbol=TSCO.LON"), "{text}");
+        assert_eq!(text.matches("REDACTED").count(), 2, "{text}");
+    }
+
+    #[test]
+    fn urls_without_a_query_are_unchanged() {
+        assert_eq!(
+            redacted("https://www.alphavantage.co/query"),
+            "https://www.alphavantage.co/query"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Turning Alpha Vantage's refusals and transport failures into [`ProviderError`]s.
+//! Turning Alpha Vantage's refusals into [`ProviderError`]s.
 //!
 //! Rules, in order (Alpha Vantage sends all of these with HTTP 200):
 //!
@@ -29,9 +29,7 @@ use domain::Symbol;
 use super::NAME;
 use super::wire::Refusal;
 use crate::ProviderError;
-
-/// Upstream text is quoted in error details up to this many characters.
-const MAX_QUOTED_CHARS: usize = 300;
+use crate::http::{self, quote_upstream};
 
 /// The error for an Alpha Vantage refusal body, or `None` when the body is not a refusal.
 pub(super) fn refusal(
@@ -115,38 +113,7 @@ pub(super) fn unknown_symbol(symbol: Symbol) -> ProviderError {
 
 /// The error for a body that is not the JSON we expect.
 pub(super) fn malformed(what: impl std::fmt::Display) -> ProviderError {
-    ProviderError::Upstream {
-        provider: NAME,
-        detail: format!("malformed response: {what}"),
-    }
-}
-
-/// The error for a failed HTTP exchange (connect, timeout, body read).
-///
-/// reqwest puts the request URL, and so the API key, into its errors' `Display`; the URL is
-/// stripped before anything is formatted.
-pub(super) fn transport(error: reqwest::Error, api_key: &str) -> ProviderError {
-    if error.is_timeout() {
-        return ProviderError::Timeout { provider: NAME };
-    }
-    let prefix = if error.is_connect() {
-        "could not connect: "
-    } else {
-        ""
-    };
-    let error = error.without_url();
-    // reqwest's own message is terse ("error sending request"); the causes say what happened.
-    let mut detail = format!("{prefix}{error}");
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    ProviderError::Upstream {
-        provider: NAME,
-        detail: scrub(&detail, api_key),
-    }
+    http::malformed(NAME, what)
 }
 
 fn unauthorized(text: &str, api_key: &str) -> ProviderError {
@@ -162,26 +129,6 @@ fn unauthorized(text: &str, api_key: &str) -> ProviderError {
 fn mentions_api_key(text: &str) -> bool {
     let lower = text.to_lowercase();
     lower.contains("apikey") || lower.contains("api key")
-}
-
-/// Upstream text made safe to show: the key removed, length bounded.
-fn quote_upstream(text: &str, api_key: &str) -> String {
-    let scrubbed = scrub(text, api_key);
-    if scrubbed.chars().count() <= MAX_QUOTED_CHARS {
-        scrubbed
-    } else {
-        let head: String = scrubbed.chars().take(MAX_QUOTED_CHARS).collect();
-        format!("{head}…")
-    }
-}
-
-/// `text` with every occurrence of the API key replaced, in case upstream ever echoes it.
-pub(super) fn scrub(text: &str, api_key: &str) -> String {
-    if api_key.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(api_key, "[REDACTED]")
-    }
 }
 
 fn until_next_utc_midnight(now: DateTime<Utc>) -> Duration {

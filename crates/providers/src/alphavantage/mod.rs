@@ -85,7 +85,7 @@ impl AlphaVantage {
         outputsize: &'static str,
     ) -> Result<Series, ProviderError> {
         let response: wire::DailyResponse = self
-            .get("TIME_SERIES_DAILY", symbol, Some(outputsize))
+            .get("daily", "TIME_SERIES_DAILY", symbol, Some(outputsize))
             .await?;
         self.check_refusal(&response.refusal, symbol)?;
         let rows = response
@@ -140,7 +140,7 @@ impl MarketData for AlphaVantage {
     }
 
     async fn quote(&self, symbol: Symbol) -> Result<Quote, ProviderError> {
-        let response: wire::QuoteResponse = self.get("GLOBAL_QUOTE", symbol, None).await?;
+        let response: wire::QuoteResponse = self.get("quote", "GLOBAL_QUOTE", symbol, None).await?;
         self.check_refusal(&response.refusal, symbol)?;
         let fields = response
             .quote

@@ -2,16 +2,12 @@
 
 use std::time::Duration;
 
-use domain::Price;
 use providers::{MarketData, ProviderError};
 use wiremock::matchers::query_param;
 use wiremock::{MockServer, ResponseTemplate};
 
-use crate::helpers::{body, call, provider_at, serve, start, symbol};
-
-fn price(text: &str) -> Price {
-    text.parse().unwrap()
-}
+use crate::common;
+use crate::helpers::{body, call, price, provider_at, serve, start, symbol};
 
 async fn daily_error(fixture_name: &str) -> ProviderError {
     let (server, provider) = start().await;
@@ -187,12 +183,7 @@ async fn a_slow_answer_is_a_timeout() {
 
 #[tokio::test]
 async fn a_refused_connection_is_an_upstream_failure() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let provider = provider_at(&format!("http://127.0.0.1:{port}"), Duration::from_secs(2));
+    let provider = provider_at(&common::refused_url(), Duration::from_secs(2));
     let error = provider.daily(symbol("IBM")).await.unwrap_err();
     assert!(
         matches!(&error, ProviderError::Upstream { detail, .. } if detail.contains("connect")),

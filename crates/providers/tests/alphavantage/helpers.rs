@@ -2,25 +2,15 @@
 
 use std::time::Duration;
 
-use domain::Symbol;
 use providers::alphavantage::{AlphaVantage, AlphaVantageConfig};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
+use crate::common;
+pub use crate::common::{price, symbol};
+
 /// A distinctive key, so a leak is easy to spot in any string.
 pub const KEY: &str = "SECRET-KEY-123";
-
-pub fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/alphavantage/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
-}
-
-pub fn symbol(text: &str) -> Symbol {
-    Symbol::parse(text).unwrap()
-}
 
 pub fn provider_at(base_url: &str, timeout: Duration) -> AlphaVantage {
     let config = AlphaVantageConfig {
@@ -33,9 +23,7 @@ pub fn provider_at(base_url: &str, timeout: Duration) -> AlphaVantage {
 
 /// A mock server and a provider using it with a generous timeout.
 pub async fn start() -> (MockServer, AlphaVantage) {
-    let server = MockServer::start().await;
-    let provider = provider_at(&server.uri(), Duration::from_secs(5));
-    (server, provider)
+    common::start(|uri| provider_at(uri, common::PATIENT)).await
 }
 
 /// Matches a call of `function` that carries our key.
@@ -48,7 +36,7 @@ pub fn call(function: &str) -> MockBuilder {
 
 /// A 200 answer with a fixture as the JSON body, as Alpha Vantage sends even its errors.
 pub fn body(fixture_name: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(fixture(fixture_name), "application/json")
+    common::json_fixture(200, "alphavantage", fixture_name)
 }
 
 /// Serves `fixture_name` for every call of `function`.

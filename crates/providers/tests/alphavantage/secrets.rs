@@ -1,20 +1,20 @@
 //! The API key never leaves the provider: not in errors, not in `Debug`, not in logs.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use providers::MarketData;
 use providers::alphavantage::AlphaVantageConfig;
 use wiremock::{MockServer, ResponseTemplate};
 
+use crate::common::{self, Captured, Failure};
 use crate::helpers::{KEY, body, call, provider_at, serve, start, symbol};
 
 /// Every failure the provider can produce, as (case, Display, Debug).
-async fn all_failures() -> Vec<(String, String, String)> {
+async fn all_failures() -> Vec<Failure> {
     let mut failures = Vec::new();
     let mut record = |case: &str, error: providers::ProviderError| {
-        failures.push((case.to_owned(), error.to_string(), format!("{error:?}")));
+        failures.push(common::failure(case, &error));
     };
     for fixture in [
         "daily_error_message.json",
@@ -49,12 +49,7 @@ async fn all_failures() -> Vec<(String, String, String)> {
     let impatient = provider_at(&slow.uri(), Duration::from_millis(200));
     record("timeout", impatient.quote(symbol("IBM")).await.unwrap_err());
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let unreachable = provider_at(&format!("http://127.0.0.1:{port}"), Duration::from_secs(2));
+    let unreachable = provider_at(&common::refused_url(), Duration::from_secs(2));
     record(
         "connection refused",
         unreachable.quote(symbol("IBM")).await.unwrap_err(),
@@ -78,9 +73,8 @@ async fn all_failures() -> Vec<(String, String, String)> {
 async fn no_error_display_or_debug_contains_the_api_key() {
     let failures = all_failures().await;
     assert_eq!(failures.len(), 22);
-    for (case, display, debug) in failures {
-        assert!(!display.contains(KEY), "{case}: {display}");
-        assert!(!debug.contains(KEY), "{case}: {debug}");
+    common::assert_no_failure_shows(&failures, KEY);
+    for (case, display, _) in failures {
         // Not even a redacted request URL: reqwest's URL is stripped, not merely scrubbed.
         assert!(!display.contains("apikey="), "{case}: {display}");
     }
@@ -89,43 +83,17 @@ async fn no_error_display_or_debug_contains_the_api_key() {
 #[test]
 fn provider_and_config_debug_redact_the_api_key() {
     let provider = provider_at("http://127.0.0.1:1", Duration::from_secs(1));
-    let text = format!("{provider:?}");
-    assert!(!text.contains(KEY), "{text}");
+    let text = common::debug_without(&provider, KEY);
     assert!(text.contains("REDACTED"), "{text}");
     assert!(text.contains("127.0.0.1:1"), "{text}");
 
     let config = AlphaVantageConfig::new(KEY.into());
-    let text = format!("{config:?}");
-    assert!(!text.contains(KEY), "{text}");
-}
-
-/// A log sink shared between the subscriber and the test.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    common::debug_without(&config, KEY);
 }
 
 #[tokio::test]
 async fn upstream_calls_are_logged_with_fields_and_a_redacted_url() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .finish();
-    // Global rather than thread-local: tracing caches per-callsite interest across threads, so
-    // a thread-local subscriber misses events whose callsites other tests hit first. As a bonus
-    // the sink also sees the logs of tests running concurrently, all checked for the key below.
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let captured = Captured::install();
 
     let (server, provider) = start().await;
     serve(&server, "GLOBAL_QUOTE", "quote_ok.json").await;
@@ -140,17 +108,16 @@ async fn upstream_calls_are_logged_with_fields_and_a_redacted_url() {
     let failures = all_failures().await;
     assert!(!failures.is_empty());
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(!logs.contains(KEY), "{logs}");
-    for expected in [
-        "provider=\"alphavantage\"",
-        "function=\"GLOBAL_QUOTE\"",
-        "symbol=IBM",
-        "status=200",
-        "latency_ms=",
-        "apikey=REDACTED",
-        "upstream call failed",
-    ] {
-        assert!(logs.contains(expected), "logs lack {expected:?}:\n{logs}");
-    }
+    captured.assert_logged(
+        KEY,
+        &[
+            "provider=\"alphavantage\"",
+            "function=\"GLOBAL_QUOTE\"",
+            "symbol=IBM",
+            "status=200",
+            "latency_ms=",
+            "apikey=REDACTED",
+            "upstream call failed",
+        ],
+    );
 }

@@ -3,16 +3,11 @@
 
 use std::time::Duration;
 
-use domain::Price;
 use providers::{MarketData, ProviderError};
 use wiremock::matchers::query_param;
 use wiremock::{MockServer, ResponseTemplate};
 
-use crate::helpers::{body, daily_call, provider_at, start, symbol};
-
-fn price(text: &str) -> Price {
-    text.parse().unwrap()
-}
+use crate::helpers::{body, daily_call, price, provider_at, start, symbol};
 
 async fn daily_error(status: u16, fixture_name: &str) -> ProviderError {
     let (server, provider) = start().await;

@@ -2,25 +2,15 @@
 
 use std::time::Duration;
 
-use domain::Symbol;
 use providers::polygon::{Polygon, PolygonConfig};
 use wiremock::matchers::{header, method, path, path_regex};
 use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
+use crate::common;
+pub use crate::common::{price, symbol};
+
 /// A distinctive key, so a leak is easy to spot in any string.
 pub const KEY: &str = "POLYGON-SECRET-789";
-
-pub fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/polygon/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
-}
-
-pub fn symbol(text: &str) -> Symbol {
-    Symbol::parse(text).unwrap()
-}
 
 pub fn provider_at(base_url: &str, timeout: Duration) -> Polygon {
     let config = PolygonConfig {
@@ -33,9 +23,7 @@ pub fn provider_at(base_url: &str, timeout: Duration) -> Polygon {
 
 /// A mock server and a provider using it with a generous timeout.
 pub async fn start() -> (MockServer, Polygon) {
-    let server = MockServer::start().await;
-    let provider = provider_at(&server.uri(), Duration::from_secs(5));
-    (server, provider)
+    common::start(|uri| provider_at(uri, common::PATIENT)).await
 }
 
 /// Matches a daily aggregates call for `ticker`, with the bearer key.
@@ -56,5 +44,5 @@ pub fn prev_call(ticker: &str) -> MockBuilder {
 
 /// An answer with `status` and a fixture as the JSON body.
 pub fn body(status: u16, fixture_name: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(fixture(fixture_name), "application/json")
+    common::json_fixture(status, "polygon", fixture_name)
 }

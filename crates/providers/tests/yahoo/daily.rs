@@ -3,16 +3,11 @@
 
 use std::time::Duration;
 
-use domain::Price;
 use providers::{MarketData, ProviderError};
 use wiremock::matchers::header_exists;
 use wiremock::{MockServer, ResponseTemplate};
 
-use crate::helpers::{body, chart_call, provider_at, start, symbol};
-
-fn price(text: &str) -> Price {
-    text.parse().unwrap()
-}
+use crate::helpers::{body, chart_call, price, provider_at, start, symbol};
 
 async fn daily_error(response: ResponseTemplate) -> ProviderError {
     let (server, provider) = start().await;

@@ -2,18 +2,15 @@
 
 use std::time::Duration;
 
-use domain::Symbol;
 use providers::yahoo::{Yahoo, YahooConfig};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
-pub fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/yahoo/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {path}: {error}"))
-}
+use crate::common;
+pub use crate::common::{price, symbol};
 
-pub fn symbol(text: &str) -> Symbol {
-    Symbol::parse(text).unwrap()
+pub fn fixture(name: &str) -> String {
+    crate::common::fixture("yahoo", name)
 }
 
 pub fn provider_at(base_url: &str, timeout: Duration) -> Yahoo {
@@ -26,9 +23,7 @@ pub fn provider_at(base_url: &str, timeout: Duration) -> Yahoo {
 
 /// A mock server and a provider using it with a generous timeout.
 pub async fn start() -> (MockServer, Yahoo) {
-    let server = MockServer::start().await;
-    let provider = provider_at(&server.uri(), Duration::from_secs(5));
-    (server, provider)
+    common::start(|uri| provider_at(uri, common::PATIENT)).await
 }
 
 /// Matches a daily-interval chart call for `ticker` over `range`.
@@ -41,5 +36,5 @@ pub fn chart_call(ticker: &str, range: &str) -> MockBuilder {
 
 /// An answer with `status` and a fixture as the JSON body.
 pub fn body(status: u16, fixture_name: &str) -> ResponseTemplate {
-    ResponseTemplate::new(status).set_body_raw(fixture(fixture_name), "application/json")
+    common::json_fixture(status, "yahoo", fixture_name)
 }
