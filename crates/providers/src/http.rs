@@ -41,10 +41,9 @@ pub(crate) struct Call<'a> {
     pub secret: &'a str,
 }
 
-/// Sends `request` (which must carry its timeout) and reads the answer.
+/// Builds and sends `request` (which must carry its timeout) and reads the answer.
 pub(crate) async fn send(
-    client: &reqwest::Client,
-    request: reqwest::Request,
+    request: reqwest::RequestBuilder,
     call: Call<'_>,
 ) -> Result<Answer, ProviderError> {
     let Call {
@@ -53,9 +52,11 @@ pub(crate) async fn send(
         symbol,
         secret,
     } = call;
+    let (client, request) = request.build_split();
+    let request = request.map_err(|error| transport(provider, error, secret))?;
     let url = redact_url(request.url());
     let started = Instant::now();
-    let result = exchange(client, request).await;
+    let result = exchange(&client, request).await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match result {
         Ok(answer) => {
@@ -101,11 +102,7 @@ async fn exchange(
 
 /// The error for a failed HTTP exchange (connect, timeout, body read), without the URL:
 /// reqwest puts the request URL into its errors' `Display`.
-pub(crate) fn transport(
-    provider: &'static str,
-    error: reqwest::Error,
-    secret: &str,
-) -> ProviderError {
+fn transport(provider: &'static str, error: reqwest::Error, secret: &str) -> ProviderError {
     if error.is_timeout() {
         return ProviderError::Timeout { provider };
     }

@@ -124,8 +124,14 @@ impl Columns {
     }
 }
 
-/// Reads and validates the whole file: bars per symbol, and the rejected lines.
-fn read(path: &Path) -> Result<(BTreeMap<Symbol, Vec<Bar>>, Vec<(u64, String)>), ImportError> {
+/// A validated file: the valid bars per symbol, and each rejected line with its reason.
+struct ReadFile {
+    bars: BTreeMap<Symbol, Vec<Bar>>,
+    rejected: Vec<(u64, String)>,
+}
+
+/// Reads and validates the whole file.
+fn read(path: &Path) -> Result<ReadFile, ImportError> {
     let read_error = |reason: String| ImportError::Read {
         path: path.display().to_string(),
         reason,
@@ -159,12 +165,12 @@ fn read(path: &Path) -> Result<(BTreeMap<Symbol, Vec<Bar>>, Vec<(u64, String)>),
             Err(reason) => rejected.push((line, reason)),
         }
     }
-    Ok((bars, rejected))
+    Ok(ReadFile { bars, rejected })
 }
 
 /// Runs `stockd import`; returns the report to print.
 pub async fn run(config: &Config, file: &Path, skip_invalid: bool) -> Result<String, ImportError> {
-    let (bars, rejected) = read(file)?;
+    let ReadFile { bars, rejected } = read(file)?;
     let mut report = String::new();
     for (line, reason) in rejected.iter().take(50) {
         let _ = writeln!(report, "line {line}: {reason}");

@@ -35,9 +35,7 @@ impl AlphaVantage {
             .client
             .get(endpoint)
             .query(&query)
-            .timeout(self.config.timeout)
-            .build()
-            .map_err(|error| http::transport(NAME, error, key))?;
+            .timeout(self.config.timeout);
         let call = Call {
             provider: NAME,
             operation,
@@ -45,7 +43,7 @@ impl AlphaVantage {
             secret: key,
         };
         // The span names the Alpha Vantage function in the shared call log.
-        let answer = http::send(&self.client, request, call)
+        let answer = http::send(request, call)
             .instrument(tracing::debug_span!("alphavantage", function))
             .await?;
         check_status(answer.status)?;

@@ -95,16 +95,14 @@ impl MarketData for Finnhub {
             .get(endpoint)
             .query(&[("symbol", symbol.as_str())])
             .header("X-Finnhub-Token", key)
-            .timeout(self.config.timeout)
-            .build()
-            .map_err(|error| http::transport(NAME, error, key))?;
+            .timeout(self.config.timeout);
         let call = Call {
             provider: NAME,
             operation: "quote",
             symbol,
             secret: key,
         };
-        let answer = http::send(&self.client, request, call).await?;
+        let answer = http::send(request, call).await?;
         classify::status(&answer, key)?;
         let body: wire::QuoteResponse =
             serde_json::from_slice(&answer.body).map_err(|error| http::malformed(NAME, error))?;

@@ -93,16 +93,14 @@ impl Polygon {
             .get(endpoint)
             .query(query)
             .bearer_auth(key)
-            .timeout(self.config.timeout)
-            .build()
-            .map_err(|error| http::transport(NAME, error, key))?;
+            .timeout(self.config.timeout);
         let call = Call {
             provider: NAME,
             operation,
             symbol,
             secret: key,
         };
-        let answer = http::send(&self.client, request, call).await?;
+        let answer = http::send(request, call).await?;
         classify::answer(&answer, key)
     }
 }

@@ -97,16 +97,14 @@ impl Yahoo {
             .get(endpoint)
             .query(&query)
             .header(reqwest::header::USER_AGENT, USER_AGENT)
-            .timeout(self.config.timeout)
-            .build()
-            .map_err(|error| http::transport(NAME, error, ""))?;
+            .timeout(self.config.timeout);
         let call = Call {
             provider: NAME,
             operation,
             symbol,
             secret: "",
         };
-        let answer = http::send(&self.client, request, call).await?;
+        let answer = http::send(request, call).await?;
         classify::answer(&answer, symbol)
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use providers::MarketData;
 use providers::alphavantage::AlphaVantageConfig;
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use crate::common::{self, Captured, Failure};
 use crate::helpers::{KEY, body, call, provider_at, serve, start, symbol};
@@ -41,20 +41,6 @@ async fn all_failures() -> Vec<Failure> {
         .await;
     record("http 500", provider.daily(symbol("IBM")).await.unwrap_err());
 
-    let slow = MockServer::start().await;
-    call("GLOBAL_QUOTE")
-        .respond_with(body("quote_ok.json").set_delay(Duration::from_secs(2)))
-        .mount(&slow)
-        .await;
-    let impatient = provider_at(&slow.uri(), Duration::from_millis(200));
-    record("timeout", impatient.quote(symbol("IBM")).await.unwrap_err());
-
-    let unreachable = provider_at(&common::refused_url(), Duration::from_secs(2));
-    record(
-        "connection refused",
-        unreachable.quote(symbol("IBM")).await.unwrap_err(),
-    );
-
     // reqwest's own error for a malformed answer (not HTTP at all) carries the URL too.
     let garbage = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let garbage_url = format!("http://{}", garbage.local_addr().unwrap());
@@ -66,6 +52,15 @@ async fn all_failures() -> Vec<Failure> {
     let confused = provider_at(&garbage_url, Duration::from_secs(2));
     record("not http", confused.quote(symbol("IBM")).await.unwrap_err());
 
+    failures.extend(
+        common::transport_failures(
+            provider_at,
+            call("GLOBAL_QUOTE"),
+            body("quote_ok.json"),
+            symbol("IBM"),
+        )
+        .await,
+    );
     failures
 }
 
@@ -82,11 +77,7 @@ async fn no_error_display_or_debug_contains_the_api_key() {
 
 #[test]
 fn provider_and_config_debug_redact_the_api_key() {
-    let provider = provider_at("http://127.0.0.1:1", Duration::from_secs(1));
-    let text = common::debug_without(&provider, KEY);
-    assert!(text.contains("REDACTED"), "{text}");
-    assert!(text.contains("127.0.0.1:1"), "{text}");
-
+    common::assert_provider_debug_redacts(provider_at, KEY);
     let config = AlphaVantageConfig::new(KEY.into());
     common::debug_without(&config, KEY);
 }

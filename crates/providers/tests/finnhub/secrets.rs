@@ -1,10 +1,8 @@
 //! The API key never leaves the provider: not in URLs, errors, `Debug` or logs.
 
-use std::time::Duration;
-
 use providers::MarketData;
 use providers::finnhub::FinnhubConfig;
-use wiremock::{MockServer, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use crate::common::{self, Captured, Failure};
 use crate::helpers::{KEY, body, provider_at, quote_call, serve, start, symbol};
@@ -38,21 +36,15 @@ async fn all_failures() -> Vec<Failure> {
     );
     record("daily", provider.daily(symbol("AAPL")).await.unwrap_err());
 
-    let slow = MockServer::start().await;
-    quote_call()
-        .respond_with(body(200, "quote_ok.json").set_delay(Duration::from_secs(2)))
-        .mount(&slow)
-        .await;
-    let impatient = provider_at(&slow.uri(), Duration::from_millis(200));
-    record(
-        "timeout",
-        impatient.quote(symbol("AAPL")).await.unwrap_err(),
-    );
-
-    let unreachable = provider_at(&common::refused_url(), Duration::from_secs(2));
-    record(
-        "connection refused",
-        unreachable.quote(symbol("AAPL")).await.unwrap_err(),
+    failures.extend(
+        common::transport_failures(
+            // The mock answers under /api/v1, like Finnhub itself.
+            |uri: &str, timeout| provider_at(&format!("{uri}/api/v1"), timeout),
+            quote_call(),
+            body(200, "quote_ok.json"),
+            symbol("AAPL"),
+        )
+        .await,
     );
     failures
 }
@@ -75,11 +67,7 @@ async fn the_key_travels_in_a_header_and_never_in_the_url() {
 
 #[test]
 fn provider_and_config_debug_redact_the_api_key() {
-    let provider = provider_at("http://127.0.0.1:1", Duration::from_secs(1));
-    let text = common::debug_without(&provider, KEY);
-    assert!(text.contains("REDACTED"), "{text}");
-    assert!(text.contains("127.0.0.1:1"), "{text}");
-
+    common::assert_provider_debug_redacts(provider_at, KEY);
     let config = FinnhubConfig::new(KEY.into());
     let text = common::debug_without(&config, KEY);
     assert!(text.contains("https://finnhub.io/api/v1"), "{text}");
