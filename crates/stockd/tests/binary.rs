@@ -116,16 +116,9 @@ fn serve_answers_from_the_bundled_sample_and_stops_cleanly_on_sigterm() {
 fn migrate_lists_applies_and_reverts_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let migrate = |args: &[&str]| {
-        let output = Command::new(BIN)
-            .arg("migrate")
-            .args(args)
-            .env("STOCKD_DATA_DIR", dir.path())
-            .env_remove("STOCKD_DATABASE_URL")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8(output.stdout).unwrap();
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        (output.status.success(), stdout + &stderr)
+        let mut argv = vec!["migrate"];
+        argv.extend_from_slice(args);
+        stockd_in(dir.path(), &argv)
     };
     let (ok, text) = migrate(&["status"]);
     assert!(ok, "{text}");
@@ -158,16 +151,9 @@ fn migrate_lists_applies_and_reverts_the_schema() {
 fn symbols_are_tracked_listed_and_removed_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let symbols = |args: &[&str]| {
-        let output = Command::new(BIN)
-            .arg("symbols")
-            .args(args)
-            .env("STOCKD_DATA_DIR", dir.path())
-            .env_remove("STOCKD_DATABASE_URL")
-            .output()
-            .unwrap();
-        let text =
-            String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap();
-        (output.status.success(), text)
+        let mut argv = vec!["symbols"];
+        argv.extend_from_slice(args);
+        stockd_in(dir.path(), &argv)
     };
     let (ok, text) = symbols(&["add", "msft", "AAPL"]);
     assert!(
