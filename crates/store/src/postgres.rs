@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::{Price, Series, Symbol};
+use domain::{Series, Symbol};
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, QueryBuilder};
 
 use crate::{Store, StoreError, TrackedSymbol, migrations, rows};
 
@@ -70,22 +70,7 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await?;
         let mut changed = 0;
         for chunk in series.bars().chunks(BARS_PER_STATEMENT) {
-            let mut insert = QueryBuilder::new(
-                "insert into bars (symbol, date, open_e9, high_e9, low_e9, close_e9, volume, \
-                 adj_close_e9, source, fetched_at) ",
-            );
-            insert.push_values(chunk, |mut row, bar| {
-                row.push_bind(symbol)
-                    .push_bind(bar.date)
-                    .push_bind(bar.open.raw())
-                    .push_bind(bar.high.raw())
-                    .push_bind(bar.low.raw())
-                    .push_bind(bar.close.raw())
-                    .push_bind(i64::try_from(bar.volume).unwrap_or(i64::MAX))
-                    .push_bind(bar.adj_close.map(Price::raw))
-                    .push_bind(series.source.as_str())
-                    .push_bind(fetched_at);
-            });
+            let mut insert = rows::insert_bars(series, chunk);
             // Rewrite a row only when a value changed: a skipped conflict counts 0 rows, so
             // "changed" counts real changes and identical history writes nothing.
             insert.push(
