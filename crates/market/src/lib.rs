@@ -4,10 +4,11 @@
 //! `Market::daily(symbol)` answers from the cache when fresh (cache by symbol, never by
 //! symbol + days: every window is a slice of one series). On a miss, one caller per symbol
 //! loads while the others wait (single-flight): fresh rows in the store are used as they are
-//! (so a restart does not refetch), otherwise the provider is called through its circuit
-//! breaker with a timeout and retries, and the result is upserted into the store. When the
-//! provider fails or its breaker is open and an older copy exists (in the cache or the store),
-//! that copy is served and marked [`CacheStatus::Stale`] instead of an error.
+//! (so a restart does not refetch), otherwise the providers of that capability are asked in
+//! order, one at a time, each through its own circuit breaker with a timeout and retries, until
+//! one answers; the result is upserted into the store. When every provider fails (or is
+//! skipped, its breaker open) and an older copy exists (in the cache or the store), that copy
+//! is served and marked [`CacheStatus::Stale`] instead of an error.
 //!
 //! Answers about the request itself (unknown symbol, no data) are returned as errors and never
 //! cached, and never count against the breaker.
@@ -27,7 +28,8 @@ use store::Store;
 pub use breaker::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitBreaker};
 use read_through::{Loaded, ReadThrough};
 pub use upstream::RetryConfig;
-use upstream::Upstream;
+use upstream::chain::Chain;
+pub use upstream::chain::{Capability, ProviderCapability, ProviderStatus};
 
 /// Caching and resilience settings of the read path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,10 +91,11 @@ pub struct Served<T> {
 /// Why the read path could not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum MarketError {
-    /// The provider answered with a classified failure and no older copy could stand in.
+    /// No provider could answer (this is the most useful of their failures) and no older copy
+    /// could stand in.
     #[error(transparent)]
     Provider(#[from] ProviderError),
-    /// The provider's breaker is open and no older copy exists.
+    /// A provider's breaker is open, no other provider answered, and no older copy exists.
     #[error("{provider} is unavailable (circuit breaker open); retry in {}s", retry_after.as_secs().max(1))]
     BreakerOpen {
         provider: &'static str,
@@ -103,10 +106,10 @@ pub enum MarketError {
     Internal(&'static str),
 }
 
-/// The read path over one provider and the store.
+/// The read path over an ordered chain of providers and the store.
 #[derive(Debug)]
 pub struct Market {
-    upstream: Upstream,
+    chain: Chain,
     store: Arc<dyn Store>,
     daily: ReadThrough<Series>,
     quotes: ReadThrough<Quote>,
@@ -114,9 +117,22 @@ pub struct Market {
 }
 
 impl Market {
-    /// Builds the read path.
+    /// Builds the read path over one provider serving both daily history and quotes.
     pub fn new(provider: Arc<dyn MarketData>, store: Arc<dyn Store>, config: MarketConfig) -> Self {
-        let breaker = CircuitBreaker::new(provider.name(), config.breaker);
+        Self::with_providers(vec![provider.clone()], vec![provider], store, config)
+    }
+
+    /// Builds the read path over ordered provider chains: `daily` is asked for history, `quote`
+    /// for latest quotes, each in order until one answers.
+    ///
+    /// A provider appearing in both lists (the same `Arc`) has one breaker for both.
+    pub fn with_providers(
+        daily_providers: Vec<Arc<dyn MarketData>>,
+        quote_providers: Vec<Arc<dyn MarketData>>,
+        store: Arc<dyn Store>,
+        config: MarketConfig,
+    ) -> Self {
+        let chain = Chain::new(daily_providers, quote_providers, &config);
         let daily = ReadThrough::new(
             "daily",
             config.cache_ttl,
@@ -132,11 +148,7 @@ impl Market {
             |_| 1,
         );
         Self {
-            upstream: Upstream {
-                provider,
-                breaker,
-                retry: config.retry,
-            },
+            chain,
             store,
             daily,
             quotes,
@@ -156,11 +168,13 @@ impl Market {
         self.quotes
             .get(symbol, |cached| async move {
                 match self
-                    .upstream
-                    .call("quote", |p| async move { p.quote(symbol).await })
+                    .chain
+                    .call(Capability::Quote, "quote", |p| async move {
+                        p.quote(symbol).await
+                    })
                     .await
                 {
-                    Ok(quote) => Ok(Loaded::Fresh {
+                    Ok((quote, _)) => Ok(Loaded::Fresh {
                         value: Arc::new(quote),
                         age: Duration::ZERO,
                     }),
@@ -170,14 +184,20 @@ impl Market {
             .await
     }
 
-    /// The name of the provider behind this read path.
+    /// The name of the first provider asked for daily history.
     pub fn provider_name(&self) -> &'static str {
-        self.upstream.provider.name()
+        self.chain.primary_name()
     }
 
-    /// The provider's circuit breakers.
+    /// Every provider's circuit breaker.
     pub fn breakers(&self) -> Vec<BreakerSnapshot> {
-        vec![self.upstream.breaker.snapshot()]
+        self.chain.breakers()
+    }
+
+    /// Every provider: its place in each capability's order, breaker state, calls made and
+    /// last error.
+    pub fn providers(&self) -> Vec<ProviderStatus> {
+        self.chain.statuses()
     }
 
     /// The store behind the read path.
@@ -217,14 +237,16 @@ impl Market {
             }
         }
         match self
-            .upstream
-            .call("daily", |p| async move { p.daily(symbol).await })
+            .chain
+            .call(Capability::Daily, "daily", |p| async move {
+                p.daily(symbol).await
+            })
             .await
         {
-            Ok(series) => {
+            Ok((series, provider)) => {
                 match self.store.upsert_series(&series).await {
                     Ok(changed) => {
-                        metrics::counter!("stock_api_bars_upserted_total", "provider" => self.upstream.provider.name())
+                        metrics::counter!("stock_api_bars_upserted_total", "provider" => provider)
                             .increment(changed);
                     }
                     Err(err) => {

@@ -1,5 +1,5 @@
-//! Wiring: build the store, the provider and the read path from the configuration, then serve
-//! until SIGTERM or Ctrl-C.
+//! Wiring: build the store, the providers (each once, sharing one HTTP client) and the read
+//! path from the configuration, then serve until SIGTERM or Ctrl-C.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,10 +7,13 @@ use std::time::Duration;
 use market::Market;
 use providers::MarketData;
 use providers::alphavantage::{AlphaVantage, AlphaVantageConfig};
+use providers::finnhub::{Finnhub, FinnhubConfig};
+use providers::polygon::{Polygon, PolygonConfig};
 use providers::sample::Sample;
+use providers::yahoo::{Yahoo, YahooConfig};
 use web::{AppState, Defaults, WebConfig};
 
-use crate::config::{Config, ProviderChoice};
+use crate::config::{Config, ConfigError, ProviderName};
 
 /// How often histogram buckets are folded so memory stays flat between scrapes.
 const METRICS_UPKEEP: Duration = Duration::from_secs(5);
@@ -31,30 +34,102 @@ pub enum AppError {
     Serve(std::io::Error),
     #[error("could not build the HTTP client: {0}")]
     HttpClient(String),
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// Validation checks keys at load; this is the guard if a caller skipped it.
+    #[error("{0} needs an API key")]
+    MissingKey(&'static str),
 }
 
-/// Builds the provider the configuration asks for.
-pub fn provider(config: &Config) -> Result<Arc<dyn MarketData>, AppError> {
-    match (config.provider_choice(), config.api_key()) {
-        (ProviderChoice::AlphaVantage, Some(key)) => {
-            let client = reqwest::Client::builder()
-                .user_agent(concat!("stockd/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(Duration::from_secs(5))
-                .build()
-                .map_err(|err| AppError::HttpClient(err.without_url().to_string()))?;
-            let av = AlphaVantage::new(
-                AlphaVantageConfig {
-                    api_key: key.clone(),
-                    base_url: config.alphavantage_base_url.clone(),
-                    timeout: config.upstream_timeout,
-                },
-                client,
-            );
-            Ok(Arc::new(av))
+/// The providers asked for daily history and for quotes, in order; each provider is built once
+/// and appears in both lists as the same instance, so it has one breaker.
+pub fn providers(config: &Config) -> Result<ProviderLists, AppError> {
+    let chains = config.provider_chains()?;
+    let mut built: Vec<(ProviderName, Arc<dyn MarketData>)> = Vec::new();
+    // Built only when an HTTP provider is configured: the sample needs no client.
+    let mut client: Option<reqwest::Client> = None;
+    let mut lists = ProviderLists::default();
+    for (names, list) in [
+        (&chains.daily, &mut lists.daily),
+        (&chains.quote, &mut lists.quote),
+    ] {
+        for &name in names {
+            let provider = match built.iter().find(|(built, _)| *built == name) {
+                Some((_, provider)) => provider.clone(),
+                None => {
+                    let provider = build(name, config, &mut client)?;
+                    built.push((name, provider.clone()));
+                    provider
+                }
+            };
+            list.push(provider);
         }
-        // Validation guarantees a key for Alpha Vantage; without one, the sample is all there is.
-        _ => Ok(Arc::new(Sample::new())),
     }
+    Ok(lists)
+}
+
+/// The ordered provider lists of each capability.
+#[derive(Debug, Default)]
+pub struct ProviderLists {
+    pub daily: Vec<Arc<dyn MarketData>>,
+    pub quote: Vec<Arc<dyn MarketData>>,
+}
+
+fn build(
+    name: ProviderName,
+    config: &Config,
+    client: &mut Option<reqwest::Client>,
+) -> Result<Arc<dyn MarketData>, AppError> {
+    let timeout = config.upstream_timeout;
+    let missing_key = || AppError::MissingKey(name.as_str());
+    Ok(match name {
+        ProviderName::Sample => Arc::new(Sample::new()),
+        ProviderName::AlphaVantage => Arc::new(AlphaVantage::new(
+            AlphaVantageConfig {
+                api_key: config.api_key().ok_or_else(missing_key)?.clone(),
+                base_url: config.alphavantage_base_url.clone(),
+                timeout,
+            },
+            http_client(client)?,
+        )),
+        ProviderName::Finnhub => Arc::new(Finnhub::new(
+            FinnhubConfig {
+                api_key: config.finnhub_key().ok_or_else(missing_key)?.clone(),
+                base_url: config.finnhub_base_url.clone(),
+                timeout,
+            },
+            http_client(client)?,
+        )),
+        ProviderName::Yahoo => Arc::new(Yahoo::new(
+            YahooConfig {
+                base_url: config.yahoo_base_url.clone(),
+                timeout,
+            },
+            http_client(client)?,
+        )),
+        ProviderName::Polygon => Arc::new(Polygon::new(
+            PolygonConfig {
+                api_key: config.polygon_key().ok_or_else(missing_key)?.clone(),
+                base_url: config.polygon_base_url.clone(),
+                timeout,
+            },
+            http_client(client)?,
+        )),
+    })
+}
+
+/// The one HTTP client every provider shares (one connection pool), built on first use.
+fn http_client(client: &mut Option<reqwest::Client>) -> Result<reqwest::Client, AppError> {
+    if let Some(client) = client {
+        return Ok(client.clone());
+    }
+    let built = reqwest::Client::builder()
+        .user_agent(concat!("stockd/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|err| AppError::HttpClient(err.without_url().to_string()))?;
+    *client = Some(built.clone());
+    Ok(built)
 }
 
 /// Builds the whole application state from the configuration.
@@ -63,7 +138,13 @@ pub async fn state(
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> Result<AppState, AppError> {
     let store = store::open(&config.database_url()).await?;
-    let market = Arc::new(Market::new(provider(config)?, store, config.market()));
+    let providers = providers(config)?;
+    let market = Arc::new(Market::with_providers(
+        providers.daily,
+        providers.quote,
+        store,
+        config.market(),
+    ));
     let web = WebConfig {
         defaults: Defaults {
             symbol: config.symbol,

@@ -21,8 +21,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::cli::{Cli, OutputFormat};
 use crate::duration;
 
+mod chain;
 mod layers;
 
+pub use chain::{ProviderChains, ProviderName};
 use layers::{NamedLayer, describe_figment_error};
 
 /// The public Alpha Vantage endpoint.
@@ -44,6 +46,12 @@ pub struct Config {
     pub database_url: Option<SecretString>,
     /// `sample` or `alphavantage`; unset: alphavantage when a key is set, else sample.
     pub provider: Option<ProviderChoice>,
+    /// Providers asked for daily history, in order, comma-separated; unset: `provider`.
+    #[serde(default)]
+    pub daily_providers: Option<String>,
+    /// Providers asked for latest quotes, in order, comma-separated; unset: `provider`.
+    #[serde(default)]
+    pub quote_providers: Option<String>,
     /// The symbol `GET /` serves.
     pub symbol: Symbol,
     /// Days served by `GET /` and `GET /{symbol}`.
@@ -79,6 +87,18 @@ pub struct Config {
     pub alphavantage_api_key: Option<SecretString>,
     /// Alpha Vantage base URL (point it at a mock or a proxy).
     pub alphavantage_base_url: String,
+    /// Finnhub API key (secret).
+    #[serde(serialize_with = "redact", default)]
+    pub finnhub_api_key: Option<SecretString>,
+    /// Finnhub base URL.
+    pub finnhub_base_url: String,
+    /// Yahoo Finance chart base URL (no key).
+    pub yahoo_base_url: String,
+    /// Polygon.io API key (secret).
+    #[serde(serialize_with = "redact", default)]
+    pub polygon_api_key: Option<SecretString>,
+    /// Polygon.io base URL.
+    pub polygon_base_url: String,
     /// `auto` (JSON unless on a terminal), `json` or `pretty`.
     pub log_format: LogFormat,
     /// Log filter, in `tracing` env-filter syntax (`info`, `stockd=debug,info`).
@@ -100,6 +120,8 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             provider: None,
+            daily_providers: None,
+            quote_providers: None,
             symbol: Symbol::parse("MSFT")
                 .unwrap_or_else(|_| unreachable!("MSFT is a valid symbol")),
             ndays: 7,
@@ -115,6 +137,11 @@ impl Default for Config {
             upstream_backoff: Duration::from_millis(200),
             alphavantage_api_key: None,
             alphavantage_base_url: ALPHAVANTAGE_URL.into(),
+            finnhub_api_key: None,
+            finnhub_base_url: providers::finnhub::DEFAULT_BASE_URL.into(),
+            yahoo_base_url: providers::yahoo::DEFAULT_BASE_URL.into(),
+            polygon_api_key: None,
+            polygon_base_url: providers::polygon::DEFAULT_BASE_URL.into(),
             log_format: LogFormat::Auto,
             log: "info".into(),
             admin_token: None,
@@ -232,16 +259,18 @@ impl Config {
         if self.upstream_timeout.is_zero() {
             return Err(invalid("upstream_timeout", "must be more than 0 seconds"));
         }
-        if !(self.alphavantage_base_url.starts_with("http://")
-            || self.alphavantage_base_url.starts_with("https://"))
-        {
-            return Err(invalid(
-                "alphavantage_base_url",
-                format!(
-                    "must be an http:// or https:// URL, got '{}'",
-                    self.alphavantage_base_url
-                ),
-            ));
+        for (setting, url) in [
+            ("alphavantage_base_url", &self.alphavantage_base_url),
+            ("finnhub_base_url", &self.finnhub_base_url),
+            ("yahoo_base_url", &self.yahoo_base_url),
+            ("polygon_base_url", &self.polygon_base_url),
+        ] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid(
+                    setting,
+                    format!("must be an http:// or https:// URL, got '{url}'"),
+                ));
+            }
         }
         if let Err(err) = store::DatabaseUrl::parse(&self.database_url()) {
             return Err(invalid("database_url", err.to_string()));
@@ -252,6 +281,7 @@ impl Config {
                 "alphavantage needs an API key: set APIKEY or STOCKD_ALPHAVANTAGE_API_KEY (free keys at alphavantage.co)",
             ));
         }
+        self.provider_chains()?;
         Ok(())
     }
 

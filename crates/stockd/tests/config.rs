@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use stockd::cli::{Cli, OutputFormat};
-use stockd::config::{Config, ProviderChoice};
+use stockd::config::{Config, ProviderChoice, ProviderName};
 
 fn load(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
     let mut argv = vec!["stockd"];
@@ -229,4 +229,125 @@ fn the_admin_token_is_a_redacted_secret() {
         unset.admin_token().is_none(),
         "an empty token disables HTTP writes"
     );
+}
+
+#[test]
+fn provider_chains_default_to_the_provider_setting_for_both_capabilities() {
+    let chains = load(&[], &[]).unwrap().provider_chains().unwrap();
+    assert_eq!(chains.daily, [ProviderName::Sample]);
+    assert_eq!(chains.quote, [ProviderName::Sample]);
+    let chains = load(&[], &[("APIKEY", "k")])
+        .unwrap()
+        .provider_chains()
+        .unwrap();
+    assert_eq!(chains.daily, [ProviderName::AlphaVantage]);
+    assert_eq!(chains.quote, [ProviderName::AlphaVantage]);
+}
+
+#[test]
+fn provider_chains_are_read_in_order_from_comma_separated_names() {
+    let config = load(
+        &[],
+        &[
+            ("APIKEY", "k"),
+            ("STOCKD_FINNHUB_API_KEY", "f"),
+            ("STOCKD_DAILY_PROVIDERS", "alphavantage, yahoo,sample"),
+            ("STOCKD_QUOTE_PROVIDERS", "finnhub,alphavantage"),
+        ],
+    )
+    .unwrap();
+    let chains = config.provider_chains().unwrap();
+    assert_eq!(
+        chains.daily,
+        [
+            ProviderName::AlphaVantage,
+            ProviderName::Yahoo,
+            ProviderName::Sample
+        ]
+    );
+    assert_eq!(
+        chains.quote,
+        [ProviderName::Finnhub, ProviderName::AlphaVantage]
+    );
+    assert_eq!(config.yahoo_base_url, providers::yahoo::DEFAULT_BASE_URL);
+    assert_eq!(
+        config.polygon_base_url,
+        providers::polygon::DEFAULT_BASE_URL
+    );
+}
+
+#[test]
+fn bad_provider_chains_stop_startup_naming_the_setting() {
+    for (env, expected) in [
+        (
+            ("STOCKD_DAILY_PROVIDERS", "yahoo,bloomberg"),
+            "daily_providers: unknown provider 'bloomberg'",
+        ),
+        (
+            ("STOCKD_QUOTE_PROVIDERS", "finnhub"),
+            "quote_providers: finnhub needs an API key: set finnhub_api_key",
+        ),
+        (
+            ("STOCKD_DAILY_PROVIDERS", "polygon"),
+            "daily_providers: polygon needs an API key",
+        ),
+        (
+            ("STOCKD_DAILY_PROVIDERS", "alphavantage"),
+            "daily_providers: alphavantage needs an API key",
+        ),
+        (
+            ("STOCKD_QUOTE_PROVIDERS", " , "),
+            "quote_providers: lists no provider",
+        ),
+        (
+            ("STOCKD_DAILY_PROVIDERS", "yahoo,yahoo"),
+            "daily_providers: yahoo is listed twice",
+        ),
+        (("STOCKD_FINNHUB_BASE_URL", "ftp://x"), "finnhub_base_url"),
+    ] {
+        let err = load(&[], &[env]).unwrap_err();
+        assert!(err.contains(expected), "{env:?}: {err}");
+    }
+}
+
+#[test]
+fn the_finnhub_and_polygon_keys_are_redacted_and_known_settings() {
+    let env = [
+        ("STOCKD_FINNHUB_API_KEY", "FINNHUB-SECRET"),
+        ("STOCKD_POLYGON_API_KEY", "POLYGON-SECRET"),
+        ("STOCKD_DAILY_PROVIDERS", "polygon"),
+        ("STOCKD_QUOTE_PROVIDERS", "finnhub"),
+        ("STOCKD_YAHOO_BASE_URL", "http://127.0.0.1:9"),
+    ];
+    let config = load(&[], &env).unwrap();
+    for format in [OutputFormat::Toml, OutputFormat::Json] {
+        let text = config.render(format);
+        assert!(
+            !text.contains("FINNHUB-SECRET") && !text.contains("POLYGON-SECRET"),
+            "{text}"
+        );
+    }
+    assert!(!format!("{config:?}").contains("SECRET"));
+    let env = env.map(|(k, v)| (k.to_owned(), v.to_owned()));
+    assert!(Config::unknown_env_names(env).is_empty());
+}
+
+#[test]
+fn a_provider_in_both_chains_is_built_once() {
+    let config = load(
+        &[],
+        &[
+            ("STOCKD_DAILY_PROVIDERS", "yahoo,sample"),
+            ("STOCKD_QUOTE_PROVIDERS", "sample,yahoo"),
+        ],
+    )
+    .unwrap();
+    let lists = stockd::app::providers(&config).unwrap();
+    let names = |list: &[std::sync::Arc<dyn providers::MarketData>]| -> Vec<&str> {
+        list.iter().map(|p| p.name()).collect()
+    };
+    assert_eq!(names(&lists.daily), ["yahoo", "sample"]);
+    assert_eq!(names(&lists.quote), ["sample", "yahoo"]);
+    assert!(std::sync::Arc::ptr_eq(&lists.daily[0], &lists.quote[1]));
+    assert!(std::sync::Arc::ptr_eq(&lists.daily[1], &lists.quote[0]));
 }

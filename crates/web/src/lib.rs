@@ -2,7 +2,7 @@
 //!
 //! [`router`] lists every URL: the seed-compatible routes (`/`, `/{symbol}`,
 //! `/{symbol}/{days}`), the product API under `/v1`, the operational endpoints (`/health`,
-//! `/ready`, `/metrics`, `/circuit-breaker`), the OpenAPI document and the offline docs page.
+//! `/ready`, `/metrics`, `/circuit-breaker`, `/v1/providers`), the OpenAPI document and the offline docs page.
 //! Handlers ask the `market` read path for data and never call providers or the store for
 //! prices themselves. Errors leave as problem+json through [`error::ApiError`]. [`serve`] takes
 //! a bound listener and a shutdown future, so tests bind `127.0.0.1:0` and stop cleanly.
@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .route("/circuit-breaker", get(ops::circuit_breakers))
+        .route("/v1/providers", get(ops::list_providers))
         .merge(docs)
         .route_layer(observe::ObserveLayer)
         .fallback(not_found)

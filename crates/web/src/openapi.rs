@@ -28,6 +28,7 @@ use crate::routes::{history, ops, seed, stocks, symbols};
         ops::ready,
         ops::metrics,
         ops::circuit_breakers,
+        ops::list_providers,
         crate::features::list_features,
         symbols::list_symbols,
         symbols::track_symbol,
@@ -46,6 +47,7 @@ use crate::routes::{history, ops, seed, stocks, symbols};
         history::SymbolError,
         ops::HealthResponse,
         ops::BreakersResponse,
+        ops::ProvidersResponse,
         crate::features::FeaturesResponse,
         symbols::TrackedSymbolResponse,
         symbols::TrackedSymbolsResponse,
@@ -57,7 +59,7 @@ use crate::routes::{history, ops, seed, stocks, symbols};
         (name = "stocks", description = "Daily bars and quotes with provenance"),
         (name = "history", description = "End-of-day lookups, changes over a range, several symbols at once"),
         (name = "symbols", description = "The tracked symbols that ingestion keeps fresh"),
-        (name = "operations", description = "Health, readiness, metrics and circuit breakers"),
+        (name = "operations", description = "Health, readiness, metrics, circuit breakers and providers"),
     )
 )]
 pub struct ApiDoc;

@@ -1,5 +1,5 @@
-//! Operational endpoints: liveness, readiness, metrics, circuit breakers and the OpenAPI
-//! document. None of them spends upstream quota.
+//! Operational endpoints: liveness, readiness, metrics, circuit breakers, the provider chain
+//! and the OpenAPI document. None of them spends upstream quota.
 
 use std::time::Duration;
 
@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use market::BreakerSnapshot;
+use market::{BreakerSnapshot, ProviderStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -92,6 +92,25 @@ pub struct BreakersResponse {
 pub async fn circuit_breakers(State(state): State<AppState>) -> Json<BreakersResponse> {
     Json(BreakersResponse {
         breakers: state.market().breakers(),
+    })
+}
+
+/// The market-data providers, in the order each capability asks them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProvidersResponse {
+    /// Per provider: `name`, `capabilities` (`daily` / `quote` with its 1-based `position`),
+    /// `breaker` state, `calls` made, `last_error` (key-free) and `last_error_at`.
+    #[schema(value_type = Vec<Object>)]
+    pub providers: Vec<ProviderStatus>,
+}
+
+/// Every provider: which capabilities it serves and in what position, its breaker state, how
+/// many calls it made and its last error. Calls nothing.
+#[utoipa::path(get, path = "/v1/providers", tag = "operations",
+    responses((status = 200, description = "The provider chain", body = ProvidersResponse)))]
+pub async fn list_providers(State(state): State<AppState>) -> Json<ProvidersResponse> {
+    Json(ProvidersResponse {
+        providers: state.market().providers(),
     })
 }
 

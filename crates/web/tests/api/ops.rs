@@ -18,6 +18,36 @@ async fn health_and_ready_answer_without_calling_any_provider() {
 }
 
 #[tokio::test]
+async fn providers_list_their_order_breaker_calls_and_last_error() {
+    let app = TestApp::sample().await;
+    let before = app.get("/v1/providers").await;
+    assert_eq!(before.status, 200);
+    let provider = &before.json()["providers"][0];
+    assert_eq!(provider["name"], "sample");
+    assert_eq!(
+        provider["capabilities"],
+        serde_json::json!([
+            {"capability": "daily", "position": 1},
+            {"capability": "quote", "position": 1},
+        ])
+    );
+    assert_eq!(provider["breaker"], "closed");
+    assert_eq!(provider["calls"], 0);
+    assert!(provider["last_error"].is_null());
+
+    app.get("/GOOG/3").await;
+    app.get("/NOPE/3").await;
+    let after = app.get("/v1/providers").await.json();
+    let provider = &after["providers"][0];
+    assert_eq!(provider["calls"], 2);
+    assert!(
+        provider["last_error"].as_str().unwrap().contains("NOPE"),
+        "{provider}"
+    );
+    assert!(provider["last_error_at"].is_string());
+}
+
+#[tokio::test]
 async fn metrics_use_the_documented_names_with_bounded_labels() {
     let app = TestApp::sample().await;
     app.get("/GOOG/3").await;
@@ -61,6 +91,7 @@ async fn the_openapi_document_is_3_1_and_lists_every_route() {
         "/ready",
         "/metrics",
         "/circuit-breaker",
+        "/v1/providers",
     ] {
         assert!(doc["paths"][route].is_object(), "missing {route}");
     }

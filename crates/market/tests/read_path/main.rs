@@ -1,152 +1,22 @@
 //! The read path against a scripted provider and an in-memory store, on tokio's paused clock:
-//! caching by symbol, single-flight, the circuit breaker, retries and stale-on-error.
+//! caching by symbol, single-flight, the circuit breaker, retries and stale-on-error; the
+//! provider chain's fallback is in [`fallback`].
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+mod fallback;
+mod scripted;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::Utc;
-use domain::{Bar, Price, Quote, Series, Symbol};
-use market::{
-    BreakerConfig, BreakerState, CacheStatus, Market, MarketConfig, MarketError, RetryConfig,
-};
-use providers::{MarketData, ProviderError};
+use domain::Series;
+use market::{BreakerState, CacheStatus, MarketError};
+use providers::ProviderError;
 use store::{MemoryStore, Store};
 
-fn sym(text: &str) -> Symbol {
-    Symbol::parse(text).unwrap()
-}
-
-fn series(symbol: Symbol, close: &str) -> Series {
-    let close: Price = close.parse().unwrap();
-    let bar = Bar::new_checked(
-        "2024-01-05".parse().unwrap(),
-        close,
-        close,
-        close,
-        close,
-        1,
-        None,
-    )
-    .unwrap();
-    Series::new(symbol, vec![bar], "scripted", Utc::now())
-}
-
-fn upstream_error() -> ProviderError {
-    ProviderError::Upstream {
-        provider: "scripted",
-        detail: "HTTP 500".into(),
-    }
-}
-
-fn unknown(symbol: Symbol) -> ProviderError {
-    ProviderError::UnknownSymbol {
-        symbol,
-        detail: "no such ticker".into(),
-    }
-}
-
-/// A provider that answers from a script (then repeats its default), counts calls, and can
-/// hold every call for a while to make concurrency observable.
-#[derive(Debug, Default)]
-struct Scripted {
-    script: Mutex<VecDeque<Result<String, ProviderError>>>,
-    default: Mutex<Option<Result<String, ProviderError>>>,
-    calls: AtomicUsize,
-    in_flight: AtomicUsize,
-    max_in_flight: AtomicUsize,
-    delay: Mutex<Duration>,
-}
-
-impl Scripted {
-    fn answering(close: &str) -> Arc<Self> {
-        let provider = Arc::new(Self::default());
-        provider.set_default(Ok(close.into()));
-        provider
-    }
-
-    fn set_default(&self, answer: Result<String, ProviderError>) {
-        *self.default.lock().unwrap() = Some(answer);
-    }
-
-    fn push(&self, answer: Result<String, ProviderError>) {
-        self.script.lock().unwrap().push_back(answer);
-    }
-
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-
-    async fn next(&self) -> Result<String, ProviderError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        let delay = *self.delay.lock().unwrap();
-        tokio::time::sleep(delay).await;
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        let scripted = self.script.lock().unwrap().pop_front();
-        scripted.unwrap_or_else(|| {
-            self.default
-                .lock()
-                .unwrap()
-                .clone()
-                .unwrap_or_else(|| Err(upstream_error()))
-        })
-    }
-}
-
-#[async_trait]
-impl MarketData for Scripted {
-    fn name(&self) -> &'static str {
-        "scripted"
-    }
-
-    async fn daily(&self, symbol: Symbol) -> Result<Series, ProviderError> {
-        self.next().await.map(|close| series(symbol, &close))
-    }
-
-    async fn quote(&self, symbol: Symbol) -> Result<Quote, ProviderError> {
-        self.next().await.map(|close| Quote {
-            symbol,
-            price: close.parse().unwrap(),
-            previous_close: None,
-            trading_day: "2024-01-05".parse().unwrap(),
-            as_of: None,
-            source: "scripted".into(),
-            fetched_at: Utc::now(),
-        })
-    }
-}
-
-fn config() -> MarketConfig {
-    MarketConfig {
-        cache_ttl: Duration::from_secs(300),
-        quote_ttl: Duration::from_secs(60),
-        stale_retry: Duration::from_secs(10),
-        cache_max_bars: 10_000,
-        breaker: BreakerConfig {
-            failure_threshold: 3,
-            open_for: Duration::from_secs(30),
-        },
-        retry: RetryConfig {
-            attempt_timeout: Duration::from_secs(5),
-            max_retries: 0,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(1),
-        },
-    }
-}
-
-fn market(provider: Arc<Scripted>, store: Arc<dyn Store>, config: MarketConfig) -> Arc<Market> {
-    Arc::new(Market::new(provider, store, config))
-}
-
-fn close_of(served: &market::Served<Series>) -> String {
-    served.value.latest().unwrap().close.to_string()
-}
+use scripted::{Scripted, close_of, config, market, series, sym, unknown, upstream_error};
 
 #[tokio::test(start_paused = true)]
 async fn a_fresh_series_is_served_from_cache_until_the_ttl_passes() {

@@ -1,11 +1,16 @@
 //! One guarded call to a provider: circuit breaker, per-attempt timeout, retries with
 //! exponential backoff and jitter for retryable failures only, and the external-call metrics.
+//! [`chain`] walks an ordered list of such providers, falling back from one to the next.
+
+pub(crate) mod chain;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, Utc};
 use providers::{MarketData, ProviderError};
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -43,9 +48,38 @@ pub(crate) struct Upstream {
     pub(crate) provider: Arc<dyn MarketData>,
     pub(crate) breaker: CircuitBreaker,
     pub(crate) retry: RetryConfig,
+    /// Attempts that reached the provider (retries included), for `/v1/providers`.
+    calls: AtomicU64,
+    /// The last failed answer (key-free `ProviderError` text) and when it came.
+    last_error: Mutex<Option<(String, DateTime<Utc>)>>,
 }
 
 impl Upstream {
+    /// A provider with a closed breaker of its own.
+    pub(crate) fn new(provider: Arc<dyn MarketData>, config: &crate::MarketConfig) -> Self {
+        Self {
+            breaker: CircuitBreaker::new(provider.name(), config.breaker),
+            provider,
+            retry: config.retry,
+            calls: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+        }
+    }
+
+    /// Attempts made so far.
+    pub(crate) fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// The last failure's text and time, if any.
+    pub(crate) fn last_error(&self) -> Option<(String, DateTime<Utc>)> {
+        // Every update is one assignment, so a poisoned lock still holds a whole value.
+        self.last_error
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     /// Runs `call` against the provider with every guard in place.
     pub(crate) async fn call<T, F, Fut>(
         &self,
@@ -89,6 +123,7 @@ impl Upstream {
             breaker: &self.breaker,
             armed: true,
         };
+        self.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let span = tracing::info_span!("upstream_call", provider, operation);
         let guarded = tokio::time::timeout(self.retry.attempt_timeout, call(self.provider.clone()));
@@ -111,6 +146,13 @@ impl Upstream {
             latency_ms = elapsed.as_millis() as u64,
             "upstream call"
         );
+        if let Err(err) = &result {
+            *self
+                .last_error
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+                Some((err.to_string(), Utc::now()));
+        }
         match &result {
             Err(err) if err.is_provider_failure() => self.breaker.record_failure(&err.to_string()),
             _ => self.breaker.record_success(),

@@ -1,0 +1,238 @@
+//! An ordered provider chain per capability (daily history, quotes), with fallback.
+//!
+//! Each distinct provider is one [`Upstream`] with one breaker, shared by every capability it
+//! serves, so a provider that is down is skipped everywhere. A call walks its capability's
+//! providers one at a time, never in parallel: most providers have small quotas, and firing
+//! them all at once would spend every quota on each miss.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use providers::{MarketData, ProviderError};
+use serde::Serialize;
+
+use super::Upstream;
+use crate::breaker::{BreakerSnapshot, BreakerState};
+use crate::{MarketConfig, MarketError};
+
+/// What a provider is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Daily history (`Market::daily`).
+    Daily,
+    /// Latest quotes (`Market::quote`).
+    Quote,
+}
+
+/// A provider's place in one capability's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ProviderCapability {
+    pub capability: Capability,
+    /// 1 for the provider asked first.
+    pub position: usize,
+}
+
+/// A point-in-time view of one provider, for `/v1/providers`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProviderStatus {
+    pub name: &'static str,
+    /// The capabilities it serves and where it stands in each order.
+    pub capabilities: Vec<ProviderCapability>,
+    pub breaker: BreakerState,
+    /// Attempts that reached the provider, retries included.
+    pub calls: u64,
+    /// The last failed answer's text (provider errors never carry keys).
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+}
+
+/// Every provider once, and the order of each capability as indexes into them.
+#[derive(Debug)]
+pub(crate) struct Chain {
+    upstreams: Vec<Upstream>,
+    daily: Vec<usize>,
+    quote: Vec<usize>,
+}
+
+impl Chain {
+    /// Builds the chain; a provider listed for both capabilities (the same `Arc`) gets one
+    /// breaker.
+    pub(crate) fn new(
+        daily: Vec<Arc<dyn MarketData>>,
+        quote: Vec<Arc<dyn MarketData>>,
+        config: &MarketConfig,
+    ) -> Self {
+        let mut upstreams: Vec<Upstream> = Vec::new();
+        let mut index_of = |provider: Arc<dyn MarketData>| -> usize {
+            let same =
+                |u: &Upstream| std::ptr::addr_eq(Arc::as_ptr(&u.provider), Arc::as_ptr(&provider));
+            match upstreams.iter().position(same) {
+                Some(index) => index,
+                None => {
+                    upstreams.push(Upstream::new(provider, config));
+                    upstreams.len() - 1
+                }
+            }
+        };
+        let mut daily: Vec<usize> = daily.into_iter().map(&mut index_of).collect();
+        let mut quote: Vec<usize> = quote.into_iter().map(&mut index_of).collect();
+        // Listing a provider twice in one order would only ask it twice.
+        dedup_keeping_order(&mut daily);
+        dedup_keeping_order(&mut quote);
+        Self {
+            upstreams,
+            daily,
+            quote,
+        }
+    }
+
+    /// The name of the first provider asked for daily history (or quotes, if none).
+    pub(crate) fn primary_name(&self) -> &'static str {
+        self.daily
+            .first()
+            .or(self.quote.first())
+            .and_then(|&index| self.upstreams.get(index))
+            .map_or("none", |upstream| upstream.provider.name())
+    }
+
+    /// Every provider's breaker.
+    pub(crate) fn breakers(&self) -> Vec<BreakerSnapshot> {
+        self.upstreams
+            .iter()
+            .map(|u| u.breaker.snapshot())
+            .collect()
+    }
+
+    /// Every provider's status.
+    pub(crate) fn statuses(&self) -> Vec<ProviderStatus> {
+        self.upstreams
+            .iter()
+            .enumerate()
+            .map(|(index, upstream)| {
+                let capabilities = [
+                    (Capability::Daily, &self.daily),
+                    (Capability::Quote, &self.quote),
+                ]
+                .into_iter()
+                .filter_map(|(capability, order)| {
+                    let position = order.iter().position(|&i| i == index)?;
+                    Some(ProviderCapability {
+                        capability,
+                        position: position + 1,
+                    })
+                })
+                .collect();
+                let last_error = upstream.last_error();
+                ProviderStatus {
+                    name: upstream.provider.name(),
+                    capabilities,
+                    breaker: upstream.breaker.state(),
+                    calls: upstream.calls(),
+                    last_error_at: last_error.as_ref().map(|(_, at)| *at),
+                    last_error: last_error.map(|(text, _)| text),
+                }
+            })
+            .collect()
+    }
+
+    /// Asks the capability's providers in order until one answers; returns the answer and the
+    /// name of the provider that gave it.
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        capability: Capability,
+        operation: &'static str,
+        call: F,
+    ) -> Result<(T, &'static str), MarketError>
+    where
+        F: Fn(Arc<dyn MarketData>) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let order = match capability {
+            Capability::Daily => &self.daily,
+            Capability::Quote => &self.quote,
+        };
+        let mut failures = Failures::default();
+        for upstream in order.iter().filter_map(|&i| self.upstreams.get(i)) {
+            match upstream.call(operation, &call).await {
+                Ok(value) => return Ok((value, upstream.provider.name())),
+                Err(err) => {
+                    tracing::debug!(provider = upstream.provider.name(), operation, error = %err, "provider could not answer; trying the next");
+                    failures.note(err);
+                }
+            }
+        }
+        Err(failures.verdict())
+    }
+}
+
+fn dedup_keeping_order(order: &mut Vec<usize>) {
+    let mut seen = Vec::with_capacity(order.len());
+    order.retain(|index| {
+        let first = !seen.contains(index);
+        seen.push(*index);
+        first
+    });
+}
+
+/// The failures of one walk down the chain, reduced to the one worth reporting.
+#[derive(Debug, Default)]
+struct Failures {
+    /// The first "unknown symbol" / "no data" answer.
+    definite: Option<MarketError>,
+    /// Whether a provider that answered said something else (a failure, a rate limit).
+    /// Skipped providers (open breaker) and ones that cannot serve the request at all did not
+    /// answer about the symbol.
+    other_answer: bool,
+    /// The first rate limit or open breaker: the caller can usefully retry later (503).
+    retry_later: Option<MarketError>,
+    /// The last other failure (502).
+    last: Option<MarketError>,
+}
+
+impl Failures {
+    fn note(&mut self, err: MarketError) {
+        match &err {
+            MarketError::Provider(
+                ProviderError::UnknownSymbol { .. } | ProviderError::NoData { .. },
+            ) => {
+                self.definite.get_or_insert(err);
+            }
+            MarketError::Provider(ProviderError::RateLimited { .. }) => {
+                self.other_answer = true;
+                self.retry_later.get_or_insert(err);
+            }
+            MarketError::BreakerOpen { .. } => {
+                self.retry_later.get_or_insert(err);
+            }
+            MarketError::Provider(ProviderError::NotSupported { .. }) => self.last = Some(err),
+            MarketError::Provider(_) | MarketError::Internal(_) => {
+                self.other_answer = true;
+                self.last = Some(err);
+            }
+        }
+    }
+
+    fn verdict(self) -> MarketError {
+        match self {
+            Self {
+                definite: Some(definite),
+                other_answer: false,
+                ..
+            } => definite,
+            Self {
+                retry_later: Some(err),
+                ..
+            } => err,
+            Self {
+                last: Some(err), ..
+            } => err,
+            Self {
+                definite: Some(err),
+                ..
+            } => err,
+            _ => MarketError::Internal("no provider is configured for this request"),
+        }
+    }
+}
