@@ -287,9 +287,7 @@ impl Config {
 
     /// The configured Alpha Vantage key, if any (an empty value counts as unset).
     pub fn api_key(&self) -> Option<&SecretString> {
-        self.alphavantage_api_key
-            .as_ref()
-            .filter(|key| !key.expose_secret().trim().is_empty())
+        chain::non_empty(self.alphavantage_api_key.as_ref())
     }
 
     /// Which provider serves market data.
@@ -324,9 +322,7 @@ impl Config {
 
     /// The admin token, if one is set (an empty value counts as unset).
     pub fn admin_token(&self) -> Option<&SecretString> {
-        self.admin_token
-            .as_ref()
-            .filter(|token| !token.expose_secret().trim().is_empty())
+        chain::non_empty(self.admin_token.as_ref())
     }
 
     /// The feature flags, validated at load.

@@ -139,6 +139,6 @@ impl Config {
     }
 }
 
-fn non_empty(secret: Option<&SecretString>) -> Option<&SecretString> {
+pub(super) fn non_empty(secret: Option<&SecretString>) -> Option<&SecretString> {
     secret.filter(|key| !key.expose_secret().trim().is_empty())
 }

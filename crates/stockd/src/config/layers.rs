@@ -2,6 +2,8 @@
 //! names and `STOCKD_*`) and the command-line flags, each named so an error says where a bad
 //! value came from.
 
+use std::sync::OnceLock;
+
 /// Seed variable names and the settings they set.
 const ALIASES: &[(&str, &str)] = &[
     ("PORT", "port"),
@@ -16,38 +18,46 @@ const ALIASES: &[(&str, &str)] = &[
 /// override of the docs bundle (`STOCKD_TEST_*` variables belong to the test suites).
 const NOT_SETTINGS: &[&str] = &["config", "scalar_js"];
 
-/// The setting names, for recognising `STOCKD_*` variables.
-const SETTING_NAMES: &[&str] = &[
-    "admin_token",
-    "port",
-    "bind",
-    "data_dir",
-    "database_url",
-    "provider",
-    "daily_providers",
-    "quote_providers",
-    "symbol",
-    "ndays",
-    "max_days",
-    "cache_ttl",
-    "quote_ttl",
-    "stale_retry",
-    "cache_max_bars",
-    "circuit_breaker_timeout",
-    "circuit_breaker_threshold",
-    "upstream_timeout",
-    "upstream_retries",
-    "upstream_backoff",
-    "alphavantage_api_key",
-    "alphavantage_base_url",
-    "finnhub_api_key",
-    "finnhub_base_url",
-    "yahoo_base_url",
-    "polygon_api_key",
-    "polygon_base_url",
-    "log_format",
-    "log",
-];
+/// Every setting's name, read from `Config`'s own serde description, so recognising `STOCKD_*`
+/// variables can never drift from the struct (a field added there is a setting here).
+fn setting_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<&'static [&'static str]> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut capture = FieldNames(&[]);
+        // The capture fails on purpose once it has the names; nothing is deserialised.
+        let _ = <super::Config as serde::Deserialize>::deserialize(&mut capture);
+        capture.0
+    })
+}
+
+/// A deserializer that only records the field names a struct asks for.
+struct FieldNames(&'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for &mut FieldNames {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom(
+            "only a struct's field names are read",
+        ))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        _visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0 = fields;
+        Err(serde::de::Error::custom("field names captured"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
 
 /// Settings whose environment value is always text, even when it looks like a number (an API
 /// key or a symbol may be all digits).
@@ -190,5 +200,37 @@ pub(super) fn unknown_env_names(env: impl IntoIterator<Item = (String, String)>)
 }
 
 fn is_setting(key: &str) -> bool {
-    SETTING_NAMES.contains(&key) || key.starts_with("features__")
+    setting_names().contains(&key) || key.starts_with("features__")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_config_field_is_a_setting_and_text_settings_are_settings() {
+        let names = setting_names();
+        for name in [
+            "port",
+            "symbol",
+            "alphavantage_api_key",
+            "database_url",
+            "features",
+            "log",
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+        for name in TEXT_SETTINGS {
+            assert!(
+                names.contains(name),
+                "text setting {name} is not a Config field"
+            );
+        }
+        for (_, name) in ALIASES {
+            assert!(
+                names.contains(name),
+                "alias target {name} is not a Config field"
+            );
+        }
+    }
 }
