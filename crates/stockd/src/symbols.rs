@@ -16,7 +16,7 @@ pub async fn run(config: &Config, command: SymbolsCommand) -> Result<String, Sto
     match command {
         SymbolsCommand::Add { symbols } => {
             for symbol in symbols {
-                let added = store.track_symbol(symbol, Utc::now()).await?;
+                let (_, added) = store.track_symbol(symbol, Utc::now()).await?;
                 let _ = writeln!(
                     out,
                     "{} {symbol}",

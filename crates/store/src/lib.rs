@@ -51,9 +51,13 @@ pub trait Store: Send + Sync + Debug {
     /// stored.
     async fn load_series(&self, symbol: Symbol) -> Result<Option<Series>, StoreError>;
 
-    /// Adds `symbol` to the tracked list (the symbols ingestion keeps fresh); `false` when it
-    /// was tracked already (the first `added_at` is kept).
-    async fn track_symbol(&self, symbol: Symbol, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Adds `symbol` to the tracked list and returns its entry, with `true` when it was added
+    /// now and `false` when it was tracked already (the first `added_at` is kept).
+    async fn track_symbol(
+        &self,
+        symbol: Symbol,
+        at: DateTime<Utc>,
+    ) -> Result<(TrackedSymbol, bool), StoreError>;
 
     /// Removes `symbol` from the tracked list; `false` when it was not tracked. Its stored bars
     /// stay.

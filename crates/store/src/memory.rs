@@ -74,11 +74,15 @@ impl Store for MemoryStore {
         Ok(self.lock().get(&symbol).cloned())
     }
 
-    async fn track_symbol(&self, symbol: Symbol, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn track_symbol(
+        &self,
+        symbol: Symbol,
+        at: DateTime<Utc>,
+    ) -> Result<(TrackedSymbol, bool), StoreError> {
         let mut tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
         let added = !tracked.contains_key(&symbol);
-        tracked.entry(symbol).or_insert(at);
-        Ok(added)
+        let added_at = *tracked.entry(symbol).or_insert(at);
+        Ok((TrackedSymbol { symbol, added_at }, added))
     }
 
     async fn untrack_symbol(&self, symbol: Symbol) -> Result<bool, StoreError> {

@@ -128,17 +128,27 @@ impl Store for PostgresStore {
         Ok(rows::series(symbol, stored, last_fetch))
     }
 
-    async fn track_symbol(&self, symbol: Symbol, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn track_symbol(
+        &self,
+        symbol: Symbol,
+        at: DateTime<Utc>,
+    ) -> Result<(TrackedSymbol, bool), StoreError> {
+        let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "insert into tracked_symbols (symbol, added_at) values ($1, $2) \
              on conflict (symbol) do nothing",
         )
         .bind(symbol.as_str())
         .bind(at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-        Ok(inserted == 1)
+        let row = sqlx::query("select symbol, added_at from tracked_symbols where symbol = $1")
+            .bind(symbol.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((rows::tracked_symbol(&row)?, inserted == 1))
     }
 
     async fn untrack_symbol(&self, symbol: Symbol) -> Result<bool, StoreError> {

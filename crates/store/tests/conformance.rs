@@ -223,17 +223,24 @@ async fn tracking_a_symbol_is_idempotent_and_keeps_the_first_time() {
     for (_keep, store) in backends().await {
         let first: DateTime<Utc> = "2024-01-05T21:00:00Z".parse().unwrap();
         let later: DateTime<Utc> = "2024-02-01T09:30:00Z".parse().unwrap();
-        assert!(store.track_symbol(symbol("msft"), first).await.unwrap());
+        assert!(store.track_symbol(symbol("msft"), first).await.unwrap().1);
         assert!(
-            !store.track_symbol(symbol("MSFT"), later).await.unwrap(),
+            !store.track_symbol(symbol("MSFT"), later).await.unwrap().1,
             "{}",
             store.backend()
         );
-        assert!(store.track_symbol(symbol("AAPL"), later).await.unwrap());
+        assert!(store.track_symbol(symbol("AAPL"), later).await.unwrap().1);
         let tracked = store.tracked_symbols().await.unwrap();
         let names: Vec<&str> = tracked.iter().map(|t| t.symbol.as_str()).collect();
         assert_eq!(names, ["AAPL", "MSFT"], "{}", store.backend());
         assert_eq!(tracked[1].added_at, first, "{}", store.backend());
+        let (again, added) = store.track_symbol(symbol("MSFT"), later).await.unwrap();
+        assert_eq!(
+            (again.added_at, added),
+            (first, false),
+            "{}",
+            store.backend()
+        );
     }
 }
 

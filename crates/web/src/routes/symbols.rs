@@ -69,21 +69,18 @@ pub async fn track_symbol(
 ) -> Result<Response, ApiError> {
     require_admin(&state, &headers)?;
     let symbol = Symbol::parse(&symbol)?;
-    let store = state.market().store();
-    let added = store.track_symbol(symbol, Utc::now()).await?;
-    let tracked = store
-        .tracked_symbols()
-        .await?
-        .into_iter()
-        .find(|t| t.symbol == symbol)
-        .ok_or(ApiError::Internal("a symbol just tracked is not listed"))?;
+    let (tracked, added) = state
+        .market()
+        .store()
+        .track_symbol(symbol, Utc::now())
+        .await?;
     let status = if added {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
     let body = TrackedSymbolResponse {
-        symbol,
+        symbol: tracked.symbol,
         added_at: tracked.added_at,
     };
     Ok((status, Json(body)).into_response())
