@@ -216,15 +216,30 @@ pub async fn multi_daily(
         )));
     }
     let mut tasks = tokio::task::JoinSet::new();
+    let mut task_symbols = std::collections::HashMap::new();
     for symbol in symbols {
         let state = state.clone();
-        tasks.spawn(async move { (symbol, state.market().daily(symbol).await) });
+        let task = tasks.spawn(async move { (symbol, state.market().daily(symbol).await) });
+        task_symbols.insert(task.id(), symbol);
     }
     let (mut results, mut errors) = (Vec::new(), Vec::new());
     let mut cache = CacheStatus::Hit;
     while let Some(joined) = tasks.join_next().await {
-        let Ok((symbol, outcome)) = joined else {
-            continue;
+        let (symbol, outcome) = match joined {
+            Ok(done) => done,
+            Err(failed) => {
+                // A load that panicked is a bug; its symbol is still reported, never dropped.
+                tracing::error!(error = %failed, "loading one symbol of a multi-symbol call failed");
+                let symbol = task_symbols
+                    .get(&failed.id())
+                    .map_or_else(String::new, Symbol::to_string);
+                errors.push(SymbolError {
+                    symbol,
+                    status: 500,
+                    detail: "stockd failed while loading this symbol; the error was logged".into(),
+                });
+                continue;
+            }
         };
         match outcome {
             Ok(served) => {

@@ -135,3 +135,44 @@ async fn several_symbols_reject_empty_oversized_or_malformed_lists() {
         .await
         .problem(400);
 }
+
+/// The sample provider, except that one symbol makes it panic (a bug stand-in).
+#[derive(Debug)]
+struct PanicsOn(&'static str);
+
+#[async_trait::async_trait]
+impl providers::MarketData for PanicsOn {
+    fn name(&self) -> &'static str {
+        "sample"
+    }
+
+    async fn daily(
+        &self,
+        symbol: domain::Symbol,
+    ) -> Result<domain::Series, providers::ProviderError> {
+        assert_ne!(symbol.as_str(), self.0, "simulated bug");
+        providers::sample::Sample::new().daily(symbol).await
+    }
+
+    async fn quote(
+        &self,
+        symbol: domain::Symbol,
+    ) -> Result<domain::Quote, providers::ProviderError> {
+        providers::sample::Sample::new().quote(symbol).await
+    }
+}
+
+#[tokio::test]
+async fn a_symbol_whose_load_panics_is_reported_not_dropped() {
+    let app = TestApp::with(
+        std::sync::Arc::new(PanicsOn("IBM")),
+        crate::helpers::market_config(),
+    )
+    .await;
+    let response = app.get("/v1/daily?symbols=MSFT,IBM&days=1").await;
+    assert_eq!(response.status, 200);
+    let body = response.json();
+    assert_eq!(body["results"][0]["symbol"], "MSFT");
+    assert_eq!(body["errors"][0]["symbol"], "IBM");
+    assert_eq!(body["errors"][0]["status"], 500);
+}
