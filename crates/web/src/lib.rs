@@ -127,15 +127,12 @@ pub fn router(state: AppState) -> Router {
     let docs = if state.config().features.is_enabled("api_docs") {
         docs::routes().route("/openapi.json", get(ops::openapi))
     } else {
+        // Every docs URL, so none of them falls through to the `/{symbol}/{days}` route.
+        let off = || get(|| async { features::disabled_response("api_docs") });
         Router::new()
-            .route(
-                "/docs",
-                get(|| async { features::disabled_response("api_docs") }),
-            )
-            .route(
-                "/openapi.json",
-                get(|| async { features::disabled_response("api_docs") }),
-            )
+            .route("/docs", off())
+            .route("/docs/scalar.js", off())
+            .route("/openapi.json", off())
     };
     Router::new()
         .route("/", get(seed::default_prices))

@@ -15,6 +15,11 @@ async fn health_and_ready_answer_without_calling_any_provider() {
     assert_eq!(ready.status, 200);
     assert_eq!(ready.json()["store"], "sqlite");
     assert_eq!(app.state.market().breakers()[0].consecutive_failures, 0);
+    assert_eq!(
+        app.state.market().providers()[0].calls,
+        0,
+        "neither probe may spend upstream quota"
+    );
 }
 
 #[tokio::test]
@@ -188,6 +193,8 @@ async fn a_disabled_feature_answers_404_saying_so_and_is_listed_as_off() {
         "urn:stockd:problem:feature-disabled"
     );
     app.get("/openapi.json").await.problem(404);
+    let detail = app.get("/docs/scalar.js").await.problem(404);
+    assert!(detail.contains("api_docs"), "{detail}");
     assert_eq!(
         app.get("/v1/stocks/MSFT/eod").await.status,
         200,
