@@ -7,29 +7,38 @@
 //! (so a restart does not refetch), otherwise the providers of that capability are asked in
 //! order, one at a time, each through its own circuit breaker with a timeout and retries, until
 //! one answers; the result is upserted into the store. When every provider fails (or is
-//! skipped, its breaker open) and an older copy exists (in the cache or the store), that copy
-//! is served and marked [`CacheStatus::Stale`] instead of an error.
+//! skipped, its breaker open or its quota spent) and an older copy exists (in the cache or the
+//! store), that copy is served and marked [`CacheStatus::Stale`] instead of an error.
+//!
+//! Each provider's calls are counted per UTC minute and day against its configured quota and
+//! recorded in the store ([`Market::restore_usage`] reloads them after a restart); a provider
+//! whose quota is spent is skipped without a call, and one that said a symbol is unknown is not
+//! asked about it again for `unknown_symbol_ttl`.
 //!
 //! Answers about the request itself (unknown symbol, no data) are returned as errors and never
 //! cached, and never count against the breaker.
 
 mod breaker;
+mod clock;
 mod read_through;
 mod upstream;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Quote, Series, Symbol};
 use providers::{MarketData, ProviderError};
 use store::Store;
 
 pub use breaker::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitBreaker};
+pub use clock::Clock;
 use read_through::{Loaded, ReadThrough};
 pub use upstream::RetryConfig;
 use upstream::chain::Chain;
 pub use upstream::chain::{Capability, ProviderCapability, ProviderStatus};
+pub use upstream::quota::{QuotaLimits, QuotaStatus, QuotaWindow, WindowUsage};
 
 /// Caching and resilience settings of the read path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +53,13 @@ pub struct MarketConfig {
     pub cache_max_bars: u64,
     pub breaker: BreakerConfig,
     pub retry: RetryConfig,
+    /// Call quotas by provider name; a provider not listed is unlimited.
+    pub quotas: BTreeMap<String, QuotaLimits>,
+    /// How long a provider's "unknown symbol" answer is remembered (that provider is not asked
+    /// about that symbol again until then); zero remembers nothing.
+    pub unknown_symbol_ttl: Duration,
+    /// The wall clock quota windows are counted by.
+    pub clock: Clock,
 }
 
 impl Default for MarketConfig {
@@ -55,6 +71,9 @@ impl Default for MarketConfig {
             cache_max_bars: 2_000_000,
             breaker: BreakerConfig::default(),
             retry: RetryConfig::default(),
+            quotas: BTreeMap::new(),
+            unknown_symbol_ttl: Duration::from_secs(3600),
+            clock: Clock::System,
         }
     }
 }
@@ -88,6 +107,22 @@ pub struct Served<T> {
     pub cache: CacheStatus,
 }
 
+/// What [`Market::refresh_daily`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refreshed {
+    /// The provider that answered.
+    pub provider: &'static str,
+    /// Bars within the requested range.
+    pub bars: usize,
+    /// Of those, bars the store did not have as they are (inserted or changed).
+    pub changed: u64,
+    /// The provider's oldest bar: a backfill asking for earlier dates learns where its history
+    /// starts.
+    pub first_available: Option<NaiveDate>,
+    /// The provider's newest bar.
+    pub last_available: Option<NaiveDate>,
+}
+
 /// Why the read path could not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum MarketError {
@@ -101,6 +136,19 @@ pub enum MarketError {
         provider: &'static str,
         retry_after: Duration,
     },
+    /// A provider's configured call quota is spent for the current UTC minute or day, no other
+    /// provider answered, and no older copy exists.
+    #[error("{provider}'s {window} call quota is spent until {resets_at}; retry in {}s", retry_after.as_secs().max(1))]
+    QuotaExhausted {
+        provider: &'static str,
+        window: QuotaWindow,
+        /// When the spent window ends (UTC).
+        resets_at: DateTime<Utc>,
+        retry_after: Duration,
+    },
+    /// The store could not take the fetched bars (ingestion only: reads serve them anyway).
+    #[error("could not store the fetched bars: {0}")]
+    Store(String),
     /// A bug: a state the read path should never reach.
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -132,7 +180,7 @@ impl Market {
         store: Arc<dyn Store>,
         config: MarketConfig,
     ) -> Self {
-        let chain = Chain::new(daily_providers, quote_providers, &config);
+        let chain = Chain::new(daily_providers, quote_providers, &store, &config);
         let daily = ReadThrough::new(
             "daily",
             config.cache_ttl,
@@ -169,7 +217,7 @@ impl Market {
             .get(symbol, |cached| async move {
                 match self
                     .chain
-                    .call(Capability::Quote, "quote", |p| async move {
+                    .call(Capability::Quote, "quote", symbol, |p| async move {
                         p.quote(symbol).await
                     })
                     .await
@@ -182,6 +230,19 @@ impl Market {
                 }
             })
             .await
+    }
+
+    /// Asks the quote providers now, whatever the cache holds (the alert poller: a tick must be
+    /// new), and caches the answer for readers.
+    pub async fn refresh_quote(&self, symbol: Symbol) -> Result<Quote, MarketError> {
+        let (quote, _) = self
+            .chain
+            .call(Capability::Quote, "quote", symbol, |p| async move {
+                p.quote(symbol).await
+            })
+            .await?;
+        self.quotes.put_fresh(symbol, Arc::new(quote.clone())).await;
+        Ok(quote)
     }
 
     /// The name of the first provider asked for daily history.
@@ -200,6 +261,18 @@ impl Market {
         self.chain.statuses()
     }
 
+    /// Loads every provider's quota use recorded in the store, so a restart does not forget
+    /// what was spent today. Call once after building; a store failure is logged, not fatal.
+    pub async fn restore_usage(&self) {
+        self.chain.restore_usage().await;
+    }
+
+    /// Refreshes the `stock_api_provider_quota_remaining` gauges, which otherwise change only
+    /// when a provider is called (a window that reset without a call would still read spent).
+    pub fn publish_quota_metrics(&self) {
+        self.chain.publish_quotas();
+    }
+
     /// The store behind the read path.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
@@ -214,6 +287,48 @@ impl Market {
     pub fn clear_cache(&self) {
         self.daily.clear();
         self.quotes.clear();
+    }
+
+    /// Fetches `symbol`'s daily history from the providers now, whatever the cache or the store
+    /// hold (ingestion), and upserts the bars dated within `from..=to` (either end open).
+    ///
+    /// The cached series is dropped rather than replaced, so the next read serves the store's
+    /// merged history (older backfilled bars included), not only what this provider returned.
+    pub async fn refresh_daily(
+        &self,
+        symbol: Symbol,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Refreshed, MarketError> {
+        let (series, provider) = self
+            .chain
+            .call(Capability::Daily, "daily", symbol, |p| async move {
+                p.daily(symbol).await
+            })
+            .await?;
+        let first_available = series.bars().first().map(|bar| bar.date);
+        let last_available = series.latest().map(|bar| bar.date);
+        let wanted = series.between(from, to).to_vec();
+        let bars = wanted.len();
+        let changed = if wanted.is_empty() {
+            0
+        } else {
+            let in_range = Series::new(symbol, wanted, series.source.clone(), series.fetched_at);
+            self.store
+                .upsert_series(&in_range)
+                .await
+                .map_err(|err| MarketError::Store(err.to_string()))?
+        };
+        metrics::counter!("stock_api_bars_upserted_total", "provider" => provider)
+            .increment(changed);
+        self.daily.invalidate(symbol).await;
+        Ok(Refreshed {
+            provider,
+            bars,
+            changed,
+            first_available,
+            last_available,
+        })
     }
 
     async fn load_daily(
@@ -238,7 +353,7 @@ impl Market {
         }
         match self
             .chain
-            .call(Capability::Daily, "daily", |p| async move {
+            .call(Capability::Daily, "daily", symbol, |p| async move {
                 p.daily(symbol).await
             })
             .await
@@ -282,8 +397,10 @@ fn stale_or<V>(older: Option<Arc<V>>, err: MarketError) -> Result<Loaded<V>, Mar
             | ProviderError::NoData { .. }
             | ProviderError::NotSupported { .. },
         ) => false,
-        MarketError::Provider(_) | MarketError::BreakerOpen { .. } => true,
-        MarketError::Internal(_) => false,
+        MarketError::Provider(_)
+        | MarketError::BreakerOpen { .. }
+        | MarketError::QuotaExhausted { .. } => true,
+        MarketError::Internal(_) | MarketError::Store(_) => false,
     };
     match older {
         Some(value) if upstream_trouble => {

@@ -154,6 +154,21 @@ impl<V: Send + Sync + 'static> ReadThrough<V> {
         Ok(self.count(served))
     }
 
+    /// Stores a value just loaded elsewhere as the symbol's fresh entry.
+    pub(crate) async fn put_fresh(&self, symbol: Symbol, value: Arc<V>) {
+        let entry = Entry {
+            value,
+            fresh_until: Instant::now() + self.ttl,
+            stale: false,
+        };
+        self.cache.insert(symbol, entry).await;
+    }
+
+    /// Drops one symbol's entry, so its next read loads again (from the store, when fresh).
+    pub(crate) async fn invalidate(&self, symbol: Symbol) {
+        self.cache.invalidate(&symbol).await;
+    }
+
     /// Drops every entry (tests and admin tools).
     pub(crate) fn clear(&self) {
         self.cache.invalidate_all();

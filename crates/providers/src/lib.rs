@@ -27,6 +27,7 @@ mod json_number;
 mod parse;
 pub mod polygon;
 pub mod sample;
+pub mod sim;
 pub mod yahoo;
 
 use std::fmt::Debug;

@@ -10,6 +10,7 @@ use providers::alphavantage::{AlphaVantage, AlphaVantageConfig};
 use providers::finnhub::{Finnhub, FinnhubConfig};
 use providers::polygon::{Polygon, PolygonConfig};
 use providers::sample::Sample;
+use providers::sim::{Sim, SimConfig};
 use providers::yahoo::{Yahoo, YahooConfig};
 use web::{AppState, Defaults, WebConfig};
 
@@ -36,6 +37,14 @@ pub enum AppError {
     HttpClient(String),
     #[error("{0}")]
     Config(#[from] ConfigError),
+    #[error("{0}")]
+    Archive(String),
+    #[error("could not connect to the event bus: {0}")]
+    Bus(#[from] bus::BusError),
+    #[error("the alert engine could not load its rules: {0}")]
+    Alerting(#[from] alerting::evaluator::EvaluatorError),
+    #[error("notification senders: {0}")]
+    Notify(#[from] notify::BuildError),
     /// Validation checks keys at load; this is the guard if a caller skipped it.
     #[error("{0} needs an API key")]
     MissingKey(&'static str),
@@ -84,6 +93,7 @@ fn build(
     let missing_key = || AppError::MissingKey(name.as_str());
     Ok(match name {
         ProviderName::Sample => Arc::new(Sample::new()),
+        ProviderName::Sim => Arc::new(Sim::new(SimConfig::default())),
         ProviderName::AlphaVantage => Arc::new(AlphaVantage::new(
             AlphaVantageConfig {
                 api_key: config.api_key().ok_or_else(missing_key)?.clone(),
@@ -132,11 +142,9 @@ fn http_client(client: &mut Option<reqwest::Client>) -> Result<reqwest::Client, 
     Ok(built)
 }
 
-/// Builds the whole application state from the configuration.
-pub async fn state(
-    config: &Config,
-    metrics: metrics_exporter_prometheus::PrometheusHandle,
-) -> Result<AppState, AppError> {
+/// Opens the store and builds the read path over the configured providers, with the quota
+/// each provider has already spent today (from the store).
+pub async fn market(config: &Config) -> Result<Arc<Market>, AppError> {
     let store = store::open(&config.database_url()).await?;
     let providers = providers(config)?;
     let market = Arc::new(Market::with_providers(
@@ -145,6 +153,24 @@ pub async fn state(
         store,
         config.market(),
     ));
+    market.restore_usage().await;
+    Ok(market)
+}
+
+/// Builds the whole application state from the configuration.
+pub async fn state(
+    config: &Config,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+) -> Result<AppState, AppError> {
+    Ok(state_over(config, market(config).await?, metrics))
+}
+
+/// The application state over an already built read path.
+fn state_over(
+    config: &Config,
+    market: Arc<Market>,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+) -> AppState {
     let web = WebConfig {
         defaults: Defaults {
             symbol: config.symbol,
@@ -154,7 +180,14 @@ pub async fn state(
         features: config.features(),
         admin_token: config.admin_token().cloned(),
     };
-    Ok(AppState::new(market, web, metrics))
+    let auth = web::auth::AuthSettings {
+        session_ttl: config.session_ttl,
+        trust_forwarded_for: config.trust_forwarded_for,
+        // Validated at load.
+        webhook_allow: config.webhook_allow().unwrap_or_default(),
+        ..web::auth::AuthSettings::default()
+    };
+    AppState::with_auth(market, web, metrics, auth)
 }
 
 /// Runs `stockd serve` until a shutdown signal.
@@ -171,7 +204,17 @@ pub async fn run(config: Config) -> Result<(), AppError> {
             upkeep.run_upkeep();
         }
     });
-    let state = state(&config, metrics).await?;
+    let market = market(&config).await?;
+    let state = state_over(&config, market.clone(), metrics);
+    // Quota gauges change on calls; a window that resets without one must still read full.
+    let quotas = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(METRICS_UPKEEP);
+        loop {
+            tick.tick().await;
+            quotas.market().publish_quota_metrics();
+        }
+    });
     let addr = config.listen_addr();
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -185,11 +228,160 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         config.symbol,
         config.ndays
     );
+    let alerting = start_alerting(&config, market.clone()).await?;
+    let ingestion = start_ingestion(&config, market)?;
     web::serve(listener, web::router(state), shutdown_signal())
         .await
         .map_err(AppError::Serve)?;
+    ingestion.stop().await;
+    alerting.stop().await;
     tracing::info!("stockd stopped");
     Ok(())
+}
+
+/// The ingest workers and scheduler running beside the HTTP server.
+struct Ingestion {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Ingestion {
+    /// Asks every worker to hand its job back and waits for them (bounded: a provider call in
+    /// flight has its own timeout, and an unfinished job is reclaimed after its lease anyway).
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let all = futures_join_all(self.tasks);
+        if tokio::time::timeout(INGEST_STOP_GRACE, all).await.is_err() {
+            tracing::warn!(
+                "ingest workers did not stop in time; their jobs will be reclaimed after the lease"
+            );
+        }
+    }
+}
+
+/// How often the ingest queue's gauges are refreshed.
+const QUEUE_OBSERVE_EVERY: Duration = Duration::from_secs(15);
+
+/// How long shutdown waits for ingest workers.
+const INGEST_STOP_GRACE: Duration = Duration::from_secs(10);
+
+async fn futures_join_all(tasks: Vec<tokio::task::JoinHandle<()>>) {
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+/// The alert path's loops: the live-quote poller, the evaluator and the dispatcher.
+struct Alerting {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Alerting {
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let all = futures_join_all(self.tasks);
+        if tokio::time::timeout(INGEST_STOP_GRACE, all).await.is_err() {
+            tracing::warn!(
+                "alert loops did not stop in time; unacknowledged quotes and leased notifications are picked up again"
+            );
+        }
+    }
+}
+
+/// Starts the alert path unless the `alerts` flag is off: quotes from the alert quote chain
+/// (the `sim` feed when only the sample is configured), the evaluator over the store's rules,
+/// and the dispatcher, all meeting on the bus (in-process, or NATS with `nats_url`).
+async fn start_alerting(config: &Config, market: Arc<Market>) -> Result<Alerting, AppError> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    if !config.features().is_enabled("alerts") {
+        return Ok(Alerting { stop, tasks });
+    }
+    let bus = bus::connect(config.nats_url(), bus::BusConfig::default()).await?;
+    let alert_chain = config.alert_quote_chain()?;
+    let quote_market = if alert_chain == config.provider_chains()?.quote {
+        market.clone()
+    } else {
+        // A chain of its own (the simulated feed): its providers have no quota to share.
+        let mut client = None;
+        let providers = alert_chain
+            .iter()
+            .map(|&name| build(name, config, &mut client))
+            .collect::<Result<Vec<_>, _>>()?;
+        Arc::new(Market::with_providers(
+            Vec::new(),
+            providers,
+            market.store().clone(),
+            config.market(),
+        ))
+    };
+    let poller = alerting::poller::QuotePoller::new(quote_market, bus.clone(), config.poller());
+    tasks.push(tokio::spawn(poller.run(stopped.clone())));
+    let evaluator =
+        alerting::evaluator::Evaluator::load(market.store().clone(), bus.clone()).await?;
+    tracing::info!(rules = evaluator.rules(), "alert engine loaded");
+    let evaluator_stop = stopped.clone();
+    tasks.push(tokio::spawn(async move {
+        if let Err(err) = evaluator.run(RULE_RELOAD_EVERY, evaluator_stop).await {
+            tracing::error!(error = %err, "alert evaluator stopped");
+        }
+    }));
+    let senders = notify::Senders::new(config.notify()?)?;
+    let dispatcher = alerting::dispatcher::Dispatcher::new(
+        market.store().clone(),
+        Arc::new(senders),
+        bus,
+        config.dispatch(),
+    );
+    let worker = format!(
+        "{}-{}-dispatch",
+        crate::ingesting::hostname(),
+        std::process::id()
+    );
+    tasks.push(tokio::spawn(dispatcher.run(worker, stopped)));
+    Ok(Alerting { stop, tasks })
+}
+
+/// How often the evaluator checks the store for rules created or changed by their owners.
+const RULE_RELOAD_EVERY: Duration = Duration::from_secs(1);
+
+/// Starts `ingest_workers` workers and, unless its flag is off, the schedule.
+fn start_ingestion(config: &Config, market: Arc<Market>) -> Result<Ingestion, AppError> {
+    let ingestor = crate::ingesting::ingestor(config, market)?;
+    let (stop, stopped) = ingest::Stop::channel();
+    let host = crate::ingesting::hostname();
+    let mut tasks: Vec<tokio::task::JoinHandle<()>> = (0..config.ingest_workers)
+        .map(|n| {
+            let ingestor = ingestor.clone();
+            let name = format!("{host}-{}-{n}", std::process::id());
+            tokio::spawn(ingestor.run_worker_owned(name, stopped.clone()))
+        })
+        .collect();
+    // The queue-depth gauges, also while every worker is idle (or none runs here).
+    let observer = ingestor.clone();
+    let mut observer_stop = stopped.clone();
+    tasks.push(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(QUEUE_OBSERVE_EVERY);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => observer.observe_queue().await,
+                () = observer_stop.wait() => return,
+            }
+        }
+    }));
+    if config.features().is_enabled("scheduled_ingest") {
+        let schedule = config.schedule().map_err(|err| {
+            AppError::Config(ConfigError::Invalid {
+                setting: "ingest_schedule",
+                reason: err.to_string(),
+            })
+        })?;
+        tasks.push(tokio::spawn(ingest::run_scheduler(
+            ingestor, schedule, stopped,
+        )));
+    }
+    Ok(Ingestion { stop, tasks })
 }
 
 /// Resolves on SIGTERM (Kubernetes, systemd) or Ctrl-C.

@@ -74,8 +74,16 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Add, remove or list the tracked symbols that ingestion keeps fresh.
     Symbols(SymbolsArgs),
+    /// Create or list user accounts (`stockd users create --email … --admin` bootstraps an
+    /// admin).
+    Users(UsersArgs),
+    /// Fetch history now in the foreground (a backfill with --from, else the latest session of
+    /// the tracked symbols), or show the ingestion queue (`stockd ingest status`).
+    Ingest(IngestArgs),
     /// Bulk-load daily bars from a CSV file (symbol,date,open,high,low,close,volume[,adj_close]).
     Import(ImportArgs),
+    /// Write stored bars as Parquet, one file per symbol and year, to `archive_url`.
+    Archive(ArchiveArgs),
 }
 
 impl Default for Command {
@@ -151,6 +159,36 @@ pub enum SymbolsCommand {
     List,
 }
 
+/// Options of `stockd users`.
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    #[command(subcommand)]
+    pub command: UsersCommand,
+}
+
+/// What `stockd users` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum UsersCommand {
+    /// Create an account and print its id. The password comes from stdin (--password-stdin)
+    /// or STOCKD_USER_PASSWORD, never from an argument.
+    Create {
+        /// The account's email (unique, case-insensitive).
+        #[arg(long)]
+        email: String,
+        /// Make the user an admin (may change tracked symbols over HTTP).
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// A display name.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// List the accounts: id, email, role, created.
+    List,
+}
+
 /// Options of `stockd import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -161,4 +199,55 @@ pub struct ImportArgs {
     /// invalid.
     #[arg(long)]
     pub skip_invalid: bool,
+}
+
+/// Options of `stockd archive`.
+#[derive(Debug, Clone, Args)]
+pub struct ArchiveArgs {
+    /// Symbols to archive, comma-separated [default: the tracked symbols].
+    #[arg(long, value_delimiter = ',', value_parser = crate::symbols::parse_symbol)]
+    pub symbols: Vec<domain::Symbol>,
+    /// First day whose year is archived (YYYY-MM-DD) [default: the oldest stored].
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day whose year is archived (YYYY-MM-DD) [default: the newest stored].
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<chrono::NaiveDate>,
+}
+
+/// Options of `stockd ingest`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct IngestArgs {
+    #[command(subcommand)]
+    pub command: Option<IngestCommand>,
+    /// Symbols to backfill, comma-separated (default: the tracked symbols).
+    #[arg(long, value_delimiter = ',', value_parser = crate::symbols::parse_symbol)]
+    pub symbols: Vec<domain::Symbol>,
+    /// First day to store, YYYY-MM-DD (a backfill). Without it: the latest closed session.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day to store, YYYY-MM-DD (default: the latest the provider has).
+    #[arg(long, value_name = "DATE", requires = "from")]
+    pub to: Option<chrono::NaiveDate>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// What `stockd ingest` does besides running.
+#[derive(Debug, Clone, Subcommand)]
+pub enum IngestCommand {
+    /// Show the ingestion queue: counts per status and the newest jobs with their last error.
+    Status {
+        /// Only jobs in this state: queued, running, succeeded or failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only jobs of this run, e.g. daily:2026-11-27.
+        #[arg(long)]
+        group: Option<String>,
+        /// At most this many jobs, newest first.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
 }

@@ -21,11 +21,18 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::cli::{Cli, OutputFormat};
 use crate::duration;
 
+mod alerting;
 mod chain;
 mod layers;
+mod quotas;
 
 pub use chain::{ProviderChains, ProviderName};
 use layers::{NamedLayer, describe_figment_error};
+pub use quotas::QuotaSetting;
+
+/// Environment variables handed to the archive's object store (credentials, region, endpoint):
+/// object_store's own names, as its builders' `from_env` would read them.
+const OBJECT_STORE_ENV_PREFIXES: &[&str] = &["AWS_", "AZURE_", "GOOGLE_"];
 
 /// The public Alpha Vantage endpoint.
 pub const ALPHAVANTAGE_URL: &str = "https://www.alphavantage.co";
@@ -44,6 +51,15 @@ pub struct Config {
     /// Secret because it may carry a password; printed with the password redacted.
     #[serde(serialize_with = "redact_url", default)]
     pub database_url: Option<SecretString>,
+    /// Where `stockd archive` writes Parquet history: a folder, `file://`, `s3://`, `az://` or
+    /// `gs://`; unset: `<data_dir>/archive`. Secret because a URL may carry a token; printed
+    /// with its password and query values redacted.
+    #[serde(serialize_with = "redact_archive_url", default)]
+    pub archive_url: Option<SecretString>,
+    /// Object-store credentials and options from the environment (`AWS_*`, `AZURE_*`,
+    /// `GOOGLE_*`, object_store's own names), captured at load for the archive; never printed.
+    #[serde(skip)]
+    pub object_store_env: Vec<(String, SecretString)>,
     /// `sample` or `alphavantage`; unset: alphavantage when a key is set, else sample.
     pub provider: Option<ProviderChoice>,
     /// Providers asked for daily history, in order, comma-separated; unset: `provider`.
@@ -106,10 +122,86 @@ pub struct Config {
     /// Bearer token that allows changing tracked symbols over HTTP (secret); unset disables it.
     #[serde(serialize_with = "redact", default)]
     pub admin_token: Option<SecretString>,
+    /// How long a session token from `POST /v1/auth/login` lives (fixed from login).
+    #[serde(with = "duration")]
+    pub session_ttl: Duration,
+    /// Count login failures against the last `X-Forwarded-For` address instead of the peer:
+    /// only behind a proxy that always sets it.
+    pub trust_forwarded_for: bool,
     /// Feature flags (`[features]` table, `STOCKD_FEATURES__<NAME>=false`); every flag defaults
     /// to on, see `GET /v1/features`.
     #[serde(default)]
     pub features: BTreeMap<String, bool>,
+    /// Call quotas per provider (`[quotas.alphavantage] per_day = 25`,
+    /// `STOCKD_QUOTAS__ALPHAVANTAGE__PER_DAY=25`): calls per UTC minute and UTC day, 0 for
+    /// unlimited; defaults are the free plans' limits.
+    #[serde(default = "quotas::defaults")]
+    pub quotas: BTreeMap<String, QuotaSetting>,
+    /// How long a provider's "unknown symbol" answer is remembered, so it is not asked about
+    /// that symbol again meanwhile (0: ask every time).
+    #[serde(with = "duration")]
+    pub unknown_symbol_ttl: Duration,
+    /// Ingest workers per process (`STOCKD_INGEST_WORKERS`); 0 runs none here.
+    pub ingest_workers: usize,
+    /// Tracked symbols per scheduled ingest job.
+    pub ingest_batch_size: usize,
+    /// Attempts per ingest job before it stays failed.
+    pub ingest_max_attempts: u32,
+    /// Backoff before an ingest job's first retry; doubles per attempt, up to an hour.
+    #[serde(with = "duration")]
+    pub ingest_retry_backoff: Duration,
+    /// How long a claimed job stays its worker's without a renewal (a dead worker's job is
+    /// reclaimed after it).
+    #[serde(with = "duration")]
+    pub ingest_lease: Duration,
+    /// When scheduled ingestion runs: a cron expression (5 fields, or 6 with seconds).
+    pub ingest_schedule: String,
+    /// The schedule's IANA time zone.
+    pub ingest_time_zone: String,
+    /// NATS server with JetStream (`nats://host:4222`) for events between replicas; unset:
+    /// in-process. Secret because it may carry credentials; printed redacted.
+    #[serde(serialize_with = "redact_url", default)]
+    pub nats_url: Option<SecretString>,
+    /// Providers asked for the live quotes alerts are evaluated on, in order; unset: the quote
+    /// providers, or `sim` (simulated ticks) when those are only the bundled sample.
+    #[serde(default)]
+    pub alert_quote_providers: Option<String>,
+    /// Time between two live-quote rounds for the symbols of active alert rules.
+    #[serde(with = "duration")]
+    pub quote_interval: Duration,
+    /// A quote moving more than this percentage from the last good price is held back until
+    /// three quotes confirm it (bad upstream data never fires an alert).
+    pub quote_max_jump_pct: f64,
+    /// Non-public webhook destinations allowed anyway: CIDRs, addresses, host names,
+    /// comma-separated (e.g. `10.0.0.0/8,hooks.internal`); empty: none.
+    pub webhook_allow: String,
+    /// Waits between notification attempts, comma-separated; its length bounds the retries.
+    pub notification_retry_schedule: String,
+    /// SMTP relay for email channels; unset: email channels cannot be delivered.
+    #[serde(default)]
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub smtp_tls: String,
+    #[serde(default)]
+    pub smtp_username: Option<String>,
+    /// SMTP password (secret).
+    #[serde(serialize_with = "redact", default)]
+    pub smtp_password: Option<SecretString>,
+    /// Sender mailbox, e.g. `stockd <alerts@example.com>`.
+    #[serde(default)]
+    pub smtp_from: Option<String>,
+    /// Twilio account SID for SMS channels; unset: SMS channels cannot be delivered.
+    #[serde(default)]
+    pub twilio_account_sid: Option<String>,
+    /// Twilio auth token (secret).
+    #[serde(serialize_with = "redact", default)]
+    pub twilio_auth_token: Option<SecretString>,
+    /// Sending number (E.164) or sender id.
+    #[serde(default)]
+    pub twilio_from: Option<String>,
+    /// Twilio API base URL (point it at a mock).
+    pub twilio_base_url: String,
 }
 
 impl Default for Config {
@@ -119,6 +211,8 @@ impl Default for Config {
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            archive_url: None,
+            object_store_env: Vec::new(),
             provider: None,
             daily_providers: None,
             quote_providers: None,
@@ -145,7 +239,34 @@ impl Default for Config {
             log_format: LogFormat::Auto,
             log: "info".into(),
             admin_token: None,
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            trust_forwarded_for: false,
             features: BTreeMap::new(),
+            quotas: quotas::defaults(),
+            unknown_symbol_ttl: Duration::from_secs(3600),
+            ingest_workers: 2,
+            ingest_batch_size: 25,
+            ingest_max_attempts: 5,
+            ingest_retry_backoff: Duration::from_secs(60),
+            ingest_lease: Duration::from_secs(30),
+            ingest_schedule: ingest::schedule::DEFAULT_CRON.into(),
+            ingest_time_zone: ingest::schedule::DEFAULT_TIME_ZONE.into(),
+            nats_url: None,
+            alert_quote_providers: None,
+            quote_interval: Duration::from_secs(15),
+            quote_max_jump_pct: 20.0,
+            webhook_allow: String::new(),
+            notification_retry_schedule: "30s,2m,10m,30m,2h".into(),
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_tls: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: None,
+            twilio_account_sid: None,
+            twilio_auth_token: None,
+            twilio_from: None,
+            twilio_base_url: notify::TWILIO_BASE_URL.into(),
         }
     }
 }
@@ -214,10 +335,19 @@ impl Config {
             .merge(aliases)
             .merge(prefixed)
             .merge(NamedLayer::flags(&cli.overrides));
-        let config: Config = figment
+        let mut config: Config = figment
             .extract()
             .map_err(|err| ConfigError::Parse(describe_figment_error(err)))?;
         config.validate()?;
+        config.object_store_env = env
+            .iter()
+            .filter(|(name, _)| {
+                OBJECT_STORE_ENV_PREFIXES
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            })
+            .map(|(name, value)| (name.clone(), SecretString::from(value.clone())))
+            .collect();
         Ok(config)
     }
 
@@ -229,6 +359,7 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         web::features::Features::from_settings(&self.features)
             .map_err(|reason| invalid("features", reason))?;
+        self.validate_quotas()?;
         if self.max_days == 0 {
             return Err(invalid("max_days", "must be at least 1"));
         }
@@ -282,7 +413,51 @@ impl Config {
             ));
         }
         self.provider_chains()?;
+        self.validate_ingest()?;
+        self.validate_alerting()?;
         Ok(())
+    }
+
+    fn validate_ingest(&self) -> Result<(), ConfigError> {
+        if self.ingest_workers > 64 {
+            return Err(invalid("ingest_workers", "must be from 0 to 64"));
+        }
+        if !(1..=1_000).contains(&self.ingest_batch_size) {
+            return Err(invalid("ingest_batch_size", "must be from 1 to 1000"));
+        }
+        if self.ingest_max_attempts == 0 {
+            return Err(invalid("ingest_max_attempts", "must be at least 1"));
+        }
+        if self.ingest_lease < Duration::from_secs(3) {
+            return Err(invalid("ingest_lease", "must be at least 3 seconds"));
+        }
+        if self.ingest_retry_backoff.is_zero() {
+            return Err(invalid(
+                "ingest_retry_backoff",
+                "must be more than 0 seconds",
+            ));
+        }
+        self.schedule()
+            .map_err(|err| invalid("ingest_schedule", err.to_string()))?;
+        Ok(())
+    }
+
+    /// The ingestion section.
+    pub fn ingest(&self) -> ingest::IngestConfig {
+        ingest::IngestConfig {
+            workers: self.ingest_workers,
+            batch_size: self.ingest_batch_size,
+            max_attempts: self.ingest_max_attempts,
+            retry_backoff: self.ingest_retry_backoff,
+            max_backoff: Duration::from_secs(3_600).max(self.ingest_retry_backoff),
+            lease: self.ingest_lease,
+            poll_interval: Duration::from_secs(2),
+        }
+    }
+
+    /// The ingest schedule.
+    pub fn schedule(&self) -> Result<ingest::Schedule, ingest::ScheduleError> {
+        ingest::Schedule::new(&self.ingest_schedule, &self.ingest_time_zone)
     }
 
     /// The configured Alpha Vantage key, if any (an empty value counts as unset).
@@ -320,6 +495,17 @@ impl Config {
         }
     }
 
+    /// The archive's URL: `archive_url`, or the folder `archive` under `data_dir` when it is
+    /// unset or empty.
+    pub fn archive_url(&self) -> String {
+        match &self.archive_url {
+            Some(url) if !url.expose_secret().trim().is_empty() => {
+                url.expose_secret().trim().to_owned()
+            }
+            _ => self.data_dir.join("archive").display().to_string(),
+        }
+    }
+
     /// The admin token, if one is set (an empty value counts as unset).
     pub fn admin_token(&self) -> Option<&SecretString> {
         chain::non_empty(self.admin_token.as_ref())
@@ -347,6 +533,9 @@ impl Config {
                 initial_backoff: self.upstream_backoff,
                 max_backoff: self.upstream_backoff.saturating_mul(10),
             },
+            quotas: self.quota_limits(),
+            unknown_symbol_ttl: self.unknown_symbol_ttl,
+            clock: market::Clock::System,
         }
     }
 
@@ -366,6 +555,21 @@ impl Config {
 fn redact_url<S: Serializer>(url: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
     match url {
         Some(url) => serializer.serialize_some(&store::redact_url(url.expose_secret())),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// The archive URL as `stockd config` prints it. Without the archive feature the URL is not
+/// parsed at all, so it is hidden whole rather than half-redacted.
+fn redact_archive_url<S: Serializer>(
+    url: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        #[cfg(feature = "archive")]
+        Some(url) => serializer.serialize_some(&archive::redact_url(url.expose_secret())),
+        #[cfg(not(feature = "archive"))]
+        Some(_) => serializer.serialize_some("[redacted]"),
         None => serializer.serialize_none(),
     }
 }

@@ -4,10 +4,13 @@
 //! [`app`]; everything that decides something lives in these modules so tests can drive it.
 
 pub mod app;
+pub mod archiving;
 pub mod cli;
 pub mod config;
 mod duration;
 pub mod import;
+pub mod ingesting;
 pub mod migrate;
 pub mod symbols;
 pub mod telemetry;
+pub mod users;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use stockd::cli::{Cli, Command};
 use stockd::config::Config;
-use stockd::{app, import, migrate, symbols, telemetry};
+use stockd::{app, archiving, import, ingesting, migrate, symbols, telemetry, users};
 
 /// mimalloc instead of the system allocator: requests allocate and free small buffers on
 /// whichever worker thread runs them, and glibc's per-arena locking showed up in profiles of
@@ -55,6 +55,33 @@ fn main() -> ExitCode {
                 }
             },
         ),
+        Command::Ingest(args) => {
+            // Worker and provider warnings are worth seeing in a foreground run.
+            telemetry::init(&config);
+            block_on(ingesting::run(&config, args), |result| match result {
+                Ok(report) => print(report.trim_end()),
+                Err(err) => {
+                    eprintln!("stockd ingest: {err}");
+                    ExitCode::FAILURE
+                }
+            })
+        }
+        Command::Archive(args) => block_on(archiving::run(&config, &args), |result| match result {
+            Ok(report) => print(report.trim_end()),
+            Err(err) => {
+                eprintln!("stockd archive: {err}");
+                ExitCode::FAILURE
+            }
+        }),
+        Command::Users(args) => {
+            block_on(users::run(&config, args.command), |result| match result {
+                Ok(report) => print(report.trim_end()),
+                Err(err) => {
+                    eprintln!("stockd users: {err}");
+                    ExitCode::FAILURE
+                }
+            })
+        }
         Command::Symbols(args) => {
             block_on(symbols::run(&config, args.command), |result| match result {
                 Ok(report) => print(report.trim_end()),

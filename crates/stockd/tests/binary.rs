@@ -135,12 +135,27 @@ fn migrate_lists_applies_and_reverts_the_schema() {
         text.contains("applied  20261122000002  tracked symbols"),
         "{text}"
     );
+    assert!(
+        text.contains("applied  20261128000001  provider usage"),
+        "{text}"
+    );
+    // Counted from the build's own list, so a new migration does not break this test.
+    let all = text.matches("applied  2026").count();
     let (ok, text) = migrate(&["status"]);
-    assert!(ok && text.contains("2 applied, 0 pending"), "{text}");
+    assert!(
+        ok && text.contains(&format!("{all} applied, 0 pending")),
+        "{text}"
+    );
     let (ok, text) = migrate(&["down", "--to", "20261122000001"]);
-    assert!(ok && text.contains("reverted 20261122000002"), "{text}");
+    assert!(
+        ok && text.contains("reverted 20261122000002") && text.contains("reverted 20261128000001"),
+        "{text}"
+    );
     let (ok, text) = migrate(&["status"]);
-    assert!(ok && text.contains("1 applied, 1 pending"), "{text}");
+    assert!(
+        ok && text.contains(&format!("1 applied, {} pending", all - 1)),
+        "{text}"
+    );
     let (ok, text) = migrate(&["down", "--to", "0"]);
     assert!(ok && text.contains("reverted 20261122000001"), "{text}");
     let (ok, text) = migrate(&["down", "--to", "7"]);
@@ -253,4 +268,81 @@ fn an_invalid_csv_loads_nothing_and_names_the_lines_unless_told_to_skip_them() {
     std::fs::write(&csv_path, "when,price\n2024-01-02,1\n").unwrap();
     let (ok, out) = stockd_in(dir.path(), &["import", csv]);
     assert!(!ok && out.contains("no 'symbol' column"), "{out}");
+}
+
+/// `stockd archive` with the archive kept inside `dir` (an ambient STOCKD_ARCHIVE_URL must not
+/// send a test's files elsewhere).
+fn archive_in(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new(BIN)
+        .arg("archive")
+        .args(args)
+        .env("STOCKD_DATA_DIR", dir)
+        .env_remove("STOCKD_DATABASE_URL")
+        .env_remove("STOCKD_ARCHIVE_URL")
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8(output.stdout).unwrap() + &String::from_utf8(output.stderr).unwrap();
+    (output.status.success(), text)
+}
+
+#[cfg(feature = "archive")]
+#[test]
+fn imported_bars_are_archived_as_parquet_partitions_per_symbol_and_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("bars.csv");
+    std::fs::write(
+        &csv_path,
+        "symbol,date,open,high,low,close,volume,adj_close\n\
+         MSFT,2023-12-29,375.37,376.46,374.16,376.04,18723000,374.1\n\
+         MSFT,2024-01-02,373.86,375.9,366.77,370.87,25258600,\n\
+         MSFT,2024-01-03,369.01,373.26,368.51,370.6,23083500,\n\
+         IBM,2024-01-02,161.5,162,160,161.41,3963700,\n",
+    )
+    .unwrap();
+    let (ok, out) = stockd_in(dir.path(), &["import", csv_path.to_str().unwrap()]);
+    assert!(ok, "{out}");
+
+    // Nothing tracked and no --symbols: the command says what to do instead of guessing.
+    let (ok, out) = archive_in(dir.path(), &[]);
+    assert!(!ok && out.contains("--symbols"), "{out}");
+
+    let (ok, out) = archive_in(dir.path(), &["--symbols", "MSFT,IBM"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("archived 3 partition(s), 4 rows,") && out.contains("/archive in "),
+        "{out}"
+    );
+    let root = dir.path().join("archive");
+    for partition in [
+        "symbol=MSFT/year=2023/bars.parquet",
+        "symbol=MSFT/year=2024/bars.parquet",
+        "symbol=IBM/year=2024/bars.parquet",
+    ] {
+        let file = root.join(partition);
+        let bytes = std::fs::read(&file).unwrap_or_else(|err| panic!("{partition}: {err}"));
+        // Parquet files begin and end with the magic "PAR1".
+        assert!(
+            bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+            "{partition}"
+        );
+    }
+
+    // Tracked symbols are the default; --from picks the years written (2024 only, whole).
+    let (ok, out) = stockd_in(dir.path(), &["symbols", "add", "MSFT"]);
+    assert!(ok, "{out}");
+    let (ok, out) = archive_in(dir.path(), &["--from", "2024-01-03"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("archived 1 partition(s), 2 rows,"), "{out}");
+}
+
+#[cfg(not(feature = "archive"))]
+#[test]
+fn archive_says_it_was_left_out_of_this_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = archive_in(dir.path(), &["--symbols", "MSFT"]);
+    assert!(
+        !ok && out.contains("without the `archive` feature"),
+        "{out}"
+    );
 }

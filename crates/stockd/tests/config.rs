@@ -351,3 +351,112 @@ fn a_provider_in_both_chains_is_built_once() {
     assert!(std::sync::Arc::ptr_eq(&lists.daily[0], &lists.quote[1]));
     assert!(std::sync::Arc::ptr_eq(&lists.daily[1], &lists.quote[0]));
 }
+
+#[test]
+fn provider_quotas_default_to_the_free_plans_and_merge_field_by_field() {
+    let config = load(&[], &[]).unwrap();
+    let limits = config.market().quotas;
+    let of = |name: &str| {
+        let quota = limits[name];
+        (quota.per_minute, quota.per_day)
+    };
+    assert_eq!(of("alphavantage"), (5, 25));
+    assert_eq!(of("finnhub"), (60, 0));
+    assert_eq!(of("polygon"), (5, 0));
+    assert_eq!(of("yahoo"), (60, 0));
+    assert_eq!(of("sample"), (0, 0));
+    assert_eq!(
+        config.market().unknown_symbol_ttl,
+        Duration::from_secs(3600)
+    );
+
+    let config = load(
+        &[],
+        &[
+            ("STOCKD_QUOTAS__ALPHAVANTAGE__PER_DAY", "500"),
+            ("STOCKD_UNKNOWN_SYMBOL_TTL", "10m"),
+        ],
+    )
+    .unwrap();
+    let quota = config.market().quotas["alphavantage"];
+    assert_eq!(
+        (quota.per_minute, quota.per_day),
+        (5, 500),
+        "per_minute kept"
+    );
+    assert_eq!(config.market().unknown_symbol_ttl, Duration::from_secs(600));
+    assert!(
+        Config::unknown_env_names([(
+            "STOCKD_QUOTAS__ALPHAVANTAGE__PER_DAY".to_owned(),
+            "500".to_owned()
+        )])
+        .is_empty()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stockd.toml");
+    std::fs::write(&file, "[quotas.polygon]\nper_minute = 100\n").unwrap();
+    let config = load(&["--config", file.to_str().unwrap()], &[]).unwrap();
+    let quota = config.market().quotas["polygon"];
+    assert_eq!((quota.per_minute, quota.per_day), (100, 0));
+    assert!(
+        config
+            .render(OutputFormat::Toml)
+            .contains("[quotas.alphavantage]")
+    );
+}
+
+#[test]
+fn a_quota_for_an_unknown_provider_or_field_stops_startup() {
+    let err = load(&[], &[("STOCKD_QUOTAS__ALPHAVANTGE__PER_DAY", "5")]).unwrap_err();
+    assert!(
+        err.contains("quotas") && err.contains("alphavantge") && err.contains("polygon"),
+        "{err}"
+    );
+    let err = load(&[], &[("STOCKD_QUOTAS__POLYGON__PER_HOUR", "5")]).unwrap_err();
+    assert!(err.contains("per_hour"), "{err}");
+    let err = load(&[], &[("STOCKD_QUOTAS__POLYGON__PER_DAY", "lots")]).unwrap_err();
+    assert!(err.contains("quotas") && err.contains("per_day"), "{err}");
+}
+
+#[test]
+fn the_archive_url_defaults_under_the_data_dir_and_is_printed_redacted() {
+    let config = load(&["--data-dir", "/srv/stockd"], &[]).unwrap();
+    assert_eq!(
+        std::path::PathBuf::from(config.archive_url()),
+        std::path::Path::new("/srv/stockd").join("archive")
+    );
+
+    let config = load(
+        &[],
+        &[
+            (
+                "STOCKD_ARCHIVE_URL",
+                "s3://AKIA:TOPSECRET@bucket/stockd?token=ALSOSECRET",
+            ),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_SECRET_ACCESS_KEY", "KEYSECRET"),
+            ("HOME", "/root"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        config.archive_url(),
+        "s3://AKIA:TOPSECRET@bucket/stockd?token=ALSOSECRET"
+    );
+    // Only object-store variables are captured for the archive, and none is ever printed.
+    let captured: Vec<&str> = config
+        .object_store_env
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(captured, ["AWS_REGION", "AWS_SECRET_ACCESS_KEY"]);
+    let printed = config.render(OutputFormat::Toml);
+    assert!(!printed.contains("TOPSECRET"), "{printed}");
+    assert!(!printed.contains("ALSOSECRET"), "{printed}");
+    assert!(!printed.contains("KEYSECRET"), "{printed}");
+    assert!(printed.contains("archive_url = "), "{printed}");
+    assert!(format!("{config:?}").contains("archive_url"));
+    assert!(!format!("{config:?}").contains("KEYSECRET"));
+    assert!(Config::unknown_env_names([("STOCKD_ARCHIVE_URL".into(), "x".into())]).is_empty());
+}

@@ -12,31 +12,55 @@
 //! Writes are idempotent: bars are upserted on `(symbol, date)`, so a retried or repeated fetch
 //! never doubles a row, and the last fetch per symbol is recorded with the bars in one
 //! transaction, so a restart knows what is still fresh.
+//!
+//! Every store also counts calls to each upstream provider per UTC minute and day
+//! ([`ProviderUsage`], a supertrait of [`Store`]), so quota accounting survives restarts and is
+//! shared by replicas on one database.
 
+#[macro_use]
+mod text_enum;
+
+mod accounts;
+mod alerts;
+mod bulk;
 mod database;
 mod error;
+mod jobs;
 mod memory;
 mod migrations;
 mod postgres;
 mod rows;
 mod sqlite;
+mod usage;
 
 use std::fmt::Debug;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Series, Symbol};
 
+pub use accounts::{
+    Accounts, AuthToken, Channel, ChannelTarget, NewToken, NewUser, TokenKind, User, UserUpdate,
+    UserUpdated, WatchedSymbol,
+};
+pub use alerts::{
+    AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, LastPrice, NewRule, Notification,
+    NotificationStatus, RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, StoredRule,
+    TriggerRecord,
+};
 pub use database::{Database, DatabaseUrl, open, redact_url};
 pub use error::StoreError;
+pub use jobs::{Job, JobCounts, JobFilter, JobKind, JobOutcome, JobQueue, JobStatus, NewJob};
 pub use memory::MemoryStore;
 pub use migrations::MigrationStatus;
 pub use postgres::PostgresStore;
+pub use rows::StoredBar;
 pub use sqlite::SqliteStore;
+pub use usage::{ProviderUsage, UsageCounts, minute_start, utc_day};
 
 /// Persistent storage of daily bars.
 #[async_trait]
-pub trait Store: Send + Sync + Debug {
+pub trait Store: Accounts + AlertStore + JobQueue + ProviderUsage + Send + Sync + Debug {
     /// The backend's name (`sqlite`, `postgres`), for logs and `/ready`.
     fn backend(&self) -> &'static str;
 
@@ -47,9 +71,52 @@ pub trait Store: Send + Sync + Debug {
     /// in the same transaction. Returns the number of bars inserted or changed.
     async fn upsert_series(&self, series: &Series) -> Result<u64, StoreError>;
 
+    /// Upserts several series as [`Store::upsert_series`] does each, in one transaction (so a
+    /// failure leaves whole series, never part of one), and returns the changed count of each,
+    /// in order. Bulk loads (`stockd import`) use it: the SQL backends write a batch with far
+    /// fewer statements and commits than one call per series. A symbol may appear more than
+    /// once; later series win, as in successive calls.
+    async fn upsert_many(&self, batch: &[Series]) -> Result<Vec<u64>, StoreError> {
+        let mut counts = Vec::with_capacity(batch.len());
+        for series in batch {
+            counts.push(self.upsert_series(series).await?);
+        }
+        Ok(counts)
+    }
+
     /// The stored bars of `symbol` with the provenance of its last fetch; `None` when nothing is
     /// stored.
     async fn load_series(&self, symbol: Symbol) -> Result<Option<Series>, StoreError>;
+
+    /// The stored bars of `symbol` dated `from..=to`, oldest first, each with the provenance of
+    /// the fetch (or import) that wrote it; empty when there are none. The archive reads this:
+    /// [`Store::load_series`] gives the whole series one provenance, which is right for serving
+    /// and wrong for a record of where each bar came from.
+    ///
+    /// The default serves it from `load_series` (every bar with the series' provenance), which is
+    /// exact for a backend that keeps one provenance per series, like [`MemoryStore`].
+    async fn stored_bars(
+        &self,
+        symbol: Symbol,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<StoredBar>, StoreError> {
+        Ok(self
+            .load_series(symbol)
+            .await?
+            .map(|series| {
+                series
+                    .between(Some(from), Some(to))
+                    .iter()
+                    .map(|bar| StoredBar {
+                        bar: *bar,
+                        source: series.source.clone(),
+                        fetched_at: series.fetched_at,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
 
     /// Adds `symbol` to the tracked list and returns its entry, with `true` when it was added
     /// now and `false` when it was tracked already (the first `added_at` is kept).
@@ -63,7 +130,9 @@ pub trait Store: Send + Sync + Debug {
     /// stay.
     async fn untrack_symbol(&self, symbol: Symbol) -> Result<bool, StoreError>;
 
-    /// The tracked symbols, in symbol order.
+    /// The tracked symbols, in symbol order: the operator's list and every symbol on a user's
+    /// watchlist (each with the earliest `added_at`), so ingestion keeps a symbol fresh while
+    /// anyone watches it. Untracking removes a symbol from the operator's list only.
     async fn tracked_symbols(&self) -> Result<Vec<TrackedSymbol>, StoreError>;
 }
 

@@ -15,6 +15,10 @@ use crate::{Store, StoreError, TrackedSymbol};
 pub struct MemoryStore {
     series: Mutex<HashMap<Symbol, Series>>,
     tracked: Mutex<std::collections::BTreeMap<Symbol, DateTime<Utc>>>,
+    pub(crate) jobs: crate::jobs::MemoryJobs,
+    pub(crate) alerts: crate::alerts::MemoryAlerts,
+    pub(crate) usage: crate::usage::MemoryUsage,
+    pub(crate) accounts: crate::accounts::MemoryAccounts,
 }
 
 impl MemoryStore {
@@ -91,7 +95,18 @@ impl Store for MemoryStore {
     }
 
     async fn tracked_symbols(&self) -> Result<Vec<TrackedSymbol>, StoreError> {
-        let tracked = self.tracked.lock().unwrap_or_else(|p| p.into_inner());
+        // The operator's list plus every watched symbol (see `Store::tracked_symbols`).
+        let mut tracked = self
+            .tracked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for (symbol, at) in self.accounts.watched_symbols() {
+            tracked
+                .entry(symbol)
+                .and_modify(|first| *first = (*first).min(at))
+                .or_insert(at);
+        }
         Ok(tracked
             .iter()
             .map(|(symbol, added_at)| TrackedSymbol {

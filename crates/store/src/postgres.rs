@@ -7,15 +7,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Series, Symbol};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::{Store, StoreError, TrackedSymbol, migrations, rows};
-
-/// PostgreSQL allows 65,535 bound parameters per statement; 10 per bar keeps a chunk well below.
-const BARS_PER_STATEMENT: usize = 1_000;
+use crate::{Store, StoreError, StoredBar, TrackedSymbol, bulk, migrations, rows};
 
 /// Bars stored in a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -65,41 +62,15 @@ impl Store for PostgresStore {
     }
 
     async fn upsert_series(&self, series: &Series) -> Result<u64, StoreError> {
-        let symbol = series.symbol.as_str();
-        let fetched_at = series.fetched_at;
+        let counts = self.upsert_many(std::slice::from_ref(series)).await?;
+        Ok(counts.into_iter().sum())
+    }
+
+    async fn upsert_many(&self, batch: &[Series]) -> Result<Vec<u64>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut changed = 0;
-        for chunk in series.bars().chunks(BARS_PER_STATEMENT) {
-            let mut insert = rows::insert_bars(series, chunk);
-            // Rewrite a row only when a value changed: a skipped conflict counts 0 rows, so
-            // "changed" counts real changes and identical history writes nothing.
-            insert.push(
-                " on conflict (symbol, date) do update set open_e9 = excluded.open_e9, \
-                 high_e9 = excluded.high_e9, low_e9 = excluded.low_e9, \
-                 close_e9 = excluded.close_e9, volume = excluded.volume, \
-                 adj_close_e9 = excluded.adj_close_e9, source = excluded.source, \
-                 fetched_at = excluded.fetched_at \
-                 where (bars.open_e9, bars.high_e9, bars.low_e9, bars.close_e9, bars.volume, \
-                 bars.adj_close_e9, bars.source) is distinct from (excluded.open_e9, \
-                 excluded.high_e9, excluded.low_e9, excluded.close_e9, excluded.volume, \
-                 excluded.adj_close_e9, excluded.source)",
-            );
-            changed += insert.build().execute(&mut *tx).await?.rows_affected();
-        }
-        sqlx::query(
-            "insert into symbol_fetches (symbol, source, fetched_at, bar_count) \
-             values ($1, $2, $3, $4) \
-             on conflict (symbol) do update set source = excluded.source, \
-             fetched_at = excluded.fetched_at, bar_count = excluded.bar_count",
-        )
-        .bind(symbol)
-        .bind(series.source.as_str())
-        .bind(fetched_at)
-        .bind(i64::try_from(series.bars().len()).unwrap_or(i64::MAX))
-        .execute(&mut *tx)
-        .await?;
+        let counts = bulk::postgres(&mut tx, batch).await?;
         tx.commit().await?;
-        Ok(changed)
+        Ok(counts)
     }
 
     async fn load_series(&self, symbol: Symbol) -> Result<Option<Series>, StoreError> {
@@ -126,6 +97,26 @@ impl Store for PostgresStore {
                 .map(rows::last_fetch)
                 .transpose()?;
         Ok(rows::series(symbol, stored, last_fetch))
+    }
+
+    async fn stored_bars(
+        &self,
+        symbol: Symbol,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<StoredBar>, StoreError> {
+        sqlx::query(
+            "select date, open_e9, high_e9, low_e9, close_e9, volume, adj_close_e9, source, \
+             fetched_at from bars where symbol = $1 and date between $2 and $3 order by date",
+        )
+        .bind(symbol.as_str())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| rows::stored_bar(row, symbol))
+        .collect()
     }
 
     async fn track_symbol(
@@ -161,9 +152,15 @@ impl Store for PostgresStore {
     }
 
     async fn tracked_symbols(&self) -> Result<Vec<TrackedSymbol>, StoreError> {
-        let rows = sqlx::query("select symbol, added_at from tracked_symbols order by symbol")
-            .fetch_all(&self.pool)
-            .await?;
+        // The operator's list plus every watched symbol (see `Store::tracked_symbols`).
+        let rows = sqlx::query(
+            "select symbol, min(added_at) as added_at from (\
+             select symbol, added_at from tracked_symbols \
+             union all select symbol, added_at from watchlist) as tracked \
+             group by symbol order by symbol",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(rows::tracked_symbol).collect()
     }
 }

@@ -3,45 +3,19 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Bar, Price, Series, Symbol};
-use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
+use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::{StoreError, TrackedSymbol};
 
-/// `insert into bars (…) values (…), (…)` for `chunk` of `series`, with every value bound; each
-/// backend appends its own `on conflict` clause (their "value changed" tests differ).
-pub(crate) fn insert_bars<'t, DB>(series: &'t Series, chunk: &'t [Bar]) -> QueryBuilder<DB>
-where
-    DB: Database,
-    &'t str: Encode<'t, DB> + Type<DB>,
-    NaiveDate: Encode<'t, DB> + Type<DB>,
-    i64: Encode<'t, DB> + Type<DB>,
-    Option<i64>: Encode<'t, DB> + Type<DB>,
-    DateTime<Utc>: Encode<'t, DB> + Type<DB>,
-{
-    let mut insert = QueryBuilder::new(
-        "insert into bars (symbol, date, open_e9, high_e9, low_e9, close_e9, volume, \
-         adj_close_e9, source, fetched_at) ",
-    );
-    insert.push_values(chunk, |mut row, bar| {
-        row.push_bind(series.symbol.as_str())
-            .push_bind(bar.date)
-            .push_bind(bar.open.raw())
-            .push_bind(bar.high.raw())
-            .push_bind(bar.low.raw())
-            .push_bind(bar.close.raw())
-            .push_bind(i64::try_from(bar.volume).unwrap_or(i64::MAX))
-            .push_bind(bar.adj_close.map(Price::raw))
-            .push_bind(series.source.as_str())
-            .push_bind(series.fetched_at);
-    });
-    insert
-}
-
-/// One stored bar with the provenance of the fetch that wrote it.
-pub(crate) struct StoredBar {
-    bar: Bar,
-    fetched_at: DateTime<Utc>,
-    source: String,
+/// One stored bar with the provenance of the fetch that wrote it (each row keeps its own, so
+/// a history assembled from several providers or an import says where every bar came from).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBar {
+    pub bar: Bar,
+    /// The provider (or `import`) that wrote this row.
+    pub source: String,
+    /// When that provider was asked.
+    pub fetched_at: DateTime<Utc>,
 }
 
 /// Reads a `bars` row (`date, open_e9, high_e9, low_e9, close_e9, volume, adj_close_e9, source,

@@ -5,12 +5,10 @@
 
 mod common;
 
-use std::fmt::Debug;
-use std::sync::Arc;
-
 use chrono::{DateTime, Duration, Utc};
+use common::backends;
 use domain::{Bar, Price, Series, Symbol};
-use store::{MemoryStore, SqliteStore, Store};
+use store::{SqliteStore, Store};
 
 fn symbol(text: &str) -> Symbol {
     Symbol::parse(text).unwrap()
@@ -32,28 +30,6 @@ fn bar(date: &str, close: &str) -> Bar {
 
 fn series(text: &str, bars: Vec<Bar>, source: &str, fetched_at: DateTime<Utc>) -> Series {
     Series::new(symbol(text), bars, source, fetched_at)
-}
-
-/// What keeps a backend's database alive (a temporary folder, a test database) until dropped.
-type Keep = Box<dyn Debug + Send>;
-
-/// Fresh stores of every available backend.
-async fn backends() -> Vec<(Keep, Arc<dyn Store>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(&dir.path().join("nested/stockd.db"))
-        .await
-        .unwrap();
-    let mut stores: Vec<(Keep, Arc<dyn Store>)> = vec![
-        (Box::new(dir), Arc::new(sqlite)),
-        (Box::new(()), Arc::new(MemoryStore::new())),
-    ];
-    if let Some(admin_url) = common::postgres_admin_url() {
-        let database = common::TestPostgres::create(&admin_url).await;
-        let postgres = store::open(&database.url).await.unwrap();
-        assert_eq!(postgres.backend(), "postgres");
-        stores.push((Box::new(database), postgres));
-    }
-    stores
 }
 
 #[tokio::test]
@@ -265,5 +241,163 @@ async fn untracking_removes_the_symbol_but_keeps_its_bars() {
         );
         assert!(store.tracked_symbols().await.unwrap().is_empty());
         assert!(store.load_series(symbol("IBM")).await.unwrap().is_some());
+    }
+}
+
+/// `count` consecutive days of distinct bars, every 7th without an adjusted close.
+fn long_history(count: u64, cents: u64) -> Vec<Bar> {
+    let start: chrono::NaiveDate = "1950-01-02".parse().unwrap();
+    (0..count)
+        .map(|i| {
+            let close = Price::from_raw(((1_000 + (i * 37 + cents) % 90_000) * 10_000_000) as i64);
+            let high = Price::from_raw(close.raw() + 5_000_000);
+            Bar {
+                date: start + chrono::Days::new(i),
+                open: close,
+                high,
+                low: close,
+                close,
+                volume: i * 1_000,
+                adj_close: (i % 7 != 0).then_some(high),
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_series_larger_than_any_statement_round_trips_exactly() {
+    // 30,000 bars: more than one statement of every backend's bulk write.
+    for (_keep, store) in backends().await {
+        let backend = store.backend();
+        let fetched_at: DateTime<Utc> = "2024-01-05T21:00:00.123456Z".parse().unwrap();
+        let stored = series("BIG", long_history(30_000, 0), "import", fetched_at);
+        assert_eq!(
+            store.upsert_series(&stored).await.unwrap(),
+            30_000,
+            "{backend}"
+        );
+        let loaded = store.load_series(symbol("BIG")).await.unwrap().unwrap();
+        assert_eq!(loaded, stored, "{backend}");
+        assert_eq!(
+            store.upsert_series(&stored).await.unwrap(),
+            0,
+            "{backend}: identical bars are not rewritten"
+        );
+        // Change 3 bars (one only in its adjusted close), across statement boundaries.
+        let mut bars = stored.bars().to_vec();
+        for index in [0, 4_000, 29_999] {
+            bars[index].volume += 1;
+        }
+        bars[25_000].adj_close = None;
+        let changed = series("BIG", bars, "import", fetched_at);
+        assert_eq!(store.upsert_series(&changed).await.unwrap(), 4, "{backend}");
+        let loaded = store.load_series(symbol("BIG")).await.unwrap().unwrap();
+        assert_eq!(loaded, changed, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_batch_counts_each_series_as_single_upserts_would() {
+    for (_keep, store) in backends().await {
+        let backend = store.backend();
+        let now: DateTime<Utc> = "2024-01-05T21:00:00Z".parse().unwrap();
+        store
+            .upsert_series(&series(
+                "OLD",
+                long_history(10, 0),
+                "import",
+                now - Duration::days(1),
+            ))
+            .await
+            .unwrap();
+        let batch = [
+            series("NEW", long_history(5_000, 1), "import", now),
+            // Same bars as stored, then 2 more: 2 changed.
+            series("OLD", long_history(12, 0), "import", now),
+            series("EMPTY", Vec::new(), "import", now),
+            // The same symbol again in one batch: later series win, as in successive calls.
+            series("NEW", long_history(3, 2), "import", now),
+        ];
+        let counts = store.upsert_many(&batch).await.unwrap();
+        assert_eq!(counts, [5_000, 2, 0, 3], "{backend}");
+        let new = store.load_series(symbol("NEW")).await.unwrap().unwrap();
+        assert_eq!(new.bars().len(), 5_000, "{backend}");
+        assert_eq!(&new.bars()[..3], batch[3].bars(), "{backend}");
+        assert_eq!(&new.bars()[3..], &batch[0].bars()[3..], "{backend}");
+        let old = store.load_series(symbol("OLD")).await.unwrap().unwrap();
+        assert_eq!(old.fetched_at, now, "{backend}: the fetch record moved");
+        assert_eq!(old.bars(), batch[1].bars(), "{backend}");
+        let empty = store.load_series(symbol("EMPTY")).await.unwrap();
+        assert!(empty.is_none_or(|s| s.is_empty()), "{backend}");
+        assert_eq!(
+            store.upsert_many(&batch[..2]).await.unwrap(),
+            [3, 0],
+            "{backend}: NEW's first 3 bars go back to the first version"
+        );
+        assert!(store.upsert_many(&[]).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn stored_bars_are_a_date_range_with_each_rows_own_provenance() {
+    for (_keep, store) in backends().await {
+        let first: DateTime<Utc> = "2024-01-05T21:00:00.123456Z".parse().unwrap();
+        let second = first + Duration::days(1);
+        store
+            .upsert_series(&series(
+                "IBM",
+                vec![
+                    bar("2023-12-29", "9"),
+                    bar("2024-01-04", "10"),
+                    bar("2024-01-05", "11"),
+                ],
+                "sample",
+                first,
+            ))
+            .await
+            .unwrap();
+        store
+            .upsert_series(&series(
+                "IBM",
+                vec![bar("2024-01-05", "12")],
+                "yahoo",
+                second,
+            ))
+            .await
+            .unwrap();
+        let from = "2024-01-01".parse().unwrap();
+        let to = "2024-12-31".parse().unwrap();
+        let stored = store.stored_bars(symbol("IBM"), from, to).await.unwrap();
+        let dates: Vec<String> = stored.iter().map(|s| s.bar.date.to_string()).collect();
+        assert_eq!(
+            dates,
+            ["2024-01-04", "2024-01-05"],
+            "backend {}",
+            store.backend()
+        );
+        assert_eq!(stored[1].bar.close.to_string(), "12");
+        assert_eq!(
+            (stored[1].source.as_str(), stored[1].fetched_at),
+            ("yahoo", second)
+        );
+        // The databases keep each row's fetch; the memory store keeps one per series.
+        let expected = if store.backend() == "memory" {
+            ("yahoo", second)
+        } else {
+            ("sample", first)
+        };
+        assert_eq!(
+            (stored[0].source.as_str(), stored[0].fetched_at),
+            expected,
+            "backend {}",
+            store.backend()
+        );
+        assert!(
+            store
+                .stored_bars(symbol("NOPE"), from, to)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

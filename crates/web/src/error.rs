@@ -42,8 +42,8 @@ pub enum ReadErrors {
     /// The upstream failed (5xx, timeout, malformed body, rejected key) and nothing is stored.
     #[response(status = 502, content_type = "application/problem+json")]
     BadGateway(#[to_schema] Problem),
-    /// The upstream's rate limit is spent or its breaker is open, and nothing is stored;
-    /// `Retry-After` says when to come back.
+    /// The upstream's rate limit or configured call quota is spent, or its breaker is open,
+    /// and nothing is stored; `Retry-After` says when to come back.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(#[to_schema] Problem),
 }
@@ -63,6 +63,15 @@ pub enum ApiError {
     Unauthorized(String),
     /// Credentials that do not allow this.
     Forbidden(String),
+    /// The request clashes with what exists (an email already registered).
+    Conflict(String),
+    /// Well-formed but invalid input; the detail names the field.
+    Unprocessable(String),
+    /// Too many attempts (failed logins); retry after the duration.
+    TooManyRequests {
+        detail: String,
+        retry_after: Duration,
+    },
     /// The database failed (unreachable, full): operational, not the request's fault.
     Store(store::StoreError),
     /// A bug: a state that should never be reached.
@@ -136,6 +145,27 @@ impl ApiError {
                 "Forbidden",
                 detail.clone(),
             ),
+            Self::Conflict(detail) => {
+                plain(StatusCode::CONFLICT, "conflict", "Conflict", detail.clone())
+            }
+            Self::Unprocessable(detail) => plain(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-field",
+                "Invalid field",
+                detail.clone(),
+            ),
+            Self::TooManyRequests {
+                detail,
+                retry_after,
+            } => Rendered {
+                retry_after: Some(*retry_after),
+                ..plain(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-requests",
+                    "Too many requests",
+                    detail.clone(),
+                )
+            },
             Self::Store(_) => Rendered {
                 retry_after: Some(Duration::from_secs(5)),
                 ..plain(
@@ -169,13 +199,33 @@ impl ApiError {
                     ),
                 )
             },
+            Self::Market(MarketError::QuotaExhausted {
+                provider,
+                window,
+                resets_at,
+                retry_after,
+            }) => Rendered {
+                retry_after: Some(*retry_after),
+                ..plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "upstream-quota-exhausted",
+                    "Upstream quota spent",
+                    format!(
+                        "{provider}'s {window} call quota configured for this deployment is spent and no earlier copy is stored; it resets at {} (in {}s)",
+                        resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        retry_after.as_secs().max(1)
+                    ),
+                )
+            },
             Self::Market(MarketError::Provider(err)) => render_provider(err),
-            Self::Market(MarketError::Internal(_)) | Self::Internal(_) => plain(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "stockd hit an unexpected state; the error was logged".into(),
-            ),
+            Self::Market(MarketError::Internal(_) | MarketError::Store(_)) | Self::Internal(_) => {
+                plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "stockd hit an unexpected state; the error was logged".into(),
+                )
+            }
         }
     }
 }
@@ -259,7 +309,8 @@ impl IntoResponse for ApiError {
             // with the request id the client also sees in `x-request-id`.
             let request_id = crate::observe::current_request_id();
             match &self {
-                Self::Market(MarketError::Internal(_)) | Self::Internal(_) => {
+                Self::Market(MarketError::Internal(_) | MarketError::Store(_))
+                | Self::Internal(_) => {
                     tracing::error!(error = ?self, %request_id, "request failed")
                 }
                 _ => tracing::warn!(

@@ -46,6 +46,26 @@ pub const FEATURES: &[Feature] = &[
         description: "GET /v1/daily: several symbols in one call",
     },
     Feature {
+        name: "ingest_api",
+        description: "GET /v1/ingest/jobs: the ingestion queue",
+    },
+    Feature {
+        name: "scheduled_ingest",
+        description: "The ingest schedule (a job, not an endpoint): enqueue tracked symbols after each session",
+    },
+    Feature {
+        name: "archive",
+        description: "Archive each finished ingest run to Parquet (a job)",
+    },
+    Feature {
+        name: "accounts",
+        description: "Users and auth: /v1/auth/… (register, login, logout) and /v1/me/… (profile, API tokens, watchlist, channels)",
+    },
+    Feature {
+        name: "alerts",
+        description: "Price alerts: /v1/alerts/… (rules, pause/resume, events, backtests) and /v1/notifications (the delivery log)",
+    },
+    Feature {
         name: "api_docs",
         description: "GET /docs and GET /openapi.json",
     },

@@ -7,6 +7,7 @@
 //! prices themselves. Errors leave as problem+json through [`error::ApiError`]. [`serve`] takes
 //! a bound listener and a shutdown future, so tests bind `127.0.0.1:0` and stop cleanly.
 
+pub mod auth;
 pub mod docs;
 pub mod error;
 mod extract;
@@ -30,7 +31,7 @@ use market::Market;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
-use crate::routes::{history, ops, seed, stocks, symbols};
+use crate::routes::{history, ingest, ops, seed, stocks, symbols};
 
 /// The defaults of the seed routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,8 @@ struct Shared {
     openapi_json: String,
     closes: routes::closes::RenderCache,
     started: Instant,
+    auth: auth::AuthSettings,
+    login_limiter: auth::LoginLimiter,
 }
 
 /// What every handler can reach.
@@ -70,7 +73,20 @@ pub struct AppState(Arc<Shared>);
 impl AppState {
     /// Wires the state; the OpenAPI document is rendered once here.
     pub fn new(market: Arc<Market>, config: WebConfig, metrics: PrometheusHandle) -> Self {
+        Self::with_auth(market, config, metrics, auth::AuthSettings::default())
+    }
+
+    /// [`AppState::new`] with chosen authentication settings (session lifetime, login limits,
+    /// proxy trust, argon2 cost).
+    pub fn with_auth(
+        market: Arc<Market>,
+        config: WebConfig,
+        metrics: PrometheusHandle,
+        auth: auth::AuthSettings,
+    ) -> Self {
         Self(Arc::new(Shared {
+            login_limiter: auth::LoginLimiter::new(auth.limits),
+            auth,
             market,
             config,
             metrics,
@@ -88,6 +104,15 @@ impl AppState {
     /// The HTTP settings.
     pub fn config(&self) -> &WebConfig {
         &self.0.config
+    }
+
+    /// The authentication settings.
+    pub fn auth(&self) -> &auth::AuthSettings {
+        &self.0.auth
+    }
+
+    fn login_limiter(&self) -> &auth::LoginLimiter {
+        &self.0.login_limiter
     }
 
     fn closes(&self) -> &routes::closes::RenderCache {
@@ -166,7 +191,13 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/circuit-breaker", get(ops::circuit_breakers))
         .route("/v1/providers", get(ops::list_providers))
+        .route(
+            "/v1/ingest/jobs",
+            gated("ingest_api", get(ingest::list_jobs)),
+        )
         .merge(docs)
+        .merge(routes::accounts::routes(features.is_enabled("accounts")))
+        .merge(routes::alerts::routes(features.is_enabled("alerts")))
         .route_layer(observe::ObserveLayer)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -196,12 +227,17 @@ async fn method_not_allowed(request: Request) -> Response {
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
+/// Each request carries its peer address (`ConnectInfo`), which login rate limiting counts
+/// failures against.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

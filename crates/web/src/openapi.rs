@@ -3,7 +3,10 @@
 use utoipa::OpenApi;
 
 use crate::error::Problem;
-use crate::routes::{history, ops, seed, stocks, symbols};
+use crate::routes::{
+    accounts, alerts, channels, history, ingest, notifications, ops, seed, stocks, symbols,
+    watchlist,
+};
 
 /// stockd's API description.
 #[derive(Debug, OpenApi)]
@@ -33,6 +36,38 @@ use crate::routes::{history, ops, seed, stocks, symbols};
         symbols::list_symbols,
         symbols::track_symbol,
         symbols::untrack_symbol,
+        ingest::list_jobs,
+        accounts::register,
+        accounts::login,
+        accounts::logout,
+        accounts::me,
+        accounts::update_me,
+        accounts::delete_me,
+        accounts::create_token,
+        accounts::list_tokens,
+        accounts::delete_token,
+        watchlist::list_watchlist,
+        watchlist::watch_symbol,
+        watchlist::unwatch_symbol,
+        channels::create_channel,
+        channels::list_channels,
+        channels::get_channel,
+        channels::replace_channel,
+        channels::delete_channel,
+        alerts::create_rule,
+        alerts::list_rules,
+        alerts::get_rule,
+        alerts::replace_rule,
+        alerts::delete_rule,
+        alerts::pause_rule,
+        alerts::resume_rule,
+        alerts::acknowledge_rule,
+        alerts::acknowledge_event,
+        alerts::list_events,
+        alerts::backtest_body,
+        alerts::backtest_stored,
+        notifications::list_notifications,
+        notifications::list_attempts,
     ),
     components(schemas(
         Problem,
@@ -48,10 +83,43 @@ use crate::routes::{history, ops, seed, stocks, symbols};
         ops::HealthResponse,
         ops::BreakersResponse,
         ops::ProvidersResponse,
+        ops::ProviderResponse,
+        ops::CapabilityPosition,
+        ops::QuotaResponse,
+        ops::QuotaWindowResponse,
         crate::features::FeaturesResponse,
         symbols::TrackedSymbolResponse,
         symbols::TrackedSymbolsResponse,
         crate::features::FeatureState,
+        ingest::JobsResponse,
+        ingest::JobResponse,
+        ingest::JobCountsResponse,
+        accounts::UserResponse,
+        accounts::RegisterRequest,
+        accounts::LoginRequest,
+        accounts::LoginResponse,
+        accounts::UpdateMeRequest,
+        accounts::CreateTokenRequest,
+        accounts::TokenResponse,
+        accounts::TokensResponse,
+        watchlist::WatchedSymbolResponse,
+        watchlist::WatchlistResponse,
+        channels::ChannelRequest,
+        channels::ChannelResponse,
+        channels::ChannelsResponse,
+        alerts::RuleBody,
+        alerts::RuleResponse,
+        alerts::RuleStateResponse,
+        alerts::RulesResponse,
+        alerts::EventResponse,
+        alerts::EventsResponse,
+        alerts::AcknowledgedResponse,
+        alerts::BacktestResponse,
+        alerts::FireResponse,
+        notifications::NotificationResponse,
+        notifications::NotificationsResponse,
+        notifications::AttemptResponse,
+        notifications::AttemptsResponse,
     )),
     modifiers(&AdminTokenScheme),
     tags(
@@ -59,6 +127,9 @@ use crate::routes::{history, ops, seed, stocks, symbols};
         (name = "stocks", description = "Daily bars and quotes with provenance"),
         (name = "history", description = "End-of-day lookups, changes over a range, several symbols at once"),
         (name = "symbols", description = "The tracked symbols that ingestion keeps fresh"),
+        (name = "ingestion", description = "The ingestion job queue: scheduled runs, backfills, archives"),
+        (name = "accounts", description = "Users and auth: registration, sessions, API tokens, the caller's watchlist and notification channels"),
+        (name = "alerts", description = "Price alert rules, their firings, dry runs over stored history, and the delivery log of their notifications"),
         (name = "operations", description = "Health, readiness, metrics, circuit breakers and providers"),
     )
 )]
@@ -80,6 +151,11 @@ impl utoipa::Modify for AdminTokenScheme {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "admin_token",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        // A user's session token (`POST /v1/auth/login`) or personal API token.
+        components.add_security_scheme(
+            "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
     }

@@ -1,18 +1,23 @@
 //! An ordered provider chain per capability (daily history, quotes), with fallback.
 //!
-//! Each distinct provider is one [`Upstream`] with one breaker, shared by every capability it
-//! serves, so a provider that is down is skipped everywhere. A call walks its capability's
-//! providers one at a time, never in parallel: most providers have small quotas, and firing
-//! them all at once would spend every quota on each miss.
+//! Each distinct provider is one [`Upstream`] with one breaker and one quota, shared by every
+//! capability it serves, so a provider that is down or spent is skipped everywhere. A call
+//! walks its capability's providers one at a time, never in parallel: most providers have small
+//! quotas, and firing them all at once would spend every quota on each miss. A provider that
+//! recently said a symbol is unknown is not asked about it again until that answer expires.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use domain::Symbol;
 use providers::{MarketData, ProviderError};
 use serde::Serialize;
+use store::Store;
 
-use super::Upstream;
+use super::quota::QuotaStatus;
+use super::unknown::UnknownSymbols;
+use super::{Upstream, count_skipped};
 use crate::breaker::{BreakerSnapshot, BreakerState};
 use crate::{MarketConfig, MarketError};
 
@@ -46,6 +51,8 @@ pub struct ProviderStatus {
     /// The last failed answer's text (provider errors never carry keys).
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
+    /// Calls allowed, used and left in the current UTC minute and day, and when each resets.
+    pub quota: QuotaStatus,
 }
 
 /// Every provider once, and the order of each capability as indexes into them.
@@ -54,6 +61,7 @@ pub(crate) struct Chain {
     upstreams: Vec<Upstream>,
     daily: Vec<usize>,
     quote: Vec<usize>,
+    unknown: UnknownSymbols,
 }
 
 impl Chain {
@@ -62,6 +70,7 @@ impl Chain {
     pub(crate) fn new(
         daily: Vec<Arc<dyn MarketData>>,
         quote: Vec<Arc<dyn MarketData>>,
+        store: &Arc<dyn Store>,
         config: &MarketConfig,
     ) -> Self {
         let mut upstreams: Vec<Upstream> = Vec::new();
@@ -71,7 +80,7 @@ impl Chain {
             match upstreams.iter().position(same) {
                 Some(index) => index,
                 None => {
-                    upstreams.push(Upstream::new(provider, config));
+                    upstreams.push(Upstream::new(provider, store.clone(), config));
                     upstreams.len() - 1
                 }
             }
@@ -85,6 +94,21 @@ impl Chain {
             upstreams,
             daily,
             quote,
+            unknown: UnknownSymbols::new(config.unknown_symbol_ttl),
+        }
+    }
+
+    /// Loads every provider's recorded quota use from the store.
+    pub(crate) async fn restore_usage(&self) {
+        for upstream in &self.upstreams {
+            upstream.restore_usage().await;
+        }
+    }
+
+    /// Refreshes every provider's quota gauges.
+    pub(crate) fn publish_quotas(&self) {
+        for upstream in &self.upstreams {
+            upstream.publish_quota();
         }
     }
 
@@ -132,17 +156,19 @@ impl Chain {
                     calls: upstream.calls(),
                     last_error_at: last_error.as_ref().map(|(_, at)| *at),
                     last_error: last_error.map(|(text, _)| text),
+                    quota: upstream.quota_status(),
                 }
             })
             .collect()
     }
 
-    /// Asks the capability's providers in order until one answers; returns the answer and the
-    /// name of the provider that gave it.
+    /// Asks the capability's providers in order until one answers about `symbol`; returns the
+    /// answer and the name of the provider that gave it.
     pub(crate) async fn call<T, F, Fut>(
         &self,
         capability: Capability,
         operation: &'static str,
+        symbol: Symbol,
         call: F,
     ) -> Result<(T, &'static str), MarketError>
     where
@@ -155,10 +181,20 @@ impl Chain {
         };
         let mut failures = Failures::default();
         for upstream in order.iter().filter_map(|&i| self.upstreams.get(i)) {
+            let provider = upstream.provider.name();
+            if let Some(answer) = self.unknown.recall(provider, symbol).await {
+                // Its answer stands until it expires: counted as given, without a call.
+                count_skipped(provider, "unknown_symbol");
+                failures.note(MarketError::Provider(answer));
+                continue;
+            }
             match upstream.call(operation, &call).await {
-                Ok(value) => return Ok((value, upstream.provider.name())),
+                Ok(value) => return Ok((value, provider)),
                 Err(err) => {
-                    tracing::debug!(provider = upstream.provider.name(), operation, error = %err, "provider could not answer; trying the next");
+                    tracing::debug!(provider, operation, error = %err, "provider could not answer; trying the next");
+                    if let MarketError::Provider(answer) = &err {
+                        self.unknown.remember(provider, symbol, answer).await;
+                    }
                     failures.note(err);
                 }
             }
@@ -182,10 +218,11 @@ struct Failures {
     /// The first "unknown symbol" / "no data" answer.
     definite: Option<MarketError>,
     /// Whether a provider that answered said something else (a failure, a rate limit).
-    /// Skipped providers (open breaker) and ones that cannot serve the request at all did not
-    /// answer about the symbol.
+    /// Skipped providers (open breaker, spent quota) and ones that cannot serve the request at
+    /// all did not answer about the symbol.
     other_answer: bool,
-    /// The first rate limit or open breaker: the caller can usefully retry later (503).
+    /// The first rate limit, open breaker or spent quota: the caller can usefully retry later
+    /// (503).
     retry_later: Option<MarketError>,
     /// The last other failure (502).
     last: Option<MarketError>,
@@ -203,11 +240,11 @@ impl Failures {
                 self.other_answer = true;
                 self.retry_later.get_or_insert(err);
             }
-            MarketError::BreakerOpen { .. } => {
+            MarketError::BreakerOpen { .. } | MarketError::QuotaExhausted { .. } => {
                 self.retry_later.get_or_insert(err);
             }
             MarketError::Provider(ProviderError::NotSupported { .. }) => self.last = Some(err),
-            MarketError::Provider(_) | MarketError::Internal(_) => {
+            MarketError::Provider(_) | MarketError::Internal(_) | MarketError::Store(_) => {
                 self.other_answer = true;
                 self.last = Some(err);
             }

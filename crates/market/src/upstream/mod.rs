@@ -1,8 +1,11 @@
-//! One guarded call to a provider: circuit breaker, per-attempt timeout, retries with
-//! exponential backoff and jitter for retryable failures only, and the external-call metrics.
-//! [`chain`] walks an ordered list of such providers, falling back from one to the next.
+//! One guarded call to a provider: circuit breaker, call quota, per-attempt timeout, retries
+//! with exponential backoff and jitter for retryable failures only, and the external-call
+//! metrics. [`chain`] walks an ordered list of such providers, falling back from one to the
+//! next, skipping those that said a symbol is unknown ([`unknown`]).
 
 pub(crate) mod chain;
+pub(crate) mod quota;
+pub(crate) mod unknown;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,11 +15,14 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 use providers::{MarketData, ProviderError};
+use store::Store;
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::MarketError;
 use crate::breaker::CircuitBreaker;
+use crate::clock::Clock;
+use quota::Quota;
 
 /// Timeouts and retries for upstream calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,12 +48,20 @@ impl Default for RetryConfig {
     }
 }
 
-/// A provider with its breaker and retry policy.
+/// Longest a call waits for the store to record it: a slow database must not hold up reads
+/// for long, and a call not recorded is still counted in memory.
+const RECORD_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A provider with its breaker, quota and retry policy.
 #[derive(Debug)]
 pub(crate) struct Upstream {
     pub(crate) provider: Arc<dyn MarketData>,
     pub(crate) breaker: CircuitBreaker,
     pub(crate) retry: RetryConfig,
+    pub(crate) quota: Quota,
+    /// Where calls are recorded, so quota use survives restarts and is shared by replicas.
+    store: Arc<dyn Store>,
+    clock: Clock,
     /// Attempts that reached the provider (retries included), for `/v1/providers`.
     calls: AtomicU64,
     /// The last failed answer (key-free `ProviderError` text) and when it came.
@@ -55,12 +69,22 @@ pub(crate) struct Upstream {
 }
 
 impl Upstream {
-    /// A provider with a closed breaker of its own.
-    pub(crate) fn new(provider: Arc<dyn MarketData>, config: &crate::MarketConfig) -> Self {
+    /// A provider with a closed breaker of its own and the quota configured for its name
+    /// (unlimited when none is).
+    pub(crate) fn new(
+        provider: Arc<dyn MarketData>,
+        store: Arc<dyn Store>,
+        config: &crate::MarketConfig,
+    ) -> Self {
+        let name = provider.name();
+        let limits = config.quotas.get(name).copied().unwrap_or_default();
         Self {
-            breaker: CircuitBreaker::new(provider.name(), config.breaker),
+            breaker: CircuitBreaker::new(name, config.breaker),
+            quota: Quota::new(name, limits, config.clock.now()),
             provider,
             retry: config.retry,
+            store,
+            clock: config.clock,
             calls: AtomicU64::new(0),
             last_error: Mutex::new(None),
         }
@@ -111,18 +135,31 @@ impl Upstream {
         Fut: Future<Output = Result<T, ProviderError>>,
     {
         let provider = self.provider.name();
-        self.breaker
-            .try_acquire()
-            .map_err(|open| MarketError::BreakerOpen {
+        self.breaker.try_acquire().map_err(|open| {
+            count_skipped(provider, "breaker_open");
+            MarketError::BreakerOpen {
                 provider,
                 retry_after: open.retry_after,
-            })?;
-        // If this future is dropped mid-call (client went away), a half-open trial slot must not
-        // stay taken forever.
+            }
+        })?;
+        // If this future is dropped mid-call (client went away) or the quota refuses the call,
+        // a half-open trial slot must not stay taken.
         let mut trial_guard = TrialGuard {
             breaker: &self.breaker,
             armed: true,
         };
+        let now = self.clock.now();
+        let spent = |spent: quota::Spent| {
+            count_skipped(provider, "quota");
+            MarketError::QuotaExhausted {
+                provider,
+                window: spent.window,
+                resets_at: spent.resets_at,
+                retry_after: spent.retry_after,
+            }
+        };
+        self.quota.take(now).map_err(spent)?;
+        self.record_call(now).await.map_err(spent)?;
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let span = tracing::info_span!("upstream_call", provider, operation);
@@ -157,8 +194,69 @@ impl Upstream {
             Err(err) if err.is_provider_failure() => self.breaker.record_failure(&err.to_string()),
             _ => self.breaker.record_success(),
         }
+        if let Err(ProviderError::RateLimited { .. }) = &result {
+            self.quota.mark_minute_spent(self.clock.now());
+        }
         result.map_err(MarketError::Provider)
     }
+
+    /// Records one call in the store and takes in what the store has counted (other replicas'
+    /// calls included); refuses the call when that shows another replica took the window's
+    /// last one meanwhile. A store failure or timeout is logged and the call goes ahead: quota
+    /// accounting must never fail a request, and the in-memory count still holds.
+    async fn record_call(&self, now: DateTime<Utc>) -> Result<(), quota::Spent> {
+        if !self.quota.limits().is_limited() {
+            // Nothing to enforce, so nothing worth a write per call.
+            return Ok(());
+        }
+        let provider = self.provider.name();
+        let record = self.store.record_provider_calls(provider, 1, now);
+        match tokio::time::timeout(RECORD_TIMEOUT, record).await {
+            Ok(Ok(stored)) => {
+                self.quota.merge(stored, now);
+                self.quota.overdrawn(stored, now).map_or(Ok(()), Err)
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(provider, error = %err, "could not record a provider call in the store; counting it in memory only");
+                Ok(())
+            }
+            Err(_) => {
+                tracing::warn!(
+                    provider,
+                    "recording a provider call in the store timed out; counting it in memory only"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Loads the quota use the store remembers (e.g. from before a restart).
+    pub(crate) async fn restore_usage(&self) {
+        let provider = self.provider.name();
+        let now = self.clock.now();
+        match self.store.provider_usage(provider, now).await {
+            Ok(stored) => self.quota.merge(stored, now),
+            Err(err) => {
+                tracing::warn!(provider, error = %err, "could not read the provider's recorded quota use; starting from zero");
+            }
+        }
+    }
+
+    /// The quota's use and limits now.
+    pub(crate) fn quota_status(&self) -> quota::QuotaStatus {
+        self.quota.status(self.clock.now())
+    }
+
+    /// Refreshes the quota gauges (a window that rolled over without a call still reads full).
+    pub(crate) fn publish_quota(&self) {
+        self.quota.publish(self.clock.now());
+    }
+}
+
+/// Counts a call not made, by why: `breaker_open`, `quota` or `unknown_symbol`.
+pub(crate) fn count_skipped(provider: &'static str, reason: &'static str) {
+    metrics::counter!("stock_api_provider_calls_skipped_total", "provider" => provider, "reason" => reason)
+        .increment(1);
 }
 
 struct TrialGuard<'a> {

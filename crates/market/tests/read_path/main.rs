@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fallback;
+mod quota;
 mod scripted;
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use domain::Series;
-use market::{BreakerState, CacheStatus, MarketError};
+use market::{BreakerState, CacheStatus, MarketConfig, MarketError};
 use providers::ProviderError;
 use store::{MemoryStore, Store};
 
@@ -218,7 +219,12 @@ async fn the_breaker_opens_after_the_threshold_and_half_opens_after_the_timeout(
 async fn unknown_symbols_never_open_the_breaker() {
     let provider = Arc::new(Scripted::default());
     provider.set_default(Err(unknown(sym("NOPE"))));
-    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    // Not remembering unknown symbols (see `quota` for that), so every read asks.
+    let config = MarketConfig {
+        unknown_symbol_ttl: Duration::ZERO,
+        ..config()
+    };
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config);
     for _ in 0..10 {
         assert!(matches!(
             market.daily(sym("NOPE")).await,

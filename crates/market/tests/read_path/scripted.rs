@@ -1,14 +1,14 @@
 //! A scripted fake provider and the helpers the read-path tests share.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use domain::{Bar, Price, Quote, Series, Symbol};
-use market::{BreakerConfig, Market, MarketConfig, RetryConfig};
+use market::{BreakerConfig, Clock, Market, MarketConfig, RetryConfig};
 use providers::{MarketData, ProviderError};
 use store::Store;
 
@@ -155,7 +155,16 @@ pub(crate) fn config() -> MarketConfig {
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(1),
         },
+        quotas: BTreeMap::new(),
+        unknown_symbol_ttl: Duration::from_secs(3600),
+        // Quota windows move with the paused clock, from a known UTC instant.
+        clock: Clock::tokio_from(start()),
     }
+}
+
+/// The UTC time at which the tests' quota clock starts.
+pub(crate) fn start() -> DateTime<Utc> {
+    "2026-11-28T10:00:00Z".parse().unwrap()
 }
 
 pub(crate) fn market(

@@ -13,16 +13,19 @@ pub enum ProviderName {
     Finnhub,
     Yahoo,
     Polygon,
+    /// Simulated live quotes over the sample's symbols (no history).
+    Sim,
 }
 
 impl ProviderName {
     /// Every provider, in the order names are listed in errors.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Sample,
         Self::AlphaVantage,
         Self::Finnhub,
         Self::Yahoo,
         Self::Polygon,
+        Self::Sim,
     ];
 
     /// The name used in settings (and by the provider itself in `source`).
@@ -33,6 +36,7 @@ impl ProviderName {
             Self::Finnhub => "finnhub",
             Self::Yahoo => "yahoo",
             Self::Polygon => "polygon",
+            Self::Sim => "sim",
         }
     }
 
@@ -48,7 +52,7 @@ impl ProviderName {
             Self::AlphaVantage => Some("alphavantage_api_key (APIKEY)"),
             Self::Finnhub => Some("finnhub_api_key"),
             Self::Polygon => Some("polygon_api_key"),
-            Self::Sample | Self::Yahoo => None,
+            Self::Sample | Self::Yahoo | Self::Sim => None,
         }
     }
 }
@@ -93,9 +97,18 @@ impl Config {
         setting: &'static str,
         list: Option<&str>,
     ) -> Result<Vec<ProviderName>, ConfigError> {
-        let Some(list) = list else {
-            return Ok(vec![self.provider_choice().into()]);
-        };
+        match list {
+            Some(list) => self.chain_of(setting, list),
+            None => Ok(vec![self.provider_choice().into()]),
+        }
+    }
+
+    /// Parses a comma-separated provider list named `setting`, checking names and keys.
+    pub(super) fn chain_of(
+        &self,
+        setting: &'static str,
+        list: &str,
+    ) -> Result<Vec<ProviderName>, ConfigError> {
         let mut chain = Vec::new();
         for item in list
             .split(',')
@@ -134,7 +147,7 @@ impl Config {
             ProviderName::AlphaVantage => self.api_key().is_some(),
             ProviderName::Finnhub => self.finnhub_key().is_some(),
             ProviderName::Polygon => self.polygon_key().is_some(),
-            ProviderName::Sample | ProviderName::Yahoo => true,
+            ProviderName::Sample | ProviderName::Yahoo | ProviderName::Sim => true,
         }
     }
 }

@@ -63,9 +63,25 @@ impl<'de> serde::Deserializer<'de> for &mut FieldNames {
 /// key or a symbol may be all digits).
 const TEXT_SETTINGS: &[&str] = &[
     "admin_token",
+    "ingest_schedule",
+    "ingest_time_zone",
+    "nats_url",
+    "alert_quote_providers",
+    "webhook_allow",
+    "notification_retry_schedule",
+    "smtp_host",
+    "smtp_tls",
+    "smtp_username",
+    "smtp_password",
+    "smtp_from",
+    "twilio_account_sid",
+    "twilio_auth_token",
+    "twilio_from",
+    "twilio_base_url",
     "bind",
     "data_dir",
     "database_url",
+    "archive_url",
     "provider",
     "daily_providers",
     "quote_providers",
@@ -80,6 +96,23 @@ const TEXT_SETTINGS: &[&str] = &[
     "log_format",
     "log",
 ];
+
+/// Inserts `value` at the path `key` names, `__` separating tables.
+fn insert_nested(values: &mut figment::value::Dict, key: &str, value: figment::value::Value) {
+    match key.split_once("__") {
+        Some((table, rest)) => {
+            let entry = values
+                .entry(table.to_owned())
+                .or_insert_with(|| figment::value::Dict::new().into());
+            if let figment::value::Value::Dict(_, dict) = entry {
+                insert_nested(dict, rest, value);
+            }
+        }
+        None => {
+            values.insert(key.to_owned(), value);
+        }
+    }
+}
 
 /// A configuration layer with a name, so errors say where a bad value came from.
 pub(super) struct NamedLayer {
@@ -100,20 +133,9 @@ impl NamedLayer {
                     .parse()
                     .unwrap_or_else(|_| figment::value::Value::from(value.clone()))
             };
-            // `features__history_delta` sets `history_delta` inside the `features` table.
-            match key.split_once("__") {
-                Some((table, inner)) => {
-                    let entry = values
-                        .entry(table.to_owned())
-                        .or_insert_with(|| figment::value::Dict::new().into());
-                    if let figment::value::Value::Dict(_, dict) = entry {
-                        dict.insert(inner.to_owned(), parsed);
-                    }
-                }
-                None => {
-                    values.insert(key, parsed);
-                }
-            }
+            // `features__history_delta` sets `history_delta` inside the `features` table,
+            // `quotas__alphavantage__per_day` sets `per_day` in `quotas.alphavantage`.
+            insert_nested(&mut values, &key, parsed);
         }
         Self { name, values }
     }
@@ -200,7 +222,7 @@ pub(super) fn unknown_env_names(env: impl IntoIterator<Item = (String, String)>)
 }
 
 fn is_setting(key: &str) -> bool {
-    setting_names().contains(&key) || key.starts_with("features__")
+    setting_names().contains(&key) || key.starts_with("features__") || key.starts_with("quotas__")
 }
 
 #[cfg(test)]

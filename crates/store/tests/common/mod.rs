@@ -5,9 +5,12 @@
 //! under CI (`CI` set), where a missing variable or an unreachable server fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+use std::fmt::Debug;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use store::{MemoryStore, SqliteStore, Store};
 
 /// The admin URL of the test server, or `None` (after a note) when Postgres tests are skipped.
 pub fn postgres_admin_url() -> Option<String> {
@@ -111,4 +114,26 @@ fn with_database(url: &str, name: &str) -> String {
         out.push_str(query);
     }
     out
+}
+
+/// What keeps a backend's database alive (a temporary folder, a test database) until dropped.
+pub type Keep = Box<dyn Debug + Send>;
+
+/// Fresh stores of every available backend.
+pub async fn backends() -> Vec<(Keep, Arc<dyn Store>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("nested/stockd.db"))
+        .await
+        .unwrap();
+    let mut stores: Vec<(Keep, Arc<dyn Store>)> = vec![
+        (Box::new(dir), Arc::new(sqlite)),
+        (Box::new(()), Arc::new(MemoryStore::new())),
+    ];
+    if let Some(admin_url) = postgres_admin_url() {
+        let database = TestPostgres::create(&admin_url).await;
+        let postgres = store::open(&database.url).await.unwrap();
+        assert_eq!(postgres.backend(), "postgres");
+        stores.push((Box::new(database), postgres));
+    }
+    stores
 }

@@ -196,6 +196,7 @@ pub async fn multi_daily(
 ) -> Result<Response, ApiError> {
     let window = WindowQuery {
         days: query.days,
+        limit: None,
         from: query.from,
         to: query.to,
     }

@@ -1,11 +1,17 @@
 //! The HTTP routes, one module per resource; [`crate::router`] lists every URL.
 
+pub mod accounts;
+pub mod alerts;
+pub mod channels;
 pub(crate) mod closes;
 pub mod history;
+pub mod ingest;
+pub mod notifications;
 pub mod ops;
 pub mod seed;
 pub mod stocks;
 pub mod symbols;
+pub mod watchlist;
 pub mod window;
 
 use crate::error::ApiError;

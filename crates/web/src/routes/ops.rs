@@ -7,7 +7,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use market::{BreakerSnapshot, ProviderStatus};
+use chrono::{DateTime, Utc};
+use market::{BreakerSnapshot, BreakerState, Capability, ProviderStatus, QuotaStatus, WindowUsage};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -98,19 +99,113 @@ pub async fn circuit_breakers(State(state): State<AppState>) -> Json<BreakersRes
 /// The market-data providers, in the order each capability asks them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProvidersResponse {
-    /// Per provider: `name`, `capabilities` (`daily` / `quote` with its 1-based `position`),
-    /// `breaker` state, `calls` made, `last_error` (key-free) and `last_error_at`.
-    #[schema(value_type = Vec<Object>)]
-    pub providers: Vec<ProviderStatus>,
+    pub providers: Vec<ProviderResponse>,
+}
+
+/// One provider: where it stands in each order, its health and its quota.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProviderResponse {
+    /// The provider's name, as in `daily_providers` / `quote_providers` and `source`.
+    pub name: &'static str,
+    /// The capabilities it serves and its 1-based position in each order.
+    pub capabilities: Vec<CapabilityPosition>,
+    /// Its circuit breaker: `closed`, `open` or `half_open`.
+    #[schema(value_type = String, example = "closed")]
+    pub breaker: BreakerState,
+    /// Attempts that reached the provider since start, retries included.
+    pub calls: u64,
+    /// The last failed answer (never carries a key).
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Calls allowed, used and left in the current UTC minute and UTC day.
+    pub quota: QuotaResponse,
+}
+
+/// A provider's place in one capability's order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CapabilityPosition {
+    /// `daily` (history) or `quote` (latest quotes).
+    #[schema(value_type = String, example = "daily")]
+    pub capability: Capability,
+    /// 1 for the provider asked first.
+    pub position: usize,
+}
+
+/// A provider's call quota in its two windows (UTC minute, UTC day).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuotaResponse {
+    pub minute: QuotaWindowResponse,
+    pub day: QuotaWindowResponse,
+}
+
+/// One quota window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuotaWindowResponse {
+    /// Calls allowed in the window; `null`: unlimited.
+    pub limit: Option<u64>,
+    /// Calls counted in the current window, every replica sharing the database included (as of
+    /// this replica's last call).
+    pub used: u64,
+    /// Calls left; `null`: unlimited. 0 also when the provider answered "rate limited".
+    pub remaining: Option<u64>,
+    /// When the window ends and its count starts again (UTC).
+    pub resets_at: DateTime<Utc>,
+}
+
+impl From<ProviderStatus> for ProviderResponse {
+    fn from(status: ProviderStatus) -> Self {
+        Self {
+            name: status.name,
+            capabilities: status
+                .capabilities
+                .into_iter()
+                .map(|c| CapabilityPosition {
+                    capability: c.capability,
+                    position: c.position,
+                })
+                .collect(),
+            breaker: status.breaker,
+            calls: status.calls,
+            last_error: status.last_error,
+            last_error_at: status.last_error_at,
+            quota: status.quota.into(),
+        }
+    }
+}
+
+impl From<QuotaStatus> for QuotaResponse {
+    fn from(quota: QuotaStatus) -> Self {
+        Self {
+            minute: quota.minute.into(),
+            day: quota.day.into(),
+        }
+    }
+}
+
+impl From<WindowUsage> for QuotaWindowResponse {
+    fn from(window: WindowUsage) -> Self {
+        Self {
+            limit: window.limit,
+            used: window.used,
+            remaining: window.remaining,
+            resets_at: window.resets_at,
+        }
+    }
 }
 
 /// Every provider: which capabilities it serves and in what position, its breaker state, how
-/// many calls it made and its last error. Calls nothing.
+/// many calls it made, its last error, and its call quota (limit, used, remaining and reset per
+/// UTC minute and day). Calls nothing.
 #[utoipa::path(get, path = "/v1/providers", tag = "operations",
     responses((status = 200, description = "The provider chain", body = ProvidersResponse)))]
 pub async fn list_providers(State(state): State<AppState>) -> Json<ProvidersResponse> {
     Json(ProvidersResponse {
-        providers: state.market().providers(),
+        providers: state
+            .market()
+            .providers()
+            .into_iter()
+            .map(ProviderResponse::from)
+            .collect(),
     })
 }
 

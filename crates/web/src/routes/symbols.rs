@@ -54,7 +54,7 @@ pub async fn list_symbols(
 /// Tracks a symbol: 201 when added, 200 when it was tracked already.
 #[utoipa::path(put, path = "/v1/symbols/{symbol}", tag = "symbols",
     params(("symbol" = String, Path, description = "Ticker, e.g. MSFT")),
-    security(("admin_token" = [])),
+    security(("admin_token" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Now tracked", body = TrackedSymbolResponse),
         (status = 200, description = "Was tracked already", body = TrackedSymbolResponse),
@@ -67,7 +67,7 @@ pub async fn track_symbol(
     headers: HeaderMap,
     ApiPath(symbol): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let symbol = Symbol::parse(&symbol)?;
     let (tracked, added) = state
         .market()
@@ -89,7 +89,7 @@ pub async fn track_symbol(
 /// Stops tracking a symbol (its stored history stays): 204, or 404 when it was not tracked.
 #[utoipa::path(delete, path = "/v1/symbols/{symbol}", tag = "symbols",
     params(("symbol" = String, Path, description = "Ticker, e.g. MSFT")),
-    security(("admin_token" = [])),
+    security(("admin_token" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "No longer tracked"),
         (status = 404, description = "Was not tracked", body = Problem, content_type = "application/problem+json"),
@@ -101,7 +101,7 @@ pub async fn untrack_symbol(
     headers: HeaderMap,
     ApiPath(symbol): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let symbol = Symbol::parse(&symbol)?;
     if state.market().store().untrack_symbol(symbol).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -110,11 +110,15 @@ pub async fn untrack_symbol(
     }
 }
 
-/// Checks `Authorization: Bearer <admin token>`.
-fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+/// Checks `Authorization: Bearer <token>`: the operator's admin token, or the session or API
+/// token of an admin user.
+async fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    if crate::routes::accounts::is_admin_token(state, headers).await? {
+        return Ok(());
+    }
     let Some(expected) = &state.config().admin_token else {
         return Err(ApiError::Forbidden(
-            "changing tracked symbols over HTTP is disabled: set STOCKD_ADMIN_TOKEN, or use `stockd symbols add`".into(),
+            "changing tracked symbols over HTTP needs an admin: sign in as an admin user, set STOCKD_ADMIN_TOKEN, or use `stockd symbols add`".into(),
         ));
     };
     let given = headers

@@ -17,6 +17,10 @@ pub struct WindowQuery {
     /// range is given, the whole range otherwise.
     #[param(value_type = Option<u32>, minimum = 1)]
     pub(crate) days: Option<String>,
+    /// Another name for `days` (at most this many bars, the newest of the range); give one of
+    /// the two.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    pub(crate) limit: Option<String>,
     /// First trading day to include, `YYYY-MM-DD`.
     #[param(value_type = Option<String>, format = Date)]
     pub(crate) from: Option<String>,
@@ -36,11 +40,18 @@ pub(crate) struct Window {
 impl WindowQuery {
     /// Validates the query: days from 1 to the maximum, real dates, `from` not after `to`.
     pub(crate) fn resolve(&self, config: &WebConfig) -> Result<Window, ApiError> {
-        let days = self
-            .days
-            .as_deref()
-            .map(|d| parse_days(d, config.max_days))
-            .transpose()?;
+        let days = match (&self.days, &self.limit) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::BadRequest(
+                    "give days or limit, not both (they mean the same)".into(),
+                ));
+            }
+            (days, limit) => days
+                .as_deref()
+                .or(limit.as_deref())
+                .map(|d| parse_days(d, config.max_days))
+                .transpose()?,
+        };
         let from = self
             .from
             .as_deref()

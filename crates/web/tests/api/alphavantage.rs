@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use market::MarketConfig;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -72,7 +73,13 @@ async fn a_normal_series_is_served_newest_first_with_an_exact_average() {
 #[tokio::test]
 async fn an_error_message_body_is_an_unknown_symbol_404_and_is_not_cached() {
     let server = failing_once(json(fixture("daily_error_message.json"))).await;
-    let app = TestApp::alphavantage(&server.uri(), market_config()).await;
+    // Not remembering unknown symbols per provider (the market tests cover that), so this
+    // shows the read-through cache keeps no error.
+    let config = MarketConfig {
+        unknown_symbol_ttl: Duration::ZERO,
+        ..market_config()
+    };
+    let app = TestApp::alphavantage(&server.uri(), config).await;
     let detail = app.get("/IBM/2").await.problem(404);
     assert!(detail.contains("IBM"), "{detail}");
     assert_recovers(&app).await;
@@ -81,7 +88,7 @@ async fn an_error_message_body_is_an_unknown_symbol_404_and_is_not_cached() {
 #[tokio::test]
 async fn a_note_body_is_a_rate_limit_503_with_retry_after() {
     let server = failing_once(json(fixture("daily_note.json"))).await;
-    let app = TestApp::alphavantage(&server.uri(), market_config()).await;
+    let app = TestApp::alphavantage(&server.uri(), minute_clock_config()).await;
     let response = app.get("/IBM/2").await;
     let detail = response.problem(503);
     assert!(detail.contains("rate limit"), "{detail}");
@@ -93,17 +100,37 @@ async fn a_note_body_is_a_rate_limit_503_with_retry_after() {
             .unwrap()
             >= 1
     );
-    assert_recovers(&app).await;
+    assert_minute_spent(&app, &server).await;
+}
+
+/// Market settings whose quota clock starts at 10:00:00 UTC, so a test (well under a minute)
+/// never crosses into the next minute.
+fn minute_clock_config() -> MarketConfig {
+    MarketConfig {
+        clock: market::Clock::tokio_from("2026-11-28T10:00:00Z".parse().unwrap()),
+        ..market_config()
+    }
+}
+
+/// After a rate limit, the provider is not asked again in the same minute: the next request
+/// answers 503 with a Retry-After to the minute's end, without reaching the upstream.
+async fn assert_minute_spent(app: &TestApp, server: &MockServer) {
+    let response = app.get("/IBM/2").await;
+    let detail = response.problem(503);
+    assert!(detail.contains("per-minute"), "{detail}");
+    let retry_after: u64 = response.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn the_daily_limit_information_body_is_a_rate_limit_503() {
     let server = failing_once(json(fixture("daily_information_rate_limit.json"))).await;
-    let app = TestApp::alphavantage(&server.uri(), market_config()).await;
+    let app = TestApp::alphavantage(&server.uri(), minute_clock_config()).await;
     let response = app.get("/IBM/2").await;
     response.problem(503);
     assert!(response.header("retry-after").is_some());
-    assert_recovers(&app).await;
+    assert_minute_spent(&app, &server).await;
 }
 
 #[tokio::test]

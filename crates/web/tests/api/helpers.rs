@@ -88,6 +88,7 @@ pub fn market_config() -> MarketConfig {
             initial_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_millis(50),
         },
+        ..MarketConfig::default()
     }
 }
 

@@ -2,11 +2,15 @@
 //! 127.0.0.1. One test binary, so it builds once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
+mod alerts;
 mod alphavantage;
 mod helpers;
 mod history;
+mod ingest;
 mod not_supported;
 mod ops;
+mod quota;
 mod secrets;
 mod seed;
 mod symbols;

@@ -155,6 +155,31 @@ async fn daily_bars_honour_a_date_range() {
 }
 
 #[tokio::test]
+async fn daily_bars_take_a_limit_within_a_range() {
+    let app = TestApp::sample().await;
+    let body = app
+        .get("/v1/stocks/MSFT/daily?from=2013-02-01&to=2013-02-28&limit=2")
+        .await
+        .json();
+    let dates: Vec<&str> = body["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dates,
+        ["2013-02-27", "2013-02-28"],
+        "the newest of the range"
+    );
+    let detail = app
+        .get("/v1/stocks/MSFT/daily?days=2&limit=2")
+        .await
+        .problem(400);
+    assert!(detail.contains("days or limit"), "{detail}");
+}
+
+#[tokio::test]
 async fn bad_dates_and_inverted_ranges_answer_400() {
     let app = TestApp::sample().await;
     let detail = app

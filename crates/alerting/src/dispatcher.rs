@@ -1,0 +1,273 @@
+//! The dispatcher: the outbox's consumer.
+//!
+//! Claims due notifications (`for update skip locked` on PostgreSQL, so dispatchers on several
+//! replicas compete without waiting) under a lease, sends each through its channel with the
+//! notification's idempotency key, and records the attempt with its outcome in the delivery
+//! log. A dispatcher killed between the send and the record loses its lease; the next one sends
+//! again with the same idempotency key, which receivers use to drop the repeat (at-least-once
+//! delivery, exactly-once per key at the receiver). Retry timing comes from the
+//! [`RetrySchedule`]; a permanent refusal (HTTP 400/410, SMTP 5xx, bad number) stops at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bus::{Bus, Event, NotificationStatus as StatusEvent, StreamKind};
+use chrono::Utc;
+use notify::{ChannelTarget, Notification as Message, Notifier, RetrySchedule, WebhookFormat};
+use secrecy::SecretString;
+use store::{ChannelTarget as StoredTarget, DeliveryOutcome, Notification, Store, StoreError};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// The bus group dispatchers join for outbox nudges.
+pub const GROUP: &str = "dispatch";
+
+/// How the dispatcher runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DispatchConfig {
+    /// Notifications claimed at once.
+    pub batch: u32,
+    /// How long a claimed notification stays this dispatcher's.
+    pub lease: Duration,
+    /// How often an idle dispatcher looks (a nudge on the bus wakes it sooner).
+    pub poll_interval: Duration,
+    pub schedule: RetrySchedule,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Self {
+            batch: 32,
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(1),
+            schedule: RetrySchedule::default(),
+        }
+    }
+}
+
+/// Sends what the outbox holds.
+pub struct Dispatcher {
+    store: Arc<dyn Store>,
+    notifier: Arc<dyn Notifier>,
+    bus: Arc<dyn Bus>,
+    config: DispatchConfig,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Arc<dyn Store>,
+        notifier: Arc<dyn Notifier>,
+        bus: Arc<dyn Bus>,
+        config: DispatchConfig,
+    ) -> Self {
+        Self {
+            store,
+            notifier,
+            bus,
+            config,
+        }
+    }
+
+    /// Claims and sends one batch; returns how many were claimed.
+    pub async fn run_once(&self, worker: &str) -> Result<usize, StoreError> {
+        let now = Utc::now();
+        let lease = chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::MAX);
+        let claimed = self
+            .store
+            .claim_notifications(worker, now, now + lease, self.config.batch)
+            .await?;
+        for notification in &claimed {
+            let lag = (now - notification.next_attempt_at)
+                .to_std()
+                .unwrap_or(Duration::ZERO);
+            metrics::histogram!("stock_api_notification_dispatch_lag_seconds")
+                .record(lag.as_secs_f64());
+            self.deliver(worker, notification).await?;
+        }
+        Ok(claimed.len())
+    }
+
+    async fn deliver(&self, worker: &str, notification: &Notification) -> Result<(), StoreError> {
+        let channel = self
+            .store
+            .channel(&notification.user_id, &notification.channel_id)
+            .await?;
+        let (kind, outcome) = match channel {
+            None => (
+                "deleted",
+                DeliveryOutcome::Failed {
+                    error: "the channel was deleted".into(),
+                },
+            ),
+            Some(channel) => {
+                let target = target_of(&channel.target);
+                let kind = target.kind().as_str();
+                let started = Instant::now();
+                let result = self.notifier.send(&target, &message_of(notification)).await;
+                metrics::histogram!("stock_api_notification_send_duration_seconds", "channel" => kind)
+                    .record(started.elapsed().as_secs_f64());
+                let outcome = match result {
+                    Ok(delivered) => DeliveryOutcome::Delivered {
+                        provider_message_id: delivered.provider_message_id,
+                    },
+                    Err(err) => match self
+                        .config
+                        .schedule
+                        .after_failure(notification.attempts, &err)
+                    {
+                        Some(wait) => DeliveryOutcome::Retry {
+                            error: err.detail.clone(),
+                            at: Utc::now()
+                                + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+                        },
+                        None if err.permanent => DeliveryOutcome::Failed {
+                            error: err.detail.clone(),
+                        },
+                        None => DeliveryOutcome::Failed {
+                            error: format!(
+                                "gave up after {} attempts: {}",
+                                notification.attempts, err.detail
+                            ),
+                        },
+                    },
+                };
+                (kind, outcome)
+            }
+        };
+        let label = match &outcome {
+            DeliveryOutcome::Delivered { .. } => "delivered",
+            DeliveryOutcome::Retry { .. } => "retry",
+            DeliveryOutcome::Failed { .. } => "failed",
+        };
+        metrics::counter!("stock_api_notifications_total", "channel" => kind, "outcome" => label)
+            .increment(1);
+        let recorded = self
+            .store
+            .finish_notification(&notification.id, worker, &outcome, Utc::now())
+            .await?;
+        if !recorded {
+            // Its lease passed and another dispatcher took it over: that one records.
+            tracing::warn!(notification = %notification.id, "notification lease lost before its outcome was recorded");
+            return Ok(());
+        }
+        match &outcome {
+            DeliveryOutcome::Failed { error } => {
+                tracing::warn!(notification = %notification.id, channel = kind, %error, "notification failed for good")
+            }
+            DeliveryOutcome::Retry { error, at } => {
+                tracing::info!(notification = %notification.id, channel = kind, %error, retry_at = %at, "notification will be retried")
+            }
+            DeliveryOutcome::Delivered { .. } => {
+                tracing::info!(notification = %notification.id, channel = kind, "notification delivered")
+            }
+        }
+        let status = Event::NotificationStatus(StatusEvent {
+            notification_id: notification.id.clone(),
+            channel_id: notification.channel_id.clone(),
+            status: label.into(),
+            attempts: notification.attempts,
+            error: match &outcome {
+                DeliveryOutcome::Retry { error, .. } | DeliveryOutcome::Failed { error } => {
+                    Some(error.clone())
+                }
+                DeliveryOutcome::Delivered { .. } => None,
+            },
+        });
+        if let Err(err) = self.bus.publish(&status).await {
+            tracing::debug!(error = %err, "could not publish a notification status");
+        }
+        Ok(())
+    }
+
+    /// Dispatches until `stop` turns true: a batch at a time, idle until the poll interval or
+    /// a nudge from the evaluator.
+    pub async fn run(self, worker: String, mut stop: watch::Receiver<bool>) {
+        let mut nudges = match self.bus.subscribe(StreamKind::Outbox, GROUP).await {
+            Ok(subscription) => Some(subscription),
+            Err(err) => {
+                tracing::warn!(error = %err, "dispatcher runs without outbox nudges (polling only)");
+                None
+            }
+        };
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let claimed = match self.run_once(&worker).await {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    tracing::warn!(error = %err, "dispatcher could not reach the outbox");
+                    0
+                }
+            };
+            if claimed > 0 {
+                continue;
+            }
+            let nudge = async {
+                match nudges.as_mut() {
+                    Some(subscription) => match subscription.next().await {
+                        Some(delivery) => {
+                            let _ = delivery.ack().await;
+                        }
+                        None => std::future::pending::<()>().await,
+                    },
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = nudge => {}
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+                () = crate::stopped(&mut stop) => return,
+            }
+        }
+    }
+}
+
+/// The sender's view of a stored channel.
+fn target_of(stored: &StoredTarget) -> ChannelTarget {
+    match stored {
+        StoredTarget::Webhook {
+            url,
+            secret,
+            format,
+        } => ChannelTarget::Webhook {
+            url: url.clone(),
+            secret: SecretString::from(secret.clone()),
+            format: match format.as_str() {
+                "slack" => WebhookFormat::Slack,
+                "discord" => WebhookFormat::Discord,
+                _ => WebhookFormat::Generic,
+            },
+        },
+        StoredTarget::Email { address } => ChannelTarget::Email {
+            address: address.clone(),
+        },
+        StoredTarget::Sms { phone } => ChannelTarget::Sms {
+            phone: phone.clone(),
+        },
+    }
+}
+
+/// What a notification says.
+fn message_of(notification: &Notification) -> Message {
+    let text = notification
+        .payload
+        .get("message")
+        .and_then(|m| m.as_str())
+        .unwrap_or("stockd alert")
+        .to_owned();
+    Message {
+        idempotency_key: notification.idempotency_key.clone(),
+        subject: format!("stockd: {text}"),
+        text,
+        payload: notification.payload.clone(),
+    }
+}

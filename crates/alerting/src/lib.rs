@@ -1,0 +1,23 @@
+//! The alert path's loops: live quotes in (with a data-quality guard), firings out.
+//!
+//! - [`poller`]: polls the quote providers (through the market's provider chain: quotas,
+//!   breakers, fallback; the `sim` feed when there is no key) for every symbol with an active
+//!   rule, drops bad data ([`guard`]), and publishes quotes on the bus.
+//! - [`evaluator`]: consumes quotes (one owner per symbol partition), runs them through the
+//!   in-memory [`alerts::Engine`], and writes each firing with its outbox rows in one store
+//!   transaction; the quote is acknowledged only after that, so a crash redelivers it and the
+//!   dedupe key absorbs the repeat.
+//! - [`dispatcher`]: claims due outbox rows under a lease, sends each through its channel
+//!   ([`notify`]), and records every attempt; retries follow the schedule, permanent failures
+//!   stop at once.
+
+pub mod dispatcher;
+pub mod evaluator;
+pub mod guard;
+pub mod poller;
+
+/// Resolves once `stop` holds `true` (or its sender is gone). The guard `wait_for` returns is
+/// dropped here: held in a `select!` it would make the loop's future unsendable.
+pub(crate) async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}

@@ -1,0 +1,126 @@
+//! The live-quote poller: every `interval`, one fresh quote per symbol with an active rule,
+//! through the market's provider chain (so quotas, breakers and fallback apply, and the `sim`
+//! feed stands in when no key is set), checked by the [`QualityGuard`], published on the bus.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bus::{Bus, Event, QuoteEvent};
+use domain::Symbol;
+use market::Market;
+use tokio::sync::watch;
+
+use crate::guard::QualityGuard;
+
+/// How the poller runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollerConfig {
+    /// Time between two rounds.
+    pub interval: Duration,
+    /// A move larger than this (0.2 = 20 %) from the last good price is held back...
+    pub max_jump: f64,
+    /// ...until this many consecutive quotes confirm it.
+    pub confirmations: u32,
+}
+
+impl Default for PollerConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(15),
+            max_jump: 0.2,
+            confirmations: 3,
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub published: usize,
+    pub rejected: usize,
+    pub failed: usize,
+}
+
+/// Polls quotes for the symbols of active rules.
+#[derive(Debug)]
+pub struct QuotePoller {
+    market: Arc<Market>,
+    bus: Arc<dyn Bus>,
+    guard: QualityGuard,
+    config: PollerConfig,
+}
+
+impl QuotePoller {
+    pub fn new(market: Arc<Market>, bus: Arc<dyn Bus>, config: PollerConfig) -> Self {
+        Self {
+            market,
+            bus,
+            guard: QualityGuard::new(config.max_jump, config.confirmations),
+            config,
+        }
+    }
+
+    /// One round over every symbol with an active rule.
+    pub async fn poll_once(&mut self) -> Round {
+        let symbols: BTreeSet<Symbol> = match self.market.store().active_rules().await {
+            Ok(rules) => rules.into_iter().map(|rule| rule.symbol).collect(),
+            Err(err) => {
+                tracing::warn!(error = %err, "quote poller could not read the active rules");
+                return Round::default();
+            }
+        };
+        let mut round = Round::default();
+        for symbol in symbols {
+            let quote = match self.market.refresh_quote(symbol).await {
+                Ok(quote) => quote,
+                Err(err) => {
+                    tracing::debug!(%symbol, error = %err, "no quote this round");
+                    metrics::counter!("stock_api_quotes_total", "outcome" => "failed").increment(1);
+                    round.failed += 1;
+                    continue;
+                }
+            };
+            if let Err(reason) = self.guard.check(symbol, quote.price) {
+                tracing::warn!(%symbol, price = %quote.price, source = %quote.source, reason = reason.as_str(), "dropped a suspicious quote");
+                metrics::counter!("stock_api_quotes_total", "outcome" => reason.as_str())
+                    .increment(1);
+                round.rejected += 1;
+                continue;
+            }
+            let event = Event::Quote(QuoteEvent {
+                symbol,
+                price: quote.price,
+                previous_close: quote.previous_close,
+                at: quote.as_of.unwrap_or(quote.fetched_at),
+                source: quote.source.clone(),
+            });
+            match self.bus.publish(&event).await {
+                Ok(()) => {
+                    metrics::counter!("stock_api_quotes_total", "outcome" => "published")
+                        .increment(1);
+                    round.published += 1;
+                }
+                Err(err) => {
+                    tracing::warn!(%symbol, error = %err, "could not publish a quote");
+                    round.failed += 1;
+                }
+            }
+        }
+        round
+    }
+
+    /// Polls every `interval` until `stop` turns true.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(self.config.interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    self.poll_once().await;
+                }
+                () = crate::stopped(&mut stop) => return,
+            }
+        }
+    }
+}

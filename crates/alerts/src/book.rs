@@ -1,0 +1,231 @@
+//! One symbol's book: its rules filed by how a tick reaches them, the candidate query for a
+//! tick, and the quiet range in which a tick needs no query at all.
+//!
+//! The engine owns the rules; a book holds only their slots (`u32`) under their levels or
+//! bands, so it can be searched without touching the rules themselves.
+
+use std::collections::BTreeSet;
+use std::ops::Bound::{Excluded, Included, Unbounded};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::Price;
+
+use crate::eval::Window;
+use crate::rule::{Condition, Rule, Span};
+
+/// How a tick reaches a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    Above(Price),
+    Below(Price),
+    Cross {
+        level: Price,
+        up: bool,
+        down: bool,
+    },
+    /// Moves and trailing stops: asked only when a tick leaves their band.
+    Banded,
+}
+
+impl Place {
+    pub(crate) fn of(rule: &Rule) -> Self {
+        match rule.condition {
+            Condition::Above { price } => Place::Above(price),
+            Condition::Below { price } => Place::Below(price),
+            Condition::CrossesUp { price } => Place::Cross {
+                level: price,
+                up: true,
+                down: false,
+            },
+            Condition::CrossesDown { price } => Place::Cross {
+                level: price,
+                up: false,
+                down: true,
+            },
+            Condition::Crosses { price } => Place::Cross {
+                level: price,
+                up: true,
+                down: true,
+            },
+            Condition::MovesUpPct(_) | Condition::MovesDownPct(_) | Condition::TrailingStop(_) => {
+                Place::Banded
+            }
+        }
+    }
+}
+
+/// One symbol's rules, by how a tick reaches them.
+#[derive(Debug, Default)]
+pub(crate) struct Book {
+    pub(crate) last: Option<(Price, DateTime<Utc>)>,
+    /// Prices (inclusive) a next tick can take without any ordered set having a candidate,
+    /// given `last`; `None` after any change to the sets. See [`Book::quiet_range`].
+    pub(crate) quiet: Option<(Price, Price)>,
+    pub(crate) quote_dirty: bool,
+    /// Armed-now `above` rules, by level.
+    pub(crate) above: BTreeSet<(Price, u32)>,
+    /// Armed-now `below` rules, by level.
+    pub(crate) below: BTreeSet<(Price, u32)>,
+    /// `crosses_up` and `crosses` rules, by level.
+    pub(crate) up: BTreeSet<(Price, u32)>,
+    /// `crosses_down` and `crosses` rules, by level.
+    pub(crate) down: BTreeSet<(Price, u32)>,
+    /// Banded rules by their band's low end: a tick at or below it asks them.
+    pub(crate) band_lo: BTreeSet<(Price, u32)>,
+    /// Banded rules by their band's high end: a tick at or above it asks them.
+    pub(crate) band_hi: BTreeSet<(Price, u32)>,
+    /// The trading day the bands were computed for; a tick on another day asks every banded
+    /// rule (new reference closes, `once_per_day` rules re-armed).
+    pub(crate) band_day: Option<NaiveDate>,
+    /// The windows of `window` moves, one per (duration, direction), fed every tick.
+    pub(crate) windows: Vec<SharedWindow>,
+    pub(crate) closes: Vec<(NaiveDate, Price)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct SharedWindow {
+    pub(crate) span: Span,
+    pub(crate) keep_lowest: bool,
+    pub(crate) window: Window,
+}
+
+impl Book {
+    pub(crate) fn unplace(&mut self, slot: u32, place: Place, band: (Price, Price)) {
+        self.quiet = None;
+        match place {
+            Place::Above(level) => {
+                self.above.remove(&(level, slot));
+            }
+            Place::Below(level) => {
+                self.below.remove(&(level, slot));
+            }
+            Place::Cross { level, .. } => {
+                self.up.remove(&(level, slot));
+                self.down.remove(&(level, slot));
+            }
+            Place::Banded => {
+                self.band_lo.remove(&(band.0, slot));
+                self.band_hi.remove(&(band.1, slot));
+            }
+        }
+    }
+
+    /// Puts an armed level rule back into its set.
+    pub(crate) fn arm_level(&mut self, slot: u32, place: Place) {
+        self.quiet = None;
+        match place {
+            Place::Above(level) => {
+                self.above.insert((level, slot));
+            }
+            Place::Below(level) => {
+                self.below.insert((level, slot));
+            }
+            Place::Cross { .. } | Place::Banded => {}
+        }
+    }
+
+    /// The inclusive price range in which a tick following `last` has no candidate in any
+    /// ordered set (see [`collect_candidates`]); empty (lo > hi) when there is none.
+    ///
+    /// For crossings it is bracketed by the nearest levels on each side of `last`: inside the
+    /// bracket no level lies between `last` and the tick, and the bracket around the tick is
+    /// the same one, so it stays valid across quiet ticks.
+    pub(crate) fn quiet_range(&self, last: Price) -> (Price, Price) {
+        let raw = |entry: Option<&(Price, u32)>| entry.map(|(price, _)| price.raw());
+        let mut lo = i64::MIN;
+        let mut hi = i64::MAX;
+        // Up-levels fire in (last, tick]: stay below the next one, and not below one at or
+        // under `last` (the bracket would change).
+        if let Some(next) = raw(self
+            .up
+            .range((Excluded((last, u32::MAX)), Unbounded))
+            .next())
+        {
+            hi = hi.min(next.saturating_sub(1));
+        }
+        if let Some(floor) = raw(self.up.range(..=(last, u32::MAX)).next_back()) {
+            lo = lo.max(floor);
+        }
+        // Down-levels fire in [tick, last): mirrored.
+        if let Some(next) = raw(self.down.range(..(last, 0)).next_back()) {
+            lo = lo.max(next.saturating_add(1));
+        }
+        if let Some(ceiling) = raw(self.down.range((last, 0)..).next()) {
+            hi = hi.min(ceiling);
+        }
+        // `above L` fires for tick > L; `below L` for tick < L.
+        if let Some(level) = raw(self.above.first()) {
+            hi = hi.min(level);
+        }
+        if let Some(level) = raw(self.below.last()) {
+            lo = lo.max(level);
+        }
+        // Bands are left at tick <= lo or tick >= hi.
+        if let Some(band_lo) = raw(self.band_lo.last()) {
+            lo = lo.max(band_lo.saturating_add(1));
+        }
+        if let Some(band_hi) = raw(self.band_hi.first()) {
+            hi = hi.min(band_hi.saturating_sub(1));
+        }
+        (Price::from_raw(lo), Price::from_raw(hi))
+    }
+
+    pub(crate) fn file_band(&mut self, slot: u32, band: (Price, Price)) {
+        self.quiet = None;
+        self.band_lo.insert((band.0, slot));
+        self.band_hi.insert((band.1, slot));
+    }
+
+    pub(crate) fn move_band(&mut self, slot: u32, from: (Price, Price), to: (Price, Price)) {
+        if from != to {
+            self.band_lo.remove(&(from.0, slot));
+            self.band_hi.remove(&(from.1, slot));
+            self.file_band(slot, to);
+        }
+    }
+}
+
+/// The slots a tick from `previous` to `price` can fire, by the index rules of the crate docs.
+pub(crate) fn collect_candidates(
+    book: &Book,
+    previous: Option<Price>,
+    price: Price,
+    all_banded: bool,
+    out: &mut Vec<u32>,
+) {
+    // Levels strictly below the price: (level, slot) < (price, 0) ⇔ level < price.
+    out.extend(book.above.range(..(price, 0)).map(|&(_, slot)| slot));
+    // Levels strictly above it.
+    out.extend(
+        book.below
+            .range((Excluded((price, u32::MAX)), Unbounded))
+            .map(|&(_, slot)| slot),
+    );
+    match previous {
+        // Up-levels in (previous, price].
+        Some(from) if price > from => out.extend(
+            book.up
+                .range((Excluded((from, u32::MAX)), Included((price, u32::MAX))))
+                .map(|&(_, slot)| slot),
+        ),
+        // Down-levels in [price, previous).
+        Some(from) if price < from => out.extend(
+            book.down
+                .range((Included((price, 0)), Excluded((from, 0))))
+                .map(|&(_, slot)| slot),
+        ),
+        _ => {}
+    }
+    if all_banded {
+        out.extend(book.band_lo.iter().map(|&(_, slot)| slot));
+    } else {
+        // Bands the price left: low ends at or above it, high ends at or below it. A band
+        // always has lo < hi, so no rule comes out of both.
+        out.extend(book.band_lo.range((price, 0)..).map(|&(_, slot)| slot));
+        out.extend(
+            book.band_hi
+                .range(..=(price, u32::MAX))
+                .map(|&(_, slot)| slot),
+        );
+    }
+}

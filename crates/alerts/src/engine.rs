@@ -1,0 +1,494 @@
+//! The in-memory engine: rules indexed per symbol, ticks in, triggers out.
+//!
+//! See the crate documentation for the index. Bookkeeping here: rules live in a slab (`slots`)
+//! addressed by `u32`, so the per-symbol ordered sets hold `(level, slot)` pairs of 16 bytes;
+//! `ids` maps the store's rule id to its slot. Heap events carry the slot's generation, so an
+//! event for a rule that was removed or replaced since is ignored when it comes due.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{Price, Symbol, TradingCalendar};
+use serde::{Deserialize, Serialize};
+
+use crate::band;
+use crate::book::{Book, Place, SharedWindow, collect_candidates};
+use crate::eval::{self, TickContext, Window};
+use crate::message::dedupe_key;
+use crate::rule::{Rule, RuleId};
+use crate::session::DayCache;
+use crate::state::RuleState;
+
+/// One quote for the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tick {
+    pub symbol: Symbol,
+    pub price: Price,
+    /// The quote's own time (not when it was received): fires and dedupe keys use it.
+    pub at: DateTime<Utc>,
+    /// Where the quote came from (`finnhub`, `sim`, `backtest`…), carried into triggers.
+    pub source: String,
+}
+
+/// A rule that fired on a tick: what the caller records (one alert event, deduplicated by
+/// `dedupe_key`) and notifies about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Trigger {
+    pub rule_id: RuleId,
+    pub symbol: Symbol,
+    pub price: Price,
+    pub at: DateTime<Utc>,
+    pub source: String,
+    /// `r<rule id>:<quote time>`, e.g. `r42:2026-11-27T15:30:00Z`: the same quote replayed
+    /// gives the same key.
+    pub dedupe_key: String,
+    /// Human text, e.g. `MSFT crossed above 420.00 (now 421.30)`.
+    pub message: String,
+    /// The rule's state after this fire (persist it in the same transaction as the event).
+    pub state: RuleState,
+}
+
+/// A symbol's last accepted price: the "previous price" of its next crossing check, so the
+/// caller persists it along with rule states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastQuote {
+    pub symbol: Symbol,
+    pub price: Price,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    id: RuleId,
+    rule: Rule,
+    state: RuleState,
+    /// Index of its shared window in the book, for `window` moves.
+    window: Option<usize>,
+    place: Place,
+    /// The band it is filed under, for `Place::Banded`.
+    band: (Price, Price),
+    generation: u64,
+    dirty: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum EventKind {
+    Rearm,
+    Expire,
+}
+
+type Event = Reverse<(DateTime<Utc>, u32, u64, EventKind)>;
+
+/// The alert engine: rules by symbol, evaluated tick by tick.
+#[derive(Debug)]
+pub struct Engine {
+    calendar: TradingCalendar,
+    days: DayCache,
+    slots: Vec<Option<Entry>>,
+    free: Vec<u32>,
+    ids: HashMap<RuleId, u32>,
+    books: HashMap<Symbol, Book>,
+    events: BinaryHeap<Event>,
+    next_generation: u64,
+    dirty: Vec<u32>,
+    dirty_quotes: Vec<Symbol>,
+    scratch: Vec<u32>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine {
+    /// An empty engine on the NYSE calendar.
+    pub fn new() -> Self {
+        Self::with_calendar(TradingCalendar::NYSE)
+    }
+
+    /// An empty engine on `calendar` (which decides `once_per_day` and `window_days`).
+    pub fn with_calendar(calendar: TradingCalendar) -> Self {
+        Self {
+            calendar,
+            days: DayCache::new(calendar),
+            slots: Vec::new(),
+            free: Vec::new(),
+            ids: HashMap::new(),
+            books: HashMap::new(),
+            events: BinaryHeap::new(),
+            next_generation: 0,
+            dirty: Vec::new(),
+            dirty_quotes: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// How many rules the engine holds (armed or not).
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when the engine holds no rule.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Adds a rule with its state (a fresh [`RuleState::armed`] or the persisted one),
+    /// replacing any rule with the same id.
+    pub fn insert(&mut self, rule_id: RuleId, rule: Rule, state: RuleState) {
+        self.remove(rule_id);
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let entry = Entry {
+            id: rule_id,
+            place: Place::of(&rule),
+            rule,
+            state,
+            window: None,
+            band: band::ALWAYS,
+            generation,
+            dirty: false,
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(entry);
+                slot
+            }
+            None => {
+                self.slots.push(Some(entry));
+                // More than 4 billion live rules would need a wider slot; far beyond one process.
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        self.ids.insert(rule_id, slot);
+        self.place(slot);
+    }
+
+    /// Replaces a rule's definition. Its state is kept when only the delivery settings changed
+    /// (channels, frequency, cooldown, expiry) and starts afresh when the symbol or the
+    /// condition changed, because a trailing peak or a fired day of the old condition means
+    /// nothing for the new one. Returns false for an unknown id.
+    pub fn update(&mut self, rule_id: RuleId, rule: Rule) -> bool {
+        let Some(old) = self.ids.get(&rule_id).and_then(|slot| self.entry(*slot)) else {
+            return false;
+        };
+        let state = if old.rule.symbol == rule.symbol && old.rule.condition == rule.condition {
+            old.state
+        } else {
+            RuleState::armed()
+        };
+        self.insert(rule_id, rule, state);
+        true
+    }
+
+    /// Removes a rule (deleted or paused); returns it with its last state.
+    pub fn remove(&mut self, rule_id: RuleId) -> Option<(Rule, RuleState)> {
+        let slot = self.ids.remove(&rule_id)?;
+        let entry = self.slots.get_mut(slot as usize)?.take()?;
+        if let Some(book) = self.books.get_mut(&entry.rule.symbol) {
+            book.unplace(slot, entry.place, entry.band);
+        }
+        self.free.push(slot);
+        Some((entry.rule, entry.state))
+    }
+
+    /// The rule with this id.
+    pub fn rule(&self, rule_id: RuleId) -> Option<&Rule> {
+        self.lookup(rule_id).map(|entry| &entry.rule)
+    }
+
+    /// The current state of a rule.
+    pub fn state(&self, rule_id: RuleId) -> Option<&RuleState> {
+        self.lookup(rule_id).map(|entry| &entry.state)
+    }
+
+    /// A trailing stop's current trigger level (see [`RuleState::trigger_level`]).
+    pub fn trigger_level(&self, rule_id: RuleId) -> Option<Price> {
+        self.lookup(rule_id)
+            .and_then(|entry| entry.state.trigger_level(&entry.rule))
+    }
+
+    /// Sets a symbol's daily closes (any order; one per date), the basis of `window_days` and
+    /// `vs_previous_close` moves. Only closes of sessions before a tick's session are used.
+    pub fn set_reference_closes(&mut self, symbol: Symbol, closes: &[(NaiveDate, Price)]) {
+        let book = self.books.entry(symbol).or_default();
+        book.closes = closes.to_vec();
+        book.closes.sort_by_key(|(date, _)| *date);
+        book.closes.dedup_by_key(|(date, _)| *date);
+        book.band_day = None;
+    }
+
+    /// Restores a symbol's last price after a restart (ignored if the engine has a newer one).
+    pub fn restore_quote(&mut self, quote: LastQuote) {
+        let book = self.books.entry(quote.symbol).or_default();
+        if book.last.is_none_or(|(_, at)| at < quote.at) {
+            book.last = Some((quote.price, quote.at));
+        }
+    }
+
+    /// A symbol's last accepted price.
+    pub fn last_quote(&self, symbol: Symbol) -> Option<LastQuote> {
+        let (price, at) = self.books.get(&symbol)?.last?;
+        Some(LastQuote { symbol, price, at })
+    }
+
+    /// The states changed since the last call, by rule id: what a checkpoint must write.
+    pub fn changed_states(&mut self) -> Vec<(RuleId, RuleState)> {
+        let mut changed = Vec::with_capacity(self.dirty.len());
+        for slot in self.dirty.drain(..) {
+            if let Some(Some(entry)) = self.slots.get_mut(slot as usize)
+                && entry.dirty
+            {
+                entry.dirty = false;
+                changed.push((entry.id, entry.state));
+            }
+        }
+        changed.sort_by_key(|(id, _)| *id);
+        changed
+    }
+
+    /// The symbols whose last price changed since the last call, with that price.
+    pub fn changed_quotes(&mut self) -> Vec<LastQuote> {
+        let mut quotes = Vec::with_capacity(self.dirty_quotes.len());
+        for symbol in self.dirty_quotes.drain(..) {
+            if let Some(book) = self.books.get_mut(&symbol) {
+                book.quote_dirty = false;
+                if let Some((price, at)) = book.last {
+                    quotes.push(LastQuote { symbol, price, at });
+                }
+            }
+        }
+        quotes
+    }
+
+    /// Evaluates one tick: the triggers it fires, ordered by rule id.
+    ///
+    /// Ticks older than the symbol's last accepted one and non-positive prices are ignored
+    /// (the caller's data-quality guard should have dropped them already). Re-arms and expiries
+    /// are applied up to the latest tick time seen across all symbols, so one engine should be
+    /// fed in (roughly) time order; a tick much older than another symbol's may miss a rule
+    /// that expired in between.
+    pub fn on_tick(&mut self, tick: &Tick) -> Vec<Trigger> {
+        let mut triggers = Vec::new();
+        if !tick.price.is_positive() {
+            return triggers;
+        }
+        self.run_due(tick.at);
+        let day = self.days.trading_day(tick.at);
+        let book = self.books.entry(tick.symbol).or_default();
+        if book.last.is_some_and(|(_, at)| tick.at < at) {
+            return triggers;
+        }
+        let previous = book.last.map(|(price, _)| price);
+        book.last = Some((tick.price, tick.at));
+        if !book.quote_dirty {
+            book.quote_dirty = true;
+            self.dirty_quotes.push(tick.symbol);
+        }
+
+        let mut candidates = std::mem::take(&mut self.scratch);
+        candidates.clear();
+        let all_banded = book.band_day != Some(day);
+        book.band_day = Some(day);
+        for shared in &mut book.windows {
+            shared
+                .window
+                .observe(tick.at, tick.price, shared.span, shared.keep_lowest);
+        }
+        // Most ticks move inside the gap between the nearest levels and band ends: then no
+        // ordered set can hold a candidate and none is searched.
+        let quiet = !all_banded
+            && book
+                .quiet
+                .is_some_and(|(lo, hi)| lo <= tick.price && tick.price <= hi);
+        if !quiet {
+            collect_candidates(book, previous, tick.price, all_banded, &mut candidates);
+        }
+        if candidates.is_empty() {
+            if !quiet {
+                book.quiet = Some(book.quiet_range(tick.price));
+            }
+            self.scratch = candidates;
+            return triggers;
+        }
+
+        let ctx = TickContext {
+            symbol: tick.symbol,
+            previous,
+            price: tick.price,
+            at: tick.at,
+            day,
+            closes: &book.closes,
+        };
+        let mut unplace = Vec::new();
+        let mut reband = Vec::new();
+        for &slot in &candidates {
+            let Some(Some(entry)) = self.slots.get_mut(slot as usize) else {
+                continue;
+            };
+            let window = entry
+                .window
+                .and_then(|index| book.windows.get(index))
+                .map(|shared| &shared.window);
+            let outcome = eval::evaluate(&entry.rule, &mut entry.state, window, &ctx);
+            if outcome.changed && !entry.dirty {
+                entry.dirty = true;
+                self.dirty.push(slot);
+            }
+            let fired = outcome.fired.is_some();
+            if let Some(message) = outcome.fired {
+                triggers.push(Trigger {
+                    rule_id: entry.id,
+                    symbol: tick.symbol,
+                    price: tick.price,
+                    at: tick.at,
+                    source: tick.source.clone(),
+                    dedupe_key: dedupe_key(entry.id, tick.at),
+                    message,
+                    state: entry.state,
+                });
+            }
+            let rearm = fired
+                .then(|| eval::rearm_at(&entry.rule, &entry.state, &self.calendar))
+                .flatten();
+            if !entry.state.armed {
+                unplace.push((slot, entry.place, entry.band));
+            } else if matches!(entry.place, Place::Above(_) | Place::Below(_)) {
+                // A level rule that fired rests outside the armed set until it may fire again;
+                // without a re-arm time (no cooldown) it stays in and fires on the next tick.
+                if let Some(at) = rearm {
+                    unplace.push((slot, entry.place, entry.band));
+                    self.events
+                        .push(Reverse((at, slot, entry.generation, EventKind::Rearm)));
+                }
+            } else if entry.place == Place::Banded {
+                // A banded rule that fired sleeps until it re-arms; otherwise it waits for the
+                // price to leave its new band.
+                let band = match rearm {
+                    Some(at) => {
+                        self.events
+                            .push(Reverse((at, slot, entry.generation, EventKind::Rearm)));
+                        band::NEVER
+                    }
+                    None => band::band(&entry.rule, &entry.state, day, ctx.closes, window),
+                };
+                if band != entry.band {
+                    reband.push((slot, entry.band, band));
+                    entry.band = band;
+                }
+            }
+        }
+        for (slot, place, band) in unplace {
+            book.unplace(slot, place, band);
+        }
+        for (slot, from, to) in reband {
+            book.move_band(slot, from, to);
+        }
+        if !quiet || book.quiet.is_none() {
+            book.quiet = Some(book.quiet_range(tick.price));
+        }
+        self.scratch = candidates;
+        triggers.sort_by_key(|trigger| trigger.rule_id);
+        triggers
+    }
+
+    fn lookup(&self, rule_id: RuleId) -> Option<&Entry> {
+        self.ids.get(&rule_id).and_then(|slot| self.entry(*slot))
+    }
+
+    fn entry(&self, slot: u32) -> Option<&Entry> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// Puts a freshly inserted rule where ticks will find it, and schedules its events.
+    fn place(&mut self, slot: u32) {
+        let Some(Some(entry)) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        if !entry.state.armed {
+            return;
+        }
+        if let Some(expiry) = entry.rule.expires_at {
+            self.events
+                .push(Reverse((expiry, slot, entry.generation, EventKind::Expire)));
+        }
+        let book = self.books.entry(entry.rule.symbol).or_default();
+        match entry.place {
+            Place::Above(_) | Place::Below(_) => {
+                // A rule that fired before rests until its re-arm time (which may be past:
+                // then the next tick's due events arm it before evaluating).
+                match eval::rearm_at(&entry.rule, &entry.state, &self.calendar) {
+                    Some(at) => {
+                        self.events
+                            .push(Reverse((at, slot, entry.generation, EventKind::Rearm)))
+                    }
+                    None => book.arm_level(slot, entry.place),
+                }
+            }
+            Place::Cross { level, up, down } => {
+                book.quiet = None;
+                if up {
+                    book.up.insert((level, slot));
+                }
+                if down {
+                    book.down.insert((level, slot));
+                }
+            }
+            Place::Banded => {
+                if let Some((span, keep_lowest)) = eval::window_of(&entry.rule) {
+                    let index = book
+                        .windows
+                        .iter()
+                        .position(|w| w.span == span && w.keep_lowest == keep_lowest)
+                        .unwrap_or_else(|| {
+                            book.windows.push(SharedWindow {
+                                span,
+                                keep_lowest,
+                                window: Window::default(),
+                            });
+                            book.windows.len() - 1
+                        });
+                    entry.window = Some(index);
+                }
+                book.file_band(slot, entry.band);
+            }
+        }
+    }
+
+    /// Applies the re-arms and expiries due at or before `at`.
+    fn run_due(&mut self, at: DateTime<Utc>) {
+        while let Some(Reverse((when, slot, generation, kind))) = self.events.peek().copied() {
+            if when > at {
+                break;
+            }
+            self.events.pop();
+            let Some(Some(entry)) = self.slots.get_mut(slot as usize) else {
+                continue;
+            };
+            if entry.generation != generation || !entry.state.armed {
+                continue;
+            }
+            let Some(book) = self.books.get_mut(&entry.rule.symbol) else {
+                continue;
+            };
+            match kind {
+                EventKind::Rearm if entry.place == Place::Banded => {
+                    book.move_band(slot, entry.band, band::ALWAYS);
+                    entry.band = band::ALWAYS;
+                }
+                EventKind::Rearm => book.arm_level(slot, entry.place),
+                EventKind::Expire => {
+                    entry.state.armed = false;
+                    entry.state.expired = true;
+                    if !entry.dirty {
+                        entry.dirty = true;
+                        self.dirty.push(slot);
+                    }
+                    book.unplace(slot, entry.place, entry.band);
+                }
+            }
+        }
+    }
+}

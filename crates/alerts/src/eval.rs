@@ -1,0 +1,349 @@
+//! The evaluator: whether one rule fires on one tick, and how its state changes.
+//!
+//! This is the only place that decides a fire. The [`Engine`](crate::Engine) calls it for the
+//! candidates its index selects, [`backtest`](crate::backtest) through the engine, and the tests'
+//! naive reference for every rule on every tick — which is how the tests prove the index never
+//! skips a rule that would have fired.
+//!
+//! Comparisons are exact: percent thresholds are decided in `i128` on the raw fixed-point
+//! values (`(p - r) · 100 ≥ percent · r`), never in `f64`.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{Price, Symbol, TradingCalendar};
+
+use crate::message::{money, percent};
+use crate::rule::{Condition, Frequency, Move, MoveBasis, Rule, Side, Span, Trail};
+use crate::session::next_day_start;
+use crate::state::RuleState;
+
+/// 100 % in raw percent units (percents share the price scale of 1e-9).
+pub(crate) const HUNDRED: i128 = 100 * 1_000_000_000;
+
+/// What the evaluator knows about the tick being evaluated.
+#[derive(Debug, Clone, Copy)]
+pub struct TickContext<'a> {
+    pub symbol: Symbol,
+    /// The symbol's previous accepted price, if any.
+    pub previous: Option<Price>,
+    pub price: Price,
+    pub at: DateTime<Utc>,
+    /// The NYSE trading day of `at`.
+    pub day: NaiveDate,
+    /// The symbol's daily closes, oldest first (for `window_days` and previous-close moves).
+    pub closes: &'a [(NaiveDate, Price)],
+}
+
+/// The recent ticks of a `window` move, kept monotonic so the extreme is at the front: rising
+/// prices for an up move (front = lowest), falling for a down move (front = highest).
+///
+/// The engine keeps one per symbol, duration and direction, shared by the rules that use it,
+/// and feeds it every tick of the symbol before evaluating. Runtime only: after a restart a
+/// window starts empty and refills from new ticks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Window {
+    ticks: VecDeque<(DateTime<Utc>, Price)>,
+}
+
+impl Window {
+    /// Adds a tick and drops ticks older than `span` before it; `keep_lowest` for up moves.
+    pub fn observe(&mut self, at: DateTime<Utc>, price: Price, span: Span, keep_lowest: bool) {
+        // A tick that is no better than the new one can never be the extreme again.
+        while let Some(&(_, back)) = self.ticks.back() {
+            let dominated = if keep_lowest {
+                back >= price
+            } else {
+                back <= price
+            };
+            if !dominated {
+                break;
+            }
+            self.ticks.pop_back();
+        }
+        self.ticks.push_back((at, price));
+        let start = at - span.delta();
+        while self.ticks.front().is_some_and(|&(t, _)| t < start) {
+            self.ticks.pop_front();
+        }
+    }
+
+    /// The lowest (up moves) or highest (down moves) price in the window.
+    pub fn extreme(&self) -> Option<Price> {
+        self.ticks.front().map(|&(_, price)| price)
+    }
+}
+
+/// The result of evaluating one rule on one tick.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// The state changed (and should be persisted).
+    pub changed: bool,
+    /// The rule fired, with the human message.
+    pub fired: Option<String>,
+}
+
+/// The window a rule reads, as `(duration, keep_lowest)`, for `window` moves.
+pub fn window_of(rule: &Rule) -> Option<(Span, bool)> {
+    match &rule.condition {
+        Condition::MovesUpPct(change) | Condition::MovesDownPct(change) => match change.basis() {
+            Some(MoveBasis::Window(span)) => {
+                Some((span, matches!(rule.condition, Condition::MovesUpPct(_))))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Evaluates `rule` on the tick in `ctx`, updating `state`. `window` is the rule's window
+/// (see [`window_of`]), already fed this tick.
+pub fn evaluate(
+    rule: &Rule,
+    state: &mut RuleState,
+    window: Option<&Window>,
+    ctx: &TickContext<'_>,
+) -> Outcome {
+    if !state.armed {
+        return Outcome::default();
+    }
+    if rule.expires_at.is_some_and(|expiry| ctx.at >= expiry) {
+        state.armed = false;
+        state.expired = true;
+        return Outcome {
+            changed: true,
+            fired: None,
+        };
+    }
+    if resting(rule, state, ctx) {
+        return Outcome::default();
+    }
+    let mut changed = false;
+    let fired = match &rule.condition {
+        Condition::Above { price: level } => (ctx.price > *level).then(|| {
+            format!(
+                "{} is above {} (now {})",
+                ctx.symbol,
+                money(*level),
+                money(ctx.price)
+            )
+        }),
+        Condition::Below { price: level } => (ctx.price < *level).then(|| {
+            format!(
+                "{} is below {} (now {})",
+                ctx.symbol,
+                money(*level),
+                money(ctx.price)
+            )
+        }),
+        Condition::CrossesUp { price: level } => crossed_up(ctx, *level),
+        Condition::CrossesDown { price: level } => crossed_down(ctx, *level),
+        Condition::Crosses { price: level } => {
+            crossed_up(ctx, *level).or_else(|| crossed_down(ctx, *level))
+        }
+        Condition::MovesUpPct(change) => moved(change, true, window, ctx),
+        Condition::MovesDownPct(change) => moved(change, false, window, ctx),
+        Condition::TrailingStop(trail) => trailed(rule, trail, state, ctx, &mut changed),
+    };
+    if changed {
+        state.last_price = Some(ctx.price);
+        state.last_at = Some(ctx.at);
+    }
+    if fired.is_some() {
+        record_fire(rule, state, ctx);
+        changed = true;
+    }
+    Outcome { changed, fired }
+}
+
+/// True while a repeating rule waits after a fire (same trading day, or inside its cooldown).
+fn resting(rule: &Rule, state: &RuleState, ctx: &TickContext<'_>) -> bool {
+    match rule.frequency {
+        Frequency::Once => false,
+        Frequency::OncePerDay => state.fired_day.is_some_and(|day| day >= ctx.day),
+        Frequency::EveryTime => state.cooldown_until.is_some_and(|until| ctx.at < until),
+    }
+}
+
+/// When a resting rule may fire again (`None` if it is not resting on anything).
+pub(crate) fn rearm_at(
+    rule: &Rule,
+    state: &RuleState,
+    calendar: &TradingCalendar,
+) -> Option<DateTime<Utc>> {
+    match rule.frequency {
+        Frequency::Once => None,
+        Frequency::OncePerDay => state.fired_day.map(|day| next_day_start(calendar, day)),
+        Frequency::EveryTime => state.cooldown_until,
+    }
+}
+
+fn record_fire(rule: &Rule, state: &mut RuleState, ctx: &TickContext<'_>) {
+    state.last_price = Some(ctx.price);
+    state.last_at = Some(ctx.at);
+    state.last_fired_at = Some(ctx.at);
+    state.fired_day = Some(ctx.day);
+    state.fire_count += 1;
+    match rule.frequency {
+        Frequency::Once => state.armed = false,
+        Frequency::OncePerDay => {}
+        Frequency::EveryTime => {
+            state.cooldown_until = rule.cooldown.map(|cooldown| ctx.at + cooldown.delta());
+        }
+    }
+    // A repeating trailing stop trails again from the price after it re-arms ("since armed").
+    if rule.frequency != Frequency::Once {
+        state.activated = false;
+        state.extreme = None;
+    }
+}
+
+fn crossed_up(ctx: &TickContext<'_>, level: Price) -> Option<String> {
+    let previous = ctx.previous?;
+    (previous < level && ctx.price >= level).then(|| {
+        format!(
+            "{} crossed above {} (now {})",
+            ctx.symbol,
+            money(level),
+            money(ctx.price)
+        )
+    })
+}
+
+fn crossed_down(ctx: &TickContext<'_>, level: Price) -> Option<String> {
+    let previous = ctx.previous?;
+    (previous > level && ctx.price <= level).then(|| {
+        format!(
+            "{} crossed below {} (now {})",
+            ctx.symbol,
+            money(level),
+            money(ctx.price)
+        )
+    })
+}
+
+/// `(to - from) · 100 ≥ percent · from`, exactly, for a move of at least `percent` from `from`.
+fn moved_at_least(from: Price, to: Price, percent_raw: i64) -> bool {
+    let diff = i128::from(to.raw()) - i128::from(from.raw());
+    diff != 0 && diff.abs() * HUNDRED >= i128::from(percent_raw) * i128::from(from.raw())
+}
+
+fn moved(
+    change: &Move,
+    up: bool,
+    window: Option<&Window>,
+    ctx: &TickContext<'_>,
+) -> Option<String> {
+    let (reference, basis) = match change.basis()? {
+        MoveBasis::Sessions(n) => {
+            let before = ctx.closes.partition_point(|(date, _)| *date < ctx.day);
+            let index = before.checked_sub(usize::try_from(n).ok()?)?;
+            let close = ctx.closes[index].1;
+            let basis = if n == 1 {
+                format!("the previous close {}", money(close))
+            } else {
+                format!("the close {n} sessions back ({})", money(close))
+            };
+            (close, basis)
+        }
+        MoveBasis::Window(span) => {
+            let extreme = window?.extreme()?;
+            let which = if up { "low" } else { "high" };
+            (
+                extreme,
+                format!("the {which} of the last {span} ({})", money(extreme)),
+            )
+        }
+    };
+    let direction_ok = if up {
+        ctx.price > reference
+    } else {
+        ctx.price < reference
+    };
+    if !reference.is_positive()
+        || !direction_ok
+        || !moved_at_least(reference, ctx.price, change.percent.raw())
+    {
+        return None;
+    }
+    let pct = ctx.price.percent_change_from(reference).unwrap_or_default();
+    let word = if up { "up" } else { "down" };
+    Some(format!(
+        "{} is {word} {} versus {basis} (now {})",
+        ctx.symbol,
+        percent(pct.abs()),
+        money(ctx.price)
+    ))
+}
+
+fn trailed(
+    rule: &Rule,
+    trail: &Trail,
+    state: &mut RuleState,
+    ctx: &TickContext<'_>,
+    changed: &mut bool,
+) -> Option<String> {
+    let price = ctx.price;
+    let long = trail.side == Side::Long;
+    let extreme = match (state.activated, state.extreme) {
+        (true, Some(extreme)) => {
+            let better = if long {
+                price > extreme
+            } else {
+                price < extreme
+            };
+            if better {
+                state.extreme = Some(price);
+                *changed = true;
+                price
+            } else {
+                extreme
+            }
+        }
+        _ => {
+            let reached = match trail.activation_price {
+                None => true,
+                Some(activation) if long => price >= activation,
+                Some(activation) => price <= activation,
+            };
+            if !reached {
+                return None;
+            }
+            state.activated = true;
+            state.extreme = Some(price);
+            *changed = true;
+            price
+        }
+    };
+    let given_back = if long {
+        i128::from(extreme.raw()) - i128::from(price.raw())
+    } else {
+        i128::from(price.raw()) - i128::from(extreme.raw())
+    };
+    let fires = given_back > 0
+        && match (trail.percent, trail.amount) {
+            (Some(pct), _) => {
+                given_back * HUNDRED >= i128::from(pct.raw()) * i128::from(extreme.raw())
+            }
+            (None, Some(amount)) => given_back >= i128::from(amount.raw()),
+            (None, None) => false,
+        };
+    if !fires {
+        return None;
+    }
+    let level = state.trigger_level(rule).unwrap_or(extreme);
+    let pct = price.percent_change_from(extreme).unwrap_or_default().abs();
+    let (verb, which) = if long {
+        ("fell", "high")
+    } else {
+        ("rose", "low")
+    };
+    Some(format!(
+        "{} {verb} {} from its {which} of {} to {} (trailing stop at {})",
+        ctx.symbol,
+        percent(pct),
+        money(extreme),
+        money(price),
+        money(level)
+    ))
+}

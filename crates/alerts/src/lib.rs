@@ -1,0 +1,81 @@
+//! stockd's price alerts, evaluated in memory: the rule model, each rule's state, the
+//! per-symbol engine that turns ticks into triggers, and backtests over daily bars.
+//!
+//! - [`Rule`] is the wire shape of `POST /v1/alerts` (`kind`-tagged, snake_case);
+//!   [`Rule::validate`] lists every problem as a [`FieldError`] naming its field (for a 422).
+//! - [`RuleState`] is what must survive a restart (armed, last fire, fired trading day,
+//!   cooldown, trailing peak/trough); the store persists it, this crate only computes it.
+//! - [`Engine`] holds the rules and evaluates ticks: [`Engine::on_tick`] returns the
+//!   [`Trigger`]s of one quote. It never sends anything and never reads the clock: time comes
+//!   only from ticks, so the same input always gives the same output.
+//! - [`backtest`] replays daily bars through the same evaluator (the dry run).
+//!
+//! # The index: one tick touches only the rules it can fire
+//!
+//! Rules are grouped per symbol ([`Engine`] keeps one book per symbol), and within a book by how
+//! a tick can reach them:
+//!
+//! - **crosses** (`crosses_up`, `crosses_down`, `crosses`) sit in two ordered sets of
+//!   `(level, rule)`, one per direction (`crosses` is in both). A tick from `p0` up to `p1` visits
+//!   only the up-levels in `(p0, p1]`; a tick down visits only the down-levels in `[p1, p0)`.
+//!   A quiet tick visits nothing.
+//! - **levels** (`above`, `below`) fire on every tick while the price is beyond them, so
+//!   the ordered sets hold only rules that are *armed now*: a tick takes the prefix of `above`
+//!   levels below the price (every one of them fires) and the suffix of `below` levels above it.
+//!   A rule that fired leaves the set; a min-heap of re-arm times (next New York trading day for
+//!   `once_per_day`, end of cooldown for `every_time`) puts it back. The cost per tick is
+//!   therefore the number of rules that fire plus a logarithmic lookup.
+//! - **moves and trailing stops** change with the price (a trailing peak, a window's low), so
+//!   each is filed under a *band* `(lo, hi)` computed after it was last asked: strictly inside
+//!   it the rule can neither fire nor change (e.g. a long stop with peak 460 and 8 %: the band
+//!   is `(423.20, 460.000000001)`). Two ordered sets per symbol, by `lo` and by `hi`, give the
+//!   rules a tick leaves. Bands round towards the price, so they can only ask too often. A new
+//!   trading day asks every banded rule of the symbol once (new reference closes).
+//!   `window` moves read one monotonic window per symbol, duration and direction, fed every
+//!   tick and shared by the rules that use it.
+//!
+//! On top of that each symbol keeps its *quiet range*: the prices between the nearest level or
+//! band end on either side of the last price. A tick inside it (most ticks) touches no set at
+//! all: the cost is one hash lookup and two comparisons (plus feeding the symbol's windows, if
+//! it has `window` moves).
+//!
+//! # What a caller persists
+//!
+//! [`Engine::changed_states`] (rule states that changed since the last call) and
+//! [`Engine::changed_quotes`] (each symbol's last accepted price, the "previous price" of the
+//! next crossing check); after a restart, [`Engine::insert`] each rule with its stored state and
+//! [`Engine::restore_quote`] each symbol. A trigger carries the state after it, to be written in
+//! the same transaction as the alert event. `window` contents are not persisted: a window starts
+//! empty after a restart.
+//!
+//! Every candidate is then decided by one function ([`eval`]), which is also what the tests'
+//! naive reference (evaluate every rule on every tick) calls: the index only chooses whom to
+//! ask, never what the answer is. Expiry is a heap event too, so an expired rule leaves the
+//! index at its expiry instant.
+//!
+//! # Crossing semantics (written down because everyone means something slightly different)
+//!
+//! - `above L` fires when the price is strictly above `L`; `below L` when strictly below.
+//! - `crosses_up L` fires when the previous price was strictly below `L` and this one is at or
+//!   above it; `crosses_down L` mirrors it; `crosses` is either. Arriving exactly at the level
+//!   counts as crossed, and leaving the level again does not cross a second time.
+//! - "previous price" is the symbol's previous accepted tick, whoever it touched. Ticks older
+//!   than the symbol's last one are dropped, as are non-positive prices.
+
+mod backtest;
+mod band;
+mod book;
+mod engine;
+pub mod eval;
+mod message;
+mod rule;
+mod session;
+mod state;
+mod validate;
+
+pub use backtest::{Fire, backtest};
+pub use engine::{Engine, LastQuote, Tick, Trigger};
+pub use rule::{Condition, Frequency, Move, MoveBasis, Percent, Rule, RuleId, Side, Span, Trail};
+pub use session::trading_day;
+pub use state::RuleState;
+pub use validate::FieldError;

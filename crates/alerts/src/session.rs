@@ -1,0 +1,117 @@
+//! Exchange time: which NYSE trading day an instant belongs to, and when the next one starts.
+//!
+//! A tick's trading day is its New York date, moved back to the last trading day on or before
+//! it: a Saturday quote is Friday's last price, so a `once_per_day` rule that fired on Friday
+//! stays quiet until Monday. The trading day of an instant is cached per New York day, because
+//! a time-zone conversion on every tick would cost more than the rest of the evaluation.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::America::New_York;
+use domain::TradingCalendar;
+
+/// The UTC instant of a New York wall-clock time on `date` (the earlier one in the repeated
+/// autumn hour; the hour after it for times skipped in spring).
+pub(crate) fn new_york(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let local = date.and_time(time);
+    match New_York.from_local_datetime(&local).earliest() {
+        Some(at) => at.with_timezone(&Utc),
+        // Only 02:00–03:00 on the spring-forward Sunday is skipped; an hour later exists.
+        None => New_York
+            .from_local_datetime(&(local + chrono::TimeDelta::hours(1)))
+            .earliest()
+            .map_or_else(|| local.and_utc(), |at| at.with_timezone(&Utc)),
+    }
+}
+
+fn midnight(date: NaiveDate) -> DateTime<Utc> {
+    new_york(date, NaiveTime::MIN)
+}
+
+/// The first trading day after `day`.
+pub(crate) fn next_trading_day(calendar: &TradingCalendar, day: NaiveDate) -> NaiveDate {
+    let mut next = day;
+    // The longest closure run is under two weeks.
+    for _ in 0..14 {
+        match next.succ_opt() {
+            Some(succ) => next = succ,
+            None => return next,
+        }
+        if calendar.is_trading_day(next) {
+            break;
+        }
+    }
+    next
+}
+
+/// When the trading day after `day` begins (New York midnight), i.e. when a `once_per_day`
+/// rule that fired on `day` may fire again.
+pub(crate) fn next_day_start(calendar: &TradingCalendar, day: NaiveDate) -> DateTime<Utc> {
+    midnight(next_trading_day(calendar, day))
+}
+
+/// The NYSE trading day an instant belongs to (see the module docs).
+pub fn trading_day(calendar: &TradingCalendar, at: DateTime<Utc>) -> NaiveDate {
+    calendar.last_trading_day_on_or_before(at.with_timezone(&New_York).date_naive())
+}
+
+/// Remembers the New York day of the last instant asked about.
+#[derive(Debug, Clone)]
+pub(crate) struct DayCache {
+    calendar: TradingCalendar,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    day: NaiveDate,
+}
+
+impl DayCache {
+    pub(crate) fn new(calendar: TradingCalendar) -> Self {
+        Self {
+            calendar,
+            from: DateTime::<Utc>::MAX_UTC,
+            until: DateTime::<Utc>::MIN_UTC,
+            day: NaiveDate::MIN,
+        }
+    }
+
+    /// The trading day `at` belongs to.
+    pub(crate) fn trading_day(&mut self, at: DateTime<Utc>) -> NaiveDate {
+        if at < self.from || at >= self.until {
+            let date = at.with_timezone(&New_York).date_naive();
+            self.from = midnight(date);
+            self.until = date.succ_opt().map_or(DateTime::<Utc>::MAX_UTC, midnight);
+            self.day = trading_day(&self.calendar, at);
+        }
+        self.day
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn late_evening_in_new_york_is_still_that_day() {
+        let mut cache = DayCache::new(TradingCalendar::NYSE);
+        // 2026-11-25 23:30 New York (EST) is 04:30 UTC on the 26th (Thanksgiving).
+        let at = "2026-11-26T04:30:00Z".parse().unwrap();
+        assert_eq!(cache.trading_day(at), d(2026, 11, 25));
+        // Thanksgiving itself belongs to the Wednesday session.
+        let at = "2026-11-26T15:00:00Z".parse().unwrap();
+        assert_eq!(cache.trading_day(at), d(2026, 11, 25));
+        let at = "2026-11-27T15:00:00Z".parse().unwrap();
+        assert_eq!(cache.trading_day(at), d(2026, 11, 27));
+    }
+
+    #[test]
+    fn the_day_after_friday_starts_monday_midnight_new_york() {
+        let start = next_day_start(&TradingCalendar::NYSE, d(2026, 11, 27));
+        assert_eq!(
+            start,
+            "2026-11-30T05:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! The events that travel on the bus, the streams they belong to, and their subjects.
+//!
+//! Payloads are JSON with a `type` tag, so a message read by a tool (`nats sub 'stockd.>'`)
+//! says what it is. Prices are JSON numbers (`domain::Price`'s own serde form).
+
+use chrono::{DateTime, Utc};
+use domain::{Price, Symbol};
+use serde::{Deserialize, Serialize};
+
+/// A live quote, as the poller (or the simulated feed) produced it, after the data-quality guard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuoteEvent {
+    pub symbol: Symbol,
+    pub price: Price,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_close: Option<Price>,
+    pub at: DateTime<Utc>,
+    /// The provider that answered (`finnhub`, `alphavantage`, `sim`, …).
+    pub source: String,
+}
+
+/// An alert event the engine wrote (with its outbox rows) in one transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertFired {
+    pub event_id: String,
+    pub rule_id: String,
+    pub user_id: String,
+    pub symbol: Symbol,
+    pub price: Price,
+    pub at: DateTime<Utc>,
+    /// Rule + quote time: the same trigger seen twice has the same key.
+    pub dedupe_key: String,
+    pub message: String,
+}
+
+/// What happened to one notification attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationStatus {
+    pub notification_id: String,
+    pub channel_id: String,
+    /// `sent`, `retrying`, `failed`, … (the notify crate's vocabulary).
+    pub status: String,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A nudge: the outbox has rows to send. Dispatchers also poll, so a lost nudge only delays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxReady {
+    pub count: u32,
+}
+
+/// Everything the bus carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    Quote(QuoteEvent),
+    AlertFired(AlertFired),
+    NotificationStatus(NotificationStatus),
+    OutboxReady(OutboxReady),
+}
+
+impl Event {
+    /// The stream this event is published on.
+    pub fn kind(&self) -> StreamKind {
+        match self {
+            Event::Quote(_) => StreamKind::Quotes,
+            Event::AlertFired(_) => StreamKind::Alerts,
+            Event::NotificationStatus(_) => StreamKind::Notifications,
+            Event::OutboxReady(_) => StreamKind::Outbox,
+        }
+    }
+}
+
+/// A family of events; subscribers subscribe to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StreamKind {
+    /// Partitioned by symbol: one owner per partition within a group, in order.
+    Quotes,
+    Alerts,
+    Notifications,
+    Outbox,
+}
+
+impl StreamKind {
+    pub const ALL: [StreamKind; 4] = [
+        StreamKind::Quotes,
+        StreamKind::Alerts,
+        StreamKind::Notifications,
+        StreamKind::Outbox,
+    ];
+
+    /// The metric label and the name part of consumers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Quotes => "quotes",
+            StreamKind::Alerts => "alerts",
+            StreamKind::Notifications => "notifications",
+            StreamKind::Outbox => "outbox",
+        }
+    }
+
+    /// The subject (under the prefix) of the non-partitioned streams.
+    pub(crate) fn subject_suffix(self) -> &'static str {
+        match self {
+            StreamKind::Quotes => "quotes",
+            StreamKind::Alerts => "alerts.fired",
+            StreamKind::Notifications => "notifications.status",
+            StreamKind::Outbox => "outbox.ready",
+        }
+    }
+
+    /// Whether subscribers of one group own partitions exclusively (quotes) or share messages.
+    pub fn is_partitioned(self) -> bool {
+        self == StreamKind::Quotes
+    }
+}
+
+/// The partition of a symbol: FNV-1a over its text, so every replica, every build and every
+/// restart agrees (std's hasher is seeded per process).
+pub fn partition_of(symbol: &Symbol, partitions: u16) -> u16 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in symbol.as_str().bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    (hash % u32::from(partitions.max(1))) as u16
+}
+
+/// A symbol as one subject token. `.` separates NATS tokens, so it becomes `_`, which symbols
+/// never contain (the mapping is reversible); `^`, `=` and `-` are valid in tokens as they are.
+pub fn symbol_token(symbol: &Symbol) -> String {
+    symbol.as_str().replace('.', "_")
+}
+
+/// The subject of an event under `prefix` (`stockd.quotes.p3.BRK_B`, `stockd.alerts.fired`, …).
+pub(crate) fn subject(prefix: &str, event: &Event, partitions: u16) -> String {
+    match event {
+        Event::Quote(quote) => format!(
+            "{}.p{}.{}",
+            kind_subject(prefix, StreamKind::Quotes),
+            partition_of(&quote.symbol, partitions),
+            symbol_token(&quote.symbol)
+        ),
+        other => kind_subject(prefix, other.kind()),
+    }
+}
+
+/// `prefix.quotes`, `prefix.alerts.fired`, …
+pub(crate) fn kind_subject(prefix: &str, kind: StreamKind) -> String {
+    format!("{prefix}.{}", kind.subject_suffix())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sym(text: &str) -> Symbol {
+        Symbol::parse(text).unwrap()
+    }
+
+    #[test]
+    fn partitions_are_stable_and_in_range() {
+        // Fixed values: a change here would move symbols between replicas during an upgrade.
+        assert_eq!(partition_of(&sym("MSFT"), 8), partition_of(&sym("msft"), 8));
+        let spread: std::collections::BTreeSet<u16> = [
+            "MSFT", "AAPL", "IBM", "GOOG", "FB", "BRK.B", "^GSPC", "EURUSD=X", "TSLA", "NVDA",
+            "AMZN", "META",
+        ]
+        .iter()
+        .map(|s| partition_of(&sym(s), 8))
+        .collect();
+        assert!(spread.iter().all(|p| *p < 8));
+        assert!(spread.len() >= 4, "poor spread: {spread:?}");
+        assert_eq!(partition_of(&sym("MSFT"), 1), 0);
+        assert_eq!(partition_of(&sym("MSFT"), 0), 0);
+    }
+
+    #[test]
+    fn symbols_become_single_subject_tokens() {
+        assert_eq!(symbol_token(&sym("brk.b")), "BRK_B");
+        assert_eq!(symbol_token(&sym("^GSPC")), "^GSPC");
+        let quote = Event::Quote(QuoteEvent {
+            symbol: sym("TSCO.LON"),
+            price: "1.5".parse().unwrap(),
+            previous_close: None,
+            at: Utc::now(),
+            source: "sim".into(),
+        });
+        let subject = subject("stockd", &quote, 8);
+        assert_eq!(subject.split('.').count(), 4, "{subject}");
+        assert!(subject.ends_with(".TSCO_LON"));
+    }
+
+    #[test]
+    fn events_are_tagged_json_with_number_prices() {
+        let event = Event::Quote(QuoteEvent {
+            symbol: sym("MSFT"),
+            price: "420.5".parse().unwrap(),
+            previous_close: Some("400".parse().unwrap()),
+            at: "2026-11-27T15:00:00Z".parse().unwrap(),
+            source: "sim".into(),
+        });
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "quote");
+        assert_eq!(json["price"], serde_json::json!(420.5));
+        assert_eq!(json["previous_close"], serde_json::json!(400.0));
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+
+        let nudge = serde_json::to_string(&Event::OutboxReady(OutboxReady { count: 3 })).unwrap();
+        assert_eq!(nudge, r#"{"type":"outbox_ready","count":3}"#);
+    }
+}

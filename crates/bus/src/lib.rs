@@ -1,0 +1,65 @@
+//! stockd's event bus: quotes, alert events, notification status and outbox nudges, as typed
+//! JSON events.
+//!
+//! [`connect`] picks the implementation: in-process tokio channels ([`MemoryBus`]) by default,
+//! NATS JetStream ([`JetStreamBus`]) when a URL is given, so several replicas split the work.
+//! Both offer the same contract:
+//!
+//! - **At-least-once.** A [`Delivery`] must be acked; one that is not acked within
+//!   `ack_wait` is delivered again ([`Delivery::attempt`] counts). `nak` hands it back at once.
+//!   Dropping it unacked: the in-process bus redelivers at once, JetStream after `ack_wait`.
+//! - **Groups.** Subscribers of one `group` split the events (work queue); different groups
+//!   each get every event (fan-out). A group exists from its first subscription on: events
+//!   published before then are not delivered to it.
+//! - **Quotes are partitioned by symbol** ([`partition_of`], `partitions` in [`BusConfig`]):
+//!   within a group each partition has one owner at a time and its quotes arrive in order, one
+//!   in flight. In process, the first subscriber owns every partition and the next takes over
+//!   when it goes; on JetStream, partitions are leased and balanced across the group's
+//!   subscribers (see the `partition` module), and a dead subscriber's partitions move after
+//!   `partition_lease`.
+//!
+//! Subjects are `<prefix>.quotes.p<k>.<SYMBOL>` (`.` in a symbol becomes `_`),
+//! `<prefix>.alerts.fired`, `<prefix>.notifications.status` and `<prefix>.outbox.ready`.
+//! Metrics: `stock_api_bus_published_total{stream}`, `stock_api_bus_delivered_total{stream}`,
+//! `stock_api_bus_redelivered_total{stream}`.
+
+mod config;
+mod delivery;
+mod event;
+mod jetstream;
+mod memory;
+mod metrics;
+mod partition;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+pub use config::{BusConfig, BusError};
+pub use delivery::{Delivery, Subscription};
+pub use event::{
+    AlertFired, Event, NotificationStatus, OutboxReady, QuoteEvent, StreamKind, partition_of,
+    symbol_token,
+};
+pub use jetstream::JetStreamBus;
+pub use memory::MemoryBus;
+
+/// Publishes events and subscribes groups to a stream of them.
+#[async_trait]
+pub trait Bus: Send + Sync + Debug {
+    /// Publishes one event; on JetStream it is stored when this returns.
+    async fn publish(&self, event: &Event) -> Result<(), BusError>;
+
+    /// Subscribes to `kind` as a member of `group` (`[A-Za-z0-9_-]`, at most 32 characters).
+    async fn subscribe(&self, kind: StreamKind, group: &str) -> Result<Subscription, BusError>;
+}
+
+/// The bus for a deployment: JetStream at `url` when given (stream and lease bucket created if
+/// missing), else in-process.
+pub async fn connect(url: Option<&str>, config: BusConfig) -> Result<Arc<dyn Bus>, BusError> {
+    match url.map(str::trim).filter(|url| !url.is_empty()) {
+        Some(url) => Ok(Arc::new(JetStreamBus::connect(url, config).await?)),
+        None => Ok(Arc::new(MemoryBus::new(config)?)),
+    }
+}

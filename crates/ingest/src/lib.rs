@@ -1,0 +1,148 @@
+//! Ingestion: keeping the store's end-of-day history complete without anyone asking for it.
+//!
+//! - [`schedule`]: a cron schedule over the NYSE calendar decides when a run happens and which
+//!   session it is for; holidays are a normal "closed", not a failure.
+//! - [`Ingestor::enqueue_session`] / [`Ingestor::enqueue_backfill`] put jobs (batches of
+//!   symbols) on the store's job queue ([`store::JobQueue`]), idempotently: a dedupe key per
+//!   batch means every replica's scheduler, or a backfill started twice, enqueues the work once.
+//! - [`Ingestor::run_worker`]: N workers claim jobs under a lease they keep renewing, fetch each
+//!   symbol through the provider chain ([`market::Market::refresh_daily`]: quotas, breakers,
+//!   fallback), upsert bars idempotently, and record the outcome. Symbols that failed in a way a
+//!   retry can fix are retried with exponential backoff, alone, up to a limit; a job whose worker
+//!   died is reclaimed when its lease passes.
+//! - [`run_scheduler`]: at start, catches up on the newest closed session, then enqueues each
+//!   scheduled session.
+//! - When every job of a run has finished, an archive job rewrites that run's Parquet
+//!   partitions through an [`Archiver`], if one is configured.
+
+mod enqueue;
+pub mod schedule;
+mod scheduler;
+mod worker;
+
+use std::fmt::Debug;
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::Symbol;
+use market::{Clock, Market};
+use store::Store;
+use tokio::sync::Notify;
+
+pub use enqueue::{Enqueued, backfill_group};
+pub use schedule::{Schedule, ScheduleError, Session};
+pub use scheduler::run_scheduler;
+pub use worker::{JobReport, Stop};
+
+/// How ingestion runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestConfig {
+    /// Concurrent workers per process (`STOCKD_INGEST_WORKERS`).
+    pub workers: usize,
+    /// Symbols per scheduled job.
+    pub batch_size: usize,
+    /// Attempts per job before it stays failed.
+    pub max_attempts: u32,
+    /// Backoff before the first retry; doubles with every attempt, up to `max_backoff`.
+    pub retry_backoff: Duration,
+    pub max_backoff: Duration,
+    /// How long a claimed job stays a worker's without a renewal; renewed every third of it.
+    /// A job whose worker died is reclaimed this long after its last renewal.
+    pub lease: Duration,
+    /// How often an idle worker looks for due jobs (jobs enqueued by this process wake it at
+    /// once).
+    pub poll_interval: Duration,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            batch_size: 25,
+            max_attempts: 5,
+            retry_backoff: Duration::from_secs(60),
+            max_backoff: Duration::from_secs(3_600),
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Writes the archive partitions of ingested history (the Parquet archive, in the binary).
+#[async_trait]
+pub trait Archiver: Send + Sync + Debug {
+    /// Rewrites the partitions of `symbol` for `years` from the store; returns the rows written.
+    async fn archive(
+        &self,
+        store: &dyn Store,
+        symbol: Symbol,
+        years: RangeInclusive<i32>,
+    ) -> Result<u64, String>;
+}
+
+/// Ingestion over one read path and its store: enqueues jobs and runs workers.
+#[derive(Debug, Clone)]
+pub struct Ingestor {
+    market: Arc<Market>,
+    config: IngestConfig,
+    archiver: Option<Arc<dyn Archiver>>,
+    clock: Clock,
+    /// Wakes this process's idle workers when it enqueues work.
+    wake: Arc<Notify>,
+}
+
+impl Ingestor {
+    /// Ingestion through `market` (its providers and its store).
+    pub fn new(market: Arc<Market>, config: IngestConfig) -> Self {
+        Self {
+            market,
+            config,
+            archiver: None,
+            clock: Clock::System,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Archives each finished run through `archiver`.
+    pub fn with_archiver(mut self, archiver: Arc<dyn Archiver>) -> Self {
+        self.archiver = Some(archiver);
+        self
+    }
+
+    /// Reads time from `clock` (tests on a paused clock).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The store jobs and bars live in.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.market.store()
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &IngestConfig {
+        &self.config
+    }
+
+    /// The clock jobs are timed by.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// Updates the queue-depth gauges from the store.
+    pub async fn observe_queue(&self) {
+        match self.store().job_counts(None).await {
+            Ok(counts) => {
+                metrics::gauge!("stock_api_ingest_queue_depth", "status" => "queued")
+                    .set(counts.queued as f64);
+                metrics::gauge!("stock_api_ingest_queue_depth", "status" => "running")
+                    .set(counts.running as f64);
+                metrics::gauge!("stock_api_ingest_jobs_failed").set(counts.failed as f64);
+            }
+            Err(err) => tracing::warn!(error = %err, "could not count ingest jobs"),
+        }
+    }
+}

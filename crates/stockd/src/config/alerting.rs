@@ -1,0 +1,144 @@
+//! The alert path's settings: where live quotes come from, the event bus, and how
+//! notifications are delivered (SMTP, Twilio, webhook allow-list, retry schedule).
+
+use std::time::Duration;
+
+use alerting::dispatcher::DispatchConfig;
+use alerting::poller::PollerConfig;
+use notify::{
+    AllowList, NotifyConfig, RetrySchedule, SmtpConfig, SmtpTls, TwilioConfig, WebhookConfig,
+};
+use secrecy::ExposeSecret;
+
+use super::chain::non_empty;
+use super::{Config, ConfigError, ProviderName, invalid};
+
+impl Config {
+    pub(super) fn validate_alerting(&self) -> Result<(), ConfigError> {
+        self.alert_quote_chain()?;
+        if !(self.quote_max_jump_pct > 0.0 && self.quote_max_jump_pct.is_finite()) {
+            return Err(invalid(
+                "quote_max_jump_pct",
+                "must be a percentage above 0",
+            ));
+        }
+        if self.quote_interval < Duration::from_millis(100) {
+            return Err(invalid("quote_interval", "must be at least 100ms"));
+        }
+        self.webhook_allow()?;
+        self.retry_schedule()?;
+        self.notify()?;
+        Ok(())
+    }
+
+    /// The NATS URL, if one is set (an empty value counts as unset).
+    pub fn nats_url(&self) -> Option<&str> {
+        non_empty(self.nats_url.as_ref()).map(|url| url.expose_secret().trim())
+    }
+
+    /// The providers asked for alert quotes: `alert_quote_providers`, else the quote chain —
+    /// or `sim` when that is only the bundled sample, whose "quote" is a close from 2013 that
+    /// would never move.
+    pub fn alert_quote_chain(&self) -> Result<Vec<ProviderName>, ConfigError> {
+        if let Some(list) = self.alert_quote_providers.as_deref() {
+            return self.chain_of("alert_quote_providers", list);
+        }
+        let quote = self.provider_chains()?.quote;
+        Ok(if quote == [ProviderName::Sample] {
+            vec![ProviderName::Sim]
+        } else {
+            quote
+        })
+    }
+
+    /// The webhook allow-list.
+    pub fn webhook_allow(&self) -> Result<AllowList, ConfigError> {
+        self.webhook_allow
+            .parse()
+            .map_err(|err: notify::ssrf::AllowListParseError| {
+                invalid("webhook_allow", err.to_string())
+            })
+    }
+
+    /// The notification retry schedule.
+    pub fn retry_schedule(&self) -> Result<RetrySchedule, ConfigError> {
+        self.notification_retry_schedule.parse().map_err(
+            |err: notify::retry::ScheduleParseError| {
+                invalid("notification_retry_schedule", err.to_string())
+            },
+        )
+    }
+
+    /// The senders' configuration: SMTP and Twilio when configured, the webhook allow-list.
+    pub fn notify(&self) -> Result<NotifyConfig, ConfigError> {
+        let smtp = match non_empty_text(self.smtp_host.as_deref()) {
+            None => None,
+            Some(host) => {
+                let from = non_empty_text(self.smtp_from.as_deref()).ok_or_else(|| {
+                    invalid(
+                        "smtp_from",
+                        "is needed with smtp_host (e.g. stockd <alerts@example.com>)",
+                    )
+                })?;
+                let mut smtp = SmtpConfig::new(host, from);
+                smtp.port = self.smtp_port;
+                smtp.tls = match self.smtp_tls.trim().to_ascii_lowercase().as_str() {
+                    "starttls" => SmtpTls::StartTls,
+                    "tls" => SmtpTls::Tls,
+                    "none" => SmtpTls::None,
+                    other => {
+                        return Err(invalid(
+                            "smtp_tls",
+                            format!("'{other}' is not one of starttls, tls, none"),
+                        ));
+                    }
+                };
+                smtp.username = non_empty_text(self.smtp_username.as_deref()).map(str::to_owned);
+                smtp.password = non_empty(self.smtp_password.as_ref()).cloned();
+                Some(smtp)
+            }
+        };
+        let twilio = match non_empty_text(self.twilio_account_sid.as_deref()) {
+            None => None,
+            Some(sid) => {
+                let token = non_empty(self.twilio_auth_token.as_ref()).ok_or_else(|| {
+                    invalid("twilio_auth_token", "is needed with twilio_account_sid")
+                })?;
+                let from = non_empty_text(self.twilio_from.as_deref())
+                    .ok_or_else(|| invalid("twilio_from", "is needed with twilio_account_sid"))?;
+                let mut twilio = TwilioConfig::new(sid, token.clone(), from);
+                twilio.base_url = self.twilio_base_url.trim().to_owned();
+                Some(twilio)
+            }
+        };
+        Ok(NotifyConfig {
+            smtp,
+            twilio,
+            webhook: WebhookConfig {
+                allow: self.webhook_allow()?,
+                ..WebhookConfig::default()
+            },
+        })
+    }
+
+    /// The live-quote poller's settings.
+    pub fn poller(&self) -> PollerConfig {
+        PollerConfig {
+            interval: self.quote_interval,
+            max_jump: self.quote_max_jump_pct / 100.0,
+            ..PollerConfig::default()
+        }
+    }
+
+    /// The dispatcher's settings.
+    pub fn dispatch(&self) -> DispatchConfig {
+        DispatchConfig {
+            schedule: self.retry_schedule().unwrap_or_default(),
+            ..DispatchConfig::default()
+        }
+    }
+}
+
+fn non_empty_text(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}

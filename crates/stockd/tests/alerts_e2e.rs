@@ -1,0 +1,293 @@
+//! The alert path as a new user meets it, against the real binary: no configuration, register,
+//! watch MSFT, add a webhook channel pointing at a local receiver, create a `crosses_up` and a
+//! trailing rule, and see the webhooks arrive from the simulated feed. Then the crash case:
+//! stockd killed with SIGKILL after a firing and before its delivery succeeded delivers it after
+//! a restart, once per idempotency key.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const BIN: &str = env!("CARGO_BIN_EXE_stockd");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `stockd serve` on a free loopback port over `dir`, quotes every 200 ms, notifications
+/// retried every second, the local receiver allowed.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(dir: &std::path::Path) -> Self {
+        let port = free_port();
+        let child = Command::new(BIN)
+            .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
+            .env("STOCKD_DATA_DIR", dir)
+            .env_remove("STOCKD_DATABASE_URL")
+            .env_remove("APIKEY")
+            .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
+            .env("STOCKD_LOG", "warn")
+            .env("STOCKD_QUOTE_INTERVAL", "200ms")
+            .env("STOCKD_WEBHOOK_ALLOW", "127.0.0.1")
+            .env(
+                "STOCKD_NOTIFICATION_RETRY_SCHEDULE",
+                "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client
+            .get(format!("{}/health", server.base))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "stockd did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A signed-in user of `server`.
+struct User {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl User {
+    async fn register(server: &Server, email: &str) -> Self {
+        let client = reqwest::Client::new();
+        let password = "correct horse battery";
+        let registered = client
+            .post(format!("{}/v1/auth/register", server.base))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            registered.status(),
+            201,
+            "{}",
+            registered.text().await.unwrap()
+        );
+        let login: Value = client
+            .post(format!("{}/v1/auth/login", server.base))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Self {
+            client,
+            base: server.base.clone(),
+            token: login["access_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+}
+
+/// Watches MSFT, adds a webhook channel to `receiver` and two rules that the simulated feed
+/// fires within seconds: crossing up through the walk's starting price, and a 0.1 % trailing
+/// stop.
+async fn set_up_alerts(user: &User, receiver: &MockServer) -> String {
+    use reqwest::Method;
+    let (status, _) = user.call(Method::PUT, "/v1/me/watchlist/MSFT", None).await;
+    assert!(status == 200 || status == 201, "watchlist: {status}");
+    let (status, channel) = user
+        .call(
+            Method::POST,
+            "/v1/me/channels",
+            Some(json!({"kind": "webhook", "url": format!("{}/hook", receiver.uri())})),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let (_, quote) = user.call(Method::GET, "/v1/stocks/MSFT/quote", None).await;
+    let start = quote["price"].as_f64().unwrap();
+    for rule in [
+        json!({"symbol": "MSFT", "kind": "crosses_up", "price": start, "frequency": "once",
+               "channels": [channel]}),
+        json!({"symbol": "MSFT", "kind": "trailing_stop", "percent": 0.1, "side": "long",
+               "frequency": "once", "channels": [channel]}),
+    ] {
+        let (status, created) = user.call(Method::POST, "/v1/alerts", Some(rule)).await;
+        assert_eq!(status, 201, "{created}");
+    }
+    channel
+}
+
+async fn wait_for<F: Fn() -> Fut, Fut: Future<Output = bool>>(
+    within: Duration,
+    what: &str,
+    check: F,
+) {
+    let deadline = Instant::now() + within;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The idempotency keys of the requests `receiver` answered with `status`.
+async fn keys(receiver: &MockServer) -> Vec<String> {
+    receiver
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| r.headers.get("idempotency-key"))
+        .map(|k| k.to_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_new_user_sees_crossing_and_trailing_alerts_arrive_from_the_simulated_feed() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let user = User::register(&server, "ann@example.com").await;
+    set_up_alerts(&user, &receiver).await;
+
+    wait_for(Duration::from_secs(60), "two webhooks", || async {
+        receiver.received_requests().await.unwrap_or_default().len() >= 2
+    })
+    .await;
+    let requests = receiver.received_requests().await.unwrap();
+    let kinds: HashSet<String> = requests
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            assert_eq!(body["symbol"], "MSFT");
+            assert_eq!(body["source"], "sim", "the simulated feed is labelled");
+            assert!(r.headers.contains_key("x-stockd-signature"));
+            body["rule_id"].to_string()
+        })
+        .collect();
+    assert_eq!(kinds.len(), 2, "both rules fired, each once");
+
+    let (_, notifications) = user
+        .call(reqwest::Method::GET, "/v1/notifications", None)
+        .await;
+    let notifications = notifications["notifications"].as_array().unwrap().clone();
+    assert_eq!(notifications.len(), 2, "{notifications:?}");
+    assert!(notifications.iter().all(|n| n["status"] == "delivered"));
+}
+
+#[tokio::test]
+async fn a_firing_killed_before_delivery_is_delivered_after_a_restart_once_per_key() {
+    let receiver = MockServer::start().await;
+    // Down at first: the firing is stored and its delivery scheduled for retry.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .named("down")
+        .mount(&receiver)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let user = User::register(&server, "ann@example.com").await;
+    set_up_alerts(&user, &receiver).await;
+    wait_for(
+        Duration::from_secs(60),
+        "a failed delivery attempt",
+        || async { !keys(&receiver).await.is_empty() },
+    )
+    .await;
+    // SIGKILL: no graceful anything.
+    server.kill();
+    let (_, events) = {
+        let restarted = Server::start(dir.path()).await;
+        receiver.reset().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&receiver)
+            .await;
+        let user = User {
+            base: restarted.base.clone(),
+            ..user
+        };
+        wait_for(
+            Duration::from_secs(60),
+            "every notification delivered",
+            || async {
+                let (_, listed) = user
+                    .call(reqwest::Method::GET, "/v1/notifications", None)
+                    .await;
+                listed["notifications"]
+                    .as_array()
+                    .is_some_and(|n| !n.is_empty() && n.iter().all(|n| n["status"] == "delivered"))
+            },
+        )
+        .await;
+        let events = user
+            .call(reqwest::Method::GET, "/v1/alerts/events", None)
+            .await;
+        drop(restarted);
+        events
+    };
+    let fired = events["events"].as_array().unwrap().len();
+    let delivered = keys(&receiver).await;
+    let unique: HashSet<&String> = delivered.iter().collect();
+    assert_eq!(
+        unique.len(),
+        fired,
+        "every firing reached the receiver after the restart"
+    );
+    assert_eq!(delivered.len(), unique.len(), "once per idempotency key");
+}

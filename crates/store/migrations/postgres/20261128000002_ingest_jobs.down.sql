@@ -1,0 +1,1 @@
+drop table ingest_jobs;

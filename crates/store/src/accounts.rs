@@ -1,0 +1,379 @@
+//! User accounts and what belongs to them: users, their session and API tokens (stored as
+//! SHA-256 hashes only), their watchlist and their notification channels.
+//!
+//! The store knows nothing of passwords or token formats: callers (the web edge, the CLI) hash
+//! passwords with argon2id and tokens with SHA-256 and hand over the results. Every per-user
+//! query takes the owner's id, so a caller cannot reach another user's token or channel by id.
+//!
+//! Every child table refers to `users` with `ON DELETE CASCADE`: [`Accounts::delete_user`]
+//! removes the user's sessions, tokens, watchlist and channels in one statement, and tables added
+//! later (alerts, deliveries) hang off users the same way.
+//!
+//! Watched symbols are tracked: [`crate::Store::tracked_symbols`] is the union of the operator's
+//! list and every watchlist, so ingestion keeps a symbol fresh while anyone watches it.
+
+mod memory;
+mod postgres;
+mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::Symbol;
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use crate::StoreError;
+
+pub(crate) use memory::MemoryAccounts;
+
+/// A registered user. `password_hash` is an argon2id PHC string; never serialise it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    /// Lowercased; unique without regard to case.
+    pub email: String,
+    pub display_name: Option<String>,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What [`Accounts::create_user`] needs.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub password_hash: String,
+    pub is_admin: bool,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub email: Option<String>,
+    /// `Some(None)` clears the display name.
+    pub display_name: Option<Option<String>>,
+    pub password_hash: Option<String>,
+}
+
+/// The result of [`Accounts::update_user`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserUpdated {
+    Updated(User),
+    NotFound,
+    /// Another user has the new email.
+    EmailTaken,
+}
+
+/// Whether a token logs a browser-like client in or serves scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// From `POST /v1/auth/login`; expires.
+    Session,
+    /// A personal API token; lives until deleted.
+    Api,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Session => "session",
+            Self::Api => "api",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, StoreError> {
+        match text {
+            "session" => Ok(Self::Session),
+            "api" => Ok(Self::Api),
+            other => Err(StoreError::Corrupt(format!("token kind '{other}'"))),
+        }
+    }
+}
+
+/// A stored token (its hash only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthToken {
+    pub id: String,
+    pub user_id: String,
+    pub kind: TokenKind,
+    pub name: Option<String>,
+    /// Lowercase hex SHA-256 of the token.
+    pub token_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What [`Accounts::create_token`] needs.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub user_id: String,
+    pub kind: TokenKind,
+    pub name: Option<String>,
+    pub token_hash: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A symbol on a user's watchlist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WatchedSymbol {
+    pub symbol: Symbol,
+    pub added_at: DateTime<Utc>,
+}
+
+/// Where a notification goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelTarget {
+    /// A JSON POST signed with `secret` (HMAC-SHA256), in `format`.
+    Webhook {
+        url: String,
+        secret: String,
+        format: String,
+    },
+    Email {
+        address: String,
+    },
+    /// An E.164 number.
+    Sms {
+        phone: String,
+    },
+}
+
+impl ChannelTarget {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Webhook { .. } => "webhook",
+            Self::Email { .. } => "email",
+            Self::Sms { .. } => "sms",
+        }
+    }
+
+    /// `(target, secret, format)` columns.
+    fn columns(&self) -> (&str, Option<&str>, Option<&str>) {
+        match self {
+            Self::Webhook {
+                url,
+                secret,
+                format,
+            } => (url, Some(secret), Some(format)),
+            Self::Email { address } => (address, None, None),
+            Self::Sms { phone } => (phone, None, None),
+        }
+    }
+
+    fn from_columns(
+        kind: &str,
+        target: String,
+        secret: Option<String>,
+        format: Option<String>,
+    ) -> Result<Self, StoreError> {
+        Ok(match kind {
+            "webhook" => Self::Webhook {
+                url: target,
+                secret: secret.unwrap_or_default(),
+                format: format.unwrap_or_else(|| "generic".into()),
+            },
+            "email" => Self::Email { address: target },
+            "sms" => Self::Sms { phone: target },
+            other => return Err(StoreError::Corrupt(format!("channel kind '{other}'"))),
+        })
+    }
+}
+
+/// A user's notification channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub id: String,
+    pub user_id: String,
+    pub target: ChannelTarget,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Users, tokens, watchlists and channels.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// Creates a user with a new id; `None` when the email (in any case) is taken.
+    async fn create_user(
+        &self,
+        new: &NewUser,
+        at: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError>;
+
+    async fn user(&self, id: &str) -> Result<Option<User>, StoreError>;
+
+    /// The user with this email, compared without regard to case.
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError>;
+
+    /// Every user, oldest first.
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+
+    async fn update_user(
+        &self,
+        id: &str,
+        update: &UserUpdate,
+        at: DateTime<Utc>,
+    ) -> Result<UserUpdated, StoreError>;
+
+    /// Deletes the user and (by cascade) everything they own; `false` when there was no such
+    /// user.
+    async fn delete_user(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Stores a token hash with a new id.
+    async fn create_token(
+        &self,
+        new: &NewToken,
+        at: DateTime<Utc>,
+    ) -> Result<AuthToken, StoreError>;
+
+    /// The token with this hash and its user, unless it expired by `now`.
+    async fn token_by_hash(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(AuthToken, User)>, StoreError>;
+
+    /// The user's tokens of one kind, oldest first.
+    async fn tokens(&self, user_id: &str, kind: TokenKind) -> Result<Vec<AuthToken>, StoreError>;
+
+    /// Deletes one of the user's tokens; `false` when the user has no token with this id.
+    async fn delete_token(&self, user_id: &str, token_id: &str) -> Result<bool, StoreError>;
+
+    /// Deletes expired tokens; returns how many.
+    async fn delete_expired_tokens(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Adds a symbol to the user's watchlist: `true` when added now (the first `added_at` is
+    /// kept).
+    async fn watch(
+        &self,
+        user_id: &str,
+        symbol: Symbol,
+        at: DateTime<Utc>,
+    ) -> Result<(WatchedSymbol, bool), StoreError>;
+
+    /// `false` when the symbol was not on the user's watchlist.
+    async fn unwatch(&self, user_id: &str, symbol: Symbol) -> Result<bool, StoreError>;
+
+    /// The user's watchlist, in symbol order.
+    async fn watchlist(&self, user_id: &str) -> Result<Vec<WatchedSymbol>, StoreError>;
+
+    async fn create_channel(
+        &self,
+        user_id: &str,
+        target: &ChannelTarget,
+        at: DateTime<Utc>,
+    ) -> Result<Channel, StoreError>;
+
+    /// The user's channels, oldest first.
+    async fn channels(&self, user_id: &str) -> Result<Vec<Channel>, StoreError>;
+
+    /// One of the user's channels; `None` when the user has none with this id (whoever else
+    /// may own it).
+    async fn channel(&self, user_id: &str, id: &str) -> Result<Option<Channel>, StoreError>;
+
+    /// Replaces the target of one of the user's channels; `None` when the user has none with
+    /// this id.
+    async fn update_channel(
+        &self,
+        user_id: &str,
+        id: &str,
+        target: &ChannelTarget,
+    ) -> Result<Option<Channel>, StoreError>;
+
+    async fn delete_channel(&self, user_id: &str, id: &str) -> Result<bool, StoreError>;
+}
+
+/// A new time-ordered id.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub(crate) const USER_COLUMNS: &str =
+    "id, email, display_name, password_hash, is_admin, created_at, updated_at";
+pub(crate) const TOKEN_COLUMNS: &str =
+    "id, user_id, kind, name, token_hash, created_at, expires_at";
+pub(crate) const CHANNEL_COLUMNS: &str = "id, user_id, kind, target, secret, format, created_at";
+
+/// Reads a `users` row ([`USER_COLUMNS`]).
+fn user<'r, R>(row: &'r R) -> Result<User, StoreError>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    bool: Decode<'r, R::Database> + Type<R::Database>,
+    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        password_hash: row.try_get("password_hash")?,
+        is_admin: row.try_get("is_admin")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn token<'r, R>(row: &'r R) -> Result<AuthToken, StoreError>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<DateTime<Utc>>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let kind: String = row.try_get("kind")?;
+    Ok(AuthToken {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        kind: TokenKind::parse(&kind)?,
+        name: row.try_get("name")?,
+        token_hash: row.try_get("token_hash")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+fn watched<'r, R>(row: &'r R) -> Result<WatchedSymbol, StoreError>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let text: String = row.try_get("symbol")?;
+    let symbol = Symbol::parse(&text)
+        .map_err(|err| StoreError::Corrupt(format!("watched symbol '{text}': {err}")))?;
+    Ok(WatchedSymbol {
+        symbol,
+        added_at: row.try_get("added_at")?,
+    })
+}
+
+fn channel<'r, R>(row: &'r R) -> Result<Channel, StoreError>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let kind: String = row.try_get("kind")?;
+    Ok(Channel {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        target: ChannelTarget::from_columns(
+            &kind,
+            row.try_get("target")?,
+            row.try_get("secret")?,
+            row.try_get("format")?,
+        )?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Whether a database error is a unique-constraint violation (a taken email).
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,399 @@
+//! The alert path on SQLite: one writer, so claims run inside `begin immediate`.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+
+use super::{
+    ATTEMPT_COLUMNS, AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, EVENT_COLUMNS,
+    LastPrice, NOTIFICATION_COLUMNS, NewRule, Notification, NotificationStatus, RULE_COLUMNS,
+    RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, StoredRule, TriggerRecord, attempt,
+    event, idempotency_key, json_text, new_id, notification, parse_symbol, rule,
+};
+use crate::{SqliteStore, StoreError};
+use domain::Price;
+
+#[async_trait]
+impl AlertStore for SqliteStore {
+    async fn create_rule(
+        &self,
+        new: &NewRule,
+        at: DateTime<Utc>,
+    ) -> Result<StoredRule, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "insert into alert_rules (user_id, symbol, definition, state, status, \
+             created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?) returning id",
+        )
+        .bind(&new.user_id)
+        .bind(new.symbol.as_str())
+        .bind(json_text(&new.definition))
+        .bind(json_text(&new.state))
+        .bind(new.status.as_str())
+        .bind(at)
+        .bind(at)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(StoredRule {
+            id,
+            user_id: new.user_id.clone(),
+            symbol: new.symbol,
+            definition: new.definition.clone(),
+            state: new.state.clone(),
+            status: new.status,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+
+    async fn rule(&self, user_id: &str, id: i64) -> Result<Option<StoredRule>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "select {RULE_COLUMNS} from alert_rules where id = ? and user_id = ?"
+        )))
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(rule).transpose()
+    }
+
+    async fn rules(&self, user_id: &str) -> Result<Vec<StoredRule>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "select {RULE_COLUMNS} from alert_rules where user_id = ? order by created_at, id"
+        )))
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(rule).collect()
+    }
+
+    async fn change_rule(
+        &self,
+        user_id: &str,
+        id: i64,
+        change: &RuleChange,
+        at: DateTime<Utc>,
+    ) -> Result<Option<StoredRule>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "update alert_rules set definition = coalesce(?, definition), \
+             state = coalesce(?, state), status = coalesce(?, status), updated_at = ? \
+             where id = ? and user_id = ? returning {RULE_COLUMNS}"
+        )))
+        .bind(change.definition.as_ref().map(json_text))
+        .bind(change.state.as_ref().map(json_text))
+        .bind(change.status.map(RuleStatus::as_str))
+        .bind(at)
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(rule).transpose()
+    }
+
+    async fn delete_rule(&self, user_id: &str, id: i64) -> Result<bool, StoreError> {
+        let deleted = sqlx::query("delete from alert_rules where id = ? and user_id = ?")
+            .bind(id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    async fn active_rules(&self) -> Result<Vec<StoredRule>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "select {RULE_COLUMNS} from alert_rules where status = 'active' \
+             order by created_at, id"
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(rule).collect()
+    }
+
+    async fn checkpoint_rules(
+        &self,
+        checkpoints: &[RuleCheckpoint],
+        _at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for checkpoint in checkpoints {
+            sqlx::query(
+                "update alert_rules set state = ?, status = ? \
+                 where id = ? and status = 'active' and updated_at = ?",
+            )
+            .bind(json_text(&checkpoint.state))
+            .bind(checkpoint.status.as_str())
+            .bind(checkpoint.rule_id)
+            .bind(checkpoint.version)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_trigger(
+        &self,
+        trigger: &TriggerRecord,
+        at: DateTime<Utc>,
+    ) -> Result<Option<AlertEvent>, StoreError> {
+        let mut tx = self.pool().begin_with("begin immediate").await?;
+        let current: i64 = sqlx::query_scalar("select count(*) from alert_rules where id = ? and status = 'active' and updated_at = ?")
+            .bind(trigger.rule_id)
+            .bind(trigger.rule_version)
+            .fetch_one(&mut *tx)
+            .await?;
+        if current == 0 {
+            return Ok(None);
+        }
+        let event_id = new_id();
+        let inserted = sqlx::query(
+            "insert into alert_events (id, rule_id, user_id, symbol, price_e9, quote_at, \
+             dedupe_key, message, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             on conflict (dedupe_key) do nothing",
+        )
+        .bind(&event_id)
+        .bind(trigger.rule_id)
+        .bind(&trigger.user_id)
+        .bind(trigger.symbol.as_str())
+        .bind(trigger.price.raw())
+        .bind(trigger.quote_at)
+        .bind(&trigger.dedupe_key)
+        .bind(&trigger.message)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(None);
+        }
+        let payload = json_text(&trigger.payload);
+        for channel_id in &trigger.channel_ids {
+            // A channel deleted since the rule was written is skipped, not an error that
+            // would lose the firing.
+            sqlx::query(
+                "insert into notifications (id, event_id, user_id, channel_id, \
+                 idempotency_key, payload, status, attempts, next_attempt_at, created_at, \
+                 updated_at) select ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ? \
+                 where exists (select 1 from channels where id = ? and user_id = ?)",
+            )
+            .bind(new_id())
+            .bind(&event_id)
+            .bind(&trigger.user_id)
+            .bind(channel_id)
+            .bind(idempotency_key(&event_id, channel_id))
+            .bind(&payload)
+            .bind(at)
+            .bind(at)
+            .bind(at)
+            .bind(channel_id)
+            .bind(&trigger.user_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("update alert_rules set state = ?, status = ? where id = ?")
+            .bind(json_text(&trigger.state))
+            .bind(trigger.status.as_str())
+            .bind(trigger.rule_id)
+            .execute(&mut *tx)
+            .await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "select {EVENT_COLUMNS} from alert_events where id = ?"
+        )))
+        .bind(&event_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        event(&row).map(Some)
+    }
+
+    async fn alert_events(&self, user_id: &str, limit: u32) -> Result<Vec<AlertEvent>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "select {EVENT_COLUMNS} from alert_events where user_id = ? \
+             order by created_at desc, id desc limit ?"
+        )))
+        .bind(user_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(event).collect()
+    }
+
+    async fn acknowledge_event(
+        &self,
+        user_id: &str,
+        event_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "update alert_events set acknowledged_at = coalesce(acknowledged_at, ?) \
+             where id = ? and user_id = ?",
+        )
+        .bind(at)
+        .bind(event_id)
+        .bind(user_id)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn claim_notifications(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let mut tx = self.pool().begin_with("begin immediate").await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "update notifications set status = 'sending', attempts = attempts + 1, \
+             worker = ?, lease_until = ?, updated_at = ? \
+             where id in (select id from notifications \
+                 where (status = 'pending' and next_attempt_at <= ?) \
+                    or (status = 'sending' and lease_until < ?) \
+                 order by next_attempt_at, id limit ?) \
+             returning {NOTIFICATION_COLUMNS}"
+        )))
+        .bind(worker)
+        .bind(lease_until)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(notification).collect()
+    }
+
+    async fn finish_notification(
+        &self,
+        id: &str,
+        worker: &str,
+        outcome: &DeliveryOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin_with("begin immediate").await?;
+        let retry_at = match outcome {
+            DeliveryOutcome::Retry { at, .. } => Some(*at),
+            _ => None,
+        };
+        let delivered_at = (outcome.status() == NotificationStatus::Delivered).then_some(now);
+        let updated = sqlx::query(
+            "update notifications set status = ?, next_attempt_at = coalesce(?, next_attempt_at), \
+             last_error = ?, provider_message_id = coalesce(?, provider_message_id), \
+             lease_until = null, delivered_at = ?, updated_at = ? \
+             where id = ? and worker = ? and status = 'sending'",
+        )
+        .bind(outcome.status().as_str())
+        .bind(retry_at)
+        .bind(outcome.error())
+        .bind(outcome.provider_message_id())
+        .bind(delivered_at)
+        .bind(now)
+        .bind(id)
+        .bind(worker)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 1 {
+            sqlx::query(
+                "insert into notification_attempts (notification_id, attempt, attempted_at, \
+                 outcome, error, provider_message_id) \
+                 select id, attempts, ?, ?, ?, ? from notifications where id = ? \
+                 on conflict (notification_id, attempt) do nothing",
+            )
+            .bind(now)
+            .bind(outcome.label())
+            .bind(outcome.error())
+            .bind(outcome.provider_message_id())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(updated == 1)
+    }
+
+    async fn notifications(
+        &self,
+        user_id: &str,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "select {NOTIFICATION_COLUMNS} from notifications where user_id = ? \
+             order by created_at desc, id desc limit ?"
+        )))
+        .bind(user_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(notification).collect()
+    }
+
+    async fn save_last_quotes(&self, quotes: &[LastPrice]) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for quote in quotes {
+            sqlx::query(
+                "insert into alert_last_quotes (symbol, price_e9, quote_at) values (?, ?, ?) \
+                 on conflict (symbol) do update set price_e9 = excluded.price_e9, \
+                 quote_at = excluded.quote_at where excluded.quote_at >= alert_last_quotes.quote_at",
+            )
+            .bind(quote.symbol.as_str())
+            .bind(quote.price.raw())
+            .bind(quote.at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn last_quotes(&self) -> Result<Vec<LastPrice>, StoreError> {
+        let rows: Vec<(String, i64, DateTime<Utc>)> =
+            sqlx::query_as("select symbol, price_e9, quote_at from alert_last_quotes")
+                .fetch_all(self.pool())
+                .await?;
+        rows.into_iter()
+            .map(|(symbol, price, at)| {
+                Ok(LastPrice {
+                    symbol: parse_symbol(&symbol)?,
+                    price: Price::from_raw(price),
+                    at,
+                })
+            })
+            .collect()
+    }
+
+    async fn rules_fingerprint(&self) -> Result<RulesFingerprint, StoreError> {
+        let (rules, active, changed_at): (i64, Option<i64>, Option<DateTime<Utc>>) =
+            sqlx::query_as(
+                "select count(*), sum(case when status = 'active' then 1 else 0 end), \
+             max(updated_at) from alert_rules",
+            )
+            .fetch_one(self.pool())
+            .await?;
+        Ok(RulesFingerprint {
+            rules,
+            active: active.unwrap_or(0),
+            changed_at,
+        })
+    }
+
+    async fn delivery_attempts(
+        &self,
+        user_id: &str,
+        notification_id: &str,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "select {ATTEMPT_COLUMNS} from notification_attempts where notification_id = ? \
+             and exists (select 1 from notifications n where n.id = notification_id \
+                 and n.user_id = ?) order by attempt"
+        )))
+        .bind(notification_id)
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(attempt).collect()
+    }
+}

@@ -1,0 +1,228 @@
+//! Calls spent per upstream provider in the current UTC minute and UTC day: what quota
+//! accounting needs to survive a restart and to be shared by replicas on one database.
+//!
+//! Windows are UTC: a minute starts at second 0, a day at 00:00 UTC. Alpha Vantage does not
+//! document precisely when its daily quota resets, so UTC midnight is an assumption, stated
+//! here and in the docs rather than guessed per provider.
+//!
+//! Recording is one atomic upsert per call on the SQL backends (same window: add; newer window:
+//! start again from the new calls), returning what is now stored, so a replica learns what the
+//! others spent every time it spends. The SQL lives in [`sqlite`] and [`postgres`]; the memory
+//! backend applies the same rule, [`UsageCounts::add`], under a lock.
+
+mod postgres;
+mod sqlite;
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use crate::{MemoryStore, StoreError};
+
+/// Calls counted for one provider in a UTC minute and a UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageCounts {
+    /// The start of the minute `minute_calls` counts.
+    pub minute: DateTime<Utc>,
+    pub minute_calls: u64,
+    /// The UTC day `day_calls` counts.
+    pub day: NaiveDate,
+    pub day_calls: u64,
+}
+
+impl UsageCounts {
+    /// No calls, in the windows containing `at`.
+    pub fn empty(at: DateTime<Utc>) -> Self {
+        Self {
+            minute: minute_start(at),
+            minute_calls: 0,
+            day: utc_day(at),
+            day_calls: 0,
+        }
+    }
+
+    /// These counts after `calls` more calls made at `at`: added within the same window,
+    /// starting again in a newer one. A call recorded late for a window that has already
+    /// passed (another replica's clock behind) leaves the newer window as it is.
+    #[must_use]
+    pub fn add(self, calls: u64, at: DateTime<Utc>) -> Self {
+        let (minute, minute_calls) =
+            add_in_window((self.minute, self.minute_calls), minute_start(at), calls);
+        let (day, day_calls) = add_in_window((self.day, self.day_calls), utc_day(at), calls);
+        Self {
+            minute,
+            minute_calls,
+            day,
+            day_calls,
+        }
+    }
+
+    /// The counts of the windows containing `at`: a window other than the stored one counts 0.
+    #[must_use]
+    pub fn as_of(self, at: DateTime<Utc>) -> Self {
+        let now = Self::empty(at);
+        Self {
+            minute_calls: if self.minute == now.minute {
+                self.minute_calls
+            } else {
+                0
+            },
+            day_calls: if self.day == now.day {
+                self.day_calls
+            } else {
+                0
+            },
+            ..now
+        }
+    }
+}
+
+fn add_in_window<W: Ord>(stored: (W, u64), window: W, calls: u64) -> (W, u64) {
+    match stored.0.cmp(&window) {
+        Ordering::Equal => (window, stored.1.saturating_add(calls)),
+        Ordering::Greater => stored,
+        Ordering::Less => (window, calls),
+    }
+}
+
+/// The start of the UTC minute containing `at`.
+pub fn minute_start(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp().div_euclid(60) * 60, 0).unwrap_or(at)
+}
+
+/// The UTC day containing `at`.
+pub fn utc_day(at: DateTime<Utc>) -> NaiveDate {
+    at.date_naive()
+}
+
+/// Persistent per-provider call counts, for quota accounting.
+#[async_trait]
+pub trait ProviderUsage: Send + Sync {
+    /// Adds `calls` calls made to `provider` at `at` (atomically: concurrent recorders never
+    /// lose a call) and returns the counts now stored, other replicas' calls included.
+    async fn record_provider_calls(
+        &self,
+        provider: &str,
+        calls: u64,
+        at: DateTime<Utc>,
+    ) -> Result<UsageCounts, StoreError>;
+
+    /// The calls counted for `provider` in the windows containing `at` (0 for a provider never
+    /// recorded, or whose stored windows have passed). Writes nothing.
+    async fn provider_usage(
+        &self,
+        provider: &str,
+        at: DateTime<Utc>,
+    ) -> Result<UsageCounts, StoreError>;
+}
+
+/// Reads a `provider_usage` row (`minute_start, minute_calls, day, day_calls`).
+fn counts<'r, R>(row: &'r R) -> Result<UsageCounts, StoreError>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    NaiveDate: Decode<'r, R::Database> + Type<R::Database>,
+    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let count = |column: &'r str| -> Result<u64, StoreError> {
+        let value: i64 = row.try_get(column)?;
+        u64::try_from(value)
+            .map_err(|_| StoreError::Corrupt(format!("negative provider_usage.{column}")))
+    };
+    Ok(UsageCounts {
+        minute: row.try_get("minute_start")?,
+        minute_calls: count("minute_calls")?,
+        day: row.try_get("day")?,
+        day_calls: count("day_calls")?,
+    })
+}
+
+/// A count bound as SQL `bigint` / `integer`.
+fn sql_count(calls: u64) -> i64 {
+    i64::try_from(calls).unwrap_or(i64::MAX)
+}
+
+/// The memory backend's counts per provider.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryUsage(Mutex<HashMap<String, UsageCounts>>);
+
+impl MemoryUsage {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, UsageCounts>> {
+        // Every update is one insert of a whole value, so a poisoned lock holds whole values.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl ProviderUsage for MemoryStore {
+    async fn record_provider_calls(
+        &self,
+        provider: &str,
+        calls: u64,
+        at: DateTime<Utc>,
+    ) -> Result<UsageCounts, StoreError> {
+        let mut usage = self.usage.lock();
+        let stored = usage
+            .get(provider)
+            .copied()
+            .unwrap_or_else(|| UsageCounts::empty(at))
+            .add(calls, at);
+        usage.insert(provider.to_owned(), stored);
+        Ok(stored)
+    }
+
+    async fn provider_usage(
+        &self,
+        provider: &str,
+        at: DateTime<Utc>,
+    ) -> Result<UsageCounts, StoreError> {
+        let usage = self.usage.lock();
+        Ok(usage
+            .get(provider)
+            .map_or_else(|| UsageCounts::empty(at), |stored| stored.as_of(at)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn windows_are_the_utc_minute_and_day() {
+        let instant = at("2026-11-28T23:59:59.900Z");
+        assert_eq!(minute_start(instant), at("2026-11-28T23:59:00Z"));
+        assert_eq!(utc_day(instant).to_string(), "2026-11-28");
+        assert_eq!(
+            minute_start(at("1969-12-31T23:59:30Z")),
+            at("1969-12-31T23:59:00Z")
+        );
+    }
+
+    #[test]
+    fn calls_add_in_a_window_and_start_again_in_a_newer_one() {
+        let counts = UsageCounts::empty(at("2026-11-28T10:00:05Z"))
+            .add(2, at("2026-11-28T10:00:05Z"))
+            .add(1, at("2026-11-28T10:00:59Z"));
+        assert_eq!((counts.minute_calls, counts.day_calls), (3, 3));
+        let next_minute = counts.add(1, at("2026-11-28T10:01:00Z"));
+        assert_eq!((next_minute.minute_calls, next_minute.day_calls), (1, 4));
+        let next_day = next_minute.add(1, at("2026-11-29T00:00:00Z"));
+        assert_eq!((next_day.minute_calls, next_day.day_calls), (1, 1));
+        // A late record for a minute that has passed does not reset the newer one.
+        let late = next_day.add(5, at("2026-11-28T23:59:59Z"));
+        assert_eq!(late, next_day);
+        assert_eq!(next_day.as_of(at("2026-11-29T00:01:00Z")).minute_calls, 0);
+        assert_eq!(next_day.as_of(at("2026-11-29T00:01:00Z")).day_calls, 1);
+    }
+}

@@ -1,0 +1,416 @@
+//! The alert path's storage on every backend: owner-scoped rules, one-transaction firings that
+//! a repeated tick cannot double, the outbox claimed under a lease, and the delivery log.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use common::backends;
+use domain::{Price, Symbol};
+use serde_json::json;
+use store::{
+    ChannelTarget, DeliveryOutcome, NewRule, NewUser, NotificationStatus, RuleChange,
+    RuleCheckpoint, RuleStatus, Store, StoredRule, TriggerRecord,
+};
+
+fn t0() -> DateTime<Utc> {
+    "2026-11-27T15:30:00Z".parse().unwrap()
+}
+
+fn msft() -> Symbol {
+    Symbol::parse("MSFT").unwrap()
+}
+
+async fn user(store: &Arc<dyn Store>, email: &str) -> String {
+    let new = NewUser {
+        email: email.into(),
+        display_name: None,
+        password_hash: "$argon2id$test".into(),
+        is_admin: false,
+    };
+    store.create_user(&new, t0()).await.unwrap().unwrap().id
+}
+
+async fn webhook(store: &Arc<dyn Store>, user_id: &str) -> String {
+    let target = ChannelTarget::Webhook {
+        url: "https://hooks.example.com/stockd".into(),
+        secret: "whsec".into(),
+        format: "generic".into(),
+    };
+    store
+        .create_channel(user_id, &target, t0())
+        .await
+        .unwrap()
+        .id
+}
+
+fn crosses_up(user_id: &str) -> NewRule {
+    NewRule {
+        user_id: user_id.into(),
+        symbol: msft(),
+        definition: json!({"kind": "crosses_up", "price": 420.0, "frequency": "once"}),
+        state: json!({"armed": true}),
+        status: RuleStatus::Active,
+    }
+}
+
+fn trigger(rule: &StoredRule, user_id: &str, channels: Vec<String>) -> TriggerRecord {
+    let rule_id = rule.id;
+    TriggerRecord {
+        rule_id,
+        rule_version: rule.updated_at,
+        user_id: user_id.into(),
+        symbol: msft(),
+        price: "421.30".parse::<Price>().unwrap(),
+        quote_at: t0(),
+        dedupe_key: format!("{rule_id}:{}", t0().to_rfc3339()),
+        message: "MSFT crossed above 420.00 (now 421.30)".into(),
+        state: json!({"armed": false, "last_price": 421.3}),
+        status: RuleStatus::Disarmed,
+        channel_ids: channels,
+        payload: json!({"symbol": "MSFT", "price": 421.3}),
+    }
+}
+
+#[tokio::test]
+async fn rules_are_scoped_to_their_owner() {
+    for (_keep, store) in backends().await {
+        let alice = user(&store, "alice@example.com").await;
+        let bob = user(&store, "bob@example.com").await;
+        let rule = store.create_rule(&crosses_up(&alice), t0()).await.unwrap();
+        assert_eq!(rule.definition["kind"], "crosses_up", "{}", store.backend());
+
+        assert_eq!(
+            store.rule(&alice, rule.id).await.unwrap(),
+            Some(rule.clone())
+        );
+        assert_eq!(store.rule(&bob, rule.id).await.unwrap(), None);
+        assert!(store.rules(&bob).await.unwrap().is_empty());
+        let pause = RuleChange {
+            status: Some(RuleStatus::Paused),
+            ..RuleChange::default()
+        };
+        assert_eq!(
+            store
+                .change_rule(&bob, rule.id, &pause, t0())
+                .await
+                .unwrap(),
+            None
+        );
+        assert!(!store.delete_rule(&bob, rule.id).await.unwrap());
+
+        let later = t0() + Duration::minutes(1);
+        let paused = store
+            .change_rule(&alice, rule.id, &pause, later)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(paused.status, RuleStatus::Paused);
+        assert_eq!(paused.definition, rule.definition, "unchanged fields stay");
+        assert_eq!(paused.updated_at, later);
+        assert!(store.active_rules().await.unwrap().is_empty());
+        assert!(store.delete_rule(&alice, rule.id).await.unwrap());
+        assert!(store.rules(&alice).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_firing_writes_event_outbox_and_state_once_per_dedupe_key() {
+    for (_keep, store) in backends().await {
+        let alice = user(&store, "alice@example.com").await;
+        let channel = webhook(&store, &alice).await;
+        let rule = store.create_rule(&crosses_up(&alice), t0()).await.unwrap();
+        let fired = trigger(&rule, &alice, vec![channel.clone()]);
+
+        let event = store.record_trigger(&fired, t0()).await.unwrap().unwrap();
+        assert_eq!(event.price, fired.price, "{}", store.backend());
+        assert_eq!(event.quote_at, t0());
+        assert!(
+            store.record_trigger(&fired, t0()).await.unwrap().is_none(),
+            "the same tick evaluated again fires nothing"
+        );
+        assert_eq!(store.alert_events(&alice, 10).await.unwrap().len(), 1);
+        let outbox = store.notifications(&alice, 10).await.unwrap();
+        assert_eq!(outbox.len(), 1, "one row per channel, once");
+        assert_eq!(outbox[0].channel_id, channel);
+        assert_eq!(outbox[0].status, NotificationStatus::Pending);
+        assert_eq!(outbox[0].payload["symbol"], "MSFT");
+        assert_eq!(outbox[0].idempotency_key, format!("{}:{channel}", event.id));
+
+        let stored = store.rule(&alice, rule.id).await.unwrap().unwrap();
+        assert_eq!(stored.status, RuleStatus::Disarmed);
+        assert_eq!(stored.state["armed"], false);
+        assert!(store.active_rules().await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn dispatchers_claim_each_notification_once_and_log_every_attempt() {
+    for (_keep, store) in backends().await {
+        let alice = user(&store, "alice@example.com").await;
+        let channel = webhook(&store, &alice).await;
+        for n in 0..5 {
+            let mut rule = crosses_up(&alice);
+            rule.definition["price"] = json!(400 + n);
+            let rule = store.create_rule(&rule, t0()).await.unwrap();
+            store
+                .record_trigger(&trigger(&rule, &alice, vec![channel.clone()]), t0())
+                .await
+                .unwrap();
+        }
+        // Longer than the test, so the other claims are not reclaimed as abandoned.
+        let lease = t0() + Duration::hours(1);
+        let (a, b) = tokio::join!(
+            store.claim_notifications("d1", t0(), lease, 3),
+            store.claim_notifications("d2", t0(), lease, 3)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let ids: HashSet<&str> = a.iter().chain(&b).map(|n| n.id.as_str()).collect();
+        assert_eq!(a.len() + b.len(), 5, "{}", store.backend());
+        assert_eq!(ids.len(), 5, "no notification claimed twice");
+
+        let first = &a[0];
+        let retry = DeliveryOutcome::Retry {
+            error: "HTTP 500".into(),
+            at: t0() + Duration::minutes(1),
+        };
+        assert!(
+            !store
+                .finish_notification(&first.id, "d2", &retry, t0())
+                .await
+                .unwrap(),
+            "only its dispatcher may finish it"
+        );
+        assert!(
+            store
+                .finish_notification(&first.id, "d1", &retry, t0())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .claim_notifications("d1", t0(), lease, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "not before its retry time"
+        );
+        let later = t0() + Duration::minutes(1);
+        let again = store
+            .claim_notifications("d2", later, later + Duration::seconds(30), 10)
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 2);
+        let delivered = DeliveryOutcome::Delivered {
+            provider_message_id: Some("msg-1".into()),
+        };
+        assert!(
+            store
+                .finish_notification(&first.id, "d2", &delivered, later)
+                .await
+                .unwrap()
+        );
+        let log = store.delivery_attempts(&alice, &first.id).await.unwrap();
+        let outcomes: Vec<(u32, &str)> = log
+            .iter()
+            .map(|a| (a.attempt, a.outcome.as_str()))
+            .collect();
+        assert_eq!(outcomes, [(1, "retry"), (2, "delivered")]);
+        assert_eq!(log[0].error.as_deref(), Some("HTTP 500"));
+        let stored = store
+            .notifications(&alice, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|n| n.id == first.id)
+            .unwrap();
+        assert_eq!(stored.status, NotificationStatus::Delivered);
+        assert_eq!(stored.provider_message_id.as_deref(), Some("msg-1"));
+        assert_eq!(stored.delivered_at, Some(later));
+    }
+}
+
+#[tokio::test]
+async fn a_dispatcher_that_died_loses_its_notifications_after_the_lease() {
+    for (_keep, store) in backends().await {
+        let alice = user(&store, "alice@example.com").await;
+        let channel = webhook(&store, &alice).await;
+        let rule = store.create_rule(&crosses_up(&alice), t0()).await.unwrap();
+        store
+            .record_trigger(&trigger(&rule, &alice, vec![channel]), t0())
+            .await
+            .unwrap();
+        let lease = t0() + Duration::seconds(30);
+        let claimed = store
+            .claim_notifications("dead", t0(), lease, 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let after = lease + Duration::seconds(1);
+        let reclaimed = store
+            .claim_notifications("d2", after, after + Duration::seconds(30), 10)
+            .await
+            .unwrap();
+        assert_eq!(reclaimed.len(), 1, "{}", store.backend());
+        assert_eq!(reclaimed[0].idempotency_key, claimed[0].idempotency_key);
+        let delivered = DeliveryOutcome::Delivered {
+            provider_message_id: None,
+        };
+        assert!(
+            !store
+                .finish_notification(&claimed[0].id, "dead", &delivered, after)
+                .await
+                .unwrap()
+        );
+    }
+}
+
+#[tokio::test]
+async fn other_users_see_no_events_notifications_or_attempts() {
+    for (_keep, store) in backends().await {
+        let alice = user(&store, "alice@example.com").await;
+        let bob = user(&store, "bob@example.com").await;
+        let channel = webhook(&store, &alice).await;
+        let rule = store.create_rule(&crosses_up(&alice), t0()).await.unwrap();
+        let event = store
+            .record_trigger(&trigger(&rule, &alice, vec![channel]), t0())
+            .await
+            .unwrap()
+            .unwrap();
+        let notification = store.notifications(&alice, 10).await.unwrap().remove(0);
+        assert!(store.alert_events(&bob, 10).await.unwrap().is_empty());
+        assert!(store.notifications(&bob, 10).await.unwrap().is_empty());
+        assert!(
+            store
+                .delivery_attempts(&bob, &notification.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            !store
+                .acknowledge_event(&bob, &event.id, t0())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .acknowledge_event(&alice, &event.id, t0())
+                .await
+                .unwrap()
+        );
+        let events = store.alert_events(&alice, 10).await.unwrap();
+        assert_eq!(events[0].acknowledged_at, Some(t0()), "{}", store.backend());
+    }
+}
+
+#[tokio::test]
+async fn checkpoints_save_engine_state() {
+    for (_keep, store) in backends().await {
+        let alice = user(&store, "alice@example.com").await;
+        let rule = store.create_rule(&crosses_up(&alice), t0()).await.unwrap();
+        let checkpoint = RuleCheckpoint {
+            rule_id: rule.id,
+            version: rule.updated_at,
+            state: json!({"armed": true, "last_price": 419.5, "peak": 425.0}),
+            status: RuleStatus::Active,
+        };
+        store.checkpoint_rules(&[checkpoint], t0()).await.unwrap();
+        let active = store.active_rules().await.unwrap();
+        assert_eq!(active.len(), 1, "{}", store.backend());
+        assert_eq!(active[0].state["peak"], 425.0);
+    }
+}
+
+#[tokio::test]
+async fn last_prices_keep_the_newest_and_the_fingerprint_follows_owner_changes_only() {
+    for (_keep, store) in backends().await {
+        let at = |s: i64| t0() + Duration::seconds(s);
+        let quote = |price: &str, s| store::LastPrice {
+            symbol: msft(),
+            price: price.parse().unwrap(),
+            at: at(s),
+        };
+        store.save_last_quotes(&[quote("420", 10)]).await.unwrap();
+        store.save_last_quotes(&[quote("419", 5)]).await.unwrap();
+        assert_eq!(
+            store.last_quotes().await.unwrap(),
+            [quote("420", 10)],
+            "{}: an older quote never replaces a newer one",
+            store.backend()
+        );
+
+        let alice = user(&store, "alice@example.com").await;
+        let empty = store.rules_fingerprint().await.unwrap();
+        let rule = store.create_rule(&crosses_up(&alice), t0()).await.unwrap();
+        let created = store.rules_fingerprint().await.unwrap();
+        assert_ne!(created, empty);
+        assert_eq!((created.rules, created.active), (1, 1));
+        let checkpoint = RuleCheckpoint {
+            rule_id: rule.id,
+            version: rule.updated_at,
+            state: json!({"armed": true, "last_price": 1.0}),
+            status: RuleStatus::Active,
+        };
+        store.checkpoint_rules(&[checkpoint], at(60)).await.unwrap();
+        assert_eq!(
+            store.rules_fingerprint().await.unwrap(),
+            created,
+            "engine checkpoints are not owner changes"
+        );
+        let pause = RuleChange {
+            status: Some(RuleStatus::Paused),
+            ..RuleChange::default()
+        };
+        store
+            .change_rule(&alice, rule.id, &pause, at(120))
+            .await
+            .unwrap();
+        let paused = store.rules_fingerprint().await.unwrap();
+        assert_eq!((paused.active, paused.changed_at), (0, Some(at(120))));
+    }
+}
+
+#[tokio::test]
+async fn an_engine_with_a_stale_view_cannot_undo_an_owner_change() {
+    for (_keep, store) in backends().await {
+        let alice = user(&store, "alice@example.com").await;
+        let channel = webhook(&store, &alice).await;
+        let loaded = store.create_rule(&crosses_up(&alice), t0()).await.unwrap();
+        let pause = RuleChange {
+            status: Some(RuleStatus::Paused),
+            ..RuleChange::default()
+        };
+        let later = t0() + Duration::seconds(5);
+        store
+            .change_rule(&alice, loaded.id, &pause, later)
+            .await
+            .unwrap()
+            .unwrap();
+        // The engine still holds the rule as it was loaded, armed and active.
+        let checkpoint = RuleCheckpoint {
+            rule_id: loaded.id,
+            version: loaded.updated_at,
+            state: json!({"armed": true, "last_price": 1.0}),
+            status: RuleStatus::Active,
+        };
+        store.checkpoint_rules(&[checkpoint], later).await.unwrap();
+        assert!(
+            store
+                .record_trigger(&trigger(&loaded, &alice, vec![channel]), later)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: a paused rule fires nothing",
+            store.backend()
+        );
+        let stored = store.rule(&alice, loaded.id).await.unwrap().unwrap();
+        assert_eq!(stored.status, RuleStatus::Paused, "the pause stands");
+        assert_eq!(stored.state, json!({"armed": true}));
+        assert!(store.alert_events(&alice, 10).await.unwrap().is_empty());
+    }
+}

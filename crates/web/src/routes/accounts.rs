@@ -1,0 +1,614 @@
+//! `/v1/auth/…` and `/v1/me`: registration, login and logout, the caller's profile, and their
+//! personal API tokens. Everything under `/v1/me` is the caller's own: ids of other users'
+//! resources answer 404, exactly like ids that do not exist.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, delete, get, post, put};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use store::{NewToken, NewUser, TokenKind, UserUpdate, UserUpdated};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::{self, AuthUser};
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiPath;
+use crate::routes::{channels, watchlist};
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Longest password accepted: argon2 takes any length, but hashing megabytes on request is a
+/// denial of service.
+const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// The routes of the `accounts` feature; when it is off, every one of them answers 404
+/// `feature-disabled`, whatever the method.
+pub(crate) fn routes(enabled: bool) -> Router<AppState> {
+    let paths: [(&str, axum::routing::MethodRouter<AppState>); 10] = [
+        ("/v1/auth/register", post(register)),
+        ("/v1/auth/login", post(login)),
+        ("/v1/auth/logout", post(logout)),
+        ("/v1/me", get(me).patch(update_me).delete(delete_me)),
+        ("/v1/me/tokens", get(list_tokens).post(create_token)),
+        ("/v1/me/tokens/{id}", delete(delete_token)),
+        ("/v1/me/watchlist", get(watchlist::list_watchlist)),
+        (
+            "/v1/me/watchlist/{symbol}",
+            put(watchlist::watch_symbol).delete(watchlist::unwatch_symbol),
+        ),
+        (
+            "/v1/me/channels",
+            get(channels::list_channels).post(channels::create_channel),
+        ),
+        (
+            "/v1/me/channels/{id}",
+            get(channels::get_channel)
+                .put(channels::replace_channel)
+                .delete(channels::delete_channel),
+        ),
+    ];
+    paths
+        .into_iter()
+        .fold(Router::new(), |router, (path, route)| {
+            if enabled {
+                router.route(path, route)
+            } else {
+                router.route(
+                    path,
+                    any(|| async { crate::features::disabled_response("accounts") }),
+                )
+            }
+        })
+}
+
+/// `Json<T>` whose rejections are problem+json: 400 for malformed JSON or a wrong content
+/// type, 422 naming the field for a body of the wrong shape.
+#[derive(Debug, FromRequest)]
+#[from_request(via(Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(err) => {
+                Self::Unprocessable(format!("invalid body: {}", err.body_text()))
+            }
+            other => Self::BadRequest(format!("invalid JSON body: {}", other.body_text())),
+        }
+    }
+}
+
+/// The client address of a request (see [`auth::AuthSettings::trust_forwarded_for`]).
+#[derive(Debug)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self(auth::client_ip(
+            &parts.headers,
+            auth::peer(&parts.extensions),
+            state.auth().trust_forwarded_for,
+        )))
+    }
+}
+
+/// A user as the API shows it (never the password hash).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    #[schema(example = "0192f5c4-7d1e-7a10-9b8e-3f2a1c0d4e5f")]
+    pub id: String,
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    pub display_name: Option<String>,
+    pub is_admin: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<store::User> for UserResponse {
+    fn from(user: store::User) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            is_admin: user.is_admin,
+            created_at: user.created_at,
+        }
+    }
+}
+
+/// `POST /v1/auth/register`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    pub display_name: Option<String>,
+}
+
+/// `POST /v1/auth/login`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// A new session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub user: UserResponse,
+}
+
+/// `PATCH /v1/me`: changing the email or the password needs the current password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    /// A new display name; `null` clears it.
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub display_name: Option<Option<String>>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub current_password: Option<String>,
+}
+
+/// `null` and absent told apart: `Some(None)` is an explicit `null`.
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
+/// `POST /v1/me/tokens`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    /// What the token is for, e.g. `backup script`.
+    pub name: Option<String>,
+}
+
+/// A personal API token; `token` is present only in the answer that created it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub id: String,
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// The token itself: shown once, stored only as a hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// The caller's API tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokensResponse {
+    pub tokens: Vec<TokenResponse>,
+}
+
+/// Lowercased, trimmed email, or 422 naming `field`.
+pub(crate) fn normalize_email(text: &str, field: &str) -> Result<String, ApiError> {
+    let email = text.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && local.len() <= 64
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !domain.contains("..")
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(ApiError::Unprocessable(format!(
+            "{field}: not an email address (expected name@example.com)"
+        )))
+    }
+}
+
+fn check_password(password: &str, field: &str) -> Result<(), ApiError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(ApiError::Unprocessable(format!(
+            "{field}: must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(ApiError::Unprocessable(format!(
+            "{field}: must be at most {MAX_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
+fn clean_name(name: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
+    let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+        return Err(ApiError::Unprocessable(format!(
+            "{field}: must be at most 100 characters"
+        )));
+    }
+    Ok(name)
+}
+
+/// Creates an account: 201 with the user; sign in with `POST /v1/auth/login`.
+#[utoipa::path(post, path = "/v1/auth/register", tag = "accounts",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered", body = UserResponse),
+        (status = 409, description = "The email is registered already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid email or too short a password (the detail names the field)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RegisterRequest>,
+) -> Result<Response, ApiError> {
+    let email = normalize_email(&body.email, "email")?;
+    check_password(&body.password, "password")?;
+    let display_name = clean_name(body.display_name, "display_name")?;
+    let password_hash = state.auth().hasher.hash(body.password).await?;
+    let new = NewUser {
+        email,
+        display_name,
+        password_hash,
+        is_admin: false,
+    };
+    let user = state
+        .market()
+        .store()
+        .create_user(&new, Utc::now())
+        .await?
+        .ok_or_else(|| {
+            ApiError::Conflict(
+                "email: an account with this email exists already; sign in instead".into(),
+            )
+        })?;
+    tracing::info!(user_id = %user.id, "user registered");
+    Ok((StatusCode::CREATED, Json(UserResponse::from(user))).into_response())
+}
+
+/// Signs in: a session token for `Authorization: Bearer`, valid for 30 days (fixed, not
+/// sliding) or until logout. Failed logins are limited per account and per client address.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "accounts",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = LoginResponse),
+        (status = 401, description = "Unknown email or wrong password (one answer for both)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this account or address; see Retry-After", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let account = body.email.trim().to_lowercase();
+    let limiter = state.login_limiter();
+    if let Some(wait) = limiter.check(&account, ip) {
+        return Err(ApiError::TooManyRequests {
+            detail: format!(
+                "too many failed logins for this account or from this address; try again in {}s",
+                wait.as_secs().max(1)
+            ),
+            retry_after: wait,
+        });
+    }
+    let store = state.market().store();
+    let user = store.user_by_email(&account).await?;
+    // An unknown email is checked against a dummy hash of the same cost: the answer and its
+    // timing are the same as for a wrong password.
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = state.auth().hasher.verify(body.password, stored).await?;
+    let Some(user) = user.filter(|_| ok) else {
+        limiter.failed(&account, ip);
+        tracing::info!(client_ip = ?ip, "login failed");
+        return Err(ApiError::Unauthorized(
+            "the email or the password is wrong".into(),
+        ));
+    };
+    limiter.succeeded(&account);
+    let token = auth::new_token(auth::SESSION_PREFIX)?;
+    let now = Utc::now();
+    let expires_at = chrono::Duration::from_std(state.auth().session_ttl)
+        .ok()
+        .and_then(|ttl| now.checked_add_signed(ttl));
+    store
+        .create_token(
+            &NewToken {
+                user_id: user.id.clone(),
+                kind: TokenKind::Session,
+                name: None,
+                token_hash: auth::token_hash(&token),
+                expires_at,
+            },
+            now,
+        )
+        .await?;
+    // Sweeping expired sessions at login keeps the table from growing without a job for it.
+    if let Err(err) = store.delete_expired_tokens(now).await {
+        tracing::warn!(error = %err, "could not delete expired sessions");
+    }
+    tracing::info!(user_id = %user.id, "user signed in");
+    Ok(Json(LoginResponse {
+        access_token: token,
+        token_type: "Bearer",
+        expires_at,
+        user: user.into(),
+    }))
+}
+
+/// Revokes the bearer token of this request (a session, or an API token used here): 204.
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The token is revoked"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: AuthUser,
+) -> Result<StatusCode, ApiError> {
+    state
+        .market()
+        .store()
+        .delete_token(&caller.user.id, &caller.token.id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/v1/me", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = UserResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn me(caller: AuthUser) -> Json<UserResponse> {
+    Json(caller.user.into())
+}
+
+/// Changes the display name, email or password. The email and the password need
+/// `current_password`; a new password signs out every other session.
+#[utoipa::path(patch, path = "/v1/me", tag = "accounts",
+    security(("bearer" = [])),
+    request_body = UpdateMeRequest,
+    responses(
+        (status = 200, description = "Updated", body = UserResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "current_password missing or wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The new email belongs to another account", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (named in the detail)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiJson(body): ApiJson<UpdateMeRequest>,
+) -> Result<Json<UserResponse>, ApiError> {
+    let email = body
+        .email
+        .as_deref()
+        .map(|e| normalize_email(e, "email"))
+        .transpose()?;
+    if let Some(password) = &body.password {
+        check_password(password, "password")?;
+    }
+    let display_name = body
+        .display_name
+        .map(|name| clean_name(name, "display_name"))
+        .transpose()?;
+    let sensitive = email.is_some() || body.password.is_some();
+    if sensitive {
+        let current = body.current_password.ok_or_else(|| {
+            ApiError::Forbidden(
+                "current_password: changing the email or the password needs the current password"
+                    .into(),
+            )
+        })?;
+        let ok = state
+            .auth()
+            .hasher
+            .verify(current, Some(caller.user.password_hash.clone()))
+            .await?;
+        if !ok {
+            return Err(ApiError::Forbidden(
+                "current_password: the current password is wrong".into(),
+            ));
+        }
+    }
+    let password_hash = match body.password {
+        Some(password) => Some(state.auth().hasher.hash(password).await?),
+        None => None,
+    };
+    let password_changed = password_hash.is_some();
+    let update = UserUpdate {
+        email,
+        display_name,
+        password_hash,
+    };
+    let store = state.market().store();
+    let user = match store
+        .update_user(&caller.user.id, &update, Utc::now())
+        .await?
+    {
+        UserUpdated::Updated(user) => user,
+        UserUpdated::EmailTaken => {
+            return Err(ApiError::Conflict(
+                "email: another account has this email".into(),
+            ));
+        }
+        UserUpdated::NotFound => {
+            return Err(ApiError::Unauthorized(
+                "the bearer token is not valid (unknown, revoked or expired); sign in again".into(),
+            ));
+        }
+    };
+    if password_changed {
+        // Whoever knew the old password may hold a session: end every session but this one.
+        for session in store.tokens(&user.id, TokenKind::Session).await? {
+            if session.id != caller.token.id {
+                store.delete_token(&user.id, &session.id).await?;
+            }
+        }
+    }
+    Ok(Json(user.into()))
+}
+
+/// Deletes the caller's account and everything it owns (sessions, tokens, watchlist,
+/// channels, and later alerts): 204.
+#[utoipa::path(delete, path = "/v1/me", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_me(
+    State(state): State<AppState>,
+    caller: AuthUser,
+) -> Result<StatusCode, ApiError> {
+    state.market().store().delete_user(&caller.user.id).await?;
+    tracing::info!(user_id = %caller.user.id, "user deleted their account");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn token_response(token: store::AuthToken, secret: Option<String>) -> TokenResponse {
+    TokenResponse {
+        id: token.id,
+        name: token.name,
+        created_at: token.created_at,
+        token: secret,
+    }
+}
+
+/// Creates a personal API token (prefix `stk_api_`) for scripts: the answer shows it once; only
+/// its hash is kept. It lives until deleted.
+#[utoipa::path(post, path = "/v1/me/tokens", tag = "accounts",
+    security(("bearer" = [])),
+    request_body = CreateTokenRequest,
+    responses(
+        (status = 201, description = "Created; `token` is shown only now", body = TokenResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiJson(body): ApiJson<CreateTokenRequest>,
+) -> Result<Response, ApiError> {
+    let name = clean_name(body.name, "name")?;
+    let token = auth::new_token(auth::API_TOKEN_PREFIX)?;
+    let stored = state
+        .market()
+        .store()
+        .create_token(
+            &NewToken {
+                user_id: caller.user.id.clone(),
+                kind: TokenKind::Api,
+                name,
+                token_hash: auth::token_hash(&token),
+                expires_at: None,
+            },
+            Utc::now(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(token_response(stored, Some(token))),
+    )
+        .into_response())
+}
+
+/// The caller's API tokens (never the tokens themselves).
+#[utoipa::path(get, path = "/v1/me/tokens", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's API tokens", body = TokensResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: AuthUser,
+) -> Result<Json<TokensResponse>, ApiError> {
+    let tokens = state
+        .market()
+        .store()
+        .tokens(&caller.user.id, TokenKind::Api)
+        .await?;
+    Ok(Json(TokensResponse {
+        tokens: tokens
+            .into_iter()
+            .map(|t| token_response(t, None))
+            .collect(),
+    }))
+}
+
+/// Deletes one of the caller's API tokens: 204, or 404 when the caller has none with this id.
+#[utoipa::path(delete, path = "/v1/me/tokens/{id}", tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Token id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such token of the caller's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_token(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let store = state.market().store();
+    // Sessions are ended by logout, not here: only API tokens are listed, so only they delete.
+    let owned = store
+        .tokens(&caller.user.id, TokenKind::Api)
+        .await?
+        .iter()
+        .any(|t| t.id == id);
+    if owned && store.delete_token(&caller.user.id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(
+            "you have no API token with this id".into(),
+        ))
+    }
+}
+
+/// Whether the request carries the token of an admin user (for the operator routes).
+pub(crate) async fn is_admin_token(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<bool, ApiError> {
+    let Some(token) = auth::bearer(headers) else {
+        return Ok(false);
+    };
+    Ok(auth::authenticate(state, token)
+        .await?
+        .is_some_and(|caller| caller.user.is_admin))
+}
+
+/// Checks an email and a new password as registration does: the normalised email, or what is
+/// wrong (for `stockd users create`).
+pub fn check_new_credentials(email: &str, password: &str) -> Result<String, String> {
+    let detail = |err: ApiError| err.status_and_detail().1;
+    let email = normalize_email(email, "email").map_err(detail)?;
+    check_password(password, "password").map_err(detail)?;
+    Ok(email)
+}

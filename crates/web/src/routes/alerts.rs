@@ -1,0 +1,812 @@
+//! `/v1/alerts/…`: the caller's price alert rules (create, read, replace, delete, pause,
+//! resume), their firings (events, acknowledged by the user) and the dry run (backtests over
+//! stored daily history).
+//!
+//! The body of a rule is exactly [`alerts::Rule`] (tagged by `kind`); the `alerts` crate checks
+//! its values, this module what needs the store or the read path: that every channel is one of
+//! the caller's, that the symbol is known, that `expires_at` is in the future. Everything is
+//! owner-scoped: another user's rule id answers 404 like an id that does not exist.
+//!
+//! Rules are evaluated elsewhere (the `alerting` service reloads rules when
+//! `AlertStore::rules_fingerprint` changes); this module only writes definitions, statuses and,
+//! when a rule must start again, a fresh armed state.
+
+use alerts::{Condition, Rule, RuleState};
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{Price, Symbol, TradingCalendar};
+use market::{CacheStatus, MarketError};
+use providers::ProviderError;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use store::{NewRule, RuleChange, RuleStatus, StoredRule};
+use utoipa::{IntoParams, ToSchema};
+
+use super::notifications;
+use super::window::parse_date;
+use crate::AppState;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::routes::accounts::ApiJson;
+
+/// Events listed when the query gives no `limit`.
+const DEFAULT_LIMIT: u32 = 100;
+/// The most events or notifications one request lists.
+const MAX_LIMIT: u32 = 1000;
+/// How many of the caller's newest events acknowledging a whole rule looks at.
+const ACKNOWLEDGE_SCAN: u32 = 10_000;
+
+/// The routes of the `alerts` feature; when it is off, every one of them answers 404
+/// `feature-disabled`, whatever the method.
+pub(crate) fn routes(enabled: bool) -> Router<AppState> {
+    let paths: [(&str, axum::routing::MethodRouter<AppState>); 11] = [
+        ("/v1/alerts", get(list_rules).post(create_rule)),
+        ("/v1/alerts/backtest", post(backtest_body)),
+        ("/v1/alerts/events", get(list_events)),
+        (
+            "/v1/alerts/events/{event_id}/acknowledge",
+            post(acknowledge_event),
+        ),
+        (
+            "/v1/alerts/{id}",
+            get(get_rule).put(replace_rule).delete(delete_rule),
+        ),
+        ("/v1/alerts/{id}/pause", post(pause_rule)),
+        ("/v1/alerts/{id}/resume", post(resume_rule)),
+        ("/v1/alerts/{id}/acknowledge", post(acknowledge_rule)),
+        ("/v1/alerts/{id}/backtest", post(backtest_stored)),
+        ("/v1/notifications", get(notifications::list_notifications)),
+        (
+            "/v1/notifications/{id}/attempts",
+            get(notifications::list_attempts),
+        ),
+    ];
+    paths
+        .into_iter()
+        .fold(Router::new(), |router, (path, route)| {
+            if enabled {
+                router.route(path, route)
+            } else {
+                router.route(
+                    path,
+                    any(|| async { crate::features::disabled_response("alerts") }),
+                )
+            }
+        })
+}
+
+/// An alert rule as `POST /v1/alerts` takes it; which fields apply depends on `kind`. (The
+/// wire shape of `alerts::Rule`, written out for the OpenAPI document.)
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"symbol": "MSFT", "kind": "crosses_up", "price": 420.0, "frequency": "once", "channels": ["0192f5c4-7d1e-7a10-9b8e-3f2a1c0d4e5f"]}))]
+pub struct RuleBody {
+    #[schema(example = "MSFT")]
+    pub symbol: String,
+    /// `above`, `below`, `crosses_up`, `crosses_down`, `crosses` (need `price`);
+    /// `moves_up_pct`, `moves_down_pct` (need `percent` and one of `window_days`, `window`,
+    /// `vs_previous_close`); `trailing_stop` (needs `percent` or `amount`).
+    #[schema(example = "crosses_up")]
+    pub kind: String,
+    /// The level of the price kinds; greater than 0.
+    pub price: Option<f64>,
+    /// Moves and trailing stops: greater than 0, at most 1000 (below 100 for a fall).
+    pub percent: Option<f64>,
+    /// Moves: versus the close this many trading sessions back (1 to 260).
+    pub window_days: Option<u32>,
+    /// Moves: versus the extreme within this duration (`"90m"`, `"2h"`; at most 7 days).
+    pub window: Option<String>,
+    /// Moves: versus the previous session's close.
+    pub vs_previous_close: Option<bool>,
+    /// Trailing stops: a fall (or rise, short side) by this amount instead of a percent.
+    pub amount: Option<f64>,
+    /// Trailing stops: trailing starts once the price reaches this.
+    pub activation_price: Option<f64>,
+    /// Trailing stops: `long` (default; tracks the peak) or `short` (tracks the trough).
+    pub side: Option<String>,
+    /// `once` (then disarmed), `once_per_day` (NYSE trading days) or `every_time` (with
+    /// `cooldown`).
+    #[schema(example = "once")]
+    pub frequency: String,
+    /// Quiet time after a fire (`"15m"`); required for, and only for, `every_time`.
+    pub cooldown: Option<String>,
+    /// Ids of the caller's channels (`/v1/me/channels`) to notify (default: none).
+    pub channels: Option<Vec<String>>,
+    /// After this instant the rule never fires again; must be in the future.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What a rule's evaluation has seen so far.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleStateResponse {
+    /// False once a `once` rule fired or the rule expired (resume re-arms it).
+    pub armed: bool,
+    pub expired: bool,
+    /// The price of the last tick that changed the state (a fire, a new trailing extreme).
+    #[schema(value_type = Option<f64>)]
+    pub last_price: Option<Price>,
+    pub last_at: Option<DateTime<Utc>>,
+    pub last_fired_at: Option<DateTime<Utc>>,
+    pub fire_count: u64,
+    /// `every_time` rules are quiet until then.
+    pub cooldown_until: Option<DateTime<Utc>>,
+    /// Trailing stops: whether the activation price has been reached.
+    pub activated: bool,
+    /// Trailing stops: the peak (long) or trough (short) since activation.
+    #[schema(value_type = Option<f64>)]
+    pub extreme: Option<Price>,
+    /// Trailing stops: the price at which the stop would fire now.
+    #[schema(value_type = Option<f64>)]
+    pub trigger_level: Option<Price>,
+}
+
+/// A stored rule: its id, the definition's fields as given, its status and its live state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RuleResponse {
+    pub id: i64,
+    /// The rule's fields exactly as `POST /v1/alerts` takes them.
+    #[serde(flatten)]
+    #[schema(value_type = RuleBody)]
+    pub rule: Rule,
+    /// `active`, `paused`, `disarmed` (a `once` rule that fired) or `expired`.
+    #[schema(value_type = String, example = "active")]
+    pub status: RuleStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub state: RuleStateResponse,
+}
+
+/// The caller's rules, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RulesResponse {
+    pub alerts: Vec<RuleResponse>,
+}
+
+/// One firing of a rule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventResponse {
+    pub id: String,
+    pub rule_id: i64,
+    #[schema(value_type = String, example = "MSFT")]
+    pub symbol: Symbol,
+    #[schema(value_type = f64)]
+    pub price: Price,
+    /// The time of the quote that fired the rule.
+    pub quote_at: DateTime<Utc>,
+    #[schema(example = "MSFT crossed above 420.00 (now 421.30)")]
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+}
+
+/// The caller's events, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventsResponse {
+    pub events: Vec<EventResponse>,
+}
+
+/// How many events an acknowledgement marked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcknowledgedResponse {
+    pub acknowledged: usize,
+}
+
+/// `?limit=` of the list routes.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LimitQuery {
+    /// At most this many, newest first (1 to 1000; default 100).
+    pub(crate) limit: Option<u32>,
+}
+
+impl LimitQuery {
+    pub(crate) fn resolve(&self) -> Result<u32, ApiError> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
+            Some(limit) => Err(ApiError::BadRequest(format!(
+                "limit must be from 1 to {MAX_LIMIT}, got {limit}"
+            ))),
+        }
+    }
+}
+
+/// `?from=&to=` of the backtests.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct BacktestQuery {
+    /// First trading day to replay, `YYYY-MM-DD` (default: the oldest stored bar).
+    #[param(value_type = Option<String>, format = Date)]
+    pub(crate) from: Option<String>,
+    /// Last trading day to replay, `YYYY-MM-DD` (default: the newest stored bar).
+    #[param(value_type = Option<String>, format = Date)]
+    pub(crate) to: Option<String>,
+}
+
+/// When a rule would have fired.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BacktestResponse {
+    #[schema(value_type = String, example = "MSFT")]
+    pub symbol: Symbol,
+    /// The bars replayed (each as four ticks: open, low/high, high/low, close).
+    pub bars: usize,
+    /// The first and last trading day replayed (absent when no bar was in range).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<NaiveDate>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub to: Option<NaiveDate>,
+    /// The provider the history came from.
+    pub source: String,
+    /// True when the provider is failing and the history is an older copy.
+    pub stale: bool,
+    pub fires: Vec<FireResponse>,
+}
+
+/// One simulated fire.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FireResponse {
+    /// The trading day of the bar that fired.
+    #[serde(serialize_with = "crate::json::date")]
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    /// The simulated time of the tick that fired (New York session times).
+    pub at: DateTime<Utc>,
+    #[schema(value_type = f64)]
+    pub price: Price,
+    pub message: String,
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("you have no alert rule with this id".into())
+}
+
+/// A rule id from the path: anything that is not a number cannot be one of the caller's.
+fn rule_id(text: &str) -> Result<i64, ApiError> {
+    text.parse().map_err(|_| not_found())
+}
+
+/// Parses a rule body. The kind is checked first so that an unknown or missing one is named
+/// with every known kind, instead of serde's message about the first field it tripped over.
+fn parse_rule(body: Value) -> Result<Rule, ApiError> {
+    let known = Condition::KINDS.join(", ");
+    match body.get("kind") {
+        Some(Value::String(kind)) if Condition::KINDS.contains(&kind.as_str()) => {}
+        Some(Value::String(kind)) => {
+            return Err(ApiError::Unprocessable(format!(
+                "kind: unknown kind '{}'; known kinds: {known}",
+                kind.chars().take(40).collect::<String>()
+            )));
+        }
+        _ if !body.is_object() => {
+            return Err(ApiError::Unprocessable(
+                "invalid body: a rule is a JSON object".into(),
+            ));
+        }
+        _ => {
+            return Err(ApiError::Unprocessable(format!(
+                "kind: is required, one of {known}"
+            )));
+        }
+    }
+    serde_json::from_value(body)
+        .map_err(|err| ApiError::Unprocessable(format!("invalid rule: {err}")))
+}
+
+/// Everything wrong with `rule` for `caller`, as one 422 naming each field.
+async fn validate(state: &AppState, caller: &AuthUser, rule: &Rule) -> Result<(), ApiError> {
+    let mut problems: Vec<String> = match rule.validate() {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors
+            .into_iter()
+            .map(|err| format!("{}: {}", err.field, err.message))
+            .collect(),
+    };
+    if let Some(expires_at) = rule.expires_at
+        && expires_at <= Utc::now()
+    {
+        problems.push(format!(
+            "expires_at: must be in the future (got {expires_at})"
+        ));
+    }
+    let store = state.market().store();
+    for (i, id) in rule.channels.iter().enumerate() {
+        if rule.channels[..i].contains(id) {
+            problems.push(format!("channels[{i}]: '{id}' is listed twice"));
+        } else if store.channel(&caller.user.id, id).await?.is_none() {
+            problems.push(format!(
+                "channels[{i}]: you have no channel '{}' (see GET /v1/me/channels)",
+                id.chars().take(64).collect::<String>()
+            ));
+        }
+    }
+    if let Some(problem) = unknown_symbol(state, rule.symbol).await {
+        problems.push(problem);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Unprocessable(problems.join("; ")))
+    }
+}
+
+/// `Some(problem)` when the read path says the symbol does not exist. Any other failure (a
+/// provider down, a quota spent) accepts the rule: creating an alert must not depend on the
+/// upstream being healthy right now, and a rule on a symbol that really is unknown simply never
+/// fires.
+async fn unknown_symbol(state: &AppState, symbol: Symbol) -> Option<String> {
+    match state.market().daily(symbol).await {
+        Ok(_) => None,
+        Err(MarketError::Provider(
+            ProviderError::UnknownSymbol { .. } | ProviderError::NoData { .. },
+        )) => Some(format!(
+            "symbol: unknown symbol {symbol} (no provider has prices for it)"
+        )),
+        Err(err) => {
+            tracing::warn!(%symbol, error = %err, "could not check an alert's symbol; accepting it");
+            None
+        }
+    }
+}
+
+fn definition(rule: &Rule) -> Result<Value, ApiError> {
+    serde_json::to_value(rule).map_err(|_| ApiError::Internal("a rule could not be serialised"))
+}
+
+fn state_json(state: &RuleState) -> Result<Value, ApiError> {
+    serde_json::to_value(state)
+        .map_err(|_| ApiError::Internal("a rule state could not be serialised"))
+}
+
+/// A stored rule's definition and state, read back.
+fn decode(stored: &StoredRule) -> Result<(Rule, RuleState), ApiError> {
+    let rule = serde_json::from_value(stored.definition.clone())
+        .map_err(|_| ApiError::Internal("a stored rule definition does not parse"))?;
+    let state = serde_json::from_value(stored.state.clone())
+        .map_err(|_| ApiError::Internal("a stored rule state does not parse"))?;
+    Ok((rule, state))
+}
+
+fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
+    let (rule, state) = decode(&stored)?;
+    Ok(RuleResponse {
+        id: stored.id,
+        status: stored.status,
+        created_at: stored.created_at,
+        updated_at: stored.updated_at,
+        state: RuleStateResponse {
+            armed: state.armed,
+            expired: state.expired,
+            last_price: state.last_price,
+            last_at: state.last_at,
+            last_fired_at: state.last_fired_at,
+            fire_count: state.fire_count,
+            cooldown_until: state.cooldown_until,
+            activated: state.activated,
+            extreme: state.extreme,
+            trigger_level: state.trigger_level(&rule),
+        },
+        rule,
+    })
+}
+
+async fn owned(state: &AppState, caller: &AuthUser, id: i64) -> Result<StoredRule, ApiError> {
+    state
+        .market()
+        .store()
+        .rule(&caller.user.id, id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+async fn change(
+    state: &AppState,
+    caller: &AuthUser,
+    id: i64,
+    change: RuleChange,
+) -> Result<Json<RuleResponse>, ApiError> {
+    let stored = state
+        .market()
+        .store()
+        .change_rule(&caller.user.id, id, &change, Utc::now())
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(response(stored)?))
+}
+
+/// Creates an alert rule: 201 with the rule, armed and active.
+#[utoipa::path(post, path = "/v1/alerts", tag = "alerts",
+    security(("bearer" = [])),
+    request_body = RuleBody,
+    responses(
+        (status = 201, description = "Created, armed and active", body = RuleResponse),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named in the detail (`price: must be greater than 0`, `channels[0]: …`, `symbol: unknown symbol …`, `kind: unknown kind …; known kinds: …`). An unknown symbol is refused only when the providers say so: while they are down the rule is accepted", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_rule(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let rule = parse_rule(body)?;
+    validate(&state, &caller, &rule).await?;
+    let new = NewRule {
+        user_id: caller.user.id.clone(),
+        symbol: rule.symbol,
+        definition: definition(&rule)?,
+        state: state_json(&RuleState::armed())?,
+        status: RuleStatus::Active,
+    };
+    let stored = state.market().store().create_rule(&new, Utc::now()).await?;
+    Ok((StatusCode::CREATED, Json(response(stored)?)).into_response())
+}
+
+/// The caller's alert rules, oldest first.
+#[utoipa::path(get, path = "/v1/alerts", tag = "alerts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's rules", body = RulesResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_rules(
+    State(state): State<AppState>,
+    caller: AuthUser,
+) -> Result<Json<RulesResponse>, ApiError> {
+    let rules = state.market().store().rules(&caller.user.id).await?;
+    Ok(Json(RulesResponse {
+        alerts: rules.into_iter().map(response).collect::<Result<_, _>>()?,
+    }))
+}
+
+/// One of the caller's rules with its live state.
+#[utoipa::path(get, path = "/v1/alerts/{id}", tag = "alerts",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Rule id")),
+    responses(
+        (status = 200, description = "The rule", body = RuleResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rule of the caller's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_rule(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<RuleResponse>, ApiError> {
+    let stored = owned(&state, &caller, rule_id(&id)?).await?;
+    Ok(Json(response(stored)?))
+}
+
+/// Replaces a rule's definition (same body and checks as creating one). Like the engine's own
+/// update, the state is kept when the symbol and condition are unchanged (a new frequency,
+/// channel list or expiry does not forget a trailing peak or a cooldown); otherwise the rule
+/// starts again armed, and a disarmed or expired rule becomes active. A paused rule stays
+/// paused.
+#[utoipa::path(put, path = "/v1/alerts/{id}", tag = "alerts",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Rule id")),
+    request_body = RuleBody,
+    responses(
+        (status = 200, description = "Replaced", body = RuleResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rule of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named in the detail", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn replace_rule(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<RuleResponse>, ApiError> {
+    let id = rule_id(&id)?;
+    let current = owned(&state, &caller, id).await?;
+    let rule = parse_rule(body)?;
+    validate(&state, &caller, &rule).await?;
+    let (old, _) = decode(&current)?;
+    let same = old.symbol == rule.symbol && old.condition == rule.condition;
+    let mut update = RuleChange {
+        definition: Some(definition(&rule)?),
+        ..RuleChange::default()
+    };
+    if !same {
+        update.state = Some(state_json(&RuleState::armed())?);
+        if matches!(current.status, RuleStatus::Disarmed | RuleStatus::Expired) {
+            update.status = Some(RuleStatus::Active);
+        }
+    }
+    change(&state, &caller, id, update).await
+}
+
+/// Deletes a rule with its events and notifications: 204, or 404.
+#[utoipa::path(delete, path = "/v1/alerts/{id}", tag = "alerts",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Rule id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rule of the caller's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = rule_id(&id)?;
+    if state
+        .market()
+        .store()
+        .delete_rule(&caller.user.id, id)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// Pauses a rule: it is not evaluated until resumed (its state is kept).
+#[utoipa::path(post, path = "/v1/alerts/{id}/pause", tag = "alerts",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Rule id")),
+    responses(
+        (status = 200, description = "Paused", body = RuleResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rule of the caller's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn pause_rule(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<RuleResponse>, ApiError> {
+    let update = RuleChange {
+        status: Some(RuleStatus::Paused),
+        ..RuleChange::default()
+    };
+    change(&state, &caller, rule_id(&id)?, update).await
+}
+
+/// Resumes a rule: active again. A rule that is still armed (paused while armed) keeps its
+/// state; a disarmed or expired one starts again with a fresh armed state. An expired rule whose
+/// `expires_at` has passed cannot be resumed (409): replace it with a later expiry instead.
+#[utoipa::path(post, path = "/v1/alerts/{id}/resume", tag = "alerts",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Rule id")),
+    responses(
+        (status = 200, description = "Active (and armed)", body = RuleResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rule of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Its expiry has passed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn resume_rule(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<RuleResponse>, ApiError> {
+    let id = rule_id(&id)?;
+    let current = owned(&state, &caller, id).await?;
+    let (rule, rule_state) = decode(&current)?;
+    if let Some(expires_at) = rule.expires_at
+        && expires_at <= Utc::now()
+    {
+        return Err(ApiError::Conflict(format!(
+            "the rule expired at {expires_at}; replace it (PUT /v1/alerts/{id}) with a later expires_at or none, then resume it"
+        )));
+    }
+    // Re-arm only what is disarmed: a rule paused while armed keeps its trailing peak and
+    // cooldown.
+    let update = RuleChange {
+        status: Some(RuleStatus::Active),
+        state: if rule_state.armed {
+            None
+        } else {
+            Some(state_json(&RuleState::armed())?)
+        },
+        ..RuleChange::default()
+    };
+    change(&state, &caller, id, update).await
+}
+
+/// Acknowledges every unacknowledged event of one of the caller's rules.
+#[utoipa::path(post, path = "/v1/alerts/{id}/acknowledge", tag = "alerts",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Rule id")),
+    responses(
+        (status = 200, description = "How many events were acknowledged now", body = AcknowledgedResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rule of the caller's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn acknowledge_rule(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AcknowledgedResponse>, ApiError> {
+    let id = rule_id(&id)?;
+    owned(&state, &caller, id).await?;
+    let store = state.market().store();
+    let now = Utc::now();
+    let mut acknowledged = 0;
+    for event in store
+        .alert_events(&caller.user.id, ACKNOWLEDGE_SCAN)
+        .await?
+    {
+        if event.rule_id == id
+            && event.acknowledged_at.is_none()
+            && store
+                .acknowledge_event(&caller.user.id, &event.id, now)
+                .await?
+        {
+            acknowledged += 1;
+        }
+    }
+    Ok(Json(AcknowledgedResponse { acknowledged }))
+}
+
+/// Acknowledges one of the caller's events: 204, or 404.
+#[utoipa::path(post, path = "/v1/alerts/events/{event_id}/acknowledge", tag = "alerts",
+    security(("bearer" = [])),
+    params(("event_id" = String, Path, description = "Event id")),
+    responses(
+        (status = 204, description = "Acknowledged"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event of the caller's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn acknowledge_event(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(event_id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    if state
+        .market()
+        .store()
+        .acknowledge_event(&caller.user.id, &event_id, Utc::now())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(
+            "you have no alert event with this id".into(),
+        ))
+    }
+}
+
+/// The caller's alert events (firings), newest first.
+#[utoipa::path(get, path = "/v1/alerts/events", tag = "alerts",
+    security(("bearer" = [])),
+    params(LimitQuery),
+    responses(
+        (status = 200, description = "The caller's events", body = EventsResponse),
+        (status = 400, description = "Bad limit", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_events(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiQuery(query): ApiQuery<LimitQuery>,
+) -> Result<Json<EventsResponse>, ApiError> {
+    let events = state
+        .market()
+        .store()
+        .alert_events(&caller.user.id, query.resolve()?)
+        .await?;
+    Ok(Json(EventsResponse {
+        events: events
+            .into_iter()
+            .map(|event| EventResponse {
+                id: event.id,
+                rule_id: event.rule_id,
+                symbol: event.symbol,
+                price: event.price,
+                quote_at: event.quote_at,
+                message: event.message,
+                created_at: event.created_at,
+                acknowledged_at: event.acknowledged_at,
+            })
+            .collect(),
+    }))
+}
+
+/// Replays `rule` over the symbol's stored daily history within the query's dates.
+async fn backtest(
+    state: &AppState,
+    rule: &Rule,
+    query: &BacktestQuery,
+) -> Result<BacktestResponse, ApiError> {
+    let from = query
+        .from
+        .as_deref()
+        .map(|d| parse_date("from", d))
+        .transpose()?;
+    let to = query
+        .to
+        .as_deref()
+        .map(|d| parse_date("to", d))
+        .transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ApiError::BadRequest(format!(
+            "from ({from}) is after to ({to}); swap them"
+        )));
+    }
+    let served = state.market().daily(rule.symbol).await?;
+    let bars = served.value.between(from, to);
+    // The replay is CPU work proportional to the history (thousands of bars): off the async
+    // workers.
+    let replay_rule = rule.clone();
+    let replay_bars = bars.to_vec();
+    let fires = tokio::task::spawn_blocking(move || {
+        alerts::backtest(&replay_rule, &replay_bars, TradingCalendar::NYSE)
+    })
+    .await
+    .map_err(|_| ApiError::Internal("a backtest panicked"))?;
+    Ok(BacktestResponse {
+        symbol: rule.symbol,
+        bars: bars.len(),
+        from: bars.first().map(|bar| bar.date),
+        to: bars.last().map(|bar| bar.date),
+        source: served.value.source.clone(),
+        stale: served.cache == CacheStatus::Stale,
+        fires: fires
+            .into_iter()
+            .map(|fire| FireResponse {
+                date: fire.date,
+                at: fire.at,
+                price: fire.price,
+                message: fire.message,
+            })
+            .collect(),
+    })
+}
+
+/// The dry run: when the rule in the body (same body and checks as creating one; nothing is
+/// stored) would have fired over the stored daily history. Each bar is replayed as four ticks
+/// through the live evaluator; see the `alerts` crate for the path taken through a bar.
+#[utoipa::path(post, path = "/v1/alerts/backtest", tag = "alerts",
+    security(("bearer" = [])),
+    params(BacktestQuery),
+    request_body = RuleBody,
+    responses(
+        (status = 200, description = "The simulated fires, oldest first", body = BacktestResponse),
+        (status = 400, description = "Malformed JSON or dates", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named in the detail", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The upstream failed and nothing is stored", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The upstream is rate limited or its breaker open, and nothing is stored", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn backtest_body(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiQuery(query): ApiQuery<BacktestQuery>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Json<BacktestResponse>, ApiError> {
+    let rule = parse_rule(body)?;
+    validate(&state, &caller, &rule).await?;
+    Ok(Json(backtest(&state, &rule, &query).await?))
+}
+
+/// The dry run of one of the caller's stored rules (its definition, from a fresh armed state).
+#[utoipa::path(post, path = "/v1/alerts/{id}/backtest", tag = "alerts",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Rule id"), BacktestQuery),
+    responses(
+        (status = 200, description = "The simulated fires, oldest first", body = BacktestResponse),
+        (status = 400, description = "Malformed dates", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such rule of the caller's, or no history for its symbol", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The upstream failed and nothing is stored", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The upstream is rate limited or its breaker open, and nothing is stored", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn backtest_stored(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<BacktestQuery>,
+) -> Result<Json<BacktestResponse>, ApiError> {
+    let stored = owned(&state, &caller, rule_id(&id)?).await?;
+    let (rule, _) = decode(&stored)?;
+    Ok(Json(backtest(&state, &rule, &query).await?))
+}

@@ -1,0 +1,339 @@
+//! `/v1/me/channels`: where the caller's notifications go (a webhook, an email address, a
+//! phone number for SMS). Each is the caller's own; another user's channel id answers 404.
+//!
+//! A webhook's signing secret is generated when none is given and shown once, in the answer
+//! that created (or replaced) the channel. It is stored as it is, because the dispatcher needs
+//! it to sign each delivery (HMAC-SHA256); the API never returns it again.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use store::ChannelTarget;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::{self, AuthUser};
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiPath;
+use crate::routes::accounts::{ApiJson, normalize_email};
+
+/// Prefix of generated webhook secrets.
+const SECRET_PREFIX: &str = "whsec_";
+
+/// The body formats a webhook can be sent in.
+const FORMATS: [&str; 3] = ["generic", "slack", "discord"];
+
+/// A channel to create (or to replace one with).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ChannelRequest {
+    /// A JSON POST to `url`, signed with HMAC-SHA256 over the body using `secret`.
+    Webhook {
+        #[schema(example = "https://hooks.example.com/stockd")]
+        url: String,
+        /// 16 to 256 characters; generated (and shown once) when absent.
+        secret: Option<String>,
+        /// `generic` (default), `slack` or `discord`.
+        format: Option<String>,
+    },
+    Email {
+        #[schema(example = "ada@example.com")]
+        address: String,
+    },
+    /// An E.164 phone number.
+    Sms {
+        #[schema(example = "+15551234567")]
+        phone: String,
+    },
+}
+
+/// A channel as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelResponse {
+    pub id: String,
+    /// `webhook`, `email` or `sms`.
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The webhook secret: present only in the answer that created or replaced the channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The caller's channels, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelsResponse {
+    pub channels: Vec<ChannelResponse>,
+}
+
+fn response(channel: store::Channel, show_secret: bool) -> ChannelResponse {
+    let mut out = ChannelResponse {
+        id: channel.id,
+        kind: channel.target.kind(),
+        url: None,
+        format: None,
+        secret: None,
+        address: None,
+        phone: None,
+        created_at: channel.created_at,
+    };
+    match channel.target {
+        ChannelTarget::Webhook {
+            url,
+            secret,
+            format,
+        } => {
+            out.url = Some(url);
+            out.format = Some(format);
+            out.secret = show_secret.then_some(secret);
+        }
+        ChannelTarget::Email { address } => out.address = Some(address),
+        ChannelTarget::Sms { phone } => out.phone = Some(phone),
+    }
+    out
+}
+
+/// Checks a webhook URL: absolute http(s) with a host and no credentials.
+fn check_url(text: &str) -> Result<String, ApiError> {
+    let invalid = |why: &str| ApiError::Unprocessable(format!("url: {why}"));
+    if text.len() > 2048 {
+        return Err(invalid("must be at most 2048 characters"));
+    }
+    let url = url::Url::parse(text.trim())
+        .map_err(|err| invalid(&format!("not an absolute URL ({err})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("must name a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "must not carry credentials; authenticate with the signature header instead",
+        ));
+    }
+    Ok(url.to_string())
+}
+
+/// Checks an E.164 number: `+`, then 8 to 15 digits, the first not 0.
+fn check_phone(text: &str) -> Result<String, ApiError> {
+    let phone = text.trim();
+    let digits = phone.strip_prefix('+').unwrap_or("");
+    let valid = (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if valid {
+        Ok(phone.to_owned())
+    } else {
+        Err(ApiError::Unprocessable(
+            "phone: must be an E.164 number: + then country code and number, 8 to 15 digits (e.g. +15551234567)".into(),
+        ))
+    }
+}
+
+/// The validated target of a request. `keep_secret` is the secret of the webhook being
+/// replaced, reused when the request gives none.
+async fn target(
+    state: &AppState,
+    request: ChannelRequest,
+    keep_secret: Option<String>,
+) -> Result<ChannelTarget, ApiError> {
+    Ok(match request {
+        ChannelRequest::Webhook {
+            url,
+            secret,
+            format,
+        } => {
+            let url = check_url(&url)?;
+            // The SSRF policy at once, so a refused destination is a 422 now rather than a
+            // failed delivery later. A host that does not resolve (DNS down, a name not yet
+            // published) is accepted: the sender's guarded resolver vets it at every delivery.
+            match notify::validate_webhook_url(&url, &state.auth().webhook_allow).await {
+                Ok(_) | Err(notify::UrlRefused::Unresolved { .. }) => {}
+                Err(refused) => return Err(ApiError::Unprocessable(format!("url: {refused}"))),
+            }
+            let format = format.unwrap_or_else(|| "generic".into());
+            if !FORMATS.contains(&format.as_str()) {
+                return Err(ApiError::Unprocessable(format!(
+                    "format: must be one of {}",
+                    FORMATS.join(", ")
+                )));
+            }
+            let secret = match secret {
+                Some(secret) => {
+                    let chars = secret.chars().count();
+                    if !(16..=256).contains(&chars) {
+                        return Err(ApiError::Unprocessable(
+                            "secret: must be 16 to 256 characters (or leave it out to have one generated)".into(),
+                        ));
+                    }
+                    secret
+                }
+                None => match keep_secret {
+                    Some(kept) => kept,
+                    None => auth::new_token(SECRET_PREFIX)?,
+                },
+            };
+            ChannelTarget::Webhook {
+                url,
+                secret,
+                format,
+            }
+        }
+        ChannelRequest::Email { address } => ChannelTarget::Email {
+            address: normalize_email(&address, "address")?,
+        },
+        ChannelRequest::Sms { phone } => ChannelTarget::Sms {
+            phone: check_phone(&phone)?,
+        },
+    })
+}
+
+/// Adds a channel: 201. A webhook's secret is in this answer only.
+#[utoipa::path(post, path = "/v1/me/channels", tag = "accounts",
+    security(("bearer" = [])),
+    request_body = ChannelRequest,
+    responses(
+        (status = 201, description = "Created; a webhook's `secret` is shown only now", body = ChannelResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (named in the detail): URL, scheme, email, phone, format, secret", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create_channel(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiJson(body): ApiJson<ChannelRequest>,
+) -> Result<Response, ApiError> {
+    let target = target(&state, body, None).await?;
+    let channel = state
+        .market()
+        .store()
+        .create_channel(&caller.user.id, &target, Utc::now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(response(channel, true))).into_response())
+}
+
+/// The caller's channels (webhook secrets left out).
+#[utoipa::path(get, path = "/v1/me/channels", tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's channels", body = ChannelsResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list_channels(
+    State(state): State<AppState>,
+    caller: AuthUser,
+) -> Result<Json<ChannelsResponse>, ApiError> {
+    let channels = state.market().store().channels(&caller.user.id).await?;
+    Ok(Json(ChannelsResponse {
+        channels: channels.into_iter().map(|c| response(c, false)).collect(),
+    }))
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("you have no channel with this id".into())
+}
+
+/// One of the caller's channels.
+#[utoipa::path(get, path = "/v1/me/channels/{id}", tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Channel id")),
+    responses(
+        (status = 200, description = "The channel", body = ChannelResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such channel of the caller's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_channel(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ChannelResponse>, ApiError> {
+    let channel = state
+        .market()
+        .store()
+        .channel(&caller.user.id, &id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(response(channel, false)))
+}
+
+/// Replaces one of the caller's channels (same body as creating one). A webhook keeps its
+/// secret when none is given; a new or generated secret is shown in this answer only.
+#[utoipa::path(put, path = "/v1/me/channels/{id}", tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Channel id")),
+    request_body = ChannelRequest,
+    responses(
+        (status = 200, description = "Replaced", body = ChannelResponse),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such channel of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (named in the detail)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn replace_channel(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ChannelRequest>,
+) -> Result<Json<ChannelResponse>, ApiError> {
+    let store = state.market().store();
+    let current = store
+        .channel(&caller.user.id, &id)
+        .await?
+        .ok_or_else(not_found)?;
+    let kept = match current.target {
+        ChannelTarget::Webhook { secret, .. } => Some(secret),
+        _ => None,
+    };
+    let secret_given = matches!(
+        body,
+        ChannelRequest::Webhook {
+            secret: Some(_),
+            ..
+        }
+    );
+    let target = target(&state, body, kept.clone()).await?;
+    let new_secret = match &target {
+        ChannelTarget::Webhook { secret, .. } => secret_given || kept.as_ref() != Some(secret),
+        _ => false,
+    };
+    let channel = store
+        .update_channel(&caller.user.id, &id, &target)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(response(channel, new_secret)))
+}
+
+/// Deletes one of the caller's channels: 204, or 404.
+#[utoipa::path(delete, path = "/v1/me/channels/{id}", tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Channel id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such channel of the caller's", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete_channel(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    if state
+        .market()
+        .store()
+        .delete_channel(&caller.user.id, &id)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found())
+    }
+}
