@@ -298,7 +298,11 @@ async fn start_alerting(config: &Config, market: Arc<Market>) -> Result<Alerting
     if !config.features().is_enabled("alerts") {
         return Ok(Alerting { stop, tasks });
     }
-    let bus = bus::connect(config.nats_url(), bus::BusConfig::default()).await?;
+    let bus_config = bus::BusConfig {
+        prefix: config.nats_prefix.clone(),
+        ..bus::BusConfig::default()
+    };
+    let bus = bus::connect(config.nats_url(), bus_config).await?;
     let alert_chain = config.alert_quote_chain()?;
     let quote_market = if alert_chain == config.provider_chains()?.quote {
         market.clone()
@@ -316,8 +320,10 @@ async fn start_alerting(config: &Config, market: Arc<Market>) -> Result<Alerting
             config.market(),
         ))
     };
-    let poller = alerting::poller::QuotePoller::new(quote_market, bus.clone(), config.poller());
-    tasks.push(tokio::spawn(poller.run(stopped.clone())));
+    if config.quote_poller {
+        let poller = alerting::poller::QuotePoller::new(quote_market, bus.clone(), config.poller());
+        tasks.push(tokio::spawn(poller.run(stopped.clone())));
+    }
     let evaluator =
         alerting::evaluator::Evaluator::load(market.store().clone(), bus.clone()).await?;
     tracing::info!(rules = evaluator.rules(), "alert engine loaded");

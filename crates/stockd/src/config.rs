@@ -162,6 +162,12 @@ pub struct Config {
     /// in-process. Secret because it may carry credentials; printed redacted.
     #[serde(serialize_with = "redact_url", default)]
     pub nats_url: Option<SecretString>,
+    /// Subject prefix, stream and bucket name on NATS (`[a-z0-9_-]`): deployments sharing a
+    /// server keep apart with different prefixes.
+    pub nats_prefix: String,
+    /// Run the live-quote poller in this process. Every evaluator gets every quote, so in a
+    /// scale-out deployment one poller is enough (more would spend provider quota twice).
+    pub quote_poller: bool,
     /// Providers asked for the live quotes alerts are evaluated on, in order; unset: the quote
     /// providers, or `sim` (simulated ticks) when those are only the bundled sample.
     #[serde(default)]
@@ -252,6 +258,8 @@ impl Default for Config {
             ingest_schedule: ingest::schedule::DEFAULT_CRON.into(),
             ingest_time_zone: ingest::schedule::DEFAULT_TIME_ZONE.into(),
             nats_url: None,
+            nats_prefix: "stockd".into(),
+            quote_poller: true,
             alert_quote_providers: None,
             quote_interval: Duration::from_secs(15),
             quote_max_jump_pct: 20.0,

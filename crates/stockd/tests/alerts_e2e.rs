@@ -5,6 +5,9 @@
 //! a restart, once per idempotency key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../store/tests/common/mod.rs"]
+mod common;
+
 use std::collections::HashSet;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -33,11 +36,18 @@ struct Server {
 
 impl Server {
     async fn start(dir: &std::path::Path) -> Self {
+        Self::start_with(dir, &[]).await
+    }
+
+    /// Like [`Server::start`], with extra environment (database, NATS, …).
+    async fn start_with(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
         let port = free_port();
-        let child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
             .env("STOCKD_DATA_DIR", dir)
             .env_remove("STOCKD_DATABASE_URL")
+            .env_remove("STOCKD_NATS_URL")
             .env_remove("APIKEY")
             .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
             .env("STOCKD_LOG", "warn")
@@ -47,10 +57,10 @@ impl Server {
                 "STOCKD_NOTIFICATION_RETRY_SCHEDULE",
                 "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
             )
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        let child = command.spawn().unwrap();
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
@@ -290,4 +300,67 @@ async fn a_firing_killed_before_delivery_is_delivered_after_a_restart_once_per_k
         "every firing reached the receiver after the restart"
     );
     assert_eq!(delivered.len(), unique.len(), "once per idempotency key");
+}
+
+/// The NATS server of the integration tests, or `None` (after a note) outside CI.
+fn nats_url() -> Option<String> {
+    match std::env::var("STOCKD_TEST_NATS_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|ci| !matches!(ci.trim(), "" | "0" | "false")) => {
+            panic!("CI is set but STOCKD_TEST_NATS_URL is not: the NATS path must be tested in CI")
+        }
+        _ => {
+            eprintln!("note: STOCKD_TEST_NATS_URL is not set; skipping the two-replica test");
+            None
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_on_postgres_and_nats_deliver_every_alert_once() {
+    let (Some(admin_url), Some(nats)) = (common::postgres_admin_url(), nats_url()) else {
+        return;
+    };
+    let database = common::TestPostgres::create(&admin_url).await;
+    let prefix = format!("e2e{}", std::process::id());
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let shared = [
+        ("STOCKD_DATABASE_URL", database.url.as_str()),
+        ("STOCKD_NATS_URL", nats.as_str()),
+        ("STOCKD_NATS_PREFIX", prefix.as_str()),
+        // The schedule's catch-up is not what this test is about.
+        ("STOCKD_FEATURES__SCHEDULED_INGEST", "false"),
+    ];
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Server::start_with(dir_a.path(), &shared).await;
+    // One poller is enough: every evaluator gets the quotes of the partitions it owns.
+    let mut b_env = shared.to_vec();
+    b_env.push(("STOCKD_QUOTE_POLLER", "false"));
+    let b = Server::start_with(dir_b.path(), &b_env).await;
+
+    // The user works against replica B; the quotes come from A's poller.
+    let user = User::register(&b, "ann@example.com").await;
+    set_up_alerts(&user, &receiver).await;
+    wait_for(Duration::from_secs(90), "both alerts delivered", || async {
+        let (_, listed) = user
+            .call(reqwest::Method::GET, "/v1/notifications", None)
+            .await;
+        listed["notifications"]
+            .as_array()
+            .is_some_and(|n| n.len() == 2 && n.iter().all(|n| n["status"] == "delivered"))
+    })
+    .await;
+    let delivered = keys(&receiver).await;
+    let unique: HashSet<&String> = delivered.iter().collect();
+    assert_eq!(unique.len(), 2, "two firings");
+    assert_eq!(
+        delivered.len(),
+        2,
+        "each delivered once, by one of the two dispatchers"
+    );
+    drop((a, b));
 }

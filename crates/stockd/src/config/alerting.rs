@@ -16,6 +16,17 @@ use super::{Config, ConfigError, ProviderName, invalid};
 impl Config {
     pub(super) fn validate_alerting(&self) -> Result<(), ConfigError> {
         self.alert_quote_chain()?;
+        let prefix = self.nats_prefix.trim();
+        if prefix.is_empty()
+            || !prefix
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        {
+            return Err(invalid(
+                "nats_prefix",
+                format!("'{prefix}' must be lower-case letters, digits, '_' or '-'"),
+            ));
+        }
         if !(self.quote_max_jump_pct > 0.0 && self.quote_max_jump_pct.is_finite()) {
             return Err(invalid(
                 "quote_max_jump_pct",

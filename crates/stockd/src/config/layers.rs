@@ -66,6 +66,7 @@ const TEXT_SETTINGS: &[&str] = &[
     "ingest_schedule",
     "ingest_time_zone",
     "nats_url",
+    "nats_prefix",
     "alert_quote_providers",
     "webhook_allow",
     "notification_retry_schedule",

@@ -9,7 +9,7 @@ use super::{
     ATTEMPT_COLUMNS, AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, EVENT_COLUMNS,
     LastPrice, NOTIFICATION_COLUMNS, NewRule, Notification, NotificationStatus, RULE_COLUMNS,
     RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, StoredRule, TriggerRecord, attempt,
-    event, idempotency_key, json_text, new_id, notification, parse_symbol, rule,
+    event, json_text, new_id, notification, parse_symbol, rule,
 };
 use crate::{PostgresStore, StoreError};
 use domain::Price;
@@ -115,20 +115,26 @@ impl AlertStore for PostgresStore {
         checkpoints: &[RuleCheckpoint],
         _at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        for checkpoint in checkpoints {
-            sqlx::query(
-                "update alert_rules set state = $1, status = $2 \
-                 where id = $3 and status = 'active' and updated_at = $4",
-            )
-            .bind(json_text(&checkpoint.state))
-            .bind(checkpoint.status.as_str())
-            .bind(checkpoint.rule_id)
-            .bind(checkpoint.version)
-            .execute(&mut *tx)
-            .await?;
+        if checkpoints.is_empty() {
+            return Ok(());
         }
-        tx.commit().await?;
+        // One statement over arrays: one round trip whatever the number of rules.
+        let ids: Vec<i64> = checkpoints.iter().map(|c| c.rule_id).collect();
+        let versions: Vec<DateTime<Utc>> = checkpoints.iter().map(|c| c.version).collect();
+        let states: Vec<String> = checkpoints.iter().map(|c| json_text(&c.state)).collect();
+        let statuses: Vec<&str> = checkpoints.iter().map(|c| c.status.as_str()).collect();
+        sqlx::query(
+            "update alert_rules r set state = v.state, status = v.status \
+             from unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[]) \
+                 as v(id, version, state, status) \
+             where r.id = v.id and r.status = 'active' and r.updated_at = v.version",
+        )
+        .bind(&ids)
+        .bind(&versions)
+        .bind(&states)
+        .bind(&statuses)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -137,23 +143,34 @@ impl AlertStore for PostgresStore {
         trigger: &TriggerRecord,
         at: DateTime<Utc>,
     ) -> Result<Option<AlertEvent>, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let current: i64 = sqlx::query_scalar("select count(*) from alert_rules where id = $1 and status = 'active' and updated_at = $2")
-            .bind(trigger.rule_id)
-            .bind(trigger.rule_version)
-            .fetch_one(&mut *tx)
-            .await?;
-        if current == 0 {
-            return Ok(None);
-        }
-        let event_id = new_id();
-        let inserted = sqlx::query(
-            "insert into alert_events (id, rule_id, user_id, symbol, price_e9, quote_at, \
-             dedupe_key, message, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             on conflict (dedupe_key) do nothing",
-        )
-        .bind(&event_id)
+        // One statement, so one round trip and one implicit transaction: the guard, the event,
+        // its outbox rows (channels deleted since are skipped) and the rule's new state are
+        // written together or not at all. This is the tick→outbox latency of every firing.
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "with current_rule as ( \
+                 select id from alert_rules \
+                 where id = $1 and status = 'active' and updated_at = $2), \
+             event as ( \
+                 insert into alert_events (id, rule_id, user_id, symbol, price_e9, quote_at, \
+                     dedupe_key, message, created_at) \
+                 select $3, $1, $4, $5, $6, $7, $8, $9, $10 from current_rule \
+                 on conflict (dedupe_key) do nothing \
+                 returning {EVENT_COLUMNS}), \
+             outbox as ( \
+                 insert into notifications (id, event_id, user_id, channel_id, \
+                     idempotency_key, payload, status, attempts, next_attempt_at, created_at, \
+                     updated_at) \
+                 select gen_random_uuid()::text, event.id, $4, c.id, event.id || ':' || c.id, \
+                     $11, 'pending', 0, $10, $10, $10 \
+                 from event join channels c on c.user_id = $4 and c.id = any($12::text[])), \
+             rule_state as ( \
+                 update alert_rules set state = $13, status = $14 \
+                 where id = (select rule_id from event)) \
+             select {EVENT_COLUMNS} from event"
+        )))
         .bind(trigger.rule_id)
+        .bind(trigger.rule_version)
+        .bind(new_id())
         .bind(&trigger.user_id)
         .bind(trigger.symbol.as_str())
         .bind(trigger.price.raw())
@@ -161,50 +178,13 @@ impl AlertStore for PostgresStore {
         .bind(&trigger.dedupe_key)
         .bind(&trigger.message)
         .bind(at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Ok(None);
-        }
-        let payload = json_text(&trigger.payload);
-        for channel_id in &trigger.channel_ids {
-            // A channel deleted since the rule was written is skipped, not an error that
-            // would lose the firing.
-            sqlx::query(
-                "insert into notifications (id, event_id, user_id, channel_id, \
-                 idempotency_key, payload, status, attempts, next_attempt_at, created_at, \
-                 updated_at) select $1, $2, $3, $4, $5, $6, 'pending', 0, $7, $8, $9 \
-                 where exists (select 1 from channels where id = $10 and user_id = $11)",
-            )
-            .bind(new_id())
-            .bind(&event_id)
-            .bind(&trigger.user_id)
-            .bind(channel_id)
-            .bind(idempotency_key(&event_id, channel_id))
-            .bind(&payload)
-            .bind(at)
-            .bind(at)
-            .bind(at)
-            .bind(channel_id)
-            .bind(&trigger.user_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query("update alert_rules set state = $1, status = $2 where id = $3")
-            .bind(json_text(&trigger.state))
-            .bind(trigger.status.as_str())
-            .bind(trigger.rule_id)
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "select {EVENT_COLUMNS} from alert_events where id = $1"
-        )))
-        .bind(&event_id)
-        .fetch_one(&mut *tx)
+        .bind(json_text(&trigger.payload))
+        .bind(&trigger.channel_ids)
+        .bind(json_text(&trigger.state))
+        .bind(trigger.status.as_str())
+        .fetch_optional(self.pool())
         .await?;
-        tx.commit().await?;
-        event(&row).map(Some)
+        row.as_ref().map(event).transpose()
     }
 
     async fn alert_events(&self, user_id: &str, limit: u32) -> Result<Vec<AlertEvent>, StoreError> {
@@ -333,20 +313,23 @@ impl AlertStore for PostgresStore {
     }
 
     async fn save_last_quotes(&self, quotes: &[LastPrice]) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
-        for quote in quotes {
-            sqlx::query(
-                "insert into alert_last_quotes (symbol, price_e9, quote_at) values ($1, $2, $3) \
-                 on conflict (symbol) do update set price_e9 = excluded.price_e9, \
-                 quote_at = excluded.quote_at where excluded.quote_at >= alert_last_quotes.quote_at",
-            )
-            .bind(quote.symbol.as_str())
-            .bind(quote.price.raw())
-            .bind(quote.at)
-            .execute(&mut *tx)
-            .await?;
+        if quotes.is_empty() {
+            return Ok(());
         }
-        tx.commit().await?;
+        let symbols: Vec<&str> = quotes.iter().map(|q| q.symbol.as_str()).collect();
+        let prices: Vec<i64> = quotes.iter().map(|q| q.price.raw()).collect();
+        let times: Vec<DateTime<Utc>> = quotes.iter().map(|q| q.at).collect();
+        sqlx::query(
+            "insert into alert_last_quotes (symbol, price_e9, quote_at) \
+             select * from unnest($1::text[], $2::bigint[], $3::timestamptz[]) \
+             on conflict (symbol) do update set price_e9 = excluded.price_e9, \
+             quote_at = excluded.quote_at where excluded.quote_at >= alert_last_quotes.quote_at",
+        )
+        .bind(&symbols)
+        .bind(&prices)
+        .bind(&times)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

@@ -1,0 +1,126 @@
+//! Tick→outbox latency: how long a firing tick takes from `Evaluator::on_quote` until its
+//! event, outbox row and rule state are committed (plus the checkpoint), on a real SQLite file
+//! and, with `STOCKD_TEST_POSTGRES_URL` set, on PostgreSQL.
+//!
+//! `cargo bench -p alerting --bench firing` (release). Not a test: the figures go to
+//! bench/BENCHMARKS.md.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use alerting::evaluator::Evaluator;
+use alerts::RuleState;
+use bus::{Bus, BusConfig, MemoryBus, QuoteEvent};
+use chrono::{TimeDelta, Utc};
+use domain::Symbol;
+use serde_json::json;
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use store::{ChannelTarget, NewRule, NewUser, RuleStatus, Store};
+
+const FIRING_TICKS: usize = 2_000;
+
+async fn seed(store: &Arc<dyn Store>) {
+    let user = store
+        .create_user(
+            &NewUser {
+                email: "bench@example.com".into(),
+                display_name: None,
+                password_hash: "$argon2id$bench".into(),
+                is_admin: false,
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let channel = store
+        .create_channel(
+            &user,
+            &ChannelTarget::Webhook {
+                url: "https://hooks.example.com/x".into(),
+                secret: "whsec_bench".into(),
+                format: "generic".into(),
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap()
+        .id;
+    // Fires on every crossing, either way; the cooldown is shorter than the ticks' spacing.
+    let definition = json!({"symbol": "MSFT", "kind": "crosses", "price": 100.0,
+        "frequency": "every_time", "cooldown": "1s", "channels": [channel]});
+    store
+        .create_rule(
+            &NewRule {
+                user_id: user,
+                symbol: Symbol::parse("MSFT").unwrap(),
+                definition,
+                state: serde_json::to_value(RuleState::armed()).unwrap(),
+                status: RuleStatus::Active,
+            },
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+}
+
+async fn measure(name: &str, store: Arc<dyn Store>) {
+    seed(&store).await;
+    let bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
+    let mut evaluator = Evaluator::load(store, bus).await.unwrap();
+    let start = Utc::now();
+    let mut latencies = Vec::with_capacity(FIRING_TICKS);
+    for n in 0..=FIRING_TICKS {
+        let price = if n % 2 == 0 { "99.5" } else { "100.5" };
+        let quote = QuoteEvent {
+            symbol: Symbol::parse("MSFT").unwrap(),
+            price: price.parse().unwrap(),
+            previous_close: None,
+            at: start + TimeDelta::seconds(2 * n as i64),
+            source: "bench".into(),
+        };
+        let began = Instant::now();
+        let fired = evaluator.on_quote(&quote).await.unwrap();
+        if n > 0 {
+            assert_eq!(fired, 1, "every tick crosses");
+            latencies.push(began.elapsed());
+        }
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    let total: Duration = latencies.iter().sum();
+    println!(
+        "{name}: {} firing ticks, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {:.0} firings/s",
+        latencies.len(),
+        at(0.50).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        latencies.last().unwrap().as_secs_f64() * 1e3,
+        latencies.len() as f64 / total.as_secs_f64()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = store::SqliteStore::open(&dir.path().join("bench.db"))
+        .await
+        .unwrap();
+    measure("sqlite", Arc::new(sqlite)).await;
+    if let Ok(admin) = std::env::var("STOCKD_TEST_POSTGRES_URL") {
+        let name = format!("stockd_bench_firing_{}", std::process::id());
+        let mut conn = PgConnection::connect(&admin).await.unwrap();
+        sqlx::query(AssertSqlSafe(format!("create database {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        let postgres = store::open(&url).await.unwrap();
+        measure("postgres", postgres).await;
+        sqlx::query(AssertSqlSafe(format!("drop database {name} with (force)")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
