@@ -21,8 +21,9 @@ pub(crate) fn band(
     day: NaiveDate,
     closes: &[(NaiveDate, Price)],
     window: Option<&Window>,
+    price: Price,
 ) -> (Price, Price) {
-    let (lo, hi) = raw_band(rule, state, day, closes, window);
+    let (lo, hi) = raw_band(rule, state, day, closes, window, price);
     // The engine relies on lo < hi so that no tick leaves a band at both ends (which would ask
     // the rule twice); only an unvalidated rule (a negative amount) could break it.
     if lo < hi { (lo, hi) } else { ALWAYS }
@@ -34,6 +35,7 @@ fn raw_band(
     day: NaiveDate,
     closes: &[(NaiveDate, Price)],
     window: Option<&Window>,
+    price: Price,
 ) -> (Price, Price) {
     if !state.armed {
         return NEVER;
@@ -54,19 +56,7 @@ fn raw_band(
                     let Some(extreme) = window.and_then(Window::extreme) else {
                         return ALWAYS;
                     };
-                    let off = offset(change.percent.raw(), extreme).raw();
-                    let raw = extreme.raw();
-                    return if up {
-                        (
-                            Price::from_raw(raw.saturating_sub(1)),
-                            Price::from_raw(raw.saturating_add(off)),
-                        )
-                    } else {
-                        (
-                            Price::from_raw(raw.saturating_sub(off)),
-                            Price::from_raw(raw.saturating_add(1)),
-                        )
-                    };
+                    return window_band(up, change.percent.raw(), extreme, price);
                 }
                 None => return NEVER,
             };
@@ -119,6 +109,45 @@ fn raw_band(
             }
         }
         _ => ALWAYS,
+    }
+}
+
+/// The band of a `window` move whose window extreme is `extreme` after a tick at `price`.
+///
+/// The band is not tied to the extreme itself (that would re-file the rule on every new low or
+/// high): it is filed against a *floor* `f` below the window's low (up moves; mirrored for down
+/// moves, a ceiling above its high) as `(f, f + percent · f)`. Strictly inside it no tick can
+/// fire: every tick since filing and every tick left in the window is above `f` (old ticks
+/// only leave), so the reference low `r > f` and a fire needs `p ≥ r · (1 + percent) >
+/// f · (1 + percent)`, the high end rounded down. The floor is set so that the price is about
+/// as far from either end (`f ≈ price / (1 + percent / 2)`), but never at or above the low.
+fn window_band(up: bool, percent_raw: i64, extreme: Price, price: Price) -> (Price, Price) {
+    let percent = i128::from(percent_raw);
+    let extreme = i128::from(extreme.raw());
+    let price = i128::from(price.raw());
+    let clamp = |raw: i128| {
+        Price::from_raw(
+            i64::try_from(raw.clamp(i128::from(i64::MIN), i128::from(i64::MAX)))
+                .unwrap_or(i64::MAX),
+        )
+    };
+    if percent <= 0 {
+        return ALWAYS;
+    }
+    if up {
+        let floor = (2 * price * HUNDRED / (2 * HUNDRED + percent)).min(extreme - 1);
+        (clamp(floor), clamp(floor + floor * percent / HUNDRED))
+    } else {
+        // Down moves: a ceiling `c` above the high; a fire needs `p ≤ r · (1 - percent)` with
+        // `r < c`, so the low end `c - percent · c` (rounded up) is below every firing price.
+        // (A fall of 100 % or more never fires; its ceiling just sits above the high.)
+        let balanced = if percent < HUNDRED {
+            2 * price * HUNDRED / (2 * HUNDRED - percent)
+        } else {
+            extreme + 1
+        };
+        let ceiling = balanced.max(extreme + 1);
+        (clamp(ceiling - ceiling * percent / HUNDRED), clamp(ceiling))
     }
 }
 

@@ -78,7 +78,7 @@ pub(crate) struct Book {
     /// rule (new reference closes, `once_per_day` rules re-armed).
     pub(crate) band_day: Option<NaiveDate>,
     /// The windows of `window` moves, one per (duration, direction), fed every tick.
-    pub(crate) windows: Vec<SharedWindow>,
+    pub(crate) windows: Windows,
     pub(crate) closes: Vec<(NaiveDate, Price)>,
 }
 
@@ -87,6 +87,62 @@ pub(crate) struct SharedWindow {
     pub(crate) span: Span,
     pub(crate) keep_lowest: bool,
     pub(crate) window: Window,
+}
+
+/// A symbol's shared windows. The first two (typically the up and the down window of one
+/// duration) sit inline in the book, so that feeding them on every tick reads no allocation
+/// but their deques; any further ones spill into a vector. Windows are never removed, so an
+/// index stays valid.
+#[derive(Debug, Default)]
+pub(crate) struct Windows {
+    inline: [Option<SharedWindow>; 2],
+    more: Vec<SharedWindow>,
+}
+
+impl Windows {
+    pub(crate) fn get(&self, index: usize) -> Option<&SharedWindow> {
+        match index {
+            0 | 1 => self.inline[index].as_ref(),
+            _ => self.more.get(index - 2),
+        }
+    }
+
+    /// The index of the window of `span` and direction, created (empty) if there is none.
+    pub(crate) fn index_of(&mut self, span: Span, keep_lowest: bool) -> usize {
+        let fresh = || SharedWindow {
+            span,
+            keep_lowest,
+            window: Window::default(),
+        };
+        for (index, slot) in self.inline.iter_mut().enumerate() {
+            match slot {
+                Some(w) if w.span == span && w.keep_lowest == keep_lowest => return index,
+                Some(_) => {}
+                None => {
+                    *slot = Some(fresh());
+                    return index;
+                }
+            }
+        }
+        let found = self
+            .more
+            .iter()
+            .position(|w| w.span == span && w.keep_lowest == keep_lowest);
+        let position = found.unwrap_or_else(|| {
+            self.more.push(fresh());
+            self.more.len() - 1
+        });
+        position + 2
+    }
+
+    /// Feeds a tick to every window.
+    pub(crate) fn observe(&mut self, at: DateTime<Utc>, price: Price) {
+        for shared in self.inline.iter_mut().flatten().chain(self.more.iter_mut()) {
+            shared
+                .window
+                .observe(at, price, shared.span, shared.keep_lowest);
+        }
+    }
 }
 
 impl Book {

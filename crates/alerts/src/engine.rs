@@ -13,8 +13,8 @@ use domain::{Price, Symbol, TradingCalendar};
 use serde::{Deserialize, Serialize};
 
 use crate::band;
-use crate::book::{Book, Place, SharedWindow, collect_candidates};
-use crate::eval::{self, TickContext, Window};
+use crate::book::{Book, Place, collect_candidates};
+use crate::eval::{self, TickContext};
 use crate::message::dedupe_key;
 use crate::rule::{Rule, RuleId};
 use crate::session::DayCache;
@@ -292,11 +292,7 @@ impl Engine {
         candidates.clear();
         let all_banded = book.band_day != Some(day);
         book.band_day = Some(day);
-        for shared in &mut book.windows {
-            shared
-                .window
-                .observe(tick.at, tick.price, shared.span, shared.keep_lowest);
-        }
+        book.windows.observe(tick.at, tick.price);
         // Most ticks move inside the gap between the nearest levels and band ends: then no
         // ordered set can hold a candidate and none is searched.
         let quiet = !all_banded
@@ -372,7 +368,14 @@ impl Engine {
                             .push(Reverse((at, slot, entry.generation, EventKind::Rearm)));
                         band::NEVER
                     }
-                    None => band::band(&entry.rule, &entry.state, day, ctx.closes, window),
+                    None => band::band(
+                        &entry.rule,
+                        &entry.state,
+                        day,
+                        ctx.closes,
+                        window,
+                        tick.price,
+                    ),
                 };
                 if band != entry.band {
                     reband.push((slot, entry.band, band));
@@ -438,18 +441,7 @@ impl Engine {
             }
             Place::Banded => {
                 if let Some((span, keep_lowest)) = eval::window_of(&entry.rule) {
-                    let index = book
-                        .windows
-                        .iter()
-                        .position(|w| w.span == span && w.keep_lowest == keep_lowest)
-                        .unwrap_or_else(|| {
-                            book.windows.push(SharedWindow {
-                                span,
-                                keep_lowest,
-                                window: Window::default(),
-                            });
-                            book.windows.len() - 1
-                        });
+                    let index = book.windows.index_of(span, keep_lowest);
                     entry.window = Some(index);
                 }
                 book.file_band(slot, entry.band);

@@ -44,33 +44,50 @@ pub struct TickContext<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Window {
     ticks: VecDeque<(DateTime<Utc>, Price)>,
+    /// Copies of the deque's front tick (the extreme) and back price (the newest tick), kept
+    /// next to it so that a tick which drops nothing writes the deque without reading it.
+    front: Option<(DateTime<Utc>, Price)>,
+    back: Option<Price>,
 }
 
 impl Window {
     /// Adds a tick and drops ticks older than `span` before it; `keep_lowest` for up moves.
     pub fn observe(&mut self, at: DateTime<Utc>, price: Price, span: Span, keep_lowest: bool) {
         // A tick that is no better than the new one can never be the extreme again.
-        while let Some(&(_, back)) = self.ticks.back() {
-            let dominated = if keep_lowest {
+        let dominated = |back: Price| {
+            if keep_lowest {
                 back >= price
             } else {
                 back <= price
-            };
-            if !dominated {
-                break;
             }
+        };
+        let mut front = self.front;
+        if self.back.is_some_and(dominated) {
             self.ticks.pop_back();
+            while self.ticks.back().is_some_and(|&(_, back)| dominated(back)) {
+                self.ticks.pop_back();
+            }
+            if self.ticks.is_empty() {
+                front = None;
+            }
         }
         self.ticks.push_back((at, price));
+        self.back = Some(price);
+        let front = front.unwrap_or((at, price));
         let start = at - span.delta();
-        while self.ticks.front().is_some_and(|&(t, _)| t < start) {
-            self.ticks.pop_front();
-        }
+        self.front = if front.0 < start {
+            while self.ticks.front().is_some_and(|&(t, _)| t < start) {
+                self.ticks.pop_front();
+            }
+            self.ticks.front().copied()
+        } else {
+            Some(front)
+        };
     }
 
     /// The lowest (up moves) or highest (down moves) price in the window.
     pub fn extreme(&self) -> Option<Price> {
-        self.ticks.front().map(|&(_, price)| price)
+        self.front.map(|(_, price)| price)
     }
 }
 
@@ -346,4 +363,40 @@ fn trailed(
         money(price),
         money(level)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    /// The monotonic window (with its cached front and back) against the plain definition:
+    /// the lowest or highest price among the ticks no older than `span` before the last one.
+    #[test]
+    fn window_extreme_is_the_min_or_max_of_the_last_span() {
+        for seed in 0..20 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let span = Span::from_secs(rng.u64(1..=30));
+            for keep_lowest in [true, false] {
+                let mut window = Window::default();
+                let mut seen: Vec<(DateTime<Utc>, Price)> = Vec::new();
+                let mut at = DateTime::<Utc>::default();
+                for _ in 0..2_000 {
+                    at += TimeDelta::milliseconds(rng.i64(0..=3_000));
+                    let price = Price::from_raw(rng.i64(1..=20) * 1_000_000_000);
+                    window.observe(at, price, span, keep_lowest);
+                    seen.push((at, price));
+                    let start = at - span.delta();
+                    let live = seen.iter().filter(|(t, _)| *t >= start).map(|(_, p)| *p);
+                    let expected = if keep_lowest { live.min() } else { live.max() };
+                    assert_eq!(
+                        window.extreme(),
+                        expected,
+                        "seed {seed}, lowest {keep_lowest}"
+                    );
+                }
+            }
+        }
+    }
 }

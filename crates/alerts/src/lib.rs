@@ -32,7 +32,10 @@
 //!   rules a tick leaves. Bands round towards the price, so they can only ask too often. A new
 //!   trading day asks every banded rule of the symbol once (new reference closes).
 //!   `window` moves read one monotonic window per symbol, duration and direction, fed every
-//!   tick and shared by the rules that use it.
+//!   tick and shared by the rules that use it (the first two inline in the book). Their band
+//!   is filed against a floor below the window's low (a ceiling above its high for down moves)
+//!   about halfway to the firing price, not against the low itself, so a new low or high
+//!   re-files the rule only once the price leaves that band.
 //!
 //! On top of that each symbol keeps its *quiet range*: the prices between the nearest level or
 //! band end on either side of the last price. A tick inside it (most ticks) touches no set at

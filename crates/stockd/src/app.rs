@@ -196,6 +196,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         tracing::warn!(variable = %name, "ignoring unknown STOCKD_ environment variable; see `stockd config` for the settings");
     }
     let metrics = web::observe::install_metrics_recorder();
+    crate::build_info::publish_metric();
     let upkeep = metrics.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(METRICS_UPKEEP);

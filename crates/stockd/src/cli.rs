@@ -13,7 +13,7 @@ use serde::Serialize;
 /// environment variables (STOCKD_*, plus the aliases PORT, SYMBOL, NDAYS, APIKEY, CACHE_TTL and
 /// CIRCUIT_BREAKER_TIMEOUT), then these flags. `stockd config` prints the result.
 #[derive(Debug, Parser)]
-#[command(name = "stockd", version, about, long_about)]
+#[command(name = "stockd", version = crate::build_info::LONG_VERSION, about, long_about)]
 pub struct Cli {
     /// A TOML file with settings (same names as the STOCKD_* variables, lower case, without the
     /// prefix).
@@ -84,6 +84,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Write stored bars as Parquet, one file per symbol and year, to `archive_url`.
     Archive(ArchiveArgs),
+    /// Exit 0 when the local server's GET /health answers 200, else 1 (for container health
+    /// checks; probes 127.0.0.1 on the configured port).
+    Healthcheck,
 }
 
 impl Default for Command {

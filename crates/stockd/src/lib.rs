@@ -5,9 +5,11 @@
 
 pub mod app;
 pub mod archiving;
+pub mod build_info;
 pub mod cli;
 pub mod config;
 mod duration;
+pub mod healthcheck;
 pub mod import;
 pub mod ingesting;
 pub mod migrate;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use stockd::cli::{Cli, Command};
 use stockd::config::Config;
-use stockd::{app, archiving, import, ingesting, migrate, symbols, telemetry, users};
+use stockd::{app, archiving, healthcheck, import, ingesting, migrate, symbols, telemetry, users};
 
 /// mimalloc instead of the system allocator: requests allocate and free small buffers on
 /// whichever worker thread runs them, and glibc's per-arena locking showed up in profiles of
@@ -36,6 +36,13 @@ fn main() -> ExitCode {
             })
         }
         Command::Config(args) => print(&config.render(args.format)),
+        Command::Healthcheck => match healthcheck::probe(healthcheck::target(&config)) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("stockd healthcheck: {err}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Migrate(args) => {
             block_on(migrate::run(&config, args.command), |result| match result {
                 Ok(report) => print(report.trim_end()),

@@ -49,6 +49,25 @@ fn config_prints_the_effective_settings_with_secrets_redacted() {
 }
 
 #[test]
+fn version_names_the_crate_version_and_the_commit() {
+    let output = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let expected = format!("stockd {} (", env!("CARGO_PKG_VERSION"));
+    assert!(text.starts_with(&expected), "{text}");
+    // `git describe` output, STOCKD_GIT_COMMIT, or `unknown` outside a repository.
+    let commit = text.trim_end().strip_prefix(&expected).unwrap();
+    let commit = commit.strip_suffix(')').unwrap();
+    assert!(
+        !commit.is_empty()
+            && commit
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-+/".contains(c)),
+        "{text}"
+    );
+}
+
+#[test]
 fn invalid_configuration_exits_with_a_message_naming_the_setting() {
     let output = Command::new(BIN)
         .arg("config")
@@ -91,6 +110,24 @@ fn serve_answers_from_the_bundled_sample_and_stops_cleanly_on_sigterm() {
         dir.path().join("stockd.db").exists(),
         "the SQLite file lives in the data dir"
     );
+    let metrics = http_get(port, "/metrics").unwrap();
+    let version = format!(r#"version="{}""#, env!("CARGO_PKG_VERSION"));
+    assert!(
+        metrics.lines().any(|l| l.starts_with("stockd_build_info{")
+            && l.contains(&version)
+            && l.ends_with(" 1")),
+        "{metrics}"
+    );
+    // The container HEALTHCHECK: the binary probes its own /health on the configured port.
+    let healthcheck = |port: u16| {
+        Command::new(BIN)
+            .args(["healthcheck", "--port", &port.to_string()])
+            .env("STOCKD_DATA_DIR", dir.path())
+            .output()
+            .unwrap()
+    };
+    let up = healthcheck(port);
+    assert!(up.status.success(), "{up:?}");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -110,6 +147,12 @@ fn serve_answers_from_the_bundled_sample_and_stops_cleanly_on_sigterm() {
         panic!("stockd did not stop after SIGTERM");
     });
     assert!(exit.success(), "{exit:?}");
+    let down = healthcheck(port);
+    assert_eq!(down.status.code(), Some(1), "{down:?}");
+    assert!(
+        String::from_utf8_lossy(&down.stderr).contains("cannot connect"),
+        "{down:?}"
+    );
 }
 
 #[test]
