@@ -364,3 +364,65 @@ async fn two_replicas_on_postgres_and_nats_deliver_every_alert_once() {
     );
     drop((a, b));
 }
+
+#[tokio::test]
+async fn killed_during_evaluation_no_firing_is_lost_or_doubled() {
+    use reqwest::Method;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let user = User::register(&server, "ann@example.com").await;
+    let (_, channel) = user
+        .call(
+            Method::POST,
+            "/v1/me/channels",
+            Some(json!({"kind": "webhook", "url": format!("{}/hook", receiver.uri())})),
+        )
+        .await;
+    let (_, quote) = user.call(Method::GET, "/v1/stocks/MSFT/quote", None).await;
+    // Fires on every crossing of the walk's start, at most once a second: many firings, each
+    // one an event and a state change that must land together.
+    let rule = json!({"symbol": "MSFT", "kind": "crosses", "price": quote["price"],
+        "frequency": "every_time", "cooldown": "1s", "channels": [channel["id"]]});
+    let (status, created) = user.call(Method::POST, "/v1/alerts", Some(rule)).await;
+    assert_eq!(status, 201, "{created}");
+    let rule_id = created["id"].as_i64().unwrap();
+
+    // SIGKILL three times while ticks are being evaluated, restarting each time.
+    let mut server = server;
+    for pause in [2_500, 3_100, 2_300] {
+        tokio::time::sleep(Duration::from_millis(pause)).await;
+        server.kill();
+        server = Server::start(dir.path()).await;
+    }
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let user = User {
+        base: server.base.clone(),
+        ..user
+    };
+    let (_, rule) = user
+        .call(Method::GET, &format!("/v1/alerts/{rule_id}"), None)
+        .await;
+    let (_, events) = user
+        .call(Method::GET, "/v1/alerts/events?limit=1000", None)
+        .await;
+    drop(server);
+    let events = events["events"].as_array().unwrap();
+    let keys: HashSet<String> = events
+        .iter()
+        .map(|e| format!("{}:{}", e["rule_id"], e["quote_at"]))
+        .collect();
+    assert!(!events.is_empty(), "the rule fired");
+    assert_eq!(keys.len(), events.len(), "no tick fired twice");
+    // The state's fire count is written in the same transaction as each event: equal counts
+    // mean no firing was recorded without its state, or the other way round.
+    assert_eq!(
+        rule["state"]["fire_count"].as_u64().unwrap() as usize,
+        events.len(),
+        "{rule}"
+    );
+}
