@@ -42,7 +42,7 @@ impl JetStreamBus {
             .connect(url)
             .await
             .map_err(|e| BusError::Connect {
-                url: url.to_owned(),
+                url: without_credentials(url),
                 reason: e.to_string(),
             })?;
         let js = jetstream::new(client);
@@ -287,5 +287,38 @@ impl Acker for JetStreamAcker {
             .ack_with(AckKind::Nak(None))
             .await
             .map_err(BusError::nats)
+    }
+}
+
+/// `url` with its user info (a token, or user and password) replaced by `[redacted]`: the URL
+/// goes into an error that is logged.
+pub fn without_credentials(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let end = url[start..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| start + i);
+    match url[start..end].rfind('@') {
+        Some(at) => format!("{}[redacted]{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod credential_tests {
+    use super::without_credentials;
+
+    #[test]
+    fn connect_errors_never_carry_credentials() {
+        assert_eq!(
+            without_credentials("nats://t0ken@127.0.0.1:4222"),
+            "nats://[redacted]@127.0.0.1:4222"
+        );
+        assert_eq!(
+            without_credentials("nats://u:p@h:4222"),
+            "nats://[redacted]@h:4222"
+        );
+        assert_eq!(without_credentials("nats://h:4222"), "nats://h:4222");
     }
 }

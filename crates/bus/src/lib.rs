@@ -42,7 +42,7 @@ pub use event::{
     AlertFired, Event, NotificationStatus, OutboxReady, QuoteEvent, StreamKind, partition_of,
     symbol_token,
 };
-pub use jetstream::JetStreamBus;
+pub use jetstream::{JetStreamBus, without_credentials};
 pub use memory::MemoryBus;
 
 /// Publishes events and subscribes groups to a stream of them.

@@ -160,7 +160,7 @@ pub struct Config {
     pub ingest_time_zone: String,
     /// NATS server with JetStream (`nats://host:4222`) for events between replicas; unset:
     /// in-process. Secret because it may carry credentials; printed redacted.
-    #[serde(serialize_with = "redact_url", default)]
+    #[serde(serialize_with = "redact_nats_url", default)]
     pub nats_url: Option<SecretString>,
     /// Subject prefix, stream and bucket name on NATS (`[a-z0-9_-]`): deployments sharing a
     /// server keep apart with different prefixes.
@@ -563,6 +563,18 @@ impl Config {
 fn redact_url<S: Serializer>(url: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
     match url {
         Some(url) => serializer.serialize_some(&store::redact_url(url.expose_secret())),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// The NATS URL as `stockd config` prints it: a password, and a bare token
+/// (`nats://TOKEN@host`), are both hidden.
+fn redact_nats_url<S: Serializer>(
+    url: &Option<SecretString>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(url) => serializer.serialize_some(&bus::without_credentials(url.expose_secret())),
         None => serializer.serialize_none(),
     }
 }

@@ -185,6 +185,30 @@ fn the_printed_configuration_redacts_the_database_password_only() {
 }
 
 #[test]
+fn the_printed_configuration_hides_nats_tokens_and_notification_secrets() {
+    let config = load(
+        &[],
+        &[
+            ("STOCKD_NATS_URL", "nats://NATS-T0KEN@nats:4222"),
+            ("STOCKD_SMTP_HOST", "smtp.example.com"),
+            ("STOCKD_SMTP_FROM", "stockd <alerts@example.com>"),
+            ("STOCKD_SMTP_PASSWORD", "SMTP-PASSW0RD"),
+            ("STOCKD_TWILIO_ACCOUNT_SID", "AC123"),
+            ("STOCKD_TWILIO_AUTH_TOKEN", "TWILIO-T0KEN"),
+            ("STOCKD_TWILIO_FROM", "+15550001111"),
+        ],
+    )
+    .unwrap();
+    for format in [OutputFormat::Toml, OutputFormat::Json] {
+        let text = config.render(format);
+        for secret in ["NATS-T0KEN", "SMTP-PASSW0RD", "TWILIO-T0KEN"] {
+            assert!(!text.contains(secret), "{secret} printed: {text}");
+        }
+        assert!(text.contains("nats://[redacted]@nats:4222"), "{text}");
+    }
+}
+
+#[test]
 fn an_unsupported_database_url_is_named_in_the_error() {
     let err = load(&[], &[("STOCKD_DATABASE_URL", "mysql://db/stockd")]).unwrap_err();
     assert!(err.contains("database_url"), "{err}");
