@@ -321,19 +321,26 @@ async fn start_alerting(config: &Config, market: Arc<Market>) -> Result<Alerting
             config.market(),
         ))
     };
-    if config.quote_poller {
-        let poller = alerting::poller::QuotePoller::new(quote_market, bus.clone(), config.poller());
-        tasks.push(tokio::spawn(poller.run(stopped.clone())));
-    }
-    let evaluator =
-        alerting::evaluator::Evaluator::load(market.store().clone(), bus.clone()).await?;
-    tracing::info!(rules = evaluator.rules(), "alert engine loaded");
-    let evaluator_stop = stopped.clone();
-    tasks.push(tokio::spawn(async move {
-        if let Err(err) = evaluator.run(RULE_RELOAD_EVERY, evaluator_stop).await {
-            tracing::error!(error = %err, "alert evaluator stopped");
+    let roles = config.roles()?;
+    if roles.alerts {
+        if config.quote_poller {
+            let poller =
+                alerting::poller::QuotePoller::new(quote_market, bus.clone(), config.poller());
+            tasks.push(tokio::spawn(poller.run(stopped.clone())));
         }
-    }));
+        let evaluator =
+            alerting::evaluator::Evaluator::load(market.store().clone(), bus.clone()).await?;
+        tracing::info!(rules = evaluator.rules(), "alert engine loaded");
+        let evaluator_stop = stopped.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Err(err) = evaluator.run(RULE_RELOAD_EVERY, evaluator_stop).await {
+                tracing::error!(error = %err, "alert evaluator stopped");
+            }
+        }));
+    }
+    if !roles.worker {
+        return Ok(Alerting { stop, tasks });
+    }
     let senders = notify::Senders::new(config.notify()?)?;
     let dispatcher = alerting::dispatcher::Dispatcher::new(
         market.store().clone(),
@@ -357,6 +364,12 @@ const RULE_RELOAD_EVERY: Duration = Duration::from_secs(1);
 fn start_ingestion(config: &Config, market: Arc<Market>) -> Result<Ingestion, AppError> {
     let ingestor = crate::ingesting::ingestor(config, market)?;
     let (stop, stopped) = ingest::Stop::channel();
+    if !config.roles()?.worker {
+        return Ok(Ingestion {
+            stop,
+            tasks: Vec::new(),
+        });
+    }
     let host = crate::ingesting::hostname();
     let mut tasks: Vec<tokio::task::JoinHandle<()>> = (0..config.ingest_workers)
         .map(|n| {

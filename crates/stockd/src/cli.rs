@@ -91,13 +91,18 @@ pub enum Command {
 
 impl Default for Command {
     fn default() -> Self {
-        Self::Serve(ServeArgs {})
+        Self::Serve(ServeArgs::default())
     }
 }
 
-/// Options of `stockd serve` (all settings are global flags or configuration).
-#[derive(Debug, Args)]
-pub struct ServeArgs {}
+/// Options of `stockd serve` (the other settings are global flags or configuration).
+#[derive(Debug, Default, Args)]
+pub struct ServeArgs {
+    /// What runs besides the HTTP API: all, or any of api, worker, alerts (comma-separated or
+    /// repeated) [env: STOCKD_ROLES] [default: all]
+    #[arg(long = "role", value_delimiter = ',')]
+    pub roles: Vec<String>,
+}
 
 /// Options of `stockd config`.
 #[derive(Debug, Args)]

@@ -26,6 +26,7 @@ mod chain;
 mod layers;
 mod quotas;
 
+pub use alerting::Roles;
 pub use chain::{ProviderChains, ProviderName};
 use layers::{NamedLayer, describe_figment_error};
 pub use quotas::QuotaSetting;
@@ -168,6 +169,11 @@ pub struct Config {
     /// Run the live-quote poller in this process. Every evaluator gets every quote, so in a
     /// scale-out deployment one poller is enough (more would spend provider quota twice).
     pub quote_poller: bool,
+    /// What this process runs besides the HTTP API (every process serves it, with its probes
+    /// and metrics): `all`, or a comma-separated list of `api` (nothing else), `worker` (ingest
+    /// workers, the schedule, the notification dispatcher) and `alerts` (the evaluator and,
+    /// with `quote_poller`, the poller). `stockd serve --role` sets it too.
+    pub roles: String,
     /// Providers asked for the live quotes alerts are evaluated on, in order; unset: the quote
     /// providers, or `sim` (simulated ticks) when those are only the bundled sample.
     #[serde(default)]
@@ -260,6 +266,7 @@ impl Default for Config {
             nats_url: None,
             nats_prefix: "stockd".into(),
             quote_poller: true,
+            roles: "all".into(),
             alert_quote_providers: None,
             quote_interval: Duration::from_secs(15),
             quote_max_jump_pct: 20.0,

@@ -24,7 +24,15 @@ fn main() -> ExitCode {
         }
     };
     match cli.command.unwrap_or_default() {
-        Command::Serve(_) => {
+        Command::Serve(args) => {
+            let mut config = config;
+            if !args.roles.is_empty() {
+                config.roles = args.roles.join(",");
+                if let Err(err) = config.roles() {
+                    eprintln!("stockd: invalid configuration: {err}");
+                    return ExitCode::from(2);
+                }
+            }
             telemetry::init(&config);
             block_on(app::run(config), |result| match result {
                 Ok(()) => ExitCode::SUCCESS,

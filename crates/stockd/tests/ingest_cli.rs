@@ -380,3 +380,51 @@ async fn serve_ingests_the_tracked_symbols_of_the_latest_session_and_shows_the_q
         }
     }
 }
+
+#[test]
+fn an_api_only_replica_runs_no_ingestion_and_a_bad_role_is_refused() {
+    let backend = Backend {
+        dir: tempfile::tempdir().unwrap(),
+        database_url: None,
+        _postgres: None,
+    };
+    let (ok, out) = backend.run(&["symbols", "add", "MSFT"]);
+    assert!(ok, "{out}");
+    let (ok, out) = backend.run(&["serve", "--role", "bogus"]);
+    assert!(!ok);
+    assert!(out.contains("unknown role 'bogus'"), "{out}");
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = backend
+        .command(&[
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--role",
+            "api",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(port, "/health").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
+        assert!(Instant::now() < deadline, "stockd did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A full replica enqueues the catch-up run at once (see the serve test above).
+    std::thread::sleep(Duration::from_millis(1_500));
+    let jobs = http_get(port, "/v1/ingest/jobs").unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        jobs.contains("\"jobs\":[]"),
+        "an api-only replica ran ingestion: {jobs}"
+    );
+}

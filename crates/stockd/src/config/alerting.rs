@@ -16,6 +16,7 @@ use super::{Config, ConfigError, ProviderName, invalid};
 impl Config {
     pub(super) fn validate_alerting(&self) -> Result<(), ConfigError> {
         self.alert_quote_chain()?;
+        self.roles()?;
         let prefix = self.nats_prefix.trim();
         if prefix.is_empty()
             || !prefix
@@ -40,6 +41,34 @@ impl Config {
         self.retry_schedule()?;
         self.notify()?;
         Ok(())
+    }
+
+    /// The roles this process plays (`roles`).
+    pub fn roles(&self) -> Result<Roles, ConfigError> {
+        let mut roles = Roles::default();
+        for role in self
+            .roles
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            match role.to_ascii_lowercase().as_str() {
+                "all" => {
+                    roles.worker = true;
+                    roles.alerts = true;
+                }
+                "api" => {}
+                "worker" => roles.worker = true,
+                "alerts" => roles.alerts = true,
+                other => {
+                    return Err(invalid(
+                        "roles",
+                        format!("unknown role '{other}'; roles: all, api, worker, alerts"),
+                    ));
+                }
+            }
+        }
+        Ok(roles)
     }
 
     /// The NATS URL, if one is set (an empty value counts as unset).
@@ -152,4 +181,13 @@ impl Config {
 
 fn non_empty_text(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// What a process runs besides the HTTP API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Roles {
+    /// Ingest workers, the ingest schedule and the notification dispatcher.
+    pub worker: bool,
+    /// The alert evaluator and (with `quote_poller`) the live-quote poller.
+    pub alerts: bool,
 }

@@ -67,6 +67,7 @@ const TEXT_SETTINGS: &[&str] = &[
     "ingest_time_zone",
     "nats_url",
     "nats_prefix",
+    "roles",
     "alert_quote_providers",
     "webhook_allow",
     "notification_retry_schedule",
