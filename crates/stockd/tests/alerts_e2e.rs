@@ -7,25 +7,18 @@
 
 #[path = "../../store/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::collections::HashSet;
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::free_port;
 
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const BIN: &str = env!("CARGO_BIN_EXE_stockd");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `stockd serve` on a free loopback port over `dir`, quotes every 200 ms, notifications
 /// retried every second, the local receiver allowed.

@@ -6,11 +6,13 @@
 
 #[path = "../../store/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use support::http_get;
 
 use domain::Symbol;
 
@@ -313,22 +315,6 @@ async fn a_backfill_killed_midway_completes_when_run_again_without_duplicates() 
         assert_eq!(jobs.len(), symbols.len(), "no job enqueued twice");
         assert!(jobs.iter().all(|j| j.status == store::JobStatus::Succeeded));
     }
-}
-
-fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::Read;
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    Some(response)
 }
 
 #[tokio::test]
