@@ -296,7 +296,9 @@ impl Alerting {
 async fn start_alerting(config: &Config, market: Arc<Market>) -> Result<Alerting, AppError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
-    if !config.features().is_enabled("alerts") {
+    let roles = config.roles()?;
+    // An API-only replica runs no loop, so it needs no bus either.
+    if !config.features().is_enabled("alerts") || !(roles.alerts || roles.worker) {
         return Ok(Alerting { stop, tasks });
     }
     let bus_config = bus::BusConfig {
@@ -321,7 +323,6 @@ async fn start_alerting(config: &Config, market: Arc<Market>) -> Result<Alerting
             config.market(),
         ))
     };
-    let roles = config.roles()?;
     if roles.alerts {
         if config.quote_poller {
             let poller =
