@@ -2,12 +2,10 @@
 //! through the market's provider chain (so quotas, breakers and fallback apply, and the `sim`
 //! feed stands in when no key is set), checked by the [`QualityGuard`], published on the bus.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bus::{Bus, Event, QuoteEvent};
-use domain::Symbol;
 use market::Market;
 use tokio::sync::watch;
 
@@ -63,8 +61,8 @@ impl QuotePoller {
 
     /// One round over every symbol with an active rule.
     pub async fn poll_once(&mut self) -> Round {
-        let symbols: BTreeSet<Symbol> = match self.market.store().active_rules().await {
-            Ok(rules) => rules.into_iter().map(|rule| rule.symbol).collect(),
+        let symbols = match self.market.store().active_rule_symbols().await {
+            Ok(symbols) => symbols,
             Err(err) => {
                 tracing::warn!(error = %err, "quote poller could not read the active rules");
                 return Round::default();

@@ -288,6 +288,7 @@ async fn a_failing_receiver_is_retried_on_schedule_and_a_refusing_one_is_not() {
         .store
         .delivery_attempts(&w.user, &second.id)
         .await
+        .unwrap()
         .unwrap();
     let outcomes: Vec<&str> = log.iter().map(|a| a.outcome.as_str()).collect();
     assert_eq!(outcomes, ["retry", "failed"]);

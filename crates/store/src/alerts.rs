@@ -356,12 +356,24 @@ pub trait AlertStore: Send + Sync {
     /// state — so an engine knows when to reload.
     async fn rules_fingerprint(&self) -> Result<RulesFingerprint, StoreError>;
 
-    /// The attempts of the owner's notification, oldest first (empty when it is not theirs).
+    /// The attempts of the owner's notification, oldest first; `None` when the owner has no
+    /// notification with this id (another user's is "not found", like a missing one).
     async fn delivery_attempts(
         &self,
         user_id: &str,
         notification_id: &str,
-    ) -> Result<Vec<DeliveryAttempt>, StoreError>;
+    ) -> Result<Option<Vec<DeliveryAttempt>>, StoreError>;
+
+    /// Acknowledges every unacknowledged event of the owner's rule `rule_id`; returns how many.
+    async fn acknowledge_rule_events(
+        &self,
+        user_id: &str,
+        rule_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// The distinct symbols of the active rules (what the quote poller asks for), in order.
+    async fn active_rule_symbols(&self) -> Result<Vec<Symbol>, StoreError>;
 }
 
 fn new_id() -> String {

@@ -214,7 +214,11 @@ async fn dispatchers_claim_each_notification_once_and_log_every_attempt() {
                 .await
                 .unwrap()
         );
-        let log = store.delivery_attempts(&alice, &first.id).await.unwrap();
+        let log = store
+            .delivery_attempts(&alice, &first.id)
+            .await
+            .unwrap()
+            .expect("alice's own notification");
         let outcomes: Vec<(u32, &str)> = log
             .iter()
             .map(|a| (a.attempt, a.outcome.as_str()))
@@ -289,7 +293,16 @@ async fn other_users_see_no_events_notifications_or_attempts() {
                 .delivery_attempts(&bob, &notification.id)
                 .await
                 .unwrap()
-                .is_empty()
+                .is_none(),
+            "another user's notification is not found"
+        );
+        assert_eq!(
+            store
+                .acknowledge_rule_events(&bob, rule.id, t0())
+                .await
+                .unwrap(),
+            0,
+            "bob cannot acknowledge alice's events"
         );
         assert!(
             !store
@@ -322,6 +335,7 @@ async fn checkpoints_save_engine_state() {
         store.checkpoint_rules(&[checkpoint], t0()).await.unwrap();
         let active = store.active_rules().await.unwrap();
         assert_eq!(active.len(), 1, "{}", store.backend());
+        assert_eq!(store.active_rule_symbols().await.unwrap(), [msft()]);
         assert_eq!(active[0].state["peak"], 425.0);
     }
 }
@@ -412,5 +426,38 @@ async fn an_engine_with_a_stale_view_cannot_undo_an_owner_change() {
         assert_eq!(stored.status, RuleStatus::Paused, "the pause stands");
         assert_eq!(stored.state, json!({"armed": true}));
         assert!(store.alert_events(&alice, 10).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn acknowledging_a_rule_marks_its_unacknowledged_events_once() {
+    for (_keep, store) in backends().await {
+        let alice = user(&store, "alice@example.com").await;
+        let channel = webhook(&store, &alice).await;
+        let rule = store.create_rule(&crosses_up(&alice), t0()).await.unwrap();
+        store
+            .record_trigger(&trigger(&rule, &alice, vec![channel]), t0())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            store
+                .acknowledge_rule_events(&alice, rule.id, t0())
+                .await
+                .unwrap(),
+            1,
+            "{}",
+            store.backend()
+        );
+        assert_eq!(
+            store
+                .acknowledge_rule_events(&alice, rule.id, t0())
+                .await
+                .unwrap(),
+            0,
+            "already acknowledged"
+        );
+        let events = store.alert_events(&alice, 10).await.unwrap();
+        assert_eq!(events[0].acknowledged_at, Some(t0()));
     }
 }

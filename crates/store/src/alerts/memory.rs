@@ -378,17 +378,50 @@ impl AlertStore for MemoryStore {
         &self,
         user_id: &str,
         notification_id: &str,
-    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
+    ) -> Result<Option<Vec<DeliveryAttempt>>, StoreError> {
         let tables = self.alerts.lock();
         let owned = tables
             .notifications
             .iter()
             .any(|n| n.id == notification_id && n.user_id == user_id);
-        Ok(tables
-            .attempts
+        Ok(owned.then(|| {
+            tables
+                .attempts
+                .iter()
+                .filter(|a| a.notification_id == notification_id)
+                .cloned()
+                .collect()
+        }))
+    }
+
+    async fn acknowledge_rule_events(
+        &self,
+        user_id: &str,
+        rule_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tables = self.alerts.lock();
+        let mut acknowledged = 0;
+        for event in tables
+            .events
+            .iter_mut()
+            .filter(|e| e.rule_id == rule_id && e.user_id == user_id && e.acknowledged_at.is_none())
+        {
+            event.acknowledged_at = Some(at);
+            acknowledged += 1;
+        }
+        Ok(acknowledged)
+    }
+
+    async fn active_rule_symbols(&self) -> Result<Vec<domain::Symbol>, StoreError> {
+        let symbols: std::collections::BTreeSet<domain::Symbol> = self
+            .alerts
+            .lock()
+            .rules
             .iter()
-            .filter(|a| owned && a.notification_id == notification_id)
-            .cloned()
-            .collect())
+            .filter(|r| r.status == RuleStatus::Active)
+            .map(|r| r.symbol)
+            .collect();
+        Ok(symbols.into_iter().collect())
     }
 }

@@ -12,7 +12,7 @@ use super::{
     event, json_text, new_id, notification, parse_symbol, rule,
 };
 use crate::{PostgresStore, StoreError};
-use domain::Price;
+use domain::{Price, Symbol};
 
 #[async_trait]
 impl AlertStore for PostgresStore {
@@ -368,16 +368,44 @@ impl AlertStore for PostgresStore {
         &self,
         user_id: &str,
         notification_id: &str,
-    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "select {ATTEMPT_COLUMNS} from notification_attempts where notification_id = $1 \
-             and exists (select 1 from notifications n where n.id = notification_id \
-                 and n.user_id = $2) order by attempt"
-        )))
-        .bind(notification_id)
-        .bind(user_id)
+    ) -> Result<Option<Vec<DeliveryAttempt>>, StoreError> {
+        let owned: i64 =
+            sqlx::query_scalar("select count(*) from notifications where id = $1 and user_id = $2")
+                .bind(notification_id)
+                .bind(user_id)
+                .fetch_one(self.pool())
+                .await?;
+        if owned == 0 {
+            return Ok(None);
+        }
+        let rows = sqlx::query(AssertSqlSafe(format!("select {ATTEMPT_COLUMNS} from notification_attempts where notification_id = $1 order by attempt")))
+            .bind(notification_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(attempt).collect::<Result<_, _>>().map(Some)
+    }
+
+    async fn acknowledge_rule_events(
+        &self,
+        user_id: &str,
+        rule_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query("update alert_events set acknowledged_at = $1 where rule_id = $2 and user_id = $3 and acknowledged_at is null")
+            .bind(at)
+            .bind(rule_id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?
+            .rows_affected())
+    }
+
+    async fn active_rule_symbols(&self) -> Result<Vec<Symbol>, StoreError> {
+        let symbols: Vec<String> = sqlx::query_scalar(
+            "select distinct symbol from alert_rules where status = 'active' order by symbol",
+        )
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(attempt).collect()
+        symbols.iter().map(|s| parse_symbol(s)).collect()
     }
 }

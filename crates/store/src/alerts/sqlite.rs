@@ -11,7 +11,7 @@ use super::{
     event, idempotency_key, json_text, new_id, notification, parse_symbol, rule,
 };
 use crate::{SqliteStore, StoreError};
-use domain::Price;
+use domain::{Price, Symbol};
 
 #[async_trait]
 impl AlertStore for SqliteStore {
@@ -384,16 +384,44 @@ impl AlertStore for SqliteStore {
         &self,
         user_id: &str,
         notification_id: &str,
-    ) -> Result<Vec<DeliveryAttempt>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "select {ATTEMPT_COLUMNS} from notification_attempts where notification_id = ? \
-             and exists (select 1 from notifications n where n.id = notification_id \
-                 and n.user_id = ?) order by attempt"
-        )))
-        .bind(notification_id)
-        .bind(user_id)
+    ) -> Result<Option<Vec<DeliveryAttempt>>, StoreError> {
+        let owned: i64 =
+            sqlx::query_scalar("select count(*) from notifications where id = ? and user_id = ?")
+                .bind(notification_id)
+                .bind(user_id)
+                .fetch_one(self.pool())
+                .await?;
+        if owned == 0 {
+            return Ok(None);
+        }
+        let rows = sqlx::query(AssertSqlSafe(format!("select {ATTEMPT_COLUMNS} from notification_attempts where notification_id = ? order by attempt")))
+            .bind(notification_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(attempt).collect::<Result<_, _>>().map(Some)
+    }
+
+    async fn acknowledge_rule_events(
+        &self,
+        user_id: &str,
+        rule_id: i64,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query("update alert_events set acknowledged_at = ? where rule_id = ? and user_id = ? and acknowledged_at is null")
+            .bind(at)
+            .bind(rule_id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?
+            .rows_affected())
+    }
+
+    async fn active_rule_symbols(&self) -> Result<Vec<Symbol>, StoreError> {
+        let symbols: Vec<String> = sqlx::query_scalar(
+            "select distinct symbol from alert_rules where status = 'active' order by symbol",
+        )
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(attempt).collect()
+        symbols.iter().map(|s| parse_symbol(s)).collect()
     }
 }

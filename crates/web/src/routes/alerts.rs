@@ -39,8 +39,6 @@ use crate::routes::accounts::ApiJson;
 const DEFAULT_LIMIT: u32 = 100;
 /// The most events or notifications one request lists.
 const MAX_LIMIT: u32 = 1000;
-/// How many of the caller's newest events acknowledging a whole rule looks at.
-const ACKNOWLEDGE_SCAN: u32 = 10_000;
 
 /// The routes of the `alerts` feature; when it is off, every one of them answers 404
 /// `feature-disabled`, whatever the method.
@@ -193,7 +191,7 @@ pub struct EventsResponse {
 /// How many events an acknowledgement marked.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AcknowledgedResponse {
-    pub acknowledged: usize,
+    pub acknowledged: u64,
 }
 
 /// `?limit=` of the list routes.
@@ -626,22 +624,11 @@ pub async fn acknowledge_rule(
 ) -> Result<Json<AcknowledgedResponse>, ApiError> {
     let id = rule_id(&id)?;
     owned(&state, &caller, id).await?;
-    let store = state.market().store();
-    let now = Utc::now();
-    let mut acknowledged = 0;
-    for event in store
-        .alert_events(&caller.user.id, ACKNOWLEDGE_SCAN)
-        .await?
-    {
-        if event.rule_id == id
-            && event.acknowledged_at.is_none()
-            && store
-                .acknowledge_event(&caller.user.id, &event.id, now)
-                .await?
-        {
-            acknowledged += 1;
-        }
-    }
+    let acknowledged = state
+        .market()
+        .store()
+        .acknowledge_rule_events(&caller.user.id, id, Utc::now())
+        .await?;
     Ok(Json(AcknowledgedResponse { acknowledged }))
 }
 

@@ -14,10 +14,6 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 
-/// How many of the caller's newest notifications are searched to tell "not yours" from "no
-/// attempt yet" (the store answers an empty attempt list for both).
-const OWNER_SCAN: u32 = 10_000;
-
 /// One notification and where its delivery stands.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationResponse {
@@ -119,19 +115,12 @@ pub async fn list_attempts(
     caller: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AttemptsResponse>, ApiError> {
-    let store = state.market().store();
-    let attempts = store.delivery_attempts(&caller.user.id, &id).await?;
-    if attempts.is_empty()
-        && !store
-            .notifications(&caller.user.id, OWNER_SCAN)
-            .await?
-            .iter()
-            .any(|n| n.id == id)
-    {
-        return Err(ApiError::NotFound(
-            "you have no notification with this id".into(),
-        ));
-    }
+    let attempts = state
+        .market()
+        .store()
+        .delivery_attempts(&caller.user.id, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("you have no notification with this id".into()))?;
     Ok(Json(AttemptsResponse {
         notification_id: id,
         attempts: attempts
