@@ -144,6 +144,28 @@ pub(crate) fn disabled_response(name: &'static str) -> Response {
     )
 }
 
+/// The routes of one feature: as given when `enabled`, else every path answering 404
+/// `feature-disabled` whatever the method (so a disabled path never falls through to another
+/// route, such as `/{symbol}/{days}`).
+pub(crate) fn feature_routes(
+    feature: &'static str,
+    enabled: bool,
+    paths: impl IntoIterator<Item = (&'static str, axum::routing::MethodRouter<AppState>)>,
+) -> axum::Router<AppState> {
+    paths
+        .into_iter()
+        .fold(axum::Router::new(), |router, (path, route)| {
+            if enabled {
+                router.route(path, route)
+            } else {
+                router.route(
+                    path,
+                    axum::routing::any(move || async move { disabled_response(feature) }),
+                )
+            }
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

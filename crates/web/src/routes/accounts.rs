@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, delete, get, post, put};
+use axum::routing::{delete, get, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use store::{NewToken, NewUser, TokenKind, UserUpdate, UserUpdated};
@@ -53,18 +53,7 @@ pub(crate) fn routes(enabled: bool) -> Router<AppState> {
                 .delete(channels::delete_channel),
         ),
     ];
-    paths
-        .into_iter()
-        .fold(Router::new(), |router, (path, route)| {
-            if enabled {
-                router.route(path, route)
-            } else {
-                router.route(
-                    path,
-                    any(|| async { crate::features::disabled_response("accounts") }),
-                )
-            }
-        })
+    crate::features::feature_routes("accounts", enabled, paths)
 }
 
 /// `Json<T>` whose rejections are problem+json: 400 for malformed JSON or a wrong content

@@ -17,7 +17,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Price, Symbol, TradingCalendar};
 use market::{CacheStatus, MarketError};
@@ -65,18 +65,7 @@ pub(crate) fn routes(enabled: bool) -> Router<AppState> {
             get(notifications::list_attempts),
         ),
     ];
-    paths
-        .into_iter()
-        .fold(Router::new(), |router, (path, route)| {
-            if enabled {
-                router.route(path, route)
-            } else {
-                router.route(
-                    path,
-                    any(|| async { crate::features::disabled_response("alerts") }),
-                )
-            }
-        })
+    crate::features::feature_routes("alerts", enabled, paths)
 }
 
 /// An alert rule as `POST /v1/alerts` takes it; which fields apply depends on `kind`. (The
