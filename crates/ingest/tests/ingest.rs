@@ -159,6 +159,13 @@ fn world_with(quota: Option<QuotaLimits>, config: IngestConfig) -> World {
     }
 }
 
+impl World {
+    /// One `run_next` by `worker`, never asked to stop.
+    async fn next(&self, worker: &str) -> Option<ingest::JobReport> {
+        self.ingestor.run_next(worker, &no_stop()).await.unwrap()
+    }
+}
+
 fn world() -> World {
     world_with(None, IngestConfig::default())
 }
@@ -180,13 +187,7 @@ async fn a_backfill_stores_the_requested_range_once_and_running_it_again_adds_no
         .unwrap();
     assert_eq!((enqueued.added, enqueued.existing), (2, 0));
 
-    while w
-        .ingestor
-        .run_next("w1", &no_stop())
-        .await
-        .unwrap()
-        .is_some()
-    {}
+    while w.next("w1").await.is_some() {}
 
     let counts = w.store.job_counts(Some(&enqueued.group)).await.unwrap();
     assert_eq!((counts.succeeded, counts.pending()), (2, 0));
@@ -206,13 +207,7 @@ async fn a_backfill_stores_the_requested_range_once_and_running_it_again_adds_no
         .await
         .unwrap();
     assert_eq!((again.added, again.existing), (0, 2));
-    assert!(
-        w.ingestor
-            .run_next("w1", &no_stop())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(w.next("w1").await.is_none());
     assert_eq!(w.provider.total_calls(), 2, "nothing fetched twice");
 }
 
@@ -228,12 +223,7 @@ async fn a_failing_symbol_is_retried_alone_with_exponential_backoff() {
         .await
         .unwrap();
 
-    let first = w
-        .ingestor
-        .run_next("w1", &no_stop())
-        .await
-        .unwrap()
-        .unwrap();
+    let first = w.next("w1").await.unwrap();
     assert_eq!(first.status, JobStatus::Queued, "retried");
     let job = w.store.job(first.id).await.unwrap().unwrap();
     assert_eq!(
@@ -245,20 +235,9 @@ async fn a_failing_symbol_is_retried_alone_with_exponential_backoff() {
     assert_eq!(job.run_at, w.clock.now() + chrono::Duration::seconds(60));
 
     tokio::time::advance(Duration::from_secs(59)).await;
-    assert!(
-        w.ingestor
-            .run_next("w1", &no_stop())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(w.next("w1").await.is_none());
     tokio::time::advance(Duration::from_secs(1)).await;
-    let second = w
-        .ingestor
-        .run_next("w1", &no_stop())
-        .await
-        .unwrap()
-        .unwrap();
+    let second = w.next("w1").await.unwrap();
     assert_eq!(second.status, JobStatus::Queued);
     let job = w.store.job(first.id).await.unwrap().unwrap();
     assert_eq!(
@@ -268,12 +247,7 @@ async fn a_failing_symbol_is_retried_alone_with_exponential_backoff() {
     );
 
     tokio::time::advance(Duration::from_secs(120)).await;
-    let third = w
-        .ingestor
-        .run_next("w1", &no_stop())
-        .await
-        .unwrap()
-        .unwrap();
+    let third = w.next("w1").await.unwrap();
     assert_eq!(third.status, JobStatus::Succeeded);
     let job = w.store.job(first.id).await.unwrap().unwrap();
     assert_eq!(job.attempts, 3);
@@ -297,20 +271,10 @@ async fn a_job_out_of_attempts_stays_failed_with_its_last_error() {
         .enqueue_session(date("2026-11-24"))
         .await
         .unwrap();
-    let first = w
-        .ingestor
-        .run_next("w1", &no_stop())
-        .await
-        .unwrap()
-        .unwrap();
+    let first = w.next("w1").await.unwrap();
     assert_eq!(first.status, JobStatus::Queued);
     tokio::time::advance(Duration::from_secs(60)).await;
-    let last = w
-        .ingestor
-        .run_next("w1", &no_stop())
-        .await
-        .unwrap()
-        .unwrap();
+    let last = w.next("w1").await.unwrap();
     assert_eq!(last.status, JobStatus::Failed);
     let failed = JobFilter {
         status: Some(JobStatus::Failed),
@@ -321,14 +285,7 @@ async fn a_job_out_of_attempts_stays_failed_with_its_last_error() {
     assert!(jobs[0].last_error.as_deref().unwrap().contains("HTTP 500"));
     assert!(jobs[0].finished_at.is_some());
     tokio::time::advance(Duration::from_secs(3_600)).await;
-    assert!(
-        w.ingestor
-            .run_next("w1", &no_stop())
-            .await
-            .unwrap()
-            .is_none(),
-        "never retried again"
-    );
+    assert!(w.next("w1").await.is_none(), "never retried again");
 }
 
 #[tokio::test(start_paused = true)]
@@ -345,13 +302,7 @@ async fn an_unknown_symbol_is_noted_and_not_retried() {
         .enqueue_backfill(&[sym("ZZZZ"), sym("MSFT")], date("2024-01-01"), None)
         .await
         .unwrap();
-    while w
-        .ingestor
-        .run_next("w1", &no_stop())
-        .await
-        .unwrap()
-        .is_some()
-    {}
+    while w.next("w1").await.is_some() {}
     let jobs = w.store.jobs(&JobFilter::default()).await.unwrap();
     assert!(jobs.iter().all(|j| j.status == JobStatus::Succeeded));
     let zzzz = jobs.iter().find(|j| j.symbols == [sym("ZZZZ")]).unwrap();
@@ -378,12 +329,7 @@ async fn a_rate_limit_defers_the_rest_of_the_batch_instead_of_asking_for_each_sy
         .enqueue_session(date("2026-11-24"))
         .await
         .unwrap();
-    let report = w
-        .ingestor
-        .run_next("w1", &no_stop())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = w.next("w1").await.unwrap();
     assert_eq!(report.status, JobStatus::Queued);
     assert_eq!(w.provider.total_calls(), 1, "BBB and CCC were not asked");
     let job = w.store.job(report.id).await.unwrap().unwrap();
@@ -404,7 +350,7 @@ async fn a_spent_daily_quota_defers_symbols_without_calling_the_provider() {
         .await
         .unwrap();
     let mut statuses = Vec::new();
-    while let Some(report) = w.ingestor.run_next("w1", &no_stop()).await.unwrap() {
+    while let Some(report) = w.next("w1").await {
         statuses.push(report.status);
     }
     assert_eq!(
@@ -433,20 +379,9 @@ async fn a_job_whose_worker_died_is_reclaimed_after_the_lease_and_completed() {
         .await
         .unwrap()
         .unwrap();
-    assert!(
-        w.ingestor
-            .run_next("w2", &no_stop())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(w.next("w2").await.is_none());
     tokio::time::advance(Duration::from_secs(31)).await;
-    let report = w
-        .ingestor
-        .run_next("w2", &no_stop())
-        .await
-        .unwrap()
-        .unwrap();
+    let report = w.next("w2").await.unwrap();
     assert_eq!(report.id, dead.id);
     assert_eq!(report.status, JobStatus::Succeeded);
     let job = w.store.job(dead.id).await.unwrap().unwrap();
@@ -521,12 +456,7 @@ async fn a_stopping_worker_hands_the_rest_of_its_job_back_at_once() {
         w.clock.now(),
         "no backoff: it can run again now"
     );
-    let resumed = w
-        .ingestor
-        .run_next("w2", &no_stop())
-        .await
-        .unwrap()
-        .unwrap();
+    let resumed = w.next("w2").await.unwrap();
     assert_eq!(resumed.status, JobStatus::Succeeded);
 }
 
@@ -613,7 +543,7 @@ async fn a_finished_run_is_archived_once_with_every_symbol_of_the_run() {
         .await
         .unwrap();
     let mut kinds = Vec::new();
-    while let Some(report) = w.ingestor.run_next("w1", &no_stop()).await.unwrap() {
+    while let Some(report) = w.next("w1").await {
         kinds.push(report.kind);
     }
     assert_eq!(
