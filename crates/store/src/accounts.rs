@@ -342,12 +342,11 @@ where
     String: Decode<'r, R::Database> + Type<R::Database>,
     DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
 {
-    let text: String = row.try_get("symbol")?;
-    let symbol = Symbol::parse(&text)
-        .map_err(|err| StoreError::Corrupt(format!("watched symbol '{text}': {err}")))?;
+    // The same columns as a tracked symbol.
+    let tracked = crate::rows::tracked_symbol(row)?;
     Ok(WatchedSymbol {
-        symbol,
-        added_at: row.try_get("added_at")?,
+        symbol: tracked.symbol,
+        added_at: tracked.added_at,
     })
 }
 

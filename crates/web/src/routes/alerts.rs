@@ -28,7 +28,7 @@ use store::{NewRule, RuleChange, RuleStatus, StoredRule};
 use utoipa::{IntoParams, ToSchema};
 
 use super::notifications;
-use super::window::parse_date;
+use super::window::parse_range;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
@@ -691,23 +691,7 @@ async fn backtest(
     rule: &Rule,
     query: &BacktestQuery,
 ) -> Result<BacktestResponse, ApiError> {
-    let from = query
-        .from
-        .as_deref()
-        .map(|d| parse_date("from", d))
-        .transpose()?;
-    let to = query
-        .to
-        .as_deref()
-        .map(|d| parse_date("to", d))
-        .transpose()?;
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return Err(ApiError::BadRequest(format!(
-            "from ({from}) is after to ({to}); swap them"
-        )));
-    }
+    let (from, to) = parse_range(query.from.as_deref(), query.to.as_deref())?;
     let served = state.market().daily(rule.symbol).await?;
     let bars = served.value.between(from, to);
     // The replay is CPU work proportional to the history (thousands of bars): off the async

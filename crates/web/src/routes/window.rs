@@ -52,23 +52,7 @@ impl WindowQuery {
                 .map(|d| parse_days(d, config.max_days))
                 .transpose()?,
         };
-        let from = self
-            .from
-            .as_deref()
-            .map(|d| parse_date("from", d))
-            .transpose()?;
-        let to = self
-            .to
-            .as_deref()
-            .map(|d| parse_date("to", d))
-            .transpose()?;
-        if let (Some(from), Some(to)) = (from, to)
-            && from > to
-        {
-            return Err(ApiError::BadRequest(format!(
-                "from ({from}) is after to ({to}); swap them"
-            )));
-        }
+        let (from, to) = parse_range(self.from.as_deref(), self.to.as_deref())?;
         let ranged = from.is_some() || to.is_some();
         let default_days = if ranged {
             config.max_days
@@ -89,6 +73,23 @@ impl Window {
         let range = series.between(self.from, self.to);
         &range[range.len().saturating_sub(self.days)..]
     }
+}
+
+/// Parses optional `from` / `to` query values: real dates, `from` not after `to`.
+pub(crate) fn parse_range(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(Option<NaiveDate>, Option<NaiveDate>), ApiError> {
+    let from = from.map(|d| parse_date("from", d)).transpose()?;
+    let to = to.map(|d| parse_date("to", d)).transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ApiError::BadRequest(format!(
+            "from ({from}) is after to ({to}); swap them"
+        )));
+    }
+    Ok((from, to))
 }
 
 /// Parses a `YYYY-MM-DD` query value named `name`.
