@@ -126,6 +126,18 @@ impl JobQueue for SqliteStore {
     }
 
     async fn fail_abandoned_jobs(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        // Every idle worker asks this on every poll, and there is almost never anything to do:
+        // a plain read first, so the write lock is only taken when a job needs failing.
+        let candidates: i64 = sqlx::query_scalar(
+            "select count(*) from ingest_jobs \
+             where status = 'running' and lease_until < ? and attempts >= max_attempts",
+        )
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        if candidates == 0 {
+            return Ok(0);
+        }
         let mut tx = self.pool().begin_with("begin immediate").await?;
         let abandoned = sqlx::query(AssertSqlSafe(format!(
             "select {JOB_COLUMNS} from ingest_jobs \
