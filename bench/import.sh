@@ -37,15 +37,8 @@ STOCKD_BIN=${STOCKD_BIN:-./target/release/stockd}
 
 cd "$(dirname "$0")/.."
 
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing wrk (apt)…" >&2
-    apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
-  else
-    echo "bench: wrk is required (apt-get install wrk)" >&2
-    exit 1
-  fi
-fi
+. bench/lib.sh
+require_wrk
 
 if [ "${SKIP_BUILD:-}" != 1 ]; then
   echo "building release binaries…" >&2

@@ -18,15 +18,8 @@ PATH_UNDER_TEST=/MSFT/7
 
 cd "$(dirname "$0")/.."
 
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing wrk (apt)…" >&2
-    apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
-  else
-    echo "bench: wrk is required (apt-get install wrk)" >&2
-    exit 1
-  fi
-fi
+. bench/lib.sh
+require_wrk
 
 echo "building release binaries…" >&2
 cargo build --release --quiet -p stockd -p ceiling

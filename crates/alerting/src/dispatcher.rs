@@ -18,6 +18,7 @@ use secrecy::SecretString;
 use store::{ChannelTarget as StoredTarget, DeliveryOutcome, Notification, Store, StoreError};
 use tokio::sync::watch;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 /// The bus group dispatchers join for outbox nudges.
 pub const GROUP: &str = "dispatch";
@@ -90,7 +91,17 @@ impl Dispatcher {
                 .unwrap_or(Duration::ZERO);
             metrics::histogram!("stock_api_notification_dispatch_lag_seconds")
                 .record(lag.as_secs_f64());
-            self.deliver(worker, notification).await?;
+            let span = tracing::info_span!(
+                "notification_send",
+                otel.kind = "client",
+                otel.status_code = tracing::field::Empty,
+                notification = %notification.id,
+                event = %notification.event_id,
+                attempt = notification.attempts,
+                channel = tracing::field::Empty,
+                outcome = tracing::field::Empty,
+            );
+            self.deliver(worker, notification).instrument(span).await?;
         }
         Ok(claimed.len())
     }
@@ -149,6 +160,12 @@ impl Dispatcher {
         };
         metrics::counter!("stock_api_notifications_total", "channel" => kind, "outcome" => label)
             .increment(1);
+        let span = tracing::Span::current();
+        span.record("channel", kind);
+        span.record("outcome", label);
+        if label != "delivered" {
+            span.record("otel.status_code", "ERROR");
+        }
         let recorded = self
             .store
             .finish_notification(&notification.id, worker, &outcome, Utc::now())

@@ -133,14 +133,23 @@ impl Ingestor {
             return Ok(None);
         };
         let started = Instant::now();
-        let span = tracing::info_span!("ingest_job", id = job.id, kind = %job.kind, group = %job.group, attempt = job.attempts);
+        let span = tracing::info_span!(
+            "ingest_job",
+            otel.status_code = tracing::field::Empty,
+            id = job.id,
+            kind = %job.kind,
+            group = %job.group,
+            attempt = job.attempts,
+            symbols = job.symbols.len(),
+            outcome = tracing::field::Empty,
+        );
         let outcome = async {
             tokio::select! {
                 outcome = self.process(&job, stop) => Some(outcome),
                 () = self.keep_lease(&job, worker) => None,
             }
         }
-        .instrument(span)
+        .instrument(span.clone())
         .await;
         let finished = match &outcome {
             Some(outcome) => {
@@ -159,6 +168,10 @@ impl Ingestor {
         };
         metrics::counter!("stock_api_ingest_jobs_total", "kind" => job.kind.as_str(), "outcome" => outcome_label)
             .increment(1);
+        span.record("outcome", outcome_label);
+        if report.status != JobStatus::Succeeded {
+            span.record("otel.status_code", "ERROR");
+        }
         metrics::histogram!("stock_api_ingest_job_duration_seconds", "kind" => job.kind.as_str())
             .record(started.elapsed().as_secs_f64());
         match report.status {

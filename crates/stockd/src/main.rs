@@ -33,14 +33,15 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             }
-            telemetry::init(&config);
-            block_on(app::run(config), |result| match result {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    tracing::error!(error = %err, "stockd stopped with an error");
-                    eprintln!("stockd: {err}");
-                    ExitCode::FAILURE
-                }
+            with_telemetry(&config.clone(), || {
+                block_on(app::run(config), |result| match result {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(err) => {
+                        tracing::error!(error = %err, "stockd stopped with an error");
+                        eprintln!("stockd: {err}");
+                        ExitCode::FAILURE
+                    }
+                })
             })
         }
         Command::Config(args) => print(&config.render(args.format)),
@@ -71,14 +72,16 @@ fn main() -> ExitCode {
             },
         ),
         Command::Ingest(args) => {
-            // Worker and provider warnings are worth seeing in a foreground run.
-            telemetry::init(&config);
-            block_on(ingesting::run(&config, args), |result| match result {
-                Ok(report) => print(report.trim_end()),
-                Err(err) => {
-                    eprintln!("stockd ingest: {err}");
-                    ExitCode::FAILURE
-                }
+            // Worker and provider warnings are worth seeing in a foreground run (and a backfill's
+            // job spans in the trace collector, when one is configured).
+            with_telemetry(&config, || {
+                block_on(ingesting::run(&config, args), |result| match result {
+                    Ok(report) => print(report.trim_end()),
+                    Err(err) => {
+                        eprintln!("stockd ingest: {err}");
+                        ExitCode::FAILURE
+                    }
+                })
             })
         }
         Command::Archive(args) => block_on(archiving::run(&config, &args), |result| match result {
@@ -107,6 +110,22 @@ fn main() -> ExitCode {
             })
         }
     }
+}
+
+/// Runs `command` with logs (and trace export, when configured) installed, then flushes the
+/// spans still buffered. A trace export setting stockd cannot honour stops it like any other
+/// invalid setting.
+fn with_telemetry(config: &Config, command: impl FnOnce() -> ExitCode) -> ExitCode {
+    let telemetry = match telemetry::init(config) {
+        Ok(telemetry) => telemetry,
+        Err(err) => {
+            eprintln!("stockd: invalid configuration: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let code = command();
+    telemetry.shutdown();
+    code
 }
 
 /// Runs `future` on a new multi-threaded runtime and maps its output to an exit code.

@@ -10,179 +10,12 @@ mod common;
 mod support;
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use support::free_port;
+use std::time::Duration;
+use support::serve::{Server, User, accepting_receiver, set_up_alerts, wait_for};
 
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const BIN: &str = env!("CARGO_BIN_EXE_stockd");
-
-/// `stockd serve` on a free loopback port over `dir`, quotes every 200 ms, notifications
-/// retried every second, the local receiver allowed.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(dir: &std::path::Path) -> Self {
-        Self::start_with(dir, &[]).await
-    }
-
-    /// Like [`Server::start`], with extra environment (database, NATS, …).
-    async fn start_with(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
-        let port = free_port();
-        let mut command = Command::new(BIN);
-        command
-            .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
-            .env("STOCKD_DATA_DIR", dir)
-            .env_remove("STOCKD_DATABASE_URL")
-            .env_remove("STOCKD_NATS_URL")
-            .env_remove("APIKEY")
-            .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
-            .env("STOCKD_LOG", "warn")
-            .env("STOCKD_QUOTE_INTERVAL", "200ms")
-            .env("STOCKD_WEBHOOK_ALLOW", "127.0.0.1")
-            .env(
-                "STOCKD_NOTIFICATION_RETRY_SCHEDULE",
-                "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
-            )
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = command.spawn().unwrap();
-        let server = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while client
-            .get(format!("{}/health", server.base))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "stockd did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        server
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A signed-in user of `server`.
-struct User {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl User {
-    async fn register(server: &Server, email: &str) -> Self {
-        let client = reqwest::Client::new();
-        let password = "correct horse battery";
-        let registered = client
-            .post(format!("{}/v1/auth/register", server.base))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            registered.status(),
-            201,
-            "{}",
-            registered.text().await.unwrap()
-        );
-        let login: Value = client
-            .post(format!("{}/v1/auth/login", server.base))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Self {
-            client,
-            base: server.base.clone(),
-            token: login["access_token"].as_str().unwrap().to_owned(),
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-}
-
-/// Watches MSFT, adds a webhook channel to `receiver` and two rules that the simulated feed
-/// fires within seconds: crossing up through the walk's starting price, and a 0.1 % trailing
-/// stop.
-async fn set_up_alerts(user: &User, receiver: &MockServer) -> String {
-    use reqwest::Method;
-    let (status, _) = user.call(Method::PUT, "/v1/me/watchlist/MSFT", None).await;
-    assert!(status == 200 || status == 201, "watchlist: {status}");
-    let (status, channel) = user
-        .call(
-            Method::POST,
-            "/v1/me/channels",
-            Some(json!({"kind": "webhook", "url": format!("{}/hook", receiver.uri())})),
-        )
-        .await;
-    assert_eq!(status, 201, "{channel}");
-    let channel = channel["id"].as_str().unwrap().to_owned();
-    let (_, quote) = user.call(Method::GET, "/v1/stocks/MSFT/quote", None).await;
-    let start = quote["price"].as_f64().unwrap();
-    for rule in [
-        json!({"symbol": "MSFT", "kind": "crosses_up", "price": start, "frequency": "once",
-               "channels": [channel]}),
-        json!({"symbol": "MSFT", "kind": "trailing_stop", "percent": 0.1, "side": "long",
-               "frequency": "once", "channels": [channel]}),
-    ] {
-        let (status, created) = user.call(Method::POST, "/v1/alerts", Some(rule)).await;
-        assert_eq!(status, 201, "{created}");
-    }
-    channel
-}
-
-async fn wait_for<F: Fn() -> Fut, Fut: Future<Output = bool>>(
-    within: Duration,
-    what: &str,
-    check: F,
-) {
-    let deadline = Instant::now() + within;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// The idempotency keys of the requests `receiver` answered with `status`.
 async fn keys(receiver: &MockServer) -> Vec<String> {
@@ -198,11 +31,7 @@ async fn keys(receiver: &MockServer) -> Vec<String> {
 
 #[tokio::test]
 async fn a_new_user_sees_crossing_and_trailing_alerts_arrive_from_the_simulated_feed() {
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&receiver)
-        .await;
+    let receiver = accepting_receiver().await;
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
     let user = User::register(&server, "ann@example.com").await;
@@ -316,11 +145,7 @@ async fn two_replicas_on_postgres_and_nats_deliver_every_alert_once() {
     };
     let database = common::TestPostgres::create(&admin_url).await;
     let prefix = format!("e2e{}", std::process::id());
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&receiver)
-        .await;
+    let receiver = accepting_receiver().await;
     let shared = [
         ("STOCKD_DATABASE_URL", database.url.as_str()),
         ("STOCKD_NATS_URL", nats.as_str()),
@@ -361,11 +186,7 @@ async fn two_replicas_on_postgres_and_nats_deliver_every_alert_once() {
 #[tokio::test]
 async fn killed_during_evaluation_no_firing_is_lost_or_doubled() {
     use reqwest::Method;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&receiver)
-        .await;
+    let receiver = accepting_receiver().await;
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
     let user = User::register(&server, "ann@example.com").await;

@@ -162,9 +162,16 @@ impl Upstream {
         self.record_call(now).await.map_err(spent)?;
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let span = tracing::info_span!("upstream_call", provider, operation);
+        let span = tracing::info_span!(
+            "upstream_call",
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            provider,
+            operation,
+            outcome = tracing::field::Empty,
+        );
         let guarded = tokio::time::timeout(self.retry.attempt_timeout, call(self.provider.clone()));
-        let result = match guarded.instrument(span).await {
+        let result = match guarded.instrument(span.clone()).await {
             Ok(result) => result,
             Err(_) => Err(ProviderError::Timeout { provider }),
         };
@@ -174,6 +181,13 @@ impl Upstream {
             Err(err) => error_outcome(err),
         };
         let elapsed = started.elapsed();
+        span.record("outcome", outcome);
+        if result
+            .as_ref()
+            .is_err_and(ProviderError::is_provider_failure)
+        {
+            span.record("otel.status_code", "ERROR");
+        }
         metrics::counter!("stock_api_external_calls_total", "provider" => provider, "operation" => operation, "outcome" => outcome).increment(1);
         metrics::histogram!("stock_api_external_call_duration_seconds", "provider" => provider, "operation" => operation).record(elapsed.as_secs_f64());
         tracing::debug!(

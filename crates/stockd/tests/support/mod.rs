@@ -2,6 +2,8 @@
 //! against a running `stockd serve` (no client library, so a broken server shows as it is).
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod serve;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
