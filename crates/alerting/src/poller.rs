@@ -1,6 +1,7 @@
 //! The live-quote poller: every `interval`, one fresh quote per symbol with an active rule,
 //! through the market's provider chain (so quotas, breakers and fallback apply, and the `sim`
 //! feed stands in when no key is set), checked by the [`QualityGuard`], published on the bus.
+//! Only the replica holding the bus's [`LEADERSHIP`] polls.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,9 @@ use market::Market;
 use tokio::sync::watch;
 
 use crate::guard::QualityGuard;
+
+/// The bus leadership a replica must hold to poll.
+pub const LEADERSHIP: &str = "quote-poller";
 
 /// How the poller runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,14 +112,34 @@ impl QuotePoller {
         round
     }
 
-    /// Polls every `interval` until `stop` turns true.
+    /// Polls every `interval` until `stop` turns true, while this replica leads the
+    /// `quote-poller` leadership on the bus: every replica may run a poller, one polls at a
+    /// time (each would spend provider quota on the same quotes), and another takes over within
+    /// the bus's lease when it dies. In process the only replica always leads.
     pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let leadership = match self.bus.leadership(LEADERSHIP).await {
+            Ok(leadership) => leadership,
+            Err(err) => {
+                tracing::error!(error = %err, "quote poller could not claim its leadership; not polling");
+                return;
+            }
+        };
         let mut tick = tokio::time::interval(self.config.interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut leading = false;
+        // Present from the start, so "pollers run but none leads" can be alerted on.
+        metrics::gauge!("stock_api_quote_poller_leader").set(0.0);
         loop {
             tokio::select! {
                 _ = tick.tick() => {
-                    self.poll_once().await;
+                    if leadership.is_leader() != leading {
+                        leading = !leading;
+                        tracing::info!(leading, "quote poller leadership changed");
+                        metrics::gauge!("stock_api_quote_poller_leader").set(f64::from(u8::from(leading)));
+                    }
+                    if leading {
+                        self.poll_once().await;
+                    }
                 }
                 () = crate::stopped(&mut stop) => return,
             }

@@ -13,6 +13,7 @@ use async_nats::jetstream::{self, AckKind, consumer, kv, stream};
 use async_trait::async_trait;
 use futures_util::StreamExt;
 
+use crate::Leadership;
 use crate::config::{BusConfig, BusError, validate_group};
 use crate::delivery::{Acker, Delivery, Feed, Subscription};
 use crate::event::{Event, StreamKind, kind_subject, subject};
@@ -145,6 +146,11 @@ impl Inner {
 
 #[async_trait]
 impl Bus for JetStreamBus {
+    async fn leadership(&self, name: &str) -> Result<Leadership, BusError> {
+        validate_group(name)?;
+        Ok(Leadership::leased(self.inner.clone(), name))
+    }
+
     async fn publish(&self, event: &Event) -> Result<(), BusError> {
         let config = &self.inner.config;
         let subject = subject(&config.prefix, event, config.partitions);

@@ -17,6 +17,9 @@
 //!   when it goes; on JetStream, partitions are leased and balanced across the group's
 //!   subscribers (see the `partition` module), and a dead subscriber's partitions move after
 //!   `partition_lease`.
+//! - **Leadership** ([`Bus::leadership`]): a job only one replica may do at a time (the quote
+//!   poller). In process the replica always leads; on JetStream one replica holds a lease key
+//!   and another takes over within `partition_lease` of its death (see the `leader` module).
 //!
 //! Subjects are `<prefix>.quotes.p<k>.<SYMBOL>` (`.` in a symbol becomes `_`),
 //! `<prefix>.alerts.fired`, `<prefix>.notifications.status` and `<prefix>.outbox.ready`.
@@ -27,6 +30,7 @@ mod config;
 mod delivery;
 mod event;
 mod jetstream;
+mod leader;
 mod memory;
 mod metrics;
 mod partition;
@@ -43,6 +47,7 @@ pub use event::{
     symbol_token,
 };
 pub use jetstream::{JetStreamBus, without_credentials};
+pub use leader::Leadership;
 pub use memory::MemoryBus;
 
 /// Publishes events and subscribes groups to a stream of them.
@@ -53,6 +58,13 @@ pub trait Bus: Send + Sync + Debug {
 
     /// Subscribes to `kind` as a member of `group` (`[A-Za-z0-9_-]`, at most 32 characters).
     async fn subscribe(&self, kind: StreamKind, group: &str) -> Result<Subscription, BusError>;
+
+    /// Claims the leadership `name` (`[A-Za-z0-9_-]`, at most 32 characters) for this replica:
+    /// at most one claimant of a deployment leads at a time. In process: always the leader.
+    async fn leadership(&self, name: &str) -> Result<Leadership, BusError> {
+        config::validate_group(name)?;
+        Ok(Leadership::always())
+    }
 }
 
 /// The bus for a deployment: JetStream at `url` when given (stream and lease bucket created if

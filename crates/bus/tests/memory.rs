@@ -182,3 +182,13 @@ async fn bad_settings_and_groups_are_refused() {
     let default = bus::connect(None, BusConfig::default()).await.unwrap();
     assert!(format!("{default:?}").starts_with("MemoryBus"));
 }
+
+#[tokio::test]
+async fn the_only_replica_always_leads() {
+    let bus = MemoryBus::new(BusConfig::default()).unwrap();
+    let first = bus.leadership("poller").await.unwrap();
+    let second = bus.leadership("poller").await.unwrap();
+    // One process: every claimant is the same replica, so each may do the job.
+    assert!(first.is_leader() && second.is_leader());
+    assert!(bus.leadership("not a name!").await.is_err());
+}

@@ -314,3 +314,55 @@ async fn quotes_fan_out_to_groups_and_dotted_symbols_round_trip() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     bus.destroy().await.unwrap();
 }
+
+/// Polls `check` every 50 ms until it holds; panics after `within`.
+async fn until(within: Duration, what: &str, check: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn one_claimant_leads_and_another_takes_over_when_it_goes_or_dies() {
+    let Some(bus) = bus("lead").await else { return };
+    let lease = bus_config(&bus).partition_lease;
+    let a = bus.leadership("poller").await.unwrap();
+    let b = bus.leadership("poller").await.unwrap();
+    let other = bus.leadership("archiver").await.unwrap();
+    until(lease, "a leader", || a.is_leader() || b.is_leader()).await;
+    // Over two leases of renewals: never both, never neither; other names are independent.
+    let watched = std::time::Instant::now();
+    while watched.elapsed() < lease * 2 {
+        assert!(
+            a.is_leader() != b.is_leader(),
+            "exactly one leads: {} {}",
+            a.is_leader(),
+            b.is_leader()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(other.is_leader());
+    assert!(bus.leadership("no spaces").await.is_err());
+
+    // Handed back on drop: the follower leads within a renewal round or two.
+    let (leader, follower) = if a.is_leader() { (a, b) } else { (b, a) };
+    drop(leader);
+    until(lease, "the follower to take over", || follower.is_leader()).await;
+
+    // A crashed leader (no hand-back): the next claimant waits for the key to expire on the
+    // server, then leads.
+    let next = bus.leadership("poller").await.unwrap();
+    tokio::time::sleep(lease / 2).await;
+    assert!(!next.is_leader(), "the leader is alive: no takeover yet");
+    let crashed_at = std::time::Instant::now();
+    follower.kill();
+    until(lease * 3, "a takeover after the crash", || next.is_leader()).await;
+    assert!(
+        crashed_at.elapsed() >= lease / 3,
+        "took over before the dead leader's lease could have run out"
+    );
+    drop((next, other));
+    bus.destroy().await.unwrap();
+}

@@ -166,8 +166,9 @@ pub struct Config {
     /// Subject prefix, stream and bucket name on NATS (`[a-z0-9_-]`): deployments sharing a
     /// server keep apart with different prefixes.
     pub nats_prefix: String,
-    /// Run the live-quote poller in this process. Every evaluator gets every quote, so in a
-    /// scale-out deployment one poller is enough (more would spend provider quota twice).
+    /// Run a live-quote poller in this process. Pollers of a scale-out deployment elect one
+    /// leader on the bus and only it polls (two would spend provider quota on the same quotes);
+    /// `false` keeps this replica out of the election.
     pub quote_poller: bool,
     /// What this process runs besides the HTTP API (every process serves it, with its probes
     /// and metrics): `all`, or a comma-separated list of `api` (nothing else), `worker` (ingest

@@ -61,7 +61,7 @@ fn init_with_env(
     };
     #[cfg(feature = "otlp")]
     if let Some(settings) = otlp::Settings::from_env(env)? {
-        let (exporter, layer) = otlp::Exporter::start(&settings)?;
+        let (exporter, layer) = otlp::Exporter::start()?;
         // Each layer its own filter: the log level must not decide which spans are exported,
         // and the request spans built for export are not the log's business.
         let filter = match format!("{}=off", web::observe::EXPORT_TARGET).parse() {

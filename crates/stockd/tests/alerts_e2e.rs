@@ -154,33 +154,81 @@ async fn two_replicas_on_postgres_and_nats_deliver_every_alert_once() {
         ("STOCKD_FEATURES__SCHEDULED_INGEST", "false"),
     ];
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Both run a poller, as every alerts replica does in production: one leads at a time.
     let a = Server::start_with(dir_a.path(), &shared).await;
-    // One poller is enough: every evaluator gets the quotes of the partitions it owns.
-    let mut b_env = shared.to_vec();
-    b_env.push(("STOCKD_QUOTE_POLLER", "false"));
-    let b = Server::start_with(dir_b.path(), &b_env).await;
+    let b = Server::start_with(dir_b.path(), &shared).await;
 
-    // The user works against replica B; the quotes come from A's poller.
-    let user = User::register(&b, "ann@example.com").await;
-    set_up_alerts(&user, &receiver).await;
-    wait_for(Duration::from_secs(90), "both alerts delivered", || async {
-        let (_, listed) = user
-            .call(reqwest::Method::GET, "/v1/notifications", None)
-            .await;
-        listed["notifications"]
-            .as_array()
-            .is_some_and(|n| n.len() == 2 && n.iter().all(|n| n["status"] == "delivered"))
+    let mut user = User::register(&b, "ann@example.com").await;
+    let channel = set_up_alerts(&user, &receiver).await;
+    wait_for(Duration::from_secs(90), "both alerts delivered", || {
+        all_delivered(&user, 2)
     })
     .await;
-    let delivered = keys(&receiver).await;
-    let unique: HashSet<&String> = delivered.iter().collect();
+    let keys_seen = keys(&receiver).await;
+    let unique: HashSet<&String> = keys_seen.iter().collect();
     assert_eq!(unique.len(), 2, "two firings");
     assert_eq!(
-        delivered.len(),
+        keys_seen.len(),
         2,
         "each delivered once, by one of the two dispatchers"
     );
-    drop((a, b));
+
+    // Exactly one replica polls; when it dies the other takes the polling over.
+    let (a_leads, b_leads) = (poller_leader(&a).await, poller_leader(&b).await);
+    assert!(
+        a_leads != b_leads,
+        "one poller leads: a {a_leads}, b {b_leads}"
+    );
+    let survivor = if a_leads {
+        a.kill();
+        b
+    } else {
+        b.kill();
+        a
+    };
+    user.base = survivor.base.clone();
+    let (status, created) = user
+        .call(
+            reqwest::Method::POST,
+            "/v1/alerts",
+            Some(
+                json!({"symbol": "MSFT", "kind": "trailing_stop", "percent": 0.1,
+                        "side": "short", "frequency": "once", "channels": [channel]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    wait_for(
+        Duration::from_secs(90),
+        "an alert fired from the surviving replica's poller",
+        || all_delivered(&user, 3),
+    )
+    .await;
+    assert!(poller_leader(&survivor).await);
+    assert_eq!(keys(&receiver).await.len(), 3);
+}
+
+/// Whether `user` has exactly `count` notifications, all delivered.
+async fn all_delivered(user: &User, count: usize) -> bool {
+    let (_, listed) = user
+        .call(reqwest::Method::GET, "/v1/notifications", None)
+        .await;
+    listed["notifications"]
+        .as_array()
+        .is_some_and(|n| n.len() == count && n.iter().all(|n| n["status"] == "delivered"))
+}
+
+/// Whether `server`'s quote poller leads (its `stock_api_quote_poller_leader` gauge).
+async fn poller_leader(server: &Server) -> bool {
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    metrics
+        .lines()
+        .any(|line| line.trim() == "stock_api_quote_poller_leader 1")
 }
 
 #[tokio::test]

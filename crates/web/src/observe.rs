@@ -10,8 +10,9 @@
 //!
 //! The per-request span ([`spans`]) is at DEBUG level unless a trace exporter is installed: at
 //! the default INFO level it is never built (a span per request cost about a quarter of the
-//! cached-read throughput in the benchmark). The request id still reaches every error logged at the HTTP edge through a task-local
-//! ([`current_request_id`]), and every response carries it in `x-request-id`.
+//! cached-read throughput in the benchmark). The request id still reaches every error logged
+//! at the HTTP edge through a task-local ([`current_request_id`]), and every response carries
+//! it in `x-request-id`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;

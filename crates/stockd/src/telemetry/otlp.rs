@@ -147,12 +147,12 @@ impl Exporter {
     /// Builds the exporter and the tracing layer that feeds it: spans at INFO and above from
     /// stockd and its libraries, without the database driver's statements or the SDK's own
     /// diagnostics.
-    pub fn start<S>(_settings: &Settings) -> Result<(Self, impl Layer<S>), String>
+    pub fn start<S>() -> Result<(Self, impl Layer<S>), String>
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,
     {
         // The exporter reads the endpoint, headers, timeout and compression from the same
-        // variables `Settings` checked.
+        // variables `Settings::from_env` checked before this is called.
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_protocol(Protocol::HttpBinary)
