@@ -13,8 +13,7 @@
 //! list and every watchlist, so ingestion keeps a symbol fresh while anyone watches it.
 
 mod memory;
-mod postgres;
-mod sqlite;
+mod sql;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

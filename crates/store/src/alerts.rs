@@ -13,6 +13,8 @@
 //! every attempt in the delivery log.
 
 mod memory;
+#[macro_use]
+mod sql;
 mod postgres;
 mod sqlite;
 

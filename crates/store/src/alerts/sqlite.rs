@@ -13,102 +13,7 @@ use super::{
 use crate::{SqliteStore, StoreError};
 use domain::{Price, Symbol};
 
-#[async_trait]
-impl AlertStore for SqliteStore {
-    async fn create_rule(
-        &self,
-        new: &NewRule,
-        at: DateTime<Utc>,
-    ) -> Result<StoredRule, StoreError> {
-        let id: i64 = sqlx::query_scalar(
-            "insert into alert_rules (user_id, symbol, definition, state, status, \
-             created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?) returning id",
-        )
-        .bind(&new.user_id)
-        .bind(new.symbol.as_str())
-        .bind(json_text(&new.definition))
-        .bind(json_text(&new.state))
-        .bind(new.status.as_str())
-        .bind(at)
-        .bind(at)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(StoredRule {
-            id,
-            user_id: new.user_id.clone(),
-            symbol: new.symbol,
-            definition: new.definition.clone(),
-            state: new.state.clone(),
-            status: new.status,
-            created_at: at,
-            updated_at: at,
-        })
-    }
-
-    async fn rule(&self, user_id: &str, id: i64) -> Result<Option<StoredRule>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "select {RULE_COLUMNS} from alert_rules where id = ? and user_id = ?"
-        )))
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(rule).transpose()
-    }
-
-    async fn rules(&self, user_id: &str) -> Result<Vec<StoredRule>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "select {RULE_COLUMNS} from alert_rules where user_id = ? order by created_at, id"
-        )))
-        .bind(user_id)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(rule).collect()
-    }
-
-    async fn change_rule(
-        &self,
-        user_id: &str,
-        id: i64,
-        change: &RuleChange,
-        at: DateTime<Utc>,
-    ) -> Result<Option<StoredRule>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "update alert_rules set definition = coalesce(?, definition), \
-             state = coalesce(?, state), status = coalesce(?, status), updated_at = ? \
-             where id = ? and user_id = ? returning {RULE_COLUMNS}"
-        )))
-        .bind(change.definition.as_ref().map(json_text))
-        .bind(change.state.as_ref().map(json_text))
-        .bind(change.status.map(RuleStatus::as_str))
-        .bind(at)
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(rule).transpose()
-    }
-
-    async fn delete_rule(&self, user_id: &str, id: i64) -> Result<bool, StoreError> {
-        let deleted = sqlx::query("delete from alert_rules where id = ? and user_id = ?")
-            .bind(id)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
-        Ok(deleted == 1)
-    }
-
-    async fn active_rules(&self) -> Result<Vec<StoredRule>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "select {RULE_COLUMNS} from alert_rules where status = 'active' \
-             order by created_at, id"
-        )))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(rule).collect()
-    }
-
+sql_alert_store!(SqliteStore, {
     async fn checkpoint_rules(
         &self,
         checkpoints: &[RuleCheckpoint],
@@ -206,37 +111,6 @@ impl AlertStore for SqliteStore {
         event(&row).map(Some)
     }
 
-    async fn alert_events(&self, user_id: &str, limit: u32) -> Result<Vec<AlertEvent>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "select {EVENT_COLUMNS} from alert_events where user_id = ? \
-             order by created_at desc, id desc limit ?"
-        )))
-        .bind(user_id)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(event).collect()
-    }
-
-    async fn acknowledge_event(
-        &self,
-        user_id: &str,
-        event_id: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let updated = sqlx::query(
-            "update alert_events set acknowledged_at = coalesce(acknowledged_at, ?) \
-             where id = ? and user_id = ?",
-        )
-        .bind(at)
-        .bind(event_id)
-        .bind(user_id)
-        .execute(self.pool())
-        .await?
-        .rows_affected();
-        Ok(updated == 1)
-    }
-
     async fn claim_notifications(
         &self,
         worker: &str,
@@ -315,22 +189,6 @@ impl AlertStore for SqliteStore {
         Ok(updated == 1)
     }
 
-    async fn notifications(
-        &self,
-        user_id: &str,
-        limit: u32,
-    ) -> Result<Vec<Notification>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "select {NOTIFICATION_COLUMNS} from notifications where user_id = ? \
-             order by created_at desc, id desc limit ?"
-        )))
-        .bind(user_id)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(notification).collect()
-    }
-
     async fn save_last_quotes(&self, quotes: &[LastPrice]) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         for quote in quotes {
@@ -348,80 +206,4 @@ impl AlertStore for SqliteStore {
         tx.commit().await?;
         Ok(())
     }
-
-    async fn last_quotes(&self) -> Result<Vec<LastPrice>, StoreError> {
-        let rows: Vec<(String, i64, DateTime<Utc>)> =
-            sqlx::query_as("select symbol, price_e9, quote_at from alert_last_quotes")
-                .fetch_all(self.pool())
-                .await?;
-        rows.into_iter()
-            .map(|(symbol, price, at)| {
-                Ok(LastPrice {
-                    symbol: parse_symbol(&symbol)?,
-                    price: Price::from_raw(price),
-                    at,
-                })
-            })
-            .collect()
-    }
-
-    async fn rules_fingerprint(&self) -> Result<RulesFingerprint, StoreError> {
-        let (rules, active, changed_at): (i64, Option<i64>, Option<DateTime<Utc>>) =
-            sqlx::query_as(
-                "select count(*), sum(case when status = 'active' then 1 else 0 end), \
-             max(updated_at) from alert_rules",
-            )
-            .fetch_one(self.pool())
-            .await?;
-        Ok(RulesFingerprint {
-            rules,
-            active: active.unwrap_or(0),
-            changed_at,
-        })
-    }
-
-    async fn delivery_attempts(
-        &self,
-        user_id: &str,
-        notification_id: &str,
-    ) -> Result<Option<Vec<DeliveryAttempt>>, StoreError> {
-        let owned: i64 =
-            sqlx::query_scalar("select count(*) from notifications where id = ? and user_id = ?")
-                .bind(notification_id)
-                .bind(user_id)
-                .fetch_one(self.pool())
-                .await?;
-        if owned == 0 {
-            return Ok(None);
-        }
-        let rows = sqlx::query(AssertSqlSafe(format!("select {ATTEMPT_COLUMNS} from notification_attempts where notification_id = ? order by attempt")))
-            .bind(notification_id)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(attempt).collect::<Result<_, _>>().map(Some)
-    }
-
-    async fn acknowledge_rule_events(
-        &self,
-        user_id: &str,
-        rule_id: i64,
-        at: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        Ok(sqlx::query("update alert_events set acknowledged_at = ? where rule_id = ? and user_id = ? and acknowledged_at is null")
-            .bind(at)
-            .bind(rule_id)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?
-            .rows_affected())
-    }
-
-    async fn active_rule_symbols(&self) -> Result<Vec<Symbol>, StoreError> {
-        let symbols: Vec<String> = sqlx::query_scalar(
-            "select distinct symbol from alert_rules where status = 'active' order by symbol",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        symbols.iter().map(|s| parse_symbol(s)).collect()
-    }
-}
+});

@@ -1,0 +1,235 @@
+//! The statements the alert path runs alike on SQLite and PostgreSQL. They use PostgreSQL's
+//! numbered parameters (`$1`), which sqlx's SQLite driver binds by number as well.
+//! [`sql_alert_store`] writes `impl AlertStore` for a store type from these shared methods plus
+//! the ones each backend does its own way (claims, firings, checkpoints: a transaction under
+//! `begin immediate` on SQLite, single statements over arrays with `skip locked` on
+//! PostgreSQL). The whole impl comes out of the macro so `#[async_trait]` sees every method.
+//! Paths in the shared methods resolve where the macro is used (`alerts::sqlite` and
+//! `alerts::postgres` import the same names).
+
+/// `#[async_trait] impl AlertStore for $store { <shared methods> $specific }`.
+macro_rules! sql_alert_store {
+    ($store:ty, { $($specific:tt)* }) => {
+        #[async_trait]
+        impl AlertStore for $store {
+            async fn create_rule(
+                &self,
+                new: &NewRule,
+                at: DateTime<Utc>,
+            ) -> Result<StoredRule, StoreError> {
+                let id: i64 = sqlx::query_scalar(
+                    "insert into alert_rules (user_id, symbol, definition, state, status, \
+                     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7) returning id",
+                )
+                .bind(&new.user_id)
+                .bind(new.symbol.as_str())
+                .bind(json_text(&new.definition))
+                .bind(json_text(&new.state))
+                .bind(new.status.as_str())
+                .bind(at)
+                .bind(at)
+                .fetch_one(self.pool())
+                .await?;
+                Ok(StoredRule {
+                    id,
+                    user_id: new.user_id.clone(),
+                    symbol: new.symbol,
+                    definition: new.definition.clone(),
+                    state: new.state.clone(),
+                    status: new.status,
+                    created_at: at,
+                    updated_at: at,
+                })
+            }
+
+            async fn rule(&self, user_id: &str, id: i64) -> Result<Option<StoredRule>, StoreError> {
+                let row = sqlx::query(AssertSqlSafe(format!(
+                    "select {RULE_COLUMNS} from alert_rules where id = $1 and user_id = $2"
+                )))
+                .bind(id)
+                .bind(user_id)
+                .fetch_optional(self.pool())
+                .await?;
+                row.as_ref().map(rule).transpose()
+            }
+
+            async fn rules(&self, user_id: &str) -> Result<Vec<StoredRule>, StoreError> {
+                let rows = sqlx::query(AssertSqlSafe(format!(
+                    "select {RULE_COLUMNS} from alert_rules where user_id = $1 order by created_at, id"
+                )))
+                .bind(user_id)
+                .fetch_all(self.pool())
+                .await?;
+                rows.iter().map(rule).collect()
+            }
+
+            async fn change_rule(
+                &self,
+                user_id: &str,
+                id: i64,
+                change: &RuleChange,
+                at: DateTime<Utc>,
+            ) -> Result<Option<StoredRule>, StoreError> {
+                let row = sqlx::query(AssertSqlSafe(format!(
+                    "update alert_rules set definition = coalesce($1, definition), \
+                     state = coalesce($2, state), status = coalesce($3, status), updated_at = $4 \
+                     where id = $5 and user_id = $6 returning {RULE_COLUMNS}"
+                )))
+                .bind(change.definition.as_ref().map(json_text))
+                .bind(change.state.as_ref().map(json_text))
+                .bind(change.status.map(RuleStatus::as_str))
+                .bind(at)
+                .bind(id)
+                .bind(user_id)
+                .fetch_optional(self.pool())
+                .await?;
+                row.as_ref().map(rule).transpose()
+            }
+
+            async fn delete_rule(&self, user_id: &str, id: i64) -> Result<bool, StoreError> {
+                let deleted = sqlx::query("delete from alert_rules where id = $1 and user_id = $2")
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(self.pool())
+                    .await?
+                    .rows_affected();
+                Ok(deleted == 1)
+            }
+
+            async fn active_rules(&self) -> Result<Vec<StoredRule>, StoreError> {
+                let rows = sqlx::query(AssertSqlSafe(format!(
+                    "select {RULE_COLUMNS} from alert_rules where status = 'active' \
+                     order by created_at, id"
+                )))
+                .fetch_all(self.pool())
+                .await?;
+                rows.iter().map(rule).collect()
+            }
+
+            async fn alert_events(&self, user_id: &str, limit: u32) -> Result<Vec<AlertEvent>, StoreError> {
+                let rows = sqlx::query(AssertSqlSafe(format!(
+                    "select {EVENT_COLUMNS} from alert_events where user_id = $1 \
+                     order by created_at desc, id desc limit $2"
+                )))
+                .bind(user_id)
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await?;
+                rows.iter().map(event).collect()
+            }
+
+            async fn acknowledge_event(
+                &self,
+                user_id: &str,
+                event_id: &str,
+                at: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let updated = sqlx::query(
+                    "update alert_events set acknowledged_at = coalesce(acknowledged_at, $1) \
+                     where id = $2 and user_id = $3",
+                )
+                .bind(at)
+                .bind(event_id)
+                .bind(user_id)
+                .execute(self.pool())
+                .await?
+                .rows_affected();
+                Ok(updated == 1)
+            }
+
+            async fn notifications(
+                &self,
+                user_id: &str,
+                limit: u32,
+            ) -> Result<Vec<Notification>, StoreError> {
+                let rows = sqlx::query(AssertSqlSafe(format!(
+                    "select {NOTIFICATION_COLUMNS} from notifications where user_id = $1 \
+                     order by created_at desc, id desc limit $2"
+                )))
+                .bind(user_id)
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await?;
+                rows.iter().map(notification).collect()
+            }
+
+            async fn last_quotes(&self) -> Result<Vec<LastPrice>, StoreError> {
+                let rows: Vec<(String, i64, DateTime<Utc>)> =
+                    sqlx::query_as("select symbol, price_e9, quote_at from alert_last_quotes")
+                        .fetch_all(self.pool())
+                        .await?;
+                rows.into_iter()
+                    .map(|(symbol, price, at)| {
+                        Ok(LastPrice {
+                            symbol: parse_symbol(&symbol)?,
+                            price: Price::from_raw(price),
+                            at,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn rules_fingerprint(&self) -> Result<RulesFingerprint, StoreError> {
+                let (rules, active, changed_at): (i64, Option<i64>, Option<DateTime<Utc>>) =
+                    sqlx::query_as(
+                        "select count(*), sum(case when status = 'active' then 1 else 0 end), \
+                     max(updated_at) from alert_rules",
+                    )
+                    .fetch_one(self.pool())
+                    .await?;
+                Ok(RulesFingerprint {
+                    rules,
+                    active: active.unwrap_or(0),
+                    changed_at,
+                })
+            }
+
+            async fn delivery_attempts(
+                &self,
+                user_id: &str,
+                notification_id: &str,
+            ) -> Result<Option<Vec<DeliveryAttempt>>, StoreError> {
+                let owned: i64 =
+                    sqlx::query_scalar("select count(*) from notifications where id = $1 and user_id = $2")
+                        .bind(notification_id)
+                        .bind(user_id)
+                        .fetch_one(self.pool())
+                        .await?;
+                if owned == 0 {
+                    return Ok(None);
+                }
+                let rows = sqlx::query(AssertSqlSafe(format!("select {ATTEMPT_COLUMNS} from notification_attempts where notification_id = $1 order by attempt")))
+                    .bind(notification_id)
+                    .fetch_all(self.pool())
+                    .await?;
+                rows.iter().map(attempt).collect::<Result<_, _>>().map(Some)
+            }
+
+            async fn acknowledge_rule_events(
+                &self,
+                user_id: &str,
+                rule_id: i64,
+                at: DateTime<Utc>,
+            ) -> Result<u64, StoreError> {
+                Ok(sqlx::query("update alert_events set acknowledged_at = $1 where rule_id = $2 and user_id = $3 and acknowledged_at is null")
+                    .bind(at)
+                    .bind(rule_id)
+                    .bind(user_id)
+                    .execute(self.pool())
+                    .await?
+                    .rows_affected())
+            }
+
+            async fn active_rule_symbols(&self) -> Result<Vec<Symbol>, StoreError> {
+                let symbols: Vec<String> = sqlx::query_scalar(
+                    "select distinct symbol from alert_rules where status = 'active' order by symbol",
+                )
+                .fetch_all(self.pool())
+                .await?;
+                symbols.iter().map(|s| parse_symbol(s)).collect()
+            }
+
+            $($specific)*
+        }
+    };
+}
