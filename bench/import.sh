@@ -123,37 +123,6 @@ else
   echo "bench: PostgreSQL skipped (no POSTGRES_ADMIN_URL, psql, or server)" >&2
 fi
 
-wait_for() { # url
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "bench: $1 did not come up" >&2
-  exit 1
-}
-
-# Runs wrk and prints "req_per_sec p50_ms p99_ms errors" (as bench/run.sh).
-load() { # wrk arguments…
-  local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@")
-  python3 - "$out" <<'PY'
-import re, sys
-out = sys.argv[1]
-def ms(label):
-    m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    if not m: return float("nan")
-    v, unit = float(m.group(1)), m.group(2)
-    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-errors = 0
-m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-if m: errors += int(m.group(1))
-m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-if m: errors += sum(int(x) for x in m.groups())
-print(f"{rps:.0f} {ms(50):.3f} {ms(99):.3f} {errors}")
-PY
-}
-
 echo "serving the SQLite store…" >&2
 "${stockd_env[@]}" STOCKD_DATA_DIR="$sqlite_dir" \
   "$STOCKD_BIN" serve --bind 127.0.0.1 --port "$STOCKD_PORT" >"$work/serve.log" 2>&1 &

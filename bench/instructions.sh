@@ -18,6 +18,7 @@ SINK_PORT=${SINK_PORT:-18083}
 PATH_UNDER_TEST=/MSFT/7
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 command -v valgrind >/dev/null || { echo "bench: valgrind is required (apt-get install valgrind)" >&2; exit 1; }
 echo "building the release binary…" >&2
 cargo build --release --quiet -p stockd
@@ -31,19 +32,7 @@ cleanup() {
 trap cleanup EXIT
 
 # An OTLP/HTTP sink answering 200 to every export, for EXPORT=1.
-python3 - "$SINK_PORT" <<'PY' &
-import http.server, sys
-class Sink(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        self.send_response(200)
-        self.send_header("content-length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Sink).serve_forever()
-PY
-sink_pid=$!
+start_otlp_sink "$SINK_PORT" "$work/sink.count"
 
 # Runs `binary` under callgrind, sends `count` requests, stops it with SIGTERM and prints the
 # total instruction count of all its threads.

@@ -33,39 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() { # url
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "bench: $1 did not come up" >&2
-  exit 1
-}
-
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-
-# Runs wrk and prints "req_per_sec p50_ms p99_ms errors".
-load() { # url
-  local out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$1")
-  python3 - "$out" <<'PY'
-import re, sys
-out = sys.argv[1]
-def ms(label):
-    m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    if not m: return float("nan")
-    v, unit = float(m.group(1)), m.group(2)
-    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-errors = 0
-m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-if m: errors += int(m.group(1))
-m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-if m: errors += sum(int(x) for x in m.groups())
-print(f"{rps:.0f} {ms(50):.3f} {ms(99):.3f} {errors}")
-PY
-}
 
 ./target/release/ceiling "127.0.0.1:$CEILING_PORT" &
 pids+=($!)

@@ -36,26 +36,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The collector: accepts every OTLP/HTTP export with 200 and counts spans' bytes, nothing else.
-python3 - "$SINK_PORT" "$work/sink.count" <<'PY' &
-import http.server, sys, threading
-port, count_file = int(sys.argv[1]), sys.argv[2]
-lock, totals = threading.Lock(), [0, 0]
-class Sink(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("content-length", 0)))
-        with lock:
-            totals[0] += 1; totals[1] += len(body)
-            open(count_file, "w").write(f"{totals[0]} {totals[1]}\n")
-        self.send_response(200)
-        self.send_header("content-type", "application/x-protobuf")
-        self.send_header("content-length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", port), Sink).serve_forever()
-PY
-pids+=($!)
+start_otlp_sink "$SINK_PORT" "$work/sink.count"
+pids+=("$sink_pid")
+
 
 start() { # name port binary [env...]
   local name=$1 port=$2 binary=$3; shift 3
@@ -64,10 +47,7 @@ start() { # name port binary [env...]
     "$binary" serve --bind 127.0.0.1 --port "$port" >"$work/$name.log" 2>&1 &
   pids+=($!)
   server_pid[$name]=$!
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$port/ready" 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_for "http://127.0.0.1:$port/ready"
   curl -fsS -o /dev/null "http://127.0.0.1:$port$PATH_UNDER_TEST"   # fill the cache
 }
 
@@ -76,22 +56,12 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # Loads server `name` at `url` → "req_per_sec p50_ms p99_ms cpu_us_per_request". CPU per
 # request is the steadier figure on a shared 2-core machine: throughput moves with neighbours.
-load() { # name url
-  local before after out
+measure() { # name url
+  local before after rps p50 p99 _errors requests
   before=$(cpu_ticks "${server_pid[$1]}")
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
+  read -r rps p50 p99 _errors requests < <(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2" | wrk_summary)
   after=$(cpu_ticks "${server_pid[$1]}")
-  printf '%s\n' "$out" | python3 -c '
-import re, sys
-out = sys.stdin.read()
-def ms(label):
-    m = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-    v, unit = float(m.group(1)), m.group(2)
-    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-requests = int(re.search(r"(\d+) requests in", out).group(1))
-cpu_us = (int(sys.argv[2]) - int(sys.argv[1])) * 1e6 / int(sys.argv[3]) / requests
-print(f"{rps:.0f} {ms(50):.3f} {ms(99):.3f} {cpu_us:.2f}")' "$before" "$after" "$(getconf CLK_TCK)"
+  echo "$rps $p50 $p99 $(python3 -c "print(f'{($after - $before) * 1e6 / $(getconf CLK_TCK) / $requests:.2f}')")"
 }
 
 declare -A server_pid
@@ -111,7 +81,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for server in "${servers[@]}"; do
     name=${server%%:*}; port=${server##*:}
     echo "round $round/$ROUNDS: $name…" >&2
-    runs[$name]+="$(load "$name" "http://127.0.0.1:$port$PATH_UNDER_TEST");"
+    runs[$name]+="$(measure "$name" "http://127.0.0.1:$port$PATH_UNDER_TEST");"
   done
 done
 
