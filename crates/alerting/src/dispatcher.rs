@@ -134,10 +134,18 @@ impl Dispatcher {
                         .schedule
                         .after_failure(notification.attempts, &err)
                     {
-                        Some(wait) => DeliveryOutcome::Retry {
-                            error: err.detail.clone(),
-                            at: Utc::now()
-                                + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+                        Some(wait) => match retry_at(wait) {
+                            Some(at) => DeliveryOutcome::Retry {
+                                error: err.detail.clone(),
+                                at,
+                            },
+                            None => DeliveryOutcome::Failed {
+                                error: format!(
+                                    "gave up: the retry wait ({}s) is out of range: {}",
+                                    wait.as_secs(),
+                                    err.detail
+                                ),
+                            },
                         },
                         None if err.permanent => DeliveryOutcome::Failed {
                             error: err.detail.clone(),
@@ -246,6 +254,12 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// When a retry after `wait` is due; `None` when that instant is past what a timestamp holds
+/// (`DateTime + TimeDelta` would panic).
+fn retry_at(wait: Duration) -> Option<chrono::DateTime<Utc>> {
+    Utc::now().checked_add_signed(chrono::Duration::from_std(wait).ok()?)
 }
 
 /// The sender's view of a stored channel.

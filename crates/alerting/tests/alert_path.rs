@@ -322,3 +322,43 @@ async fn the_poller_publishes_simulated_quotes_for_symbols_with_active_rules() {
     assert!(event.price.is_positive());
     delivery.ack().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_receiver_asking_for_an_absurd_retry_after_is_retried_within_a_day() {
+    let w = world().await;
+    // A user's own webhook receiver controls Retry-After: a value past the end of time must
+    // neither panic the dispatcher (a poison notification every replica would die on) nor
+    // park the notification for ages.
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429).insert_header("retry-after", "18446744073709551615"),
+        )
+        .mount(&w.receiver)
+        .await;
+    let mut evaluator = Evaluator::load(w.store.clone(), w.bus.clone())
+        .await
+        .unwrap();
+    evaluator
+        .on_quote(&quote("29.50", "2026-11-27T15:30:00Z"))
+        .await
+        .unwrap();
+    evaluator
+        .on_quote(&quote("30.20", "2026-11-27T15:30:15Z"))
+        .await
+        .unwrap();
+    let before = Utc::now();
+    let sent = dispatcher(&w, RetrySchedule::default())
+        .run_once("d1")
+        .await
+        .unwrap();
+    assert_eq!(sent, 1);
+    let pending = w.store.notifications(&w.user, 10).await.unwrap().remove(0);
+    assert_eq!(pending.status, NotificationStatus::Pending, "429: retried");
+    let wait = pending.next_attempt_at - before;
+    assert!(
+        wait > chrono::Duration::hours(23)
+            && wait <= chrono::Duration::hours(24) + chrono::Duration::minutes(1),
+        "retry at {} (in {wait})",
+        pending.next_attempt_at
+    );
+}

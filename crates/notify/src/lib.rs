@@ -61,7 +61,7 @@ use serde::{Deserialize, Serialize};
 pub use config::{NotifyConfig, SmtpConfig, SmtpTls, TWILIO_BASE_URL, TwilioConfig, WebhookConfig};
 pub use email::{SmtpConfigError, validate_email};
 pub use outcome::{Delivered, SendError};
-pub use retry::RetrySchedule;
+pub use retry::{MAX_RETRY_AFTER, RetrySchedule};
 pub use sms::validate_phone;
 pub use ssrf::{AllowList, Lookup, SystemLookup, UrlRefused, validate_webhook_url};
 

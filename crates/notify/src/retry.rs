@@ -9,6 +9,11 @@ use std::time::Duration;
 
 use crate::SendError;
 
+/// The longest wait a receiver's `Retry-After` can ask for. The header is the receiver's to
+/// write (a user's own webhook), so without a bound it could park a notification for ever, or
+/// ask for an instant past what a timestamp can hold.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
 /// Waits between delivery attempts: entry `i` is the wait after the `i+1`-th failed attempt.
 ///
 /// With the default `[30s, 2m, 10m, 30m, 2h]` a notification gets 6 attempts over about 2 h 43 m.
@@ -46,7 +51,8 @@ impl RetrySchedule {
     /// When to try again after `attempts` attempts, the last of which failed with `error`:
     /// `None` for a permanent failure or a spent schedule; otherwise the scheduled wait, or the
     /// receiver's `Retry-After` when that is longer (a receiver asking us to back off knows
-    /// better than our table; one asking for less still gets the scheduled wait).
+    /// better than our table; one asking for less still gets the scheduled wait). The
+    /// receiver's wait is capped at [`MAX_RETRY_AFTER`].
     pub fn after_failure(&self, attempts: u32, error: &SendError) -> Option<Duration> {
         if error.permanent {
             return None;
@@ -55,7 +61,7 @@ impl RetrySchedule {
         Some(
             error
                 .retry_after
-                .map_or(scheduled, |asked| asked.max(scheduled)),
+                .map_or(scheduled, |asked| asked.min(MAX_RETRY_AFTER).max(scheduled)),
         )
     }
 }
@@ -139,5 +145,15 @@ mod tests {
             Some(Duration::from_secs(30))
         );
         assert_eq!(schedule.after_failure(6, &busy), None);
+    }
+
+    #[test]
+    fn a_receivers_retry_after_is_capped_at_a_day() {
+        let schedule = RetrySchedule::default();
+        let forever = SendError::retryable("429").with_retry_after(Some(Duration::MAX));
+        assert_eq!(schedule.after_failure(1, &forever), Some(MAX_RETRY_AFTER));
+        // The operator's own schedule is not capped.
+        let slow = RetrySchedule(vec![48 * 60 * MIN]);
+        assert_eq!(slow.after_failure(1, &forever), Some(48 * 60 * MIN));
     }
 }
