@@ -39,6 +39,11 @@ use crate::routes::accounts::ApiJson;
 const DEFAULT_LIMIT: u32 = 100;
 /// The most events or notifications one request lists.
 const MAX_LIMIT: u32 = 1000;
+/// The most channels one rule notifies. Each is looked up in the store when the rule is
+/// checked, and each firing writes one notification per channel: without a bound, one body
+/// of a few megabytes would cost hundreds of thousands of reads (and a quadratic duplicate
+/// check on an async worker).
+const MAX_RULE_CHANNELS: usize = 20;
 
 /// The routes of the `alerts` feature; when it is off, every one of them answers 404
 /// `feature-disabled`, whatever the method.
@@ -301,8 +306,17 @@ async fn validate(state: &AppState, caller: &AuthUser, rule: &Rule) -> Result<()
         ));
     }
     let store = state.market().store();
-    for (i, id) in rule.channels.iter().enumerate() {
-        if rule.channels[..i].contains(id) {
+    let channels: &[String] = if rule.channels.len() > MAX_RULE_CHANNELS {
+        problems.push(format!(
+            "channels: at most {MAX_RULE_CHANNELS} per rule (got {})",
+            rule.channels.len()
+        ));
+        &[]
+    } else {
+        &rule.channels
+    };
+    for (i, id) in channels.iter().enumerate() {
+        if channels[..i].contains(id) {
             problems.push(format!("channels[{i}]: '{id}' is listed twice"));
         } else if store.channel(&caller.user.id, id).await?.is_none() {
             problems.push(format!(

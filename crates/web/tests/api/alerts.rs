@@ -248,6 +248,33 @@ async fn invalid_rules_answer_422_naming_every_field_at_fault() {
 }
 
 #[tokio::test]
+async fn a_rule_notifies_at_most_twenty_channels() {
+    let app = App::new().await;
+    let ada = owner(&app, "ada@example.com").await;
+    let mut body = crosses_up(&ada.channel);
+    body["channels"] = json!((0..1000).map(|i| format!("ch_{i}")).collect::<Vec<_>>());
+    for path in ["/v1/alerts", "/v1/alerts/backtest"] {
+        let response = app
+            .send("POST", path, Some(&ada.token), Some(body.clone()))
+            .await;
+        let detail = response.problem(422);
+        assert!(
+            detail.contains("channels: at most 20 per rule (got 1000)"),
+            "{path}: {detail}"
+        );
+        assert!(!detail.contains("channels[0]"), "{path}: {detail}");
+    }
+    let twenty: Vec<String> = (0..20).map(|i| format!("ch_{i}")).collect();
+    body["channels"] = json!(twenty);
+    let detail = app
+        .send("POST", "/v1/alerts", Some(&ada.token), Some(body))
+        .await
+        .problem(422);
+    assert!(!detail.contains("at most"), "{detail}");
+    assert!(detail.contains("channels[19]"), "{detail}");
+}
+
+#[tokio::test]
 async fn replace_keeps_state_unless_the_condition_changes_and_resume_rearms() {
     let app = App::new().await;
     let ada = owner(&app, "ada@example.com").await;
