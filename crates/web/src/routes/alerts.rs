@@ -19,8 +19,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Price, Symbol, TradingCalendar};
-use market::{CacheStatus, MarketError};
+use domain::{Price, Series, Symbol, TradingCalendar};
+use market::{CacheStatus, MarketError, Served};
 use providers::ProviderError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -289,8 +289,17 @@ fn parse_rule(body: Value) -> Result<Rule, ApiError> {
         .map_err(|err| ApiError::Unprocessable(format!("invalid rule: {err}")))
 }
 
-/// Everything wrong with `rule` for `caller`, as one 422 naming each field.
-async fn validate(state: &AppState, caller: &AuthUser, rule: &Rule) -> Result<(), ApiError> {
+/// A read of a symbol's daily history, as the read path answered it.
+type HistoryRead = Result<Served<Series>, MarketError>;
+
+/// Everything wrong with `rule` for `caller`, as one 422 naming each field. On success, the
+/// read of the symbol's history that checking the symbol made, failed or not (the dry run
+/// replays it, or answers with its error, rather than ask the upstream twice).
+async fn validate(
+    state: &AppState,
+    caller: &AuthUser,
+    rule: &Rule,
+) -> Result<HistoryRead, ApiError> {
     let mut problems: Vec<String> = match rule.validate() {
         Ok(()) => Vec::new(),
         Err(errors) => errors
@@ -325,32 +334,40 @@ async fn validate(state: &AppState, caller: &AuthUser, rule: &Rule) -> Result<()
             ));
         }
     }
-    if let Some(problem) = unknown_symbol(state, rule.symbol).await {
+    let history = symbol_history(state, rule.symbol).await;
+    if let Some(problem) = history.as_ref().err().and_then(unknown_symbol) {
         problems.push(problem);
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(history)
     } else {
         Err(ApiError::Unprocessable(problems.join("; ")))
     }
 }
 
-/// `Some(problem)` when the read path says the symbol does not exist. Any other failure (a
+/// The symbol's daily history, read to check that the symbol exists.
+async fn symbol_history(state: &AppState, symbol: Symbol) -> HistoryRead {
+    let read = state.market().daily(symbol).await;
+    if let Err(err) = &read
+        && unknown_symbol(err).is_none()
+    {
+        tracing::warn!(%symbol, error = %err, "could not check an alert's symbol; accepting it");
+    }
+    read
+}
+
+/// The problem when the read path says the symbol does not exist. Any other failure (a
 /// provider down, a quota spent) accepts the rule: creating an alert must not depend on the
 /// upstream being healthy right now, and a rule on a symbol that really is unknown simply never
 /// fires.
-async fn unknown_symbol(state: &AppState, symbol: Symbol) -> Option<String> {
-    match state.market().daily(symbol).await {
-        Ok(_) => None,
-        Err(MarketError::Provider(
-            ProviderError::UnknownSymbol { .. } | ProviderError::NoData { .. },
-        )) => Some(format!(
+fn unknown_symbol(err: &MarketError) -> Option<String> {
+    match err {
+        MarketError::Provider(
+            ProviderError::UnknownSymbol { symbol, .. } | ProviderError::NoData { symbol, .. },
+        ) => Some(format!(
             "symbol: unknown symbol {symbol} (no provider has prices for it)"
         )),
-        Err(err) => {
-            tracing::warn!(%symbol, error = %err, "could not check an alert's symbol; accepting it");
-            None
-        }
+        _ => None,
     }
 }
 
@@ -435,7 +452,8 @@ pub async fn create_rule(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let rule = parse_rule(body)?;
-    validate(&state, &caller, &rule).await?;
+    // Only the checks matter here; the history read for them stays in the cache.
+    let _history = validate(&state, &caller, &rule).await?;
     let new = NewRule {
         user_id: caller.user.id.clone(),
         symbol: rule.symbol,
@@ -506,7 +524,8 @@ pub async fn replace_rule(
     let id = rule_id(&id)?;
     let current = owned(&state, &caller, id).await?;
     let rule = parse_rule(body)?;
-    validate(&state, &caller, &rule).await?;
+    // Only the checks matter here; the history read for them stays in the cache.
+    let _history = validate(&state, &caller, &rule).await?;
     let (old, _) = decode(&current)?;
     let same = old.symbol == rule.symbol && old.condition == rule.condition;
     let mut update = RuleChange {
@@ -699,14 +718,19 @@ pub async fn list_events(
     }))
 }
 
-/// Replays `rule` over the symbol's stored daily history within the query's dates.
+/// Replays `rule` over the symbol's stored daily history within the query's dates (`history`
+/// when the caller read it already, else read now).
 async fn backtest(
     state: &AppState,
     rule: &Rule,
     query: &BacktestQuery,
+    history: Option<HistoryRead>,
 ) -> Result<BacktestResponse, ApiError> {
     let (from, to) = parse_range(query.from.as_deref(), query.to.as_deref())?;
-    let served = state.market().daily(rule.symbol).await?;
+    let served = match history {
+        Some(read) => read?,
+        None => state.market().daily(rule.symbol).await?,
+    };
     let bars = served.value.between(from, to);
     // The replay is CPU work proportional to the history (thousands of bars): off the async
     // workers.
@@ -758,8 +782,10 @@ pub async fn backtest_body(
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<BacktestResponse>, ApiError> {
     let rule = parse_rule(body)?;
-    validate(&state, &caller, &rule).await?;
-    Ok(Json(backtest(&state, &rule, &query).await?))
+    // Malformed dates are the caller's to fix before any reading is done.
+    parse_range(query.from.as_deref(), query.to.as_deref())?;
+    let history = validate(&state, &caller, &rule).await?;
+    Ok(Json(backtest(&state, &rule, &query, Some(history)).await?))
 }
 
 /// The dry run of one of the caller's stored rules (its definition, from a fresh armed state).
@@ -782,5 +808,5 @@ pub async fn backtest_stored(
 ) -> Result<Json<BacktestResponse>, ApiError> {
     let stored = owned(&state, &caller, rule_id(&id)?).await?;
     let (rule, _) = decode(&stored)?;
-    Ok(Json(backtest(&state, &rule, &query).await?))
+    Ok(Json(backtest(&state, &rule, &query, None).await?))
 }

@@ -64,3 +64,26 @@ async fn an_unsupported_capability_is_a_502_that_names_the_fix() {
     let detail = app.get("/v1/stocks/IBM/quote").await.problem(502);
     assert!(detail.contains("cannot serve quotes"), "{detail}");
 }
+
+/// The dry run checks the rule's symbol by reading its history, then replays that same read:
+/// an upstream that cannot answer is asked once, not once for the check and again for the
+/// replay.
+#[tokio::test]
+async fn a_dry_run_asks_an_upstream_that_cannot_answer_once() {
+    let provider = Arc::new(QuotesOnly::default());
+    let app = crate::accounts::App::with_provider(
+        provider.clone(),
+        web::auth::AuthSettings::default(),
+        web::features::Features::default(),
+    )
+    .await;
+    let token = app.user("dry-run@example.com").await;
+    let rule =
+        serde_json::json!({"symbol": "IBM", "kind": "above", "price": 100, "frequency": "once"});
+    let response = app
+        .send("POST", "/v1/alerts/backtest", Some(&token), Some(rule))
+        .await;
+    let detail = response.problem(502);
+    assert!(detail.contains("cannot serve daily history"), "{detail}");
+    assert_eq!(provider.calls.load(Ordering::SeqCst), 1);
+}
