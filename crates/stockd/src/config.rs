@@ -444,8 +444,10 @@ impl Config {
         if self.ingest_max_attempts == 0 {
             return Err(invalid("ingest_max_attempts", "must be at least 1"));
         }
-        if self.ingest_lease < Duration::from_secs(3) {
-            return Err(invalid("ingest_lease", "must be at least 3 seconds"));
+        // Bounded above too: a dead worker's job waits a whole lease, and the lease's end is
+        // a timestamp that must stay representable.
+        if !(Duration::from_secs(3)..=Duration::from_secs(3600)).contains(&self.ingest_lease) {
+            return Err(invalid("ingest_lease", "must be from 3 seconds to 1 hour"));
         }
         if self.ingest_retry_backoff.is_zero() {
             return Err(invalid(

@@ -113,6 +113,8 @@ fn invalid_settings_are_named_in_the_error() {
             "alphavantage_base_url",
         ),
         (("STOCKD_LOG_FORMAT", "xml"), "log_format"),
+        (("STOCKD_INGEST_LEASE", "1s"), "ingest_lease"),
+        (("STOCKD_INGEST_LEASE", "2h"), "ingest_lease"),
     ] {
         let err = load(&[], &[env]).unwrap_err();
         assert!(err.contains(setting), "{env:?}: {err}");
