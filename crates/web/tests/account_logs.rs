@@ -3,8 +3,7 @@
 //! and a scoped subscriber in a binary whose other tests log in parallel can miss lines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
@@ -15,31 +14,15 @@ use providers::sample::Sample;
 use serde_json::{Value, json};
 use store::SqliteStore;
 use tower::ServiceExt;
-use tracing_subscriber::fmt::MakeWriter;
 use web::auth::{AuthSettings, PasswordHasher};
 use web::{AppState, Defaults, WebConfig};
 
+#[path = "api/captured_logs.rs"]
+mod captured_logs;
+
+use captured_logs::Captured;
+
 const PASSWORD: &str = "correct horse battery";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 async fn send(router: &Router, method: &str, uri: &str, token: Option<&str>, body: Value) -> Value {
     let mut request = Request::builder()

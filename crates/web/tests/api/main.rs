@@ -5,6 +5,7 @@
 mod accounts;
 mod alerts;
 mod alphavantage;
+mod captured_logs;
 mod helpers;
 mod history;
 mod ingest;

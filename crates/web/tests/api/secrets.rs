@@ -1,35 +1,13 @@
 //! The Alpha Vantage key never leaks: not in logs (at every level, including the HTTP
 //! client's), not in error bodies, not in metrics.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tracing_subscriber::fmt::MakeWriter;
 use wiremock::matchers::query_param;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::captured_logs::Captured;
 use crate::helpers::{API_KEY, TestApp, fixture, market_config};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 #[tokio::test]
 async fn the_api_key_never_appears_in_logs_errors_or_metrics() {
