@@ -11,16 +11,14 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
-use http_body_util::BodyExt;
 use market::Market;
 use providers::sample::Sample;
 use serde_json::{Value, json};
 use store::{NewUser, SqliteStore, Store};
-use tower::ServiceExt;
 use web::auth::{AuthSettings, LoginLimits, PasswordHasher};
 use web::{AppState, Defaults, WebConfig};
 
-use crate::helpers::{TestResponse, market_config};
+use crate::helpers::{TestResponse, market_config, respond};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -119,21 +117,7 @@ impl App {
         let mut request = request.body(body).unwrap();
         let peer: SocketAddr = peer.parse().unwrap();
         request.extensions_mut().insert(ConnectInfo(peer));
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec();
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        respond(&self.router, request).await
     }
 
     async fn register(&self, email: &str) -> Value {
