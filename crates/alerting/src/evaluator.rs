@@ -7,8 +7,17 @@
 //! only then acknowledge the quote. A crash anywhere before the acknowledgement redelivers the
 //! quote, and the restarted engine (state from the last checkpoint) evaluates it again to the
 //! same triggers with the same keys: nothing lost, nothing doubled. Nothing is sent here.
+//!
+//! A rule that cannot be evaluated costs that rule only: the engine sets it aside (out of range
+//! when loaded, its evaluation failed or panicked on a quote), and so does a stored definition
+//! that no longer parses; each is written to the store with its reason
+//! ([`store::AlertStore::set_aside_rules`]), so it is not loaded again and its owner sees why,
+//! and counted in `stock_api_alert_rule_errors_total{reason}`. A panic outside any one rule's
+//! evaluation drops that quote and rebuilds the engine from the store, instead of ending the
+//! loop for every user.
 
 use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,13 +25,17 @@ use alerts::{Engine, LastQuote, Rule, RuleId, RuleState, Tick, Trigger};
 use bus::{AlertFired, Bus, Event, OutboxReady, QuoteEvent, StreamKind};
 use chrono::{DateTime, Utc};
 use store::{
-    LastPrice, RuleCheckpoint, RuleStatus, RulesFingerprint, Store, StoreError, TriggerRecord,
+    LastPrice, RuleCheckpoint, RuleStatus, RulesFingerprint, SetAsideRecord, Store, StoreError,
+    TriggerRecord,
 };
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// The bus group every evaluator joins: one owner per quote partition.
 pub const GROUP: &str = "alerts";
+
+/// The longest reason stored for a rule set aside (a panic message could be long).
+const MAX_REASON_CHARS: usize = 500;
 
 /// Why the evaluator stopped or skipped work.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +55,8 @@ pub struct Evaluator {
     /// Each rule's owner and its `updated_at` when loaded (the version writes are guarded by).
     owners: HashMap<RuleId, (String, DateTime<Utc>)>,
     fingerprint: RulesFingerprint,
+    /// Rules set aside but not yet written to the store (written with the next checkpoint).
+    set_aside: Vec<SetAsideRecord>,
 }
 
 impl Evaluator {
@@ -53,6 +68,7 @@ impl Evaluator {
             engine: Engine::new(),
             owners: HashMap::new(),
             fingerprint: RulesFingerprint::default(),
+            set_aside: Vec::new(),
         };
         evaluator.reload().await?;
         Ok(evaluator)
@@ -66,6 +82,12 @@ impl Evaluator {
     /// Rebuilds the engine from the store's active rules (after checkpointing what changed).
     async fn reload(&mut self) -> Result<(), EvaluatorError> {
         self.checkpoint().await?;
+        self.rebuild().await
+    }
+
+    /// Builds a fresh engine from the store (discarding whatever the current one has not
+    /// checkpointed). Rules that cannot be evaluated are set aside as they load.
+    async fn rebuild(&mut self) -> Result<(), EvaluatorError> {
         let fingerprint = self.store.rules_fingerprint().await?;
         let mut engine = Engine::new();
         let mut owners = HashMap::new();
@@ -73,7 +95,12 @@ impl Evaluator {
             let rule: Rule = match serde_json::from_value(stored.definition.clone()) {
                 Ok(rule) => rule,
                 Err(err) => {
-                    tracing::error!(rule = stored.id, error = %err, "stored rule does not parse; skipped");
+                    self.set_aside_one(
+                        stored.id,
+                        stored.updated_at,
+                        "unreadable",
+                        format!("its stored definition does not parse ({err})"),
+                    );
                     continue;
                 }
             };
@@ -92,7 +119,48 @@ impl Evaluator {
         self.engine = engine;
         self.owners = owners;
         self.fingerprint = fingerprint;
+        // Rules stored out of range (before the API bounded them) were set aside on insertion.
+        self.take_set_aside();
+        self.save_set_aside().await?;
+        metrics::gauge!("stock_api_alert_rules_set_aside").set(self.fingerprint.set_aside as f64);
+        Ok(())
+    }
+
+    /// Moves the rules the engine set aside into the list to write.
+    fn take_set_aside(&mut self) {
+        for aside in self.engine.take_set_aside() {
+            let Some((_, version)) = self.owners.remove(&aside.rule_id) else {
+                continue;
+            };
+            self.set_aside_one(aside.rule_id, version, aside.cause.as_str(), aside.reason);
+        }
         metrics::gauge!("stock_api_alert_rules_active").set(self.engine.len() as f64);
+    }
+
+    fn set_aside_one(
+        &mut self,
+        rule_id: RuleId,
+        version: DateTime<Utc>,
+        cause: &'static str,
+        reason: String,
+    ) {
+        tracing::warn!(rule = rule_id, cause, %reason, "alert rule set aside: it cannot be evaluated; its owner can replace or delete it");
+        metrics::counter!("stock_api_alert_rule_errors_total", "reason" => cause).increment(1);
+        self.set_aside.push(SetAsideRecord {
+            rule_id,
+            version,
+            reason: reason.chars().take(MAX_REASON_CHARS).collect(),
+        });
+    }
+
+    /// Writes the rules set aside since the last write (kept for the next try on failure).
+    async fn save_set_aside(&mut self) -> Result<(), EvaluatorError> {
+        if !self.set_aside.is_empty() {
+            self.store
+                .set_aside_rules(&self.set_aside, Utc::now())
+                .await?;
+            self.set_aside.clear();
+        }
         Ok(())
     }
 
@@ -115,7 +183,17 @@ impl Evaluator {
             source: quote.source.clone(),
         };
         metrics::counter!("stock_api_alert_evaluations_total").increment(1);
-        let triggers = self.engine.on_tick(&tick);
+        // Each rule's evaluation is guarded inside the engine; this guards the rest of a tick.
+        let Ok(triggers) = catch_unwind(AssertUnwindSafe(|| self.engine.on_tick(&tick))) else {
+            // The engine may be torn mid-update: start again from the last checkpoint (every
+            // earlier quote's changes are in it) and drop this quote rather than end the loop
+            // for every user, or fail on its redelivery again and again.
+            tracing::error!(symbol = %quote.symbol, price = %quote.price, at = %quote.at, "evaluating a quote panicked; the quote is dropped and the alert engine rebuilt from the store");
+            metrics::counter!("stock_api_alert_rule_errors_total", "reason" => "quote_panic")
+                .increment(1);
+            self.rebuild().await?;
+            return Ok(0);
+        };
         let mut written = 0;
         for trigger in &triggers {
             if self.record(trigger).await? {
@@ -124,6 +202,8 @@ impl Evaluator {
                     .record(received.elapsed().as_secs_f64());
             }
         }
+        // After the triggers: a rule that fired before it was set aside still has its owner.
+        self.take_set_aside();
         self.checkpoint().await?;
         if written > 0 {
             let nudge = Event::OutboxReady(OutboxReady {
@@ -191,8 +271,10 @@ impl Evaluator {
         Ok(true)
     }
 
-    /// Saves the states and last prices that changed since the last checkpoint.
+    /// Saves the states and last prices that changed since the last checkpoint, and the rules
+    /// set aside since.
     async fn checkpoint(&mut self) -> Result<(), EvaluatorError> {
+        self.save_set_aside().await?;
         let states: Vec<RuleCheckpoint> = self
             .engine
             .changed_states()

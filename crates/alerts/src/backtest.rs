@@ -13,6 +13,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use domain::{Bar, Price, TradingCalendar};
 use serde::Serialize;
 
+use crate::aside::SetAside;
 use crate::engine::{Engine, Tick};
 use crate::rule::Rule;
 use crate::session::new_york;
@@ -30,8 +31,13 @@ pub struct Fire {
 }
 
 /// Replays `bars` (any order; one per date) through `rule`, starting from a fresh armed state.
-/// The rule's `expires_at` applies as in live evaluation.
-pub fn backtest(rule: &Rule, bars: &[Bar], calendar: TradingCalendar) -> Vec<Fire> {
+/// The rule's `expires_at` applies as in live evaluation. `Err` when the engine sets the rule
+/// aside (its values are out of range, or a tick cannot be evaluated), as live evaluation would.
+pub fn backtest(
+    rule: &Rule,
+    bars: &[Bar],
+    calendar: TradingCalendar,
+) -> Result<Vec<Fire>, SetAside> {
     const RULE: i64 = 0;
     let mut bars = bars.to_vec();
     bars.sort_by_key(|bar| bar.date);
@@ -41,6 +47,9 @@ pub fn backtest(rule: &Rule, bars: &[Bar], calendar: TradingCalendar) -> Vec<Fir
     let closes: Vec<(NaiveDate, Price)> = bars.iter().map(|bar| (bar.date, bar.close)).collect();
     engine.set_reference_closes(rule.symbol, &closes);
     engine.insert(RULE, rule.clone(), RuleState::armed());
+    if let Some(aside) = engine.take_set_aside().pop() {
+        return Err(aside);
+    }
     let mut fires = Vec::new();
     for bar in &bars {
         for (at, price) in bar_path(bar, &calendar) {
@@ -56,12 +65,15 @@ pub fn backtest(rule: &Rule, bars: &[Bar], calendar: TradingCalendar) -> Vec<Fir
                 price: trigger.price,
                 message: trigger.message,
             }));
+            if let Some(aside) = engine.take_set_aside().pop() {
+                return Err(aside);
+            }
         }
         if engine.state(RULE).is_none_or(|state| !state.armed) {
             break;
         }
     }
-    fires
+    Ok(fires)
 }
 
 /// The four ticks of a bar, in the order described in the module docs.

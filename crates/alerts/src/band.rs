@@ -61,10 +61,14 @@ fn raw_band(
                 None => return NEVER,
             };
             let before = closes.partition_point(|(date, _)| *date < day);
-            let Some(index) = usize::try_from(n).ok().and_then(|n| before.checked_sub(n)) else {
+            // (`window_days: 0`, refused by validation, would index one past the closes.)
+            let Some(&(_, reference)) = usize::try_from(n)
+                .ok()
+                .and_then(|n| before.checked_sub(n))
+                .and_then(|index| closes.get(index))
+            else {
                 return NEVER;
             };
-            let reference = closes[index].1;
             let off = offset(change.percent.raw(), reference).raw();
             if up {
                 (

@@ -4,14 +4,19 @@
 //! addressed by `u32`, so the per-symbol ordered sets hold `(level, slot)` pairs of 16 bytes;
 //! `ids` maps the store's rule id to its slot. Heap events carry the slot's generation, so an
 //! event for a rule that was removed or replaced since is ignored when it comes due.
+//!
+//! A rule that cannot be evaluated leaves the engine alone (see [`crate::aside`]): out of range
+//! at insertion, or its evaluation step failed or panicked on a tick.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Price, Symbol, TradingCalendar};
 use serde::{Deserialize, Serialize};
 
+use crate::aside::{SetAside, SetAsideCause, panic_reason};
 use crate::band;
 use crate::book::{Book, Place, collect_candidates};
 use crate::eval::{self, TickContext};
@@ -94,6 +99,7 @@ pub struct Engine {
     dirty: Vec<u32>,
     dirty_quotes: Vec<Symbol>,
     scratch: Vec<u32>,
+    set_aside: Vec<SetAside>,
 }
 
 impl Default for Engine {
@@ -122,6 +128,7 @@ impl Engine {
             dirty: Vec::new(),
             dirty_quotes: Vec::new(),
             scratch: Vec::new(),
+            set_aside: Vec::new(),
         }
     }
 
@@ -136,9 +143,24 @@ impl Engine {
     }
 
     /// Adds a rule with its state (a fresh [`RuleState::armed`] or the persisted one),
-    /// replacing any rule with the same id.
+    /// replacing any rule with the same id. A rule whose values are out of range
+    /// ([`Rule::validate`]; one stored before those bounds existed) is set aside instead of
+    /// being evaluated: see [`Engine::take_set_aside`].
     pub fn insert(&mut self, rule_id: RuleId, rule: Rule, state: RuleState) {
         self.remove(rule_id);
+        if let Err(errors) = rule.validate() {
+            let reason = errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            self.set_aside.push(SetAside {
+                rule_id,
+                cause: SetAsideCause::OutOfRange,
+                reason,
+            });
+            return;
+        }
         let generation = self.next_generation;
         self.next_generation += 1;
         let entry = Entry {
@@ -234,6 +256,13 @@ impl Engine {
         Some(LastQuote { symbol, price, at })
     }
 
+    /// The rules set aside since the last call (out of range when inserted, or their evaluation
+    /// failed on a tick), in the order it happened. They are no longer in the engine; every
+    /// other rule goes on being evaluated. The caller persists them and tells their owners.
+    pub fn take_set_aside(&mut self) -> Vec<SetAside> {
+        std::mem::take(&mut self.set_aside)
+    }
+
     /// The states changed since the last call, by rule id: what a checkpoint must write.
     pub fn changed_states(&mut self) -> Vec<(RuleId, RuleState)> {
         let mut changed = Vec::with_capacity(self.dirty.len());
@@ -320,67 +349,114 @@ impl Engine {
         };
         let mut unplace = Vec::new();
         let mut reband = Vec::new();
-        for &slot in &candidates {
-            let Some(Some(entry)) = self.slots.get_mut(slot as usize) else {
-                continue;
-            };
-            let window = entry
-                .window
-                .and_then(|index| book.windows.get(index))
-                .map(|shared| &shared.window);
-            let outcome = eval::evaluate(&entry.rule, &mut entry.state, window, &ctx);
-            if outcome.changed && !entry.dirty {
-                entry.dirty = true;
-                self.dirty.push(slot);
-            }
-            let fired = outcome.fired.is_some();
-            if let Some(message) = outcome.fired {
-                triggers.push(Trigger {
-                    rule_id: entry.id,
-                    symbol: tick.symbol,
-                    price: tick.price,
-                    at: tick.at,
-                    source: tick.source.clone(),
-                    dedupe_key: dedupe_key(entry.id, tick.at),
-                    message,
-                    state: entry.state,
-                });
-            }
-            let rearm = fired
-                .then(|| eval::rearm_at(&entry.rule, &entry.state, &self.calendar))
-                .flatten();
-            if !entry.state.armed {
-                unplace.push((slot, entry.place, entry.band));
-            } else if matches!(entry.place, Place::Above(_) | Place::Below(_)) {
-                // A level rule that fired rests outside the armed set until it may fire again;
-                // without a re-arm time (no cooldown) it stays in and fires on the next tick.
-                if let Some(at) = rearm {
-                    unplace.push((slot, entry.place, entry.band));
-                    self.events
-                        .push(Reverse((at, slot, entry.generation, EventKind::Rearm)));
-                }
-            } else if entry.place == Place::Banded {
-                // A banded rule that fired sleeps until it re-arms; otherwise it waits for the
-                // price to leave its new band.
-                let band = match rearm {
-                    Some(at) => {
-                        self.events
-                            .push(Reverse((at, slot, entry.generation, EventKind::Rearm)));
-                        band::NEVER
+        let mut aside = Vec::new();
+        let calendar = &self.calendar;
+        // One unwind guard around the whole loop (one per rule costs throughput): a panic in a
+        // rule's step sets aside the rule being asked, and the loop resumes after it.
+        let mut next = 0;
+        while next < candidates.len() {
+            let asked = catch_unwind(AssertUnwindSafe(|| {
+                while let Some(&slot) = candidates.get(next) {
+                    next += 1;
+                    let Some(Some(entry)) = self.slots.get_mut(slot as usize) else {
+                        continue;
+                    };
+                    #[cfg(test)]
+                    tests::fail_point(entry.id);
+                    let window = entry
+                        .window
+                        .and_then(|index| book.windows.get(index))
+                        .map(|shared| &shared.window);
+                    // The rule's step: evaluate; when a fired rule may fire again; the new
+                    // band of a banded rule that is not resting. An error sets it aside.
+                    let step = eval::evaluate(&entry.rule, &mut entry.state, window, &ctx).map(
+                        |outcome| {
+                            let rearm = outcome
+                                .fired
+                                .is_some()
+                                .then(|| eval::rearm_at(&entry.rule, &entry.state, calendar))
+                                .flatten();
+                            let banded = entry.place == Place::Banded;
+                            let band =
+                                (banded && entry.state.armed && rearm.is_none()).then(|| {
+                                    band::band(
+                                        &entry.rule,
+                                        &entry.state,
+                                        day,
+                                        ctx.closes,
+                                        window,
+                                        tick.price,
+                                    )
+                                });
+                            (outcome, rearm, band)
+                        },
+                    );
+                    let (outcome, rearm, new_band) = match step {
+                        Ok(step) => step,
+                        Err(err) => {
+                            aside.push((slot, SetAsideCause::Evaluation, err.to_string()));
+                            continue;
+                        }
+                    };
+                    if outcome.changed && !entry.dirty {
+                        entry.dirty = true;
+                        self.dirty.push(slot);
                     }
-                    None => band::band(
-                        &entry.rule,
-                        &entry.state,
-                        day,
-                        ctx.closes,
-                        window,
-                        tick.price,
-                    ),
-                };
-                if band != entry.band {
-                    reband.push((slot, entry.band, band));
-                    entry.band = band;
+                    if let Some(message) = outcome.fired {
+                        triggers.push(Trigger {
+                            rule_id: entry.id,
+                            symbol: tick.symbol,
+                            price: tick.price,
+                            at: tick.at,
+                            source: tick.source.clone(),
+                            dedupe_key: dedupe_key(entry.id, tick.at),
+                            message,
+                            state: entry.state,
+                        });
+                    }
+                    if !entry.state.armed {
+                        unplace.push((slot, entry.place, entry.band));
+                    } else if matches!(entry.place, Place::Above(_) | Place::Below(_)) {
+                        // A level rule that fired rests outside the armed set until it may
+                        // fire again; without a re-arm time (no cooldown) it stays in and
+                        // fires on the next tick.
+                        if let Some(at) = rearm {
+                            unplace.push((slot, entry.place, entry.band));
+                            self.events.push(Reverse((
+                                at,
+                                slot,
+                                entry.generation,
+                                EventKind::Rearm,
+                            )));
+                        }
+                    } else if entry.place == Place::Banded {
+                        // A banded rule that fired sleeps until it re-arms; otherwise it waits
+                        // for the price to leave its new band.
+                        let band = match rearm {
+                            Some(at) => {
+                                self.events.push(Reverse((
+                                    at,
+                                    slot,
+                                    entry.generation,
+                                    EventKind::Rearm,
+                                )));
+                                band::NEVER
+                            }
+                            None => new_band.unwrap_or(band::ALWAYS),
+                        };
+                        if band != entry.band {
+                            reband.push((slot, entry.band, band));
+                            entry.band = band;
+                        }
+                    }
                 }
+            }));
+            // The step of `candidates[next - 1]` panicked before any of its effects were
+            // recorded (they all follow it): that rule alone is set aside.
+            if let Err(payload) = asked
+                && let Some(&slot) = next.checked_sub(1).and_then(|i| candidates.get(i))
+            {
+                aside.push((slot, SetAsideCause::Panic, panic_reason(payload.as_ref())));
             }
         }
         for (slot, place, band) in unplace {
@@ -388,6 +464,18 @@ impl Engine {
         }
         for (slot, from, to) in reband {
             book.move_band(slot, from, to);
+        }
+        for (slot, cause, reason) in aside {
+            if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::take) {
+                book.unplace(slot, entry.place, entry.band);
+                self.ids.remove(&entry.id);
+                self.free.push(slot);
+                self.set_aside.push(SetAside {
+                    rule_id: entry.id,
+                    cause,
+                    reason,
+                });
+            }
         }
         if !quiet || book.quiet.is_none() {
             book.quiet = Some(book.quiet_range(tick.price));
@@ -482,5 +570,79 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    thread_local! {
+        /// The rule whose evaluation panics, to test that a panic costs only that rule.
+        static PANICS: Cell<Option<RuleId>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn fail_point(rule_id: RuleId) {
+        if PANICS.get() == Some(rule_id) {
+            panic!("injected panic for rule {rule_id}");
+        }
+    }
+
+    fn above_every_minute() -> Rule {
+        serde_json::from_value(serde_json::json!({"symbol": "MSFT", "kind": "above",
+            "price": 5, "frequency": "every_time", "cooldown": "1m"}))
+        .unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    fn tick(engine: &mut Engine, at: &str) -> Vec<RuleId> {
+        let tick = Tick {
+            symbol: Symbol::parse("MSFT").unwrap_or_else(|err| panic!("{err}")),
+            price: Price::from_units(6),
+            at: at.parse().unwrap_or_else(|err| panic!("{err}")),
+            source: "test".to_owned(),
+        };
+        engine.on_tick(&tick).iter().map(|t| t.rule_id).collect()
+    }
+
+    #[test]
+    fn a_rule_whose_evaluation_panics_is_set_aside_and_the_others_still_fire() {
+        let mut engine = Engine::new();
+        for id in 1..=4 {
+            engine.insert(id, above_every_minute(), RuleState::armed());
+        }
+        PANICS.set(Some(2));
+        assert_eq!(tick(&mut engine, "2026-11-23T15:00:00Z"), [1, 3, 4]);
+        PANICS.set(None);
+        let aside = engine.take_set_aside();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(
+            (aside[0].rule_id, aside[0].cause),
+            (2, SetAsideCause::Panic)
+        );
+        assert!(
+            aside[0].reason.contains("injected panic"),
+            "{}",
+            aside[0].reason
+        );
+        assert_eq!(engine.state(2), None);
+        assert_eq!(engine.len(), 3);
+        // The engine goes on as before for the others (their cooldowns respected).
+        assert!(tick(&mut engine, "2026-11-23T15:00:30Z").is_empty());
+        assert_eq!(tick(&mut engine, "2026-11-23T15:01:00Z"), [1, 3, 4]);
+    }
+
+    #[test]
+    fn a_panic_on_the_last_candidate_sets_aside_only_it() {
+        let mut engine = Engine::new();
+        for id in 1..=2 {
+            engine.insert(id, above_every_minute(), RuleState::armed());
+        }
+        PANICS.set(Some(2));
+        assert_eq!(tick(&mut engine, "2026-11-23T15:00:00Z"), [1]);
+        PANICS.set(None);
+        let aside: Vec<RuleId> = engine.take_set_aside().iter().map(|a| a.rule_id).collect();
+        assert_eq!(aside, [2]);
     }
 }

@@ -6,7 +6,10 @@
 //! skips a rule that would have fired.
 //!
 //! Comparisons are exact: percent thresholds are decided in `i128` on the raw fixed-point
-//! values (`(p - r) · 100 ≥ percent · r`), never in `f64`.
+//! values (`(p - r) · 100 ≥ percent · r`), never in `f64`. No arithmetic here can overflow or
+//! panic, whatever the rule, state or tick: prices meet in `i128`, instants are added checked.
+//! What cannot be computed (a cooldown ending past the last instant a timestamp holds) is an
+//! [`EvalError`] for that one rule, which the engine then sets aside.
 
 use std::collections::VecDeque;
 
@@ -74,7 +77,10 @@ impl Window {
         self.ticks.push_back((at, price));
         self.back = Some(price);
         let front = front.unwrap_or((at, price));
-        let start = at - span.delta();
+        // A window reaching back before the first instant a timestamp holds keeps everything.
+        let start = at
+            .checked_sub_signed(span.delta())
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         self.front = if front.0 < start {
             while self.ticks.front().is_some_and(|&(t, _)| t < start) {
                 self.ticks.pop_front();
@@ -89,6 +95,15 @@ impl Window {
     pub fn extreme(&self) -> Option<Price> {
         self.front.map(|(_, price)| price)
     }
+}
+
+/// Why one rule cannot be evaluated on one tick: a value the computation cannot hold. Names the
+/// rule's field at fault, as validation would.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct EvalError {
+    pub field: &'static str,
+    pub message: String,
 }
 
 /// The result of evaluating one rule on one tick.
@@ -114,26 +129,27 @@ pub fn window_of(rule: &Rule) -> Option<(Span, bool)> {
 }
 
 /// Evaluates `rule` on the tick in `ctx`, updating `state`. `window` is the rule's window
-/// (see [`window_of`]), already fed this tick.
+/// (see [`window_of`]), already fed this tick. On `Err` the state may be half updated: the rule
+/// cannot go on being evaluated and is to be set aside.
 pub fn evaluate(
     rule: &Rule,
     state: &mut RuleState,
     window: Option<&Window>,
     ctx: &TickContext<'_>,
-) -> Outcome {
+) -> Result<Outcome, EvalError> {
     if !state.armed {
-        return Outcome::default();
+        return Ok(Outcome::default());
     }
     if rule.expires_at.is_some_and(|expiry| ctx.at >= expiry) {
         state.armed = false;
         state.expired = true;
-        return Outcome {
+        return Ok(Outcome {
             changed: true,
             fired: None,
-        };
+        });
     }
     if resting(rule, state, ctx) {
-        return Outcome::default();
+        return Ok(Outcome::default());
     }
     let mut changed = false;
     let fired = match &rule.condition {
@@ -167,10 +183,10 @@ pub fn evaluate(
         state.last_at = Some(ctx.at);
     }
     if fired.is_some() {
-        record_fire(rule, state, ctx);
+        record_fire(rule, state, ctx)?;
         changed = true;
     }
-    Outcome { changed, fired }
+    Ok(Outcome { changed, fired })
 }
 
 /// True while a repeating rule waits after a fire (same trading day, or inside its cooldown).
@@ -195,17 +211,29 @@ pub(crate) fn rearm_at(
     }
 }
 
-fn record_fire(rule: &Rule, state: &mut RuleState, ctx: &TickContext<'_>) {
+fn record_fire(rule: &Rule, state: &mut RuleState, ctx: &TickContext<'_>) -> Result<(), EvalError> {
     state.last_price = Some(ctx.price);
     state.last_at = Some(ctx.at);
     state.last_fired_at = Some(ctx.at);
     state.fired_day = Some(ctx.day);
-    state.fire_count += 1;
+    state.fire_count = state.fire_count.saturating_add(1);
     match rule.frequency {
         Frequency::Once => state.armed = false,
         Frequency::OncePerDay => {}
         Frequency::EveryTime => {
-            state.cooldown_until = rule.cooldown.map(|cooldown| ctx.at + cooldown.delta());
+            state.cooldown_until = match rule.cooldown {
+                None => None,
+                Some(cooldown) => Some(ctx.at.checked_add_signed(cooldown.delta()).ok_or_else(
+                    || EvalError {
+                        field: "cooldown",
+                        message: format!(
+                            "a cooldown of {cooldown} after a fire at {} ends past the last \
+                             instant a timestamp holds",
+                            ctx.at
+                        ),
+                    },
+                )?),
+            };
         }
     }
     // A repeating trailing stop trails again from the price after it re-arms ("since armed").
@@ -213,6 +241,7 @@ fn record_fire(rule: &Rule, state: &mut RuleState, ctx: &TickContext<'_>) {
         state.activated = false;
         state.extreme = None;
     }
+    Ok(())
 }
 
 fn crossed_up(ctx: &TickContext<'_>, level: Price) -> Option<String> {
@@ -255,7 +284,7 @@ fn moved(
         MoveBasis::Sessions(n) => {
             let before = ctx.closes.partition_point(|(date, _)| *date < ctx.day);
             let index = before.checked_sub(usize::try_from(n).ok()?)?;
-            let close = ctx.closes[index].1;
+            let &(_, close) = ctx.closes.get(index)?;
             let basis = if n == 1 {
                 format!("the previous close {}", money(close))
             } else {

@@ -2,13 +2,25 @@
 //! per-symbol engine that turns ticks into triggers, and backtests over daily bars.
 //!
 //! - [`Rule`] is the wire shape of `POST /v1/alerts` (`kind`-tagged, snake_case);
-//!   [`Rule::validate`] lists every problem as a [`FieldError`] naming its field (for a 422).
+//!   [`Rule::validate`] lists every problem as a [`FieldError`] naming its field and its allowed
+//!   range (for a 422), [`Rule::validate_at`] also bounds `expires_at` against the clock, and
+//!   [`Rule::unknown_fields`] names the keys of a body that no rule of its kind has (serde's
+//!   `deny_unknown_fields` does not work with the flattened condition).
 //! - [`RuleState`] is what must survive a restart (armed, last fire, fired trading day,
 //!   cooldown, trailing peak/trough); the store persists it, this crate only computes it.
 //! - [`Engine`] holds the rules and evaluates ticks: [`Engine::on_tick`] returns the
 //!   [`Trigger`]s of one quote. It never sends anything and never reads the clock: time comes
 //!   only from ticks, so the same input always gives the same output.
 //! - [`backtest`] replays daily bars through the same evaluator (the dry run).
+//!
+//! # One rule never stops the others
+//!
+//! Every value a rule carries is bounded by validation so that nothing overflows; the engine
+//! also uses checked or `i128` arithmetic throughout, whatever the rule, state or tick. A rule
+//! the engine still cannot evaluate is *set aside* on its own ([`SetAside`], drained with
+//! [`Engine::take_set_aside`]): one inserted out of range (stored before the bounds existed),
+//! one whose evaluation errs ([`eval::EvalError`]), or, as a last resort, one whose per-rule
+//! step panics (caught with `catch_unwind`). Every other rule keeps firing.
 //!
 //! # The index: one tick touches only the rules it can fire
 //!
@@ -65,20 +77,27 @@
 //! - "previous price" is the symbol's previous accepted tick, whoever it touched. Ticks older
 //!   than the symbol's last one are dropped, as are non-positive prices.
 
+mod aside;
 mod backtest;
 mod band;
 mod book;
 mod engine;
 pub mod eval;
+mod fields;
 mod message;
 mod rule;
 mod session;
 mod state;
 mod validate;
 
+pub use aside::{SetAside, SetAsideCause};
 pub use backtest::{Fire, backtest};
 pub use engine::{Engine, LastQuote, Tick, Trigger};
+pub use fields::COMMON_FIELDS;
 pub use rule::{Condition, Frequency, Move, MoveBasis, Percent, Rule, RuleId, Side, Span, Trail};
 pub use session::trading_day;
 pub use state::RuleState;
-pub use validate::FieldError;
+pub use validate::{
+    FieldError, MAX_COOLDOWN, MAX_EXPIRY_YEARS, MAX_PERCENT, MAX_PRICE, MAX_WINDOW,
+    MAX_WINDOW_DAYS, MIN_SPAN,
+};

@@ -9,6 +9,9 @@
 //!
 //! Deserialising checks only the shape; [`Rule::validate`](crate::Rule::validate) checks the
 //! values, so a client gets every problem named at once instead of the first serde error.
+//! Deserialising also ignores keys it does not know (the condition is flattened, and serde's
+//! `deny_unknown_fields` does not work with `flatten`): a caller refuses them first with
+//! [`Rule::unknown_fields`](crate::Rule::unknown_fields).
 
 use std::fmt;
 use std::time::Duration;
@@ -60,20 +63,6 @@ pub enum Condition {
     MovesDownPct(Move),
     /// Fires when the price gives back `percent` (or `amount`) from its best since armed.
     TrailingStop(Trail),
-}
-
-impl Condition {
-    /// The wire names of every kind, for error messages.
-    pub const KINDS: &'static [&'static str] = &[
-        "above",
-        "below",
-        "crosses_up",
-        "crosses_down",
-        "crosses",
-        "moves_up_pct",
-        "moves_down_pct",
-        "trailing_stop",
-    ];
 }
 
 /// A percent move and what it is measured against (exactly one of the three bases).

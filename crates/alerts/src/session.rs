@@ -4,8 +4,11 @@
 //! it: a Saturday quote is Friday's last price, so a `once_per_day` rule that fired on Friday
 //! stays quiet until Monday. The trading day of an instant is cached per New York day, because
 //! a time-zone conversion on every tick would cost more than the rest of the evaluation.
+//!
+//! Every conversion here is total: instants and dates at chrono's limits (where New York's
+//! wall clock would fall outside what chrono holds) fall back to UTC instead of panicking.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use domain::TradingCalendar;
 
@@ -16,11 +19,21 @@ pub(crate) fn new_york(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     match New_York.from_local_datetime(&local).earliest() {
         Some(at) => at.with_timezone(&Utc),
         // Only 02:00–03:00 on the spring-forward Sunday is skipped; an hour later exists.
-        None => New_York
-            .from_local_datetime(&(local + chrono::TimeDelta::hours(1)))
-            .earliest()
+        // (At chrono's limits neither may: then the wall-clock time is taken as UTC.)
+        None => local
+            .checked_add_signed(TimeDelta::hours(1))
+            .and_then(|later| New_York.from_local_datetime(&later).earliest())
             .map_or_else(|| local.and_utc(), |at| at.with_timezone(&Utc)),
     }
+}
+
+/// The New York date of an instant (its UTC date at chrono's limits, where New York's wall
+/// clock is out of range).
+fn new_york_date(at: DateTime<Utc>) -> NaiveDate {
+    let utc = at.naive_utc();
+    let offset = New_York.offset_from_utc_datetime(&utc).fix();
+    utc.checked_add_offset(offset)
+        .map_or(utc.date(), |local| local.date())
 }
 
 fn midnight(date: NaiveDate) -> DateTime<Utc> {
@@ -51,7 +64,7 @@ pub(crate) fn next_day_start(calendar: &TradingCalendar, day: NaiveDate) -> Date
 
 /// The NYSE trading day an instant belongs to (see the module docs).
 pub fn trading_day(calendar: &TradingCalendar, at: DateTime<Utc>) -> NaiveDate {
-    calendar.last_trading_day_on_or_before(at.with_timezone(&New_York).date_naive())
+    calendar.last_trading_day_on_or_before(new_york_date(at))
 }
 
 /// Remembers the New York day of the last instant asked about.
@@ -76,7 +89,7 @@ impl DayCache {
     /// The trading day `at` belongs to.
     pub(crate) fn trading_day(&mut self, at: DateTime<Utc>) -> NaiveDate {
         if at < self.from || at >= self.until {
-            let date = at.with_timezone(&New_York).date_naive();
+            let date = new_york_date(at);
             self.from = midnight(date);
             self.until = date.succ_opt().map_or(DateTime::<Utc>::MAX_UTC, midnight);
             self.day = trading_day(&self.calendar, at);

@@ -1,21 +1,36 @@
-//! Rule validation: every problem of a rule, each naming the wire field it is about, so the
-//! API can answer one 422 listing them all.
+//! Rule validation: every problem of a rule, each naming the wire field it is about and the
+//! range it must be in, so the API can answer one 422 listing them all.
 //!
-//! What is checked here is what the rule alone can tell. Whether the symbol is known, whether
-//! the channels are the user's, and whether `expires_at` is in the future need the store or the
-//! clock and are the caller's.
+//! Every number, duration and instant a rule carries is bounded here, to ranges a user would
+//! find sensible and the engine can compute with (a level plus 1000 % of it stays inside
+//! [`Price`]; a tick time plus a cooldown stays inside a timestamp for any tick of the next
+//! 260 000 years). [`Rule::validate`] is what the rule alone can tell and the engine relies on
+//! (it sets aside a rule that fails it instead of evaluating it); [`Rule::validate_at`] adds
+//! what needs the clock: `expires_at` in the future and at most [`MAX_EXPIRY_YEARS`] ahead.
+//! Whether the symbol is known and the channels are the caller's needs the store: the caller's.
 
+use chrono::{DateTime, TimeDelta, Utc};
 use domain::Price;
 use serde::Serialize;
 
 use crate::rule::{Condition, Frequency, Move, Percent, Rule, Side, Span, Trail};
 
+/// The highest `price`, `amount` or `activation_price` (100 million): far above any traded
+/// price, and low enough that a level plus [`MAX_PERCENT`] of it stays inside a [`Price`]
+/// (about ±9.2e9).
+pub const MAX_PRICE: Price = Price::from_units(100_000_000);
 /// The largest percent a rule may use: beyond it a typo is likelier than an intent.
-const MAX_PERCENT: Percent = Percent::from_units(1000);
+pub const MAX_PERCENT: Percent = Percent::from_units(1000);
 /// The longest `window_days`: about a trading year.
-const MAX_WINDOW_DAYS: u32 = 260;
+pub const MAX_WINDOW_DAYS: u32 = 260;
+/// The shortest `window` and `cooldown`.
+pub const MIN_SPAN: Span = Span::from_secs(1);
 /// The longest `window`: the engine keeps a window's ticks in memory.
-const MAX_WINDOW: Span = Span::from_secs(7 * 24 * 3600);
+pub const MAX_WINDOW: Span = Span::from_secs(7 * 24 * 3600);
+/// The longest `cooldown`: a leap year.
+pub const MAX_COOLDOWN: Span = Span::from_secs(366 * 24 * 3600);
+/// How far ahead `expires_at` may be.
+pub const MAX_EXPIRY_YEARS: i64 = 10;
 
 /// One validation problem: the wire field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,7 +40,7 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(field: &'static str, message: impl Into<String>) -> Self {
         Self {
             field,
             message: message.into(),
@@ -33,33 +48,44 @@ impl FieldError {
     }
 }
 
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
 impl Rule {
-    /// Checks the rule's values; `Err` lists every problem found.
+    /// Checks the rule's values (no clock needed); `Err` lists every problem found. A rule
+    /// that passes can be evaluated on any tick without overflow.
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        match &self.condition {
-            Condition::Above { price }
-            | Condition::Below { price }
-            | Condition::CrossesUp { price }
-            | Condition::CrossesDown { price }
-            | Condition::Crosses { price } => positive_price(&mut errors, "price", *price),
-            Condition::MovesUpPct(change) => check_move(&mut errors, change, false),
-            Condition::MovesDownPct(change) => check_move(&mut errors, change, true),
-            Condition::TrailingStop(trail) => check_trail(&mut errors, trail),
+        self.check_values(&mut errors);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
         }
-        match (self.frequency, self.cooldown) {
-            (Frequency::EveryTime, None) => errors.push(FieldError::new(
-                "cooldown",
-                "is required when frequency is every_time (e.g. \"15m\")",
-            )),
-            (Frequency::EveryTime, Some(cooldown)) if cooldown.duration().as_secs() < 1 => {
-                errors.push(FieldError::new("cooldown", "must be at least 1s"));
+    }
+
+    /// [`Rule::validate`] for a rule being written at `now`: also `expires_at` must be after
+    /// `now` and at most [`MAX_EXPIRY_YEARS`] years ahead.
+    pub fn validate_at(&self, now: DateTime<Utc>) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        self.check_values(&mut errors);
+        if let Some(expires_at) = self.expires_at {
+            let latest = now
+                .checked_add_signed(TimeDelta::days(MAX_EXPIRY_YEARS * 365 + 3))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            if expires_at <= now || expires_at > latest {
+                errors.push(FieldError::new(
+                    "expires_at",
+                    format!(
+                        "must be in the future and at most {MAX_EXPIRY_YEARS} years ahead, \
+                         until {} (got {expires_at})",
+                        latest.format("%Y-%m-%d")
+                    ),
+                ));
             }
-            (Frequency::Once | Frequency::OncePerDay, Some(_)) => errors.push(FieldError::new(
-                "cooldown",
-                "applies only to frequency every_time",
-            )),
-            _ => {}
         }
         if errors.is_empty() {
             Ok(())
@@ -67,32 +93,74 @@ impl Rule {
             Err(errors)
         }
     }
+
+    fn check_values(&self, errors: &mut Vec<FieldError>) {
+        match &self.condition {
+            Condition::Above { price }
+            | Condition::Below { price }
+            | Condition::CrossesUp { price }
+            | Condition::CrossesDown { price }
+            | Condition::Crosses { price } => check_price(errors, "price", *price),
+            Condition::MovesUpPct(change) => check_move(errors, change, false),
+            Condition::MovesDownPct(change) => check_move(errors, change, true),
+            Condition::TrailingStop(trail) => check_trail(errors, trail),
+        }
+        match (self.frequency, self.cooldown) {
+            (Frequency::EveryTime, None) => errors.push(FieldError::new(
+                "cooldown",
+                "is required when frequency is every_time (e.g. \"15m\"; 1s to 366d)",
+            )),
+            (Frequency::EveryTime, Some(cooldown)) => {
+                check_span(errors, "cooldown", cooldown, MAX_COOLDOWN, "1s and 366d");
+            }
+            (Frequency::Once | Frequency::OncePerDay, Some(_)) => errors.push(FieldError::new(
+                "cooldown",
+                "applies only to frequency every_time",
+            )),
+            (Frequency::Once | Frequency::OncePerDay, None) => {}
+        }
+    }
 }
 
-fn positive_price(errors: &mut Vec<FieldError>, field: &'static str, price: Price) {
-    if !price.is_positive() {
+fn check_price(errors: &mut Vec<FieldError>, field: &'static str, price: Price) {
+    if !price.is_positive() || price > MAX_PRICE {
         errors.push(FieldError::new(
             field,
-            format!("must be greater than 0 (got {price})"),
+            format!("must be greater than 0 and at most {MAX_PRICE} (got {price})"),
+        ));
+    }
+}
+
+/// `range` is the allowed range as people write it (`1s and 7d`): humantime would print 366
+/// days as "1year 18h" (its years have 365.25 days).
+fn check_span(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    span: Span,
+    max: Span,
+    range: &str,
+) {
+    if span < MIN_SPAN || span > max {
+        errors.push(FieldError::new(
+            field,
+            format!("must be between {range} (got {span})"),
         ));
     }
 }
 
 fn check_percent(errors: &mut Vec<FieldError>, percent: Percent, below_100: bool) {
-    if percent.raw() <= 0 {
+    let max = if below_100 {
+        "below 100 for a fall"
+    } else {
+        "at most 1000"
+    };
+    let out_of_range = percent.raw() <= 0
+        || percent > MAX_PERCENT
+        || (below_100 && percent >= Percent::from_units(100));
+    if out_of_range {
         errors.push(FieldError::new(
             "percent",
-            format!("must be greater than 0 (got {})", percent.0),
-        ));
-    } else if percent > MAX_PERCENT {
-        errors.push(FieldError::new(
-            "percent",
-            format!("must be at most 1000 (got {})", percent.0),
-        ));
-    } else if below_100 && percent >= Percent::from_units(100) {
-        errors.push(FieldError::new(
-            "percent",
-            format!("must be below 100 for a fall (got {})", percent.0),
+            format!("must be greater than 0 and {max} (got {})", percent.0),
         ));
     }
 }
@@ -116,20 +184,15 @@ fn check_move(errors: &mut Vec<FieldError>, change: &Move, down: bool) {
             format!("must be between 1 and {MAX_WINDOW_DAYS} trading days (got {days})"),
         ));
     }
-    if let Some(window) = change.window
-        && (window.duration().as_secs() < 1 || window > MAX_WINDOW)
-    {
-        errors.push(FieldError::new(
-            "window",
-            format!("must be between 1s and 7days (got {window})"),
-        ));
+    if let Some(window) = change.window {
+        check_span(errors, "window", window, MAX_WINDOW, "1s and 7d");
     }
 }
 
 fn check_trail(errors: &mut Vec<FieldError>, trail: &Trail) {
     match (trail.percent, trail.amount) {
         (Some(percent), None) => check_percent(errors, percent, trail.side == Side::Long),
-        (None, Some(amount)) => positive_price(errors, "amount", amount),
+        (None, Some(amount)) => check_price(errors, "amount", amount),
         (Some(_), Some(_)) => errors.push(FieldError::new(
             "amount",
             "give either percent or amount, not both",
@@ -140,6 +203,6 @@ fn check_trail(errors: &mut Vec<FieldError>, trail: &Trail) {
         )),
     }
     if let Some(activation) = trail.activation_price {
-        positive_price(errors, "activation_price", activation);
+        check_price(errors, "activation_price", activation);
     }
 }

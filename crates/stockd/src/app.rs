@@ -229,8 +229,8 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         config.symbol,
         config.ndays
     );
-    let alerting = start_alerting(&config, market.clone()).await?;
-    let ingestion = start_ingestion(&config, market)?;
+    let alerting = start_alerting(&config, market.clone(), state.loops()).await?;
+    let ingestion = start_ingestion(&config, market, state.loops())?;
     web::serve(listener, web::router(state), shutdown_signal())
         .await
         .map_err(AppError::Serve)?;
@@ -292,8 +292,13 @@ impl Alerting {
 
 /// Starts the alert path unless the `alerts` flag is off: quotes from the alert quote chain
 /// (the `sim` feed when only the sample is configured), the evaluator over the store's rules,
-/// and the dispatcher, all meeting on the bus (in-process, or NATS with `nats_url`).
-async fn start_alerting(config: &Config, market: Arc<Market>) -> Result<Alerting, AppError> {
+/// and the dispatcher, all meeting on the bus (in-process, or NATS with `nats_url`). Each loop
+/// runs under `loops`, so `/ready` answers 503 once one has stopped.
+async fn start_alerting(
+    config: &Config,
+    market: Arc<Market>,
+    loops: &web::liveness::Loops,
+) -> Result<Alerting, AppError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
     let roles = config.roles()?;
@@ -327,13 +332,13 @@ async fn start_alerting(config: &Config, market: Arc<Market>) -> Result<Alerting
         if config.quote_poller {
             let poller =
                 alerting::poller::QuotePoller::new(quote_market, bus.clone(), config.poller());
-            tasks.push(tokio::spawn(poller.run(stopped.clone())));
+            tasks.push(loops.spawn("quote poller", poller.run(stopped.clone())));
         }
         let evaluator =
             alerting::evaluator::Evaluator::load(market.store().clone(), bus.clone()).await?;
         tracing::info!(rules = evaluator.rules(), "alert engine loaded");
         let evaluator_stop = stopped.clone();
-        tasks.push(tokio::spawn(async move {
+        tasks.push(loops.spawn("alert evaluator", async move {
             if let Err(err) = evaluator.run(RULE_RELOAD_EVERY, evaluator_stop).await {
                 tracing::error!(error = %err, "alert evaluator stopped");
             }
@@ -354,15 +359,20 @@ async fn start_alerting(config: &Config, market: Arc<Market>) -> Result<Alerting
         crate::ingesting::hostname(),
         std::process::id()
     );
-    tasks.push(tokio::spawn(dispatcher.run(worker, stopped)));
+    tasks.push(loops.spawn("notification dispatcher", dispatcher.run(worker, stopped)));
     Ok(Alerting { stop, tasks })
 }
 
 /// How often the evaluator checks the store for rules created or changed by their owners.
 const RULE_RELOAD_EVERY: Duration = Duration::from_secs(1);
 
-/// Starts `ingest_workers` workers and, unless its flag is off, the schedule.
-fn start_ingestion(config: &Config, market: Arc<Market>) -> Result<Ingestion, AppError> {
+/// Starts `ingest_workers` workers (watched by `/ready`) and, unless its flag is off, the
+/// schedule.
+fn start_ingestion(
+    config: &Config,
+    market: Arc<Market>,
+    loops: &web::liveness::Loops,
+) -> Result<Ingestion, AppError> {
     let ingestor = crate::ingesting::ingestor(config, market)?;
     let (stop, stopped) = ingest::Stop::channel();
     if !config.roles()?.worker {
@@ -376,7 +386,10 @@ fn start_ingestion(config: &Config, market: Arc<Market>) -> Result<Ingestion, Ap
         .map(|n| {
             let ingestor = ingestor.clone();
             let name = format!("{host}-{}-{n}", std::process::id());
-            tokio::spawn(ingestor.run_worker_owned(name, stopped.clone()))
+            loops.spawn(
+                "ingest worker",
+                ingestor.run_worker_owned(name, stopped.clone()),
+            )
         })
         .collect();
     // The queue-depth gauges, also while every worker is idle (or none runs here).

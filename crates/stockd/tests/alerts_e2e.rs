@@ -2,7 +2,8 @@
 //! watch MSFT, add a webhook channel pointing at a local receiver, create a `crosses_up` and a
 //! trailing rule, and see the webhooks arrive from the simulated feed. Then the crash case:
 //! stockd killed with SIGKILL after a firing and before its delivery succeeded delivers it after
-//! a restart, once per idempotency key.
+//! a restart, once per idempotency key. And one user's rule that cannot be evaluated (stored
+//! before the API bounded its values) is set aside while every other user's rules fire.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../store/tests/common/mod.rs"]
@@ -287,4 +288,85 @@ async fn killed_during_evaluation_no_firing_is_lost_or_doubled() {
         events.len(),
         "{rule}"
     );
+}
+
+/// The security report's rule (a cooldown of 99 999 999 999 days) panicked the evaluator at its
+/// first fire, before and after every restart, while `/ready` said ready. Stored straight into
+/// the database (as a build before the API bounded cooldowns accepted it), it is now set aside
+/// with its reason and everyone else's alerts keep arriving.
+#[tokio::test]
+async fn a_rule_stored_out_of_range_is_set_aside_and_other_users_alerts_still_arrive() {
+    use reqwest::Method;
+    use store::{AlertStore, NewRule, RuleStatus};
+    let receiver = accepting_receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let mallory = User::register(&server, "mallory@example.com").await;
+    let (_, me) = mallory.call(Method::GET, "/v1/me", None).await;
+    let database = store::SqliteStore::open(&dir.path().join("stockd.db"))
+        .await
+        .unwrap();
+    let rule = database
+        .create_rule(
+            &NewRule {
+                user_id: me["id"].as_str().unwrap().to_owned(),
+                symbol: domain::Symbol::parse("MSFT").unwrap(),
+                definition: json!({"symbol": "MSFT", "kind": "above", "price": 5,
+                    "frequency": "every_time", "cooldown": "99999999999d"}),
+                state: json!({"armed": true, "last_price": null, "last_at": null,
+                    "last_fired_at": null, "fired_day": null, "cooldown_until": null}),
+                status: RuleStatus::Active,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+
+    let ann = User::register(&server, "ann@example.com").await;
+    set_up_alerts(&ann, &receiver).await;
+    wait_for(Duration::from_secs(60), "Ann's two webhooks", || async {
+        receiver.received_requests().await.unwrap_or_default().len() >= 2
+    })
+    .await;
+    let uri = format!("/v1/alerts/{}", rule.id);
+    let (_, read) = mallory.call(Method::GET, &uri, None).await;
+    assert_eq!(read["status"], "set_aside", "{read}");
+    assert!(
+        read["error"].as_str().unwrap().starts_with("cooldown: "),
+        "{read}"
+    );
+    let ready = reqwest::get(format!("{}/ready", server.base))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200, "the evaluator runs");
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"stock_api_alert_rule_errors_total{reason="out_of_range"} 1"#),
+        "{metrics}"
+    );
+
+    // After a restart the rule stays aside and nothing panics.
+    server.kill();
+    let restarted = Server::start(dir.path()).await;
+    let mallory = User {
+        base: restarted.base.clone(),
+        ..mallory
+    };
+    wait_for(
+        Duration::from_secs(30),
+        "ready after the restart",
+        || async {
+            reqwest::get(format!("{}/ready", restarted.base))
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        },
+    )
+    .await;
+    let (_, read) = mallory.call(Method::GET, &uri, None).await;
+    assert_eq!(read["status"], "set_aside", "{read}");
 }

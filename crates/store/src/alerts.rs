@@ -6,6 +6,10 @@
 //! it queries by: owner, symbol, status. Every read and change a user can make is scoped to the
 //! owner: another user's id is "not found", never their data.
 //!
+//! A rule the engine cannot evaluate is *set aside* ([`AlertStore::set_aside_rules`]): it keeps
+//! its status, gains a reason and a time, and leaves [`AlertStore::active_rules`] until its owner
+//! changes it (any [`AlertStore::change_rule`] clears the mark) or deletes it.
+//!
 //! [`AlertStore::record_trigger`] is the one write of a firing: in ONE transaction it inserts
 //! the event (unique dedupe key: rule + quote time, so a re-evaluated tick is a no-op), one
 //! outbox row per channel, and the rule's new state. Nothing is sent there; dispatchers claim
@@ -27,7 +31,8 @@ use crate::StoreError;
 pub(crate) use memory::MemoryAlerts;
 
 /// The columns of a rule row, in the order [`rule`] reads them.
-const RULE_COLUMNS: &str = "id, user_id, symbol, definition, state, status, created_at, updated_at";
+const RULE_COLUMNS: &str = "id, user_id, symbol, definition, state, status, created_at, \
+    updated_at, set_aside_at, set_aside_reason";
 /// The columns of an event row.
 const EVENT_COLUMNS: &str = "id, rule_id, user_id, symbol, price_e9, quote_at, dedupe_key, \
     message, created_at, acknowledged_at";
@@ -101,9 +106,30 @@ pub struct StoredRule {
     pub status: RuleStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set when the engine could not evaluate the rule; cleared by any change of its owner's.
+    pub set_aside: Option<RuleSetAside>,
 }
 
-/// A change of a rule by its owner; `None` fields stay as they are.
+/// Why and when the engine set a rule aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSetAside {
+    pub at: DateTime<Utc>,
+    /// What is wrong, for the owner (`cooldown: must be between 1s and 366d (got …)`).
+    pub reason: String,
+}
+
+/// A rule the engine cannot evaluate, to set aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAsideRecord {
+    pub rule_id: i64,
+    /// The rule's `updated_at` when the engine loaded it: a rule its owner changed since is
+    /// judged again at the next load, not set aside on the old definition's account.
+    pub version: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// A change of a rule by its owner; `None` fields stay as they are. Any change clears a
+/// set-aside mark: the engine judges the rule again when it next loads it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RuleChange {
     pub definition: Option<serde_json::Value>,
@@ -194,7 +220,10 @@ pub struct LastPrice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RulesFingerprint {
     pub rules: i64,
+    /// Active rules that are not set aside: the ones the engine evaluates.
     pub active: i64,
+    /// Rules set aside.
+    pub set_aside: i64,
     pub changed_at: Option<DateTime<Utc>>,
 }
 
@@ -274,7 +303,8 @@ pub trait AlertStore: Send + Sync {
     /// The owner's rules, oldest first.
     async fn rules(&self, user_id: &str) -> Result<Vec<StoredRule>, StoreError>;
 
-    /// Changes the owner's rule; `None` when the owner has no rule with this id.
+    /// Changes the owner's rule (clearing a set-aside mark); `None` when the owner has no rule
+    /// with this id.
     async fn change_rule(
         &self,
         user_id: &str,
@@ -287,8 +317,18 @@ pub trait AlertStore: Send + Sync {
     /// has no rule with this id.
     async fn delete_rule(&self, user_id: &str, id: i64) -> Result<bool, StoreError>;
 
-    /// Every active rule of every user (what the engine loads), oldest first.
+    /// Every active rule of every user that is not set aside (what the engine loads), oldest
+    /// first.
     async fn active_rules(&self) -> Result<Vec<StoredRule>, StoreError>;
+
+    /// Sets rules aside (one transaction) with their reason, at `at`: they leave
+    /// [`AlertStore::active_rules`] and their owners see why. A rule no longer active, or changed
+    /// by its owner since the record's version, is left alone.
+    async fn set_aside_rules(
+        &self,
+        rules: &[SetAsideRecord],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// Saves rules' states after evaluation (one transaction); `updated_at` is left alone (it
     /// tracks changes by the owner). A rule no longer active, or changed by its owner since the
@@ -374,7 +414,8 @@ pub trait AlertStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
 
-    /// The distinct symbols of the active rules (what the quote poller asks for), in order.
+    /// The distinct symbols of the active rules not set aside (what the quote poller asks for),
+    /// in order.
     async fn active_rule_symbols(&self) -> Result<Vec<Symbol>, StoreError>;
 }
 
@@ -411,9 +452,13 @@ where
     &'r str: ColumnIndex<R>,
     i64: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
     DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<DateTime<Utc>>: Decode<'r, R::Database> + Type<R::Database>,
 {
     let text = |column: &'r str| -> Result<String, StoreError> { Ok(row.try_get(column)?) };
+    let set_aside_at: Option<DateTime<Utc>> = row.try_get("set_aside_at")?;
+    let set_aside_reason: Option<String> = row.try_get("set_aside_reason")?;
     Ok(StoredRule {
         id: row.try_get("id")?,
         user_id: text("user_id")?,
@@ -423,6 +468,10 @@ where
         status: text("status")?.parse().map_err(StoreError::Corrupt)?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        set_aside: set_aside_at.map(|at| RuleSetAside {
+            at,
+            reason: set_aside_reason.unwrap_or_default(),
+        }),
     })
 }
 

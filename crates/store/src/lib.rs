@@ -45,8 +45,8 @@ pub use accounts::{
 };
 pub use alerts::{
     AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, LastPrice, NewRule, Notification,
-    NotificationStatus, RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, StoredRule,
-    TriggerRecord,
+    NotificationStatus, RuleChange, RuleCheckpoint, RuleSetAside, RuleStatus, RulesFingerprint,
+    SetAsideRecord, StoredRule, TriggerRecord,
 };
 pub use database::{Database, DatabaseUrl, open, redact_url};
 pub use error::StoreError;

@@ -13,7 +13,7 @@ use domain::{Price, Symbol};
 use serde_json::json;
 use store::{
     ChannelTarget, DeliveryOutcome, NewRule, NewUser, NotificationStatus, RuleChange,
-    RuleCheckpoint, RuleStatus, Store, StoredRule, TriggerRecord,
+    RuleCheckpoint, RuleSetAside, RuleStatus, SetAsideRecord, Store, StoredRule, TriggerRecord,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -459,5 +459,101 @@ async fn acknowledging_a_rule_marks_its_unacknowledged_events_once() {
         );
         let events = store.alert_events(&alice, 10).await.unwrap();
         assert_eq!(events[0].acknowledged_at, Some(t0()));
+    }
+}
+
+#[tokio::test]
+async fn a_rule_set_aside_is_not_loaded_shows_why_and_its_owners_change_clears_it() {
+    for (_keep, store) in backends().await {
+        let backend = store.backend();
+        let alice = user(&store, "alice@example.com").await;
+        let bad = store.create_rule(&crosses_up(&alice), t0()).await.unwrap();
+        let good = store.create_rule(&crosses_up(&alice), t0()).await.unwrap();
+        let aside_at = t0() + Duration::seconds(30);
+        let reason = "cooldown: must be between 1s and 366d (got 273790700years)";
+        let record = |rule: &StoredRule, version| SetAsideRecord {
+            rule_id: rule.id,
+            version,
+            reason: reason.into(),
+        };
+        store
+            .set_aside_rules(&[record(&bad, bad.updated_at)], aside_at)
+            .await
+            .unwrap();
+        let stored = store.rule(&alice, bad.id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.set_aside,
+            Some(RuleSetAside {
+                at: aside_at,
+                reason: reason.into()
+            }),
+            "{backend}"
+        );
+        assert_eq!(stored.status, RuleStatus::Active, "{backend}");
+        assert_eq!(stored.updated_at, bad.updated_at, "not an owner change");
+        let listed = store.rules(&alice).await.unwrap();
+        assert_eq!(listed[0].set_aside, stored.set_aside, "{backend}");
+        let active: Vec<i64> = store
+            .active_rules()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(
+            active,
+            [good.id],
+            "{backend}: a rule set aside is not loaded"
+        );
+        let fingerprint = store.rules_fingerprint().await.unwrap();
+        assert_eq!(
+            (fingerprint.rules, fingerprint.active, fingerprint.set_aside),
+            (2, 1, 1),
+            "{backend}"
+        );
+
+        // An engine that loaded a rule before its owner changed it cannot set it aside.
+        let pause = RuleChange {
+            status: Some(RuleStatus::Paused),
+            ..RuleChange::default()
+        };
+        let paused = store
+            .change_rule(&alice, good.id, &pause, t0() + Duration::seconds(40))
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .set_aside_rules(
+                &[
+                    record(&good, good.updated_at),
+                    record(&good, paused.updated_at),
+                ],
+                aside_at,
+            )
+            .await
+            .unwrap();
+        let stored = store.rule(&alice, good.id).await.unwrap().unwrap();
+        assert_eq!(stored.set_aside, None, "{backend}: stale or not active");
+
+        // Any change by the owner (here a new definition) clears the mark: judged again.
+        let replace = RuleChange {
+            definition: Some(json!({"kind": "crosses_up", "price": 410.0, "frequency": "once"})),
+            ..RuleChange::default()
+        };
+        let replaced = store
+            .change_rule(&alice, bad.id, &replace, t0() + Duration::seconds(50))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(replaced.set_aside, None, "{backend}");
+        let active: Vec<i64> = store
+            .active_rules()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(active, [bad.id], "{backend}");
+        assert_eq!(store.rules_fingerprint().await.unwrap().set_aside, 0);
     }
 }

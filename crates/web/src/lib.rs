@@ -13,6 +13,7 @@ pub mod error;
 mod extract;
 pub mod features;
 mod json;
+pub mod liveness;
 pub mod observe;
 pub mod openapi;
 pub mod routes;
@@ -64,6 +65,7 @@ struct Shared {
     started: Instant,
     auth: auth::AuthSettings,
     login_limiter: auth::LoginLimiter,
+    loops: liveness::Loops,
 }
 
 /// What every handler can reach.
@@ -93,6 +95,7 @@ impl AppState {
             openapi_json: openapi::document_json(),
             closes: routes::closes::RenderCache::default(),
             started: Instant::now(),
+            loops: liveness::Loops::default(),
         }))
     }
 
@@ -109,6 +112,12 @@ impl AppState {
     /// The authentication settings.
     pub fn auth(&self) -> &auth::AuthSettings {
         &self.0.auth
+    }
+
+    /// The loops running beside the server, which `/ready` watches: start them with
+    /// [`liveness::Loops::spawn`].
+    pub fn loops(&self) -> &liveness::Loops {
+        &self.0.loops
     }
 
     fn login_limiter(&self) -> &auth::LoginLimiter {

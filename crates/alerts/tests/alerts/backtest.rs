@@ -43,7 +43,8 @@ fn a_crossing_fires_on_the_bar_and_tick_that_crosses() {
         &rule(json!({"kind":"crosses_up","price":105})),
         &week(),
         TradingCalendar::NYSE,
-    );
+    )
+    .unwrap();
     assert_eq!(fires.len(), 1);
     // The high of the up day, at 14:00 New York (19:00 UTC in November).
     assert_eq!(fires[0].date, "2026-11-17".parse::<NaiveDate>().unwrap());
@@ -55,7 +56,7 @@ fn a_crossing_fires_on_the_bar_and_tick_that_crosses() {
 #[test]
 fn once_per_day_fires_on_each_day_the_bar_reaches_the_level() {
     let rule = rule(json!({"kind":"above","price":103.5,"frequency":"once_per_day"}));
-    let fires = backtest(&rule, &week(), TradingCalendar::NYSE);
+    let fires = backtest(&rule, &week(), TradingCalendar::NYSE).unwrap();
     assert_eq!(
         dates(&fires),
         ["2026-11-17", "2026-11-18", "2026-11-20"].map(|d| d.parse::<NaiveDate>().unwrap())
@@ -73,7 +74,7 @@ fn a_move_versus_the_previous_close_uses_only_earlier_sessions() {
     let rule = rule(
         json!({"kind":"moves_down_pct","percent":5,"vs_previous_close":true,"frequency":"once_per_day"}),
     );
-    let fires = backtest(&rule, &week(), TradingCalendar::NYSE);
+    let fires = backtest(&rule, &week(), TradingCalendar::NYSE).unwrap();
     assert_eq!(dates(&fires), ["2026-11-18".parse::<NaiveDate>().unwrap()]);
     assert_eq!(fires[0].price, price("98"));
 }
@@ -81,7 +82,7 @@ fn a_move_versus_the_previous_close_uses_only_earlier_sessions() {
 #[test]
 fn a_trailing_stop_over_bars_fires_once_and_stops() {
     let rule = rule(json!({"kind":"trailing_stop","percent":7,"activation_price":105}));
-    let fires = backtest(&rule, &week(), TradingCalendar::NYSE);
+    let fires = backtest(&rule, &week(), TradingCalendar::NYSE).unwrap();
     // Activated at 106 on Tuesday, peak 107 Wednesday; 7 % under 107 is 99.51: the low 98 fires.
     assert_eq!(dates(&fires), ["2026-11-18".parse::<NaiveDate>().unwrap()]);
     assert_eq!(fires[0].price, price("98"));

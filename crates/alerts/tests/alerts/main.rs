@@ -3,9 +3,12 @@
 // Helpers outside `#[test]` functions panic on bad fixtures, which is a failed test too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod aside;
 mod backtest;
+mod extremes;
 mod firing;
 mod reference;
+mod strategies;
 mod wire;
 
 use alerts::{Engine, Rule, RuleState, Tick, Trigger};

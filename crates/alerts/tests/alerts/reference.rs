@@ -45,7 +45,7 @@ impl Reference {
             if let Some((span, keep_lowest)) = window_of(rule) {
                 window.observe(tick.at, tick.price, span, keep_lowest);
             }
-            if let Some(message) = evaluate(rule, state, Some(window), &ctx).fired {
+            if let Some(message) = evaluate(rule, state, Some(window), &ctx).unwrap().fired {
                 let key = format!(
                     "r{id}:{}",
                     tick.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
@@ -195,6 +195,11 @@ fn run(seed: u64) {
     for (id, _, state, _) in &reference.rules {
         assert_eq!(engine.state(*id), Some(state), "seed {seed}, rule {id}");
     }
+    assert_eq!(
+        engine.take_set_aside(),
+        [],
+        "seed {seed}: valid rules on ordinary ticks are never set aside"
+    );
     assert!(
         fired > 50,
         "seed {seed}: only {fired} fires; the test would prove little"

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::{
     AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, LastPrice, NewRule, Notification,
-    NotificationStatus, RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, StoredRule,
-    TriggerRecord, idempotency_key, new_id,
+    NotificationStatus, RuleChange, RuleCheckpoint, RuleSetAside, RuleStatus, RulesFingerprint,
+    SetAsideRecord, StoredRule, TriggerRecord, idempotency_key, new_id,
 };
 use crate::{MemoryStore, StoreError};
 
@@ -62,6 +62,7 @@ impl AlertStore for MemoryStore {
             status: new.status,
             created_at: at,
             updated_at: at,
+            set_aside: None,
         };
         tables.rules.push(rule.clone());
         Ok(rule)
@@ -113,6 +114,7 @@ impl AlertStore for MemoryStore {
             rule.status = status;
         }
         rule.updated_at = at;
+        rule.set_aside = None;
         Ok(Some(rule.clone()))
     }
 
@@ -144,9 +146,31 @@ impl AlertStore for MemoryStore {
             .lock()
             .rules
             .iter()
-            .filter(|r| r.status == RuleStatus::Active)
+            .filter(|r| r.status == RuleStatus::Active && r.set_aside.is_none())
             .cloned()
             .collect())
+    }
+
+    async fn set_aside_rules(
+        &self,
+        rules: &[SetAsideRecord],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.alerts.lock();
+        for record in rules {
+            if let Some(rule) = tables.rules.iter_mut().find(|r| {
+                r.id == record.rule_id
+                    && r.updated_at == record.version
+                    && r.status == RuleStatus::Active
+                    && r.set_aside.is_none()
+            }) {
+                rule.set_aside = Some(RuleSetAside {
+                    at,
+                    reason: record.reason.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     async fn checkpoint_rules(
@@ -368,7 +392,12 @@ impl AlertStore for MemoryStore {
             active: tables
                 .rules
                 .iter()
-                .filter(|r| r.status == RuleStatus::Active)
+                .filter(|r| r.status == RuleStatus::Active && r.set_aside.is_none())
+                .count() as i64,
+            set_aside: tables
+                .rules
+                .iter()
+                .filter(|r| r.set_aside.is_some())
                 .count() as i64,
             changed_at: tables.rules.iter().map(|r| r.updated_at).max(),
         })
@@ -419,7 +448,7 @@ impl AlertStore for MemoryStore {
             .lock()
             .rules
             .iter()
-            .filter(|r| r.status == RuleStatus::Active)
+            .filter(|r| r.status == RuleStatus::Active && r.set_aside.is_none())
             .map(|r| r.symbol)
             .collect();
         Ok(symbols.into_iter().collect())

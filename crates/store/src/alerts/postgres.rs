@@ -8,8 +8,8 @@ use sqlx::AssertSqlSafe;
 use super::{
     ATTEMPT_COLUMNS, AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, EVENT_COLUMNS,
     LastPrice, NOTIFICATION_COLUMNS, NewRule, Notification, NotificationStatus, RULE_COLUMNS,
-    RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, StoredRule, TriggerRecord, attempt,
-    event, json_text, new_id, notification, parse_symbol, rule,
+    RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, SetAsideRecord, StoredRule,
+    TriggerRecord, attempt, event, json_text, new_id, notification, parse_symbol, rule,
 };
 use crate::{PostgresStore, StoreError};
 use domain::{Price, Symbol};

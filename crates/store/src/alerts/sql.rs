@@ -39,6 +39,7 @@ macro_rules! sql_alert_store {
                     status: new.status,
                     created_at: at,
                     updated_at: at,
+                    set_aside: None,
                 })
             }
 
@@ -72,7 +73,8 @@ macro_rules! sql_alert_store {
             ) -> Result<Option<StoredRule>, StoreError> {
                 let row = sqlx::query(AssertSqlSafe(format!(
                     "update alert_rules set definition = coalesce($1, definition), \
-                     state = coalesce($2, state), status = coalesce($3, status), updated_at = $4 \
+                     state = coalesce($2, state), status = coalesce($3, status), updated_at = $4, \
+                     set_aside_at = null, set_aside_reason = null \
                      where id = $5 and user_id = $6 returning {RULE_COLUMNS}"
                 )))
                 .bind(change.definition.as_ref().map(json_text))
@@ -98,8 +100,8 @@ macro_rules! sql_alert_store {
 
             async fn active_rules(&self) -> Result<Vec<StoredRule>, StoreError> {
                 let rows = sqlx::query(AssertSqlSafe(format!(
-                    "select {RULE_COLUMNS} from alert_rules where status = 'active' \
-                     order by created_at, id"
+                    "select {RULE_COLUMNS} from alert_rules \
+                     where status = 'active' and set_aside_at is null order by created_at, id"
                 )))
                 .fetch_all(self.pool())
                 .await?;
@@ -170,18 +172,44 @@ macro_rules! sql_alert_store {
             }
 
             async fn rules_fingerprint(&self) -> Result<RulesFingerprint, StoreError> {
-                let (rules, active, changed_at): (i64, Option<i64>, Option<DateTime<Utc>>) =
-                    sqlx::query_as(
-                        "select count(*), sum(case when status = 'active' then 1 else 0 end), \
+                type Row = (i64, Option<i64>, Option<i64>, Option<DateTime<Utc>>);
+                let (rules, active, set_aside, changed_at): Row = sqlx::query_as(
+                    "select count(*), \
+                     sum(case when status = 'active' and set_aside_at is null then 1 else 0 end), \
+                     sum(case when set_aside_at is null then 0 else 1 end), \
                      max(updated_at) from alert_rules",
-                    )
-                    .fetch_one(self.pool())
-                    .await?;
+                )
+                .fetch_one(self.pool())
+                .await?;
                 Ok(RulesFingerprint {
                     rules,
                     active: active.unwrap_or(0),
+                    set_aside: set_aside.unwrap_or(0),
                     changed_at,
                 })
+            }
+
+            async fn set_aside_rules(
+                &self,
+                rules: &[SetAsideRecord],
+                at: DateTime<Utc>,
+            ) -> Result<(), StoreError> {
+                let mut tx = self.pool().begin().await?;
+                for rule in rules {
+                    sqlx::query(
+                        "update alert_rules set set_aside_at = $1, set_aside_reason = $2 \
+                         where id = $3 and updated_at = $4 and status = 'active' \
+                         and set_aside_at is null",
+                    )
+                    .bind(at)
+                    .bind(&rule.reason)
+                    .bind(rule.rule_id)
+                    .bind(rule.version)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn delivery_attempts(
@@ -222,7 +250,8 @@ macro_rules! sql_alert_store {
 
             async fn active_rule_symbols(&self) -> Result<Vec<Symbol>, StoreError> {
                 let symbols: Vec<String> = sqlx::query_scalar(
-                    "select distinct symbol from alert_rules where status = 'active' order by symbol",
+                    "select distinct symbol from alert_rules \
+                     where status = 'active' and set_aside_at is null order by symbol",
                 )
                 .fetch_all(self.pool())
                 .await?;

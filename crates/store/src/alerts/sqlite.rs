@@ -7,8 +7,9 @@ use sqlx::AssertSqlSafe;
 use super::{
     ATTEMPT_COLUMNS, AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, EVENT_COLUMNS,
     LastPrice, NOTIFICATION_COLUMNS, NewRule, Notification, NotificationStatus, RULE_COLUMNS,
-    RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, StoredRule, TriggerRecord, attempt,
-    event, idempotency_key, json_text, new_id, notification, parse_symbol, rule,
+    RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, SetAsideRecord, StoredRule,
+    TriggerRecord, attempt, event, idempotency_key, json_text, new_id, notification, parse_symbol,
+    rule,
 };
 use crate::{SqliteStore, StoreError};
 use domain::{Price, Symbol};

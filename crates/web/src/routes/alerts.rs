@@ -2,10 +2,12 @@
 //! resume), their firings (events, acknowledged by the user) and the dry run (backtests over
 //! stored daily history).
 //!
-//! The body of a rule is exactly [`alerts::Rule`] (tagged by `kind`); the `alerts` crate checks
-//! its values, this module what needs the store or the read path: that every channel is one of
-//! the caller's, that the symbol is known, that `expires_at` is in the future. Everything is
-//! owner-scoped: another user's rule id answers 404 like an id that does not exist.
+//! The body of a rule is exactly [`alerts::Rule`] (tagged by `kind`); the `alerts` crate names
+//! the fields a kind takes (any other is refused) and checks the values against their ranges
+//! (`expires_at` against the clock), this module what needs the store or the read path: that
+//! every channel is one of the caller's, that the symbol is known. Everything is owner-scoped:
+//! another user's rule id answers 404 like an id that does not exist. A rule the engine set
+//! aside is answered with `status: set_aside` and the engine's reason.
 //!
 //! Rules are evaluated elsewhere (the `alerting` service reloads rules when
 //! `AlertStore::rules_fingerprint` changes); this module only writes definitions, statuses and,
@@ -23,7 +25,7 @@ use domain::{Price, Series, Symbol, TradingCalendar};
 use market::{CacheStatus, MarketError, Served};
 use providers::ProviderError;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use store::{NewRule, RuleChange, RuleStatus, StoredRule};
 use utoipa::{IntoParams, ToSchema};
 
@@ -73,8 +75,9 @@ pub(crate) fn routes(enabled: bool) -> Router<AppState> {
     crate::features::feature_routes("alerts", enabled, paths)
 }
 
-/// An alert rule as `POST /v1/alerts` takes it; which fields apply depends on `kind`. (The
-/// wire shape of `alerts::Rule`, written out for the OpenAPI document.)
+/// An alert rule as `POST /v1/alerts` takes it; which fields apply depends on `kind`, and a
+/// field the kind does not take is refused (422 naming it). (The wire shape of `alerts::Rule`,
+/// written out for the OpenAPI document.)
 #[derive(Debug, ToSchema)]
 #[schema(example = json!({"symbol": "MSFT", "kind": "crosses_up", "price": 420.0, "frequency": "once", "channels": ["0192f5c4-7d1e-7a10-9b8e-3f2a1c0d4e5f"]}))]
 pub struct RuleBody {
@@ -85,19 +88,21 @@ pub struct RuleBody {
     /// `vs_previous_close`); `trailing_stop` (needs `percent` or `amount`).
     #[schema(example = "crosses_up")]
     pub kind: String,
-    /// The level of the price kinds; greater than 0.
+    /// The level of the price kinds; greater than 0, at most 100000000.
     pub price: Option<f64>,
     /// Moves and trailing stops: greater than 0, at most 1000 (below 100 for a fall).
     pub percent: Option<f64>,
     /// Moves: versus the close this many trading sessions back (1 to 260).
     pub window_days: Option<u32>,
-    /// Moves: versus the extreme within this duration (`"90m"`, `"2h"`; at most 7 days).
+    /// Moves: versus the extreme within this duration (`"90m"`, `"2h"`; 1s to 7d).
     pub window: Option<String>,
     /// Moves: versus the previous session's close.
     pub vs_previous_close: Option<bool>,
-    /// Trailing stops: a fall (or rise, short side) by this amount instead of a percent.
+    /// Trailing stops: a fall (or rise, short side) by this amount instead of a percent;
+    /// greater than 0, at most 100000000.
     pub amount: Option<f64>,
-    /// Trailing stops: trailing starts once the price reaches this.
+    /// Trailing stops: trailing starts once the price reaches this; greater than 0, at most
+    /// 100000000.
     pub activation_price: Option<f64>,
     /// Trailing stops: `long` (default; tracks the peak) or `short` (tracks the trough).
     pub side: Option<String>,
@@ -105,11 +110,12 @@ pub struct RuleBody {
     /// `cooldown`).
     #[schema(example = "once")]
     pub frequency: String,
-    /// Quiet time after a fire (`"15m"`); required for, and only for, `every_time`.
+    /// Quiet time after a fire (`"15m"`; 1s to 366d); required for, and only for,
+    /// `every_time`.
     pub cooldown: Option<String>,
     /// Ids of the caller's channels (`/v1/me/channels`) to notify (default: none).
     pub channels: Option<Vec<String>>,
-    /// After this instant the rule never fires again; must be in the future.
+    /// After this instant the rule never fires again; in the future, at most 10 years ahead.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -141,13 +147,25 @@ pub struct RuleStateResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RuleResponse {
     pub id: i64,
-    /// The rule's fields exactly as `POST /v1/alerts` takes them.
+    /// The rule's fields exactly as `POST /v1/alerts` takes them (as stored).
     #[serde(flatten)]
     #[schema(value_type = RuleBody)]
-    pub rule: Rule,
-    /// `active`, `paused`, `disarmed` (a `once` rule that fired) or `expired`.
+    pub rule: Map<String, Value>,
+    /// `active`, `paused`, `disarmed` (a `once` rule that fired), `expired`, or `set_aside`:
+    /// the alert engine cannot evaluate it (see `error`) and leaves it alone until it is
+    /// replaced (`PUT`), resumed or deleted.
     #[schema(value_type = String, example = "active")]
-    pub status: RuleStatus,
+    pub status: &'static str,
+    /// Why the rule is set aside, naming the field at fault and its allowed range where there
+    /// is one (only with `status: set_aside`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        example = "cooldown: must be between 1s and 366d (got 273790700years 9months 8days 9h 36m)"
+    )]
+    pub error: Option<String>,
+    /// When the rule was set aside (only with `status: set_aside`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_aside_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub state: RuleStateResponse,
@@ -262,12 +280,20 @@ fn rule_id(text: &str) -> Result<i64, ApiError> {
     text.parse().map_err(|_| not_found())
 }
 
-/// Parses a rule body. The kind is checked first so that an unknown or missing one is named
-/// with every known kind, instead of serde's message about the first field it tripped over.
+/// The most unknown fields one 422 names.
+const MAX_UNKNOWN_NAMED: usize = 10;
+
+/// Parses a rule body: its shape, before [`validate`] checks its values. The kind is checked
+/// first so that an unknown or missing one is named with every known kind, instead of serde's
+/// message about the first field it tripped over; then every key the kind does not take is
+/// named (serde would drop it silently: `Rule` flattens its condition, and
+/// `deny_unknown_fields` does not work with `flatten`).
 fn parse_rule(body: Value) -> Result<Rule, ApiError> {
     let known = Condition::KINDS.join(", ");
     match body.get("kind") {
-        Some(Value::String(kind)) if Condition::KINDS.contains(&kind.as_str()) => {}
+        Some(Value::String(kind)) if Condition::KINDS.contains(&kind.as_str()) => {
+            refuse_unknown_fields(kind, &body)?;
+        }
         Some(Value::String(kind)) => {
             return Err(ApiError::Unprocessable(format!(
                 "kind: unknown kind '{}'; known kinds: {known}",
@@ -289,6 +315,37 @@ fn parse_rule(body: Value) -> Result<Rule, ApiError> {
         .map_err(|err| ApiError::Unprocessable(format!("invalid rule: {err}")))
 }
 
+/// 422 naming each key of `body` that a rule of `kind` does not take, with the ones it does.
+fn refuse_unknown_fields(kind: &str, body: &Value) -> Result<(), ApiError> {
+    let keys = body
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, _)| key.as_str());
+    let unknown = Rule::unknown_fields(kind, keys);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let takes = Rule::fields(kind).join(", ");
+    let mut problems: Vec<String> = unknown
+        .iter()
+        .take(MAX_UNKNOWN_NAMED)
+        .map(|field| {
+            format!(
+                "{}: unknown field; a rule of kind {kind} takes {takes}",
+                field.chars().take(64).collect::<String>()
+            )
+        })
+        .collect();
+    if unknown.len() > MAX_UNKNOWN_NAMED {
+        problems.push(format!(
+            "and {} more unknown fields",
+            unknown.len() - MAX_UNKNOWN_NAMED
+        ));
+    }
+    Err(ApiError::Unprocessable(problems.join("; ")))
+}
+
 /// A read of a symbol's daily history, as the read path answered it.
 type HistoryRead = Result<Served<Series>, MarketError>;
 
@@ -300,20 +357,10 @@ async fn validate(
     caller: &AuthUser,
     rule: &Rule,
 ) -> Result<HistoryRead, ApiError> {
-    let mut problems: Vec<String> = match rule.validate() {
+    let mut problems: Vec<String> = match rule.validate_at(Utc::now()) {
         Ok(()) => Vec::new(),
-        Err(errors) => errors
-            .into_iter()
-            .map(|err| format!("{}: {}", err.field, err.message))
-            .collect(),
+        Err(errors) => errors.iter().map(ToString::to_string).collect(),
     };
-    if let Some(expires_at) = rule.expires_at
-        && expires_at <= Utc::now()
-    {
-        problems.push(format!(
-            "expires_at: must be in the future (got {expires_at})"
-        ));
-    }
     let store = state.market().store();
     let channels: &[String] = if rule.channels.len() > MAX_RULE_CHANNELS {
         problems.push(format!(
@@ -380,20 +427,39 @@ fn state_json(state: &RuleState) -> Result<Value, ApiError> {
         .map_err(|_| ApiError::Internal("a rule state could not be serialised"))
 }
 
-/// A stored rule's definition and state, read back.
+/// A stored rule's definition and state, read back. A definition that no longer parses (the
+/// engine set it aside as unreadable) is 409: the owner can only replace or delete it.
 fn decode(stored: &StoredRule) -> Result<(Rule, RuleState), ApiError> {
-    let rule = serde_json::from_value(stored.definition.clone())
-        .map_err(|_| ApiError::Internal("a stored rule definition does not parse"))?;
+    let rule = serde_json::from_value(stored.definition.clone()).map_err(|_| {
+        ApiError::Conflict(format!(
+            "the stored definition of rule {} cannot be read; replace it (PUT /v1/alerts/{}) or delete it",
+            stored.id, stored.id
+        ))
+    })?;
     let state = serde_json::from_value(stored.state.clone())
         .map_err(|_| ApiError::Internal("a stored rule state does not parse"))?;
     Ok((rule, state))
 }
 
 fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
-    let (rule, state) = decode(&stored)?;
+    let state: RuleState = serde_json::from_value(stored.state)
+        .map_err(|_| ApiError::Internal("a stored rule state does not parse"))?;
+    // Shown as stored, so that a rule set aside as unreadable is listed too.
+    let rule: Option<Rule> = serde_json::from_value(stored.definition.clone()).ok();
+    let fields = match stored.definition {
+        Value::Object(fields) => fields,
+        _ => Map::new(),
+    };
+    let (status, error, set_aside_at) = match stored.set_aside {
+        Some(aside) => ("set_aside", Some(aside.reason), Some(aside.at)),
+        None => (stored.status.as_str(), None, None),
+    };
     Ok(RuleResponse {
         id: stored.id,
-        status: stored.status,
+        rule: fields,
+        status,
+        error,
+        set_aside_at,
         created_at: stored.created_at,
         updated_at: stored.updated_at,
         state: RuleStateResponse {
@@ -406,9 +472,8 @@ fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
             cooldown_until: state.cooldown_until,
             activated: state.activated,
             extreme: state.extreme,
-            trigger_level: state.trigger_level(&rule),
+            trigger_level: rule.and_then(|rule| state.trigger_level(&rule)),
         },
-        rule,
     })
 }
 
@@ -444,7 +509,7 @@ async fn change(
         (status = 201, description = "Created, armed and active", body = RuleResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named in the detail (`price: must be greater than 0`, `channels[0]: …`, `symbol: unknown symbol …`, `kind: unknown kind …; known kinds: …`). An unknown symbol is refused only when the providers say so: while they are down the rule is accepted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named in the detail with its allowed range (`price: must be greater than 0 and at most 100000000`, `cooldown: must be between 1s and 366d`, `channels[0]: …`, `symbol: unknown symbol …`, `kind: unknown kind …; known kinds: …`, `expires: unknown field; a rule of kind above takes …`). An unknown symbol is refused only when the providers say so: while they are down the rule is accepted", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_rule(
     State(state): State<AppState>,
@@ -513,7 +578,7 @@ pub async fn get_rule(
         (status = 200, description = "Replaced", body = RuleResponse),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such rule of the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named in the detail", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown fields, each named in the detail with its allowed range (the same checks as creating a rule)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn replace_rule(
     State(state): State<AppState>,
@@ -526,8 +591,9 @@ pub async fn replace_rule(
     let rule = parse_rule(body)?;
     // Only the checks matter here; the history read for them stays in the cache.
     let _history = validate(&state, &caller, &rule).await?;
-    let (old, _) = decode(&current)?;
-    let same = old.symbol == rule.symbol && old.condition == rule.condition;
+    // An unreadable old definition (set aside as such) is simply replaced.
+    let same = decode(&current)
+        .is_ok_and(|(old, _)| old.symbol == rule.symbol && old.condition == rule.condition);
     let mut update = RuleChange {
         definition: Some(definition(&rule)?),
         ..RuleChange::default()
@@ -740,7 +806,12 @@ async fn backtest(
         alerts::backtest(&replay_rule, &replay_bars, TradingCalendar::NYSE)
     })
     .await
-    .map_err(|_| ApiError::Internal("a backtest panicked"))?;
+    .map_err(|_| ApiError::Internal("a backtest panicked"))?
+    // What live evaluation would set aside (validation keeps it from happening to a rule
+    // checked today): said like a validation problem.
+    .map_err(|aside| {
+        ApiError::Unprocessable(format!("the rule cannot be evaluated: {}", aside.reason))
+    })?;
     Ok(BacktestResponse {
         symbol: rule.symbol,
         bars: bars.len(),
@@ -771,7 +842,7 @@ async fn backtest(
         (status = 200, description = "The simulated fires, oldest first", body = BacktestResponse),
         (status = 400, description = "Malformed JSON or dates", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named in the detail", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown fields, each named in the detail with its allowed range (the same checks as creating a rule)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The upstream failed and nothing is stored", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The upstream is rate limited or its breaker open, and nothing is stored", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -797,6 +868,8 @@ pub async fn backtest_body(
         (status = 400, description = "Malformed dates", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such rule of the caller's, or no history for its symbol", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The rule's stored definition cannot be read: replace or delete it", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A value of the stored rule is out of range (stored before the ranges existed), each named with its range: replace the rule", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The upstream failed and nothing is stored", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The upstream is rate limited or its breaker open, and nothing is stored", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -808,5 +881,15 @@ pub async fn backtest_stored(
 ) -> Result<Json<BacktestResponse>, ApiError> {
     let stored = owned(&state, &caller, rule_id(&id)?).await?;
     let (rule, _) = decode(&stored)?;
+    // A rule stored before its values were bounded is refused like a body with them (its
+    // expiry may have passed: that is no reason not to replay it).
+    if let Err(errors) = rule.validate() {
+        let problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        return Err(ApiError::Unprocessable(format!(
+            "{}; replace the rule (PUT /v1/alerts/{}) with values in range",
+            problems.join("; "),
+            stored.id
+        )));
+    }
     Ok(Json(backtest(&state, &rule, &query, None).await?))
 }

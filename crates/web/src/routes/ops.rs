@@ -40,13 +40,23 @@ pub async fn health(State(state): State<AppState>) -> Json<HealthResponse> {
     Json(state.health("ok", None))
 }
 
-/// Readiness: the store answers. Does not call any upstream provider.
+/// Readiness: every loop this process runs beside the server (alert evaluator, quote poller,
+/// dispatcher, ingest workers) is still running, and the store answers. Does not call any
+/// upstream provider.
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = HealthResponse),
-        (status = 503, description = "The store is unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A loop of this process has stopped (the detail names it: e.g. the alert evaluator), or the store is unreachable", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<HealthResponse>, ApiError> {
+    let dead = state.loops().dead();
+    if !dead.is_empty() {
+        tracing::warn!(stopped = ?dead, "readiness check failed: a loop has stopped");
+        return Err(ApiError::Unavailable(format!(
+            "the {} stopped (see this process's logs for why); restart the process",
+            dead.join(", the ")
+        )));
+    }
     let store = state.market().store();
     match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
         Ok(Ok(())) => Ok(Json(state.health("ready", Some(store.backend())))),

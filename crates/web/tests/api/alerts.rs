@@ -11,13 +11,13 @@ use crate::accounts::{App, created_user_id};
 use crate::helpers::csv_closes;
 
 /// A signed-in user and one of their channels.
-struct Owner {
-    token: String,
-    id: String,
-    channel: String,
+pub(crate) struct Owner {
+    pub(crate) token: String,
+    pub(crate) id: String,
+    pub(crate) channel: String,
 }
 
-async fn owner(app: &App, email: &str) -> Owner {
+pub(crate) async fn owner(app: &App, email: &str) -> Owner {
     let token = app.user(email).await;
     let channel = app
         .send(
@@ -36,7 +36,7 @@ async fn owner(app: &App, email: &str) -> Owner {
 }
 
 /// The issue's `crosses_up` example, on `channel`.
-fn crosses_up(channel: &str) -> Value {
+pub(crate) fn crosses_up(channel: &str) -> Value {
     json!({"symbol": "MSFT", "kind": "crosses_up", "price": 420.0, "frequency": "once", "channels": [channel]})
 }
 
@@ -45,7 +45,7 @@ fn trailing(channel: &str, percent: u32) -> Value {
            "frequency": "once", "channels": [channel]})
 }
 
-async fn create(app: &App, who: &Owner, body: Value) -> Value {
+pub(crate) async fn create(app: &App, who: &Owner, body: Value) -> Value {
     let created = app
         .send("POST", "/v1/alerts", Some(&who.token), Some(body.clone()))
         .await;
@@ -53,7 +53,7 @@ async fn create(app: &App, who: &Owner, body: Value) -> Value {
     created.json()
 }
 
-fn id(rule: &Value) -> i64 {
+pub(crate) fn id(rule: &Value) -> i64 {
     rule["id"].as_i64().unwrap()
 }
 

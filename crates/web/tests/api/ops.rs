@@ -217,3 +217,44 @@ async fn a_disabled_feature_answers_404_saying_so_and_is_listed_as_off() {
         .unwrap();
     assert_eq!(eod["enabled"], true);
 }
+
+#[tokio::test]
+async fn ready_answers_503_naming_a_loop_that_stopped_while_health_stays_200() {
+    let app = TestApp::sample().await;
+    let loops = app.state.loops();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let dispatcher = loops.spawn("notification dispatcher", async move {
+        let _ = stopped.await;
+    });
+    let evaluator = loops.spawn("alert evaluator", std::future::pending());
+    assert_eq!(app.get("/ready").await.status, 200, "both loops run");
+
+    // The evaluator's task ends (aborted here; a panic is the next test).
+    evaluator.abort();
+    let _ = evaluator.await;
+    let detail = app.get("/ready").await.problem(503);
+    assert!(detail.contains("alert evaluator"), "{detail}");
+    assert!(!detail.contains("dispatcher"), "{detail}");
+    assert_eq!(app.get("/health").await.status, 200, "the process is up");
+
+    // A loop that returns is as dead as one that panicked.
+    stop.send(()).unwrap();
+    dispatcher.await.unwrap();
+    let detail = app.get("/ready").await.problem(503);
+    assert!(
+        detail.contains("alert evaluator") && detail.contains("notification dispatcher"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_loop_that_panics_is_reported_dead() {
+    let app = TestApp::sample().await;
+    let loops = app.state.loops();
+    let task = loops.spawn("alert evaluator", async {
+        panic!("DateTime + TimeDelta overflowed");
+    });
+    assert!(task.await.unwrap_err().is_panic());
+    let detail = app.get("/ready").await.problem(503);
+    assert!(detail.contains("the alert evaluator stopped"), "{detail}");
+}
