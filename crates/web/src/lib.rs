@@ -13,6 +13,7 @@ pub mod error;
 mod extract;
 pub mod features;
 mod json;
+pub mod limits;
 pub mod observe;
 pub mod openapi;
 pub mod routes;
@@ -52,6 +53,8 @@ pub struct WebConfig {
     pub features: features::Features,
     /// The operator's token for changing tracked symbols over HTTP; `None` disables that.
     pub admin_token: Option<secrecy::SecretString>,
+    /// Per-client read limits and per-user caps.
+    pub limits: limits::Limits,
 }
 
 #[derive(Debug)]
@@ -64,6 +67,7 @@ struct Shared {
     started: Instant,
     auth: auth::AuthSettings,
     login_limiter: auth::LoginLimiter,
+    read_limiter: limits::reads::ReadLimiter,
 }
 
 /// What every handler can reach.
@@ -86,6 +90,7 @@ impl AppState {
     ) -> Self {
         Self(Arc::new(Shared {
             login_limiter: auth::LoginLimiter::new(auth.limits),
+            read_limiter: limits::reads::ReadLimiter::new(config.limits.reads),
             auth,
             market,
             config,
@@ -113,6 +118,18 @@ impl AppState {
 
     fn login_limiter(&self) -> &auth::LoginLimiter {
         &self.0.login_limiter
+    }
+
+    fn read_limiter(&self) -> &limits::reads::ReadLimiter {
+        &self.0.read_limiter
+    }
+
+    /// What a public read may spend on upstream calls: its client's allowance.
+    pub(crate) fn upstream_budget(
+        &self,
+        read: limits::reads::PublicRead,
+    ) -> limits::reads::ClientBudget<'_> {
+        self.read_limiter().budget(read)
     }
 
     fn closes(&self) -> &routes::closes::RenderCache {

@@ -5,13 +5,16 @@
 mod accounts;
 mod alerts;
 mod alphavantage;
+mod caps;
 mod captured_logs;
 mod helpers;
 mod history;
 mod ingest;
+mod known_symbols;
 mod not_supported;
 mod ops;
 mod quota;
+mod read_limits;
 mod secrets;
 mod seed;
 mod symbols;
