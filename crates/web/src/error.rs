@@ -260,7 +260,7 @@ impl ApiError {
                     "upstream-reads-limited",
                     "Too many uncached reads",
                     format!(
-                        "this client has used its share of reads that must be fetched from an upstream provider; symbols already cached are still served; retry in {}s",
+                        "this client has used its share of reads that must be fetched from an upstream provider (limits.upstream_reads_per_minute); symbols already cached are still served; retry in {}s",
                         retry_after.as_secs().max(1)
                     ),
                 )

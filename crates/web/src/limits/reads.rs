@@ -78,9 +78,14 @@ pub struct ReadLimiter {
     limits: ReadLimits,
 }
 
+/// The burst a setting means: 0 is "the rate".
+fn burst_or(burst: u32, rate: u32) -> u32 {
+    if burst == 0 { rate } else { burst }
+}
+
 fn quota(count: u32, burst: u32, per: Duration) -> Option<Quota> {
     let count = NonZeroU32::new(count)?;
-    let burst = NonZeroU32::new(burst).unwrap_or(count);
+    let burst = NonZeroU32::new(burst_or(burst, count.get()))?;
     Quota::with_period(per / count.get()).map(|quota| quota.allow_burst(burst))
 }
 
@@ -109,9 +114,9 @@ impl ReadLimiter {
             .check(&client)
             .map_err(|retry_after| ApiError::TooManyRequests {
                 detail: format!(
-                    "this client sent more than {} reads a second (bursts of {}); retry in {}s",
+                    "this client sent more than {} reads a second (bursts of {}; limits.read_rate_per_second); retry in {}s",
                     self.limits.per_second,
-                    self.limits.burst.max(self.limits.per_second),
+                    burst_or(self.limits.burst, self.limits.per_second),
                     retry_after.as_secs()
                 ),
                 retry_after,
