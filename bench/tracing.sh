@@ -43,7 +43,10 @@ pids+=("$sink_pid")
 start() { # name port binary [env...]
   local name=$1 port=$2 binary=$3; shift 3
   mkdir -p "$work/$name"
-  env STOCKD_DATA_DIR="$work/$name" STOCKD_LOG_FORMAT=json APIKEY= STOCKD_PROVIDER=sample "$@" \
+  # One load generator is one client address: the per-client read limit is raised (still
+  # checked on every request) so it measures answers, not 429s; see bench/run.sh.
+  env STOCKD_DATA_DIR="$work/$name" STOCKD_LOG_FORMAT=json APIKEY= STOCKD_PROVIDER=sample \
+    STOCKD_LIMITS__READ_RATE_PER_SECOND=1000000 STOCKD_LIMITS__READ_BURST=1000000 "$@" \
     "$binary" serve --bind 127.0.0.1 --port "$port" >"$work/$name.log" 2>&1 &
   pids+=($!)
   server_pid[$name]=$!

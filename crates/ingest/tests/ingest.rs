@@ -125,6 +125,7 @@ fn start() -> DateTime<Utc> {
 struct World {
     provider: Arc<Fake>,
     store: Arc<MemoryStore>,
+    market: Arc<Market>,
     ingestor: Ingestor,
     clock: Clock,
 }
@@ -150,10 +151,11 @@ fn world_with(quota: Option<QuotaLimits>, config: IngestConfig) -> World {
         store.clone() as Arc<dyn Store>,
         market_config,
     ));
-    let ingestor = Ingestor::new(market, config).with_clock(clock);
+    let ingestor = Ingestor::new(market.clone(), config).with_clock(clock);
     World {
         provider,
         store,
+        market,
         ingestor,
         clock,
     }
@@ -340,8 +342,8 @@ async fn a_rate_limit_defers_the_rest_of_the_batch_instead_of_asking_for_each_sy
 #[tokio::test(start_paused = true)]
 async fn a_spent_daily_quota_defers_symbols_without_calling_the_provider() {
     let limits = QuotaLimits {
-        per_minute: 0,
         per_day: 2,
+        ..QuotaLimits::UNLIMITED
     };
     let w = world_with(Some(limits), IngestConfig::default());
     let symbols = [sym("AAA"), sym("BBB"), sym("CCC")];
@@ -362,6 +364,39 @@ async fn a_spent_daily_quota_defers_symbols_without_calling_the_provider() {
         ]
     );
     assert_eq!(w.provider.total_calls(), 2, "the quota is never overspent");
+}
+
+#[tokio::test(start_paused = true)]
+async fn ingestion_spends_the_calls_reserved_for_it_after_requests_spent_their_share() {
+    let limits = QuotaLimits {
+        per_minute: 5,
+        per_day: 25,
+        reserved_per_minute: 2,
+        reserved_per_day: 10,
+    };
+    let w = world_with(Some(limits), IngestConfig::default());
+    for symbol in ["R1", "R2", "R3"] {
+        w.market.daily(sym(symbol)).await.unwrap();
+    }
+    assert!(
+        w.market.daily(sym("R4")).await.is_err(),
+        "requests stop at 5 - 2 a minute"
+    );
+    let symbols = [sym("AAA"), sym("BBB")];
+    w.ingestor
+        .enqueue_backfill(&symbols, date("2024-01-01"), None)
+        .await
+        .unwrap();
+    let mut statuses = Vec::new();
+    while let Some(report) = w.next("w1").await {
+        statuses.push(report.status);
+    }
+    assert_eq!(statuses, [JobStatus::Succeeded, JobStatus::Succeeded]);
+    assert_eq!(
+        w.provider.total_calls(),
+        5,
+        "both reserved calls were spent"
+    );
 }
 
 #[tokio::test(start_paused = true)]

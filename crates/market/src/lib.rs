@@ -13,7 +13,10 @@
 //! Each provider's calls are counted per UTC minute and day against its configured quota and
 //! recorded in the store ([`Market::restore_usage`] reloads them after a restart); a provider
 //! whose quota is spent is skipped without a call, and one that said a symbol is unknown is not
-//! asked about it again for `unknown_symbol_ttl`.
+//! asked about it again for `unknown_symbol_ttl`. Part of each quota can be reserved for
+//! ingestion ([`Market::refresh_daily`]): reads stop short of it. A read may also carry the
+//! caller's own [`UpstreamBudget`] (the web edge keeps one per client), charged only when the
+//! read is about to ask a provider, so cached and stored answers never spend it.
 //!
 //! Answers about the request itself (unknown symbol, no data) are returned as errors and never
 //! cached, and never count against the breaker.
@@ -37,8 +40,31 @@ pub use clock::Clock;
 use read_through::{Loaded, ReadThrough};
 pub use upstream::RetryConfig;
 use upstream::chain::Chain;
+use upstream::chain::Spender;
 pub use upstream::chain::{Capability, ProviderCapability, ProviderStatus};
-pub use upstream::quota::{QuotaLimits, QuotaStatus, QuotaWindow, WindowUsage};
+pub use upstream::quota::{Purpose, QuotaLimits, QuotaStatus, QuotaWindow, WindowUsage};
+
+/// A caller's allowance of reads that reach a provider (a cache or store answer costs none).
+pub trait UpstreamBudget: Send + Sync {
+    /// Spends one read, or says how long until one is allowed.
+    fn take(&self) -> Result<(), Duration>;
+}
+
+/// No allowance to keep: every read may ask a provider (the CLI, background work, tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unmetered;
+
+impl UpstreamBudget for Unmetered {
+    fn take(&self) -> Result<(), Duration> {
+        Ok(())
+    }
+}
+
+/// A request's walk down the chain, unmetered.
+const REQUEST: Spender<'static> = Spender {
+    purpose: Purpose::Request,
+    budget: &Unmetered,
+};
 
 /// Caching and resilience settings of the read path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,8 +162,9 @@ pub enum MarketError {
         provider: &'static str,
         retry_after: Duration,
     },
-    /// A provider's configured call quota is spent for the current UTC minute or day, no other
-    /// provider answered, and no older copy exists.
+    /// A provider's configured call quota is spent for the current UTC minute or day (for a
+    /// request: up to the part reserved for ingestion), no other provider answered, and no
+    /// older copy exists.
     #[error("{provider}'s {window} call quota is spent until {resets_at}; retry in {}s", retry_after.as_secs().max(1))]
     QuotaExhausted {
         provider: &'static str,
@@ -145,7 +172,13 @@ pub enum MarketError {
         /// When the spent window ends (UTC).
         resets_at: DateTime<Utc>,
         retry_after: Duration,
+        /// When a request stopped at the reserve: the window's calls kept for scheduled
+        /// ingestion. 0 when the whole window is spent.
+        reserved: u64,
     },
+    /// The caller's [`UpstreamBudget`] is spent, and no older copy exists.
+    #[error("this caller's reads that reach a provider are spent; retry in {}s", retry_after.as_secs().max(1))]
+    ReadBudgetSpent { retry_after: Duration },
     /// The store could not take the fetched bars (ingestion only: reads serve them anyway).
     #[error("could not store the fetched bars: {0}")]
     Store(String),
@@ -206,20 +239,50 @@ impl Market {
 
     /// The symbol's daily series (every bar the provider gives), fresh or marked stale.
     pub async fn daily(&self, symbol: Symbol) -> Result<Served<Series>, MarketError> {
+        self.daily_with(symbol, &Unmetered).await
+    }
+
+    /// [`Market::daily`], charging `budget` if the read must ask a provider.
+    pub async fn daily_with(
+        &self,
+        symbol: Symbol,
+        budget: &dyn UpstreamBudget,
+    ) -> Result<Served<Series>, MarketError> {
+        let spender = Spender {
+            purpose: Purpose::Request,
+            budget,
+        };
         self.daily
-            .get(symbol, |cached| self.load_daily(symbol, cached))
+            .get(symbol, |cached| self.load_daily(symbol, cached, spender))
             .await
     }
 
     /// The symbol's latest quote, fresh or marked stale.
     pub async fn quote(&self, symbol: Symbol) -> Result<Served<Quote>, MarketError> {
+        self.quote_with(symbol, &Unmetered).await
+    }
+
+    /// [`Market::quote`], charging `budget` if the read must ask a provider.
+    pub async fn quote_with(
+        &self,
+        symbol: Symbol,
+        budget: &dyn UpstreamBudget,
+    ) -> Result<Served<Quote>, MarketError> {
+        let spender = Spender {
+            purpose: Purpose::Request,
+            budget,
+        };
         self.quotes
             .get(symbol, |cached| async move {
                 match self
                     .chain
-                    .call(Capability::Quote, "quote", symbol, |p| async move {
-                        p.quote(symbol).await
-                    })
+                    .call(
+                        Capability::Quote,
+                        "quote",
+                        symbol,
+                        spender,
+                        |p| async move { p.quote(symbol).await },
+                    )
                     .await
                 {
                     Ok((quote, _)) => Ok(Loaded::Fresh {
@@ -233,13 +296,18 @@ impl Market {
     }
 
     /// Asks the quote providers now, whatever the cache holds (the alert poller: a tick must be
-    /// new), and caches the answer for readers.
+    /// new), and caches the answer for readers. It spends the requests' share of each quota:
+    /// its symbols are the ones users' rules name.
     pub async fn refresh_quote(&self, symbol: Symbol) -> Result<Quote, MarketError> {
         let (quote, _) = self
             .chain
-            .call(Capability::Quote, "quote", symbol, |p| async move {
-                p.quote(symbol).await
-            })
+            .call(
+                Capability::Quote,
+                "quote",
+                symbol,
+                REQUEST,
+                |p| async move { p.quote(symbol).await },
+            )
             .await?;
         self.quotes.put_fresh(symbol, Arc::new(quote.clone())).await;
         Ok(quote)
@@ -294,17 +362,27 @@ impl Market {
     ///
     /// The cached series is dropped rather than replaced, so the next read serves the store's
     /// merged history (older backfilled bars included), not only what this provider returned.
+    ///
+    /// This is ingestion's call: it may spend the part of each quota reserved for ingestion.
     pub async fn refresh_daily(
         &self,
         symbol: Symbol,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
     ) -> Result<Refreshed, MarketError> {
+        let ingestion = Spender {
+            purpose: Purpose::Ingestion,
+            budget: &Unmetered,
+        };
         let (series, provider) = self
             .chain
-            .call(Capability::Daily, "daily", symbol, |p| async move {
-                p.daily(symbol).await
-            })
+            .call(
+                Capability::Daily,
+                "daily",
+                symbol,
+                ingestion,
+                |p| async move { p.daily(symbol).await },
+            )
             .await?;
         let first_available = series.bars().first().map(|bar| bar.date);
         let last_available = series.latest().map(|bar| bar.date);
@@ -335,6 +413,7 @@ impl Market {
         &self,
         symbol: Symbol,
         cached: Option<Arc<Series>>,
+        spender: Spender<'_>,
     ) -> Result<Loaded<Series>, MarketError> {
         let stored = match cached {
             Some(_) => None,
@@ -353,9 +432,13 @@ impl Market {
         }
         match self
             .chain
-            .call(Capability::Daily, "daily", symbol, |p| async move {
-                p.daily(symbol).await
-            })
+            .call(
+                Capability::Daily,
+                "daily",
+                symbol,
+                spender,
+                |p| async move { p.daily(symbol).await },
+            )
             .await
         {
             Ok((series, provider)) => {
@@ -399,7 +482,8 @@ fn stale_or<V>(older: Option<Arc<V>>, err: MarketError) -> Result<Loaded<V>, Mar
         ) => false,
         MarketError::Provider(_)
         | MarketError::BreakerOpen { .. }
-        | MarketError::QuotaExhausted { .. } => true,
+        | MarketError::QuotaExhausted { .. }
+        | MarketError::ReadBudgetSpent { .. } => true,
         MarketError::Internal(_) | MarketError::Store(_) => false,
     };
     match older {

@@ -179,6 +179,7 @@ fn state_over(
         max_days: config.max_days,
         features: config.features(),
         admin_token: config.admin_token().cloned(),
+        limits: config.limits(),
     };
     let auth = web::auth::AuthSettings {
         session_ttl: config.session_ttl,

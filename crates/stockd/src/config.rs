@@ -24,11 +24,13 @@ use crate::duration;
 mod alerting;
 mod chain;
 mod layers;
+mod limits;
 mod quotas;
 
 pub use alerting::Roles;
 pub use chain::{ProviderChains, ProviderName};
 use layers::{NamedLayer, describe_figment_error};
+pub use limits::LimitsSetting;
 pub use quotas::QuotaSetting;
 
 /// Environment variables handed to the archive's object store (credentials, region, endpoint):
@@ -138,6 +140,10 @@ pub struct Config {
     /// unlimited; defaults are the free plans' limits.
     #[serde(default = "quotas::defaults")]
     pub quotas: BTreeMap<String, QuotaSetting>,
+    /// Per-client read limits and per-user caps (`[limits]` table,
+    /// `STOCKD_LIMITS__MAX_RULES_PER_USER=…`); 0 turns one off.
+    #[serde(default)]
+    pub limits: LimitsSetting,
     /// How long a provider's "unknown symbol" answer is remembered, so it is not asked about
     /// that symbol again meanwhile (0: ask every time).
     #[serde(with = "duration")]
@@ -256,6 +262,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             features: BTreeMap::new(),
             quotas: quotas::defaults(),
+            limits: LimitsSetting::default(),
             unknown_symbol_ttl: Duration::from_secs(3600),
             ingest_workers: 2,
             ingest_batch_size: 25,
@@ -376,6 +383,7 @@ impl Config {
         web::features::Features::from_settings(&self.features)
             .map_err(|reason| invalid("features", reason))?;
         self.validate_quotas()?;
+        self.validate_limits()?;
         if self.max_days == 0 {
             return Err(invalid("max_days", "must be at least 1"));
         }

@@ -210,6 +210,24 @@ fn symbols_are_tracked_listed_and_removed_from_the_command_line() {
     assert!(!ok && text.contains("letters, digits"), "{text}");
 }
 
+#[test]
+fn a_symbol_no_provider_knows_is_not_tracked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, text) = stockd_in(dir.path(), &["symbols", "add", "ibm", "ZZZZ9"]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("tracking IBM"), "{text}");
+    assert!(
+        text.contains("not tracked ZZZZ9") && text.contains("unknown symbol"),
+        "{text}"
+    );
+    let (ok, text) = stockd_in(dir.path(), &["symbols", "list"]);
+    let listed: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(ok && listed == ["IBM"], "{text}");
+}
+
 fn stockd_in(dir: &std::path::Path, args: &[&str]) -> (bool, String) {
     let output = Command::new(BIN)
         .args(args)

@@ -433,6 +433,78 @@ fn provider_quotas_default_to_the_free_plans_and_merge_field_by_field() {
 }
 
 #[test]
+fn part_of_each_free_plan_is_reserved_for_ingestion_and_a_reserve_above_its_limit_stops_startup() {
+    let config = load(&[], &[]).unwrap();
+    let quotas = config.market().quotas;
+    let reserved = |name: &str| {
+        let quota = quotas[name];
+        (quota.reserved_per_minute, quota.reserved_per_day)
+    };
+    assert_eq!(reserved("alphavantage"), (1, 10));
+    assert_eq!(reserved("polygon"), (1, 0));
+    assert_eq!(reserved("sample"), (0, 0));
+    let config = load(
+        &[],
+        &[("STOCKD_QUOTAS__ALPHAVANTAGE__RESERVED_PER_DAY", "20")],
+    )
+    .unwrap();
+    assert_eq!(config.market().quotas["alphavantage"].reserved_per_day, 20);
+    assert!(
+        config
+            .render(OutputFormat::Toml)
+            .contains("reserved_per_day = 20")
+    );
+
+    let err = load(&[], &[("STOCKD_QUOTAS__ALPHAVANTAGE__PER_DAY", "5")]).unwrap_err();
+    assert!(
+        err.contains("quotas.alphavantage.reserved_per_day (10)")
+            && err.contains("quotas.alphavantage.per_day (5)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn per_client_read_limits_and_per_user_caps_have_defaults_and_can_be_turned_off() {
+    let limits = load(&[], &[]).unwrap().limits();
+    assert_eq!(
+        (limits.reads.per_second, limits.reads.upstream_per_minute),
+        (50, 3)
+    );
+    assert_eq!(
+        (
+            limits.per_user.rules,
+            limits.per_user.channels,
+            limits.per_user.watched_symbols,
+            limits.per_user.tokens
+        ),
+        (100, 20, 50, 20)
+    );
+    let config = load(
+        &[],
+        &[
+            ("STOCKD_LIMITS__MAX_RULES_PER_USER", "0"),
+            ("STOCKD_LIMITS__UPSTREAM_READS_PER_MINUTE", "0"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.limits().per_user.rules, 0, "0 turns the cap off");
+    assert_eq!(config.limits().reads.upstream_per_minute, 0);
+    assert!(config.render(OutputFormat::Toml).contains("[limits]"));
+    assert!(
+        Config::unknown_env_names([(
+            "STOCKD_LIMITS__MAX_RULES_PER_USER".to_owned(),
+            "5".to_owned()
+        )])
+        .is_empty()
+    );
+
+    let err = load(&[], &[("STOCKD_LIMITS__READ_LIMIT_CLIENTS", "0")]).unwrap_err();
+    assert!(err.contains("limits.read_limit_clients"), "{err}");
+    let err = load(&[], &[("STOCKD_LIMITS__MAX_RULES", "5")]).unwrap_err();
+    assert!(err.contains("max_rules"), "{err}");
+}
+
+#[test]
 fn a_quota_for_an_unknown_provider_or_field_stops_startup() {
     let err = load(&[], &[("STOCKD_QUOTAS__ALPHAVANTGE__PER_DAY", "5")]).unwrap_err();
     assert!(

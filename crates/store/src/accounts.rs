@@ -148,7 +148,7 @@ impl ChannelTarget {
     }
 
     /// `(target, secret, format)` columns.
-    fn columns(&self) -> (&str, Option<&str>, Option<&str>) {
+    pub(crate) fn columns(&self) -> (&str, Option<&str>, Option<&str>) {
         match self {
             Self::Webhook {
                 url,
@@ -282,7 +282,7 @@ pub trait Accounts: Send + Sync {
 }
 
 /// A new time-ordered id.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
@@ -313,7 +313,7 @@ where
     })
 }
 
-fn token<'r, R>(row: &'r R) -> Result<AuthToken, StoreError>
+pub(crate) fn token<'r, R>(row: &'r R) -> Result<AuthToken, StoreError>
 where
     R: Row,
     &'r str: ColumnIndex<R>,
@@ -334,7 +334,7 @@ where
     })
 }
 
-fn watched<'r, R>(row: &'r R) -> Result<WatchedSymbol, StoreError>
+pub(crate) fn watched<'r, R>(row: &'r R) -> Result<WatchedSymbol, StoreError>
 where
     R: Row,
     &'r str: ColumnIndex<R>,
@@ -349,7 +349,7 @@ where
     })
 }
 
-fn channel<'r, R>(row: &'r R) -> Result<Channel, StoreError>
+pub(crate) fn channel<'r, R>(row: &'r R) -> Result<Channel, StoreError>
 where
     R: Row,
     &'r str: ColumnIndex<R>,

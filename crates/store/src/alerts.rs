@@ -31,13 +31,13 @@ use crate::StoreError;
 pub(crate) use memory::MemoryAlerts;
 
 /// The columns of a rule row, in the order [`rule`] reads them.
-const RULE_COLUMNS: &str = "id, user_id, symbol, definition, state, status, created_at, \
+pub(crate) const RULE_COLUMNS: &str = "id, user_id, symbol, definition, state, status, created_at, \
     updated_at, set_aside_at, set_aside_reason";
 /// The columns of an event row.
-const EVENT_COLUMNS: &str = "id, rule_id, user_id, symbol, price_e9, quote_at, dedupe_key, \
+pub(crate) const EVENT_COLUMNS: &str = "id, rule_id, user_id, symbol, price_e9, quote_at, dedupe_key, \
     message, created_at, acknowledged_at";
 /// The columns of a notification row.
-const NOTIFICATION_COLUMNS: &str = "id, event_id, user_id, channel_id, idempotency_key, payload, \
+pub(crate) const NOTIFICATION_COLUMNS: &str = "id, event_id, user_id, channel_id, idempotency_key, payload, \
     status, attempts, next_attempt_at, lease_until, worker, last_error, provider_message_id, \
     created_at, updated_at, delivered_at";
 /// The columns of an attempt row.
@@ -423,7 +423,7 @@ fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn json_text(value: &serde_json::Value) -> String {
+pub(crate) fn json_text(value: &serde_json::Value) -> String {
     value.to_string()
 }
 
@@ -446,7 +446,7 @@ fn idempotency_key(event_id: &str, channel_id: &str) -> String {
 }
 
 /// Reads an `alert_rules` row selected with [`RULE_COLUMNS`].
-fn rule<'r, R>(row: &'r R) -> Result<StoredRule, StoreError>
+pub(crate) fn rule<'r, R>(row: &'r R) -> Result<StoredRule, StoreError>
 where
     R: Row,
     &'r str: ColumnIndex<R>,
@@ -476,7 +476,7 @@ where
 }
 
 /// Reads an `alert_events` row selected with [`EVENT_COLUMNS`].
-fn event<'r, R>(row: &'r R) -> Result<AlertEvent, StoreError>
+pub(crate) fn event<'r, R>(row: &'r R) -> Result<AlertEvent, StoreError>
 where
     R: Row,
     &'r str: ColumnIndex<R>,
@@ -501,7 +501,7 @@ where
 }
 
 /// Reads a `notifications` row selected with [`NOTIFICATION_COLUMNS`].
-fn notification<'r, R>(row: &'r R) -> Result<Notification, StoreError>
+pub(crate) fn notification<'r, R>(row: &'r R) -> Result<Notification, StoreError>
 where
     R: Row,
     &'r str: ColumnIndex<R>,

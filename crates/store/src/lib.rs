@@ -15,7 +15,8 @@
 //!
 //! Every store also counts calls to each upstream provider per UTC minute and day
 //! ([`ProviderUsage`], a supertrait of [`Store`]), so quota accounting survives restarts and is
-//! shared by replicas on one database.
+//! shared by replicas on one database, and reads a user's things a page at a time and creates
+//! them within caps ([`OwnedLists`]).
 
 #[macro_use]
 mod text_enum;
@@ -28,6 +29,7 @@ mod error;
 mod jobs;
 mod memory;
 mod migrations;
+mod owned;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -53,6 +55,7 @@ pub use error::StoreError;
 pub use jobs::{Job, JobCounts, JobFilter, JobKind, JobOutcome, JobQueue, JobStatus, NewJob};
 pub use memory::MemoryStore;
 pub use migrations::MigrationStatus;
+pub use owned::{After, Capped, Owned, OwnedLists};
 pub use postgres::PostgresStore;
 pub use rows::StoredBar;
 pub use sqlite::SqliteStore;
@@ -60,7 +63,9 @@ pub use usage::{ProviderUsage, UsageCounts, minute_start, utc_day};
 
 /// Persistent storage of daily bars.
 #[async_trait]
-pub trait Store: Accounts + AlertStore + JobQueue + ProviderUsage + Send + Sync + Debug {
+pub trait Store:
+    Accounts + AlertStore + JobQueue + OwnedLists + ProviderUsage + Send + Sync + Debug
+{
     /// The backend's name (`sqlite`, `postgres`), for logs and `/ready`.
     fn backend(&self) -> &'static str;
 

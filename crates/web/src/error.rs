@@ -42,8 +42,13 @@ pub enum ReadErrors {
     /// The upstream failed (5xx, timeout, malformed body, rejected key) and nothing is stored.
     #[response(status = 502, content_type = "application/problem+json")]
     BadGateway(#[to_schema] Problem),
-    /// The upstream's rate limit or configured call quota is spent, or its breaker is open,
-    /// and nothing is stored; `Retry-After` says when to come back.
+    /// This client's reads that must be fetched from a provider (cache misses) are spent for
+    /// now, or it sent too many reads; `Retry-After` says when to come back.
+    #[response(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(#[to_schema] Problem),
+    /// The upstream's rate limit or configured call quota is spent (for requests: up to the
+    /// part reserved for scheduled ingestion), or its breaker is open, and nothing is stored;
+    /// `Retry-After` says when to come back.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(#[to_schema] Problem),
 }
@@ -71,6 +76,18 @@ pub enum ApiError {
     TooManyRequests {
         detail: String,
         retry_after: Duration,
+    },
+    /// The caller has as many of something as one account may (`setting` names the cap).
+    CapReached {
+        setting: &'static str,
+        cap: u32,
+        detail: String,
+    },
+    /// A symbol to watch or track could not be checked with a provider (`cause`), so it was
+    /// not added.
+    SymbolUnverified {
+        symbol: domain::Symbol,
+        cause: Box<ApiError>,
     },
     /// The database failed (unreachable, full): operational, not the request's fault.
     Store(store::StoreError),
@@ -166,6 +183,28 @@ impl ApiError {
                     detail.clone(),
                 )
             },
+            Self::CapReached {
+                setting,
+                cap,
+                detail,
+            } => plain(
+                StatusCode::CONFLICT,
+                "cap-reached",
+                "Cap reached",
+                format!("{detail} ({setting} = {cap})"),
+            ),
+            Self::SymbolUnverified { symbol, cause } => {
+                let cause = cause.render();
+                Rendered {
+                    kind: "symbol-unverified",
+                    title: "Symbol not verified",
+                    detail: format!(
+                        "{symbol} was not added: no provider could confirm it exists just now ({}); try again later",
+                        cause.detail
+                    ),
+                    ..cause
+                }
+            }
             Self::Store(_) => Rendered {
                 retry_after: Some(Duration::from_secs(5)),
                 ..plain(
@@ -204,15 +243,24 @@ impl ApiError {
                 window,
                 resets_at,
                 retry_after,
+                reserved,
             }) => Rendered {
                 retry_after: Some(*retry_after),
                 ..plain(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "upstream-quota-exhausted",
                     "Upstream quota spent",
+                    quota_detail(provider, *window, *resets_at, *retry_after, *reserved),
+                )
+            },
+            Self::Market(MarketError::ReadBudgetSpent { retry_after }) => Rendered {
+                retry_after: Some(*retry_after),
+                ..plain(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "upstream-reads-limited",
+                    "Too many uncached reads",
                     format!(
-                        "{provider}'s {window} call quota configured for this deployment is spent and no earlier copy is stored; it resets at {} (in {}s)",
-                        resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        "this client has used its share of reads that must be fetched from an upstream provider (limits.upstream_reads_per_minute); symbols already cached are still served; retry in {}s",
                         retry_after.as_secs().max(1)
                     ),
                 )
@@ -227,6 +275,28 @@ impl ApiError {
                 )
             }
         }
+    }
+}
+
+/// The detail of a spent quota: the whole window, or the part requests may use, the rest being
+/// kept for scheduled ingestion.
+fn quota_detail(
+    provider: &str,
+    window: market::QuotaWindow,
+    resets_at: chrono::DateTime<chrono::Utc>,
+    retry_after: Duration,
+    reserved: u64,
+) -> String {
+    let resets = resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let wait = retry_after.as_secs().max(1);
+    if reserved > 0 {
+        format!(
+            "{provider}'s {window} call quota for requests is spent and no earlier copy is stored; the rest ({reserved} calls) is reserved for scheduled ingestion of tracked symbols; it resets at {resets} (in {wait}s)"
+        )
+    } else {
+        format!(
+            "{provider}'s {window} call quota configured for this deployment is spent and no earlier copy is stored; it resets at {resets} (in {wait}s)"
+        )
     }
 }
 

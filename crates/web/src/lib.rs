@@ -14,6 +14,7 @@ mod extract;
 pub mod features;
 mod json;
 pub mod liveness;
+pub mod limits;
 pub mod observe;
 pub mod openapi;
 pub mod routes;
@@ -53,6 +54,8 @@ pub struct WebConfig {
     pub features: features::Features,
     /// The operator's token for changing tracked symbols over HTTP; `None` disables that.
     pub admin_token: Option<secrecy::SecretString>,
+    /// Per-client read limits and per-user caps.
+    pub limits: limits::Limits,
 }
 
 #[derive(Debug)]
@@ -66,6 +69,7 @@ struct Shared {
     auth: auth::AuthSettings,
     login_limiter: auth::LoginLimiter,
     loops: liveness::Loops,
+    read_limiter: limits::reads::ReadLimiter,
 }
 
 /// What every handler can reach.
@@ -88,6 +92,7 @@ impl AppState {
     ) -> Self {
         Self(Arc::new(Shared {
             login_limiter: auth::LoginLimiter::new(auth.limits),
+            read_limiter: limits::reads::ReadLimiter::new(config.limits.reads),
             auth,
             market,
             config,
@@ -122,6 +127,18 @@ impl AppState {
 
     fn login_limiter(&self) -> &auth::LoginLimiter {
         &self.0.login_limiter
+    }
+
+    fn read_limiter(&self) -> &limits::reads::ReadLimiter {
+        &self.0.read_limiter
+    }
+
+    /// What a public read may spend on upstream calls: its client's allowance.
+    pub(crate) fn upstream_budget(
+        &self,
+        read: limits::reads::PublicRead,
+    ) -> limits::reads::ClientBudget<'_> {
+        self.read_limiter().budget(read)
     }
 
     fn closes(&self) -> &routes::closes::RenderCache {

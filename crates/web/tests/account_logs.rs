@@ -70,6 +70,7 @@ async fn passwords_and_tokens_never_appear_in_logs() {
             max_days: 5000,
             features: web::features::Features::default(),
             admin_token: None,
+            limits: web::limits::Limits::default(),
         },
         web::observe::install_metrics_recorder(),
         AuthSettings {

@@ -15,11 +15,11 @@ use providers::{MarketData, ProviderError};
 use serde::Serialize;
 use store::Store;
 
-use super::quota::QuotaStatus;
+use super::quota::{Purpose, QuotaStatus};
 use super::unknown::UnknownSymbols;
 use super::{Upstream, count_skipped};
 use crate::breaker::{BreakerSnapshot, BreakerState};
-use crate::{MarketConfig, MarketError};
+use crate::{MarketConfig, MarketError, UpstreamBudget};
 
 /// What a provider is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -163,12 +163,15 @@ impl Chain {
     }
 
     /// Asks the capability's providers in order until one answers about `symbol`; returns the
-    /// answer and the name of the provider that gave it.
+    /// answer and the name of the provider that gave it. `budget` is charged once, before the
+    /// first provider is asked: a walk that asks nobody (every provider remembers the symbol as
+    /// unknown) costs the caller nothing.
     pub(crate) async fn call<T, F, Fut>(
         &self,
         capability: Capability,
         operation: &'static str,
         symbol: Symbol,
+        spender: Spender<'_>,
         call: F,
     ) -> Result<(T, &'static str), MarketError>
     where
@@ -180,6 +183,7 @@ impl Chain {
             Capability::Quote => &self.quote,
         };
         let mut failures = Failures::default();
+        let mut charged = false;
         for upstream in order.iter().filter_map(|&i| self.upstreams.get(i)) {
             let provider = upstream.provider.name();
             if let Some(answer) = self.unknown.recall(provider, symbol).await {
@@ -188,7 +192,14 @@ impl Chain {
                 failures.note(MarketError::Provider(answer));
                 continue;
             }
-            match upstream.call(operation, &call).await {
+            if !charged {
+                spender
+                    .budget
+                    .take()
+                    .map_err(|retry_after| MarketError::ReadBudgetSpent { retry_after })?;
+                charged = true;
+            }
+            match upstream.call(operation, spender.purpose, &call).await {
                 Ok(value) => return Ok((value, provider)),
                 Err(err) => {
                     tracing::debug!(provider, operation, error = %err, "provider could not answer; trying the next");
@@ -201,6 +212,14 @@ impl Chain {
         }
         Err(failures.verdict())
     }
+}
+
+/// Who pays for a walk down the chain: the share of each quota it may spend, and the
+/// caller's own allowance of reads that reach a provider.
+#[derive(Clone, Copy)]
+pub(crate) struct Spender<'a> {
+    pub(crate) purpose: Purpose,
+    pub(crate) budget: &'a dyn UpstreamBudget,
 }
 
 fn dedup_keeping_order(order: &mut Vec<usize>) {
@@ -240,7 +259,9 @@ impl Failures {
                 self.other_answer = true;
                 self.retry_later.get_or_insert(err);
             }
-            MarketError::BreakerOpen { .. } | MarketError::QuotaExhausted { .. } => {
+            MarketError::BreakerOpen { .. }
+            | MarketError::QuotaExhausted { .. }
+            | MarketError::ReadBudgetSpent { .. } => {
                 self.retry_later.get_or_insert(err);
             }
             MarketError::Provider(ProviderError::NotSupported { .. }) => self.last = Some(err),

@@ -22,7 +22,7 @@ use tracing::Instrument;
 use crate::MarketError;
 use crate::breaker::CircuitBreaker;
 use crate::clock::Clock;
-use quota::Quota;
+use quota::{Purpose, Quota};
 
 /// Timeouts and retries for upstream calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,10 +104,12 @@ impl Upstream {
             .clone()
     }
 
-    /// Runs `call` against the provider with every guard in place.
+    /// Runs `call` against the provider with every guard in place, spending the share of the
+    /// quota `purpose` may use.
     pub(crate) async fn call<T, F, Fut>(
         &self,
         operation: &'static str,
+        purpose: Purpose,
         call: F,
     ) -> Result<T, MarketError>
     where
@@ -119,7 +121,7 @@ impl Upstream {
             .with_max_delay(self.retry.max_backoff)
             .with_max_times(self.retry.max_retries)
             .with_jitter();
-        (|| self.attempt(operation, &call))
+        (|| self.attempt(operation, purpose, &call))
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|err| matches!(err, MarketError::Provider(e) if e.is_retryable()))
@@ -129,7 +131,12 @@ impl Upstream {
             .await
     }
 
-    async fn attempt<T, F, Fut>(&self, operation: &'static str, call: &F) -> Result<T, MarketError>
+    async fn attempt<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        purpose: Purpose,
+        call: &F,
+    ) -> Result<T, MarketError>
     where
         F: Fn(Arc<dyn MarketData>) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
@@ -156,10 +163,11 @@ impl Upstream {
                 window: spent.window,
                 resets_at: spent.resets_at,
                 retry_after: spent.retry_after,
+                reserved: spent.reserved,
             }
         };
-        self.quota.take(now).map_err(spent)?;
-        self.record_call(now).await.map_err(spent)?;
+        self.quota.take(now, purpose).map_err(spent)?;
+        self.record_call(now, purpose).await.map_err(spent)?;
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let span = tracing::info_span!(
@@ -218,7 +226,7 @@ impl Upstream {
     /// calls included); refuses the call when that shows another replica took the window's
     /// last one meanwhile. A store failure or timeout is logged and the call goes ahead: quota
     /// accounting must never fail a request, and the in-memory count still holds.
-    async fn record_call(&self, now: DateTime<Utc>) -> Result<(), quota::Spent> {
+    async fn record_call(&self, now: DateTime<Utc>, purpose: Purpose) -> Result<(), quota::Spent> {
         if !self.quota.limits().is_limited() {
             // Nothing to enforce, so nothing worth a write per call.
             return Ok(());
@@ -228,7 +236,9 @@ impl Upstream {
         match tokio::time::timeout(RECORD_TIMEOUT, record).await {
             Ok(Ok(stored)) => {
                 self.quota.merge(stored, now);
-                self.quota.overdrawn(stored, now).map_or(Ok(()), Err)
+                self.quota
+                    .overdrawn(stored, now, purpose)
+                    .map_or(Ok(()), Err)
             }
             Ok(Err(err)) => {
                 tracing::warn!(provider, error = %err, "could not record a provider call in the store; counting it in memory only");

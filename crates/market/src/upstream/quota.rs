@@ -5,6 +5,10 @@
 //! what the store remembers (`Market::restore_usage`) and take in the store's counts after every
 //! recorded call, so replicas sharing a database see each other's spending. A provider that
 //! answers "rate limited" knows better than our counters: its current minute counts as spent.
+//!
+//! Part of each window can be reserved for scheduled ingestion ([`Purpose::Ingestion`]):
+//! requests ([`Purpose::Request`]) stop at the limit less the reserve, so however much anonymous
+//! traffic asks, the tracked symbols still get fetched.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -22,6 +26,12 @@ pub struct QuotaLimits {
     pub per_minute: u64,
     /// Calls per UTC day.
     pub per_day: u64,
+    /// Of `per_minute`, the calls only ingestion may make (ignored when the minute is
+    /// unlimited; at most `per_minute`).
+    pub reserved_per_minute: u64,
+    /// Of `per_day`, the calls only ingestion may make (ignored when the day is unlimited; at
+    /// most `per_day`).
+    pub reserved_per_day: u64,
 }
 
 impl QuotaLimits {
@@ -29,12 +39,34 @@ impl QuotaLimits {
     pub const UNLIMITED: Self = Self {
         per_minute: 0,
         per_day: 0,
+        reserved_per_minute: 0,
+        reserved_per_day: 0,
     };
 
     /// Whether any window is limited (only then are calls persisted).
     pub fn is_limited(&self) -> bool {
         self.per_minute > 0 || self.per_day > 0
     }
+
+    /// The window's limit (0: unlimited) and the part of it reserved for ingestion (0 when
+    /// the window is unlimited; never more than the limit).
+    fn window(&self, window: QuotaWindow) -> (u64, u64) {
+        let (limit, reserved) = match window {
+            QuotaWindow::Minute => (self.per_minute, self.reserved_per_minute),
+            QuotaWindow::Day => (self.per_day, self.reserved_per_day),
+        };
+        (limit, reserved.min(limit))
+    }
+}
+
+/// Who a provider call is for, which decides how much of each window it may spend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A read someone asked for (HTTP, the CLI, the alert poller): stops at the limit less
+    /// the reserve.
+    Request,
+    /// Scheduled ingestion of the tracked symbols: may spend the whole limit, reserve included.
+    Ingestion,
 }
 
 /// A quota window.
@@ -61,10 +93,15 @@ impl std::fmt::Display for QuotaWindow {
 pub struct WindowUsage {
     /// Calls allowed in the window; `None`: unlimited.
     pub limit: Option<u64>,
+    /// Of the limit, the calls only scheduled ingestion may make (0 when unlimited).
+    pub reserved: u64,
     /// Calls counted in the current window (every replica's, as of this replica's last call).
     pub used: u64,
     /// Calls left; `None`: unlimited. 0 also when the provider said it is rate limited.
     pub remaining: Option<u64>,
+    /// Calls left for requests (the limit less the reserve less what is used); `None`:
+    /// unlimited.
+    pub remaining_for_requests: Option<u64>,
     /// When the current window ends and its count starts again.
     pub resets_at: DateTime<Utc>,
 }
@@ -82,6 +119,9 @@ pub(crate) struct Spent {
     pub(crate) window: QuotaWindow,
     pub(crate) resets_at: DateTime<Utc>,
     pub(crate) retry_after: Duration,
+    /// The window's reserve for ingestion when that is what refused the call (a request that
+    /// reached it); 0 when the whole window is spent.
+    pub(crate) reserved: u64,
 }
 
 #[derive(Debug)]
@@ -124,11 +164,11 @@ impl Quota {
 
     /// Counts one call at `now`, or refuses it when a window is spent. Checking and counting
     /// under one lock keeps concurrent loads of different symbols from overspending together.
-    pub(crate) fn take(&self, now: DateTime<Utc>) -> Result<(), Spent> {
+    pub(crate) fn take(&self, now: DateTime<Utc>, purpose: Purpose) -> Result<(), Spent> {
         let mut state = self.lock();
         let counts = state.counts.as_of(now);
         state.counts = counts;
-        if let Some(spent) = self.spent(&state, now) {
+        if let Some(spent) = self.spent(&state, now, purpose) {
             drop(state);
             self.publish(now);
             return Err(spent);
@@ -139,41 +179,61 @@ impl Quota {
         Ok(())
     }
 
-    /// The spent window that refuses a call at `now`, the day first (it lasts longer).
-    fn spent(&self, state: &State, now: DateTime<Utc>) -> Option<Spent> {
+    /// The spent window that refuses a call for `purpose` at `now`, the day first (it lasts
+    /// longer).
+    fn spent(&self, state: &State, now: DateTime<Utc>, purpose: Purpose) -> Option<Spent> {
         let counts = state.counts;
-        let (minute_reset, day_reset) = resets(counts);
-        let spent = |window, resets_at| Spent {
-            window,
-            resets_at,
-            retry_after: clock::until(now, resets_at),
-        };
-        if self.limits.per_day > 0 && counts.day_calls >= self.limits.per_day {
-            return Some(spent(QuotaWindow::Day, day_reset));
-        }
-        let minute_full =
-            self.limits.per_minute > 0 && counts.minute_calls >= self.limits.per_minute;
-        if minute_full || state.minute_spent == Some(counts.minute) {
-            return Some(spent(QuotaWindow::Minute, minute_reset));
-        }
-        None
+        let provider_said_spent = state.minute_spent == Some(counts.minute);
+        self.refusal(counts, now, purpose, 0, provider_said_spent)
     }
 
     /// Whether counts read back from the store after recording a call (so including it) show
-    /// the window was spent before it: another replica took the last call meanwhile.
-    pub(crate) fn overdrawn(&self, stored: UsageCounts, now: DateTime<Utc>) -> Option<Spent> {
-        let stored = stored.as_of(now);
-        let (minute_reset, day_reset) = resets(stored);
-        let spent = |window, resets_at| Spent {
-            window,
-            resets_at,
-            retry_after: clock::until(now, resets_at),
-        };
-        if self.limits.per_day > 0 && stored.day_calls > self.limits.per_day {
-            return Some(spent(QuotaWindow::Day, day_reset));
-        }
-        if self.limits.per_minute > 0 && stored.minute_calls > self.limits.per_minute {
-            return Some(spent(QuotaWindow::Minute, minute_reset));
+    /// the window was spent for `purpose` before it: another replica took the last call
+    /// meanwhile.
+    pub(crate) fn overdrawn(
+        &self,
+        stored: UsageCounts,
+        now: DateTime<Utc>,
+        purpose: Purpose,
+    ) -> Option<Spent> {
+        self.refusal(stored.as_of(now), now, purpose, 1, false)
+    }
+
+    /// The window that refuses a call when `counts` (less `own` calls already counted for it)
+    /// are what was spent: the day first, each window whole before its share for requests.
+    fn refusal(
+        &self,
+        counts: UsageCounts,
+        now: DateTime<Utc>,
+        purpose: Purpose,
+        own: u64,
+        minute_spent: bool,
+    ) -> Option<Spent> {
+        let (minute_reset, day_reset) = resets(counts);
+        let windows = [
+            (QuotaWindow::Day, counts.day_calls, day_reset, false),
+            (
+                QuotaWindow::Minute,
+                counts.minute_calls,
+                minute_reset,
+                minute_spent,
+            ),
+        ];
+        for (window, calls, resets_at, said_spent) in windows {
+            let (limit, reserved) = self.limits.window(window);
+            let before = calls.saturating_sub(own);
+            let spent = |reserved| Spent {
+                window,
+                resets_at,
+                retry_after: clock::until(now, resets_at),
+                reserved,
+            };
+            if said_spent || (limit > 0 && before >= limit) {
+                return Some(spent(0));
+            }
+            if purpose == Purpose::Request && reserved > 0 && before >= limit - reserved {
+                return Some(spent(reserved));
+            }
         }
         None
     }
@@ -216,28 +276,31 @@ impl Quota {
         let minute_spent = state.minute_spent == Some(counts.minute);
         drop(state);
         let (minute_reset, day_reset) = resets(counts);
-        let window = |limit: u64, used: u64, spent: bool, resets_at| {
+        let window = |window: QuotaWindow, used: u64, spent: bool, resets_at| {
+            let (limit, reserved) = self.limits.window(window);
             let limit = (limit > 0).then_some(limit);
-            let remaining = if spent {
-                Some(0)
-            } else {
-                limit.map(|limit| limit.saturating_sub(used))
-            };
+            let left = |of: u64| if spent { 0 } else { of.saturating_sub(used) };
             WindowUsage {
                 limit,
+                reserved,
                 used,
-                remaining,
+                remaining: if spent { Some(0) } else { limit.map(left) },
+                remaining_for_requests: if spent {
+                    Some(0)
+                } else {
+                    limit.map(|limit| left(limit - reserved))
+                },
                 resets_at,
             }
         };
         QuotaStatus {
             minute: window(
-                self.limits.per_minute,
+                QuotaWindow::Minute,
                 counts.minute_calls,
                 minute_spent,
                 minute_reset,
             ),
-            day: window(self.limits.per_day, counts.day_calls, false, day_reset),
+            day: window(QuotaWindow::Day, counts.day_calls, false, day_reset),
         }
     }
 
@@ -280,6 +343,79 @@ mod tests {
         text.parse().unwrap()
     }
 
+    impl Quota {
+        fn take_for_request(&self, now: DateTime<Utc>) -> Result<(), Spent> {
+            self.take(now, Purpose::Request)
+        }
+    }
+
+    #[test]
+    fn requests_stop_at_the_reserve_and_ingestion_spends_it() {
+        let now = at("2026-11-28T10:00:00Z");
+        let quota = Quota::new(
+            "alphavantage",
+            QuotaLimits {
+                per_minute: 5,
+                per_day: 25,
+                reserved_per_minute: 1,
+                reserved_per_day: 10,
+            },
+            now,
+        );
+        for _ in 0..4 {
+            quota.take(now, Purpose::Request).unwrap();
+        }
+        let refused = quota.take(now, Purpose::Request).unwrap_err();
+        assert_eq!(
+            (refused.window, refused.reserved),
+            (QuotaWindow::Minute, 1),
+            "the fifth call of the minute is ingestion's"
+        );
+        quota.take(now, Purpose::Ingestion).unwrap();
+        let spent = quota.take(now, Purpose::Ingestion).unwrap_err();
+        assert_eq!((spent.window, spent.reserved), (QuotaWindow::Minute, 0));
+        let status = quota.status(now);
+        assert_eq!(status.minute.reserved, 1);
+        assert_eq!(status.minute.remaining_for_requests, Some(0));
+        assert_eq!(status.day.remaining, Some(20));
+        assert_eq!(status.day.remaining_for_requests, Some(10));
+
+        // Requests go on over later minutes until the day's calls (ingestion's included)
+        // reach 25 - 10, then stop for the day.
+        let mut minute = now;
+        while quota.status(minute).day.used < 15 {
+            minute += chrono::Duration::minutes(1);
+            for _ in 0..4.min(15 - quota.status(minute).day.used) {
+                quota.take(minute, Purpose::Request).unwrap();
+            }
+        }
+        minute += chrono::Duration::minutes(1);
+        let refused = quota.take(minute, Purpose::Request).unwrap_err();
+        assert_eq!((refused.window, refused.reserved), (QuotaWindow::Day, 10));
+        assert_eq!(refused.resets_at, at("2026-11-29T00:00:00Z"));
+        quota.take(minute, Purpose::Ingestion).unwrap();
+        assert_eq!(quota.status(minute).day.used, 16);
+    }
+
+    #[test]
+    fn a_reserve_on_an_unlimited_window_reserves_nothing() {
+        let now = at("2026-11-28T10:00:00Z");
+        let quota = Quota::new(
+            "finnhub",
+            QuotaLimits {
+                per_minute: 0,
+                per_day: 0,
+                reserved_per_minute: 3,
+                reserved_per_day: 3,
+            },
+            now,
+        );
+        for _ in 0..10 {
+            quota.take(now, Purpose::Request).unwrap();
+        }
+        assert_eq!(quota.status(now).minute.reserved, 0);
+    }
+
     #[test]
     fn the_day_is_refused_before_the_minute_and_both_say_when_they_reset() {
         let quota = Quota::new(
@@ -287,21 +423,26 @@ mod tests {
             QuotaLimits {
                 per_minute: 2,
                 per_day: 3,
+                ..QuotaLimits::UNLIMITED
             },
             at("2026-11-28T23:58:10Z"),
         );
-        quota.take(at("2026-11-28T23:58:10Z")).unwrap();
-        quota.take(at("2026-11-28T23:58:20Z")).unwrap();
-        let spent = quota.take(at("2026-11-28T23:58:30.5Z")).unwrap_err();
+        quota.take_for_request(at("2026-11-28T23:58:10Z")).unwrap();
+        quota.take_for_request(at("2026-11-28T23:58:20Z")).unwrap();
+        let spent = quota
+            .take_for_request(at("2026-11-28T23:58:30.5Z"))
+            .unwrap_err();
         assert_eq!(spent.window, QuotaWindow::Minute);
         assert_eq!(spent.resets_at, at("2026-11-28T23:59:00Z"));
         assert_eq!(spent.retry_after, Duration::from_secs(30));
-        quota.take(at("2026-11-28T23:59:00Z")).unwrap();
-        let spent = quota.take(at("2026-11-28T23:59:01Z")).unwrap_err();
+        quota.take_for_request(at("2026-11-28T23:59:00Z")).unwrap();
+        let spent = quota
+            .take_for_request(at("2026-11-28T23:59:01Z"))
+            .unwrap_err();
         assert_eq!(spent.window, QuotaWindow::Day);
         assert_eq!(spent.resets_at, at("2026-11-29T00:00:00Z"));
         assert_eq!(spent.retry_after, Duration::from_secs(59));
-        quota.take(at("2026-11-29T00:00:00Z")).unwrap();
+        quota.take_for_request(at("2026-11-29T00:00:00Z")).unwrap();
         let status = quota.status(at("2026-11-29T00:00:00Z"));
         assert_eq!(status.day.remaining, Some(2));
         assert_eq!(status.minute.remaining, Some(1));
@@ -311,13 +452,15 @@ mod tests {
     fn a_rate_limited_answer_spends_the_minute_even_without_a_limit() {
         let quota = Quota::new("yahoo", QuotaLimits::UNLIMITED, at("2026-11-28T10:00:00Z"));
         quota.mark_minute_spent(at("2026-11-28T10:00:10Z"));
-        let spent = quota.take(at("2026-11-28T10:00:20Z")).unwrap_err();
+        let spent = quota
+            .take_for_request(at("2026-11-28T10:00:20Z"))
+            .unwrap_err();
         assert_eq!(spent.window, QuotaWindow::Minute);
         assert_eq!(
             quota.status(at("2026-11-28T10:00:20Z")).minute.remaining,
             Some(0)
         );
-        quota.take(at("2026-11-28T10:01:00Z")).unwrap();
+        quota.take_for_request(at("2026-11-28T10:01:00Z")).unwrap();
         assert_eq!(
             quota.status(at("2026-11-28T10:01:00Z")).minute.remaining,
             None
@@ -331,11 +474,11 @@ mod tests {
             "polygon",
             QuotaLimits {
                 per_minute: 5,
-                per_day: 0,
+                ..QuotaLimits::UNLIMITED
             },
             now,
         );
-        quota.take(now).unwrap();
+        quota.take_for_request(now).unwrap();
         quota.merge(UsageCounts::empty(now).add(4, now), now);
         assert_eq!(quota.status(now).minute.used, 4);
         quota.merge(UsageCounts::empty(now).add(1, now), now);

@@ -5,6 +5,7 @@
 
 mod fallback;
 mod quota;
+mod reserve;
 mod scripted;
 
 use std::sync::Arc;

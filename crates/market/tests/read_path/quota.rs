@@ -10,19 +10,24 @@ use store::{MemoryStore, Store};
 
 use super::scripted::{Scripted, close_of, config, start, sym, unknown, upstream_error};
 
-fn limited(provider: &'static str, per_minute: u64, per_day: u64) -> MarketConfig {
+pub(crate) fn limited(provider: &'static str, per_minute: u64, per_day: u64) -> MarketConfig {
     let mut config = config();
     config.quotas.insert(
         provider.into(),
         QuotaLimits {
             per_minute,
             per_day,
+            ..QuotaLimits::UNLIMITED
         },
     );
     config
 }
 
-fn chain(providers: &[&Arc<Scripted>], store: Arc<dyn Store>, config: MarketConfig) -> Market {
+pub(crate) fn chain(
+    providers: &[&Arc<Scripted>],
+    store: Arc<dyn Store>,
+    config: MarketConfig,
+) -> Market {
     let list: Vec<Arc<dyn MarketData>> = providers
         .iter()
         .map(|&p| p.clone() as Arc<dyn MarketData>)
@@ -36,7 +41,7 @@ fn midnight() -> chrono::DateTime<chrono::Utc> {
 }
 
 /// A symbol per call: each is a cache miss, so each asks the upstream.
-fn nth(n: usize) -> domain::Symbol {
+pub(crate) fn nth(n: usize) -> domain::Symbol {
     sym(&format!("S{n}"))
 }
 
@@ -86,8 +91,10 @@ async fn a_spent_quota_with_no_other_provider_is_retry_later_until_midnight_utc(
             window,
             resets_at,
             retry_after,
+            reserved,
         }) => {
             assert_eq!((provider, window), ("only", QuotaWindow::Day));
+            assert_eq!(reserved, 0, "nothing reserved: the whole day is spent");
             assert_eq!(resets_at, midnight());
             // 14 hours less half a second, rounded up to whole seconds.
             assert_eq!(retry_after, Duration::from_secs(14 * 3600));

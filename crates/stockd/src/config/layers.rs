@@ -136,7 +136,8 @@ impl NamedLayer {
                     .unwrap_or_else(|_| figment::value::Value::from(value.clone()))
             };
             // `features__history_delta` sets `history_delta` inside the `features` table,
-            // `quotas__alphavantage__per_day` sets `per_day` in `quotas.alphavantage`.
+            // `quotas__alphavantage__per_day` sets `per_day` in `quotas.alphavantage`,
+            // `limits__max_rules_per_user` sets it in `limits`.
             insert_nested(&mut values, &key, parsed);
         }
         Self { name, values }
@@ -224,7 +225,10 @@ pub(super) fn unknown_env_names(env: impl IntoIterator<Item = (String, String)>)
 }
 
 fn is_setting(key: &str) -> bool {
-    setting_names().contains(&key) || key.starts_with("features__") || key.starts_with("quotas__")
+    setting_names().contains(&key)
+        || key.starts_with("features__")
+        || key.starts_with("quotas__")
+        || key.starts_with("limits__")
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 //! The defaults are the free plans' published limits, so a fresh deployment never spends more
 //! than a free key allows. A table given in the file or the environment is merged over its
 //! default field by field: setting `per_day` keeps the default `per_minute`. 0 is unlimited.
+//!
+//! `reserved_per_minute` / `reserved_per_day` keep part of a limited window for scheduled
+//! ingestion of the tracked symbols: requests stop at the limit less the reserve.
 
 use std::collections::BTreeMap;
 
@@ -22,28 +25,39 @@ pub struct QuotaSetting {
     /// Calls per UTC day (the day starts at 00:00 UTC).
     #[serde(default)]
     pub per_day: u64,
+    /// Of `per_minute`, the calls only scheduled ingestion may make.
+    #[serde(default)]
+    pub reserved_per_minute: u64,
+    /// Of `per_day`, the calls only scheduled ingestion may make.
+    #[serde(default)]
+    pub reserved_per_day: u64,
 }
 
 impl ProviderName {
-    /// The quota a free plan allows.
+    /// The quota a free plan allows, and the part of it kept for scheduled ingestion.
     fn default_quota(self) -> QuotaSetting {
-        let (per_minute, per_day) = match self {
+        let ((per_minute, per_day), (reserved_per_minute, reserved_per_day)) = match self {
             // Free keys: 25 requests a day; the per-minute cap of 5 is from the older terms
-            // and still guards against a burst spending the day at once.
-            Self::AlphaVantage => (5, 25),
-            // Free plan: 60 calls a minute (and 30 a second on every plan).
-            Self::Finnhub => (60, 0),
-            // Free (Basic) plan: 5 calls a minute.
-            Self::Polygon => (5, 0),
+            // and still guards against a burst spending the day at once. Ingestion keeps one
+            // call a minute and 10 a day: a nightly run of 10 tracked symbols, whatever
+            // anonymous readers asked for.
+            Self::AlphaVantage => ((5, 25), (1, 10)),
+            // Free plan: 60 calls a minute (and 30 a second on every plan). No daily history
+            // on the free plan, so ingestion has nothing to keep here.
+            Self::Finnhub => ((60, 0), (0, 0)),
+            // Free (Basic) plan: 5 calls a minute; one kept for ingestion.
+            Self::Polygon => ((5, 0), (1, 0)),
             // Unofficial and unpublished, with aggressive 429s reported: one call a second
             // keeps a fallback well clear of them, and a 429 spends the minute anyway.
-            Self::Yahoo => (60, 0),
+            Self::Yahoo => ((60, 0), (10, 0)),
             // Bundled data and a local simulation: no upstream to spare.
-            Self::Sample | Self::Sim => (0, 0),
+            Self::Sample | Self::Sim => ((0, 0), (0, 0)),
         };
         QuotaSetting {
             per_minute,
             per_day,
+            reserved_per_minute,
+            reserved_per_day,
         }
     }
 }
@@ -67,6 +81,8 @@ impl Config {
                 let limits = QuotaLimits {
                     per_minute: setting.per_minute,
                     per_day: setting.per_day,
+                    reserved_per_minute: setting.reserved_per_minute,
+                    reserved_per_day: setting.reserved_per_day,
                 };
                 Some((name.as_str().to_owned(), limits))
             })
@@ -75,14 +91,29 @@ impl Config {
 
     /// Refuses a `[quotas.<name>]` table for a provider stockd does not know (a typo would
     /// otherwise leave the real provider at its default silently).
+    /// A reserve larger than its limited window is refused too (requests would get nothing
+    /// and ingestion no more than the limit); on an unlimited window it is ignored.
     pub(super) fn validate_quotas(&self) -> Result<(), ConfigError> {
-        for key in self.quotas.keys() {
+        for (key, setting) in &self.quotas {
             if provider_named(key).is_none() {
                 let known: Vec<_> = ProviderName::ALL.iter().map(|n| n.as_str()).collect();
                 return Err(invalid(
                     "quotas",
                     format!("unknown provider '{key}'; known: {}", known.join(", ")),
                 ));
+            }
+            for (window, limit, reserved) in [
+                ("minute", setting.per_minute, setting.reserved_per_minute),
+                ("day", setting.per_day, setting.reserved_per_day),
+            ] {
+                if limit > 0 && reserved > limit {
+                    return Err(invalid(
+                        "quotas",
+                        format!(
+                            "quotas.{key}.reserved_per_{window} ({reserved}) must be at most quotas.{key}.per_{window} ({limit})"
+                        ),
+                    ));
+                }
             }
         }
         Ok(())

@@ -192,6 +192,8 @@ pub struct TokenResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TokensResponse {
     pub tokens: Vec<TokenResponse>,
+    /// The `cursor` of the next page; `null` on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// Lowercased, trimmed email, or 422 naming `field`.
@@ -497,6 +499,7 @@ fn token_response(token: store::AuthToken, secret: Option<String>) -> TokenRespo
     responses(
         (status = 201, description = "Created; `token` is shown only now", body = TokenResponse),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller has `max_tokens_per_user` API tokens already (type `cap-reached`; the detail names the cap)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_token(
     State(state): State<AppState>,
@@ -505,10 +508,11 @@ pub async fn create_token(
 ) -> Result<Response, ApiError> {
     let name = clean_name(body.name, "name")?;
     let token = auth::new_token(auth::API_TOKEN_PREFIX)?;
-    let stored = state
+    let cap = crate::limits::UserCaps::of(state.config().limits.per_user.tokens);
+    let created = state
         .market()
         .store()
-        .create_token(
+        .create_token_within(
             &NewToken {
                 user_id: caller.user.id.clone(),
                 kind: TokenKind::Api,
@@ -517,8 +521,19 @@ pub async fn create_token(
                 expires_at: None,
             },
             Utc::now(),
+            cap,
         )
         .await?;
+    let store::Capped::Created(stored) = created else {
+        let cap = cap.unwrap_or_default();
+        return Err(ApiError::CapReached {
+            setting: "max_tokens_per_user",
+            cap,
+            detail: format!(
+                "you have {cap} API tokens, the most one account may; delete one you no longer use (DELETE /v1/me/tokens/{{id}})"
+            ),
+        });
+    };
     Ok((
         StatusCode::CREATED,
         Json(token_response(stored, Some(token))),
@@ -526,27 +541,32 @@ pub async fn create_token(
         .into_response())
 }
 
-/// The caller's API tokens (never the tokens themselves).
+/// The caller's API tokens, oldest first (never the tokens themselves).
 #[utoipa::path(get, path = "/v1/me/tokens", tag = "accounts",
     security(("bearer" = [])),
+    params(crate::routes::page::PageQuery),
     responses(
         (status = 200, description = "The caller's API tokens", body = TokensResponse),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     caller: AuthUser,
+    crate::extract::ApiQuery(page): crate::extract::ApiQuery<crate::routes::page::PageQuery>,
 ) -> Result<Json<TokensResponse>, ApiError> {
-    let tokens = state
+    use crate::routes::page::{cut, time_key};
+    let limit = page.limit()?;
+    let after = page.after::<String>("tokens")?;
+    let rows = state
         .market()
         .store()
-        .tokens(&caller.user.id, TokenKind::Api)
+        .api_tokens_page(&caller.user.id, after.as_ref(), limit + 1)
         .await?;
+    let (rows, next_cursor) = cut(rows, limit, "tokens", |t| time_key(t.created_at, &t.id));
     Ok(Json(TokensResponse {
-        tokens: tokens
-            .into_iter()
-            .map(|t| token_response(t, None))
-            .collect(),
+        tokens: rows.into_iter().map(|t| token_response(t, None)).collect(),
+        next_cursor,
     }))
 }
 

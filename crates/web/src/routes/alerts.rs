@@ -30,6 +30,7 @@ use store::{NewRule, RuleChange, RuleStatus, StoredRule};
 use utoipa::{IntoParams, ToSchema};
 
 use super::notifications;
+use super::page::{PageQuery, cut, time_key};
 use super::window::parse_range;
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -37,10 +38,6 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::routes::accounts::ApiJson;
 
-/// Events listed when the query gives no `limit`.
-const DEFAULT_LIMIT: u32 = 100;
-/// The most events or notifications one request lists.
-const MAX_LIMIT: u32 = 1000;
 /// The most channels one rule notifies. Each is looked up in the store when the rule is
 /// checked, and each firing writes one notification per channel: without a bound, one body
 /// of a few megabytes would cost hundreds of thousands of reads (and a quadratic duplicate
@@ -175,6 +172,8 @@ pub struct RuleResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RulesResponse {
     pub alerts: Vec<RuleResponse>,
+    /// The `cursor` of the next page; `null` on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// One firing of a rule.
@@ -198,32 +197,14 @@ pub struct EventResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventsResponse {
     pub events: Vec<EventResponse>,
+    /// The `cursor` of the next (older) page; `null` on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// How many events an acknowledgement marked.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AcknowledgedResponse {
     pub acknowledged: u64,
-}
-
-/// `?limit=` of the list routes.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LimitQuery {
-    /// At most this many, newest first (1 to 1000; default 100).
-    pub(crate) limit: Option<u32>,
-}
-
-impl LimitQuery {
-    pub(crate) fn resolve(&self) -> Result<u32, ApiError> {
-        match self.limit {
-            None => Ok(DEFAULT_LIMIT),
-            Some(limit) if (1..=MAX_LIMIT).contains(&limit) => Ok(limit),
-            Some(limit) => Err(ApiError::BadRequest(format!(
-                "limit must be from 1 to {MAX_LIMIT}, got {limit}"
-            ))),
-        }
-    }
 }
 
 /// `?from=&to=` of the backtests.
@@ -509,6 +490,7 @@ async fn change(
         (status = 201, description = "Created, armed and active", body = RuleResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller has `max_rules_per_user` rules already (type `cap-reached`; the detail names the cap)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields, each named in the detail with its allowed range (`price: must be greater than 0 and at most 100000000`, `cooldown: must be between 1s and 366d`, `channels[0]: …`, `symbol: unknown symbol …`, `kind: unknown kind …; known kinds: …`, `expires: unknown field; a rule of kind above takes …`). An unknown symbol is refused only when the providers say so: while they are down the rule is accepted", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_rule(
@@ -526,24 +508,50 @@ pub async fn create_rule(
         state: state_json(&RuleState::armed())?,
         status: RuleStatus::Active,
     };
-    let stored = state.market().store().create_rule(&new, Utc::now()).await?;
+    let cap = crate::limits::UserCaps::of(state.config().limits.per_user.rules);
+    let created = state
+        .market()
+        .store()
+        .create_rule_within(&new, Utc::now(), cap)
+        .await?;
+    let store::Capped::Created(stored) = created else {
+        let cap = cap.unwrap_or_default();
+        return Err(ApiError::CapReached {
+            setting: "max_rules_per_user",
+            cap,
+            detail: format!(
+                "you have {cap} alert rules, the most one account may; delete one you no longer need (DELETE /v1/alerts/{{id}})"
+            ),
+        });
+    };
     Ok((StatusCode::CREATED, Json(response(stored)?)).into_response())
 }
 
 /// The caller's alert rules, oldest first.
 #[utoipa::path(get, path = "/v1/alerts", tag = "alerts",
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
         (status = 200, description = "The caller's rules", body = RulesResponse),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_rules(
     State(state): State<AppState>,
     caller: AuthUser,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<RulesResponse>, ApiError> {
-    let rules = state.market().store().rules(&caller.user.id).await?;
+    let limit = page.limit()?;
+    let after = page.after::<i64>("rules")?;
+    let rows = state
+        .market()
+        .store()
+        .rules_page(&caller.user.id, after.as_ref(), limit + 1)
+        .await?;
+    let (rows, next_cursor) = cut(rows, limit, "rules", |r| time_key(r.created_at, r.id));
     Ok(Json(RulesResponse {
-        alerts: rules.into_iter().map(response).collect::<Result<_, _>>()?,
+        alerts: rows.into_iter().map(response).collect::<Result<_, _>>()?,
+        next_cursor,
     }))
 }
 
@@ -751,23 +759,27 @@ pub async fn acknowledge_event(
 /// The caller's alert events (firings), newest first.
 #[utoipa::path(get, path = "/v1/alerts/events", tag = "alerts",
     security(("bearer" = [])),
-    params(LimitQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "The caller's events", body = EventsResponse),
-        (status = 400, description = "Bad limit", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_events(
     State(state): State<AppState>,
     caller: AuthUser,
-    ApiQuery(query): ApiQuery<LimitQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<EventsResponse>, ApiError> {
-    let events = state
+    let limit = page.limit()?;
+    let before = page.after::<String>("events")?;
+    let rows = state
         .market()
         .store()
-        .alert_events(&caller.user.id, query.resolve()?)
+        .alert_events_page(&caller.user.id, before.as_ref(), limit + 1)
         .await?;
+    let (events, next_cursor) = cut(rows, limit, "events", |e| time_key(e.created_at, &e.id));
     Ok(Json(EventsResponse {
+        next_cursor,
         events: events
             .into_iter()
             .map(|event| EventResponse {

@@ -11,13 +11,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use store::ChannelTarget;
+use store::{Capped, ChannelTarget};
 use utoipa::ToSchema;
 
+use super::page::{PageQuery, cut, time_key};
 use crate::AppState;
 use crate::auth::{self, AuthUser};
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
+use crate::limits::UserCaps;
 use crate::routes::accounts::{ApiJson, normalize_email};
 
 /// Prefix of generated webhook secrets.
@@ -70,10 +72,12 @@ pub struct ChannelResponse {
     pub created_at: DateTime<Utc>,
 }
 
-/// The caller's channels, oldest first.
+/// The caller's channels, oldest first, a page at a time.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelsResponse {
     pub channels: Vec<ChannelResponse>,
+    /// The `cursor` of the next page; `null` on the last.
+    pub next_cursor: Option<String>,
 }
 
 fn response(channel: store::Channel, show_secret: bool) -> ChannelResponse {
@@ -206,6 +210,7 @@ async fn target(
     responses(
         (status = 201, description = "Created; a webhook's `secret` is shown only now", body = ChannelResponse),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller has `max_channels_per_user` channels already (type `cap-reached`; the detail names the cap)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid field (named in the detail): URL, scheme, email, phone, format, secret", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_channel(
@@ -214,28 +219,50 @@ pub async fn create_channel(
     ApiJson(body): ApiJson<ChannelRequest>,
 ) -> Result<Response, ApiError> {
     let target = target(&state, body, None).await?;
-    let channel = state
+    let cap = UserCaps::of(state.config().limits.per_user.channels);
+    let created = state
         .market()
         .store()
-        .create_channel(&caller.user.id, &target, Utc::now())
+        .create_channel_within(&caller.user.id, &target, Utc::now(), cap)
         .await?;
+    let Capped::Created(channel) = created else {
+        let cap = cap.unwrap_or_default();
+        return Err(ApiError::CapReached {
+            setting: "max_channels_per_user",
+            cap,
+            detail: format!(
+                "you have {cap} notification channels, the most one account may; delete one (DELETE /v1/me/channels/{{id}}) or reuse it"
+            ),
+        });
+    };
     Ok((StatusCode::CREATED, Json(response(channel, true))).into_response())
 }
 
-/// The caller's channels (webhook secrets left out).
+/// The caller's channels, oldest first (webhook secrets left out).
 #[utoipa::path(get, path = "/v1/me/channels", tag = "accounts",
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
         (status = 200, description = "The caller's channels", body = ChannelsResponse),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_channels(
     State(state): State<AppState>,
     caller: AuthUser,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<ChannelsResponse>, ApiError> {
-    let channels = state.market().store().channels(&caller.user.id).await?;
+    let limit = page.limit()?;
+    let after = page.after::<String>("channels")?;
+    let rows = state
+        .market()
+        .store()
+        .channels_page(&caller.user.id, after.as_ref(), limit + 1)
+        .await?;
+    let (rows, next_cursor) = cut(rows, limit, "channels", |c| time_key(c.created_at, &c.id));
     Ok(Json(ChannelsResponse {
-        channels: channels.into_iter().map(|c| response(c, false)).collect(),
+        channels: rows.into_iter().map(|c| response(c, false)).collect(),
+        next_cursor,
     }))
 }
 

@@ -15,6 +15,7 @@ use crate::AppState;
 use crate::error::{ApiError, ReadErrors};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::json::cached_json;
+use crate::limits::PublicRead;
 
 /// The most symbols one `/v1/daily` call may ask for.
 pub const MAX_SYMBOLS_PER_CALL: usize = 20;
@@ -53,6 +54,7 @@ pub struct EodResponse {
     responses((status = 200, description = "The session's bar", body = EodResponse), ReadErrors))]
 pub async fn end_of_day(
     State(state): State<AppState>,
+    read: PublicRead,
     ApiPath(symbol): ApiPath<String>,
     ApiQuery(query): ApiQuery<EodQuery>,
 ) -> Result<Response, ApiError> {
@@ -62,7 +64,8 @@ pub async fn end_of_day(
         None => Utc::now().date_naive(),
     };
     let session_date = TradingCalendar::NYSE.last_trading_day_on_or_before(requested_date);
-    let served = state.market().daily(symbol).await?;
+    let budget = state.upstream_budget(read);
+    let served = state.market().daily_with(symbol, &budget).await?;
     let series = &served.value;
     let bar = series
         .between(None, Some(session_date))
@@ -125,12 +128,14 @@ pub struct DeltaResponse {
     responses((status = 200, description = "Change over the window", body = DeltaResponse), ReadErrors))]
 pub async fn price_delta(
     State(state): State<AppState>,
+    read: PublicRead,
     ApiPath(symbol): ApiPath<String>,
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
     let window = query.resolve(state.config())?;
-    let served = state.market().daily(symbol).await?;
+    let budget = state.upstream_budget(read);
+    let served = state.market().daily_with(symbol, &budget).await?;
     let delta = Delta::over(window.select(&served.value))
         .ok_or_else(|| ApiError::NotFound(format!("{symbol} has no trading days in that range")))?;
     let round4 = |value: f64| (value * 10_000.0).round() / 10_000.0;
@@ -192,6 +197,7 @@ pub struct MultiDailyResponse {
     responses((status = 200, description = "Per-symbol bars and errors", body = MultiDailyResponse), ReadErrors))]
 pub async fn multi_daily(
     State(state): State<AppState>,
+    read: PublicRead,
     ApiQuery(query): ApiQuery<MultiQuery>,
 ) -> Result<Response, ApiError> {
     let window = WindowQuery {
@@ -220,7 +226,10 @@ pub async fn multi_daily(
     let mut task_symbols = std::collections::HashMap::new();
     for symbol in symbols {
         let state = state.clone();
-        let task = tasks.spawn(async move { (symbol, state.market().daily(symbol).await) });
+        let task = tasks.spawn(async move {
+            let budget = state.upstream_budget(read);
+            (symbol, state.market().daily_with(symbol, &budget).await)
+        });
         task_symbols.insert(task.id(), symbol);
     }
     let (mut results, mut errors) = (Vec::new(), Vec::new());

@@ -8,6 +8,7 @@ pub mod history;
 pub mod ingest;
 pub mod notifications;
 pub mod ops;
+pub mod page;
 pub mod seed;
 pub mod stocks;
 pub mod symbols;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::alerts::LimitQuery;
+use super::page::{PageQuery, cut, time_key};
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
@@ -41,6 +41,8 @@ pub struct NotificationResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationsResponse {
     pub notifications: Vec<NotificationResponse>,
+    /// The `cursor` of the next (older) page; `null` on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// One delivery attempt.
@@ -64,23 +66,29 @@ pub struct AttemptsResponse {
 /// The caller's delivery log, newest first.
 #[utoipa::path(get, path = "/v1/notifications", tag = "alerts",
     security(("bearer" = [])),
-    params(LimitQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "The caller's notifications", body = NotificationsResponse),
-        (status = 400, description = "Bad limit", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_notifications(
     State(state): State<AppState>,
     caller: AuthUser,
-    ApiQuery(query): ApiQuery<LimitQuery>,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<NotificationsResponse>, ApiError> {
-    let notifications = state
+    let limit = page.limit()?;
+    let before = page.after::<String>("notifications")?;
+    let rows = state
         .market()
         .store()
-        .notifications(&caller.user.id, query.resolve()?)
+        .notifications_page(&caller.user.id, before.as_ref(), limit + 1)
         .await?;
+    let (notifications, next_cursor) = cut(rows, limit, "notifications", |n| {
+        time_key(n.created_at, &n.id)
+    });
     Ok(Json(NotificationsResponse {
+        next_cursor,
         notifications: notifications
             .into_iter()
             .map(|n| NotificationResponse {

@@ -153,11 +153,16 @@ pub struct QuotaResponse {
 pub struct QuotaWindowResponse {
     /// Calls allowed in the window; `null`: unlimited.
     pub limit: Option<u64>,
+    /// Of the limit, the calls only scheduled ingestion of tracked symbols may make: requests
+    /// stop at `limit - reserved` (0 when unlimited).
+    pub reserved: u64,
     /// Calls counted in the current window, every replica sharing the database included (as of
     /// this replica's last call).
     pub used: u64,
     /// Calls left; `null`: unlimited. 0 also when the provider answered "rate limited".
     pub remaining: Option<u64>,
+    /// Calls left for requests (`limit - reserved - used`); `null`: unlimited.
+    pub remaining_for_requests: Option<u64>,
     /// When the window ends and its count starts again (UTC).
     pub resets_at: DateTime<Utc>,
 }
@@ -196,8 +201,10 @@ impl From<WindowUsage> for QuotaWindowResponse {
     fn from(window: WindowUsage) -> Self {
         Self {
             limit: window.limit,
+            reserved: window.reserved,
             used: window.used,
             remaining: window.remaining,
+            remaining_for_requests: window.remaining_for_requests,
             resets_at: window.resets_at,
         }
     }

@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::error::{ApiError, ReadErrors};
 use crate::extract::ApiPath;
 use crate::json::json_response;
+use crate::limits::PublicRead;
 
 /// The last N closing prices of a symbol and their average. (Written by [`prices`] around
 /// pre-rendered elements; this type documents the shape and checks it in tests.)
@@ -46,9 +47,12 @@ pub struct ClosePrice {
             headers(("x-stockd-cache" = String, description = "hit, miss or stale"))),
         ReadErrors,
     ))]
-pub async fn default_prices(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn default_prices(
+    State(state): State<AppState>,
+    read: PublicRead,
+) -> Result<Response, ApiError> {
     let defaults = &state.config().defaults;
-    prices(&state, defaults.symbol, defaults.days as usize).await
+    prices(&state, read, defaults.symbol, defaults.days as usize).await
 }
 
 /// A symbol over the default number of days (`NDAYS`).
@@ -60,10 +64,11 @@ pub async fn default_prices(State(state): State<AppState>) -> Result<Response, A
     ))]
 pub async fn symbol_prices(
     State(state): State<AppState>,
+    read: PublicRead,
     ApiPath(symbol): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
-    prices(&state, symbol, state.config().defaults.days as usize).await
+    prices(&state, read, symbol, state.config().defaults.days as usize).await
 }
 
 /// A symbol over the last `days` trading days.
@@ -78,15 +83,22 @@ pub async fn symbol_prices(
     ))]
 pub async fn symbol_days_prices(
     State(state): State<AppState>,
+    read: PublicRead,
     ApiPath((symbol, days)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
     let days = parse_days(&days, state.config().max_days)?;
-    prices(&state, symbol, days).await
+    prices(&state, read, symbol, days).await
 }
 
-async fn prices(state: &AppState, symbol: Symbol, days: usize) -> Result<Response, ApiError> {
-    let served = state.market().daily(symbol).await?;
+async fn prices(
+    state: &AppState,
+    read: PublicRead,
+    symbol: Symbol,
+    days: usize,
+) -> Result<Response, ApiError> {
+    let budget = state.upstream_budget(read);
+    let served = state.market().daily_with(symbol, &budget).await?;
     let rendered = state.closes().get(&served.value);
     let (ndays, prices, average) = rendered.window(days);
     // The `PricesResponse` shape, written around the pre-rendered `prices` elements.

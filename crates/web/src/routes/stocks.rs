@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::error::{ApiError, ReadErrors};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::json::cached_json;
+use crate::limits::PublicRead;
 
 /// Daily bars of one symbol with their provenance.
 #[derive(Debug, Serialize, ToSchema)]
@@ -91,12 +92,14 @@ impl From<&Bar> for BarResponse {
     ))]
 pub async fn daily_bars(
     State(state): State<AppState>,
+    read: PublicRead,
     ApiPath(symbol): ApiPath<String>,
     ApiQuery(query): ApiQuery<WindowQuery>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
     let window = query.resolve(state.config())?;
-    let served = state.market().daily(symbol).await?;
+    let budget = state.upstream_budget(read);
+    let served = state.market().daily_with(symbol, &budget).await?;
     let series = &served.value;
     let window = window.select(series);
     let body = DailyResponse::new(symbol, &served, window);
@@ -137,10 +140,12 @@ pub struct QuoteResponse {
     ))]
 pub async fn latest_quote(
     State(state): State<AppState>,
+    read: PublicRead,
     ApiPath(symbol): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
-    let served = state.market().quote(symbol).await?;
+    let budget = state.upstream_budget(read);
+    let served = state.market().quote_with(symbol, &budget).await?;
     let quote = &served.value;
     let body = QuoteResponse {
         symbol,

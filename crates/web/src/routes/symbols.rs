@@ -1,5 +1,9 @@
 //! `/v1/symbols`: the global list of tracked symbols that ingestion keeps fresh. Reading is
 //! public; changing it needs the operator's admin token (`STOCKD_ADMIN_TOKEN`) as a bearer token.
+//!
+//! A symbol is tracked (or watched) only once it is known: stored history exists, or a provider
+//! answers for it through the read path (quota-checked, with unknown symbols remembered per
+//! provider). Junk never reaches the ingest schedule, where every tracked symbol costs calls.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,6 +11,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use domain::Symbol;
+use market::{MarketError, UpstreamBudget};
+use providers::ProviderError;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -61,6 +67,9 @@ pub async fn list_symbols(
         (status = 400, description = "Malformed symbol", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No admin token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Wrong admin token, or none configured", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown symbol: nothing is stored for it and no provider knows it", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The providers failed while checking the symbol; it was not tracked", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No provider could check the symbol now (quota spent, breaker open); it was not tracked. `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn track_symbol(
     State(state): State<AppState>,
@@ -69,6 +78,7 @@ pub async fn track_symbol(
 ) -> Result<Response, ApiError> {
     require_admin(&state, &headers).await?;
     let symbol = Symbol::parse(&symbol)?;
+    verify_known(&state, symbol, &market::Unmetered).await?;
     let (tracked, added) = state
         .market()
         .store()
@@ -107,6 +117,29 @@ pub async fn untrack_symbol(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("{symbol} is not tracked")))
+    }
+}
+
+/// Whether `symbol` may be tracked: stored history exists or a provider knows it (the read
+/// path asks them, charging `budget` if it must). 422 when every provider that answered said
+/// it does not; when none could answer (quota spent, breaker open, failures) the symbol is not
+/// taken on trust: the caller hears why, with the provider's `Retry-After`.
+pub(crate) async fn verify_known(
+    state: &AppState,
+    symbol: Symbol,
+    budget: &dyn UpstreamBudget,
+) -> Result<(), ApiError> {
+    match state.market().daily_with(symbol, budget).await {
+        Ok(_) => Ok(()),
+        Err(MarketError::Provider(
+            ProviderError::UnknownSymbol { .. } | ProviderError::NoData { .. },
+        )) => Err(ApiError::Unprocessable(format!(
+            "symbol: {symbol} is unknown: nothing is stored for it and no provider has daily history for it; check the ticker"
+        ))),
+        Err(err) => Err(ApiError::SymbolUnverified {
+            symbol,
+            cause: Box::new(err.into()),
+        }),
     }
 }
 

@@ -1,5 +1,7 @@
 //! `/v1/me/watchlist`: the caller's watched symbols. A watched symbol is tracked (ingestion
 //! keeps it fresh) while anyone watches it: `Store::tracked_symbols` includes every watchlist.
+//! So a symbol is watched only once it is known (see [`super::symbols::verify_known`]), and a
+//! user watches at most `max_watched_symbols_per_user` of them.
 
 use axum::Json;
 use axum::extract::State;
@@ -10,10 +12,15 @@ use domain::Symbol;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use store::{Capped, Owned};
+
+use super::page::{PageQuery, cut};
+use super::symbols::verify_known;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
+use crate::limits::{PublicRead, UserCaps};
 
 /// A symbol on the caller's watchlist.
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,10 +30,12 @@ pub struct WatchedSymbolResponse {
     pub added_at: DateTime<Utc>,
 }
 
-/// The caller's watchlist, in symbol order.
+/// The caller's watchlist, in symbol order, a page at a time.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WatchlistResponse {
     pub symbols: Vec<WatchedSymbolResponse>,
+    /// The `cursor` of the next page; `null` on the last.
+    pub next_cursor: Option<String>,
 }
 
 fn response(watched: store::WatchedSymbol) -> WatchedSymbolResponse {
@@ -36,24 +45,48 @@ fn response(watched: store::WatchedSymbol) -> WatchedSymbolResponse {
     }
 }
 
-/// The caller's watchlist.
+/// The caller's watchlist, in symbol order.
 #[utoipa::path(get, path = "/v1/me/watchlist", tag = "accounts",
     security(("bearer" = [])),
+    params(PageQuery),
     responses(
         (status = 200, description = "Watched symbols", body = WatchlistResponse),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_watchlist(
     State(state): State<AppState>,
     caller: AuthUser,
+    ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<WatchlistResponse>, ApiError> {
-    let symbols = state.market().store().watchlist(&caller.user.id).await?;
+    let limit = page.limit()?;
+    let after = page.after_symbol("watchlist")?;
+    let rows = state
+        .market()
+        .store()
+        .watchlist_page(&caller.user.id, after, limit + 1)
+        .await?;
+    let (rows, next_cursor) = cut(rows, limit, "watchlist", |w| w.symbol.to_string());
     Ok(Json(WatchlistResponse {
-        symbols: symbols.into_iter().map(response).collect(),
+        symbols: rows.into_iter().map(response).collect(),
+        next_cursor,
     }))
 }
 
-/// Watches a symbol: 201 when added, 200 when it was on the list already.
+/// The 409 of a full watchlist.
+fn full(cap: u32) -> ApiError {
+    ApiError::CapReached {
+        setting: "max_watched_symbols_per_user",
+        cap,
+        detail: format!(
+            "you watch {cap} symbols, the most one account may; remove one (DELETE /v1/me/watchlist/{{symbol}}) before adding another"
+        ),
+    }
+}
+
+/// Watches a symbol: 201 when added, 200 when it was on the list already. A symbol is added
+/// only when it is known (stored history, or a provider answers for it), and only while the
+/// caller watches fewer than `max_watched_symbols_per_user`.
 #[utoipa::path(put, path = "/v1/me/watchlist/{symbol}", tag = "accounts",
     security(("bearer" = [])),
     params(("symbol" = String, Path, description = "Ticker, e.g. MSFT")),
@@ -62,18 +95,37 @@ pub async fn list_watchlist(
         (status = 200, description = "Was watched already", body = WatchedSymbolResponse),
         (status = 400, description = "Malformed symbol", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller watches `max_watched_symbols_per_user` symbols already (type `cap-reached`; the detail names the cap)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown symbol: nothing is stored for it and no provider knows it", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This client's reads that ask a provider are spent for now; `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The providers failed while checking the symbol; it was not added", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No provider could check the symbol now (quota spent, breaker open); it was not added. `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn watch_symbol(
     State(state): State<AppState>,
     caller: AuthUser,
+    read: PublicRead,
     ApiPath(symbol): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
-    let (watched, added) = state
-        .market()
-        .store()
-        .watch(&caller.user.id, symbol, Utc::now())
-        .await?;
+    let store = state.market().store();
+    let user = &caller.user.id;
+    if let Some(watched) = store.watched_symbol(user, symbol).await? {
+        return Ok((StatusCode::OK, Json(response(watched))).into_response());
+    }
+    let cap = UserCaps::of(state.config().limits.per_user.watched_symbols);
+    // Checked before the symbol is, so a full list spends no provider call; the insert below
+    // checks again, under the owner's lock.
+    if let Some(cap) = cap
+        && store.count_owned(user, Owned::WatchedSymbols).await? >= u64::from(cap)
+    {
+        return Err(full(cap));
+    }
+    verify_known(&state, symbol, &state.upstream_budget(read)).await?;
+    let (watched, added) = match store.watch_within(user, symbol, Utc::now(), cap).await? {
+        Capped::Created(outcome) => outcome,
+        Capped::Full => return Err(full(cap.unwrap_or_default())),
+    };
     let status = if added {
         StatusCode::CREATED
     } else {

@@ -52,6 +52,17 @@ impl App {
         settings: AuthSettings,
         features: web::features::Features,
     ) -> Self {
+        let limits = web::limits::Limits::default();
+        Self::with_limits(provider, settings, features, limits).await
+    }
+
+    /// An app with chosen per-client read limits and per-user caps.
+    pub(crate) async fn with_limits(
+        provider: Arc<dyn providers::MarketData>,
+        settings: AuthSettings,
+        features: web::features::Features,
+        limits: web::limits::Limits,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(
             SqliteStore::open(&dir.path().join("stockd.db"))
@@ -69,6 +80,7 @@ impl App {
                 max_days: 5000,
                 features,
                 admin_token: None,
+                limits,
             },
             web::observe::install_metrics_recorder(),
             AuthSettings {

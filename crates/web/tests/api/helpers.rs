@@ -131,20 +131,31 @@ impl TestApp {
         let store = SqliteStore::open(&dir.path().join("stockd.db"))
             .await
             .unwrap();
-        let market = Arc::new(Market::new(provider, Arc::new(store), config));
-        let state = AppState::new(
-            market,
-            WebConfig {
-                defaults: Defaults {
-                    symbol: domain::Symbol::parse("MSFT").unwrap(),
-                    days: 7,
-                },
-                max_days: 5000,
-                features,
-                admin_token: admin_token.map(|t| t.to_owned().into()),
-            },
-            web::observe::install_metrics_recorder(),
-        );
+        let web = web_config(features, admin_token, web::limits::Limits::default());
+        Self::over(provider, Arc::new(store), config, web, dir)
+    }
+
+    /// An app over the in-memory store (for tests on tokio's paused clock, which SQLite's
+    /// worker thread does not follow) with chosen limits.
+    pub fn in_memory(
+        provider: Arc<dyn MarketData>,
+        config: MarketConfig,
+        limits: web::limits::Limits,
+    ) -> Self {
+        let web = web_config(web::features::Features::default(), None, limits);
+        let store = Arc::new(store::MemoryStore::new());
+        Self::over(provider, store, config, web, tempfile::tempdir().unwrap())
+    }
+
+    fn over(
+        provider: Arc<dyn MarketData>,
+        store: Arc<dyn store::Store>,
+        config: MarketConfig,
+        web: WebConfig,
+        dir: tempfile::TempDir,
+    ) -> Self {
+        let market = Arc::new(Market::new(provider, store, config));
+        let state = AppState::new(market, web, web::observe::install_metrics_recorder());
         Self {
             router: web::router(state.clone()),
             state,
@@ -159,6 +170,34 @@ impl TestApp {
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
         respond(&self.router, request).await
+    }
+
+    /// `GET uri` from the client at `peer` (`"203.0.113.7:5000"`), as `serve` would pass it.
+    pub async fn get_from(&self, peer: &str, uri: &str) -> TestResponse {
+        let mut request = Request::get(uri).body(Body::empty()).unwrap();
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        self.request(request).await
+    }
+}
+
+/// The tests' HTTP settings: MSFT over 7 days by default, up to 5000 days.
+fn web_config(
+    features: web::features::Features,
+    admin_token: Option<&str>,
+    limits: web::limits::Limits,
+) -> WebConfig {
+    WebConfig {
+        defaults: Defaults {
+            symbol: domain::Symbol::parse("MSFT").unwrap(),
+            days: 7,
+        },
+        max_days: 5000,
+        features,
+        admin_token: admin_token.map(|t| t.to_owned().into()),
+        limits,
     }
 }
 

@@ -13,8 +13,8 @@ async fn sample_allowed(per_day: u64) -> TestApp {
     config.quotas.insert(
         "sample".into(),
         QuotaLimits {
-            per_minute: 0,
             per_day,
+            ..QuotaLimits::UNLIMITED
         },
     );
     TestApp::with(Arc::new(providers::sample::Sample::new()), config).await

@@ -98,3 +98,18 @@ async fn a_malformed_symbol_is_a_400() {
         .await
         .problem(400);
 }
+
+#[tokio::test]
+async fn a_symbol_no_provider_knows_is_not_tracked() {
+    let app = app(Some("s3cret")).await;
+    let refused = app
+        .request(request("PUT", "/v1/symbols/ZZZZ9", Some("s3cret")))
+        .await;
+    let detail = refused.problem(422);
+    assert!(
+        detail.contains("ZZZZ9") && detail.contains("unknown"),
+        "{detail}"
+    );
+    let listed = app.get("/v1/symbols").await.json();
+    assert_eq!(listed["symbols"], serde_json::json!([]));
+}
