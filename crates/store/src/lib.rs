@@ -25,6 +25,7 @@ mod alerts;
 mod bulk;
 mod database;
 mod error;
+mod invites;
 mod jobs;
 mod memory;
 mod migrations;
@@ -50,6 +51,7 @@ pub use alerts::{
 };
 pub use database::{Database, DatabaseUrl, open, redact_url};
 pub use error::StoreError;
+pub use invites::{Invite, InvitedSignup, Invites, NewInvite};
 pub use jobs::{Job, JobCounts, JobFilter, JobKind, JobOutcome, JobQueue, JobStatus, NewJob};
 pub use memory::MemoryStore;
 pub use migrations::MigrationStatus;
@@ -60,7 +62,9 @@ pub use usage::{ProviderUsage, UsageCounts, minute_start, utc_day};
 
 /// Persistent storage of daily bars.
 #[async_trait]
-pub trait Store: Accounts + AlertStore + JobQueue + ProviderUsage + Send + Sync + Debug {
+pub trait Store:
+    Accounts + AlertStore + Invites + JobQueue + ProviderUsage + Send + Sync + Debug
+{
     /// The backend's name (`sqlite`, `postgres`), for logs and `/ready`.
     fn backend(&self) -> &'static str;
 

@@ -19,6 +19,7 @@ pub struct MemoryStore {
     pub(crate) alerts: crate::alerts::MemoryAlerts,
     pub(crate) usage: crate::usage::MemoryUsage,
     pub(crate) accounts: crate::accounts::MemoryAccounts,
+    pub(crate) invites: crate::invites::MemoryInvites,
 }
 
 impl MemoryStore {
