@@ -67,8 +67,13 @@ pub enum ApiError {
     Conflict(String),
     /// Well-formed but invalid input; the detail names the field.
     Unprocessable(String),
-    /// Too many attempts (failed logins); retry after the duration.
+    /// Too many attempts (failed logins, registrations); retry after the duration.
     TooManyRequests {
+        detail: String,
+        retry_after: Duration,
+    },
+    /// Too much work in flight (the password hashing queue is full); retry after the duration.
+    Busy {
         detail: String,
         retry_after: Duration,
     },
@@ -163,6 +168,18 @@ impl ApiError {
                     StatusCode::TOO_MANY_REQUESTS,
                     "too-many-requests",
                     "Too many requests",
+                    detail.clone(),
+                )
+            },
+            Self::Busy {
+                detail,
+                retry_after,
+            } => Rendered {
+                retry_after: Some(*retry_after),
+                ..plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "Busy",
                     detail.clone(),
                 )
             },

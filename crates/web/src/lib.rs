@@ -64,6 +64,7 @@ struct Shared {
     started: Instant,
     auth: auth::AuthSettings,
     login_limiter: auth::LoginLimiter,
+    signup_limiter: auth::SignupLimiter,
 }
 
 /// What every handler can reach.
@@ -86,6 +87,7 @@ impl AppState {
     ) -> Self {
         Self(Arc::new(Shared {
             login_limiter: auth::LoginLimiter::new(auth.limits),
+            signup_limiter: auth::SignupLimiter::new(auth.signups_per_address),
             auth,
             market,
             config,
@@ -113,6 +115,10 @@ impl AppState {
 
     fn login_limiter(&self) -> &auth::LoginLimiter {
         &self.0.login_limiter
+    }
+
+    fn signup_limiter(&self) -> &auth::SignupLimiter {
+        &self.0.signup_limiter
     }
 
     fn closes(&self) -> &routes::closes::RenderCache {

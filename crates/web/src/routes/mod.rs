@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per resource; [`crate::router`] lists every URL.
 
 pub mod accounts;
+pub mod admin;
 pub mod alerts;
 pub mod channels;
 pub(crate) mod closes;
@@ -9,6 +10,7 @@ pub mod ingest;
 pub mod notifications;
 pub mod ops;
 pub mod seed;
+pub mod signup;
 pub mod stocks;
 pub mod symbols;
 pub mod watchlist;
