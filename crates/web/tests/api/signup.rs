@@ -382,3 +382,22 @@ async fn weak_passwords_are_refused_with_advice_and_a_strong_passphrase_is_accep
             .starts_with("password: too easy to guess")
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_admin_routes_and_the_new_answers() {
+    let app = App::new().await;
+    let doc = app.send("GET", "/openapi.json", None, None).await.json();
+    for path in [
+        "/v1/admin/users",
+        "/v1/admin/invites",
+        "/v1/admin/invites/{id}",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path}");
+    }
+    let register = &doc["paths"]["/v1/auth/register"]["post"]["responses"];
+    for status in ["403", "429", "503"] {
+        assert!(register[status].is_object(), "register {status}");
+    }
+    assert!(doc["paths"]["/v1/auth/login"]["post"]["responses"]["503"].is_object());
+    assert!(doc["components"]["schemas"]["RegisterRequest"]["properties"]["invite"].is_object());
+}
