@@ -181,14 +181,7 @@ fn state_over(
         admin_token: config.admin_token().cloned(),
         limits: config.limits(),
     };
-    let auth = web::auth::AuthSettings {
-        session_ttl: config.session_ttl,
-        trust_forwarded_for: config.trust_forwarded_for,
-        // Validated at load.
-        webhook_allow: config.webhook_allow().unwrap_or_default(),
-        ..web::auth::AuthSettings::default()
-    };
-    AppState::with_auth(market, web, metrics, auth)
+    AppState::with_auth(market, web, metrics, config.auth())
 }
 
 /// Runs `stockd serve` until a shutdown signal.

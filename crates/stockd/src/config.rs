@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::cli::{Cli, OutputFormat};
 use crate::duration;
 
+mod accounts;
 mod alerting;
 mod chain;
 mod layers;
@@ -131,6 +132,17 @@ pub struct Config {
     /// Count login failures against the last `X-Forwarded-For` address instead of the peer:
     /// only behind a proxy that always sets it.
     pub trust_forwarded_for: bool,
+    /// Who may register: `open` (anyone), `invite` (with an admin's invitation code) or
+    /// `closed` (admins make accounts).
+    pub signup: String,
+    /// Registrations per client address per hour; 0: unlimited.
+    pub signups_per_address: usize,
+    /// Password jobs (argon2 hashes, checks) run at once; unset: one per core.
+    #[serde(default)]
+    pub password_hash_workers: Option<usize>,
+    /// Password jobs that may wait for a turn before requests get 503; unset: 8 per worker.
+    #[serde(default)]
+    pub password_hash_queue: Option<usize>,
     /// Feature flags (`[features]` table, `STOCKD_FEATURES__<NAME>=false`); every flag defaults
     /// to on, see `GET /v1/features`.
     #[serde(default)]
@@ -260,6 +272,10 @@ impl Default for Config {
             admin_token: None,
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             trust_forwarded_for: false,
+            signup: "open".into(),
+            signups_per_address: 5,
+            password_hash_workers: None,
+            password_hash_queue: None,
             features: BTreeMap::new(),
             quotas: quotas::defaults(),
             limits: LimitsSetting::default(),
@@ -439,6 +455,7 @@ impl Config {
         self.provider_chains()?;
         self.validate_ingest()?;
         self.validate_alerting()?;
+        self.validate_accounts()?;
         Ok(())
     }
 

@@ -1,5 +1,5 @@
-//! `stockd users`: create accounts from the command line (the first admin, typically) and list
-//! them. The password comes from stdin (`--password-stdin`, first line) or from
+//! `stockd users`: create accounts from the command line (the first admin, typically), list
+//! them, and make invitation codes for invite-only sign-up. The password comes from stdin (`--password-stdin`, first line) or from
 //! `STOCKD_USER_PASSWORD`, never from an argument, where it would show in `ps` and the shell
 //! history.
 
@@ -29,7 +29,11 @@ pub async fn run(config: &Config, command: UsersCommand) -> Result<String, Strin
             display_name,
         } => {
             let password = read_password(password_stdin)?;
-            let email = web::routes::accounts::check_new_credentials(&email, &password)?;
+            let email = web::routes::accounts::check_new_credentials(
+                &email,
+                &password,
+                display_name.as_deref(),
+            )?;
             // argon2 spends tens of milliseconds of CPU: off the async workers.
             let password_hash =
                 tokio::task::spawn_blocking(move || web::auth::hash_password_blocking(&password))
@@ -64,6 +68,16 @@ pub async fn run(config: &Config, command: UsersCommand) -> Result<String, Strin
                     user.created_at.format("%Y-%m-%d %H:%M UTC")
                 );
             }
+        }
+        UsersCommand::Invite { valid_days, note } => {
+            let (code, expires_at) =
+                web::routes::admin::issue_invite_for_cli(store.as_ref(), valid_days, note).await?;
+            // The code alone on stdout, so scripts can capture it; when it expires on stderr.
+            let _ = writeln!(out, "{code}");
+            eprintln!(
+                "valid until {} (single use; register with it as `invite`)",
+                expires_at.format("%Y-%m-%d %H:%M UTC")
+            );
         }
     }
     Ok(out)

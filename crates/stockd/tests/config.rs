@@ -558,3 +558,49 @@ fn the_archive_url_defaults_under_the_data_dir_and_is_printed_redacted() {
     assert!(!format!("{config:?}").contains("KEYSECRET"));
     assert!(Config::unknown_env_names([("STOCKD_ARCHIVE_URL".into(), "x".into())]).is_empty());
 }
+
+#[test]
+fn sign_up_and_the_password_pool_are_settings_checked_at_load() {
+    let defaults = load(&[], &[]).unwrap().auth();
+    assert_eq!(defaults.signup, web::auth::SignupMode::Open);
+    assert_eq!(defaults.signups_per_address, 5);
+    let pool = defaults.hasher.pool_size();
+    assert!(
+        pool.workers >= 1 && pool.queue == 8 * pool.workers,
+        "{pool:?}"
+    );
+
+    let set = load(
+        &[],
+        &[
+            ("STOCKD_SIGNUP", "Invite"),
+            ("STOCKD_SIGNUPS_PER_ADDRESS", "0"),
+            ("STOCKD_PASSWORD_HASH_WORKERS", "3"),
+            ("STOCKD_PASSWORD_HASH_QUEUE", "4"),
+        ],
+    )
+    .unwrap()
+    .auth();
+    assert_eq!(set.signup, web::auth::SignupMode::Invite);
+    assert_eq!(set.signups_per_address, 0);
+    assert_eq!(
+        set.hasher.pool_size(),
+        web::auth::HashPoolSize {
+            workers: 3,
+            queue: 4
+        }
+    );
+
+    for (name, value, named) in [
+        ("STOCKD_SIGNUP", "sometimes", "signup"),
+        ("STOCKD_PASSWORD_HASH_WORKERS", "0", "password_hash_workers"),
+        (
+            "STOCKD_PASSWORD_HASH_QUEUE",
+            "1000000",
+            "password_hash_queue",
+        ),
+    ] {
+        let err = load(&[], &[(name, value)]).unwrap_err();
+        assert!(err.starts_with(named), "{name}={value}: {err}");
+    }
+}

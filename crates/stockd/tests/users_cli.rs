@@ -1,6 +1,8 @@
 //! `stockd users`: an admin created from the command line (password piped on stdin, id
 //! printed) is listed, can sign in to a running `stockd serve`, and may change the tracked
-//! symbols over HTTP with its session; a second account for the same email is refused.
+//! symbols over HTTP with its session; a second account for the same email is refused, and so
+//! is a password that is easy to guess. An invitation made with `stockd users invite` lets one
+//! person register with a server whose sign-up is invite-only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
@@ -37,6 +39,43 @@ fn users(dir: &Path, args: &[&str], stdin: &str) -> (bool, String, String) {
         String::from_utf8(output.stdout).unwrap(),
         String::from_utf8(output.stderr).unwrap(),
     )
+}
+
+/// A port nothing listens on yet.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `stockd serve` on `port` over the data in `dir`, with extra environment.
+fn serve(dir: &Path, port: u16, env: &[(&str, &str)]) -> std::process::Child {
+    Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
+        .env("STOCKD_DATA_DIR", dir)
+        .env_remove("STOCKD_DATABASE_URL")
+        .env_remove("STOCKD_ADMIN_TOKEN")
+        .env_remove("STOCKD_SIGNUP")
+        .env_remove("APIKEY")
+        .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The first answer to `method path` once the server listens (10 s at most).
+fn first_answer(port: u16, method: &str, path: &str, body: &str) -> Option<String> {
+    for _ in 0..100 {
+        if let Some(answer) = http(port, method, path, None, body) {
+            return Some(answer);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
 }
 
 fn http(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> Option<String> {
@@ -88,6 +127,15 @@ fn an_admin_created_on_the_command_line_signs_in_and_may_track_symbols() {
         "short\n",
     );
     assert!(!ok && err.contains("at least 10"), "{err}");
+    let (ok, _, err) = users(
+        dir.path(),
+        &["create", "--email", "weak@example.com", "--password-stdin"],
+        "password12\n",
+    );
+    assert!(
+        !ok && err.contains("password: too easy to guess") && err.contains("common"),
+        "{err}"
+    );
     let (ok, _, err) = users(dir.path(), &["create", "--email", "x@example.com"], "");
     assert!(!ok && err.contains("STOCKD_USER_PASSWORD"), "{err}");
 
@@ -103,31 +151,10 @@ fn an_admin_created_on_the_command_line_signs_in_and_may_track_symbols() {
     );
     assert_eq!(out.lines().count(), 1, "{out}");
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
-        .env("STOCKD_DATA_DIR", dir.path())
-        .env_remove("STOCKD_DATABASE_URL")
-        .env_remove("STOCKD_ADMIN_TOKEN")
-        .env_remove("APIKEY")
-        .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let port = free_port();
+    let mut child = serve(dir.path(), port, &[]);
     let login_body = format!(r#"{{"email":"root@example.com","password":"{PASSWORD}"}}"#);
-    let mut login = None;
-    for _ in 0..100 {
-        login = http(port, "POST", "/v1/auth/login", None, &login_body);
-        if login.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let login = first_answer(port, "POST", "/v1/auth/login", &login_body);
     let outcome = (|| {
         let login = login.ok_or("stockd did not start listening")?;
         if !login.starts_with("HTTP/1.1 200") {
@@ -143,6 +170,57 @@ fn an_admin_created_on_the_command_line_signs_in_and_may_track_symbols() {
             .ok_or("no answer to PUT /v1/symbols/IBM")?;
         if !tracked.starts_with("HTTP/1.1 201") {
             return Err(format!("admin session could not track: {tracked}"));
+        }
+        Ok(())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    outcome.unwrap();
+}
+
+#[test]
+fn an_invitation_from_the_command_line_lets_one_person_register_when_sign_up_is_invite_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = users(
+        dir.path(),
+        &["invite", "--valid-days", "2", "--note", "for Ada"],
+        "",
+    );
+    assert!(ok, "{out}{err}");
+    let code = out.trim().to_owned();
+    assert!(
+        code.starts_with("stk_inv_") && !code.contains(' '),
+        "the code alone: {out}"
+    );
+    assert!(err.contains("valid until"), "{err}");
+    let (ok, _, err) = users(dir.path(), &["invite", "--valid-days", "365"], "");
+    assert!(!ok && err.contains("365"), "{err}");
+
+    let port = free_port();
+    let mut child = serve(dir.path(), port, &[("STOCKD_SIGNUP", "invite")]);
+    let register = |invite: &str| {
+        format!(r#"{{"email":"ada@example.com","password":"{PASSWORD}","invite":"{invite}"}}"#)
+    };
+    let without = first_answer(
+        port,
+        "POST",
+        "/v1/auth/register",
+        &format!(r#"{{"email":"ada@example.com","password":"{PASSWORD}"}}"#),
+    );
+    let outcome = (|| {
+        let without = without.ok_or("stockd did not start listening")?;
+        if !without.starts_with("HTTP/1.1 403") {
+            return Err(format!("registration without an invitation: {without}"));
+        }
+        let with = http(port, "POST", "/v1/auth/register", None, &register(&code))
+            .ok_or("no answer to the registration")?;
+        if !with.starts_with("HTTP/1.1 201") {
+            return Err(format!("registration with the invitation: {with}"));
+        }
+        let again = http(port, "POST", "/v1/auth/register", None, &register(&code))
+            .ok_or("no answer to the second registration")?;
+        if !again.starts_with("HTTP/1.1 403") {
+            return Err(format!("the invitation worked twice: {again}"));
         }
         Ok(())
     })();

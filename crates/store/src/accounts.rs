@@ -293,7 +293,7 @@ pub(crate) const TOKEN_COLUMNS: &str =
 pub(crate) const CHANNEL_COLUMNS: &str = "id, user_id, kind, target, secret, format, created_at";
 
 /// Reads a `users` row ([`USER_COLUMNS`]).
-fn user<'r, R>(row: &'r R) -> Result<User, StoreError>
+pub(crate) fn user<'r, R>(row: &'r R) -> Result<User, StoreError>
 where
     R: Row,
     &'r str: ColumnIndex<R>,
@@ -372,6 +372,6 @@ where
 }
 
 /// Whether a database error is a unique-constraint violation (a taken email).
-fn is_unique_violation(err: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
 }

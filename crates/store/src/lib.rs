@@ -26,6 +26,7 @@ mod alerts;
 mod bulk;
 mod database;
 mod error;
+mod invites;
 mod jobs;
 mod memory;
 mod migrations;
@@ -52,6 +53,7 @@ pub use alerts::{
 };
 pub use database::{Database, DatabaseUrl, open, redact_url};
 pub use error::StoreError;
+pub use invites::{Invite, InvitedSignup, Invites, NewInvite};
 pub use jobs::{Job, JobCounts, JobFilter, JobKind, JobOutcome, JobQueue, JobStatus, NewJob};
 pub use memory::MemoryStore;
 pub use migrations::MigrationStatus;
@@ -64,7 +66,7 @@ pub use usage::{ProviderUsage, UsageCounts, minute_start, utc_day};
 /// Persistent storage of daily bars.
 #[async_trait]
 pub trait Store:
-    Accounts + AlertStore + JobQueue + OwnedLists + ProviderUsage + Send + Sync + Debug
+    Accounts + AlertStore + Invites + JobQueue + OwnedLists + ProviderUsage + Send + Sync + Debug
 {
     /// The backend's name (`sqlite`, `postgres`), for logs and `/ready`.
     fn backend(&self) -> &'static str;

@@ -20,6 +20,7 @@ pub struct MemoryStore {
     pub(crate) usage: crate::usage::MemoryUsage,
     pub(crate) accounts: crate::accounts::MemoryAccounts,
     pub(crate) owner_writes: crate::owned::OwnerWrites,
+    pub(crate) invites: crate::invites::MemoryInvites,
 }
 
 impl MemoryStore {

@@ -1,5 +1,6 @@
-//! Authentication: argon2id password hashes, opaque bearer tokens, the [`AuthUser`] extractor
-//! and the login rate limiter.
+//! Authentication: argon2id password hashes in a bounded pool, the new-password policy, opaque
+//! bearer tokens, the [`AuthUser`] extractor, the admin check, the sign-up mode, and the login
+//! and registration rate limiters.
 //!
 //! Tokens are 32 random bytes, base64url, behind a greppable prefix (`stk_sess_` for sessions,
 //! `stk_api_` for personal API tokens). Only their SHA-256 is stored, so a database leak does
@@ -8,8 +9,12 @@
 //! after login (not sliding: a stolen session dies on schedule however much it is used) and
 //! are revoked by logout; API tokens live until deleted.
 
+mod admin;
 mod limiter;
 mod password;
+pub mod policy;
+mod signup;
+mod windows;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -25,26 +30,36 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::error::ApiError;
 
-pub use limiter::{LoginLimiter, LoginLimits};
-pub use password::{PasswordHasher, hash_password_blocking};
+pub use admin::Admin;
+pub(crate) use admin::require_admin;
+pub use limiter::{LoginAttempt, LoginLimiter, LoginLimits};
+pub use password::{HashPoolSize, PasswordHasher, hash_password_blocking};
+pub use signup::{SIGNUP_WINDOW, SignupLimiter, SignupMode, SignupSlot};
 
 /// Prefix of session tokens.
 pub const SESSION_PREFIX: &str = "stk_sess_";
 /// Prefix of personal API tokens.
 pub const API_TOKEN_PREFIX: &str = "stk_api_";
+/// Prefix of invitation codes.
+pub const INVITE_PREFIX: &str = "stk_inv_";
 
 /// Authentication settings.
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     /// How long a session token lives after login.
     pub session_ttl: Duration,
-    /// Login failures allowed per account and per client address.
+    /// Login failures allowed per account and address, per address, and per account.
     pub limits: LoginLimits,
+    /// Who may register: anyone, holders of an invitation, or nobody (admins make accounts).
+    pub signup: SignupMode,
+    /// Registrations per client address per hour; 0: unlimited.
+    pub signups_per_address: usize,
     /// Take the client address from the last `X-Forwarded-For` entry (the one the proxy in
     /// front of stockd appended). Only set this behind a proxy that always sets the header:
     /// otherwise any client could pick the address its failures are counted against.
     pub trust_forwarded_for: bool,
-    /// argon2id cost; [`PasswordHasher::default`] is argon2's default (OWASP: 19 MiB, t=2, p=1).
+    /// argon2id cost and the size of the pool hashing runs in; [`PasswordHasher::default`] is
+    /// argon2's default cost (OWASP: 19 MiB, t=2, p=1) with a worker per core.
     pub hasher: PasswordHasher,
     /// Non-public webhook destinations the operator permits (loopback, private and metadata
     /// addresses are refused otherwise when a channel is created).
@@ -56,6 +71,8 @@ impl Default for AuthSettings {
         Self {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             limits: LoginLimits::default(),
+            signup: SignupMode::Open,
+            signups_per_address: 5,
             trust_forwarded_for: false,
             hasher: PasswordHasher::default(),
             webhook_allow: notify::AllowList::default(),
@@ -133,8 +150,8 @@ pub(crate) async fn authenticate(
     Ok(found.map(|(token, user)| AuthUser { user, token }))
 }
 
-/// The address login failures are counted against: the connection's peer, or with
-/// `trust_forwarded_for` the last `X-Forwarded-For` entry.
+/// The address login failures and registrations are counted against: the connection's peer, or
+/// with `trust_forwarded_for` the last `X-Forwarded-For` entry.
 pub(crate) fn client_ip(
     headers: &HeaderMap,
     peer: Option<SocketAddr>,

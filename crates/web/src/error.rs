@@ -72,7 +72,7 @@ pub enum ApiError {
     Conflict(String),
     /// Well-formed but invalid input; the detail names the field.
     Unprocessable(String),
-    /// Too many attempts (failed logins); retry after the duration.
+    /// Too many attempts (failed logins, registrations); retry after the duration.
     TooManyRequests {
         detail: String,
         retry_after: Duration,
@@ -88,6 +88,11 @@ pub enum ApiError {
     SymbolUnverified {
         symbol: domain::Symbol,
         cause: Box<ApiError>,
+    },
+    /// Too much work in flight (the password hashing queue is full); retry after the duration.
+    Busy {
+        detail: String,
+        retry_after: Duration,
     },
     /// The database failed (unreachable, full): operational, not the request's fault.
     Store(store::StoreError),
@@ -205,6 +210,18 @@ impl ApiError {
                     ..cause
                 }
             }
+            Self::Busy {
+                detail,
+                retry_after,
+            } => Rendered {
+                retry_after: Some(*retry_after),
+                ..plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "Busy",
+                    detail.clone(),
+                )
+            },
             Self::Store(_) => Rendered {
                 retry_after: Some(Duration::from_secs(5)),
                 ..plain(

@@ -70,6 +70,7 @@ struct Shared {
     login_limiter: auth::LoginLimiter,
     loops: liveness::Loops,
     read_limiter: limits::reads::ReadLimiter,
+    signup_limiter: auth::SignupLimiter,
 }
 
 /// What every handler can reach.
@@ -93,6 +94,7 @@ impl AppState {
         Self(Arc::new(Shared {
             login_limiter: auth::LoginLimiter::new(auth.limits),
             read_limiter: limits::reads::ReadLimiter::new(config.limits.reads),
+            signup_limiter: auth::SignupLimiter::new(auth.signups_per_address),
             auth,
             market,
             config,
@@ -139,6 +141,10 @@ impl AppState {
         read: limits::reads::PublicRead,
     ) -> limits::reads::ClientBudget<'_> {
         self.read_limiter().budget(read)
+    }
+
+    fn signup_limiter(&self) -> &auth::SignupLimiter {
+        &self.0.signup_limiter
     }
 
     fn closes(&self) -> &routes::closes::RenderCache {

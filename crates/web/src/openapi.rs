@@ -4,8 +4,8 @@ use utoipa::OpenApi;
 
 use crate::error::Problem;
 use crate::routes::{
-    accounts, alerts, channels, history, ingest, notifications, ops, seed, stocks, symbols,
-    watchlist,
+    accounts, admin, alerts, channels, history, ingest, notifications, ops, seed, signup, stocks,
+    symbols, watchlist,
 };
 
 /// stockd's API description.
@@ -37,7 +37,7 @@ use crate::routes::{
         symbols::track_symbol,
         symbols::untrack_symbol,
         ingest::list_jobs,
-        accounts::register,
+        signup::register,
         accounts::login,
         accounts::logout,
         accounts::me,
@@ -46,6 +46,10 @@ use crate::routes::{
         accounts::create_token,
         accounts::list_tokens,
         accounts::delete_token,
+        admin::create_user,
+        admin::create_invite,
+        admin::list_invites,
+        admin::delete_invite,
         watchlist::list_watchlist,
         watchlist::watch_symbol,
         watchlist::unwatch_symbol,
@@ -95,13 +99,17 @@ use crate::routes::{
         ingest::JobResponse,
         ingest::JobCountsResponse,
         accounts::UserResponse,
-        accounts::RegisterRequest,
+        signup::RegisterRequest,
         accounts::LoginRequest,
         accounts::LoginResponse,
         accounts::UpdateMeRequest,
         accounts::CreateTokenRequest,
         accounts::TokenResponse,
         accounts::TokensResponse,
+        admin::CreateUserRequest,
+        admin::CreateInviteRequest,
+        admin::InviteResponse,
+        admin::InvitesResponse,
         watchlist::WatchedSymbolResponse,
         watchlist::WatchlistResponse,
         channels::ChannelRequest,
@@ -129,6 +137,7 @@ use crate::routes::{
         (name = "symbols", description = "The tracked symbols that ingestion keeps fresh"),
         (name = "ingestion", description = "The ingestion job queue: scheduled runs, backfills, archives"),
         (name = "accounts", description = "Users and auth: registration, sessions, API tokens, the caller's watchlist and notification channels"),
+        (name = "admin", description = "Making users and invitation codes for invite-only sign-up (an admin user's token or the operator's admin token)"),
         (name = "alerts", description = "Price alert rules, their firings, dry runs over stored history, and the delivery log of their notifications"),
         (name = "operations", description = "Health, readiness, metrics, circuit breakers and providers"),
     )

@@ -1,5 +1,5 @@
-//! Passwords, session and API tokens, webhook secrets and password hashes never reach the logs,
-//! at any level. A test binary of its own: tracing caches per-callsite interest process-wide,
+//! Passwords, session and API tokens, invitation codes, the admin token, webhook secrets and
+//! password hashes never reach the logs, at any level. A test binary of its own: tracing caches per-callsite interest process-wide,
 //! and a scoped subscriber in a binary whose other tests log in parallel can miss lines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,7 +14,7 @@ use providers::sample::Sample;
 use serde_json::{Value, json};
 use store::SqliteStore;
 use tower::ServiceExt;
-use web::auth::{AuthSettings, PasswordHasher};
+use web::auth::{AuthSettings, PasswordHasher, SignupMode};
 use web::{AppState, Defaults, WebConfig};
 
 #[path = "api/captured_logs.rs"]
@@ -23,6 +23,7 @@ mod captured_logs;
 use captured_logs::Captured;
 
 const PASSWORD: &str = "correct horse battery";
+const ADMIN_TOKEN: &str = "operator-token-7c1e";
 
 async fn send(router: &Router, method: &str, uri: &str, token: Option<&str>, body: Value) -> Value {
     let mut request = Request::builder()
@@ -69,26 +70,39 @@ async fn passwords_and_tokens_never_appear_in_logs() {
             },
             max_days: 5000,
             features: web::features::Features::default(),
-            admin_token: None,
+            admin_token: Some(ADMIN_TOKEN.to_owned().into()),
             limits: web::limits::Limits::default(),
         },
         web::observe::install_metrics_recorder(),
         AuthSettings {
             hasher: PasswordHasher::fast_for_tests(),
+            signup: SignupMode::Invite,
             ..AuthSettings::default()
         },
     );
     let router = web::router(state);
 
+    let invite = send(
+        &router,
+        "POST",
+        "/v1/admin/invites",
+        Some(ADMIN_TOKEN),
+        json!({"note": "for Ada"}),
+    )
+    .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let credentials = json!({"email": "ada@example.com", "password": PASSWORD});
-    send(
+    let registered = send(
         &router,
         "POST",
         "/v1/auth/register",
         None,
-        credentials.clone(),
+        json!({"email": "ada@example.com", "password": PASSWORD, "invite": invite}),
     )
     .await;
+    assert_eq!(registered["email"], "ada@example.com", "{registered}");
     let wrong = json!({"email": "ada@example.com", "password": "a wrong password 42"});
     send(&router, "POST", "/v1/auth/login", None, wrong).await;
     let login = send(&router, "POST", "/v1/auth/login", None, credentials).await;
@@ -117,7 +131,12 @@ async fn passwords_and_tokens_never_appear_in_logs() {
     .await;
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    for expected in ["user registered", "login failed", "user signed in"] {
+    for expected in [
+        "invitation created",
+        "user registered",
+        "login failed",
+        "user signed in",
+    ] {
         assert!(
             logs.contains(expected),
             "'{expected}' was not logged: {logs}"
@@ -131,6 +150,8 @@ async fn passwords_and_tokens_never_appear_in_logs() {
         api.as_str(),
         forged,
         secret.as_str(),
+        invite.as_str(),
+        ADMIN_TOKEN,
         "$argon2id$",
     ] {
         assert!(!logs.contains(leaked), "{leaked} leaked into the logs");

@@ -137,6 +137,8 @@ impl Accounts for MemoryStore {
         tables.tokens.retain(|_, t| t.user_id != id);
         tables.watchlist.retain(|(user, _), _| user != id);
         tables.channels.retain(|_, c| c.user_id != id);
+        drop(tables);
+        self.invites.forget_user(id);
         Ok(true)
     }
 

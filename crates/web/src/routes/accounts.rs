@@ -6,32 +6,27 @@ use axum::Json;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use store::{NewToken, NewUser, TokenKind, UserUpdate, UserUpdated};
+use store::{NewToken, TokenKind, UserUpdate, UserUpdated};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::auth::policy;
 use crate::auth::{self, AuthUser};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiPath;
-use crate::routes::{channels, watchlist};
-
-/// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 10;
-/// Longest password accepted: argon2 takes any length, but hashing megabytes on request is a
-/// denial of service.
-const MAX_PASSWORD_CHARS: usize = 1024;
+use crate::routes::{admin, channels, signup, watchlist};
 
 /// The routes of the `accounts` feature; when it is off, every one of them answers 404
 /// `feature-disabled`, whatever the method.
 pub(crate) fn routes(enabled: bool) -> Router<AppState> {
-    let paths: [(&str, axum::routing::MethodRouter<AppState>); 10] = [
-        ("/v1/auth/register", post(register)),
+    let paths: [(&str, axum::routing::MethodRouter<AppState>); 13] = [
+        ("/v1/auth/register", post(signup::register)),
         ("/v1/auth/login", post(login)),
         ("/v1/auth/logout", post(logout)),
         ("/v1/me", get(me).patch(update_me).delete(delete_me)),
@@ -52,6 +47,12 @@ pub(crate) fn routes(enabled: bool) -> Router<AppState> {
                 .put(channels::replace_channel)
                 .delete(channels::delete_channel),
         ),
+        ("/v1/admin/users", post(admin::create_user)),
+        (
+            "/v1/admin/invites",
+            get(admin::list_invites).post(admin::create_invite),
+        ),
+        ("/v1/admin/invites/{id}", delete(admin::delete_invite)),
     ];
     crate::features::feature_routes("accounts", enabled, paths)
 }
@@ -111,17 +112,6 @@ impl From<store::User> for UserResponse {
             created_at: user.created_at,
         }
     }
-}
-
-/// `POST /v1/auth/register`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterRequest {
-    #[schema(example = "ada@example.com")]
-    pub email: String,
-    /// At least 10 characters.
-    pub password: String,
-    pub display_name: Option<String>,
 }
 
 /// `POST /v1/auth/login`.
@@ -219,22 +209,7 @@ pub(crate) fn normalize_email(text: &str, field: &str) -> Result<String, ApiErro
     }
 }
 
-fn check_password(password: &str, field: &str) -> Result<(), ApiError> {
-    let chars = password.chars().count();
-    if chars < MIN_PASSWORD_CHARS {
-        return Err(ApiError::Unprocessable(format!(
-            "{field}: must be at least {MIN_PASSWORD_CHARS} characters"
-        )));
-    }
-    if chars > MAX_PASSWORD_CHARS {
-        return Err(ApiError::Unprocessable(format!(
-            "{field}: must be at most {MAX_PASSWORD_CHARS} characters"
-        )));
-    }
-    Ok(())
-}
-
-fn clean_name(name: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
+pub(crate) fn clean_name(name: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
     let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
         return Err(ApiError::Unprocessable(format!(
@@ -244,50 +219,16 @@ fn clean_name(name: Option<String>, field: &str) -> Result<Option<String>, ApiEr
     Ok(name)
 }
 
-/// Creates an account: 201 with the user; sign in with `POST /v1/auth/login`.
-#[utoipa::path(post, path = "/v1/auth/register", tag = "accounts",
-    request_body = RegisterRequest,
-    responses(
-        (status = 201, description = "Registered", body = UserResponse),
-        (status = 409, description = "The email is registered already", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid email or too short a password (the detail names the field)", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn register(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<RegisterRequest>,
-) -> Result<Response, ApiError> {
-    let email = normalize_email(&body.email, "email")?;
-    check_password(&body.password, "password")?;
-    let display_name = clean_name(body.display_name, "display_name")?;
-    let password_hash = state.auth().hasher.hash(body.password).await?;
-    let new = NewUser {
-        email,
-        display_name,
-        password_hash,
-        is_admin: false,
-    };
-    let user = state
-        .market()
-        .store()
-        .create_user(&new, Utc::now())
-        .await?
-        .ok_or_else(|| {
-            ApiError::Conflict(
-                "email: an account with this email exists already; sign in instead".into(),
-            )
-        })?;
-    tracing::info!(user_id = %user.id, "user registered");
-    Ok((StatusCode::CREATED, Json(UserResponse::from(user))).into_response())
-}
-
 /// Signs in: a session token for `Authorization: Bearer`, valid for 30 days (fixed, not
-/// sliding) or until logout. Failed logins are limited per account and per client address.
+/// sliding) or until logout. Failed logins are limited per account and address, per address,
+/// and (from addresses the account never signed in from) per account.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "accounts",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = LoginResponse),
         (status = 401, description = "Unknown email or wrong password (one answer for both)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed logins for this account or address; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this account from this address, from this address, or for this account; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The password hashing queue is full; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn login(
     State(state): State<AppState>,
@@ -295,16 +236,17 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let account = body.email.trim().to_lowercase();
-    let limiter = state.login_limiter();
-    if let Some(wait) = limiter.check(&account, ip) {
-        return Err(ApiError::TooManyRequests {
+    // Counted before the password is checked: concurrent guesses cannot all pass the limit.
+    let attempt = state.login_limiter().begin(&account, ip).map_err(|wait| {
+        metrics::counter!("stock_api_auth_throttled_total", "reason" => "login_limit").increment(1);
+        ApiError::TooManyRequests {
             detail: format!(
                 "too many failed logins for this account or from this address; try again in {}s",
                 wait.as_secs().max(1)
             ),
             retry_after: wait,
-        });
-    }
+        }
+    })?;
     let store = state.market().store();
     let user = store.user_by_email(&account).await?;
     // An unknown email is checked against a dummy hash of the same cost: the answer and its
@@ -312,13 +254,13 @@ pub async fn login(
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let ok = state.auth().hasher.verify(body.password, stored).await?;
     let Some(user) = user.filter(|_| ok) else {
-        limiter.failed(&account, ip);
+        attempt.failed();
         tracing::info!(client_ip = ?ip, "login failed");
         return Err(ApiError::Unauthorized(
             "the email or the password is wrong".into(),
         ));
     };
-    limiter.succeeded(&account);
+    attempt.succeeded();
     let token = auth::new_token(auth::SESSION_PREFIX)?;
     let now = Utc::now();
     let expires_at = chrono::Duration::from_std(state.auth().session_ttl)
@@ -389,7 +331,8 @@ pub async fn me(caller: AuthUser) -> Json<UserResponse> {
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "current_password missing or wrong", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The new email belongs to another account", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid field (named in the detail)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid field (named in the detail), e.g. a new password that is too short or too easy to guess", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The password hashing queue is full; see Retry-After", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_me(
     State(state): State<AppState>,
@@ -402,7 +345,7 @@ pub async fn update_me(
         .map(|e| normalize_email(e, "email"))
         .transpose()?;
     if let Some(password) = &body.password {
-        check_password(password, "password")?;
+        policy::check_shape(password, "password").map_err(ApiError::Unprocessable)?;
     }
     let display_name = body
         .display_name
@@ -428,7 +371,16 @@ pub async fn update_me(
         }
     }
     let password_hash = match body.password {
-        Some(password) => Some(state.auth().hasher.hash(password).await?),
+        Some(password) => {
+            // Judged against the email and name the account will have after this change.
+            let email = email.clone().unwrap_or_else(|| caller.user.email.clone());
+            let name = match &display_name {
+                Some(name) => name.clone(),
+                None => caller.user.display_name.clone(),
+            };
+            let hasher = &state.auth().hasher;
+            Some(hasher.hash_new(password, email, name, "password").await?)
+        }
         None => None,
     };
     let password_changed = password_hash.is_some();
@@ -599,25 +551,14 @@ pub async fn delete_token(
         ))
     }
 }
-
-/// Whether the request carries the token of an admin user (for the operator routes).
-pub(crate) async fn is_admin_token(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<bool, ApiError> {
-    let Some(token) = auth::bearer(headers) else {
-        return Ok(false);
-    };
-    Ok(auth::authenticate(state, token)
-        .await?
-        .is_some_and(|caller| caller.user.is_admin))
-}
-
-/// Checks an email and a new password as registration does: the normalised email, or what is
-/// wrong (for `stockd users create`).
-pub fn check_new_credentials(email: &str, password: &str) -> Result<String, String> {
-    let detail = |err: ApiError| err.status_and_detail().1;
-    let email = normalize_email(email, "email").map_err(detail)?;
-    check_password(password, "password").map_err(detail)?;
+/// Checks an email and a new password as registration does (shape and strength): the
+/// normalised email, or what is wrong (for `stockd users create`).
+pub fn check_new_credentials(
+    email: &str,
+    password: &str,
+    display_name: Option<&str>,
+) -> Result<String, String> {
+    let email = normalize_email(email, "email").map_err(|err| err.status_and_detail().1)?;
+    policy::check_new_password(password, &email, display_name, "password")?;
     Ok(email)
 }

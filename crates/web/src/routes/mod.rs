@@ -1,6 +1,7 @@
 //! The HTTP routes, one module per resource; [`crate::router`] lists every URL.
 
 pub mod accounts;
+pub mod admin;
 pub mod alerts;
 pub mod channels;
 pub(crate) mod closes;
@@ -10,6 +11,7 @@ pub mod notifications;
 pub mod ops;
 pub mod page;
 pub mod seed;
+pub mod signup;
 pub mod stocks;
 pub mod symbols;
 pub mod watchlist;

@@ -7,13 +7,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use domain::Symbol;
 use market::{MarketError, UpstreamBudget};
 use providers::ProviderError;
-use secrecy::ExposeSecret;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -146,29 +145,11 @@ pub(crate) async fn verify_known(
 /// Checks `Authorization: Bearer <token>`: the operator's admin token, or the session or API
 /// token of an admin user.
 async fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    if crate::routes::accounts::is_admin_token(state, headers).await? {
-        return Ok(());
-    }
-    let Some(expected) = &state.config().admin_token else {
-        return Err(ApiError::Forbidden(
-            "changing tracked symbols over HTTP needs an admin: sign in as an admin user, set STOCKD_ADMIN_TOKEN, or use `stockd symbols add`".into(),
-        ));
-    };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            ApiError::Unauthorized("send the admin token as `Authorization: Bearer <token>`".into())
-        })?;
-    if constant_time_eq(given.trim().as_bytes(), expected.expose_secret().as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("the admin token is not valid".into()))
-    }
-}
-
-/// Compares without an early exit, so the time taken says nothing about where a guess differs.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+    crate::auth::require_admin(
+        state,
+        headers,
+        "changing tracked symbols over HTTP needs an admin: sign in as an admin user, set STOCKD_ADMIN_TOKEN, or use `stockd symbols add`",
+    )
+    .await
+    .map(drop)
 }

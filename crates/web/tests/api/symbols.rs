@@ -113,3 +113,37 @@ async fn a_symbol_no_provider_knows_is_not_tracked() {
     let listed = app.get("/v1/symbols").await.json();
     assert_eq!(listed["symbols"], serde_json::json!([]));
 }
+
+/// RFC 9110: the auth scheme is case-insensitive, for the admin token as for user tokens.
+#[tokio::test]
+async fn the_admin_token_is_accepted_whatever_the_case_of_the_bearer_scheme() {
+    let app = app(Some("s3cret")).await;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let tracked = app
+            .request(
+                Request::builder()
+                    .method("PUT")
+                    .uri("/v1/symbols/IBM")
+                    .header("authorization", format!("{scheme} s3cret"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert!(
+            tracked.status == 201 || tracked.status == 200,
+            "{scheme}: {}",
+            tracked.text()
+        );
+    }
+    let wrong_scheme = app
+        .request(
+            Request::builder()
+                .method("PUT")
+                .uri("/v1/symbols/IBM")
+                .header("authorization", "Basic s3cret")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    wrong_scheme.problem(401);
+}
