@@ -224,7 +224,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         %addr,
         provider = state.market().provider_name(),
         store = state.market().store().backend(),
-        database = %store::redact_url(&config.database_url()),
+        database = %crate::config::redact_url(&config.database_url()),
         "stockd listening; try GET /{}/{}",
         config.symbol,
         config.ndays

@@ -25,11 +25,13 @@ mod alerting;
 mod chain;
 mod layers;
 mod quotas;
+mod redact;
 
 pub use alerting::Roles;
 pub use chain::{ProviderChains, ProviderName};
 use layers::{NamedLayer, describe_figment_error};
 pub use quotas::QuotaSetting;
+pub use redact::redact_url;
 
 /// Environment variables handed to the archive's object store (credentials, region, endpoint):
 /// object_store's own names, as its builders' `from_env` would read them.
@@ -49,13 +51,13 @@ pub struct Config {
     /// Folder for the SQLite database and other data.
     pub data_dir: PathBuf,
     /// Database URL (`postgres://…`, `sqlite://PATH` or a path); unset: `<data_dir>/stockd.db`.
-    /// Secret because it may carry a password; printed with the password redacted.
-    #[serde(serialize_with = "redact_url", default)]
+    /// Secret because it may carry a password; printed redacted ([`redact_url`]).
+    #[serde(serialize_with = "redact_secret_url", default)]
     pub database_url: Option<SecretString>,
     /// Where `stockd archive` writes Parquet history: a folder, `file://`, `s3://`, `az://` or
     /// `gs://`; unset: `<data_dir>/archive`. Secret because a URL may carry a token; printed
-    /// with its password and query values redacted.
-    #[serde(serialize_with = "redact_archive_url", default)]
+    /// redacted ([`redact_url`]).
+    #[serde(serialize_with = "redact_secret_url", default)]
     pub archive_url: Option<SecretString>,
     /// Object-store credentials and options from the environment (`AWS_*`, `AZURE_*`,
     /// `GOOGLE_*`, object_store's own names), captured at load for the archive; never printed.
@@ -102,19 +104,24 @@ pub struct Config {
     /// Alpha Vantage API key (secret).
     #[serde(serialize_with = "redact", default)]
     pub alphavantage_api_key: Option<SecretString>,
-    /// Alpha Vantage base URL (point it at a mock or a proxy).
+    /// Alpha Vantage base URL (point it at a mock or a proxy). Printed redacted, like every
+    /// URL setting: a proxy URL may carry credentials.
+    #[serde(serialize_with = "redact::url")]
     pub alphavantage_base_url: String,
     /// Finnhub API key (secret).
     #[serde(serialize_with = "redact", default)]
     pub finnhub_api_key: Option<SecretString>,
     /// Finnhub base URL.
+    #[serde(serialize_with = "redact::url")]
     pub finnhub_base_url: String,
     /// Yahoo Finance chart base URL (no key).
+    #[serde(serialize_with = "redact::url")]
     pub yahoo_base_url: String,
     /// Polygon.io API key (secret).
     #[serde(serialize_with = "redact", default)]
     pub polygon_api_key: Option<SecretString>,
     /// Polygon.io base URL.
+    #[serde(serialize_with = "redact::url")]
     pub polygon_base_url: String,
     /// `auto` (JSON unless on a terminal), `json` or `pretty`.
     pub log_format: LogFormat,
@@ -161,7 +168,7 @@ pub struct Config {
     pub ingest_time_zone: String,
     /// NATS server with JetStream (`nats://host:4222`) for events between replicas; unset:
     /// in-process. Secret because it may carry credentials; printed redacted.
-    #[serde(serialize_with = "redact_nats_url", default)]
+    #[serde(serialize_with = "redact_secret_url", default)]
     pub nats_url: Option<SecretString>,
     /// Subject prefix, stream and bucket name on NATS (`[a-z0-9_-]`): deployments sharing a
     /// server keep apart with different prefixes.
@@ -190,8 +197,9 @@ pub struct Config {
     pub webhook_allow: String,
     /// Waits between notification attempts, comma-separated; its length bounds the retries.
     pub notification_retry_schedule: String,
-    /// SMTP relay for email channels; unset: email channels cannot be delivered.
-    #[serde(default)]
+    /// SMTP relay for email channels; unset: email channels cannot be delivered. Printed
+    /// redacted should it be written as a URL with credentials.
+    #[serde(serialize_with = "redact::optional_url", default)]
     pub smtp_host: Option<String>,
     pub smtp_port: u16,
     /// `starttls`, `tls` or `none`.
@@ -214,6 +222,7 @@ pub struct Config {
     #[serde(default)]
     pub twilio_from: Option<String>,
     /// Twilio API base URL (point it at a mock).
+    #[serde(serialize_with = "redact::url")]
     pub twilio_base_url: String,
 }
 
@@ -570,36 +579,13 @@ impl Config {
     }
 }
 
-fn redact_url<S: Serializer>(url: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
-    match url {
-        Some(url) => serializer.serialize_some(&store::redact_url(url.expose_secret())),
-        None => serializer.serialize_none(),
-    }
-}
-
-/// The NATS URL as `stockd config` prints it: a password, and a bare token
-/// (`nats://TOKEN@host`), are both hidden.
-fn redact_nats_url<S: Serializer>(
+/// A secret URL setting as `stockd config` prints it ([`redact_url`]).
+fn redact_secret_url<S: Serializer>(
     url: &Option<SecretString>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     match url {
-        Some(url) => serializer.serialize_some(&bus::without_credentials(url.expose_secret())),
-        None => serializer.serialize_none(),
-    }
-}
-
-/// The archive URL as `stockd config` prints it. Without the archive feature the URL is not
-/// parsed at all, so it is hidden whole rather than half-redacted.
-fn redact_archive_url<S: Serializer>(
-    url: &Option<SecretString>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match url {
-        #[cfg(feature = "archive")]
-        Some(url) => serializer.serialize_some(&archive::redact_url(url.expose_secret())),
-        #[cfg(not(feature = "archive"))]
-        Some(_) => serializer.serialize_some("[redacted]"),
+        Some(url) => serializer.serialize_some(&redact_url(url.expose_secret())),
         None => serializer.serialize_none(),
     }
 }

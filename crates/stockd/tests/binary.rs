@@ -27,6 +27,38 @@ fn config_prints_the_effective_settings_with_secrets_redacted() {
 }
 
 #[test]
+fn config_prints_url_settings_without_their_credentials() {
+    let output = Command::new(BIN)
+        .args(["config"])
+        .env(
+            "STOCKD_ALPHAVANTAGE_BASE_URL",
+            "https://proxy-user:PROXY-PASSWORD@proxy.example/av?apikey=QUERY-KEY",
+        )
+        .env("STOCKD_NATS_URL", "nats://NATS-TOKEN@nats:4222")
+        .env(
+            "STOCKD_DATABASE_URL",
+            "postgres://stockd:DB-PASSWORD@db:5432/stockd?sslpassword=SSL-PASSWORD",
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    for secret in [
+        "PROXY-PASSWORD",
+        "QUERY-KEY",
+        "NATS-TOKEN",
+        "DB-PASSWORD",
+        "SSL-PASSWORD",
+    ] {
+        assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+    assert!(
+        text.contains("https://proxy-user:[redacted]@proxy.example/av?apikey=[redacted]"),
+        "{text}"
+    );
+}
+
+#[test]
 fn version_names_the_crate_version_and_the_commit() {
     let output = Command::new(BIN).arg("--version").output().unwrap();
     assert!(output.status.success());

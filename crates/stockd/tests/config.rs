@@ -486,3 +486,92 @@ fn the_archive_url_defaults_under_the_data_dir_and_is_printed_redacted() {
     assert!(!format!("{config:?}").contains("KEYSECRET"));
     assert!(Config::unknown_env_names([("STOCKD_ARCHIVE_URL".into(), "x".into())]).is_empty());
 }
+
+/// Every URL-valued setting, each carrying credentials in the user-info and the query.
+const URL_SETTINGS_WITH_CREDENTIALS: &[(&str, &str)] = &[
+    (
+        "STOCKD_ALPHAVANTAGE_BASE_URL",
+        "https://avuser:AV-PASSWORD@proxy.example/av?apikey=AV-QUERY-KEY",
+    ),
+    (
+        "STOCKD_FINNHUB_BASE_URL",
+        "https://FH-USERINFO-TOKEN@finnhub.example/api/v1?token=FH-QUERY-TOKEN",
+    ),
+    (
+        "STOCKD_YAHOO_BASE_URL",
+        "https://y:YAHOO-PASSWORD@yahoo.example?crumb=YAHOO-CRUMB",
+    ),
+    (
+        "STOCKD_POLYGON_BASE_URL",
+        "https://api.polygon.example/v2?apiKey=POLYGON-QUERY-KEY",
+    ),
+    (
+        "STOCKD_TWILIO_BASE_URL",
+        "https://tw:TWILIO-URL-PASSWORD@twilio.example?token=TWILIO-QUERY-TOKEN",
+    ),
+    (
+        "STOCKD_DATABASE_URL",
+        "postgres://stockd:DB-PASSWORD@db.internal:5432/stockd?sslpassword=DB-SSL-PASSWORD",
+    ),
+    (
+        "STOCKD_NATS_URL",
+        "nats://NATS-TOKEN@n1:4222,nats://u:NATS-PASSWORD@n2:4222",
+    ),
+    (
+        "STOCKD_ARCHIVE_URL",
+        "s3://AKIA:ARCHIVE-SECRET@bucket/prefix?token=ARCHIVE-TOKEN",
+    ),
+    (
+        "STOCKD_SMTP_HOST",
+        "smtps://mailer:SMTP-URL-PASSWORD@smtp.example",
+    ),
+    ("STOCKD_SMTP_FROM", "stockd <alerts@example.com>"),
+];
+
+/// The credentials in [`URL_SETTINGS_WITH_CREDENTIALS`], and what must stay readable.
+const URL_SECRETS: &[&str] = &[
+    "AV-PASSWORD",
+    "AV-QUERY-KEY",
+    "FH-USERINFO-TOKEN",
+    "FH-QUERY-TOKEN",
+    "YAHOO-PASSWORD",
+    "YAHOO-CRUMB",
+    "POLYGON-QUERY-KEY",
+    "TWILIO-URL-PASSWORD",
+    "TWILIO-QUERY-TOKEN",
+    "DB-PASSWORD",
+    "DB-SSL-PASSWORD",
+    "NATS-TOKEN",
+    "NATS-PASSWORD",
+    "ARCHIVE-SECRET",
+    "ARCHIVE-TOKEN",
+    "SMTP-URL-PASSWORD",
+];
+
+#[test]
+fn no_url_setting_prints_the_credentials_it_carries() {
+    let config = load(&[], URL_SETTINGS_WITH_CREDENTIALS).unwrap();
+    for format in [OutputFormat::Toml, OutputFormat::Json] {
+        let text = config.render(format);
+        for secret in URL_SECRETS {
+            assert!(!text.contains(secret), "{secret} printed:\n{text}");
+        }
+        // What an operator checks stays readable: scheme, user, hosts, path, parameter names.
+        for readable in [
+            "https://avuser:[redacted]@proxy.example/av?apikey=[redacted]",
+            "https://[redacted]@finnhub.example/api/v1?token=[redacted]",
+            "https://api.polygon.example/v2?apiKey=[redacted]",
+            "postgres://stockd:[redacted]@db.internal:5432/stockd?sslpassword=[redacted]",
+            "nats://[redacted]@n1:4222,nats://u:[redacted]@n2:4222",
+            "s3://AKIA:[redacted]@bucket/prefix?token=[redacted]",
+            "smtps://mailer:[redacted]@smtp.example",
+        ] {
+            assert!(text.contains(readable), "{readable} missing:\n{text}");
+        }
+    }
+    // The values themselves are untouched: only their printing is redacted.
+    assert_eq!(
+        config.alphavantage_base_url,
+        "https://avuser:AV-PASSWORD@proxy.example/av?apikey=AV-QUERY-KEY"
+    );
+}
