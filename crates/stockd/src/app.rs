@@ -231,11 +231,17 @@ pub async fn run(config: Config) -> Result<(), AppError> {
     );
     let alerting = start_alerting(&config, market.clone()).await?;
     let ingestion = start_ingestion(&config, market)?;
-    web::serve(listener, web::router(state), shutdown_signal())
+    let server = web::ServerConfig {
+        max_connections: crate::descriptors::connection_budget(config.http_max_connections),
+        ..config.server()
+    };
+    let router = web::with_cors(web::router(state), &config.cors_origins()?);
+    // Bounded by `shutdown_grace`: a stalled client cannot keep the process alive.
+    web::serve_with(listener, router, server, shutdown_signal())
         .await
         .map_err(AppError::Serve)?;
-    ingestion.stop().await;
-    alerting.stop().await;
+    // Then the loops, together, with their own bound.
+    tokio::join!(ingestion.stop(), alerting.stop());
     tracing::info!("stockd stopped");
     Ok(())
 }
@@ -252,7 +258,7 @@ impl Ingestion {
     async fn stop(self) {
         let _ = self.stop.send(true);
         let all = futures_join_all(self.tasks);
-        if tokio::time::timeout(INGEST_STOP_GRACE, all).await.is_err() {
+        if tokio::time::timeout(LOOPS_STOP_GRACE, all).await.is_err() {
             tracing::warn!(
                 "ingest workers did not stop in time; their jobs will be reclaimed after the lease"
             );
@@ -263,8 +269,10 @@ impl Ingestion {
 /// How often the ingest queue's gauges are refreshed.
 const QUEUE_OBSERVE_EVERY: Duration = Duration::from_secs(15);
 
-/// How long shutdown waits for ingest workers.
-const INGEST_STOP_GRACE: Duration = Duration::from_secs(10);
+/// How long shutdown waits for the background loops once HTTP has drained: with the default
+/// `shutdown_grace` (20 s) a stop takes at most 25 s, inside Kubernetes' default 30 s
+/// termination grace period.
+const LOOPS_STOP_GRACE: Duration = Duration::from_secs(5);
 
 async fn futures_join_all(tasks: Vec<tokio::task::JoinHandle<()>>) {
     for task in tasks {
@@ -282,7 +290,7 @@ impl Alerting {
     async fn stop(self) {
         let _ = self.stop.send(true);
         let all = futures_join_all(self.tasks);
-        if tokio::time::timeout(INGEST_STOP_GRACE, all).await.is_err() {
+        if tokio::time::timeout(LOOPS_STOP_GRACE, all).await.is_err() {
             tracing::warn!(
                 "alert loops did not stop in time; unacknowledged quotes and leased notifications are picked up again"
             );

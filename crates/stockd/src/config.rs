@@ -23,6 +23,7 @@ use crate::duration;
 
 mod alerting;
 mod chain;
+mod http;
 mod layers;
 mod quotas;
 mod redact;
@@ -48,6 +49,26 @@ pub struct Config {
     pub port: u16,
     /// Address to listen on.
     pub bind: IpAddr,
+    /// How long a connection may take to send a complete request head (from being accepted,
+    /// or from the first byte of a later request on a kept-alive connection).
+    #[serde(with = "duration")]
+    pub http_header_read_timeout: Duration,
+    /// How long a request body may take to arrive once its handler reads it (408 after).
+    #[serde(with = "duration")]
+    pub http_body_timeout: Duration,
+    /// How long a connection may sit with no request in progress and no byte moving.
+    #[serde(with = "duration")]
+    pub http_idle_timeout: Duration,
+    /// Connections open at once; more are closed as they are accepted. Lowered at start to
+    /// what the process's file-descriptor limit leaves room for.
+    pub http_max_connections: usize,
+    /// After SIGTERM, how long open HTTP connections may finish before they are dropped (the
+    /// background loops then get up to 5 s more).
+    #[serde(with = "duration")]
+    pub shutdown_grace: Duration,
+    /// Origins whose pages may call the API (CORS), comma-separated
+    /// (`https://app.example.com`); `*` for any; empty: none.
+    pub cors_allow_origins: String,
     /// Folder for the SQLite database and other data.
     pub data_dir: PathBuf,
     /// Database URL (`postgres://…`, `sqlite://PATH` or a path); unset: `<data_dir>/stockd.db`.
@@ -231,6 +252,12 @@ impl Default for Config {
         Self {
             port: 8080,
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            http_header_read_timeout: web::ServerConfig::default().header_read_timeout,
+            http_body_timeout: web::ServerConfig::default().body_timeout,
+            http_idle_timeout: web::ServerConfig::default().idle_timeout,
+            http_max_connections: web::ServerConfig::default().max_connections,
+            shutdown_grace: web::ServerConfig::default().shutdown_grace,
+            cors_allow_origins: String::new(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
             archive_url: None,
@@ -440,6 +467,7 @@ impl Config {
         self.provider_chains()?;
         self.validate_ingest()?;
         self.validate_alerting()?;
+        self.validate_http()?;
         Ok(())
     }
 

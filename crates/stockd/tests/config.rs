@@ -575,3 +575,74 @@ fn no_url_setting_prints_the_credentials_it_carries() {
         "https://avuser:AV-PASSWORD@proxy.example/av?apikey=AV-QUERY-KEY"
     );
 }
+
+#[test]
+fn http_limits_and_timeouts_default_sensibly_and_bad_values_name_the_setting() {
+    let config = load(&[], &[]).unwrap();
+    let server = config.server();
+    assert_eq!(server.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(server.body_timeout, Duration::from_secs(30));
+    assert_eq!(server.idle_timeout, Duration::from_secs(60));
+    assert_eq!(server.max_connections, 4096);
+    assert_eq!(server.shutdown_grace, Duration::from_secs(20));
+    assert_eq!(config.cors_origins().unwrap(), web::CorsOrigins::Off);
+    let printed = config.render(OutputFormat::Toml);
+    for line in [
+        "http_header_read_timeout = \"10s\"",
+        "http_max_connections = 4096",
+        "shutdown_grace = \"20s\"",
+        "cors_allow_origins = \"\"",
+    ] {
+        assert!(printed.contains(line), "{line} missing:\n{printed}");
+    }
+
+    let config = load(
+        &[],
+        &[
+            ("STOCKD_HTTP_HEADER_READ_TIMEOUT", "2s"),
+            ("STOCKD_HTTP_BODY_TIMEOUT", "5s"),
+            ("STOCKD_HTTP_IDLE_TIMEOUT", "2m"),
+            ("STOCKD_HTTP_MAX_CONNECTIONS", "100"),
+            ("STOCKD_SHUTDOWN_GRACE", "0"),
+            (
+                "STOCKD_CORS_ALLOW_ORIGINS",
+                "https://app.example.com,http://localhost:3000",
+            ),
+        ],
+    )
+    .unwrap();
+    let server = config.server();
+    assert_eq!(server.header_read_timeout, Duration::from_secs(2));
+    assert_eq!(server.body_timeout, Duration::from_secs(5));
+    assert_eq!(server.idle_timeout, Duration::from_secs(120));
+    assert_eq!(server.max_connections, 100);
+    assert_eq!(server.shutdown_grace, Duration::ZERO);
+    assert!(
+        matches!(config.cors_origins().unwrap(), web::CorsOrigins::List(list) if list.len() == 2)
+    );
+
+    for (name, value, setting) in [
+        (
+            "STOCKD_HTTP_HEADER_READ_TIMEOUT",
+            "0",
+            "http_header_read_timeout",
+        ),
+        ("STOCKD_HTTP_BODY_TIMEOUT", "2h", "http_body_timeout"),
+        ("STOCKD_HTTP_IDLE_TIMEOUT", "0s", "http_idle_timeout"),
+        ("STOCKD_HTTP_MAX_CONNECTIONS", "0", "http_max_connections"),
+        ("STOCKD_SHUTDOWN_GRACE", "1h", "shutdown_grace"),
+        (
+            "STOCKD_CORS_ALLOW_ORIGINS",
+            "app.example.com",
+            "cors_allow_origins",
+        ),
+        (
+            "STOCKD_CORS_ALLOW_ORIGINS",
+            "*,https://a.example",
+            "cors_allow_origins",
+        ),
+    ] {
+        let err = load(&[], &[(name, value)]).unwrap_err();
+        assert!(err.starts_with(setting), "{name}={value}: {err}");
+    }
+}

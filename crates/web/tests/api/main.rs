@@ -13,5 +13,7 @@ mod not_supported;
 mod ops;
 mod quota;
 mod secrets;
+mod security_headers;
 mod seed;
+mod server;
 mod symbols;
