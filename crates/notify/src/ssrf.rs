@@ -8,9 +8,10 @@
 //! - every address the host resolves to must be public: loopback, private (10/8, 172.16/12,
 //!   192.168/16, fc00::/7), link-local (169.254/16, fe80::/10, which holds the metadata
 //!   endpoints), shared CGNAT space (100.64/10), unspecified, multicast, broadcast, reserved and
-//!   documentation ranges are refused, also when written as IPv4-mapped, IPv4-compatible, NAT64
-//!   or 6to4 IPv6 addresses; one bad address refuses the host (an attacker may publish a public
-//!   and a private record side by side);
+//!   documentation ranges are refused, also when embedded in an IPv6 address (IPv4-mapped,
+//!   IPv4-compatible, SIIT, NAT64 well-known and local-use, 6to4, Teredo; see [`embedded`]);
+//!   one bad address refuses the host (an attacker may publish a public and a private record
+//!   side by side);
 //! - unless the operator's [`AllowList`] permits the address (a CIDR entry) or the host (a name
 //!   entry).
 //!
@@ -29,6 +30,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ipnet::IpNet;
 use reqwest::Url;
+
+mod embedded;
 
 /// The operator's exceptions to the SSRF policy: networks (`10.0.0.0/8`, `192.168.1.20`) and
 /// host names (`hooks.internal`) webhooks may reach although they are not public.
@@ -264,22 +267,21 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
     if ip.is_loopback() {
         return Some("loopback");
     }
+    // Addresses that embed an IPv4 address reach that address (through a translator, a
+    // tunnel relay or the kernel): judge every address embedded, as if written as IPv4.
+    let embedded = embedded::embedded_ipv4(ip);
+    if let Some(reason) = embedded.iter().find_map(|&(_, v4)| forbidden_v4(v4)) {
+        return Some(reason);
+    }
     let segments = ip.segments();
-    // Addresses that embed an IPv4 address reach that address: judge it.
-    let embedded = match segments {
-        // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, deprecated)
-        [0, 0, 0, 0, 0, 0xffff | 0, _, _] => Some(v4_from(segments[6], segments[7])),
-        // 64:ff9b::a.b.c.d, the NAT64 well-known prefix
-        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(v4_from(segments[6], segments[7])),
-        // 2002:aabb:ccdd::/48, 6to4
-        [0x2002, _, _, ..] => Some(v4_from(segments[1], segments[2])),
-        _ => None,
-    };
-    if let Some(v4) = embedded {
-        return forbidden_v4(v4).or(match segments[0] {
-            0 if segments[5] == 0 => Some("IPv4-compatible (deprecated)"),
-            _ => None,
-        });
+    if embedded
+        .first()
+        .is_some_and(|(form, _)| *form == embedded::Form::Compatible)
+    {
+        return Some("IPv4-compatible (deprecated)");
+    }
+    if !embedded.is_empty() {
+        return None;
     }
     Some(match segments[0] {
         0xfc00..=0xfdff => "private (unique local)",
@@ -290,12 +292,6 @@ fn forbidden_v6(ip: Ipv6Addr) -> Option<&'static str> {
         0x2001 if segments[1] == 0x0db8 => "documentation",
         _ => return None,
     })
-}
-
-fn v4_from(high: u16, low: u16) -> Ipv4Addr {
-    let [a, b] = high.to_be_bytes();
-    let [c, d] = low.to_be_bytes();
-    Ipv4Addr::new(a, b, c, d)
 }
 
 /// Name resolution for webhook hosts; [`SystemLookup`] in production, a table in tests.
@@ -406,6 +402,78 @@ mod tests {
         ] {
             assert_eq!(refused(ip), None, "{ip}");
         }
+    }
+
+    /// Refused IPv4 destinations written in every IPv6 form that embeds IPv4, with the reason
+    /// the IPv4 address itself is refused for.
+    const EMBEDDED_REFUSED: &[(&str, &str)] = &[
+        // The three addresses of the report.
+        ("64:ff9b:1::a9fe:a9fe", "cloud metadata"),
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"),
+        ("::ffff:0:7f00:1", "loopback"),
+        // IPv4-mapped and IPv4-compatible.
+        ("::ffff:169.254.169.254", "cloud metadata"),
+        ("::ffff:7f00:1", "loopback"),
+        ("::10.0.0.1", "private"),
+        // SIIT IPv4-translated.
+        ("::ffff:0:a00:1", "private"),
+        ("::ffff:0:a9fe:a9fe", "cloud metadata"),
+        // NAT64 well-known /96.
+        ("64:ff9b::7f00:1", "loopback"),
+        ("64:ff9b::c0a8:101", "private"),
+        // NAT64 local-use /48, at the /48, /56, /64 and /96 positions (the others public).
+        ("64:ff9b:1:a01:2:308:808:808", "private"),
+        ("64:ff9b:1:87f:1:101:808:808", "loopback"),
+        ("64:ff9b:1:808:a:102:308:808", "private"),
+        ("64:ff9b:1:808:8:808:a9fe:a9fe", "cloud metadata"),
+        // 6to4.
+        ("2002:a9fe:a9fe::1", "cloud metadata"),
+        ("2002:7f00:1::", "loopback"),
+        // Teredo: a private server, or a client whose inverted bits are private.
+        ("2001:0:a00:1::", "private"),
+        ("2001:0:4136:e378:8000:63bf:5601:5601", "cloud metadata"),
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "private"),
+    ];
+
+    #[test]
+    fn every_ipv6_form_embedding_a_refused_ipv4_address_is_refused() {
+        for (ip, reason) in EMBEDDED_REFUSED {
+            assert_eq!(refused(ip), Some(*reason), "{ip}");
+        }
+    }
+
+    #[test]
+    fn ipv6_forms_embedding_public_ipv4_addresses_pass() {
+        for ip in [
+            "::ffff:0:808:808",
+            "64:ff9b::808:808",
+            "64:ff9b:1:808:8:808:808:808",
+            "2002:808:808::1",
+            "2001:0:4136:e378:8000:63bf:f7f7:f7f7",
+        ] {
+            assert_eq!(refused(ip), None, "{ip}");
+        }
+    }
+
+    #[test]
+    fn embedded_refused_addresses_are_refused_as_url_literals_and_as_resolved_addresses() {
+        let none = AllowList::default();
+        for (ip, reason) in EMBEDDED_REFUSED {
+            let url = format!("http://[{ip}]/hook");
+            match check_url(&url, &none) {
+                Err(UrlRefused::Forbidden { reason: got, .. }) => assert_eq!(got, *reason, "{url}"),
+                other => panic!("{url}: {other:?}"),
+            }
+            // What a resolver (the guarded one at connect time) would hand over for a name.
+            let resolved = [ip.parse().unwrap()];
+            match vet_resolved("hooks.example.com", &resolved, &none) {
+                Err(UrlRefused::Forbidden { reason: got, .. }) => assert_eq!(got, *reason, "{ip}"),
+                other => panic!("{ip}: {other:?}"),
+            }
+        }
+        // The operator's allow-list still decides: allow-listing the prefix admits it.
+        let allow: AllowList = "64:ff9b:1::/48".parse().unwrap();
+        assert!(check_url("http://[64:ff9b:1::a9fe:a9fe]/", &allow).is_ok());
     }
 
     #[test]

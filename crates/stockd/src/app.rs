@@ -218,18 +218,24 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         %addr,
         provider = state.market().provider_name(),
         store = state.market().store().backend(),
-        database = %store::redact_url(&config.database_url()),
+        database = %crate::config::redact_url(&config.database_url()),
         "stockd listening; try GET /{}/{}",
         config.symbol,
         config.ndays
     );
     let alerting = start_alerting(&config, market.clone(), state.loops()).await?;
     let ingestion = start_ingestion(&config, market, state.loops())?;
-    web::serve(listener, web::router(state), shutdown_signal())
+    let server = web::ServerConfig {
+        max_connections: crate::descriptors::connection_budget(config.http_max_connections),
+        ..config.server()
+    };
+    let router = web::with_cors(web::router(state), &config.cors_origins()?);
+    // Bounded by `shutdown_grace`: a stalled client cannot keep the process alive.
+    web::serve_with(listener, router, server, shutdown_signal())
         .await
         .map_err(AppError::Serve)?;
-    ingestion.stop().await;
-    alerting.stop().await;
+    // Then the loops, together, with their own bound.
+    tokio::join!(ingestion.stop(), alerting.stop());
     tracing::info!("stockd stopped");
     Ok(())
 }
@@ -246,7 +252,7 @@ impl Ingestion {
     async fn stop(self) {
         let _ = self.stop.send(true);
         let all = futures_join_all(self.tasks);
-        if tokio::time::timeout(INGEST_STOP_GRACE, all).await.is_err() {
+        if tokio::time::timeout(LOOPS_STOP_GRACE, all).await.is_err() {
             tracing::warn!(
                 "ingest workers did not stop in time; their jobs will be reclaimed after the lease"
             );
@@ -257,8 +263,10 @@ impl Ingestion {
 /// How often the ingest queue's gauges are refreshed.
 const QUEUE_OBSERVE_EVERY: Duration = Duration::from_secs(15);
 
-/// How long shutdown waits for ingest workers.
-const INGEST_STOP_GRACE: Duration = Duration::from_secs(10);
+/// How long shutdown waits for the background loops once HTTP has drained: with the default
+/// `shutdown_grace` (20 s) a stop takes at most 25 s, inside Kubernetes' default 30 s
+/// termination grace period.
+const LOOPS_STOP_GRACE: Duration = Duration::from_secs(5);
 
 async fn futures_join_all(tasks: Vec<tokio::task::JoinHandle<()>>) {
     for task in tasks {
@@ -276,7 +284,7 @@ impl Alerting {
     async fn stop(self) {
         let _ = self.stop.send(true);
         let all = futures_join_all(self.tasks);
-        if tokio::time::timeout(INGEST_STOP_GRACE, all).await.is_err() {
+        if tokio::time::timeout(LOOPS_STOP_GRACE, all).await.is_err() {
             tracing::warn!(
                 "alert loops did not stop in time; unacknowledged quotes and leased notifications are picked up again"
             );

@@ -24,15 +24,18 @@ use crate::duration;
 mod accounts;
 mod alerting;
 mod chain;
+mod http;
 mod layers;
 mod limits;
 mod quotas;
+mod redact;
 
 pub use alerting::Roles;
 pub use chain::{ProviderChains, ProviderName};
 use layers::{NamedLayer, describe_figment_error};
 pub use limits::LimitsSetting;
 pub use quotas::QuotaSetting;
+pub use redact::redact_url;
 
 /// Environment variables handed to the archive's object store (credentials, region, endpoint):
 /// object_store's own names, as its builders' `from_env` would read them.
@@ -49,16 +52,36 @@ pub struct Config {
     pub port: u16,
     /// Address to listen on.
     pub bind: IpAddr,
+    /// How long a connection may take to send a complete request head (from being accepted,
+    /// or from the first byte of a later request on a kept-alive connection).
+    #[serde(with = "duration")]
+    pub http_header_read_timeout: Duration,
+    /// How long a request body may take to arrive once its handler reads it (408 after).
+    #[serde(with = "duration")]
+    pub http_body_timeout: Duration,
+    /// How long a connection may sit with no request in progress and no byte moving.
+    #[serde(with = "duration")]
+    pub http_idle_timeout: Duration,
+    /// Connections open at once; more are closed as they are accepted. Lowered at start to
+    /// what the process's file-descriptor limit leaves room for.
+    pub http_max_connections: usize,
+    /// After SIGTERM, how long open HTTP connections may finish before they are dropped (the
+    /// background loops then get up to 5 s more).
+    #[serde(with = "duration")]
+    pub shutdown_grace: Duration,
+    /// Origins whose pages may call the API (CORS), comma-separated
+    /// (`https://app.example.com`); `*` for any; empty: none.
+    pub cors_allow_origins: String,
     /// Folder for the SQLite database and other data.
     pub data_dir: PathBuf,
     /// Database URL (`postgres://…`, `sqlite://PATH` or a path); unset: `<data_dir>/stockd.db`.
-    /// Secret because it may carry a password; printed with the password redacted.
-    #[serde(serialize_with = "redact_url", default)]
+    /// Secret because it may carry a password; printed redacted ([`redact_url`]).
+    #[serde(serialize_with = "redact_secret_url", default)]
     pub database_url: Option<SecretString>,
     /// Where `stockd archive` writes Parquet history: a folder, `file://`, `s3://`, `az://` or
     /// `gs://`; unset: `<data_dir>/archive`. Secret because a URL may carry a token; printed
-    /// with its password and query values redacted.
-    #[serde(serialize_with = "redact_archive_url", default)]
+    /// redacted ([`redact_url`]).
+    #[serde(serialize_with = "redact_secret_url", default)]
     pub archive_url: Option<SecretString>,
     /// Object-store credentials and options from the environment (`AWS_*`, `AZURE_*`,
     /// `GOOGLE_*`, object_store's own names), captured at load for the archive; never printed.
@@ -105,19 +128,24 @@ pub struct Config {
     /// Alpha Vantage API key (secret).
     #[serde(serialize_with = "redact", default)]
     pub alphavantage_api_key: Option<SecretString>,
-    /// Alpha Vantage base URL (point it at a mock or a proxy).
+    /// Alpha Vantage base URL (point it at a mock or a proxy). Printed redacted, like every
+    /// URL setting: a proxy URL may carry credentials.
+    #[serde(serialize_with = "redact::url")]
     pub alphavantage_base_url: String,
     /// Finnhub API key (secret).
     #[serde(serialize_with = "redact", default)]
     pub finnhub_api_key: Option<SecretString>,
     /// Finnhub base URL.
+    #[serde(serialize_with = "redact::url")]
     pub finnhub_base_url: String,
     /// Yahoo Finance chart base URL (no key).
+    #[serde(serialize_with = "redact::url")]
     pub yahoo_base_url: String,
     /// Polygon.io API key (secret).
     #[serde(serialize_with = "redact", default)]
     pub polygon_api_key: Option<SecretString>,
     /// Polygon.io base URL.
+    #[serde(serialize_with = "redact::url")]
     pub polygon_base_url: String,
     /// `auto` (JSON unless on a terminal), `json` or `pretty`.
     pub log_format: LogFormat,
@@ -179,7 +207,7 @@ pub struct Config {
     pub ingest_time_zone: String,
     /// NATS server with JetStream (`nats://host:4222`) for events between replicas; unset:
     /// in-process. Secret because it may carry credentials; printed redacted.
-    #[serde(serialize_with = "redact_nats_url", default)]
+    #[serde(serialize_with = "redact_secret_url", default)]
     pub nats_url: Option<SecretString>,
     /// Subject prefix, stream and bucket name on NATS (`[a-z0-9_-]`): deployments sharing a
     /// server keep apart with different prefixes.
@@ -208,8 +236,9 @@ pub struct Config {
     pub webhook_allow: String,
     /// Waits between notification attempts, comma-separated; its length bounds the retries.
     pub notification_retry_schedule: String,
-    /// SMTP relay for email channels; unset: email channels cannot be delivered.
-    #[serde(default)]
+    /// SMTP relay for email channels; unset: email channels cannot be delivered. Printed
+    /// redacted should it be written as a URL with credentials.
+    #[serde(serialize_with = "redact::optional_url", default)]
     pub smtp_host: Option<String>,
     pub smtp_port: u16,
     /// `starttls`, `tls` or `none`.
@@ -232,6 +261,7 @@ pub struct Config {
     #[serde(default)]
     pub twilio_from: Option<String>,
     /// Twilio API base URL (point it at a mock).
+    #[serde(serialize_with = "redact::url")]
     pub twilio_base_url: String,
 }
 
@@ -240,6 +270,12 @@ impl Default for Config {
         Self {
             port: 8080,
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            http_header_read_timeout: web::ServerConfig::default().header_read_timeout,
+            http_body_timeout: web::ServerConfig::default().body_timeout,
+            http_idle_timeout: web::ServerConfig::default().idle_timeout,
+            http_max_connections: web::ServerConfig::default().max_connections,
+            shutdown_grace: web::ServerConfig::default().shutdown_grace,
+            cors_allow_origins: String::new(),
             data_dir: PathBuf::from("./data"),
             database_url: None,
             archive_url: None,
@@ -456,6 +492,7 @@ impl Config {
         self.validate_ingest()?;
         self.validate_alerting()?;
         self.validate_accounts()?;
+        self.validate_http()?;
         Ok(())
     }
 
@@ -595,36 +632,13 @@ impl Config {
     }
 }
 
-fn redact_url<S: Serializer>(url: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
-    match url {
-        Some(url) => serializer.serialize_some(&store::redact_url(url.expose_secret())),
-        None => serializer.serialize_none(),
-    }
-}
-
-/// The NATS URL as `stockd config` prints it: a password, and a bare token
-/// (`nats://TOKEN@host`), are both hidden.
-fn redact_nats_url<S: Serializer>(
+/// A secret URL setting as `stockd config` prints it ([`redact_url`]).
+fn redact_secret_url<S: Serializer>(
     url: &Option<SecretString>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     match url {
-        Some(url) => serializer.serialize_some(&bus::without_credentials(url.expose_secret())),
-        None => serializer.serialize_none(),
-    }
-}
-
-/// The archive URL as `stockd config` prints it. Without the archive feature the URL is not
-/// parsed at all, so it is hidden whole rather than half-redacted.
-fn redact_archive_url<S: Serializer>(
-    url: &Option<SecretString>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match url {
-        #[cfg(feature = "archive")]
-        Some(url) => serializer.serialize_some(&archive::redact_url(url.expose_secret())),
-        #[cfg(not(feature = "archive"))]
-        Some(_) => serializer.serialize_some("[redacted]"),
+        Some(url) => serializer.serialize_some(&redact_url(url.expose_secret())),
         None => serializer.serialize_none(),
     }
 }

@@ -8,6 +8,7 @@ pub mod archiving;
 pub mod build_info;
 pub mod cli;
 pub mod config;
+pub mod descriptors;
 mod duration;
 pub mod healthcheck;
 pub mod import;

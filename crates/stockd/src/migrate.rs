@@ -14,7 +14,7 @@ pub async fn run(config: &Config, command: MigrateCommand) -> Result<String, Sto
     let database = Database::connect(&url).await?;
     let mut out = format!(
         "database: {} ({})\n",
-        store::redact_url(&url),
+        crate::config::redact_url(&url),
         database.backend()
     );
     match command {

@@ -27,6 +27,38 @@ fn config_prints_the_effective_settings_with_secrets_redacted() {
 }
 
 #[test]
+fn config_prints_url_settings_without_their_credentials() {
+    let output = Command::new(BIN)
+        .args(["config"])
+        .env(
+            "STOCKD_ALPHAVANTAGE_BASE_URL",
+            "https://proxy-user:PROXY-PASSWORD@proxy.example/av?apikey=QUERY-KEY",
+        )
+        .env("STOCKD_NATS_URL", "nats://NATS-TOKEN@nats:4222")
+        .env(
+            "STOCKD_DATABASE_URL",
+            "postgres://stockd:DB-PASSWORD@db:5432/stockd?sslpassword=SSL-PASSWORD",
+        )
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    for secret in [
+        "PROXY-PASSWORD",
+        "QUERY-KEY",
+        "NATS-TOKEN",
+        "DB-PASSWORD",
+        "SSL-PASSWORD",
+    ] {
+        assert!(!text.contains(secret), "{secret} printed:\n{text}");
+    }
+    assert!(
+        text.contains("https://proxy-user:[redacted]@proxy.example/av?apikey=[redacted]"),
+        "{text}"
+    );
+}
+
+#[test]
 fn version_names_the_crate_version_and_the_commit() {
     let output = Command::new(BIN).arg("--version").output().unwrap();
     assert!(output.status.success());
@@ -384,4 +416,66 @@ fn archive_says_it_was_left_out_of_this_build() {
         !ok && out.contains("without the `archive` feature"),
         "{out}"
     );
+}
+
+#[test]
+fn sigterm_stops_within_the_shutdown_grace_while_a_client_is_stalled() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
+        .env("STOCKD_DATA_DIR", dir.path())
+        .env_remove("APIKEY")
+        .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
+        .env("STOCKD_SHUTDOWN_GRACE", "1s")
+        // Longer than the test: only the shutdown bound may close the stalled client.
+        .env("STOCKD_HTTP_HEADER_READ_TIMEOUT", "10m")
+        .env("STOCKD_HTTP_IDLE_TIMEOUT", "10m")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        if http_get(port, "/health").is_some() {
+            up = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(up, "stockd did not start listening");
+    // Half a request head, then nothing.
+    let mut stalled = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stalled.write_all(b"GET /health HTTP/1.1\r\nHo").unwrap();
+    // The request has reached the server once it has been read: a second connection's
+    // complete request is answered after it.
+    assert!(http_get(port, "/health").is_some());
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // A failure guard, well past the 1 s grace plus the loops' 5 s.
+    let mut exited = None;
+    for _ in 0..300 {
+        exited = child.try_wait().unwrap();
+        if exited.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let exit = exited.unwrap_or_else(|| {
+        let _ = child.kill();
+        panic!("stockd did not stop after SIGTERM while a client was stalled");
+    });
+    assert!(exit.success(), "{exit:?}");
+    // The stalled client was disconnected, without an answer.
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = stalled.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
 }

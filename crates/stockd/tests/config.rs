@@ -604,3 +604,163 @@ fn sign_up_and_the_password_pool_are_settings_checked_at_load() {
         assert!(err.starts_with(named), "{name}={value}: {err}");
     }
 }
+
+/// Every URL-valued setting, each carrying credentials in the user-info and the query.
+const URL_SETTINGS_WITH_CREDENTIALS: &[(&str, &str)] = &[
+    (
+        "STOCKD_ALPHAVANTAGE_BASE_URL",
+        "https://avuser:AV-PASSWORD@proxy.example/av?apikey=AV-QUERY-KEY",
+    ),
+    (
+        "STOCKD_FINNHUB_BASE_URL",
+        "https://FH-USERINFO-TOKEN@finnhub.example/api/v1?token=FH-QUERY-TOKEN",
+    ),
+    (
+        "STOCKD_YAHOO_BASE_URL",
+        "https://y:YAHOO-PASSWORD@yahoo.example?crumb=YAHOO-CRUMB",
+    ),
+    (
+        "STOCKD_POLYGON_BASE_URL",
+        "https://api.polygon.example/v2?apiKey=POLYGON-QUERY-KEY",
+    ),
+    (
+        "STOCKD_TWILIO_BASE_URL",
+        "https://tw:TWILIO-URL-PASSWORD@twilio.example?token=TWILIO-QUERY-TOKEN",
+    ),
+    (
+        "STOCKD_DATABASE_URL",
+        "postgres://stockd:DB-PASSWORD@db.internal:5432/stockd?sslpassword=DB-SSL-PASSWORD",
+    ),
+    (
+        "STOCKD_NATS_URL",
+        "nats://NATS-TOKEN@n1:4222,nats://u:NATS-PASSWORD@n2:4222",
+    ),
+    (
+        "STOCKD_ARCHIVE_URL",
+        "s3://AKIA:ARCHIVE-SECRET@bucket/prefix?token=ARCHIVE-TOKEN",
+    ),
+    (
+        "STOCKD_SMTP_HOST",
+        "smtps://mailer:SMTP-URL-PASSWORD@smtp.example",
+    ),
+    ("STOCKD_SMTP_FROM", "stockd <alerts@example.com>"),
+];
+
+/// The credentials in [`URL_SETTINGS_WITH_CREDENTIALS`], and what must stay readable.
+const URL_SECRETS: &[&str] = &[
+    "AV-PASSWORD",
+    "AV-QUERY-KEY",
+    "FH-USERINFO-TOKEN",
+    "FH-QUERY-TOKEN",
+    "YAHOO-PASSWORD",
+    "YAHOO-CRUMB",
+    "POLYGON-QUERY-KEY",
+    "TWILIO-URL-PASSWORD",
+    "TWILIO-QUERY-TOKEN",
+    "DB-PASSWORD",
+    "DB-SSL-PASSWORD",
+    "NATS-TOKEN",
+    "NATS-PASSWORD",
+    "ARCHIVE-SECRET",
+    "ARCHIVE-TOKEN",
+    "SMTP-URL-PASSWORD",
+];
+
+#[test]
+fn no_url_setting_prints_the_credentials_it_carries() {
+    let config = load(&[], URL_SETTINGS_WITH_CREDENTIALS).unwrap();
+    for format in [OutputFormat::Toml, OutputFormat::Json] {
+        let text = config.render(format);
+        for secret in URL_SECRETS {
+            assert!(!text.contains(secret), "{secret} printed:\n{text}");
+        }
+        // What an operator checks stays readable: scheme, user, hosts, path, parameter names.
+        for readable in [
+            "https://avuser:[redacted]@proxy.example/av?apikey=[redacted]",
+            "https://[redacted]@finnhub.example/api/v1?token=[redacted]",
+            "https://api.polygon.example/v2?apiKey=[redacted]",
+            "postgres://stockd:[redacted]@db.internal:5432/stockd?sslpassword=[redacted]",
+            "nats://[redacted]@n1:4222,nats://u:[redacted]@n2:4222",
+            "s3://AKIA:[redacted]@bucket/prefix?token=[redacted]",
+            "smtps://mailer:[redacted]@smtp.example",
+        ] {
+            assert!(text.contains(readable), "{readable} missing:\n{text}");
+        }
+    }
+    // The values themselves are untouched: only their printing is redacted.
+    assert_eq!(
+        config.alphavantage_base_url,
+        "https://avuser:AV-PASSWORD@proxy.example/av?apikey=AV-QUERY-KEY"
+    );
+}
+
+#[test]
+fn http_limits_and_timeouts_default_sensibly_and_bad_values_name_the_setting() {
+    let config = load(&[], &[]).unwrap();
+    let server = config.server();
+    assert_eq!(server.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(server.body_timeout, Duration::from_secs(30));
+    assert_eq!(server.idle_timeout, Duration::from_secs(60));
+    assert_eq!(server.max_connections, 4096);
+    assert_eq!(server.shutdown_grace, Duration::from_secs(20));
+    assert_eq!(config.cors_origins().unwrap(), web::CorsOrigins::Off);
+    let printed = config.render(OutputFormat::Toml);
+    for line in [
+        "http_header_read_timeout = \"10s\"",
+        "http_max_connections = 4096",
+        "shutdown_grace = \"20s\"",
+        "cors_allow_origins = \"\"",
+    ] {
+        assert!(printed.contains(line), "{line} missing:\n{printed}");
+    }
+
+    let config = load(
+        &[],
+        &[
+            ("STOCKD_HTTP_HEADER_READ_TIMEOUT", "2s"),
+            ("STOCKD_HTTP_BODY_TIMEOUT", "5s"),
+            ("STOCKD_HTTP_IDLE_TIMEOUT", "2m"),
+            ("STOCKD_HTTP_MAX_CONNECTIONS", "100"),
+            ("STOCKD_SHUTDOWN_GRACE", "0"),
+            (
+                "STOCKD_CORS_ALLOW_ORIGINS",
+                "https://app.example.com,http://localhost:3000",
+            ),
+        ],
+    )
+    .unwrap();
+    let server = config.server();
+    assert_eq!(server.header_read_timeout, Duration::from_secs(2));
+    assert_eq!(server.body_timeout, Duration::from_secs(5));
+    assert_eq!(server.idle_timeout, Duration::from_secs(120));
+    assert_eq!(server.max_connections, 100);
+    assert_eq!(server.shutdown_grace, Duration::ZERO);
+    assert!(
+        matches!(config.cors_origins().unwrap(), web::CorsOrigins::List(list) if list.len() == 2)
+    );
+
+    for (name, value, setting) in [
+        (
+            "STOCKD_HTTP_HEADER_READ_TIMEOUT",
+            "0",
+            "http_header_read_timeout",
+        ),
+        ("STOCKD_HTTP_BODY_TIMEOUT", "2h", "http_body_timeout"),
+        ("STOCKD_HTTP_IDLE_TIMEOUT", "0s", "http_idle_timeout"),
+        ("STOCKD_HTTP_MAX_CONNECTIONS", "0", "http_max_connections"),
+        ("STOCKD_SHUTDOWN_GRACE", "1h", "shutdown_grace"),
+        (
+            "STOCKD_CORS_ALLOW_ORIGINS",
+            "app.example.com",
+            "cors_allow_origins",
+        ),
+        (
+            "STOCKD_CORS_ALLOW_ORIGINS",
+            "*,https://a.example",
+            "cors_allow_origins",
+        ),
+    ] {
+        let err = load(&[], &[(name, value)]).unwrap_err();
+        assert!(err.starts_with(setting), "{name}={value}: {err}");
+    }
+}

@@ -11,8 +11,11 @@
 //! script is embedded instead, which shows a link to `/openapi.json`.
 
 use axum::Router;
+use std::sync::LazyLock;
+
 use axum::http::header::{
-    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, VARY,
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_SECURITY_POLICY, CONTENT_TYPE,
+    HeaderValue, VARY,
 };
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -26,6 +29,28 @@ pub const SCALAR_BUNDLE: &str = env!("STOCKD_SCALAR_BUNDLE");
 
 const SCALAR_JS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scalar-standalone.js"));
 const SCALAR_JS_GZ: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scalar-standalone.js.gz"));
+
+/// The `/docs` page's one inline script (a macro, so the page and its CSP hash use the very
+/// same bytes).
+macro_rules! init_script {
+    () => {
+        r#"
+  Scalar.createApiReference('#app', {
+    url: '/openapi.json',
+    // Scalar would load its fonts from its own CDN: use the system fonts.
+    withDefaultFonts: false,
+    // Scalar's AI agent, MCP and developer-tools/registry toolbar talk to scalar.com.
+    agent: { disabled: true },
+    mcp: { disabled: true },
+    showDeveloperTools: 'never',
+    // The standalone API client button. "Test Request" stays: it sends requests to
+    // the servers in /openapi.json, i.e. to stockd, without any proxy (proxyUrl unset).
+    hideClientButton: true,
+    telemetry: false,
+  })
+"#
+    };
+}
 
 /// The `/docs` page. Everything it loads is served by stockd itself; the
 /// `?v=` query only busts browser caches when the pinned version changes.
@@ -49,25 +74,18 @@ const DOCS_HTML: &str = concat!(
 <script src="/docs/scalar.js?v="#,
     env!("STOCKD_SCALAR_VERSION"),
     r#""></script>
-<script>
-  Scalar.createApiReference('#app', {
-    url: '/openapi.json',
-    // Scalar would load its fonts from its own CDN: use the system fonts.
-    withDefaultFonts: false,
-    // Scalar's AI agent, MCP and developer-tools/registry toolbar talk to scalar.com.
-    agent: { disabled: true },
-    mcp: { disabled: true },
-    showDeveloperTools: 'never',
-    // The standalone API client button. "Test Request" stays: it sends requests to
-    // the servers in /openapi.json, i.e. to stockd, without any proxy (proxyUrl unset).
-    hideClientButton: true,
-    telemetry: false,
-  })
-</script>
+<script>"#,
+    init_script!(),
+    r#"</script>
 </body>
 </html>
 "#
 );
+
+/// The page's Content-Security-Policy: stockd's own script files plus the inline script by
+/// its hash (see [`crate::security::html_policy`]).
+static DOCS_CSP: LazyLock<HeaderValue> =
+    LazyLock::new(|| crate::security::html_policy(init_script!()));
 
 /// The `/docs` routes, to be merged into the application router.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
@@ -78,10 +96,13 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
 
 async fn docs_page() -> Response {
     (
-        [(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (CONTENT_SECURITY_POLICY, DOCS_CSP.clone()),
+        ],
         DOCS_HTML,
     )
         .into_response()

@@ -1,8 +1,9 @@
 //! JSON responses for the hot path: serialised once into a buffer sized up front, with the
 //! cache-status header, and dates written as `YYYY-MM-DD` without going through `fmt`.
 
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 use chrono::{Datelike, NaiveDate};
 use market::CacheStatus;
 use serde::{Serialize, Serializer};
@@ -25,13 +26,16 @@ pub(crate) fn cached_json(
 
 /// A response of already-serialised JSON carrying `x-stockd-cache`.
 pub(crate) fn json_response(body: Vec<u8>, cache: CacheStatus) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
+    let mut response = Response::new(Body::from(body));
+    // Sized for every header the answer leaves with (these two, the request id and the
+    // security headers), so none of the later inserts has to grow the map.
+    let mut headers = HeaderMap::with_capacity(8);
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
     headers.insert(CACHE_HEADER, HeaderValue::from_static(cache.as_str()));
+    *response.headers_mut() = headers;
     response
 }
 

@@ -4,10 +4,12 @@
 //! `/{symbol}/{days}`), the product API under `/v1`, the operational endpoints (`/health`,
 //! `/ready`, `/metrics`, `/circuit-breaker`, `/v1/providers`), the OpenAPI document and the offline docs page.
 //! Handlers ask the `market` read path for data and never call providers or the store for
-//! prices themselves. Errors leave as problem+json through [`error::ApiError`]. [`serve`] takes
-//! a bound listener and a shutdown future, so tests bind `127.0.0.1:0` and stop cleanly.
+//! prices themselves. Errors leave as problem+json through [`error::ApiError`]. [`serve_with`]
+//! takes a bound listener, the connection limits and timeouts, and a shutdown future, so tests
+//! bind `127.0.0.1:0` and stop cleanly; [`with_cors`] adds the cross-origin allow-list.
 
 pub mod auth;
+pub mod cors;
 pub mod docs;
 pub mod error;
 mod extract;
@@ -18,6 +20,8 @@ pub mod liveness;
 pub mod observe;
 pub mod openapi;
 pub mod routes;
+mod security;
+pub mod server;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -33,7 +37,9 @@ use market::Market;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
+pub use crate::cors::{CorsOrigins, with_cors};
 use crate::routes::{history, ingest, ops, seed, stocks, symbols};
+pub use crate::server::{Drain, ServerConfig, serve_with};
 
 /// The defaults of the seed routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,18 +264,14 @@ async fn method_not_allowed(request: Request) -> Response {
     observe::unmatched(&request, problem)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests finish.
-/// Each request carries its peer address (`ConnectInfo`), which login rate limiting counts
-/// failures against.
+/// Serves `router` on `listener` with the default [`ServerConfig`] until `shutdown` resolves,
+/// then drains (see [`server`]).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_with(listener, router, ServerConfig::default(), shutdown)
+        .await
+        .map(|_| ())
 }

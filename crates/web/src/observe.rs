@@ -1,7 +1,8 @@
 //! Per-request observability: a request id (`x-request-id`, the client's or a new one), a
 //! tracing span carrying it, and the `stock_api_requests_total` /
 //! `stock_api_request_duration_seconds` metrics labelled by route template (never the raw
-//! path), method and status.
+//! path), method and status. Being the one layer every answer passes, it also adds the
+//! security headers ([`crate::security`]).
 //!
 //! This runs on every request, so it is written for the hot path: metric handles are looked up
 //! once per (route, method, status) per worker thread and reused, and request ids come from a
@@ -160,9 +161,11 @@ where
             latency_us = elapsed.as_micros() as u64,
             "served"
         );
+        let headers = response.headers_mut();
         if let Some(id) = this.request_id.take() {
-            response.headers_mut().insert(REQUEST_ID, id);
+            headers.insert(REQUEST_ID, id);
         }
+        crate::security::add_headers(headers);
         Poll::Ready(Ok(response))
     }
 }
@@ -182,9 +185,9 @@ pub fn current_request_id() -> String {
 /// `unmatched`.
 pub fn unmatched(request: &Request, mut response: Response) -> Response {
     RequestMetrics::lookup("unmatched", request.method()).record(response.status(), 0.0);
-    response
-        .headers_mut()
-        .insert(REQUEST_ID, request_id(request));
+    let headers = response.headers_mut();
+    headers.insert(REQUEST_ID, request_id(request));
+    crate::security::add_headers(headers);
     response
 }
 

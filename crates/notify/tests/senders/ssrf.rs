@@ -217,3 +217,36 @@ async fn channels_are_validated_when_created() {
             .is_ok()
     );
 }
+
+#[tokio::test]
+async fn ipv6_addresses_embedding_refused_ipv4_are_refused_as_literals_and_when_resolved() {
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    // The report's three: NAT64 local-use (the metadata address), Teredo (127.0.0.1), SIIT.
+    let embedded = [
+        "64:ff9b:1::a9fe:a9fe",
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",
+        "::ffff:0:7f00:1",
+    ];
+    let lookup = Arc::new(Table(HashMap::from([
+        ("nat64.test", vec![ip(embedded[0])]),
+        ("teredo.test", vec![ip(embedded[1])]),
+        ("siit.test", vec![ip(embedded[2])]),
+    ])));
+    let senders = Senders::with_lookup(NotifyConfig::default(), lookup).unwrap();
+    let literals = embedded.map(|ip| format!("http://[{ip}]/hook"));
+    let names = ["nat64.test", "teredo.test", "siit.test"].map(|h| format!("http://{h}/hook"));
+    for url in literals.iter().chain(&names) {
+        // Refused when the channel is created…
+        let refused = senders.validate(&webhook(url)).await.unwrap_err();
+        assert!(refused.contains("non-public"), "{url}: {refused}");
+        // …and again at delivery, where the guarded resolver vets what it connects to.
+        let err = senders
+            .send(&webhook(url), &notification())
+            .await
+            .unwrap_err();
+        assert!(
+            err.permanent && err.detail.contains("non-public"),
+            "{url}: {err}"
+        );
+    }
+}

@@ -63,6 +63,7 @@ impl<'de> serde::Deserializer<'de> for &mut FieldNames {
 /// key or a symbol may be all digits).
 const TEXT_SETTINGS: &[&str] = &[
     "admin_token",
+    "cors_allow_origins",
     "ingest_schedule",
     "ingest_time_zone",
     "nats_url",

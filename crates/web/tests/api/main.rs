@@ -18,6 +18,8 @@ mod ops;
 mod quota;
 mod read_limits;
 mod secrets;
+mod security_headers;
 mod seed;
+mod server;
 mod signup;
 mod symbols;

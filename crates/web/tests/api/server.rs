@@ -1,0 +1,362 @@
+//! The HTTP server over real loopback TCP: slow or silent clients are disconnected, the
+//! connection limit holds, HTTP/2 and the peer address still work, and shutdown finishes while
+//! a stalled client is connected.
+//!
+//! Timeouts run on tokio's paused clock (paused once the server is up: loopback I/O completes
+//! in the kernel, so the clock only jumps while every task waits). Each wait has a generous
+//! failure guard in the same virtual time, which costs nothing when the awaited event comes.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::routing::get;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use web::{Drain, ServerConfig};
+
+use crate::helpers::TestApp;
+
+/// Longer than any timeout under test: reaching it means the server never acted.
+const GUARD: Duration = Duration::from_secs(120);
+
+/// A server on 127.0.0.1 over the sample app.
+struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    served: JoinHandle<std::io::Result<Drain>>,
+    _app: Option<TestApp>,
+}
+
+impl Running {
+    async fn app(config: ServerConfig) -> Self {
+        let app = TestApp::sample().await;
+        let mut running = Self::router(app.router.clone(), config).await;
+        running._app = Some(app);
+        running
+    }
+
+    async fn router(router: Router, config: ServerConfig) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        let served = tokio::spawn(web::serve_with(listener, router, config, shutdown));
+        Self {
+            addr,
+            stop: Some(stop),
+            served,
+            _app: None,
+        }
+    }
+
+    async fn connect(&self) -> TcpStream {
+        TcpStream::connect(self.addr).await.unwrap()
+    }
+
+    /// Triggers shutdown and waits (guarded) for `serve_with` to return.
+    async fn shut_down(mut self) -> Drain {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(GUARD, &mut self.served)
+            .await
+            .expect("the server did not finish shutting down")
+            .unwrap()
+            .unwrap()
+    }
+}
+
+/// Settings with every timeout far out of the way except those a test sets.
+fn patient() -> ServerConfig {
+    ServerConfig {
+        header_read_timeout: Duration::from_secs(3600),
+        body_timeout: Duration::from_secs(3600),
+        idle_timeout: Duration::from_secs(3600),
+        max_connections: 64,
+        shutdown_grace: Duration::from_secs(3600),
+    }
+}
+
+/// One HTTP/1.1 response from `stream`: status line, headers, and a `content-length` body.
+async fn read_response(stream: &mut TcpStream) -> String {
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        let n = tokio::time::timeout(GUARD, stream.read(&mut byte))
+            .await
+            .expect("no response")
+            .unwrap();
+        assert_eq!(
+            n,
+            1,
+            "closed mid-response: {}",
+            String::from_utf8_lossy(&raw)
+        );
+        raw.push(byte[0]);
+    }
+    let head = String::from_utf8(raw).unwrap();
+    let length = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.unwrap();
+    head + &String::from_utf8_lossy(&body)
+}
+
+/// Reads until the server closes the connection (end of stream or reset) and returns what it
+/// sent first; panics if the guard passes first.
+async fn until_closed(stream: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(GUARD, stream.read(&mut buffer)).await {
+            Err(_) => panic!(
+                "the server kept the connection open; it sent: {}",
+                String::from_utf8_lossy(&received)
+            ),
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => received.extend_from_slice(&buffer[..n]),
+            Ok(Err(err)) if err.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Ok(Err(err)) => panic!("{err}"),
+        }
+    }
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+const HEALTH: &[u8] = b"GET /health HTTP/1.1\r\nHost: stockd\r\n\r\n";
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let server = Running::app(ServerConfig {
+        header_read_timeout: Duration::from_secs(10),
+        ..patient()
+    })
+    .await;
+    tokio::time::pause();
+    let mut silent = server.connect().await;
+    let mut slow = server.connect().await;
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: st")
+        .await
+        .unwrap();
+    assert_eq!(until_closed(&mut silent).await, "");
+    assert_eq!(until_closed(&mut slow).await, "");
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_disconnected_at_the_header_deadline() {
+    let server = Running::app(ServerConfig {
+        header_read_timeout: Duration::from_secs(10),
+        ..patient()
+    })
+    .await;
+    tokio::time::pause();
+    let mut client = server.connect().await;
+    let started = tokio::time::Instant::now();
+    // One byte every 2 s never finishes a head, however long it keeps sending.
+    for byte in b"GET /health HTTP/1.1\r\nX-Slow: ".iter().cycle().take(200) {
+        if client.write_all(&[*byte]).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    until_closed(&mut client).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "closed only after {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_request_body_is_answered_408_and_the_connection_closed() {
+    let server = Running::app(ServerConfig {
+        body_timeout: Duration::from_secs(30),
+        ..patient()
+    })
+    .await;
+    tokio::time::pause();
+    let mut client = server.connect().await;
+    client
+        .write_all(
+            b"POST /v1/auth/login HTTP/1.1\r\nHost: stockd\r\ncontent-type: application/json\r\n\
+              content-length: 100\r\n\r\n{\"email\":",
+        )
+        .await
+        .unwrap();
+    let answer = until_closed(&mut client).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    assert!(answer.contains("request body"), "{answer}");
+}
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed() {
+    let server = Running::app(ServerConfig {
+        idle_timeout: Duration::from_secs(60),
+        ..patient()
+    })
+    .await;
+    tokio::time::pause();
+    let mut client = server.connect().await;
+    client.write_all(HEALTH).await.unwrap();
+    let first = read_response(&mut client).await;
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    // The connection stays usable while it is used…
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    client.write_all(HEALTH).await.unwrap();
+    assert!(read_response(&mut client).await.starts_with("HTTP/1.1 200"));
+    // …and is closed once nothing happens on it.
+    let started = tokio::time::Instant::now();
+    assert_eq!(until_closed(&mut client).await, "");
+    assert!(
+        started.elapsed() >= Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn over_the_limit_connections_are_closed_while_open_ones_are_still_served() {
+    let server = Running::app(ServerConfig {
+        max_connections: 2,
+        ..patient()
+    })
+    .await;
+    let mut first = server.connect().await;
+    first.write_all(HEALTH).await.unwrap();
+    assert!(read_response(&mut first).await.starts_with("HTTP/1.1 200"));
+    let mut second = server.connect().await;
+    second.write_all(HEALTH).await.unwrap();
+    assert!(read_response(&mut second).await.starts_with("HTTP/1.1 200"));
+
+    let mut third = server.connect().await;
+    // Closed without an answer (a request may already be on its way: then a reset).
+    let _ = third.write_all(HEALTH).await;
+    assert_eq!(until_closed(&mut third).await, "");
+
+    first.write_all(HEALTH).await.unwrap();
+    assert!(read_response(&mut first).await.starts_with("HTTP/1.1 200"));
+
+    // A place frees up once a connection has closed (which the server learns on its own
+    // time: retried until a deadline).
+    drop(second);
+    let deadline = tokio::time::Instant::now() + GUARD;
+    loop {
+        let mut next = server.connect().await;
+        let mut head = [0u8; 12];
+        if next.write_all(HEALTH).await.is_ok() && next.read_exact(&mut head).await.is_ok() {
+            assert_eq!(&head, b"HTTP/1.1 200");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no place freed up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn shutdown_finishes_within_the_grace_period_while_a_client_is_stalled() {
+    let server = Running::app(ServerConfig {
+        shutdown_grace: Duration::from_secs(20),
+        ..patient()
+    })
+    .await;
+    tokio::time::pause();
+    let mut stalled = server.connect().await;
+    stalled
+        .write_all(b"GET /health HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
+    // An idle kept-alive connection closes at once on shutdown.
+    let mut idle = server.connect().await;
+    idle.write_all(HEALTH).await.unwrap();
+    assert!(read_response(&mut idle).await.starts_with("HTTP/1.1 200"));
+
+    let started = tokio::time::Instant::now();
+    let drain = server.shut_down().await;
+    assert_eq!(drain, Drain::Forced { dropped: 1 });
+    assert!(
+        started.elapsed() >= Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(until_closed(&mut stalled).await, "");
+    assert_eq!(until_closed(&mut idle).await, "");
+}
+
+#[tokio::test]
+async fn shutdown_lets_an_in_flight_request_finish() {
+    let slow = Router::new().route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "done"
+        }),
+    );
+    let server = Running::router(
+        slow,
+        ServerConfig {
+            shutdown_grace: Duration::from_secs(20),
+            ..patient()
+        },
+    )
+    .await;
+    tokio::time::pause();
+    let mut client = server.connect().await;
+    client
+        .write_all(b"GET /slow HTTP/1.1\r\nHost: stockd\r\n\r\n")
+        .await
+        .unwrap();
+    // Let the request reach the handler before shutting down.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let drain = tokio::spawn(server.shut_down());
+    let answer = until_closed(&mut client).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.ends_with("done"),
+        "{answer}"
+    );
+    assert_eq!(drain.await.unwrap(), Drain::Complete);
+}
+
+#[tokio::test]
+async fn handlers_see_the_client_address() {
+    let router = Router::new().route(
+        "/peer",
+        get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() }),
+    );
+    let server = Running::router(router, patient()).await;
+    let mut client = server.connect().await;
+    let local = client.local_addr().unwrap();
+    client
+        .write_all(b"GET /peer HTTP/1.1\r\nHost: stockd\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = read_response(&mut client).await;
+    assert!(answer.ends_with(&local.to_string()), "{answer}");
+}
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_still_served() {
+    let server = Running::app(patient()).await;
+    let io = hyper_util::rt::TokioIo::new(server.connect().await);
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = axum::http::Request::get(format!("http://{}/health", server.addr))
+        .body(http_body_util::Empty::<axum::body::Bytes>::new())
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.version(), axum::http::Version::HTTP_2);
+}
