@@ -12,13 +12,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bus::{Bus, Event, NotificationStatus as StatusEvent, StreamKind};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use notify::{ChannelTarget, Notification as Message, Notifier, RetrySchedule, WebhookFormat};
 use secrecy::SecretString;
 use store::{ChannelTarget as StoredTarget, DeliveryOutcome, Notification, Store, StoreError};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::Instrument;
+
+use crate::evaluator::seconds_since;
 
 /// The bus group dispatchers join for outbox nudges.
 pub const GROUP: &str = "dispatch";
@@ -86,11 +88,6 @@ impl Dispatcher {
             .claim_notifications(worker, now, now + lease, self.config.batch)
             .await?;
         for notification in &claimed {
-            let lag = (now - notification.next_attempt_at)
-                .to_std()
-                .unwrap_or(Duration::ZERO);
-            metrics::histogram!("stock_api_notification_dispatch_lag_seconds")
-                .record(lag.as_secs_f64());
             let span = tracing::info_span!(
                 "notification_send",
                 otel.kind = "client",
@@ -121,14 +118,28 @@ impl Dispatcher {
             Some(channel) => {
                 let target = target_of(&channel.target);
                 let kind = target.kind().as_str();
+                let quote_at = quote_time(notification);
+                // Each send, from the quote that fired it: a notification that waited in a
+                // long batch, or for its retry, shows how long.
+                if let Some(at) = quote_at {
+                    metrics::histogram!("stock_api_notification_dispatch_lag_seconds")
+                        .record(seconds_since(at));
+                }
                 let started = Instant::now();
                 let result = self.notifier.send(&target, &message_of(notification)).await;
                 metrics::histogram!("stock_api_notification_send_duration_seconds", "channel" => kind)
                     .record(started.elapsed().as_secs_f64());
                 let outcome = match result {
-                    Ok(delivered) => DeliveryOutcome::Delivered {
-                        provider_message_id: delivered.provider_message_id,
-                    },
+                    Ok(delivered) => {
+                        // End to end: the quote was made → the receiver has the notification.
+                        if let Some(at) = quote_at {
+                            metrics::histogram!("stock_api_alert_quote_to_delivery_seconds")
+                                .record(seconds_since(at));
+                        }
+                        DeliveryOutcome::Delivered {
+                            provider_message_id: delivered.provider_message_id,
+                        }
+                    }
                     Err(err) => match self
                         .config
                         .schedule
@@ -260,6 +271,15 @@ impl Dispatcher {
 /// (`DateTime + TimeDelta` would panic).
 fn retry_at(wait: Duration) -> Option<chrono::DateTime<Utc>> {
     Utc::now().checked_add_signed(chrono::Duration::from_std(wait).ok()?)
+}
+
+/// The time of the quote that fired a notification (its payload's `at`, set by the evaluator).
+fn quote_time(notification: &Notification) -> Option<DateTime<Utc>> {
+    notification
+        .payload
+        .get("at")
+        .and_then(|at| at.as_str())
+        .and_then(|at| at.parse().ok())
 }
 
 /// The sender's view of a stored channel.

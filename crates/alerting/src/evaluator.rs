@@ -29,7 +29,8 @@ use store::{
     TriggerRecord,
 };
 use tokio::sync::watch;
-use tokio::time::Instant;
+
+use crate::closes::ReferenceCloses;
 
 /// The bus group every evaluator joins: one owner per quote partition.
 pub const GROUP: &str = "alerts";
@@ -57,6 +58,8 @@ pub struct Evaluator {
     fingerprint: RulesFingerprint,
     /// Rules set aside but not yet written to the store (written with the next checkpoint).
     set_aside: Vec<SetAsideRecord>,
+    /// The stored daily closes the engine's `window_days` moves compare with.
+    closes: ReferenceCloses,
 }
 
 impl Evaluator {
@@ -69,6 +72,7 @@ impl Evaluator {
             owners: HashMap::new(),
             fingerprint: RulesFingerprint::default(),
             set_aside: Vec::new(),
+            closes: ReferenceCloses::default(),
         };
         evaluator.reload().await?;
         Ok(evaluator)
@@ -116,6 +120,7 @@ impl Evaluator {
                 at: last.at,
             });
         }
+        self.closes = std::mem::take(&mut self.closes).carry_over(&mut engine);
         self.engine = engine;
         self.owners = owners;
         self.fingerprint = fingerprint;
@@ -175,7 +180,14 @@ impl Evaluator {
 
     /// Evaluates one quote and records what it fired; returns the events written.
     pub async fn on_quote(&mut self, quote: &QuoteEvent) -> Result<usize, EvaluatorError> {
-        let received = Instant::now();
+        self.closes
+            .refresh(
+                self.store.as_ref(),
+                &mut self.engine,
+                quote.symbol,
+                quote.at,
+            )
+            .await?;
         let tick = Tick {
             symbol: quote.symbol,
             price: quote.price,
@@ -198,8 +210,10 @@ impl Evaluator {
         for trigger in &triggers {
             if self.record(trigger).await? {
                 written += 1;
+                // From when the quote was made, not when it reached this loop: polling and the
+                // bus are part of what a user waits for.
                 metrics::histogram!("stock_api_alert_tick_to_outbox_seconds")
-                    .record(received.elapsed().as_secs_f64());
+                    .record(seconds_since(trigger.at));
             }
         }
         // After the triggers: a rule that fired before it was set aside still has its owner.
@@ -347,6 +361,14 @@ impl Evaluator {
             }
         }
     }
+}
+
+/// Seconds from `at` (a quote's own time) to now; 0 for a quote stamped in the future (a
+/// provider's clock ahead of ours).
+pub(crate) fn seconds_since(at: DateTime<Utc>) -> f64 {
+    (Utc::now() - at)
+        .to_std()
+        .map_or(0.0, |elapsed| elapsed.as_secs_f64())
 }
 
 /// The stored status a rule's state means.

@@ -6,11 +6,13 @@
 //! - [`evaluator`]: consumes quotes (one owner per symbol partition), runs them through the
 //!   in-memory [`alerts::Engine`], and writes each firing with its outbox rows in one store
 //!   transaction; the quote is acknowledged only after that, so a crash redelivers it and the
-//!   dedupe key absorbs the repeat.
+//!   dedupe key absorbs the repeat. `window_days` moves compare with the symbol's stored daily
+//!   bars, loaded per session.
 //! - [`dispatcher`]: claims due outbox rows under a lease, sends each through its channel
 //!   ([`notify`]), and records every attempt; retries follow the schedule, permanent failures
 //!   stop at once.
 
+mod closes;
 pub mod dispatcher;
 pub mod evaluator;
 pub mod guard;

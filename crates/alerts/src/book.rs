@@ -184,30 +184,32 @@ impl Book {
     /// ordered set (see [`collect_candidates`]); empty (lo > hi) when there is none.
     ///
     /// For crossings it is bracketed by the nearest levels on each side of `last`: inside the
-    /// bracket no level lies between `last` and the tick, and the bracket around the tick is
-    /// the same one, so it stays valid across quiet ticks.
+    /// bracket no level can be crossed between `last` and the tick, and the bracket around the
+    /// tick is the same one, so it stays valid across quiet ticks. (A level at `last` itself
+    /// closes the bracket on the side it can be left to.)
     pub(crate) fn quiet_range(&self, last: Price) -> (Price, Price) {
         let raw = |entry: Option<&(Price, u32)>| entry.map(|(price, _)| price.raw());
         let mut lo = i64::MIN;
         let mut hi = i64::MAX;
-        // Up-levels fire in (last, tick]: stay below the next one, and not below one at or
-        // under `last` (the bracket would change).
-        if let Some(next) = raw(self
-            .up
+        // Up-levels fire in [last, tick) for a tick above `last`: stay at or below the nearest
+        // one at or above `last` (a tick on it has not passed it), and above the nearest one
+        // under `last` (from there a tick could start a crossing of it).
+        if let Some(next) = raw(self.up.range((last, 0)..).next()) {
+            hi = hi.min(next);
+        }
+        if let Some(floor) = raw(self.up.range(..(last, 0)).next_back()) {
+            lo = lo.max(floor.saturating_add(1));
+        }
+        // Down-levels fire in (tick, last] for a tick below `last`: mirrored.
+        if let Some(next) = raw(self.down.range(..=(last, u32::MAX)).next_back()) {
+            lo = lo.max(next);
+        }
+        if let Some(ceiling) = raw(self
+            .down
             .range((Excluded((last, u32::MAX)), Unbounded))
             .next())
         {
-            hi = hi.min(next.saturating_sub(1));
-        }
-        if let Some(floor) = raw(self.up.range(..=(last, u32::MAX)).next_back()) {
-            lo = lo.max(floor);
-        }
-        // Down-levels fire in [tick, last): mirrored.
-        if let Some(next) = raw(self.down.range(..(last, 0)).next_back()) {
-            lo = lo.max(next.saturating_add(1));
-        }
-        if let Some(ceiling) = raw(self.down.range((last, 0)..).next()) {
-            hi = hi.min(ceiling);
+            hi = hi.min(ceiling.saturating_sub(1));
         }
         // `above L` fires for tick > L; `below L` for tick < L.
         if let Some(level) = raw(self.above.first()) {
@@ -258,16 +260,16 @@ pub(crate) fn collect_candidates(
             .map(|&(_, slot)| slot),
     );
     match previous {
-        // Up-levels in (previous, price].
+        // Up-levels in [previous, price): the previous price at or below, this one above.
         Some(from) if price > from => out.extend(
             book.up
-                .range((Excluded((from, u32::MAX)), Included((price, u32::MAX))))
+                .range((Included((from, 0)), Excluded((price, 0))))
                 .map(|&(_, slot)| slot),
         ),
-        // Down-levels in [price, previous).
+        // Down-levels in (price, previous].
         Some(from) if price < from => out.extend(
             book.down
-                .range((Included((price, 0)), Excluded((from, 0))))
+                .range((Excluded((price, u32::MAX)), Included((from, u32::MAX))))
                 .map(|&(_, slot)| slot),
         ),
         _ => {}

@@ -21,7 +21,7 @@ use crate::band;
 use crate::book::{Book, Place, collect_candidates};
 use crate::eval::{self, TickContext};
 use crate::message::dedupe_key;
-use crate::rule::{Rule, RuleId};
+use crate::rule::{Condition, MoveBasis, Rule, RuleId};
 use crate::session::DayCache;
 use crate::state::RuleState;
 
@@ -88,7 +88,6 @@ type Event = Reverse<(DateTime<Utc>, u32, u64, EventKind)>;
 /// The alert engine: rules by symbol, evaluated tick by tick.
 #[derive(Debug)]
 pub struct Engine {
-    calendar: TradingCalendar,
     days: DayCache,
     slots: Vec<Option<Entry>>,
     free: Vec<u32>,
@@ -117,7 +116,6 @@ impl Engine {
     /// An empty engine on `calendar` (which decides `once_per_day` and `window_days`).
     pub fn with_calendar(calendar: TradingCalendar) -> Self {
         Self {
-            calendar,
             days: DayCache::new(calendar),
             slots: Vec::new(),
             free: Vec::new(),
@@ -233,13 +231,34 @@ impl Engine {
     }
 
     /// Sets a symbol's daily closes (any order; one per date), the basis of `window_days` and
-    /// `vs_previous_close` moves. Only closes of sessions before a tick's session are used.
+    /// `vs_previous_close` moves: `window_days: n` is the `n`th close dated before the tick's
+    /// session, counting these closes (the stored bars), not calendar sessions.
     pub fn set_reference_closes(&mut self, symbol: Symbol, closes: &[(NaiveDate, Price)]) {
         let book = self.books.entry(symbol).or_default();
         book.closes = closes.to_vec();
         book.closes.sort_by_key(|(date, _)| *date);
         book.closes.dedup_by_key(|(date, _)| *date);
         book.band_day = None;
+    }
+
+    /// The symbols whose rules compare with stored daily closes (`window_days`,
+    /// `vs_previous_close`), each with the most bars back one of them reads: what a caller
+    /// loads into [`Engine::set_reference_closes`]. Symbol order.
+    pub fn reference_depths(&self) -> Vec<(Symbol, u32)> {
+        let mut depths: Vec<(Symbol, u32)> = Vec::new();
+        for entry in self.slots.iter().flatten() {
+            let (Condition::MovesUpPct(change) | Condition::MovesDownPct(change)) =
+                &entry.rule.condition
+            else {
+                continue;
+            };
+            if let Some(MoveBasis::Sessions(n)) = change.basis() {
+                depths.push((entry.rule.symbol, n));
+            }
+        }
+        depths.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        depths.dedup_by_key(|(symbol, _)| *symbol);
+        depths
     }
 
     /// Restores a symbol's last price after a restart (ignored if the engine has a newer one).
@@ -300,17 +319,26 @@ impl Engine {
     /// fed in (roughly) time order; a tick much older than another symbol's may miss a rule
     /// that expired in between.
     pub fn on_tick(&mut self, tick: &Tick) -> Vec<Trigger> {
+        let day = self.days.trading_day(tick.at);
+        self.on_tick_in_session(tick, day)
+    }
+
+    /// [`Engine::on_tick`] for a tick known to belong to the session (daily bar) `day`: a
+    /// backtest replays each bar's ticks on the bar's own date, whatever the calendar says
+    /// about that date, so `window_days` counts the bars before it.
+    #[inline]
+    pub(crate) fn on_tick_in_session(&mut self, tick: &Tick, day: NaiveDate) -> Vec<Trigger> {
         let mut triggers = Vec::new();
         if !tick.price.is_positive() {
             return triggers;
         }
         self.run_due(tick.at);
-        let day = self.days.trading_day(tick.at);
         let book = self.books.entry(tick.symbol).or_default();
         if book.last.is_some_and(|(_, at)| tick.at < at) {
             return triggers;
         }
         let previous = book.last.map(|(price, _)| price);
+        let previous_at = book.last.map(|(_, at)| at);
         book.last = Some((tick.price, tick.at));
         if !book.quote_dirty {
             book.quote_dirty = true;
@@ -342,6 +370,7 @@ impl Engine {
         let ctx = TickContext {
             symbol: tick.symbol,
             previous,
+            previous_at,
             price: tick.price,
             at: tick.at,
             day,
@@ -350,7 +379,6 @@ impl Engine {
         let mut unplace = Vec::new();
         let mut reband = Vec::new();
         let mut aside = Vec::new();
-        let calendar = &self.calendar;
         // One unwind guard around the whole loop (one per rule costs throughput): a panic in a
         // rule's step sets aside the rule being asked, and the loop resumes after it.
         let mut next = 0;
@@ -374,7 +402,7 @@ impl Engine {
                             let rearm = outcome
                                 .fired
                                 .is_some()
-                                .then(|| eval::rearm_at(&entry.rule, &entry.state, calendar))
+                                .then(|| eval::rearm_at(&entry.rule, &entry.state))
                                 .flatten();
                             let banded = entry.place == Place::Banded;
                             let band =
@@ -510,7 +538,7 @@ impl Engine {
             Place::Above(_) | Place::Below(_) => {
                 // A rule that fired before rests until its re-arm time (which may be past:
                 // then the next tick's due events arm it before evaluating).
-                match eval::rearm_at(&entry.rule, &entry.state, &self.calendar) {
+                match eval::rearm_at(&entry.rule, &entry.state) {
                     Some(at) => {
                         self.events
                             .push(Reverse((at, slot, entry.generation, EventKind::Rearm)))

@@ -13,8 +13,8 @@
 
 use std::collections::VecDeque;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Price, Symbol, TradingCalendar};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use domain::{Price, Symbol};
 
 use crate::message::{money, percent};
 use crate::rule::{Condition, Frequency, Move, MoveBasis, Rule, Side, Span, Trail};
@@ -30,9 +30,13 @@ pub struct TickContext<'a> {
     pub symbol: Symbol,
     /// The symbol's previous accepted price, if any.
     pub previous: Option<Price>,
+    /// That price's time: the spacing of the symbol's quotes, which decides how close to the
+    /// end of a cooldown a quote may fire (see [`cooldown_tolerance`]).
+    pub previous_at: Option<DateTime<Utc>>,
     pub price: Price,
     pub at: DateTime<Utc>,
-    /// The NYSE trading day of `at`.
+    /// The session of the tick: the NYSE trading day of `at` live, the bar's own date in a
+    /// backtest. `window_days` counts the closes dated before it.
     pub day: NaiveDate,
     /// The symbol's daily closes, oldest first (for `window_days` and previous-close moves).
     pub closes: &'a [(NaiveDate, Price)],
@@ -194,20 +198,53 @@ fn resting(rule: &Rule, state: &RuleState, ctx: &TickContext<'_>) -> bool {
     match rule.frequency {
         Frequency::Once => false,
         Frequency::OncePerDay => state.fired_day.is_some_and(|day| day >= ctx.day),
-        Frequency::EveryTime => state.cooldown_until.is_some_and(|until| ctx.at < until),
+        Frequency::EveryTime => state.cooldown_until.is_some_and(|until| {
+            let earliest = until
+                .checked_sub_signed(cooldown_tolerance(rule, ctx))
+                .unwrap_or(until);
+            ctx.at < earliest
+        }),
     }
 }
 
-/// When a resting rule may fire again (`None` if it is not resting on anything).
-pub(crate) fn rearm_at(
-    rule: &Rule,
-    state: &RuleState,
-    calendar: &TradingCalendar,
-) -> Option<DateTime<Utc>> {
+/// How long before the end of its cooldown an `every_time` rule may fire again on this tick:
+/// half the time since the symbol's previous quote, and never more than a tenth of the
+/// cooldown.
+///
+/// Quotes arrive on a schedule that jitters: polled every second, the quote after a fire can
+/// land a fraction of a millisecond short of a one-second cooldown, and a strict comparison
+/// then skips it, and the one after, so "every second" fired on only 62 % of quotes (and
+/// "every minute" on 15 s polls became every 75 s). With the tolerance the rule fires on the
+/// quote *nearest* the end of its cooldown: a quote earlier than the end by less than half the
+/// quote spacing is closer to it than the next quote will be. The tenth of the cooldown bounds
+/// what a long gap between quotes (a poller restart) can bring forward.
+pub fn cooldown_tolerance(rule: &Rule, ctx: &TickContext<'_>) -> TimeDelta {
+    let Some(cooldown) = rule.cooldown else {
+        return TimeDelta::zero();
+    };
+    let cap = cooldown.delta() / COOLDOWN_TOLERANCE_DIVISOR;
+    let half_gap = ctx
+        .previous_at
+        .map_or(TimeDelta::zero(), |previous| (ctx.at - previous) / 2);
+    half_gap.clamp(TimeDelta::zero(), cap)
+}
+
+/// The largest tolerance is the cooldown divided by this.
+const COOLDOWN_TOLERANCE_DIVISOR: i32 = 10;
+
+/// When a resting rule may fire again, at the earliest (`None` if it is not resting on
+/// anything). For `every_time` that is the end of the cooldown less the largest tolerance: the
+/// tick then decides ([`cooldown_tolerance`]).
+pub(crate) fn rearm_at(rule: &Rule, state: &RuleState) -> Option<DateTime<Utc>> {
     match rule.frequency {
         Frequency::Once => None,
-        Frequency::OncePerDay => state.fired_day.map(|day| next_day_start(calendar, day)),
-        Frequency::EveryTime => state.cooldown_until,
+        Frequency::OncePerDay => state.fired_day.map(next_day_start),
+        Frequency::EveryTime => state.cooldown_until.map(|until| {
+            let cap = rule.cooldown.map_or(TimeDelta::zero(), |c| {
+                c.delta() / COOLDOWN_TOLERANCE_DIVISOR
+            });
+            until.checked_sub_signed(cap).unwrap_or(until)
+        }),
     }
 }
 
@@ -244,9 +281,11 @@ fn record_fire(rule: &Rule, state: &mut RuleState, ctx: &TickContext<'_>) -> Res
     Ok(())
 }
 
+/// Pine's `ta.crossover`: the previous price at or below the level, this one strictly above.
+/// A touch of the level is not a crossing; leaving it upwards is.
 fn crossed_up(ctx: &TickContext<'_>, level: Price) -> Option<String> {
     let previous = ctx.previous?;
-    (previous < level && ctx.price >= level).then(|| {
+    (previous <= level && ctx.price > level).then(|| {
         format!(
             "{} crossed above {} (now {})",
             ctx.symbol,
@@ -256,9 +295,10 @@ fn crossed_up(ctx: &TickContext<'_>, level: Price) -> Option<String> {
     })
 }
 
+/// Pine's `ta.crossunder`: the previous price at or above the level, this one strictly below.
 fn crossed_down(ctx: &TickContext<'_>, level: Price) -> Option<String> {
     let previous = ctx.previous?;
-    (previous > level && ctx.price <= level).then(|| {
+    (previous >= level && ctx.price < level).then(|| {
         format!(
             "{} crossed below {} (now {})",
             ctx.symbol,

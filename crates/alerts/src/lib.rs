@@ -29,13 +29,15 @@
 //!
 //! - **crosses** (`crosses_up`, `crosses_down`, `crosses`) sit in two ordered sets of
 //!   `(level, rule)`, one per direction (`crosses` is in both). A tick from `p0` up to `p1` visits
-//!   only the up-levels in `(p0, p1]`; a tick down visits only the down-levels in `[p1, p0)`.
-//!   A quiet tick visits nothing.
+//!   only the up-levels in `[p0, p1)`; a tick down visits only the down-levels in `(p1, p0]`:
+//!   exactly the levels the crossing rule below can fire. A quiet tick visits nothing.
 //! - **levels** (`above`, `below`) fire on every tick while the price is beyond them, so
 //!   the ordered sets hold only rules that are *armed now*: a tick takes the prefix of `above`
 //!   levels below the price (every one of them fires) and the suffix of `below` levels above it.
-//!   A rule that fired leaves the set; a min-heap of re-arm times (next New York trading day for
-//!   `once_per_day`, end of cooldown for `every_time`) puts it back. The cost per tick is
+//!   A rule that fired leaves the set; a min-heap of re-arm times (the next New York midnight
+//!   for `once_per_day`, the end of the cooldown less its largest tolerance for `every_time`)
+//!   puts it back, and the evaluator decides on each tick from then (a weekend quote still
+//!   belongs to Friday; the tolerance depends on the quote's spacing). The cost per tick is
 //!   therefore the number of rules that fire plus a logarithmic lookup.
 //! - **moves and trailing stops** change with the price (a trailing peak, a window's low), so
 //!   each is filed under a *band* `(lo, hi)` computed after it was last asked: strictly inside
@@ -71,9 +73,19 @@
 //! # Crossing semantics (written down because everyone means something slightly different)
 //!
 //! - `above L` fires when the price is strictly above `L`; `below L` when strictly below.
-//! - `crosses_up L` fires when the previous price was strictly below `L` and this one is at or
-//!   above it; `crosses_down L` mirrors it; `crosses` is either. Arriving exactly at the level
-//!   counts as crossed, and leaving the level again does not cross a second time.
+//! - `crosses_up L` fires when the previous price was at or below `L` and this one is strictly
+//!   above it; `crosses_down L` when the previous was at or above `L` and this one strictly
+//!   below; `crosses` is either. This is TradingView's meaning (Pine's `ta.crossover` and
+//!   `ta.crossunder`), so a rule at a round level behaves as its users expect: a touch of the
+//!   level is not a crossing (9 → 10 → 11 fires `crosses_up 10` on the 11), and a touch that
+//!   bounces back crosses the way it leaves (11 → 10 → 11 fires `crosses_up 10` on the second
+//!   11, and no `crosses_down`).
+//! - `window_days: n` compares with the `n`th reference close (the stored daily
+//!   bars, [`Engine::set_reference_closes`]) before the tick's session: stored bars are
+//!   counted, not calendar sessions.
+//! - An `every_time` rule may fire again once the tick is past its cooldown's end less a
+//!   tolerance: half the time since the symbol's previous tick, at most a tenth of the
+//!   cooldown ([`eval::cooldown_tolerance`]), so it fires on the quote nearest the end.
 //! - "previous price" is the symbol's previous accepted tick, whoever it touched. Ticks older
 //!   than the symbol's last one are dropped, as are non-positive prices.
 

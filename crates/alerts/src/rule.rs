@@ -30,6 +30,8 @@ pub struct Rule {
     /// What to watch for; its fields sit beside `kind` on the wire.
     #[serde(flatten)]
     pub condition: Condition,
+    /// `once` when not given, as on TradingView.
+    #[serde(default)]
     pub frequency: Frequency,
     /// Quiet time after a fire; required for (and only for) `every_time`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,9 +53,9 @@ pub enum Condition {
     Above { price: Price },
     /// Fires while the price is strictly below `price`.
     Below { price: Price },
-    /// Fires when the previous price was below `price` and this one is at or above it.
+    /// Fires when the previous price was at or below `price` and this one is above it.
     CrossesUp { price: Price },
-    /// Fires when the previous price was above `price` and this one is at or below it.
+    /// Fires when the previous price was at or above `price` and this one is below it.
     CrossesDown { price: Price },
     /// Either crossing.
     Crosses { price: Price },
@@ -69,13 +71,13 @@ pub enum Condition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Move {
     pub percent: Percent,
-    /// Versus the close this many trading sessions before the tick's session.
+    /// Versus the close of the daily bar this many stored bars before the tick's session.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_days: Option<u32>,
     /// Versus the lowest (up moves) or highest (down moves) tick within this duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<Span>,
-    /// Versus the previous session's close.
+    /// Versus the previous stored bar's close (`window_days: 1`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub vs_previous_close: bool,
 }
@@ -83,7 +85,7 @@ pub struct Move {
 /// What a [`Move`] compares the price with, once validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MoveBasis {
-    /// The close this many sessions back (1 is the previous close).
+    /// The close this many stored daily bars back (1 is the previous close).
     Sessions(u32),
     /// The extreme tick within this duration.
     Window(Span),
@@ -129,10 +131,11 @@ pub enum Side {
 }
 
 /// How often a rule may fire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Frequency {
-    /// Fires once, then is disarmed.
+    /// Fires once, then is disarmed (the default).
+    #[default]
     Once,
     /// At most once per NYSE trading day (New York date).
     OncePerDay,

@@ -40,26 +40,13 @@ fn midnight(date: NaiveDate) -> DateTime<Utc> {
     new_york(date, NaiveTime::MIN)
 }
 
-/// The first trading day after `day`.
-pub(crate) fn next_trading_day(calendar: &TradingCalendar, day: NaiveDate) -> NaiveDate {
-    let mut next = day;
-    // The longest closure run is under two weeks.
-    for _ in 0..14 {
-        match next.succ_opt() {
-            Some(succ) => next = succ,
-            None => return next,
-        }
-        if calendar.is_trading_day(next) {
-            break;
-        }
-    }
-    next
-}
-
-/// When the trading day after `day` begins (New York midnight), i.e. when a `once_per_day`
-/// rule that fired on `day` may fire again.
-pub(crate) fn next_day_start(calendar: &TradingCalendar, day: NaiveDate) -> DateTime<Utc> {
-    midnight(next_trading_day(calendar, day))
+/// When the day after `day` begins (New York midnight): the earliest a `once_per_day` rule
+/// that fired on `day` may fire again. The tick then decides: a quote on a weekend or holiday
+/// still belongs to the session before it (see [`trading_day`]), so the rule waits for the
+/// next session; a backtest bar on a date the NYSE calendar does not trade (a foreign listing)
+/// is its own session.
+pub(crate) fn next_day_start(day: NaiveDate) -> DateTime<Utc> {
+    day.succ_opt().map_or(DateTime::<Utc>::MAX_UTC, midnight)
 }
 
 /// The NYSE trading day an instant belongs to (see the module docs).
@@ -120,11 +107,11 @@ mod tests {
     }
 
     #[test]
-    fn the_day_after_friday_starts_monday_midnight_new_york() {
-        let start = next_day_start(&TradingCalendar::NYSE, d(2026, 11, 27));
+    fn the_day_after_friday_starts_saturday_midnight_new_york() {
+        let start = next_day_start(d(2026, 11, 27));
         assert_eq!(
             start,
-            "2026-11-30T05:00:00Z".parse::<DateTime<Utc>>().unwrap()
+            "2026-11-28T05:00:00Z".parse::<DateTime<Utc>>().unwrap()
         );
     }
 }

@@ -7,7 +7,8 @@
 //! - [`Series`]: a symbol's daily bars with provenance (which source, fetched when).
 //! - [`Quote`]: the latest price with its change versus the previous close.
 //! - [`Delta`]: how a symbol moved over a range (change, high/low, max drawdown).
-//! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes).
+//! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes), and
+//!   which symbols follow it ([`TradingCalendar::of_symbol`]: US listings).
 //!
 //! This crate does no I/O, has no async and knows nothing of HTTP, SQL or vendors: it is parsed
 //! into at the edges and trusted everywhere past them.
@@ -15,6 +16,7 @@
 mod bar;
 mod calendar;
 mod delta;
+mod listing;
 mod price;
 mod quote;
 mod series;

@@ -214,7 +214,8 @@ pub struct ImportArgs {
     /// The CSV file; header `symbol,date,open,high,low,close,volume[,adj_close]` (any order,
     /// case-insensitive; `ticker` and `adj close` are accepted too).
     pub file: PathBuf,
-    /// Load the valid rows and list the rejected ones, instead of loading nothing when a row is
+    /// Load the valid rows and list the rejected ones (bad values, duplicates, bars of US
+    /// listings dated on a day the NYSE was closed), instead of loading nothing when a row is
     /// invalid.
     #[arg(long)]
     pub skip_invalid: bool,

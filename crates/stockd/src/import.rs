@@ -6,7 +6,9 @@
 //! sample's own format (`Ticker,Date,Open,High,Low,Close,Volume,Adj Close`).
 //!
 //! Every row is validated first (symbol, date, exact decimal prices, OHLC consistency,
-//! duplicates). By default a file with any invalid row loads nothing and every problem is
+//! duplicates, and for US listings a date the NYSE traded: a bar dated on a weekend or an NYSE
+//! holiday is refused, see [`TradingCalendar::of_symbol`] for which symbols that is; other
+//! markets' bars are not checked against a calendar stockd does not have). By default a file with any invalid row loads nothing and every problem is
 //! reported with its line number; `--skip-invalid` loads the valid rows and lists the rejected
 //! ones. Bars are upserted in batches of whole symbols, one transaction per batch (several at
 //! once on PostgreSQL), so re-importing the same file changes nothing and an interrupted import
@@ -19,7 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Bar, Price, Series, Symbol};
+use domain::{Bar, Closure, Price, Series, Symbol, TradingCalendar};
 use store::Store;
 use tokio::task::{JoinError, JoinSet};
 
@@ -190,7 +192,17 @@ fn read(path: &Path) -> Result<ReadFile, ImportError> {
         }
     }
     let mut bars = BTreeMap::new();
+    let mut sessions = Sessions::default();
     for (symbol, mut rows) in by_symbol {
+        if let Some(calendar) = TradingCalendar::of_symbol(symbol) {
+            rows.retain(|(bar, line)| match sessions.closure(calendar, bar.date) {
+                None => true,
+                Some(closure) => {
+                    rejected.push((*line, not_a_session(symbol, bar.date, closure)));
+                    false
+                }
+            });
+        }
         if !rows.windows(2).all(|pair| pair[0].0.date < pair[1].0.date) {
             // A stable sort keeps equal dates in line order: the first one is kept.
             rows.sort_by_key(|(bar, _)| bar.date);
@@ -210,6 +222,34 @@ fn read(path: &Path) -> Result<ReadFile, ImportError> {
     }
     rejected.sort_by_key(|(line, _)| *line);
     Ok(ReadFile { bars, rejected })
+}
+
+/// Whether each date is a session, asked of the calendar once per date (a long file repeats
+/// the same few thousand dates for every symbol).
+#[derive(Default)]
+struct Sessions {
+    nyse: HashMap<NaiveDate, Option<Closure>>,
+}
+
+impl Sessions {
+    fn closure(&mut self, calendar: TradingCalendar, date: NaiveDate) -> Option<Closure> {
+        *self
+            .nyse
+            .entry(date)
+            .or_insert_with(|| calendar.closure(date))
+    }
+}
+
+/// Why a bar dated on a day its exchange did not trade is refused.
+fn not_a_session(symbol: Symbol, date: NaiveDate, closure: Closure) -> String {
+    let why = match closure {
+        Closure::Weekend => format!("a {}", date.format("%A")),
+        Closure::Holiday(name) => name.to_owned(),
+    };
+    format!(
+        "{symbol} {date} is not an NYSE session ({why}); a bar on a day the exchange was \
+         closed would count as a session in `window_days` alerts"
+    )
 }
 
 /// Bars per transaction: a few dozen symbols of long history, so a million rows take a few

@@ -341,6 +341,44 @@ fn an_invalid_csv_loads_nothing_and_names_the_lines_unless_told_to_skip_them() {
     assert!(!ok && out.contains("no 'symbol' column"), "{out}");
 }
 
+#[test]
+fn bars_dated_when_the_nyse_was_closed_are_refused_for_us_listings_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("bars.csv");
+    std::fs::write(
+        &csv_path,
+        "symbol,date,open,high,low,close,volume\n\
+         MSFT,2021-01-15,99,99,99,99,100\n\
+         MSFT,2021-01-18,94,94,94,94,100\n\
+         BRK.B,2021-01-16,1,1,1,1,1\n\
+         TSCO.L,2021-01-18,2,2,2,2,1\n\
+         EURUSD=X,2021-01-17,1.2,1.2,1.2,1.2,0\n",
+    )
+    .unwrap();
+    let csv = csv_path.to_str().unwrap();
+    let (ok, out) = stockd_in(dir.path(), &["import", csv]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("2 invalid row(s); nothing was loaded"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 3: MSFT 2021-01-18 is not an NYSE session (Martin Luther King Jr. Day)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 4: BRK.B 2021-01-16 is not an NYSE session (a Saturday)"),
+        "{out}"
+    );
+    // London's and the currency's own days are not NYSE's to judge.
+    let (ok, out) = stockd_in(dir.path(), &["import", "--skip-invalid", csv]);
+    assert!(
+        ok && out.contains("loaded 3 rows (3 new or changed)"),
+        "{out}"
+    );
+    assert!(out.contains("skipped 2 invalid row(s)"), "{out}");
+}
+
 /// `stockd archive` with the archive kept inside `dir` (an ambient STOCKD_ARCHIVE_URL must not
 /// send a test's files elsewhere).
 fn archive_in(dir: &std::path::Path, args: &[&str]) -> (bool, String) {

@@ -14,7 +14,8 @@
 //!    `histogram!` call under `crates/*/src`: `stock_api_provider_quota_remaining` (limited
 //!    providers only, i.e. with an API key), `stock_api_provider_calls_skipped_total`,
 //!    `stock_api_ingest_jobs_total`, `stock_api_alert_triggers_total`,
-//!    `stock_api_alert_tick_to_outbox_seconds` and `stock_api_notifications_total`.
+//!    `stock_api_alert_tick_to_outbox_seconds`, `stock_api_alert_quote_to_delivery_seconds`
+//!    and `stock_api_notifications_total`.
 //!
 //! A dashboard or rule that names anything else (a typo, a renamed metric) fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

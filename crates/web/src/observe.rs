@@ -45,6 +45,19 @@ const DURATION_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Buckets (seconds) for the alert path's latencies, which count from the quote's own time:
+/// a poll interval, a bus backlog and notification retries sit in them, so they reach minutes.
+const QUOTE_LATENCY_BUCKETS: &[f64] = &[
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 900.0,
+];
+
+/// The histograms measured from a quote's time (see `alerting`).
+const QUOTE_LATENCY_HISTOGRAMS: &[&str] = &[
+    "stock_api_alert_tick_to_outbox_seconds",
+    "stock_api_notification_dispatch_lag_seconds",
+    "stock_api_alert_quote_to_delivery_seconds",
+];
+
 /// The longest client-supplied request id kept as it is.
 const MAX_CLIENT_ID_LEN: usize = 128;
 
@@ -54,8 +67,24 @@ pub fn install_metrics_recorder() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let builder = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), DURATION_BUCKETS)
+            let builder = QUOTE_LATENCY_HISTOGRAMS
+                .iter()
+                .try_fold(
+                    PrometheusBuilder::new(),
+                    // A full name wins over the suffix, whatever the order.
+                    |builder, name| {
+                        builder.set_buckets_for_metric(
+                            Matcher::Full((*name).into()),
+                            QUOTE_LATENCY_BUCKETS,
+                        )
+                    },
+                )
+                .and_then(|builder| {
+                    builder.set_buckets_for_metric(
+                        Matcher::Suffix("_seconds".into()),
+                        DURATION_BUCKETS,
+                    )
+                })
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             match builder.install_recorder() {
                 Ok(handle) => handle,

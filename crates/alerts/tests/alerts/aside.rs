@@ -95,7 +95,13 @@ fn the_dry_run_of_a_rule_out_of_range_is_an_error_naming_the_field() {
         volume: 1,
         adj_close: None,
     };
-    let aside = backtest(&above("5", "99999999999d"), &[bar], TradingCalendar::NYSE).unwrap_err();
+    let aside = backtest(
+        &above("5", "99999999999d"),
+        &[bar],
+        TradingCalendar::NYSE,
+        None,
+    )
+    .unwrap_err();
     assert_eq!(aside.cause, SetAsideCause::OutOfRange);
     assert!(aside.reason.starts_with("cooldown:"), "{}", aside.reason);
 }

@@ -93,17 +93,28 @@ proptest! {
     fn no_unchecked_rule_state_or_tick_panics_the_evaluator(
         rule in unchecked_rule(),
         mut state in state(),
-        ticks in prop::collection::vec((prop::option::of(price()), price(), instant(), date()), 1..6),
+        ticks in prop::collection::vec(
+            (prop::option::of(price()), prop::option::of(instant()), price(), instant(), date()),
+            1..6,
+        ),
         closes in prop::collection::vec((date(), price()), 0..6),
     ) {
         let mut closes = closes;
         closes.sort_by_key(|(date, _)| *date);
         let mut window = Window::default();
-        for (previous, price, at, day) in ticks {
+        for (previous, previous_at, price, at, day) in ticks {
             if let Some((span, keep_lowest)) = window_of(&rule) {
                 window.observe(at, price, span, keep_lowest);
             }
-            let ctx = TickContext { symbol: rule.symbol, previous, price, at, day, closes: &closes };
+            let ctx = TickContext {
+                symbol: rule.symbol,
+                previous,
+                previous_at,
+                price,
+                at,
+                day,
+                closes: &closes,
+            };
             let _ = evaluate(&rule, &mut state, Some(&window), &ctx);
             state.trigger_level(&rule);
         }
@@ -114,7 +125,8 @@ proptest! {
         rule in rule(),
         bars in prop::collection::vec(bar(), 0..12),
     ) {
-        if let Err(aside) = backtest(&rule, &bars, TradingCalendar::NYSE) {
+        let from = bars.get(bars.len() / 2).map(|bar| bar.date);
+        if let Err(aside) = backtest(&rule, &bars, TradingCalendar::NYSE, from) {
             prop_assert_ne!(aside.cause, SetAsideCause::Panic, "{:?}", aside);
         }
     }

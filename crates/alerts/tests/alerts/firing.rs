@@ -69,15 +69,39 @@ fn every_time_cooldown_does_not_fire_when_the_price_fell_back_meanwhile() {
 }
 
 #[test]
-fn crosses_up_fires_at_the_level_and_not_again_when_leaving_it() {
+fn crosses_up_fires_when_the_price_leaves_the_level_upwards_not_when_it_touches_it() {
     let mut feed = Feed::new(rule(
         json!({"kind":"crosses_up","price":420,"frequency":"every_time","cooldown":"1s"}),
     ));
-    // The first tick has no previous price: nothing can have crossed.
+    // The first tick has no previous price: nothing can have crossed. Reaching 420 from below
+    // is a touch; 420 → 421 is the crossing (previous ≤ level < current).
     assert_eq!(
         feed.fires(&["421", "419", "420", "421", "420", "421", "419.5", "425"]),
-        [2, 7]
+        [3, 5, 7]
     );
+}
+
+#[test]
+fn closes_of_9_10_11_cross_up_10_on_the_11() {
+    let mut feed = Feed::new(rule(json!({"kind":"crosses_up","price":10})));
+    assert_eq!(feed.fires(&["9", "10", "11"]), [2]);
+    let mut feed = Feed::new(rule(json!({"kind":"crosses_down","price":10})));
+    assert_eq!(feed.fires(&["11", "10", "9"]), [2]);
+}
+
+#[test]
+fn a_touch_that_bounces_back_crosses_only_the_way_it_leaves() {
+    // 11, 10, 11: down to the level and back up is a crossing up (from 10), not down.
+    let up = || rule(json!({"kind":"crosses_up","price":10}));
+    let down = || rule(json!({"kind":"crosses_down","price":10}));
+    assert_eq!(Feed::new(up()).fires(&["11", "10", "11"]), [2]);
+    assert!(Feed::new(down()).fires(&["11", "10", "11"]).is_empty());
+    // 9, 10, 9 mirrors it: a crossing down on the way back.
+    assert!(Feed::new(up()).fires(&["9", "10", "9"]).is_empty());
+    assert_eq!(Feed::new(down()).fires(&["9", "10", "9"]), [2]);
+    // `crosses` sees the one crossing, on the tick that leaves the level.
+    let either = rule(json!({"kind":"crosses","price":10}));
+    assert_eq!(Feed::new(either).fires(&["11", "10", "11"]), [2]);
 }
 
 #[test]
@@ -101,7 +125,7 @@ fn crosses_down_mirrors_crosses_up() {
     ));
     assert_eq!(
         feed.fires(&["419", "421", "420", "419", "420", "419", "421", "400"]),
-        [2, 7]
+        [3, 5, 7]
     );
 }
 
@@ -368,4 +392,73 @@ fn dedupe_keys_are_stable_for_the_same_quote() {
     };
     assert_eq!(make()[0].dedupe_key, make()[0].dedupe_key);
     assert_eq!(make()[0].dedupe_key, "r1:2026-11-23T15:01:00Z");
+}
+
+/// Feeds `price` at each offset (milliseconds after 10:00 New York); the offsets that fired.
+fn fires_at(feed: &mut Feed, offsets_ms: &[i64], price: &str) -> Vec<i64> {
+    let start = at("2026-11-23T15:00:00Z");
+    offsets_ms
+        .iter()
+        .copied()
+        .filter(|ms| {
+            !feed
+                .tick_at(start + TimeDelta::milliseconds(*ms), price)
+                .is_empty()
+        })
+        .collect()
+}
+
+#[test]
+fn a_one_second_cooldown_fires_on_every_quote_polled_every_second_despite_jitter() {
+    let every_second =
+        || rule(json!({"kind":"above","price":420,"frequency":"every_time","cooldown":"1s"}));
+    // Every other poll lands 0.3 ms short of the whole second: a strict cooldown skipped those
+    // and the next one could fire only on the poll after.
+    let jittered: Vec<i64> = (0..20)
+        .map(|k| k * 1000 - if k % 2 == 1 { 1 } else { 0 })
+        .collect();
+    let mut feed = Feed::new(every_second());
+    assert_eq!(fires_at(&mut feed, &jittered, "421"), jittered);
+    assert_eq!(feed.state().fire_count, 20);
+    // Exactly on the second, of course, too.
+    let exact: Vec<i64> = (0..20).map(|k| k * 1000).collect();
+    let mut feed = Feed::new(every_second());
+    assert_eq!(fires_at(&mut feed, &exact, "421"), exact);
+}
+
+#[test]
+fn every_minute_on_quotes_every_fifteen_seconds_is_every_fourth_quote() {
+    let mut feed = Feed::new(rule(
+        json!({"kind":"above","price":420,"frequency":"every_time","cooldown":"1m"}),
+    ));
+    // Polls 15 s apart, each up to 400 ms early or late.
+    let jitter = [
+        0, -400, 250, -120, -380, 90, 400, -5, -399, 0, 300, -250, -1,
+    ];
+    let polls: Vec<i64> = jitter
+        .iter()
+        .enumerate()
+        .map(|(k, j)| i64::try_from(k).unwrap() * 15_000 + j)
+        .collect();
+    let fired = fires_at(&mut feed, &polls, "421");
+    assert_eq!(fired, [polls[0], polls[4], polls[8], polls[12]]);
+}
+
+#[test]
+fn a_cooldown_never_ends_early_by_more_than_half_the_quote_spacing() {
+    // Quotes every second, a five-minute cooldown: the quote at 299 s is a second early (the
+    // next one is on time), so the rule waits for 300 s.
+    let mut feed = Feed::new(rule(
+        json!({"kind":"above","price":420,"frequency":"every_time","cooldown":"5m"}),
+    ));
+    let quotes: Vec<i64> = (0..=600).map(|s| s * 1000).collect();
+    assert_eq!(fires_at(&mut feed, &quotes, "421"), [0, 300_000, 600_000]);
+    // After a long silence, never more than a tenth of the cooldown early: a one-hour cooldown
+    // fired at 10:00 fires again on a lone quote at 10:54, not on one at 10:53:59.
+    let hourly =
+        || rule(json!({"kind":"above","price":420,"frequency":"every_time","cooldown":"1h"}));
+    let mut feed = Feed::new(hourly());
+    assert_eq!(fires_at(&mut feed, &[0, 3_239_000], "421"), [0]);
+    let mut feed = Feed::new(hourly());
+    assert_eq!(fires_at(&mut feed, &[0, 3_240_000], "421"), [0, 3_240_000]);
 }

@@ -21,16 +21,17 @@ struct Reference {
 
 impl Reference {
     fn on_tick(&mut self, tick: &Tick) -> Vec<(i64, String, String, RuleState)> {
-        let previous = match self.last.get(&tick.symbol) {
+        let (previous, previous_at) = match self.last.get(&tick.symbol) {
             Some(&(_, at)) if tick.at < at => return Vec::new(),
-            Some(&(price, _)) => Some(price),
-            None => None,
+            Some(&(price, at)) => (Some(price), Some(at)),
+            None => (None, None),
         };
         self.last.insert(tick.symbol, (tick.price, tick.at));
         let empty = Vec::new();
         let ctx = TickContext {
             symbol: tick.symbol,
             previous,
+            previous_at,
             price: tick.price,
             at: tick.at,
             day: trading_day(&TradingCalendar::NYSE, tick.at),

@@ -33,6 +33,21 @@ fn the_issue_example_parses_and_round_trips() {
 }
 
 #[test]
+fn a_rule_without_frequency_fires_once_as_on_tradingview() {
+    let rule = serde_json::from_value::<Rule>(
+        json!({"symbol":"MSFT","kind":"crosses_up","price":420,"channels":["ch_12"]}),
+    )
+    .unwrap();
+    assert_eq!(rule.frequency, Frequency::Once);
+    rule.validate().unwrap();
+    // Stored and answered with the frequency it got.
+    assert_eq!(serde_json::to_value(&rule).unwrap()["frequency"], "once");
+    // A cooldown still needs `every_time`.
+    let with_cooldown = parse(json!({"symbol":"MSFT","kind":"above","price":1,"cooldown":"1m"}));
+    assert_eq!(with_cooldown.validate().unwrap_err()[0].field, "cooldown");
+}
+
+#[test]
 fn every_kind_round_trips() {
     let rules = [
         json!({"symbol":"MSFT","kind":"above","price":500.25,"frequency":"every_time","cooldown":"15m","channels":["ch_1"],"expires_at":"2026-12-31T21:00:00Z"}),

@@ -89,11 +89,11 @@ pub struct RuleBody {
     pub price: Option<f64>,
     /// Moves and trailing stops: greater than 0, at most 1000 (below 100 for a fall).
     pub percent: Option<f64>,
-    /// Moves: versus the close this many trading sessions back (1 to 260).
+    /// Moves: versus the close this many stored daily bars back (1 to 260).
     pub window_days: Option<u32>,
     /// Moves: versus the extreme within this duration (`"90m"`, `"2h"`; 1s to 7d).
     pub window: Option<String>,
-    /// Moves: versus the previous session's close.
+    /// Moves: versus the previous stored daily bar's close.
     pub vs_previous_close: Option<bool>,
     /// Trailing stops: a fall (or rise, short side) by this amount instead of a percent;
     /// greater than 0, at most 100000000.
@@ -103,10 +103,10 @@ pub struct RuleBody {
     pub activation_price: Option<f64>,
     /// Trailing stops: `long` (default; tracks the peak) or `short` (tracks the trough).
     pub side: Option<String>,
-    /// `once` (then disarmed), `once_per_day` (NYSE trading days) or `every_time` (with
-    /// `cooldown`).
+    /// `once` (then disarmed; the default), `once_per_day` (NYSE trading days) or
+    /// `every_time` (with `cooldown`).
     #[schema(example = "once")]
-    pub frequency: String,
+    pub frequency: Option<String>,
     /// Quiet time after a fire (`"15m"`; 1s to 366d); required for, and only for,
     /// `every_time`.
     pub cooldown: Option<String>,
@@ -811,11 +811,11 @@ async fn backtest(
     };
     let bars = served.value.between(from, to);
     // The replay is CPU work proportional to the history (thousands of bars): off the async
-    // workers.
+    // workers. The bars before `from` warm it up (previous close, earlier closes, windows).
     let replay_rule = rule.clone();
-    let replay_bars = bars.to_vec();
+    let replay_bars = served.value.between(None, to).to_vec();
     let fires = tokio::task::spawn_blocking(move || {
-        alerts::backtest(&replay_rule, &replay_bars, TradingCalendar::NYSE)
+        alerts::backtest(&replay_rule, &replay_bars, TradingCalendar::NYSE, from)
     })
     .await
     .map_err(|_| ApiError::Internal("a backtest panicked"))?
@@ -844,8 +844,10 @@ async fn backtest(
 }
 
 /// The dry run: when the rule in the body (same body and checks as creating one; nothing is
-/// stored) would have fired over the stored daily history. Each bar is replayed as four ticks
-/// through the live evaluator; see the `alerts` crate for the path taken through a bar.
+/// stored) would have fired over the stored daily history, had it been created at `from`.
+/// Each bar is replayed as four ticks through the live evaluator (open, low and high in the
+/// likelier order, close), and fires at most once per bar; the bars before `from` warm it up
+/// (the previous close, `window_days` closes). See the `alerts` crate for the model.
 #[utoipa::path(post, path = "/v1/alerts/backtest", tag = "alerts",
     security(("bearer" = [])),
     params(BacktestQuery),

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod alert_edges;
 mod alert_safety;
 mod alerts;
 mod alphavantage;
