@@ -8,7 +8,11 @@
 //! Friday before. Juneteenth is a holiday from 2022; Martin Luther King Jr. Day from 1998.
 //! One-off closures are listed by date with the reason.
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono_tz::Tz;
+
+/// NYSE's time zone: its days and closes are New York's.
+const NYSE_ZONE: Tz = chrono_tz::America::New_York;
 
 /// Unscheduled full-day NYSE closures (national days of mourning, weather, 9/11).
 const NYSE_SPECIAL_CLOSURES: &[(i32, u32, u32, &str)] = &[
@@ -98,6 +102,36 @@ impl TradingCalendar {
         date.pred_opt().map_or(date, |previous| {
             self.last_trading_day_on_or_before(previous)
         })
+    }
+
+    /// The exchange's own date at `now` (New York's for NYSE): what "today" means for it.
+    pub fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&NYSE_ZONE).date_naive()
+    }
+
+    /// When the session on `date` closes, exchange time: 16:00, or 13:00 on an early close.
+    pub fn close_time(&self, date: NaiveDate) -> NaiveTime {
+        let hour = if self.is_early_close(date) { 13 } else { 16 };
+        NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN)
+    }
+
+    /// The newest session that has closed by `now`: today's once its close has passed,
+    /// otherwise the one before.
+    pub fn latest_closed_session(&self, now: DateTime<Utc>) -> NaiveDate {
+        let local = now.with_timezone(&NYSE_ZONE);
+        let date = local.date_naive();
+        if self.is_trading_day(date) && local.time() >= self.close_time(date) {
+            date
+        } else {
+            self.previous_trading_day(date)
+        }
+    }
+
+    /// How many sessions come after `from` up to and including `to` (0 when `to` is not after
+    /// `from`): how far a bar of `from` is behind the session `to`.
+    pub fn sessions_after(&self, from: NaiveDate, to: NaiveDate) -> usize {
+        from.succ_opt()
+            .map_or(0, |next| self.trading_days(next, to).count())
     }
 
     /// Trading days in `from..=to`, oldest first.
@@ -311,6 +345,58 @@ mod tests {
         ] {
             assert_eq!(easter_sunday(year), Some(d(date)), "{year}");
         }
+    }
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn today_and_the_latest_closed_session_are_new_yorks() {
+        let nyse = TradingCalendar::NYSE;
+        // 02:00 UTC on Saturday 2013-03-02 is Friday evening in New York (EST).
+        assert_eq!(
+            nyse.local_date(utc("2013-03-02T02:00:00Z")),
+            d("2013-03-01")
+        );
+        assert_eq!(
+            nyse.latest_closed_session(utc("2013-03-02T02:00:00Z")),
+            d("2013-03-01")
+        );
+        // Monday 10:00 EST: Monday's session is still open.
+        assert_eq!(
+            nyse.latest_closed_session(utc("2013-03-04T15:00:00Z")),
+            d("2013-03-01")
+        );
+        assert_eq!(
+            nyse.latest_closed_session(utc("2013-03-04T21:00:00Z")),
+            d("2013-03-04")
+        );
+        // Summer time (EDT): 16:00 New York is 20:00 UTC.
+        assert_eq!(
+            nyse.latest_closed_session(utc("2024-07-01T19:59:59Z")),
+            d("2024-06-28")
+        );
+        assert_eq!(
+            nyse.latest_closed_session(utc("2024-07-01T20:00:00Z")),
+            d("2024-07-01")
+        );
+        // The day after Thanksgiving closes at 13:00.
+        assert_eq!(
+            nyse.latest_closed_session(utc("2024-11-29T18:30:00Z")),
+            d("2024-11-29")
+        );
+    }
+
+    #[test]
+    fn sessions_after_counts_how_far_a_bar_is_behind() {
+        let nyse = TradingCalendar::NYSE;
+        assert_eq!(nyse.sessions_after(d("2013-03-01"), d("2013-03-01")), 0);
+        assert_eq!(nyse.sessions_after(d("2013-03-01"), d("2013-03-03")), 0);
+        assert_eq!(nyse.sessions_after(d("2013-03-01"), d("2013-03-04")), 1);
+        // Christmas week 2012: the 24th, 26th, 27th, 28th and 31st.
+        assert_eq!(nyse.sessions_after(d("2012-12-21"), d("2012-12-31")), 5);
+        assert_eq!(nyse.sessions_after(d("2013-03-04"), d("2013-03-01")), 0);
     }
 
     #[test]

@@ -436,6 +436,7 @@ fn is_retry_later(err: &MarketError) -> bool {
         err,
         MarketError::BreakerOpen { .. }
             | MarketError::QuotaExhausted { .. }
+            | MarketError::ProviderPaused { .. }
             | MarketError::Provider(ProviderError::RateLimited { .. })
     )
 }

@@ -114,6 +114,7 @@ fn rate_limited() -> ProviderError {
         provider: "fake",
         detail: "Too Many Requests".into(),
         retry_after: None,
+        limit: providers::RateLimit::Unstated,
     }
 }
 

@@ -12,14 +12,18 @@
 //!
 //! Each provider's calls are counted per UTC minute and day against its configured quota and
 //! recorded in the store ([`Market::restore_usage`] reloads them after a restart); a provider
-//! whose quota is spent is skipped without a call, and one that said a symbol is unknown is not
-//! asked about it again for `unknown_symbol_ttl`. Part of each quota can be reserved for
+//! whose quota is spent is skipped without a call, one that answered "rate limited" is paused
+//! until the limit it reported resets (kept in the store too, so restarts and replicas respect
+//! it), and one that said a symbol is unknown is not asked about it again for
+//! `unknown_symbol_ttl`. Part of each quota can be reserved for
 //! ingestion ([`Market::refresh_daily`]): reads stop short of it. A read may also carry the
 //! caller's own [`UpstreamBudget`] (the web edge keeps one per client), charged only when the
 //! read is about to ask a provider, so cached and stored answers never spend it.
 //!
-//! Answers about the request itself (unknown symbol, no data) are returned as errors and never
-//! cached, and never count against the breaker.
+//! Answers about the request itself (unknown symbol, no data) never count against the breaker.
+//! They are errors only when nothing is stored: stored history (bars loaded with `stockd
+//! import`, or fetched before a provider stopped knowing the symbol) is served as it is, with
+//! its own `source`, since no provider has anything newer for it.
 
 mod breaker;
 mod clock;
@@ -42,6 +46,7 @@ pub use upstream::RetryConfig;
 use upstream::chain::Chain;
 use upstream::chain::Spender;
 pub use upstream::chain::{Capability, ProviderCapability, ProviderStatus};
+pub use upstream::pause::{PauseStatus, ProviderLimit};
 pub use upstream::quota::{Purpose, QuotaLimits, QuotaStatus, QuotaWindow, WindowUsage};
 
 /// A caller's allowance of reads that reach a provider (a cache or store answer costs none).
@@ -169,12 +174,24 @@ pub enum MarketError {
     QuotaExhausted {
         provider: &'static str,
         window: QuotaWindow,
+        /// The window's configured limit (`quotas.<provider>.per_minute` / `per_day`).
+        limit: u64,
         /// When the spent window ends (UTC).
         resets_at: DateTime<Utc>,
         retry_after: Duration,
         /// When a request stopped at the reserve: the window's calls kept for scheduled
         /// ingestion. 0 when the whole window is spent.
         reserved: u64,
+    },
+    /// A provider reported one of its own limits reached (Alpha Vantage's 25 requests a day)
+    /// and is not called until `until`, when that limit resets; no other provider answered and
+    /// no older copy exists.
+    #[error("{provider} reported its {limit} reached; it is not called until {until}; retry in {}s", retry_after.as_secs().max(1))]
+    ProviderPaused {
+        provider: &'static str,
+        limit: ProviderLimit,
+        until: DateTime<Utc>,
+        retry_after: Duration,
     },
     /// The caller's [`UpstreamBudget`] is spent, and no older copy exists.
     #[error("this caller's reads that reach a provider are spent; retry in {}s", retry_after.as_secs().max(1))]
@@ -456,7 +473,7 @@ impl Market {
                     age: Duration::ZERO,
                 })
             }
-            Err(err) => stale_or(cached.or(stored), err),
+            Err(err) => stored_or(cached.or(stored), err),
         }
     }
 
@@ -471,6 +488,31 @@ impl Market {
     }
 }
 
+/// A stored (or cached) series when the providers could not refresh it: served as it is when
+/// they say they have nothing for the symbol (imported history, a delisted ticker: nothing newer
+/// exists to fetch, so it is not stale, and it stays fresh for a whole `cache_ttl`), as a stale
+/// copy on upstream trouble; nothing stored, the error.
+fn stored_or(older: Option<Arc<Series>>, err: MarketError) -> Result<Loaded<Series>, MarketError> {
+    match older {
+        Some(value) if answers_about_the_symbol(&err) => {
+            tracing::debug!(symbol = %value.symbol, source = %value.source, error = %err, "no provider has this symbol; serving its stored history");
+            Ok(Loaded::Fresh {
+                value,
+                age: Duration::ZERO,
+            })
+        }
+        older => stale_or(older, err),
+    }
+}
+
+/// Whether the providers said they have nothing for the symbol (unknown, no data).
+fn answers_about_the_symbol(err: &MarketError) -> bool {
+    matches!(
+        err,
+        MarketError::Provider(ProviderError::UnknownSymbol { .. } | ProviderError::NoData { .. })
+    )
+}
+
 /// Serves an older copy when the failure is upstream trouble; definite answers (unknown symbol,
 /// no data, a request the provider cannot serve at all) are returned as they are.
 fn stale_or<V>(older: Option<Arc<V>>, err: MarketError) -> Result<Loaded<V>, MarketError> {
@@ -483,6 +525,7 @@ fn stale_or<V>(older: Option<Arc<V>>, err: MarketError) -> Result<Loaded<V>, Mar
         MarketError::Provider(_)
         | MarketError::BreakerOpen { .. }
         | MarketError::QuotaExhausted { .. }
+        | MarketError::ProviderPaused { .. }
         | MarketError::ReadBudgetSpent { .. } => true,
         MarketError::Internal(_) | MarketError::Store(_) => false,
     };

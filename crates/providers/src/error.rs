@@ -21,7 +21,10 @@ pub enum ProviderError {
     RateLimited {
         provider: &'static str,
         detail: String,
+        /// How long until the provider takes calls again, when it says (or documents) so.
         retry_after: Option<Duration>,
+        /// Which of its limits the provider says is reached.
+        limit: RateLimit,
     },
     /// The request needs a paid plan.
     #[error("{provider} requires a premium plan for this request: {detail}")]
@@ -53,6 +56,36 @@ pub enum ProviderError {
         provider: &'static str,
         detail: String,
     },
+}
+
+/// Which of a provider's own limits a rate-limit answer is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RateLimit {
+    /// Requests per second (bursts).
+    PerSecond,
+    /// Requests per minute.
+    PerMinute,
+    /// Requests per day (Alpha Vantage's free 25).
+    PerDay,
+    /// The answer does not say which (a bare HTTP 429).
+    Unstated,
+}
+
+impl RateLimit {
+    /// The limit a provider's own wording names ("25 requests per day", "5 calls per minute"),
+    /// the longest first: a text naming both a minute and a day limit is refused for the day.
+    pub fn named_in(text: &str) -> Self {
+        let lower = text.to_lowercase();
+        if lower.contains("per day") {
+            Self::PerDay
+        } else if lower.contains("per minute") {
+            Self::PerMinute
+        } else if lower.contains("per second") {
+            Self::PerSecond
+        } else {
+            Self::Unstated
+        }
+    }
 }
 
 impl ProviderError {

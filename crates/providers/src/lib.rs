@@ -35,7 +35,7 @@ use std::fmt::Debug;
 use async_trait::async_trait;
 use domain::{Quote, Series, Symbol};
 
-pub use error::ProviderError;
+pub use error::{ProviderError, RateLimit};
 
 /// A source of daily history and latest quotes.
 #[async_trait]

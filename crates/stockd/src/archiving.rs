@@ -1,10 +1,11 @@
 //! `stockd archive`: write stored bars as Parquet partitions (`symbol=…/year=…/bars.parquet`)
 //! to `archive_url` with the `archive` crate, and print what was written.
 //!
-//! Symbols default to the tracked ones (the list ingestion keeps fresh); with none tracked the
-//! command asks for `--symbols` rather than guessing. `--from` / `--to` choose *years*: every
-//! partition written holds its whole year as stored, since a partition is replaced whole and a
-//! half-year file would drop the other half.
+//! Symbols default to every symbol with stored bars (`Store::stored_symbols`): fetched or
+//! imported, tracked or not, since the archive is the record of what the store holds (imported
+//! history no provider serves is often the part most worth keeping). `--symbols` narrows it.
+//! `--from` / `--to` choose *years*: every partition written holds its whole year as stored,
+//! since a partition is replaced whole and a half-year file would drop the other half.
 
 use crate::cli::ArchiveArgs;
 use crate::config::Config;
@@ -38,18 +39,10 @@ pub async fn run(config: &Config, args: &ArchiveArgs) -> Result<String, String> 
         .await
         .map_err(|err| err.to_string())?;
     let symbols = if args.symbols.is_empty() {
-        let tracked = store
-            .tracked_symbols()
+        store
+            .stored_symbols()
             .await
-            .map_err(|err| err.to_string())?;
-        if tracked.is_empty() {
-            return Err(
-                "no symbols to archive: none are tracked; pass --symbols MSFT,AAPL \
-                        or track some with `stockd symbols add`"
-                    .into(),
-            );
-        }
-        tracked.into_iter().map(|entry| entry.symbol).collect()
+            .map_err(|err| err.to_string())?
     } else {
         args.symbols.clone()
     };
@@ -61,6 +54,12 @@ pub async fn run(config: &Config, args: &ArchiveArgs) -> Result<String, String> 
     let years = args.from.map_or(i32::MIN, |d| d.year())..=args.to.map_or(i32::MAX, |d| d.year());
 
     let mut out = String::new();
+    if symbols.is_empty() {
+        let _ = writeln!(
+            out,
+            "no stored bars to archive (load some with `stockd import` or `stockd ingest`)"
+        );
+    }
     let (mut partitions, mut rows, mut bytes) = (0_usize, 0_u64, 0_u64);
     for symbol in symbols {
         let summary = archive

@@ -224,7 +224,7 @@ pub struct ImportArgs {
 /// Options of `stockd archive`.
 #[derive(Debug, Clone, Args)]
 pub struct ArchiveArgs {
-    /// Symbols to archive, comma-separated [default: the tracked symbols].
+    /// Symbols to archive, comma-separated [default: every symbol with stored bars].
     #[arg(long, value_delimiter = ',', value_parser = crate::symbols::parse_symbol)]
     pub symbols: Vec<domain::Symbol>,
     /// First day whose year is archived (YYYY-MM-DD) [default: the oldest stored].

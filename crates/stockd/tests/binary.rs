@@ -412,11 +412,8 @@ fn imported_bars_are_archived_as_parquet_partitions_per_symbol_and_year() {
     let (ok, out) = stockd_in(dir.path(), &["import", csv_path.to_str().unwrap()]);
     assert!(ok, "{out}");
 
-    // Nothing tracked and no --symbols: the command says what to do instead of guessing.
+    // Nothing tracked and no --symbols: every stored symbol is archived.
     let (ok, out) = archive_in(dir.path(), &[]);
-    assert!(!ok && out.contains("--symbols"), "{out}");
-
-    let (ok, out) = archive_in(dir.path(), &["--symbols", "MSFT,IBM"]);
     assert!(ok, "{out}");
     assert!(
         out.contains("archived 3 partition(s), 4 rows,") && out.contains("/archive in "),
@@ -437,12 +434,20 @@ fn imported_bars_are_archived_as_parquet_partitions_per_symbol_and_year() {
         );
     }
 
-    // Tracked symbols are the default; --from picks the years written (2024 only, whole).
+    // --from picks the years written (2024 only, whole), tracked or not; --symbols narrows.
     let (ok, out) = stockd_in(dir.path(), &["symbols", "add", "MSFT"]);
     assert!(ok, "{out}");
     let (ok, out) = archive_in(dir.path(), &["--from", "2024-01-03"]);
     assert!(ok, "{out}");
+    assert!(out.contains("archived 2 partition(s), 3 rows,"), "{out}");
+    let (ok, out) = archive_in(dir.path(), &["--symbols", "MSFT", "--from", "2024-01-03"]);
+    assert!(ok, "{out}");
     assert!(out.contains("archived 1 partition(s), 2 rows,"), "{out}");
+
+    // An empty store archives nothing, and says so.
+    let empty = tempfile::tempdir().unwrap();
+    let (ok, out) = archive_in(empty.path(), &[]);
+    assert!(ok && out.contains("no stored bars to archive"), "{out}");
 }
 
 #[cfg(not(feature = "archive"))]

@@ -61,7 +61,7 @@ pub use owned::{After, Capped, Owned, OwnedLists};
 pub use postgres::PostgresStore;
 pub use rows::StoredBar;
 pub use sqlite::SqliteStore;
-pub use usage::{ProviderUsage, UsageCounts, minute_start, utc_day};
+pub use usage::{ProviderPause, ProviderUsage, UsageCounts, minute_start, utc_day};
 
 /// Persistent storage of daily bars.
 #[async_trait]
@@ -124,6 +124,10 @@ pub trait Store:
             })
             .unwrap_or_default())
     }
+
+    /// Every symbol with stored bars, in symbol order: fetched or imported, tracked or not
+    /// (what `stockd archive` archives by default).
+    async fn stored_symbols(&self) -> Result<Vec<Symbol>, StoreError>;
 
     /// Adds `symbol` to the tracked list and returns its entry, with `true` when it was added
     /// now and `false` when it was tracked already (the first `added_at` is kept).

@@ -80,6 +80,17 @@ impl Store for MemoryStore {
         Ok(self.lock().get(&symbol).cloned())
     }
 
+    async fn stored_symbols(&self) -> Result<Vec<Symbol>, StoreError> {
+        let mut symbols: Vec<Symbol> = self
+            .lock()
+            .iter()
+            .filter(|(_, series)| !series.is_empty())
+            .map(|(symbol, _)| *symbol)
+            .collect();
+        symbols.sort();
+        Ok(symbols)
+    }
+
     async fn track_symbol(
         &self,
         symbol: Symbol,

@@ -119,6 +119,15 @@ impl Store for PostgresStore {
         .collect()
     }
 
+    async fn stored_symbols(&self) -> Result<Vec<Symbol>, StoreError> {
+        sqlx::query("select distinct symbol from bars order by symbol")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::stored_symbol)
+            .collect()
+    }
+
     async fn track_symbol(
         &self,
         symbol: Symbol,

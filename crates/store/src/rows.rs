@@ -94,3 +94,15 @@ where
         added_at: row.try_get("added_at")?,
     })
 }
+
+/// Reads the `symbol` column of a row listing stored symbols.
+pub(crate) fn stored_symbol<'r, R>(row: &'r R) -> Result<Symbol, StoreError>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let text: String = row.try_get("symbol")?;
+    Symbol::parse(&text)
+        .map_err(|err| StoreError::Corrupt(format!("stored symbol '{text}': {err}")))
+}

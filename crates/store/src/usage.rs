@@ -9,6 +9,10 @@
 //! start again from the new calls), returning what is now stored, so a replica learns what the
 //! others spent every time it spends. The SQL lives in [`sqlite`] and [`postgres`]; the memory
 //! backend applies the same rule, [`UsageCounts::add`], under a lock.
+//!
+//! Beside the counts, a provider's own limit as it reported it ([`ProviderPause`], table
+//! `provider_pauses`): the instant until which it must not be called, kept so a restart or
+//! another replica does not call it again before the limit resets. The later pause wins.
 
 mod postgres;
 mod sqlite;
@@ -99,7 +103,21 @@ pub fn utc_day(at: DateTime<Utc>) -> NaiveDate {
     at.date_naive()
 }
 
-/// Persistent per-provider call counts, for quota accounting.
+/// A provider that reported one of its own limits reached: not to be called before `until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderPause {
+    /// When the limit resets and the provider may be called again.
+    pub until: DateTime<Utc>,
+    /// Which of its limits: `per_day`, `per_minute`, `per_second` or `unstated`.
+    pub limit: String,
+    /// The provider's own words (never carrying a key).
+    pub detail: String,
+    /// When the provider answered.
+    pub since: DateTime<Utc>,
+}
+
+/// Persistent per-provider call counts, for quota accounting, and pauses for limits the
+/// providers reported themselves.
 #[async_trait]
 pub trait ProviderUsage: Send + Sync {
     /// Adds `calls` calls made to `provider` at `at` (atomically: concurrent recorders never
@@ -118,6 +136,39 @@ pub trait ProviderUsage: Send + Sync {
         provider: &str,
         at: DateTime<Utc>,
     ) -> Result<UsageCounts, StoreError>;
+
+    /// Records that `provider` must not be called before `pause.until`, unless a pause lasting
+    /// as long or longer is stored already (atomically: concurrent pauses keep the latest).
+    async fn pause_provider(&self, provider: &str, pause: &ProviderPause)
+    -> Result<(), StoreError>;
+
+    /// The pause stored for `provider` when it lasts past `at`.
+    async fn provider_pause(
+        &self,
+        provider: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<ProviderPause>, StoreError>;
+}
+
+/// Reads a `provider_pauses` row (`paused_until, rate_limit, detail, paused_at`).
+fn pause_row<'r, R>(row: &'r R) -> Result<ProviderPause, StoreError>
+where
+    R: Row,
+    &'r str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(ProviderPause {
+        until: row.try_get("paused_until")?,
+        limit: row.try_get("rate_limit")?,
+        detail: row.try_get("detail")?,
+        since: row.try_get("paused_at")?,
+    })
+}
+
+/// The stored pause, when it still lasts at `at`.
+fn current(pause: Option<ProviderPause>, at: DateTime<Utc>) -> Option<ProviderPause> {
+    pause.filter(|pause| pause.until > at)
 }
 
 /// Reads a `provider_usage` row (`minute_start, minute_calls, day, day_calls`).
@@ -147,14 +198,23 @@ fn sql_count(calls: u64) -> i64 {
     i64::try_from(calls).unwrap_or(i64::MAX)
 }
 
-/// The memory backend's counts per provider.
+/// The memory backend's counts and pauses per provider.
 #[derive(Debug, Default)]
-pub(crate) struct MemoryUsage(Mutex<HashMap<String, UsageCounts>>);
+pub(crate) struct MemoryUsage {
+    counts: Mutex<HashMap<String, UsageCounts>>,
+    pauses: Mutex<HashMap<String, ProviderPause>>,
+}
 
 impl MemoryUsage {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, UsageCounts>> {
         // Every update is one insert of a whole value, so a poisoned lock holds whole values.
-        self.0
+        self.counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn pauses(&self) -> std::sync::MutexGuard<'_, HashMap<String, ProviderPause>> {
+        self.pauses
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -187,6 +247,29 @@ impl ProviderUsage for MemoryStore {
         Ok(usage
             .get(provider)
             .map_or_else(|| UsageCounts::empty(at), |stored| stored.as_of(at)))
+    }
+
+    async fn pause_provider(
+        &self,
+        provider: &str,
+        pause: &ProviderPause,
+    ) -> Result<(), StoreError> {
+        let mut pauses = self.usage.pauses();
+        let longer = pauses
+            .get(provider)
+            .is_none_or(|stored| stored.until < pause.until);
+        if longer {
+            pauses.insert(provider.to_owned(), pause.clone());
+        }
+        Ok(())
+    }
+
+    async fn provider_pause(
+        &self,
+        provider: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<ProviderPause>, StoreError> {
+        Ok(current(self.usage.pauses().get(provider).cloned(), at))
     }
 }
 

@@ -244,6 +244,36 @@ async fn untracking_removes_the_symbol_but_keeps_its_bars() {
     }
 }
 
+#[tokio::test]
+async fn stored_symbols_are_every_symbol_with_bars_tracked_or_not() {
+    for (_keep, store) in backends().await {
+        assert!(store.stored_symbols().await.unwrap().is_empty());
+        for (text, source) in [("MSFT", "sample"), ("ZZIMP", "import"), ("^GSPC", "yahoo")] {
+            store
+                .upsert_series(&series(
+                    text,
+                    vec![bar("2024-01-05", "1")],
+                    source,
+                    Utc::now(),
+                ))
+                .await
+                .unwrap();
+        }
+        store
+            .track_symbol(symbol("AAPL"), Utc::now())
+            .await
+            .unwrap();
+        let stored: Vec<String> = store
+            .stored_symbols()
+            .await
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(stored, ["MSFT", "ZZIMP", "^GSPC"], "{}", store.backend());
+    }
+}
+
 /// `count` consecutive days of distinct bars, every 7th without an adjusted close.
 fn long_history(count: u64, cents: u64) -> Vec<Bar> {
     let start: chrono::NaiveDate = "1950-01-02".parse().unwrap();

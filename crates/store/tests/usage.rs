@@ -9,7 +9,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use store::{MemoryStore, ProviderUsage, SqliteStore, Store, UsageCounts};
+use store::{MemoryStore, ProviderPause, ProviderUsage, SqliteStore, Store, UsageCounts};
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
@@ -188,4 +188,91 @@ async fn usage_survives_reopening_the_file() {
     let reopened = SqliteStore::open(&path).await.unwrap();
     let usage = reopened.provider_usage("alphavantage", now).await.unwrap();
     assert_eq!(calls(usage), (24, 24));
+}
+
+fn paused_until(until: &str) -> ProviderPause {
+    ProviderPause {
+        until: at(until),
+        limit: "per_day".into(),
+        detail: "Our standard API rate limit is 25 requests per day.".into(),
+        since: at("2026-11-28T22:00:00Z"),
+    }
+}
+
+#[tokio::test]
+async fn a_pause_lasts_until_it_ends_and_the_longer_of_two_is_kept() {
+    for (_keep, store) in backends().await {
+        let backend = store.backend();
+        let now = at("2026-11-28T22:00:00Z");
+        assert_eq!(
+            store.provider_pause("alphavantage", now).await.unwrap(),
+            None
+        );
+        let day = paused_until("2026-11-29T00:00:00Z");
+        store.pause_provider("alphavantage", &day).await.unwrap();
+        assert_eq!(
+            store.provider_pause("alphavantage", now).await.unwrap(),
+            Some(day.clone()),
+            "{backend}"
+        );
+        // A shorter pause (another replica's minute) does not cut the day short.
+        let minute = ProviderPause {
+            limit: "per_minute".into(),
+            ..paused_until("2026-11-28T22:01:00Z")
+        };
+        store.pause_provider("alphavantage", &minute).await.unwrap();
+        assert_eq!(
+            store
+                .provider_pause("alphavantage", at("2026-11-28T23:59:59Z"))
+                .await
+                .unwrap(),
+            Some(day.clone()),
+            "{backend}"
+        );
+        assert_eq!(
+            store.provider_pause("polygon", now).await.unwrap(),
+            None,
+            "{backend}"
+        );
+        // At the reset it is over; a later pause replaces it.
+        assert_eq!(
+            store
+                .provider_pause("alphavantage", at("2026-11-29T00:00:00Z"))
+                .await
+                .unwrap(),
+            None,
+            "{backend}"
+        );
+        let next = paused_until("2026-11-30T00:00:00Z");
+        store.pause_provider("alphavantage", &next).await.unwrap();
+        assert_eq!(
+            store
+                .provider_pause("alphavantage", at("2026-11-29T10:00:00Z"))
+                .await
+                .unwrap(),
+            Some(next),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_pause_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stockd.db");
+    let day = paused_until("2026-11-29T00:00:00Z");
+    SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .pause_provider("alphavantage", &day)
+        .await
+        .unwrap();
+    let reopened = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(
+        reopened
+            .provider_pause("alphavantage", at("2026-11-28T23:00:00Z"))
+            .await
+            .unwrap(),
+        Some(day)
+    );
 }

@@ -33,7 +33,7 @@ pub struct Problem {
 /// The problem answers every market-data route can give, for the OpenAPI document.
 #[derive(Debug, IntoResponses)]
 pub enum ReadErrors {
-    /// Malformed symbol, days or dates.
+    /// Malformed symbol, days or dates; an end-of-day `date` after today (New York).
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(#[to_schema] Problem),
     /// Unknown symbol, or no data for it.
@@ -46,9 +46,11 @@ pub enum ReadErrors {
     /// now, or it sent too many reads; `Retry-After` says when to come back.
     #[response(status = 429, content_type = "application/problem+json")]
     TooManyRequests(#[to_schema] Problem),
-    /// The upstream's rate limit or configured call quota is spent (for requests: up to the
-    /// part reserved for scheduled ingestion), or its breaker is open, and nothing is stored;
-    /// `Retry-After` says when to come back.
+    /// The provider reported its own limit reached and is paused until that limit resets (type
+    /// `upstream-rate-limited`), or this deployment's configured call quota is spent (type
+    /// `upstream-quota-exhausted`; for requests: up to the part reserved for scheduled
+    /// ingestion), or its breaker is open, and nothing is stored; `Retry-After` says when to
+    /// come back.
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(#[to_schema] Problem),
 }
@@ -126,12 +128,34 @@ struct Rendered {
     retry_after: Option<Duration>,
 }
 
+/// What an error answers, for one item of a multi-item response.
+#[derive(Debug)]
+pub(crate) struct ItemProblem {
+    pub(crate) status: StatusCode,
+    /// The problem type's last part (`unknown-symbol`).
+    pub(crate) kind: &'static str,
+    pub(crate) title: &'static str,
+    pub(crate) detail: String,
+    pub(crate) retry_after: Option<Duration>,
+}
+
 impl ApiError {
-    /// The status code and `detail` this error answers with (for per-item errors inside a
-    /// successful multi-item response).
+    /// The status code and `detail` this error answers with.
     pub(crate) fn status_and_detail(&self) -> (u16, String) {
         let rendered = self.render();
         (rendered.status.as_u16(), rendered.detail)
+    }
+
+    /// What this error answers (for per-item errors of a multi-item response).
+    pub(crate) fn item_problem(&self) -> ItemProblem {
+        let rendered = self.render();
+        ItemProblem {
+            status: rendered.status,
+            kind: rendered.kind,
+            title: rendered.title,
+            detail: rendered.detail,
+            retry_after: rendered.retry_after,
+        }
     }
 
     fn render(&self) -> Rendered {
@@ -258,6 +282,7 @@ impl ApiError {
             Self::Market(MarketError::QuotaExhausted {
                 provider,
                 window,
+                limit,
                 resets_at,
                 retry_after,
                 reserved,
@@ -267,7 +292,34 @@ impl ApiError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "upstream-quota-exhausted",
                     "Upstream quota spent",
-                    quota_detail(provider, *window, *resets_at, *retry_after, *reserved),
+                    quota_detail(
+                        provider,
+                        Spent {
+                            window: *window,
+                            limit: *limit,
+                            resets_at: *resets_at,
+                            retry_after: *retry_after,
+                            reserved: *reserved,
+                        },
+                    ),
+                )
+            },
+            Self::Market(MarketError::ProviderPaused {
+                provider,
+                limit,
+                until,
+                retry_after,
+            }) => Rendered {
+                retry_after: Some(*retry_after),
+                ..plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "upstream-rate-limited",
+                    "Upstream rate limit reached",
+                    format!(
+                        "{provider} is rate limiting stockd: it reported that its own {limit} is reached; stockd will not call it before {} (in {}s), when that limit resets, and no earlier copy is stored",
+                        until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        retry_after.as_secs().max(1)
+                    ),
                 )
             },
             Self::Market(MarketError::ReadBudgetSpent { retry_after }) => Rendered {
@@ -295,24 +347,40 @@ impl ApiError {
     }
 }
 
-/// The detail of a spent quota: the whole window, or the part requests may use, the rest being
-/// kept for scheduled ingestion.
-fn quota_detail(
-    provider: &str,
+/// A spent window of a configured quota, as `MarketError::QuotaExhausted` reports it.
+struct Spent {
     window: market::QuotaWindow,
+    limit: u64,
     resets_at: chrono::DateTime<chrono::Utc>,
     retry_after: Duration,
     reserved: u64,
-) -> String {
+}
+
+/// The detail of a spent quota: the whole window, or the part requests may use, the rest being
+/// kept for scheduled ingestion. It names the setting, so nobody mistakes it for the provider's
+/// own limit.
+fn quota_detail(provider: &str, spent: Spent) -> String {
+    let Spent {
+        window,
+        limit,
+        resets_at,
+        retry_after,
+        reserved,
+    } = spent;
     let resets = resets_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let wait = retry_after.as_secs().max(1);
+    let key = match window {
+        market::QuotaWindow::Minute => "minute",
+        market::QuotaWindow::Day => "day",
+    };
+    let setting = format!("quotas.{provider}.per_{key} = {limit}");
     if reserved > 0 {
         format!(
-            "{provider}'s {window} call quota for requests is spent and no earlier copy is stored; the rest ({reserved} calls) is reserved for scheduled ingestion of tracked symbols; it resets at {resets} (in {wait}s)"
+            "{provider}'s {window} call quota configured for this deployment ({setting}) is spent for requests, and no earlier copy is stored; the rest ({reserved} calls, quotas.{provider}.reserved_per_{key}) is reserved for scheduled ingestion of tracked symbols; it resets at {resets} (in {wait}s)"
         )
     } else {
         format!(
-            "{provider}'s {window} call quota configured for this deployment is spent and no earlier copy is stored; it resets at {resets} (in {wait}s)"
+            "{provider}'s {window} call quota configured for this deployment ({setting}) is spent and no earlier copy is stored; it resets at {resets} (in {wait}s)"
         )
     }
 }
@@ -349,7 +417,7 @@ fn render_provider(err: &ProviderError) -> Rendered {
             kind: "upstream-rate-limited",
             title: "Upstream rate limit reached",
             detail: format!(
-                "{provider}'s rate limit or daily quota is spent and no earlier copy is stored; retry later or use a key with a higher quota"
+                "{provider} reported that its own rate limit is reached and no earlier copy is stored; retry later or use a key with a higher quota"
             ),
             retry_after: Some(retry_after.unwrap_or(DEFAULT_RETRY_AFTER)),
         },

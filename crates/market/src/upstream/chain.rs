@@ -15,6 +15,7 @@ use providers::{MarketData, ProviderError};
 use serde::Serialize;
 use store::Store;
 
+use super::pause::PauseStatus;
 use super::quota::{Purpose, QuotaStatus};
 use super::unknown::UnknownSymbols;
 use super::{Upstream, count_skipped};
@@ -53,6 +54,8 @@ pub struct ProviderStatus {
     pub last_error_at: Option<DateTime<Utc>>,
     /// Calls allowed, used and left in the current UTC minute and day, and when each resets.
     pub quota: QuotaStatus,
+    /// Set while the provider is paused by a limit of its own it reported reached.
+    pub paused: Option<PauseStatus>,
 }
 
 /// Every provider once, and the order of each capability as indexes into them.
@@ -157,6 +160,7 @@ impl Chain {
                     last_error_at: last_error.as_ref().map(|(_, at)| *at),
                     last_error: last_error.map(|(text, _)| text),
                     quota: upstream.quota_status(),
+                    paused: upstream.paused(),
                 }
             })
             .collect()
@@ -240,8 +244,8 @@ struct Failures {
     /// Skipped providers (open breaker, spent quota) and ones that cannot serve the request at
     /// all did not answer about the symbol.
     other_answer: bool,
-    /// The first rate limit, open breaker or spent quota: the caller can usefully retry later
-    /// (503).
+    /// The first rate limit (a provider paused by its own limit), open breaker or spent quota:
+    /// the caller can usefully retry later (503).
     retry_later: Option<MarketError>,
     /// The last other failure (502).
     last: Option<MarketError>,
@@ -255,7 +259,10 @@ impl Failures {
             ) => {
                 self.definite.get_or_insert(err);
             }
-            MarketError::Provider(ProviderError::RateLimited { .. }) => {
+            // A provider's own limit is its answer ("later"), now or within its pause: it may
+            // know the symbol, so others calling it unknown is not the last word.
+            MarketError::Provider(ProviderError::RateLimited { .. })
+            | MarketError::ProviderPaused { .. } => {
                 self.other_answer = true;
                 self.retry_later.get_or_insert(err);
             }

@@ -1,9 +1,11 @@
-//! One guarded call to a provider: circuit breaker, call quota, per-attempt timeout, retries
-//! with exponential backoff and jitter for retryable failures only, and the external-call
-//! metrics. [`chain`] walks an ordered list of such providers, falling back from one to the
-//! next, skipping those that said a symbol is unknown ([`unknown`]).
+//! One guarded call to a provider: circuit breaker, the provider's own limit (a pause after
+//! it said "rate limited", [`pause`]), call quota, per-attempt timeout, retries with exponential
+//! backoff and jitter for retryable failures only, and the external-call metrics. [`chain`]
+//! walks an ordered list of such providers, falling back from one to the next, skipping those
+//! that said a symbol is unknown ([`unknown`]).
 
 pub(crate) mod chain;
+pub(crate) mod pause;
 pub(crate) mod quota;
 pub(crate) mod unknown;
 
@@ -21,8 +23,9 @@ use tracing::Instrument;
 
 use crate::MarketError;
 use crate::breaker::CircuitBreaker;
-use crate::clock::Clock;
-use quota::{Purpose, Quota};
+use crate::clock::{self, Clock};
+use pause::PauseStatus;
+use quota::{Purpose, Quota, Refusal};
 
 /// Timeouts and retries for upstream calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,8 +51,8 @@ impl Default for RetryConfig {
     }
 }
 
-/// Longest a call waits for the store to record it: a slow database must not hold up reads
-/// for long, and a call not recorded is still counted in memory.
+/// Longest a call waits for the store to record it (or to read or write a pause): a slow
+/// database must not hold up reads for long, and a call not recorded is still counted in memory.
 const RECORD_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A provider with its breaker, quota and retry policy.
@@ -156,18 +159,13 @@ impl Upstream {
             armed: true,
         };
         let now = self.clock.now();
-        let spent = |spent: quota::Spent| {
-            count_skipped(provider, "quota");
-            MarketError::QuotaExhausted {
-                provider,
-                window: spent.window,
-                resets_at: spent.resets_at,
-                retry_after: spent.retry_after,
-                reserved: spent.reserved,
-            }
-        };
-        self.quota.take(now, purpose).map_err(spent)?;
-        self.record_call(now, purpose).await.map_err(spent)?;
+        let refused = |refusal| self.refused(refusal, now);
+        // Another replica (or this process before a restart) may have paused it meanwhile.
+        self.take_stored_pause(now).await;
+        self.quota.take(now, purpose).map_err(refused)?;
+        self.record_call(now, purpose)
+            .await
+            .map_err(|spent| refused(Refusal::Spent(spent)))?;
         self.calls.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let span = tracing::info_span!(
@@ -216,10 +214,85 @@ impl Upstream {
             Err(err) if err.is_provider_failure() => self.breaker.record_failure(&err.to_string()),
             _ => self.breaker.record_success(),
         }
-        if let Err(ProviderError::RateLimited { .. }) = &result {
-            self.quota.mark_minute_spent(self.clock.now());
+        if let Err(ProviderError::RateLimited {
+            detail,
+            retry_after,
+            limit,
+            ..
+        }) = &result
+        {
+            // The provider knows its limits better than our counts: no call until it resets.
+            let now = self.clock.now();
+            let pause = PauseStatus::after_answer(now, *limit, *retry_after, detail);
+            self.quota.pause(pause.clone(), now);
+            self.store_pause(&pause).await;
+            return Err(paused(provider, &pause, now));
         }
         result.map_err(MarketError::Provider)
+    }
+
+    /// The error for a call refused before it was made, counted as skipped.
+    fn refused(&self, refusal: Refusal, now: DateTime<Utc>) -> MarketError {
+        let provider = self.provider.name();
+        match refusal {
+            Refusal::Spent(spent) => {
+                count_skipped(provider, "quota");
+                MarketError::QuotaExhausted {
+                    provider,
+                    window: spent.window,
+                    limit: spent.limit,
+                    resets_at: spent.resets_at,
+                    retry_after: spent.retry_after,
+                    reserved: spent.reserved,
+                }
+            }
+            Refusal::Paused(pause) => {
+                count_skipped(provider, "paused");
+                paused(provider, &pause, now)
+            }
+        }
+    }
+
+    /// Takes in a pause the store holds for this provider (another replica's, or this
+    /// process's before a restart). A store failure is logged: the pause this process knows
+    /// still holds.
+    async fn take_stored_pause(&self, now: DateTime<Utc>) {
+        let provider = self.provider.name();
+        let read = self.store.provider_pause(provider, now);
+        match tokio::time::timeout(RECORD_TIMEOUT, read).await {
+            Ok(Ok(Some(stored))) => self.quota.pause(PauseStatus::from_stored(stored), now),
+            Ok(Ok(None)) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(provider, error = %err, "could not read the provider's stored pause; going by this process's");
+            }
+            Err(_) => {
+                tracing::warn!(
+                    provider,
+                    "reading the provider's stored pause timed out; going by this process's"
+                );
+            }
+        }
+    }
+
+    /// Records a pause in the store, so a restart or another replica does not call the
+    /// provider before it ends. A store failure is logged: this process still holds it.
+    async fn store_pause(&self, pause: &PauseStatus) {
+        let provider = self.provider.name();
+        tracing::warn!(provider, limit = pause.limit.as_str(), until = %pause.until, "provider reported its own limit reached; not calling it until then");
+        let stored = pause.to_stored();
+        let write = self.store.pause_provider(provider, &stored);
+        match tokio::time::timeout(RECORD_TIMEOUT, write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(provider, error = %err, "could not store the provider's pause; only this process knows it");
+            }
+            Err(_) => {
+                tracing::warn!(
+                    provider,
+                    "storing the provider's pause timed out; only this process knows it"
+                );
+            }
+        }
     }
 
     /// Records one call in the store and takes in what the store has counted (other replicas'
@@ -254,7 +327,7 @@ impl Upstream {
         }
     }
 
-    /// Loads the quota use the store remembers (e.g. from before a restart).
+    /// Loads the quota use and any pause the store remembers (e.g. from before a restart).
     pub(crate) async fn restore_usage(&self) {
         let provider = self.provider.name();
         let now = self.clock.now();
@@ -264,6 +337,12 @@ impl Upstream {
                 tracing::warn!(provider, error = %err, "could not read the provider's recorded quota use; starting from zero");
             }
         }
+        self.take_stored_pause(now).await;
+    }
+
+    /// The pause in force now, if the provider reported its own limit reached.
+    pub(crate) fn paused(&self) -> Option<PauseStatus> {
+        self.quota.paused(self.clock.now())
     }
 
     /// The quota's use and limits now.
@@ -277,7 +356,17 @@ impl Upstream {
     }
 }
 
-/// Counts a call not made, by why: `breaker_open`, `quota` or `unknown_symbol`.
+/// The error for a provider paused by its own limit until `pause.until`.
+fn paused(provider: &'static str, pause: &PauseStatus, now: DateTime<Utc>) -> MarketError {
+    MarketError::ProviderPaused {
+        provider,
+        limit: pause.limit,
+        until: pause.until,
+        retry_after: clock::until(now, pause.until),
+    }
+}
+
+/// Counts a call not made, by why: `breaker_open`, `quota`, `paused` or `unknown_symbol`.
 pub(crate) fn count_skipped(provider: &'static str, reason: &'static str) {
     metrics::counter!("stock_api_provider_calls_skipped_total", "provider" => provider, "reason" => reason)
         .increment(1);

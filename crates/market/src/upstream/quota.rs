@@ -4,7 +4,8 @@
 //! Counts live in memory, so the check before a call costs a lock and no I/O; they start from
 //! what the store remembers (`Market::restore_usage`) and take in the store's counts after every
 //! recorded call, so replicas sharing a database see each other's spending. A provider that
-//! answers "rate limited" knows better than our counters: its current minute counts as spent.
+//! answers "rate limited" knows better than our counters: it is paused until the limit it
+//! reported resets ([`PauseStatus`]), whatever we counted.
 //!
 //! Part of each window can be reserved for scheduled ingestion ([`Purpose::Ingestion`]):
 //! requests ([`Purpose::Request`]) stop at the limit less the reserve, so however much anonymous
@@ -17,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use store::UsageCounts;
 
+use super::pause::PauseStatus;
 use crate::clock;
 
 /// A provider's quota; 0 means unlimited.
@@ -97,7 +99,8 @@ pub struct WindowUsage {
     pub reserved: u64,
     /// Calls counted in the current window (every replica's, as of this replica's last call).
     pub used: u64,
-    /// Calls left; `None`: unlimited. 0 also when the provider said it is rate limited.
+    /// Calls left; `None`: unlimited. 0 also while the provider is paused by its own limit
+    /// (the day only when the pause lasts to the day's end).
     pub remaining: Option<u64>,
     /// Calls left for requests (the limit less the reserve less what is used); `None`:
     /// unlimited.
@@ -113,10 +116,21 @@ pub struct QuotaStatus {
     pub day: WindowUsage,
 }
 
+/// Why a call was refused before it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// A window of the configured quota is spent (or its share for requests).
+    Spent(Spent),
+    /// The provider reported its own limit reached; it resets at the pause's end.
+    Paused(PauseStatus),
+}
+
 /// A call refused because a window's quota is spent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Spent {
     pub(crate) window: QuotaWindow,
+    /// The window's configured limit.
+    pub(crate) limit: u64,
     pub(crate) resets_at: DateTime<Utc>,
     pub(crate) retry_after: Duration,
     /// The window's reserve for ingestion when that is what refused the call (a request that
@@ -127,8 +141,8 @@ pub(crate) struct Spent {
 #[derive(Debug)]
 struct State {
     counts: UsageCounts,
-    /// A minute the provider itself called rate limited.
-    minute_spent: Option<DateTime<Utc>>,
+    /// The provider's own limit, as it last reported it (kept after it ends, for nothing).
+    pause: Option<PauseStatus>,
 }
 
 /// One provider's quota and its counts.
@@ -146,7 +160,7 @@ impl Quota {
             limits,
             state: Mutex::new(State {
                 counts: UsageCounts::empty(now),
-                minute_spent: None,
+                pause: None,
             }),
         }
     }
@@ -162,29 +176,25 @@ impl Quota {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Counts one call at `now`, or refuses it when a window is spent. Checking and counting
-    /// under one lock keeps concurrent loads of different symbols from overspending together.
-    pub(crate) fn take(&self, now: DateTime<Utc>, purpose: Purpose) -> Result<(), Spent> {
+    /// Counts one call at `now`, or refuses it when the provider is paused or a window is
+    /// spent. Checking and counting under one lock keeps concurrent loads of different symbols
+    /// from overspending together.
+    pub(crate) fn take(&self, now: DateTime<Utc>, purpose: Purpose) -> Result<(), Refusal> {
         let mut state = self.lock();
         let counts = state.counts.as_of(now);
         state.counts = counts;
-        if let Some(spent) = self.spent(&state, now, purpose) {
+        if let Some(pause) = state.pause.as_ref().filter(|pause| pause.holds_at(now)) {
+            return Err(Refusal::Paused(pause.clone()));
+        }
+        if let Some(spent) = self.refusal(counts, now, purpose, 0) {
             drop(state);
             self.publish(now);
-            return Err(spent);
+            return Err(Refusal::Spent(spent));
         }
         state.counts = counts.add(1, now);
         drop(state);
         self.publish(now);
         Ok(())
-    }
-
-    /// The spent window that refuses a call for `purpose` at `now`, the day first (it lasts
-    /// longer).
-    fn spent(&self, state: &State, now: DateTime<Utc>, purpose: Purpose) -> Option<Spent> {
-        let counts = state.counts;
-        let provider_said_spent = state.minute_spent == Some(counts.minute);
-        self.refusal(counts, now, purpose, 0, provider_said_spent)
     }
 
     /// Whether counts read back from the store after recording a call (so including it) show
@@ -196,39 +206,35 @@ impl Quota {
         now: DateTime<Utc>,
         purpose: Purpose,
     ) -> Option<Spent> {
-        self.refusal(stored.as_of(now), now, purpose, 1, false)
+        self.refusal(stored.as_of(now), now, purpose, 1)
     }
 
     /// The window that refuses a call when `counts` (less `own` calls already counted for it)
-    /// are what was spent: the day first, each window whole before its share for requests.
+    /// are what was spent: the day first (it lasts longer), each window whole before its share
+    /// for requests.
     fn refusal(
         &self,
         counts: UsageCounts,
         now: DateTime<Utc>,
         purpose: Purpose,
         own: u64,
-        minute_spent: bool,
     ) -> Option<Spent> {
         let (minute_reset, day_reset) = resets(counts);
         let windows = [
-            (QuotaWindow::Day, counts.day_calls, day_reset, false),
-            (
-                QuotaWindow::Minute,
-                counts.minute_calls,
-                minute_reset,
-                minute_spent,
-            ),
+            (QuotaWindow::Day, counts.day_calls, day_reset),
+            (QuotaWindow::Minute, counts.minute_calls, minute_reset),
         ];
-        for (window, calls, resets_at, said_spent) in windows {
+        for (window, calls, resets_at) in windows {
             let (limit, reserved) = self.limits.window(window);
             let before = calls.saturating_sub(own);
             let spent = |reserved| Spent {
                 window,
+                limit,
                 resets_at,
                 retry_after: clock::until(now, resets_at),
                 reserved,
             };
-            if said_spent || (limit > 0 && before >= limit) {
+            if limit > 0 && before >= limit {
                 return Some(spent(0));
             }
             if purpose == Purpose::Request && reserved > 0 && before >= limit - reserved {
@@ -238,13 +244,28 @@ impl Quota {
         None
     }
 
-    /// The provider answered "rate limited": nothing more this minute, whatever we counted.
-    pub(crate) fn mark_minute_spent(&self, now: DateTime<Utc>) {
+    /// The provider reported its own limit reached: no call until the pause ends, whatever
+    /// we counted. Of two pauses the one ending later stands (another replica's, read back
+    /// from the store, may be longer).
+    pub(crate) fn pause(&self, pause: PauseStatus, now: DateTime<Utc>) {
         let mut state = self.lock();
-        state.counts = state.counts.as_of(now);
-        state.minute_spent = Some(state.counts.minute);
+        if state
+            .pause
+            .as_ref()
+            .is_none_or(|current| current.until < pause.until)
+        {
+            state.pause = Some(pause);
+        }
         drop(state);
         self.publish(now);
+    }
+
+    /// The pause in force at `now`, if any.
+    pub(crate) fn paused(&self, now: DateTime<Utc>) -> Option<PauseStatus> {
+        self.lock()
+            .pause
+            .clone()
+            .filter(|pause| pause.holds_at(now))
     }
 
     /// Takes in counts read from the store: for a window we share, the larger count wins (the
@@ -273,9 +294,17 @@ impl Quota {
     pub(crate) fn status(&self, now: DateTime<Utc>) -> QuotaStatus {
         let state = self.lock();
         let counts = state.counts.as_of(now);
-        let minute_spent = state.minute_spent == Some(counts.minute);
+        let pause_until = state
+            .pause
+            .as_ref()
+            .filter(|pause| pause.holds_at(now))
+            .map(|pause| pause.until);
         drop(state);
         let (minute_reset, day_reset) = resets(counts);
+        // While paused nothing may be called: the minute reads spent, and the day too when
+        // the pause outlasts it.
+        let minute_spent = pause_until.is_some();
+        let day_spent = pause_until.is_some_and(|until| until >= day_reset);
         let window = |window: QuotaWindow, used: u64, spent: bool, resets_at| {
             let (limit, reserved) = self.limits.window(window);
             let limit = (limit > 0).then_some(limit);
@@ -300,7 +329,7 @@ impl Quota {
                 minute_spent,
                 minute_reset,
             ),
-            day: window(QuotaWindow::Day, counts.day_calls, false, day_reset),
+            day: window(QuotaWindow::Day, counts.day_calls, day_spent, day_reset),
         }
     }
 
@@ -308,7 +337,8 @@ impl Quota {
     pub(crate) fn publish(&self, now: DateTime<Utc>) {
         let status = self.status(now);
         for (window, usage) in [("minute", status.minute), ("day", status.day)] {
-            if let Some(remaining) = usage.remaining {
+            // Unlimited windows have no gauge (a pause shows 0 in `status`, not here).
+            if let (Some(_), Some(remaining)) = (usage.limit, usage.remaining) {
                 metrics::gauge!("stock_api_provider_quota_remaining", "provider" => self.provider, "window" => window)
                     .set(remaining as f64);
             }
@@ -345,7 +375,14 @@ mod tests {
 
     impl Quota {
         fn take_for_request(&self, now: DateTime<Utc>) -> Result<(), Spent> {
-            self.take(now, Purpose::Request)
+            self.take(now, Purpose::Request).map_err(spent)
+        }
+    }
+
+    fn spent(refusal: Refusal) -> Spent {
+        match refusal {
+            Refusal::Spent(spent) => spent,
+            Refusal::Paused(pause) => panic!("paused, not spent: {pause:?}"),
         }
     }
 
@@ -365,15 +402,15 @@ mod tests {
         for _ in 0..4 {
             quota.take(now, Purpose::Request).unwrap();
         }
-        let refused = quota.take(now, Purpose::Request).unwrap_err();
+        let refused = spent(quota.take(now, Purpose::Request).unwrap_err());
         assert_eq!(
             (refused.window, refused.reserved),
             (QuotaWindow::Minute, 1),
             "the fifth call of the minute is ingestion's"
         );
         quota.take(now, Purpose::Ingestion).unwrap();
-        let spent = quota.take(now, Purpose::Ingestion).unwrap_err();
-        assert_eq!((spent.window, spent.reserved), (QuotaWindow::Minute, 0));
+        let refused = spent(quota.take(now, Purpose::Ingestion).unwrap_err());
+        assert_eq!((refused.window, refused.reserved), (QuotaWindow::Minute, 0));
         let status = quota.status(now);
         assert_eq!(status.minute.reserved, 1);
         assert_eq!(status.minute.remaining_for_requests, Some(0));
@@ -390,7 +427,7 @@ mod tests {
             }
         }
         minute += chrono::Duration::minutes(1);
-        let refused = quota.take(minute, Purpose::Request).unwrap_err();
+        let refused = spent(quota.take(minute, Purpose::Request).unwrap_err());
         assert_eq!((refused.window, refused.reserved), (QuotaWindow::Day, 10));
         assert_eq!(refused.resets_at, at("2026-11-29T00:00:00Z"));
         quota.take(minute, Purpose::Ingestion).unwrap();
@@ -449,13 +486,19 @@ mod tests {
     }
 
     #[test]
-    fn a_rate_limited_answer_spends_the_minute_even_without_a_limit() {
+    fn a_pause_refuses_calls_until_it_ends_even_without_a_limit() {
         let quota = Quota::new("yahoo", QuotaLimits::UNLIMITED, at("2026-11-28T10:00:00Z"));
-        quota.mark_minute_spent(at("2026-11-28T10:00:10Z"));
-        let spent = quota
-            .take_for_request(at("2026-11-28T10:00:20Z"))
+        let pause = PauseStatus::after_answer(
+            at("2026-11-28T10:00:10Z"),
+            providers::RateLimit::Unstated,
+            None,
+            "Too Many Requests",
+        );
+        quota.pause(pause.clone(), at("2026-11-28T10:00:10Z"));
+        let refused = quota
+            .take(at("2026-11-28T10:00:20Z"), Purpose::Request)
             .unwrap_err();
-        assert_eq!(spent.window, QuotaWindow::Minute);
+        assert_eq!(refused, Refusal::Paused(pause));
         assert_eq!(
             quota.status(at("2026-11-28T10:00:20Z")).minute.remaining,
             Some(0)

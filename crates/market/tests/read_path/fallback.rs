@@ -30,6 +30,7 @@ fn rate_limited() -> ProviderError {
         provider: "first",
         detail: "25 requests per day".into(),
         retry_after: Some(Duration::from_secs(60)),
+        limit: providers::RateLimit::PerDay,
     }
 }
 
@@ -118,7 +119,10 @@ async fn when_every_provider_fails_a_rate_limit_or_open_breaker_wins_over_an_ups
     let market = chain(&[&first, &second], &[&second]);
     assert!(matches!(
         market.daily(sym("MSFT")).await,
-        Err(MarketError::Provider(ProviderError::RateLimited { .. }))
+        Err(MarketError::ProviderPaused {
+            provider: "first",
+            ..
+        })
     ));
 
     // Open the second provider's breaker through the quote chain, where it is alone.

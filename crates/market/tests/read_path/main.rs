@@ -4,9 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fallback;
+mod pause;
 mod quota;
 mod reserve;
 mod scripted;
+mod stored;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -280,6 +282,7 @@ async fn rate_limits_serve_stale_and_do_not_open_the_breaker() {
         provider: "scripted",
         detail: "25 requests per day".into(),
         retry_after: None,
+        limit: providers::RateLimit::PerDay,
     }));
     for _ in 0..5 {
         tokio::time::advance(Duration::from_secs(61)).await;

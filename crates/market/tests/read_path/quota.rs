@@ -89,11 +89,12 @@ async fn a_spent_quota_with_no_other_provider_is_retry_later_until_midnight_utc(
         Err(MarketError::QuotaExhausted {
             provider,
             window,
+            limit,
             resets_at,
             retry_after,
             reserved,
         }) => {
-            assert_eq!((provider, window), ("only", QuotaWindow::Day));
+            assert_eq!((provider, window, limit), ("only", QuotaWindow::Day, 2));
             assert_eq!(reserved, 0, "nothing reserved: the whole day is spent");
             assert_eq!(resets_at, midnight());
             // 14 hours less half a second, rounded up to whole seconds.
@@ -201,6 +202,7 @@ async fn a_rate_limited_answer_spends_the_providers_minute() {
         provider: "first",
         detail: "5 calls per minute".into(),
         retry_after: None,
+        limit: providers::RateLimit::PerMinute,
     }));
     let second = Scripted::named("second", Ok("20".into()));
     // No quota configured for `first`: its own answer is what spends the minute.

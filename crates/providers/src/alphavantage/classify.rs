@@ -16,28 +16,26 @@
 //! premium plans. The API key is our only request parameter that is an error (`function` and
 //! `outputsize` are ours), so an `Error Message` that does not mention the key is about the symbol.
 //!
-//! `retry_after` for rate limits: Alpha Vantage does not document when the daily quota resets
-//! and sends no `Retry-After`. We assume the next UTC midnight for the daily quota (at worst a
-//! day early or late by a few hours; the caller simply tries again then), 60 s for per-minute
-//! limits (including `Note`, the old 5-per-minute text) and 1 s for per-second limits.
+//! Each rate limit says which of Alpha Vantage's limits it is ([`RateLimit`]): the read path
+//! pauses the provider until that limit resets, and tells users it was Alpha Vantage's own
+//! limit rather than a quota configured in stockd. `retry_after`: 60 s for per-minute limits
+//! (including `Note`, the old 5-per-minute text) and 1 s for per-second limits. For the daily
+//! limit (`Information`: "25 requests per day") it is `None`: Alpha Vantage does not document
+//! when its day resets and sends no `Retry-After`, so there is nothing to report; the read path
+//! assumes the next UTC midnight on its own clock (at worst a few hours early or late, and a
+//! call then simply meets the same answer).
 
 use std::time::Duration;
 
-use chrono::{DateTime, Days, Utc};
 use domain::Symbol;
 
 use super::NAME;
 use super::wire::Refusal;
-use crate::ProviderError;
 use crate::http::{self, quote_upstream};
+use crate::{ProviderError, RateLimit};
 
 /// The error for an Alpha Vantage refusal body, or `None` when the body is not a refusal.
-pub(super) fn refusal(
-    refusal: &Refusal,
-    symbol: Symbol,
-    api_key: &str,
-    now: DateTime<Utc>,
-) -> Option<ProviderError> {
+pub(super) fn refusal(refusal: &Refusal, symbol: Symbol, api_key: &str) -> Option<ProviderError> {
     if let Some(message) = &refusal.error_message {
         return Some(if mentions_api_key(message) {
             unauthorized(message, api_key)
@@ -46,46 +44,43 @@ pub(super) fn refusal(
         });
     }
     if let Some(note) = &refusal.note {
+        // The old throttle's text names both its minute and its day; it is sent per minute.
         return Some(ProviderError::RateLimited {
             provider: NAME,
             detail: quote_upstream(note, api_key),
             retry_after: Some(Duration::from_secs(60)),
+            limit: RateLimit::PerMinute,
         });
     }
     refusal
         .information
         .as_deref()
-        .map(|information| classify_information(information, api_key, now))
+        .map(|information| classify_information(information, api_key))
 }
 
-fn classify_information(text: &str, api_key: &str, now: DateTime<Utc>) -> ProviderError {
+fn classify_information(text: &str, api_key: &str) -> ProviderError {
     let lower = text.to_lowercase();
     let detail = quote_upstream(text, api_key);
     let has = |needle: &str| lower.contains(needle);
-    if has("per day") {
-        ProviderError::RateLimited {
-            provider: NAME,
-            detail,
-            retry_after: Some(until_next_utc_midnight(now)),
+    let rate_limited = |limit, retry_after| ProviderError::RateLimited {
+        provider: NAME,
+        detail: detail.clone(),
+        retry_after,
+        limit,
+    };
+    match RateLimit::named_in(text) {
+        // Undocumented reset: see the module's notes.
+        RateLimit::PerDay => return rate_limited(RateLimit::PerDay, None),
+        RateLimit::PerMinute => {
+            return rate_limited(RateLimit::PerMinute, Some(Duration::from_secs(60)));
         }
-    } else if has("per minute") {
-        ProviderError::RateLimited {
-            provider: NAME,
-            detail,
-            retry_after: Some(Duration::from_secs(60)),
+        RateLimit::PerSecond => {
+            return rate_limited(RateLimit::PerSecond, Some(Duration::from_secs(1)));
         }
-    } else if has("per second") {
-        ProviderError::RateLimited {
-            provider: NAME,
-            detail,
-            retry_after: Some(Duration::from_secs(1)),
-        }
-    } else if has("rate limit") {
-        ProviderError::RateLimited {
-            provider: NAME,
-            detail,
-            retry_after: None,
-        }
+        RateLimit::Unstated => {}
+    }
+    if has("rate limit") {
+        rate_limited(RateLimit::Unstated, None)
     } else if has("premium") {
         ProviderError::PremiumOnly {
             provider: NAME,
@@ -131,14 +126,6 @@ fn mentions_api_key(text: &str) -> bool {
     lower.contains("apikey") || lower.contains("api key")
 }
 
-fn until_next_utc_midnight(now: DateTime<Utc>) -> Duration {
-    now.date_naive()
-        .checked_add_days(Days::new(1))
-        .and_then(|tomorrow| tomorrow.and_hms_opt(0, 0, 0))
-        .and_then(|midnight| (midnight.and_utc() - now).to_std().ok())
-        .unwrap_or(Duration::from_secs(24 * 60 * 60))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -148,24 +135,30 @@ mod tests {
     const KEY: &str = "SECRET-KEY-123";
 
     fn information(text: &str) -> ProviderError {
-        let now = "2024-01-05T22:00:00Z".parse().unwrap();
         let body = Refusal {
             information: Some(text.to_owned()),
             ..Refusal::default()
         };
-        refusal(&body, Symbol::parse("IBM").unwrap(), KEY, now).unwrap()
+        refusal(&body, Symbol::parse("IBM").unwrap(), KEY).unwrap()
     }
 
     #[test]
-    fn the_daily_quota_is_a_rate_limit_until_the_next_utc_midnight_despite_mentioning_premium() {
+    fn the_daily_quota_is_a_daily_rate_limit_with_no_stated_reset_despite_mentioning_premium() {
         let error = information(
             "Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. \
              Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/",
         );
-        let ProviderError::RateLimited { retry_after, .. } = error else {
+        let ProviderError::RateLimited {
+            retry_after, limit, ..
+        } = error
+        else {
             panic!("expected RateLimited, got {error:?}");
         };
-        assert_eq!(retry_after, Some(Duration::from_secs(2 * 60 * 60)));
+        assert_eq!(limit, RateLimit::PerDay);
+        assert_eq!(
+            retry_after, None,
+            "Alpha Vantage does not say when its day resets"
+        );
     }
 
     #[test]
@@ -174,11 +167,28 @@ mod tests {
             "Please consider spreading out your free API requests more sparingly (1 request per minute).",
         );
         assert!(
-            matches!(minute, ProviderError::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 60)
+            matches!(minute, ProviderError::RateLimited { retry_after: Some(d), limit: RateLimit::PerMinute, .. } if d.as_secs() == 60)
         );
         let second = information("Burst pattern detected: limit is 1 request per second.");
         assert!(
-            matches!(second, ProviderError::RateLimited { retry_after: Some(d), .. } if d.as_secs() == 1)
+            matches!(second, ProviderError::RateLimited { retry_after: Some(d), limit: RateLimit::PerSecond, .. } if d.as_secs() == 1)
+        );
+    }
+
+    #[test]
+    fn the_old_note_is_a_per_minute_limit_although_it_also_names_a_day() {
+        let body = Refusal {
+            note: Some(
+                "Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls \
+                 per minute and 500 calls per day."
+                    .to_owned(),
+            ),
+            ..Refusal::default()
+        };
+        let error = refusal(&body, Symbol::parse("IBM").unwrap(), KEY).unwrap();
+        assert!(
+            matches!(error, ProviderError::RateLimited { limit: RateLimit::PerMinute, retry_after: Some(d), .. } if d.as_secs() == 60),
+            "{error:?}"
         );
     }
 
@@ -215,14 +225,7 @@ mod tests {
 
     #[test]
     fn a_body_without_refusal_keys_is_not_a_refusal() {
-        let now = Utc::now();
         let symbol = Symbol::parse("IBM").unwrap();
-        assert!(refusal(&Refusal::default(), symbol, KEY, now).is_none());
-    }
-
-    #[test]
-    fn midnight_is_computed_in_utc() {
-        let now: DateTime<Utc> = "2024-12-31T23:59:30Z".parse().unwrap();
-        assert_eq!(until_next_utc_midnight(now), Duration::from_secs(30));
+        assert!(refusal(&Refusal::default(), symbol, KEY).is_none());
     }
 }

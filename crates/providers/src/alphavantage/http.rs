@@ -61,6 +61,7 @@ fn check_status(status: StatusCode) -> Result<(), ProviderError> {
             provider: NAME,
             detail: "HTTP 429 Too Many Requests".to_owned(),
             retry_after: None,
+            limit: crate::RateLimit::Unstated,
         })
     } else {
         Err(ProviderError::Upstream {

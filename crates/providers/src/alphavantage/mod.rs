@@ -110,7 +110,7 @@ impl AlphaVantage {
 
     fn check_refusal(&self, refusal: &wire::Refusal, symbol: Symbol) -> Result<(), ProviderError> {
         let key = self.config.api_key.expose_secret();
-        classify::refusal(refusal, symbol, key, Utc::now()).map_or(Ok(()), Err)
+        classify::refusal(refusal, symbol, key).map_or(Ok(()), Err)
     }
 }
 

@@ -44,6 +44,7 @@ pub(super) fn status(answer: &Answer, api_key: &str) -> Result<(), ProviderError
     Err(match status {
         StatusCode::TOO_MANY_REQUESTS => ProviderError::RateLimited {
             provider: NAME,
+            limit: crate::RateLimit::named_in(&detail),
             detail,
             retry_after: Some(answer.retry_after.unwrap_or(Duration::from_secs(60))),
         },

@@ -99,6 +99,7 @@ pub(super) fn answer(answer: &Answer, api_key: &str) -> Result<AggsResponse, Pro
 fn rate_limited(detail: String, retry_after: Option<Duration>) -> ProviderError {
     ProviderError::RateLimited {
         provider: NAME,
+        limit: crate::RateLimit::named_in(&detail),
         detail,
         retry_after: Some(retry_after.unwrap_or(Duration::from_secs(60))),
     }

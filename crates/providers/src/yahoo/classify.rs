@@ -31,6 +31,7 @@ pub(super) fn answer(answer: &Answer, symbol: Symbol) -> Result<ChartResult, Pro
             provider: NAME,
             detail: format!("HTTP 429: {}", quote_upstream(&text, "")),
             retry_after: answer.retry_after,
+            limit: crate::RateLimit::Unstated,
         });
     }
     let parsed = serde_json::from_slice::<ChartResponse>(&answer.body);

@@ -85,13 +85,26 @@ async fn a_note_is_a_rate_limit() {
 }
 
 #[tokio::test]
-async fn the_daily_quota_is_a_rate_limit_retried_within_a_day_not_a_premium_refusal() {
+async fn the_daily_quota_is_a_daily_rate_limit_not_a_premium_refusal() {
     let error = daily_error("daily_information_rate_limit.json").await;
-    let ProviderError::RateLimited { retry_after, .. } = &error else {
+    let ProviderError::RateLimited {
+        retry_after, limit, ..
+    } = &error
+    else {
         panic!("expected RateLimited, got {error:?}");
     };
-    let retry_after = retry_after.expect("the daily quota says when to retry");
-    assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_secs(24 * 60 * 60));
+    assert_eq!(*limit, providers::RateLimit::PerDay);
+    // Alpha Vantage does not say when its day resets: the read path decides (next UTC midnight).
+    assert_eq!(*retry_after, None);
+}
+
+#[tokio::test]
+async fn the_old_per_minute_note_is_a_per_minute_limit() {
+    let error = daily_error("daily_note.json").await;
+    assert!(
+        matches!(error, ProviderError::RateLimited { limit: providers::RateLimit::PerMinute, retry_after: Some(d), .. } if d == Duration::from_secs(60)),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{ProviderUsage, UsageCounts, counts, minute_start, sql_count, utc_day};
+use super::{
+    ProviderPause, ProviderUsage, UsageCounts, counts, current, minute_start, pause_row, sql_count,
+    utc_day,
+};
 use crate::{SqliteStore, StoreError};
 
 #[async_trait]
@@ -64,5 +67,44 @@ impl ProviderUsage for SqliteStore {
             Some(row) => counts(&row)?.as_of(at),
             None => UsageCounts::empty(at),
         })
+    }
+
+    async fn pause_provider(
+        &self,
+        provider: &str,
+        pause: &ProviderPause,
+    ) -> Result<(), StoreError> {
+        // The `where` keeps a pause that lasts as long or longer (another replica's).
+        sqlx::query(
+            "insert into provider_pauses (provider, paused_until, rate_limit, detail, paused_at) \
+             values (?, ?, ?, ?, ?) \
+             on conflict (provider) do update set \
+             paused_until = excluded.paused_until, rate_limit = excluded.rate_limit, \
+             detail = excluded.detail, paused_at = excluded.paused_at \
+             where provider_pauses.paused_until < excluded.paused_until",
+        )
+        .bind(provider)
+        .bind(pause.until)
+        .bind(&pause.limit)
+        .bind(&pause.detail)
+        .bind(pause.since)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn provider_pause(
+        &self,
+        provider: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<ProviderPause>, StoreError> {
+        let row = sqlx::query(
+            "select paused_until, rate_limit, detail, paused_at from provider_pauses \
+             where provider = ?",
+        )
+        .bind(provider)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(current(row.as_ref().map(pause_row).transpose()?, at))
     }
 }

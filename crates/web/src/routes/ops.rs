@@ -8,7 +8,10 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use market::{BreakerSnapshot, BreakerState, Capability, ProviderStatus, QuotaStatus, WindowUsage};
+use market::{
+    BreakerSnapshot, BreakerState, Capability, PauseStatus, ProviderLimit, ProviderStatus,
+    QuotaStatus, WindowUsage,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -129,6 +132,38 @@ pub struct ProviderResponse {
     pub last_error_at: Option<DateTime<Utc>>,
     /// Calls allowed, used and left in the current UTC minute and UTC day.
     pub quota: QuotaResponse,
+    /// Set while the provider is paused by a limit of its own that it reported reached
+    /// (Alpha Vantage's 25 requests a day): it is not called before `until`. `null` otherwise.
+    /// As this replica knows it: it reads other replicas' pauses from the database at start
+    /// and before each call to the provider.
+    pub paused: Option<PauseResponse>,
+}
+
+/// A provider paused by its own limit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PauseResponse {
+    /// Which of its limits it reported: `per_day`, `per_minute`, `per_second`, or `unstated`
+    /// (a bare "too many requests").
+    #[schema(value_type = String, example = "per_day")]
+    pub limit: ProviderLimit,
+    /// When that limit resets and the provider is called again (for Alpha Vantage's daily
+    /// limit: the next UTC midnight, an assumption, as Alpha Vantage does not document it).
+    pub until: DateTime<Utc>,
+    /// When the provider answered so.
+    pub since: DateTime<Utc>,
+    /// The provider's own words.
+    pub detail: String,
+}
+
+impl From<PauseStatus> for PauseResponse {
+    fn from(pause: PauseStatus) -> Self {
+        Self {
+            limit: pause.limit,
+            until: pause.until,
+            since: pause.since,
+            detail: pause.detail,
+        }
+    }
 }
 
 /// A provider's place in one capability's order.
@@ -159,7 +194,8 @@ pub struct QuotaWindowResponse {
     /// Calls counted in the current window, every replica sharing the database included (as of
     /// this replica's last call).
     pub used: u64,
-    /// Calls left; `null`: unlimited. 0 also when the provider answered "rate limited".
+    /// Calls left; `null`: unlimited. 0 also while the provider is paused by its own limit
+    /// (the day only when the pause lasts to its end).
     pub remaining: Option<u64>,
     /// Calls left for requests (`limit - reserved - used`); `null`: unlimited.
     pub remaining_for_requests: Option<u64>,
@@ -184,6 +220,7 @@ impl From<ProviderStatus> for ProviderResponse {
             last_error: status.last_error,
             last_error_at: status.last_error_at,
             quota: status.quota.into(),
+            paused: status.paused.map(PauseResponse::from),
         }
     }
 }
@@ -211,8 +248,8 @@ impl From<WindowUsage> for QuotaWindowResponse {
 }
 
 /// Every provider: which capabilities it serves and in what position, its breaker state, how
-/// many calls it made, its last error, and its call quota (limit, used, remaining and reset per
-/// UTC minute and day). Calls nothing.
+/// many calls it made, its last error, its call quota (limit, used, remaining and reset per
+/// UTC minute and day) and whether it is paused by a limit of its own. Calls nothing.
 #[utoipa::path(get, path = "/v1/providers", tag = "operations",
     responses((status = 200, description = "The provider chain", body = ProvidersResponse)))]
 pub async fn list_providers(State(state): State<AppState>) -> Json<ProvidersResponse> {

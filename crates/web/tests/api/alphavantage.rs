@@ -124,16 +124,6 @@ async fn assert_minute_spent(app: &TestApp, server: &MockServer) {
 }
 
 #[tokio::test]
-async fn the_daily_limit_information_body_is_a_rate_limit_503() {
-    let server = failing_once(json(fixture("daily_information_rate_limit.json"))).await;
-    let app = TestApp::alphavantage(&server.uri(), minute_clock_config()).await;
-    let response = app.get("/IBM/2").await;
-    response.problem(503);
-    assert!(response.header("retry-after").is_some());
-    assert_minute_spent(&app, &server).await;
-}
-
-#[tokio::test]
 async fn a_premium_refusal_of_full_history_falls_back_to_compact() {
     let server = MockServer::start().await;
     daily()

@@ -98,15 +98,23 @@ impl TestApp {
     }
 
     pub async fn alphavantage(base_url: &str, config: MarketConfig) -> Self {
-        let provider = AlphaVantage::new(
-            AlphaVantageConfig {
-                api_key: API_KEY.to_owned().into(),
-                base_url: base_url.to_owned(),
-                timeout: Duration::from_millis(300),
-            },
-            reqwest::Client::new(),
+        Self::with(alphavantage(base_url), config).await
+    }
+
+    /// An Alpha Vantage app over a given store: another process (a restart, a replica) on the
+    /// same database.
+    pub fn alphavantage_over(
+        base_url: &str,
+        config: MarketConfig,
+        store: Arc<dyn store::Store>,
+    ) -> Self {
+        let web = web_config(
+            web::features::Features::default(),
+            None,
+            web::limits::Limits::default(),
         );
-        Self::with(Arc::new(provider), config).await
+        let dir = tempfile::tempdir().unwrap();
+        Self::over(alphavantage(base_url), store, config, web, dir)
     }
 
     pub async fn with(provider: Arc<dyn MarketData>, config: MarketConfig) -> Self {
@@ -181,6 +189,18 @@ impl TestApp {
             .insert(axum::extract::ConnectInfo(peer));
         self.request(request).await
     }
+}
+
+/// Alpha Vantage at `base_url` with the tests' key.
+fn alphavantage(base_url: &str) -> Arc<dyn MarketData> {
+    Arc::new(AlphaVantage::new(
+        AlphaVantageConfig {
+            api_key: API_KEY.to_owned().into(),
+            base_url: base_url.to_owned(),
+            timeout: Duration::from_millis(300),
+        },
+        reqwest::Client::new(),
+    ))
 }
 
 /// The tests' HTTP settings: MSFT over 7 days by default, up to 5000 days.

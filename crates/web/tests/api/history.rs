@@ -3,24 +3,6 @@
 use crate::helpers::{TestApp, csv_closes};
 
 #[tokio::test]
-async fn end_of_day_without_a_date_is_the_latest_session() {
-    let app = TestApp::sample().await;
-    let body = app.get("/v1/stocks/msft/eod").await.json();
-    let closes = csv_closes("MSFT");
-    let (last_date, last_close) = closes.last().unwrap();
-    assert_eq!(body["bar"]["date"], last_date.as_str());
-    assert_eq!(
-        body["bar"]["close"].as_f64().unwrap(),
-        last_close.parse::<f64>().unwrap()
-    );
-    assert_eq!(
-        body["requested_date"],
-        chrono::Utc::now().date_naive().to_string()
-    );
-    assert_eq!(body["source"], "sample");
-}
-
-#[tokio::test]
 async fn end_of_day_on_a_holiday_or_weekend_is_the_session_before() {
     let app = TestApp::sample().await;
     for (asked, session) in [
@@ -84,16 +66,38 @@ async fn delta_over_a_date_range_counts_its_trading_days() {
 }
 
 #[tokio::test]
-async fn delta_needs_trading_days_and_a_sane_range() {
+async fn a_window_without_trading_days_is_200_and_empty_on_daily_and_delta_alike() {
     let app = TestApp::sample().await;
-    let detail = app
-        .get("/v1/stocks/MSFT/delta?from=2012-12-29&to=2012-12-30")
-        .await
-        .problem(404);
-    assert!(detail.contains("no trading days"), "{detail}");
+    for window in [
+        "from=2012-12-29&to=2012-12-30", // a weekend
+        "from=2019-01-01",               // after the stored history ends
+        "to=1999-12-31",                 // before it starts
+    ] {
+        let daily = app.get(&format!("/v1/stocks/MSFT/daily?{window}")).await;
+        assert_eq!(daily.status, 200, "{window}: {}", daily.text());
+        assert_eq!(daily.json()["count"], 0, "{window}");
+        let delta = app.get(&format!("/v1/stocks/MSFT/delta?{window}")).await;
+        assert_eq!(delta.status, 200, "{window}: {}", delta.text());
+        let body = delta.json();
+        assert_eq!(body["trading_days"], 0, "{window}");
+        for field in [
+            "start_date",
+            "end_date",
+            "start_close",
+            "change",
+            "high",
+            "max_drawdown_percent",
+        ] {
+            assert!(body[field].is_null(), "{window}: {field} in {body}");
+        }
+        assert_eq!(body["source"], "sample");
+    }
     app.get("/v1/stocks/MSFT/delta?from=2012-12-31&to=2012-12-01")
         .await
         .problem(400);
+    // An unknown symbol is still a 404 on both.
+    app.get("/v1/stocks/NOPE/delta?days=5").await.problem(404);
+    app.get("/v1/stocks/NOPE/daily?days=5").await.problem(404);
 }
 
 #[tokio::test]
@@ -118,6 +122,54 @@ async fn several_symbols_come_back_in_one_call_with_per_symbol_errors() {
             .unwrap()
             .contains("sample")
     );
+}
+
+#[tokio::test]
+async fn several_symbols_that_all_fail_answer_their_error_not_a_200_hit() {
+    let app = TestApp::sample().await;
+    for _ in 0..2 {
+        let response = app.get("/v1/daily?symbols=NOPE,ZZZZ&days=2").await;
+        let detail = response.problem(404);
+        assert!(
+            detail.contains("NOPE") && detail.contains("ZZZZ"),
+            "{detail}"
+        );
+        assert_ne!(response.header("x-stockd-cache"), Some("hit"));
+        let body = response.json();
+        let failed: Vec<(&str, u64)> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["symbol"].as_str().unwrap(), e["status"].as_u64().unwrap()))
+            .collect();
+        assert_eq!(failed, [("NOPE", 404), ("ZZZZ", 404)]);
+        assert!(
+            body["errors"][0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("sample")
+        );
+    }
+}
+
+#[tokio::test]
+async fn several_symbols_are_a_hit_only_when_every_served_series_was() {
+    let app = TestApp::sample().await;
+    let first = app.get("/v1/daily?symbols=MSFT&days=1").await;
+    assert_eq!(first.header("x-stockd-cache"), Some("miss"));
+    let mixed = app.get("/v1/daily?symbols=MSFT,IBM&days=1").await;
+    assert_eq!(
+        mixed.header("x-stockd-cache"),
+        Some("miss"),
+        "IBM was loaded"
+    );
+    let cached = app.get("/v1/daily?symbols=MSFT,IBM&days=1").await;
+    assert_eq!(cached.header("x-stockd-cache"), Some("hit"));
+    // A failing symbol beside cached ones: 200, the errors listed, the served series all hits.
+    let partial = app.get("/v1/daily?symbols=MSFT,NOPE&days=1").await;
+    assert_eq!(partial.status, 200);
+    assert_eq!(partial.header("x-stockd-cache"), Some("hit"));
+    assert_eq!(partial.json()["errors"][0]["symbol"], "NOPE");
 }
 
 #[tokio::test]

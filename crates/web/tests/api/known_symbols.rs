@@ -32,6 +32,7 @@ impl MarketData for RateLimited {
             provider: "limited",
             detail: "25 calls a day".into(),
             retry_after: Some(Duration::from_secs(120)),
+            limit: providers::RateLimit::PerDay,
         })
     }
 
