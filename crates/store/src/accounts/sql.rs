@@ -14,7 +14,7 @@ use sqlx::AssertSqlSafe;
 use super::{
     Accounts, AuthToken, CHANNEL_COLUMNS, Channel, ChannelTarget, NewToken, NewUser, TOKEN_COLUMNS,
     TokenKind, USER_COLUMNS, User, UserUpdate, UserUpdated, WatchedSymbol, channel,
-    is_unique_violation, new_id, token, user, watched,
+    is_unique_violation, new_id, target_columns, token, user, watched,
 };
 use crate::{PostgresStore, SqliteStore, StoreError};
 
@@ -273,14 +273,14 @@ macro_rules! sql_accounts {
                 at: DateTime<Utc>,
             ) -> Result<Channel, StoreError> {
                 let id = new_id();
-                let (text, secret, format) = target.columns();
+                let (kind, text, secret, format) = target_columns(target);
                 sqlx::query(
                     "insert into channels (id, user_id, kind, target, secret, format, created_at) \
                      values ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&id)
                 .bind(user_id)
-                .bind(target.kind())
+                .bind(kind)
                 .bind(text)
                 .bind(secret)
                 .bind(format)
@@ -290,7 +290,7 @@ macro_rules! sql_accounts {
                 Ok(Channel {
                     id,
                     user_id: user_id.to_owned(),
-                    target: target.clone(),
+                    target: Ok(target.clone()),
                     created_at: at,
                 })
             }
@@ -326,12 +326,12 @@ macro_rules! sql_accounts {
                 id: &str,
                 target: &ChannelTarget,
             ) -> Result<Option<Channel>, StoreError> {
-                let (text, secret, format) = target.columns();
+                let (kind, text, secret, format) = target_columns(target);
                 sqlx::query(
                     "update channels set kind = $1, target = $2, secret = $3, format = $4 \
                      where user_id = $5 and id = $6",
                 )
-                .bind(target.kind())
+                .bind(kind)
                 .bind(text)
                 .bind(secret)
                 .bind(format)
