@@ -10,9 +10,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use domain::WebhookFormat;
+use domain::{UnknownName, WebhookFormat};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use store::{Capped, ChannelTarget};
 use utoipa::ToSchema;
 
@@ -38,6 +39,7 @@ pub enum ChannelRequest {
         /// 16 to 256 characters; generated (and shown once) when absent.
         secret: Option<String>,
         /// `generic` (default), `slack` or `discord`; any other is refused (422).
+        #[serde(default, deserialize_with = "webhook_format")]
         #[schema(value_type = Option<String>, example = "slack")]
         format: Option<WebhookFormat>,
     },
@@ -50,6 +52,19 @@ pub enum ChannelRequest {
         #[schema(example = "+15551234567")]
         phone: String,
     },
+}
+
+/// A webhook format by name, refused with the field's name and the known names: inside the
+/// `kind`-tagged request serde's own error would name neither.
+fn webhook_format<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<WebhookFormat>, D::Error> {
+    Option::<String>::deserialize(deserializer)?
+        .map(|name| {
+            name.parse()
+                .map_err(|err: UnknownName| D::Error::custom(format!("format: {err}")))
+        })
+        .transpose()
 }
 
 /// A channel as the API shows it.
