@@ -82,6 +82,20 @@ async fn backends() -> Vec<(Arc<dyn Store>, Raw, databases::Keep)> {
     out
 }
 
+/// A fresh metrics recorder for this test's thread only (a current-thread runtime polls
+/// everything on it), kept for the whole test.
+fn recording() -> (
+    &'static DebuggingRecorder,
+    metrics::LocalRecorderGuard<'static>,
+) {
+    let recorder: &'static DebuggingRecorder = Box::leak(Box::new(DebuggingRecorder::new()));
+    (recorder, metrics::set_default_local_recorder(recorder))
+}
+
+fn memory_bus() -> Arc<dyn Bus> {
+    Arc::new(MemoryBus::new(BusConfig::default()).unwrap())
+}
+
 async fn user(store: &dyn Store, email: &str) -> String {
     let new = NewUser {
         email: email.into(),
@@ -122,10 +136,8 @@ fn quote(price: &str, at: &str) -> QuoteEvent {
 async fn a_fired_once_rule_whose_stored_state_cannot_be_read_is_set_aside_and_never_fires_again() {
     for (store, raw, _keep) in backends().await {
         let backend = store.backend();
-        let recorder = DebuggingRecorder::new();
-        // This test's thread only (a current-thread runtime polls everything on it).
-        let _local = metrics::set_default_local_recorder(&recorder);
-        let bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
+        let (recorder, _local) = recording();
+        let bus = memory_bus();
         let ada = user(store.as_ref(), "ada@example.com").await;
         let bob = user(store.as_ref(), "bob@example.com").await;
         let once = json!({"symbol": "MSFT", "kind": "above", "price": 5, "frequency": "once"});
@@ -160,7 +172,7 @@ async fn a_fired_once_rule_whose_stored_state_cannot_be_read_is_set_aside_and_ne
         );
         assert_eq!(
             counter(
-                &recorder,
+                recorder,
                 "stock_api_alert_rule_errors_total",
                 &[("reason", "unreadable_state")]
             ),
@@ -244,9 +256,8 @@ fn counter(recorder: &DebuggingRecorder, name: &str, labels: &[(&str, &str)]) ->
 async fn a_channel_stored_with_an_unknown_webhook_format_is_never_sent_as_generic() {
     for (store, raw, _keep) in backends().await {
         let backend = store.backend();
-        let recorder = DebuggingRecorder::new();
-        let _local = metrics::set_default_local_recorder(&recorder);
-        let bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
+        let (recorder, _local) = recording();
+        let bus = memory_bus();
         let ada = user(store.as_ref(), "ada@example.com").await;
         let hook = ChannelTarget::Webhook {
             url: "https://hooks.example.com/stockd".into(),
@@ -303,7 +314,7 @@ async fn a_channel_stored_with_an_unknown_webhook_format_is_never_sent_as_generi
         );
         let failed = [("channel", "unreadable"), ("outcome", "failed")];
         assert_eq!(
-            counter(&recorder, "stock_api_notifications_total", &failed),
+            counter(recorder, "stock_api_notifications_total", &failed),
             1,
             "{backend}"
         );

@@ -48,6 +48,17 @@ async fn set_aside_as_the_engine_would(app: &App, rule: &StoredRule) -> String {
     reason
 }
 
+/// Replaces the rule at `uri` with a valid one: 200 and active again.
+async fn replaced_with_a_valid_rule(app: &App, who: &Owner, uri: &str) -> Value {
+    let replaced = app
+        .send("PUT", uri, Some(&who.token), Some(crosses_up(&who.channel)))
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.text());
+    let replaced = replaced.json();
+    assert_eq!(replaced["status"], "active");
+    replaced
+}
+
 #[tokio::test]
 async fn the_reported_rule_is_refused_on_create_replace_and_both_dry_runs() {
     let app = App::new().await;
@@ -295,16 +306,7 @@ async fn a_rule_whose_stored_definition_cannot_be_read_is_listed_and_can_be_repl
     app.send("POST", &format!("{uri}/backtest"), Some(&ada.token), None)
         .await
         .problem(409);
-    let replaced = app
-        .send(
-            "PUT",
-            &uri,
-            Some(&ada.token),
-            Some(crosses_up(&ada.channel)),
-        )
-        .await;
-    assert_eq!(replaced.status, 200, "{}", replaced.text());
-    assert_eq!(replaced.json()["status"], "active");
+    replaced_with_a_valid_rule(&app, &ada, &uri).await;
 }
 
 #[tokio::test]
@@ -358,16 +360,6 @@ async fn a_rule_whose_stored_state_cannot_be_read_needs_its_owner_and_is_never_r
     assert!(stored.set_aside.is_some());
 
     // Replacing it starts it again from a fresh, armed state.
-    let replaced = app
-        .send(
-            "PUT",
-            &uri,
-            Some(&ada.token),
-            Some(crosses_up(&ada.channel)),
-        )
-        .await;
-    assert_eq!(replaced.status, 200, "{}", replaced.text());
-    let replaced = replaced.json();
-    assert_eq!(replaced["status"], "active");
+    let replaced = replaced_with_a_valid_rule(&app, &ada, &uri).await;
     assert_eq!(replaced["state"]["armed"], true, "{replaced}");
 }
