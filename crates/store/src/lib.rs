@@ -21,7 +21,8 @@
 #[macro_use]
 mod text_enum;
 #[macro_use]
-mod redact;
+#[doc(hidden)]
+pub mod redact;
 
 mod accounts;
 mod alerts;

@@ -28,8 +28,8 @@ use crate::routes::accounts::{ApiJson, normalize_email};
 /// Prefix of generated webhook secrets.
 const SECRET_PREFIX: &str = "whsec_";
 
-/// A channel to create (or to replace one with).
-#[derive(Debug, Deserialize, ToSchema)]
+/// A channel to create (or to replace one with). `Debug` shows no secret nor webhook path.
+#[derive(Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChannelRequest {
     /// A JSON POST to `url`, signed with HMAC-SHA256 over the body using `secret`.
@@ -67,8 +67,28 @@ fn webhook_format<'de, D: Deserializer<'de>>(
         .transpose()
 }
 
+impl std::fmt::Debug for ChannelRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // As the channel it asks for shows itself.
+            Self::Webhook {
+                url,
+                secret,
+                format,
+            } => ChannelTarget::Webhook {
+                url: url.clone(),
+                secret: SecretString::from(secret.clone().unwrap_or_default()),
+                format: format.unwrap_or_default(),
+            }
+            .fmt(f),
+            Self::Email { address } => f.debug_struct("Email").field("address", address).finish(),
+            Self::Sms { phone } => f.debug_struct("Sms").field("phone", phone).finish(),
+        }
+    }
+}
+
 /// A channel as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct ChannelResponse {
     pub id: String,
     /// `webhook`, `email` or `sms` (as stored, for a channel this server cannot read).
@@ -91,6 +111,10 @@ pub struct ChannelResponse {
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+// The URL too: a webhook's path is often a credential (Slack, Discord).
+store::redacted_debug!(ChannelResponse { id, kind, format, address, phone, error, created_at }
+    hiding { url, secret });
 
 /// The caller's channels, oldest first, a page at a time.
 #[derive(Debug, Serialize, ToSchema)]
@@ -395,6 +419,35 @@ pub async fn delete_channel(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_neither_a_secret_nor_a_webhook_path() {
+        let secret = "whsec_never_in_debug_0123";
+        let request = ChannelRequest::Webhook {
+            url: "https://hooks.slack.com/services/T0/B0/pathsecret".into(),
+            secret: Some(secret.into()),
+            format: Some(WebhookFormat::Slack),
+        };
+        let channel = store::Channel {
+            id: "c1".into(),
+            user_id: "u1".into(),
+            target: Ok(ChannelTarget::Webhook {
+                url: "https://hooks.slack.com/services/T0/B0/pathsecret".into(),
+                secret: SecretString::from(secret),
+                format: WebhookFormat::Slack,
+            }),
+            created_at: Utc::now(),
+        };
+        let debug = format!(
+            "{request:?} {channel:?} {:?}",
+            response(channel.clone(), true)
+        );
+        assert!(debug.contains("hooks.slack.com"), "{debug}");
+        assert!(
+            !debug.contains(secret) && !debug.contains("pathsecret"),
+            "{debug}"
+        );
+    }
 
     #[test]
     fn a_stored_channel_this_server_cannot_read_is_shown_with_what_to_do() {
