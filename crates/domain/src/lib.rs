@@ -9,6 +9,8 @@
 //! - [`Delta`]: how a symbol moved over a range (change, high/low, max drawdown).
 //! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes), and
 //!   which symbols follow it ([`TradingCalendar::of_symbol`]: US listings).
+//! - [`new_york`]: the one place UTC instants become New York dates and wall-clock times (and
+//!   back), for every crate that needs US exchange time.
 //!
 //! This crate does no I/O, has no async and knows nothing of HTTP, SQL or vendors: it is parsed
 //! into at the edges and trusted everywhere past them.
@@ -17,6 +19,7 @@ mod bar;
 mod calendar;
 mod delta;
 mod listing;
+pub mod new_york;
 mod price;
 mod quote;
 mod series;

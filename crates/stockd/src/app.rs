@@ -378,6 +378,9 @@ fn start_ingestion(
     let ingestor = crate::ingesting::ingestor(config, market)?;
     let (stop, stopped) = ingest::Stop::channel();
     if !config.roles()?.worker {
+        // Said once, so an operator (and a test) can tell "not this replica's job" from "not
+        // started yet".
+        tracing::info!("ingestion: not run by this replica (its role has no worker)");
         return Ok(Ingestion {
             stop,
             tasks: Vec::new(),
