@@ -13,7 +13,7 @@ use sqlx::AssertSqlSafe;
 
 use super::{
     Accounts, AuthToken, CHANNEL_COLUMNS, Channel, ChannelTarget, NewToken, NewUser, TOKEN_COLUMNS,
-    TokenKind, USER_COLUMNS, User, UserUpdate, UserUpdated, WatchedSymbol, channel,
+    TokenKind, USER_COLUMNS, User, UserUpdate, UserUpdated, WatchedSymbol, channel, insert_user,
     is_unique_violation, new_id, token, user, watched,
 };
 use crate::{PostgresStore, SqliteStore, StoreError};
@@ -29,19 +29,7 @@ macro_rules! sql_accounts {
                 at: DateTime<Utc>,
             ) -> Result<Option<User>, StoreError> {
                 let id = new_id();
-                let inserted = sqlx::query(
-                    "insert into users (id, email, display_name, password_hash, is_admin, created_at, \
-                     updated_at) values ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&id)
-                .bind(&new.email)
-                .bind(&new.display_name)
-                .bind(&new.password_hash)
-                .bind(new.is_admin)
-                .bind(at)
-                .bind(at)
-                .execute(self.pool())
-                .await;
+                let inserted = insert_user(&id, new, at).execute(self.pool()).await;
                 match inserted {
                     Ok(_) => self.user(&id).await,
                     Err(err) if is_unique_violation(&err) => Ok(None),

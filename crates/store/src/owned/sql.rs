@@ -252,17 +252,7 @@ macro_rules! sql_owned_lists {
                 .fetch_one(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok(Capped::Created(StoredRule {
-                    id,
-                    user_id: new.user_id.clone(),
-                    symbol: new.symbol,
-                    definition: new.definition.clone(),
-                    state: new.state.clone(),
-                    status: new.status,
-                    created_at: at,
-                    updated_at: at,
-                    set_aside: None,
-                }))
+                Ok(Capped::Created(new.stored(id, at)))
             }
 
             async fn create_channel_within(
@@ -335,15 +325,7 @@ macro_rules! sql_owned_lists {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok(Capped::Created(AuthToken {
-                    id,
-                    user_id: new.user_id.clone(),
-                    kind: new.kind,
-                    name: new.name.clone(),
-                    token_hash: new.token_hash.clone(),
-                    created_at: at,
-                    expires_at: new.expires_at,
-                }))
+                Ok(Capped::Created(new.stored(id, at)))
             }
 
             async fn watch_within(
