@@ -23,6 +23,7 @@ mod text_enum;
 
 mod accounts;
 mod alerts;
+mod bars;
 mod bulk;
 mod database;
 mod error;
