@@ -12,6 +12,8 @@
 //! - [`AlertNotice`]: what one firing of an alert rule tells its owner's channels.
 //! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes), and
 //!   which symbols follow it ([`TradingCalendar::of_symbol`]: US listings).
+//! - [`new_york`]: the one place UTC instants become New York dates and wall-clock times (and
+//!   back), for every crate that needs US exchange time.
 //!
 //! This crate does no I/O, has no async and knows nothing of HTTP, SQL or vendors: it is parsed
 //! into at the edges and trusted everywhere past them.
@@ -21,6 +23,7 @@ mod calendar;
 mod channel;
 mod delta;
 mod listing;
+pub mod new_york;
 mod notice;
 mod price;
 mod quote;

@@ -12,9 +12,12 @@ use providers::polygon::{Polygon, PolygonConfig};
 use providers::sample::Sample;
 use providers::sim::{Sim, SimConfig};
 use providers::yahoo::{Yahoo, YahooConfig};
-use web::{AppState, Defaults, WebConfig};
+use secrecy::ExposeSecret;
+use web::AppState;
 
-use crate::config::{Config, ConfigError, ProviderName};
+use crate::config::{
+    Config, ConfigError, ProviderName, ProvidersSection, StoreSection, WebSection,
+};
 
 /// How often histogram buckets are folded so memory stays flat between scrapes.
 const METRICS_UPKEEP: Duration = Duration::from_secs(5);
@@ -52,8 +55,8 @@ pub enum AppError {
 
 /// The providers asked for daily history and for quotes, in order; each provider is built once
 /// and appears in both lists as the same instance, so it has one breaker.
-pub fn providers(config: &Config) -> Result<ProviderLists, AppError> {
-    let chains = config.provider_chains()?;
+pub fn providers(config: &ProvidersSection) -> Result<ProviderLists, AppError> {
+    let chains = &config.chains;
     let mut built: Vec<(ProviderName, Arc<dyn MarketData>)> = Vec::new();
     // Built only when an HTTP provider is configured: the sample needs no client.
     let mut client: Option<reqwest::Client> = None;
@@ -86,7 +89,7 @@ pub struct ProviderLists {
 
 fn build(
     name: ProviderName,
-    config: &Config,
+    config: &ProvidersSection,
     client: &mut Option<reqwest::Client>,
 ) -> Result<Arc<dyn MarketData>, AppError> {
     let timeout = config.upstream_timeout;
@@ -96,7 +99,7 @@ fn build(
         ProviderName::Sim => Arc::new(Sim::new(SimConfig::default())),
         ProviderName::AlphaVantage => Arc::new(AlphaVantage::new(
             AlphaVantageConfig {
-                api_key: config.api_key().ok_or_else(missing_key)?.clone(),
+                api_key: config.alphavantage_key.clone().ok_or_else(missing_key)?,
                 base_url: config.alphavantage_base_url.clone(),
                 timeout,
             },
@@ -104,7 +107,7 @@ fn build(
         )),
         ProviderName::Finnhub => Arc::new(Finnhub::new(
             FinnhubConfig {
-                api_key: config.finnhub_key().ok_or_else(missing_key)?.clone(),
+                api_key: config.finnhub_key.clone().ok_or_else(missing_key)?,
                 base_url: config.finnhub_base_url.clone(),
                 timeout,
             },
@@ -119,7 +122,7 @@ fn build(
         )),
         ProviderName::Polygon => Arc::new(Polygon::new(
             PolygonConfig {
-                api_key: config.polygon_key().ok_or_else(missing_key)?.clone(),
+                api_key: config.polygon_key.clone().ok_or_else(missing_key)?,
                 base_url: config.polygon_base_url.clone(),
                 timeout,
             },
@@ -145,13 +148,22 @@ fn http_client(client: &mut Option<reqwest::Client>) -> Result<reqwest::Client, 
 /// Opens the store and builds the read path over the configured providers, with the quota
 /// each provider has already spent today (from the store).
 pub async fn market(config: &Config) -> Result<Arc<Market>, AppError> {
-    let store = store::open(&config.database_url()).await?;
-    let providers = providers(config)?;
+    market_over(&config.store, &config.providers, config.market.clone()).await
+}
+
+/// [`market`] from the sections it needs.
+async fn market_over(
+    store: &StoreSection,
+    providers: &ProvidersSection,
+    config: market::MarketConfig,
+) -> Result<Arc<Market>, AppError> {
+    let store = store::open(store.url()).await?;
+    let providers = self::providers(providers)?;
     let market = Arc::new(Market::with_providers(
         providers.daily,
         providers.quote,
         store,
-        config.market(),
+        config,
     ));
     market.restore_usage().await;
     Ok(market)
@@ -162,26 +174,16 @@ pub async fn state(
     config: &Config,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> Result<AppState, AppError> {
-    Ok(state_over(config, market(config).await?, metrics))
+    Ok(state_over(&config.web, market(config).await?, metrics))
 }
 
 /// The application state over an already built read path.
 fn state_over(
-    config: &Config,
+    config: &WebSection,
     market: Arc<Market>,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> AppState {
-    let web = WebConfig {
-        defaults: Defaults {
-            symbol: config.symbol,
-            days: config.ndays,
-        },
-        max_days: config.max_days,
-        features: config.features(),
-        admin_token: config.admin_token().cloned(),
-        limits: config.limits(),
-    };
-    AppState::with_auth(market, web, metrics, config.auth())
+    AppState::with_auth(market, config.web.clone(), metrics, config.auth.clone())
 }
 
 /// Runs `stockd serve` until a shutdown signal.
@@ -200,7 +202,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         }
     });
     let market = market(&config).await?;
-    let state = state_over(&config, market.clone(), metrics);
+    let state = state_over(&config.web, market.clone(), metrics);
     // Quota gauges change on calls; a window that resets without one must still read full.
     let quotas = state.clone();
     tokio::spawn(async move {
@@ -210,7 +212,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
             quotas.market().publish_quota_metrics();
         }
     });
-    let addr = config.listen_addr();
+    let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| AppError::Bind { addr, source })?;
@@ -218,18 +220,18 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         %addr,
         provider = state.market().provider_name(),
         store = state.market().store().backend(),
-        database = %crate::config::redact_url(&config.database_url()),
+        database = %config.store.redacted_url(),
         "stockd listening; try GET /{}/{}",
-        config.symbol,
-        config.ndays
+        config.web.web.defaults.symbol,
+        config.web.web.defaults.days
     );
     let alerting = start_alerting(&config, market.clone(), state.loops()).await?;
     let ingestion = start_ingestion(&config, market, state.loops())?;
     let server = web::ServerConfig {
-        max_connections: crate::descriptors::connection_budget(config.http_max_connections),
-        ..config.server()
+        max_connections: crate::descriptors::connection_budget(config.server.http.max_connections),
+        ..config.server.http.clone()
     };
-    let router = web::with_cors(web::router(state), &config.cors_origins()?);
+    let router = web::with_cors(web::router(state), &config.server.cors);
     // Bounded by `shutdown_grace`: a stalled client cannot keep the process alive.
     web::serve_with(listener, router, server, shutdown_signal())
         .await
@@ -303,37 +305,35 @@ async fn start_alerting(
 ) -> Result<Alerting, AppError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
-    let roles = config.roles()?;
+    let roles = config.roles;
     // An API-only replica runs no loop, so it needs no bus either.
-    if !config.features().is_enabled("alerts") || !(roles.alerts || roles.worker) {
+    if !config.web.features().is_enabled("alerts") || !(roles.alerts || roles.worker) {
         return Ok(Alerting { stop, tasks });
     }
-    let bus_config = bus::BusConfig {
-        prefix: config.nats_prefix.clone(),
-        ..bus::BusConfig::default()
-    };
-    let bus = bus::connect(config.nats_url(), bus_config).await?;
-    let alert_chain = config.alert_quote_chain()?;
-    let quote_market = if alert_chain == config.provider_chains()?.quote {
+    let alerts = &config.alerts;
+    let nats_url = alerts.nats_url.as_ref().map(|url| url.expose_secret());
+    let bus = bus::connect(nats_url, alerts.bus.clone()).await?;
+    let alert_chain = &config.providers.alert_quotes;
+    let quote_market = if *alert_chain == config.providers.chains.quote {
         market.clone()
     } else {
         // A chain of its own (the simulated feed): its providers have no quota to share.
         let mut client = None;
         let providers = alert_chain
             .iter()
-            .map(|&name| build(name, config, &mut client))
+            .map(|&name| build(name, &config.providers, &mut client))
             .collect::<Result<Vec<_>, _>>()?;
         Arc::new(Market::with_providers(
             Vec::new(),
             providers,
             market.store().clone(),
-            config.market(),
+            config.market.clone(),
         ))
     };
     if roles.alerts {
-        if config.quote_poller {
+        if alerts.quote_poller {
             let poller =
-                alerting::poller::QuotePoller::new(quote_market, bus.clone(), config.poller());
+                alerting::poller::QuotePoller::new(quote_market, bus.clone(), alerts.poller);
             tasks.push(loops.spawn("quote poller", poller.run(stopped.clone())));
         }
         let evaluator =
@@ -349,12 +349,12 @@ async fn start_alerting(
     if !roles.worker {
         return Ok(Alerting { stop, tasks });
     }
-    let senders = notify::Senders::new(config.notify()?)?;
+    let senders = notify::Senders::new(config.notify.senders.clone())?;
     let dispatcher = alerting::dispatcher::Dispatcher::new(
         market.store().clone(),
         Arc::new(senders),
         bus,
-        config.dispatch(),
+        config.notify.dispatch.clone(),
     );
     let worker = format!(
         "{}-{}-dispatch",
@@ -377,14 +377,17 @@ fn start_ingestion(
 ) -> Result<Ingestion, AppError> {
     let ingestor = crate::ingesting::ingestor(config, market)?;
     let (stop, stopped) = ingest::Stop::channel();
-    if !config.roles()?.worker {
+    if !config.roles.worker {
+        // Said once, so an operator (and a test) can tell "not this replica's job" from "not
+        // started yet".
+        tracing::info!("ingestion: not run by this replica (its role has no worker)");
         return Ok(Ingestion {
             stop,
             tasks: Vec::new(),
         });
     }
     let host = crate::ingesting::hostname();
-    let mut tasks: Vec<tokio::task::JoinHandle<()>> = (0..config.ingest_workers)
+    let mut tasks: Vec<tokio::task::JoinHandle<()>> = (0..config.ingest.workers.workers)
         .map(|n| {
             let ingestor = ingestor.clone();
             let name = format!("{host}-{}-{n}", std::process::id());
@@ -406,15 +409,11 @@ fn start_ingestion(
             }
         }
     }));
-    if config.features().is_enabled("scheduled_ingest") {
-        let schedule = config.schedule().map_err(|err| {
-            AppError::Config(ConfigError::Invalid {
-                setting: "ingest_schedule",
-                reason: err.to_string(),
-            })
-        })?;
+    if config.web.features().is_enabled("scheduled_ingest") {
         tasks.push(tokio::spawn(ingest::run_scheduler(
-            ingestor, schedule, stopped,
+            ingestor,
+            config.ingest.schedule.clone(),
+            stopped,
         )));
     }
     Ok(Ingestion { stop, tasks })

@@ -19,7 +19,7 @@ use store::{JobFilter, JobStatus};
 
 use crate::app::{self, AppError};
 use crate::cli::{IngestArgs, IngestCommand};
-use crate::config::Config;
+use crate::config::{Config, StoreSection};
 
 /// How often the progress bar reads the queue.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
@@ -27,10 +27,10 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// The ingestor `stockd serve` and `stockd ingest` run: `config`'s settings over `market`,
 /// archiving finished runs when the archive is built in and its flag is on.
 pub fn ingestor(config: &Config, market: Arc<Market>) -> Result<Ingestor, AppError> {
-    let ingestor = Ingestor::new(market, config.ingest());
+    let ingestor = Ingestor::new(market, config.ingest.workers.clone());
     #[cfg(feature = "archive")]
-    if config.features().is_enabled("archive") {
-        let archive = crate::archiving::open(config).map_err(AppError::Archive)?;
+    if config.web.features().is_enabled("archive") {
+        let archive = crate::archiving::open(&config.archive).map_err(AppError::Archive)?;
         return Ok(ingestor.with_archiver(Arc::new(ParquetArchiver(archive))));
     }
     Ok(ingestor)
@@ -66,7 +66,7 @@ pub async fn run(config: &Config, args: IngestArgs) -> Result<String, String> {
         limit,
     }) = args.command
     {
-        return status_report(config, status.as_deref(), group, limit).await;
+        return status_report(&config.store, status.as_deref(), group, limit).await;
     }
     let market = app::market(config).await.map_err(|err| err.to_string())?;
     let ingestor = ingestor(config, market).map_err(|err| err.to_string())?;
@@ -79,10 +79,7 @@ pub async fn run(config: &Config, args: IngestArgs) -> Result<String, String> {
             ingestor.enqueue_backfill(&symbols, from, to).await
         }
         (None, true) => {
-            let session = config
-                .schedule()
-                .map_err(|err| err.to_string())?
-                .latest_closed_session(Utc::now());
+            let session = config.ingest.schedule.latest_closed_session(Utc::now());
             ingestor.enqueue_session(session).await
         }
         (None, false) => {
@@ -274,7 +271,7 @@ async fn summary(
 }
 
 async fn status_report(
-    config: &Config,
+    config: &StoreSection,
     status: Option<&str>,
     group: Option<String>,
     limit: u32,
@@ -283,7 +280,7 @@ async fn status_report(
         .map(str::parse::<JobStatus>)
         .transpose()
         .map_err(|err| format!("--status: {err}"))?;
-    let store = store::open(&config.database_url())
+    let store = store::open(config.url())
         .await
         .map_err(|err| err.to_string())?;
     let counts = store

@@ -31,7 +31,7 @@ pub enum SymbolsError {
 
 /// Runs one symbols command against `config`'s database; returns the report to print.
 pub async fn run(config: &Config, command: SymbolsCommand) -> Result<String, SymbolsError> {
-    let store = store::open(&config.database_url()).await?;
+    let store = store::open(config.store.url()).await?;
     let mut out = String::new();
     match command {
         SymbolsCommand::Add { symbols } => {

@@ -10,14 +10,14 @@ use chrono::Utc;
 use store::NewUser;
 
 use crate::cli::UsersCommand;
-use crate::config::Config;
+use crate::config::StoreSection;
 
 /// The variable `stockd users create` reads the password from without `--password-stdin`.
 pub const PASSWORD_VAR: &str = "STOCKD_USER_PASSWORD";
 
-/// Runs one users command against `config`'s database; returns the report to print.
-pub async fn run(config: &Config, command: UsersCommand) -> Result<String, String> {
-    let store = store::open(&config.database_url())
+/// Runs one users command against the configured database; returns the report to print.
+pub async fn run(config: &StoreSection, command: UsersCommand) -> Result<String, String> {
+    let store = store::open(config.url())
         .await
         .map_err(|err| err.to_string())?;
     let mut out = String::new();

@@ -19,15 +19,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{ChannelKind, ChannelTarget, Symbol, UnknownName};
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::{ColumnIndex, Decode, Row, Type};
+use sqlx::{ColumnIndex, Decode, FromRow, Row, Type};
 
 use crate::StoreError;
 
 pub(crate) use memory::MemoryAccounts;
 
 /// A registered user. `password_hash` is an argon2id PHC string; never serialise it (`Debug`
-/// leaves it out).
-#[derive(Clone, PartialEq, Eq)]
+/// leaves it out). Read from a `users` row as it is ([`USER_COLUMNS`]).
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
     pub id: String,
     /// Lowercased; unique without regard to case.
@@ -92,11 +92,21 @@ impl TokenKind {
     }
 }
 
-/// A stored token (its hash only, which `Debug` leaves out).
-#[derive(Clone, PartialEq, Eq)]
+impl TryFrom<String> for TokenKind {
+    type Error = StoreError;
+
+    fn try_from(text: String) -> Result<Self, StoreError> {
+        Self::parse(&text)
+    }
+}
+
+/// A stored token (its hash only, which `Debug` leaves out), read from an `auth_tokens` row as
+/// it is ([`TOKEN_COLUMNS`]).
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuthToken {
     pub id: String,
     pub user_id: String,
+    #[sqlx(try_from = "String")]
     pub kind: TokenKind,
     pub name: Option<String>,
     /// Lowercase hex SHA-256 of the token.
@@ -113,6 +123,21 @@ pub struct NewToken {
     pub name: Option<String>,
     pub token_hash: String,
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl NewToken {
+    /// The token as stored with `id` at `at`.
+    pub(crate) fn stored(&self, id: String, at: DateTime<Utc>) -> AuthToken {
+        AuthToken {
+            id,
+            user_id: self.user_id.clone(),
+            kind: self.kind,
+            name: self.name.clone(),
+            token_hash: self.token_hash.clone(),
+            created_at: at,
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 redacted_debug!(User { id, email, display_name, is_admin, created_at, updated_at }
@@ -311,46 +336,45 @@ pub(crate) const TOKEN_COLUMNS: &str =
     "id, user_id, kind, name, token_hash, created_at, expires_at";
 pub(crate) const CHANNEL_COLUMNS: &str = "id, user_id, kind, target, secret, format, created_at";
 
-/// Reads a `users` row ([`USER_COLUMNS`]).
-pub(crate) fn user<'r, R>(row: &'r R) -> Result<User, StoreError>
+/// The statement inserting `new` as user `id`, created at `at` (registration with or without an
+/// invitation).
+pub(crate) fn insert_user<'q, DB: sqlx::Database>(
+    id: &'q str,
+    new: &'q NewUser,
+    at: DateTime<Utc>,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
 where
-    R: Row,
-    &'r str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
-    bool: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+    &'q str: sqlx::Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + Type<DB>,
+    bool: sqlx::Encode<'q, DB> + Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'q, DB> + Type<DB>,
 {
-    Ok(User {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        display_name: row.try_get("display_name")?,
-        password_hash: row.try_get("password_hash")?,
-        is_admin: row.try_get("is_admin")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+    sqlx::query(
+        "insert into users (id, email, display_name, password_hash, is_admin, created_at, \
+         updated_at) values ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(id)
+    .bind(new.email.as_str())
+    .bind(new.display_name.as_deref())
+    .bind(new.password_hash.as_str())
+    .bind(new.is_admin)
+    .bind(at)
 }
 
-pub(crate) fn token<'r, R>(row: &'r R) -> Result<AuthToken, StoreError>
+/// Reads a `users` row ([`USER_COLUMNS`]).
+pub(crate) fn user<'r, R: Row>(row: &'r R) -> Result<User, StoreError>
 where
-    R: Row,
-    &'r str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
-    Option<DateTime<Utc>>: Decode<'r, R::Database> + Type<R::Database>,
+    User: FromRow<'r, R>,
 {
-    let kind: String = row.try_get("kind")?;
-    Ok(AuthToken {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        kind: TokenKind::parse(&kind)?,
-        name: row.try_get("name")?,
-        token_hash: row.try_get("token_hash")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-    })
+    Ok(User::from_row(row)?)
+}
+
+/// Reads an `auth_tokens` row ([`TOKEN_COLUMNS`]).
+pub(crate) fn token<'r, R: Row>(row: &'r R) -> Result<AuthToken, StoreError>
+where
+    AuthToken: FromRow<'r, R>,
+{
+    Ok(AuthToken::from_row(row)?)
 }
 
 pub(crate) fn watched<'r, R>(row: &'r R) -> Result<WatchedSymbol, StoreError>

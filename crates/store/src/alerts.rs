@@ -95,6 +95,23 @@ pub struct NewRule {
     pub status: RuleStatus,
 }
 
+impl NewRule {
+    /// The rule as stored with `id` at `at`.
+    pub(crate) fn stored(&self, id: i64, at: DateTime<Utc>) -> StoredRule {
+        StoredRule {
+            id,
+            user_id: self.user_id.clone(),
+            symbol: self.symbol,
+            definition: self.definition.clone(),
+            state: self.state.clone(),
+            status: self.status,
+            created_at: at,
+            updated_at: at,
+            set_aside: None,
+        }
+    }
+}
+
 /// A stored rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRule {

@@ -26,6 +26,7 @@ pub mod redact;
 
 mod accounts;
 mod alerts;
+mod bars;
 mod bulk;
 mod database;
 mod error;

@@ -151,15 +151,7 @@ impl Accounts for MemoryStore {
         if !tables.users.contains_key(&new.user_id) {
             return Err(StoreError::Corrupt(format!("no user {}", new.user_id)));
         }
-        let token = AuthToken {
-            id: new_id(),
-            user_id: new.user_id.clone(),
-            kind: new.kind,
-            name: new.name.clone(),
-            token_hash: new.token_hash.clone(),
-            created_at: at,
-            expires_at: new.expires_at,
-        };
+        let token = new.stored(new_id(), at);
         tables.tokens.insert(token.id.clone(), token.clone());
         Ok(token)
     }
