@@ -230,13 +230,16 @@ async fn one_group_splits_the_work() {
 fn nudge_as_alert(i: u32) -> Event {
     Event::AlertFired(bus::AlertFired {
         event_id: format!("e{i}"),
-        rule_id: "r".into(),
         user_id: "u".into(),
-        symbol: Symbol::parse("MSFT").unwrap(),
-        price: "1".parse().unwrap(),
-        at: chrono::Utc::now(),
-        dedupe_key: format!("r:{i}"),
-        message: String::new(),
+        notice: domain::AlertNotice {
+            rule_id: 1,
+            symbol: Symbol::parse("MSFT").unwrap(),
+            price: "1".parse().unwrap(),
+            at: chrono::Utc::now(),
+            source: "sim".into(),
+            message: String::new(),
+            dedupe_key: format!("1:{i}"),
+        },
     })
 }
 

@@ -119,6 +119,7 @@ pub struct StoredRule {
     pub user_id: String,
     pub symbol: Symbol,
     pub definition: serde_json::Value,
+    /// The engine's state as stored; `null` when the stored text is not JSON.
     pub state: serde_json::Value,
     pub status: RuleStatus,
     pub created_at: DateTime<Utc>,
@@ -481,7 +482,9 @@ where
         user_id: text("user_id")?,
         symbol: parse_symbol(&text("symbol")?)?,
         definition: parse_json("definition", &text("definition")?)?,
-        state: parse_json("state", &text("state")?)?,
+        // A state that is not JSON reads as `null`, which no engine state decodes from: the
+        // engine sets that one rule aside, where an error would stop every rule from loading.
+        state: parse_json("state", &text("state")?).unwrap_or(serde_json::Value::Null),
         status: text("status")?.parse().map_err(StoreError::Corrupt)?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,

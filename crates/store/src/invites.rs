@@ -18,9 +18,9 @@ use crate::{NewUser, StoreError, User};
 
 pub(crate) use memory::MemoryInvites;
 
-/// A stored invitation (its hash only), read from an `invites` row as it is
-/// ([`INVITE_COLUMNS`]).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// A stored invitation (its hash only, which `Debug` leaves out), read from an `invites` row as
+/// it is ([`INVITE_COLUMNS`]).
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Invite {
     pub id: String,
     /// Lowercase hex SHA-256 of the code.
@@ -46,13 +46,17 @@ impl Invite {
 }
 
 /// What [`Invites::create_invite`] needs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewInvite {
     pub code_hash: String,
     pub note: Option<String>,
     pub created_by: Option<String>,
     pub expires_at: DateTime<Utc>,
 }
+
+redacted_debug!(Invite { id, note, created_by, created_at, expires_at, used_at, used_by }
+    hiding { code_hash });
+redacted_debug!(NewInvite { note, created_by, expires_at } hiding { code_hash });
 
 /// The result of [`Invites::create_user_with_invite`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -260,7 +260,7 @@ impl Accounts for MemoryStore {
         let channel = Channel {
             id: new_id(),
             user_id: user_id.to_owned(),
-            target: target.clone(),
+            target: Ok(target.clone()),
             created_at: at,
         };
         tables.channels.insert(channel.id.clone(), channel.clone());
@@ -298,7 +298,7 @@ impl Accounts for MemoryStore {
         let Some(channel) = tables.channels.get_mut(id).filter(|c| c.user_id == user_id) else {
             return Ok(None);
         };
-        channel.target = target.clone();
+        channel.target = Ok(target.clone());
         Ok(Some(channel.clone()))
     }
 

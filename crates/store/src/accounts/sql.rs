@@ -14,7 +14,7 @@ use sqlx::AssertSqlSafe;
 use super::{
     Accounts, AuthToken, CHANNEL_COLUMNS, Channel, ChannelTarget, NewToken, NewUser, TOKEN_COLUMNS,
     TokenKind, USER_COLUMNS, User, UserUpdate, UserUpdated, WatchedSymbol, channel, insert_user,
-    is_unique_violation, new_id, token, user, watched,
+    is_unique_violation, new_id, target_columns, token, user, watched,
 };
 use crate::{PostgresStore, SqliteStore, StoreError};
 
@@ -259,12 +259,12 @@ macro_rules! sql_accounts {
                 id: &str,
                 target: &ChannelTarget,
             ) -> Result<Option<Channel>, StoreError> {
-                let (text, secret, format) = target.columns();
+                let (kind, text, secret, format) = target_columns(target);
                 sqlx::query(
                     "update channels set kind = $1, target = $2, secret = $3, format = $4 \
                      where user_id = $5 and id = $6",
                 )
-                .bind(target.kind())
+                .bind(kind)
                 .bind(text)
                 .bind(secret)
                 .bind(format)

@@ -11,7 +11,9 @@ use domain::Symbol;
 use sqlx::AssertSqlSafe;
 
 use super::{After, Capped, Owned, OwnedLists, has_room};
-use crate::accounts::{CHANNEL_COLUMNS, TOKEN_COLUMNS, channel, new_id, token, watched};
+use crate::accounts::{
+    CHANNEL_COLUMNS, TOKEN_COLUMNS, channel, new_id, target_columns, token, watched,
+};
 use crate::alerts::{
     EVENT_COLUMNS, NOTIFICATION_COLUMNS, RULE_COLUMNS, event, json_text, notification, rule,
 };
@@ -271,14 +273,14 @@ macro_rules! sql_owned_lists {
                     return Ok(Capped::Full);
                 }
                 let id = new_id();
-                let (text, secret, format) = target.columns();
+                let (kind, text, secret, format) = target_columns(target);
                 sqlx::query(
                     "insert into channels (id, user_id, kind, target, secret, format, created_at) \
                      values ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&id)
                 .bind(user_id)
-                .bind(target.kind())
+                .bind(kind)
                 .bind(text)
                 .bind(secret)
                 .bind(format)
@@ -289,7 +291,7 @@ macro_rules! sql_owned_lists {
                 Ok(Capped::Created(Channel {
                     id,
                     user_id: user_id.to_owned(),
-                    target: target.clone(),
+                    target: Ok(target.clone()),
                     created_at: at,
                 }))
             }

@@ -115,15 +115,17 @@ impl From<store::User> for UserResponse {
 }
 
 /// `POST /v1/auth/login`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
+store::redacted_debug!(LoginRequest { email } hiding { password });
+
 /// A new session.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
     /// Send as `Authorization: Bearer <access_token>`.
     pub access_token: String,
@@ -133,8 +135,10 @@ pub struct LoginResponse {
     pub user: UserResponse,
 }
 
+store::redacted_debug!(LoginResponse { token_type, expires_at, user } hiding { access_token });
+
 /// `PATCH /v1/me`: changing the email or the password needs the current password.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     /// A new display name; `null` clears it.
@@ -145,6 +149,8 @@ pub struct UpdateMeRequest {
     pub password: Option<String>,
     pub current_password: Option<String>,
 }
+
+store::redacted_debug!(UpdateMeRequest { display_name, email } hiding { password, current_password });
 
 /// `null` and absent told apart: `Some(None)` is an explicit `null`.
 mod double_option {
@@ -168,7 +174,7 @@ pub struct CreateTokenRequest {
 }
 
 /// A personal API token; `token` is present only in the answer that created it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     pub id: String,
     pub name: Option<String>,
@@ -177,6 +183,8 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
+
+store::redacted_debug!(TokenResponse { id, name, created_at } hiding { token });
 
 /// The caller's API tokens.
 #[derive(Debug, Serialize, ToSchema)]
@@ -561,4 +569,45 @@ pub fn check_new_credentials(
     let email = normalize_email(email, "email").map_err(|err| err.status_and_detail().1)?;
     policy::check_new_password(password, &email, display_name, "password")?;
     Ok(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_password_or_token() {
+        let secret = "correct horse battery staple 42";
+        let login = LoginRequest {
+            email: "ada@example.com".into(),
+            password: secret.into(),
+        };
+        let update = UpdateMeRequest {
+            display_name: None,
+            email: None,
+            password: Some(secret.into()),
+            current_password: Some(secret.into()),
+        };
+        let token = TokenResponse {
+            id: "t1".into(),
+            name: None,
+            created_at: Utc::now(),
+            token: Some(secret.into()),
+        };
+        let register = crate::routes::signup::RegisterRequest {
+            email: "ada@example.com".into(),
+            password: secret.into(),
+            display_name: None,
+            invite: Some(secret.into()),
+        };
+        let created = crate::routes::admin::CreateUserRequest {
+            email: "ada@example.com".into(),
+            password: secret.into(),
+            display_name: None,
+            is_admin: false,
+        };
+        let debug = format!("{login:?} {update:?} {token:?} {register:?} {created:?}");
+        assert!(debug.contains("ada@example.com"), "{debug}");
+        assert!(!debug.contains(secret), "{debug}");
+    }
 }

@@ -29,7 +29,7 @@ pub const MAX_INVITE_DAYS: u32 = 90;
 const NO_ADMIN: &str = "managing accounts over HTTP needs an admin: sign in as an admin user or set STOCKD_ADMIN_TOKEN; `stockd users create` and `stockd users invite` work without one";
 
 /// `POST /v1/admin/users`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     #[schema(example = "ada@example.com")]
@@ -41,6 +41,8 @@ pub struct CreateUserRequest {
     #[serde(default)]
     pub is_admin: bool,
 }
+
+store::redacted_debug!(CreateUserRequest { email, display_name, is_admin } hiding { password });
 
 /// `POST /v1/admin/invites`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -54,7 +56,7 @@ pub struct CreateInviteRequest {
 }
 
 /// An invitation; `code` is present only in the answer that made it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct InviteResponse {
     pub id: String,
     /// The code to hand to the invitee (`invite` at registration): shown once.
@@ -72,6 +74,9 @@ pub struct InviteResponse {
     /// The user it made (null once that user is deleted).
     pub used_by: Option<String>,
 }
+
+store::redacted_debug!(InviteResponse { id, note, status, created_by, created_at, expires_at, used_at, used_by }
+    hiding { code });
 
 /// Every invitation, newest first.
 #[derive(Debug, Serialize, ToSchema)]

@@ -165,7 +165,9 @@ pub struct RuleResponse {
     pub set_aside_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub state: RuleStateResponse,
+    /// `null` when the stored state cannot be read: the rule is then set aside (see `error`)
+    /// until it is replaced, which starts it again from a fresh state.
+    pub state: Option<RuleStateResponse>,
 }
 
 /// The caller's rules, oldest first.
@@ -408,23 +410,26 @@ fn state_json(state: &RuleState) -> Result<Value, ApiError> {
         .map_err(|_| ApiError::Internal("a rule state could not be serialised"))
 }
 
-/// A stored rule's definition and state, read back. A definition that no longer parses (the
-/// engine set it aside as unreadable) is 409: the owner can only replace or delete it.
+/// A stored rule's definition and state, read back. A definition or state that no longer
+/// parses (the engine set the rule aside as unreadable) is 409: the owner can only replace or
+/// delete it.
 fn decode(stored: &StoredRule) -> Result<(Rule, RuleState), ApiError> {
-    let rule = serde_json::from_value(stored.definition.clone()).map_err(|_| {
+    let unreadable = |what: &str| {
         ApiError::Conflict(format!(
-            "the stored definition of rule {} cannot be read; replace it (PUT /v1/alerts/{}) or delete it",
+            "the stored {what} of rule {} cannot be read; replace it (PUT /v1/alerts/{}) or delete it",
             stored.id, stored.id
         ))
-    })?;
-    let state = serde_json::from_value(stored.state.clone())
-        .map_err(|_| ApiError::Internal("a stored rule state does not parse"))?;
+    };
+    let rule =
+        serde_json::from_value(stored.definition.clone()).map_err(|_| unreadable("definition"))?;
+    let state = serde_json::from_value(stored.state.clone()).map_err(|_| unreadable("state"))?;
     Ok((rule, state))
 }
 
 fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
-    let state: RuleState = serde_json::from_value(stored.state)
-        .map_err(|_| ApiError::Internal("a stored rule state does not parse"))?;
+    // Shown as `null` when it does not parse: the engine sets such a rule aside (it does not
+    // know whether the rule may fire again), and its owner must see it to replace it.
+    let state: Option<RuleState> = serde_json::from_value(stored.state).ok();
     // Shown as stored, so that a rule set aside as unreadable is listed too.
     let rule: Option<Rule> = serde_json::from_value(stored.definition.clone()).ok();
     let fields = match stored.definition {
@@ -443,7 +448,7 @@ fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
         set_aside_at,
         created_at: stored.created_at,
         updated_at: stored.updated_at,
-        state: RuleStateResponse {
+        state: state.map(|state| RuleStateResponse {
             armed: state.armed,
             expired: state.expired,
             last_price: state.last_price,
@@ -454,7 +459,7 @@ fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
             activated: state.activated,
             extreme: state.extreme,
             trigger_level: rule.and_then(|rule| state.trigger_level(&rule)),
-        },
+        }),
     })
 }
 

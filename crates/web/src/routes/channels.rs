@@ -10,7 +10,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use domain::{UnknownName, WebhookFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use store::{Capped, ChannelTarget};
 use utoipa::ToSchema;
 
@@ -25,11 +28,8 @@ use crate::routes::accounts::{ApiJson, normalize_email};
 /// Prefix of generated webhook secrets.
 const SECRET_PREFIX: &str = "whsec_";
 
-/// The body formats a webhook can be sent in.
-const FORMATS: [&str; 3] = ["generic", "slack", "discord"];
-
-/// A channel to create (or to replace one with).
-#[derive(Debug, Deserialize, ToSchema)]
+/// A channel to create (or to replace one with). `Debug` shows no secret nor webhook path.
+#[derive(Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChannelRequest {
     /// A JSON POST to `url`, signed with HMAC-SHA256 over the body using `secret`.
@@ -38,8 +38,10 @@ pub enum ChannelRequest {
         url: String,
         /// 16 to 256 characters; generated (and shown once) when absent.
         secret: Option<String>,
-        /// `generic` (default), `slack` or `discord`.
-        format: Option<String>,
+        /// `generic` (default), `slack` or `discord`; any other is refused (422).
+        #[serde(default, deserialize_with = "webhook_format")]
+        #[schema(value_type = Option<String>, example = "slack")]
+        format: Option<WebhookFormat>,
     },
     Email {
         #[schema(example = "ada@example.com")]
@@ -52,16 +54,49 @@ pub enum ChannelRequest {
     },
 }
 
+/// A webhook format by name, refused with the field's name and the known names: inside the
+/// `kind`-tagged request serde's own error would name neither.
+fn webhook_format<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<WebhookFormat>, D::Error> {
+    Option::<String>::deserialize(deserializer)?
+        .map(|name| {
+            name.parse()
+                .map_err(|err: UnknownName| D::Error::custom(format!("format: {err}")))
+        })
+        .transpose()
+}
+
+impl std::fmt::Debug for ChannelRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // As the channel it asks for shows itself.
+            Self::Webhook {
+                url,
+                secret,
+                format,
+            } => ChannelTarget::Webhook {
+                url: url.clone(),
+                secret: SecretString::from(secret.clone().unwrap_or_default()),
+                format: format.unwrap_or_default(),
+            }
+            .fmt(f),
+            Self::Email { address } => f.debug_struct("Email").field("address", address).finish(),
+            Self::Sms { phone } => f.debug_struct("Sms").field("phone", phone).finish(),
+        }
+    }
+}
+
 /// A channel as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct ChannelResponse {
     pub id: String,
-    /// `webhook`, `email` or `sms`.
-    pub kind: &'static str,
+    /// `webhook`, `email` or `sms` (as stored, for a channel this server cannot read).
+    pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
+    pub format: Option<&'static str>,
     /// The webhook secret: present only in the answer that created or replaced the channel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -69,8 +104,17 @@ pub struct ChannelResponse {
     pub address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// Present when the stored channel cannot be read by this server (a kind or webhook format
+    /// it does not know): nothing is sent to it, and its notifications fail, until it is
+    /// replaced (`PUT`) or deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+// The URL too: a webhook's path is often a credential (Slack, Discord).
+store::redacted_debug!(ChannelResponse { id, kind, format, address, phone, error, created_at }
+    hiding { url, secret });
 
 /// The caller's channels, oldest first, a page at a time.
 #[derive(Debug, Serialize, ToSchema)]
@@ -83,23 +127,36 @@ pub struct ChannelsResponse {
 fn response(channel: store::Channel, show_secret: bool) -> ChannelResponse {
     let mut out = ChannelResponse {
         id: channel.id,
-        kind: channel.target.kind(),
+        kind: String::new(),
         url: None,
         format: None,
         secret: None,
         address: None,
         phone: None,
+        error: None,
         created_at: channel.created_at,
     };
-    match channel.target {
+    let target = match channel.target {
+        Ok(target) => target,
+        Err(unreadable) => {
+            out.kind = unreadable.kind;
+            out.error = Some(format!(
+                "this server cannot read the stored channel ({}); replace it (PUT /v1/me/channels/{}) or delete it",
+                unreadable.reason, out.id
+            ));
+            return out;
+        }
+    };
+    out.kind = target.kind().as_str().to_owned();
+    match target {
         ChannelTarget::Webhook {
             url,
             secret,
             format,
         } => {
             out.url = Some(url);
-            out.format = Some(format);
-            out.secret = show_secret.then_some(secret);
+            out.format = Some(format.as_str());
+            out.secret = show_secret.then(|| secret.expose_secret().to_owned());
         }
         ChannelTarget::Email { address } => out.address = Some(address),
         ChannelTarget::Sms { phone } => out.phone = Some(phone),
@@ -150,7 +207,7 @@ fn check_phone(text: &str) -> Result<String, ApiError> {
 async fn target(
     state: &AppState,
     request: ChannelRequest,
-    keep_secret: Option<String>,
+    keep_secret: Option<SecretString>,
 ) -> Result<ChannelTarget, ApiError> {
     Ok(match request {
         ChannelRequest::Webhook {
@@ -166,13 +223,6 @@ async fn target(
                 Ok(_) | Err(notify::UrlRefused::Unresolved { .. }) => {}
                 Err(refused) => return Err(ApiError::Unprocessable(format!("url: {refused}"))),
             }
-            let format = format.unwrap_or_else(|| "generic".into());
-            if !FORMATS.contains(&format.as_str()) {
-                return Err(ApiError::Unprocessable(format!(
-                    "format: must be one of {}",
-                    FORMATS.join(", ")
-                )));
-            }
             let secret = match secret {
                 Some(secret) => {
                     let chars = secret.chars().count();
@@ -181,17 +231,17 @@ async fn target(
                             "secret: must be 16 to 256 characters (or leave it out to have one generated)".into(),
                         ));
                     }
-                    secret
+                    SecretString::from(secret)
                 }
                 None => match keep_secret {
                     Some(kept) => kept,
-                    None => auth::new_token(SECRET_PREFIX)?,
+                    None => SecretString::from(auth::new_token(SECRET_PREFIX)?),
                 },
             };
             ChannelTarget::Webhook {
                 url,
                 secret,
-                format,
+                format: format.unwrap_or_default(),
             }
         }
         ChannelRequest::Email { address } => ChannelTarget::Email {
@@ -316,10 +366,11 @@ pub async fn replace_channel(
         .channel(&caller.user.id, &id)
         .await?
         .ok_or_else(not_found)?;
-    let kept = match current.target {
-        ChannelTarget::Webhook { secret, .. } => Some(secret),
-        _ => None,
-    };
+    // An unreadable stored channel keeps nothing: a new secret is generated if none is given.
+    let kept = current
+        .target
+        .ok()
+        .and_then(|target| target.secret().cloned());
     let secret_given = matches!(
         body,
         ChannelRequest::Webhook {
@@ -328,10 +379,10 @@ pub async fn replace_channel(
         }
     );
     let target = target(&state, body, kept.clone()).await?;
-    let new_secret = match &target {
-        ChannelTarget::Webhook { secret, .. } => secret_given || kept.as_ref() != Some(secret),
-        _ => false,
-    };
+    let new_secret = target.secret().is_some_and(|secret| {
+        secret_given
+            || kept.as_ref().map(ExposeSecret::expose_secret) != Some(secret.expose_secret())
+    });
     let channel = store
         .update_channel(&caller.user.id, &id, &target)
         .await?
@@ -362,5 +413,61 @@ pub async fn delete_channel(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_neither_a_secret_nor_a_webhook_path() {
+        let secret = "whsec_never_in_debug_0123";
+        let request = ChannelRequest::Webhook {
+            url: "https://hooks.slack.com/services/T0/B0/pathsecret".into(),
+            secret: Some(secret.into()),
+            format: Some(WebhookFormat::Slack),
+        };
+        let channel = store::Channel {
+            id: "c1".into(),
+            user_id: "u1".into(),
+            target: Ok(ChannelTarget::Webhook {
+                url: "https://hooks.slack.com/services/T0/B0/pathsecret".into(),
+                secret: SecretString::from(secret),
+                format: WebhookFormat::Slack,
+            }),
+            created_at: Utc::now(),
+        };
+        let debug = format!(
+            "{request:?} {channel:?} {:?}",
+            response(channel.clone(), true)
+        );
+        assert!(debug.contains("hooks.slack.com"), "{debug}");
+        assert!(
+            !debug.contains(secret) && !debug.contains("pathsecret"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn a_stored_channel_this_server_cannot_read_is_shown_with_what_to_do() {
+        let channel = store::Channel {
+            id: "c1".into(),
+            user_id: "u1".into(),
+            target: Err(store::UnreadableTarget {
+                kind: "webhook".into(),
+                reason: "unknown webhook format 'teams' (expected one of: generic, slack, discord)"
+                    .into(),
+            }),
+            created_at: Utc::now(),
+        };
+        let shown = serde_json::to_value(response(channel, true)).unwrap();
+        assert_eq!(shown["kind"], "webhook");
+        let error = shown["error"].as_str().unwrap();
+        assert!(error.contains("'teams'"), "{error}");
+        assert!(error.contains("PUT /v1/me/channels/c1"), "{error}");
+        for absent in ["url", "format", "secret"] {
+            assert!(shown.get(absent).is_none(), "{shown}");
+        }
     }
 }

@@ -21,7 +21,7 @@ use crate::error::{ApiError, Problem};
 use crate::routes::accounts::{ApiJson, ClientIp, UserResponse, clean_name, normalize_email};
 
 /// `POST /v1/auth/register`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
     #[schema(example = "ada@example.com")]
@@ -36,15 +36,18 @@ pub struct RegisterRequest {
     pub invite: Option<String>,
 }
 
+store::redacted_debug!(RegisterRequest { email, display_name } hiding { password, invite });
+
 /// A new account's checked fields: the email normalised, the password's shape checked (its
 /// strength is estimated with the hashing), the display name cleaned.
-#[derive(Debug)]
 pub(crate) struct NewAccount {
     pub email: String,
     pub password: String,
     pub display_name: Option<String>,
     pub is_admin: bool,
 }
+
+store::redacted_debug!(NewAccount { email, display_name, is_admin } hiding { password });
 
 impl NewAccount {
     /// 422 naming the field when one is invalid.

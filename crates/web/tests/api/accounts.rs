@@ -551,7 +551,7 @@ async fn channels_are_validated_and_webhook_secrets_are_shown_once() {
         .await
         .unwrap();
     assert!(
-        matches!(&stored[0].target, store::ChannelTarget::Webhook { secret: s, .. } if *s == secret)
+        matches!(&stored[0].target, Ok(store::ChannelTarget::Webhook { secret: s, .. }) if secrecy::ExposeSecret::expose_secret(s) == secret)
     );
 
     let given = app
