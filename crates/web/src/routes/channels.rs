@@ -28,26 +28,43 @@ const SECRET_PREFIX: &str = "whsec_";
 /// The body formats a webhook can be sent in.
 const FORMATS: [&str; 3] = ["generic", "slack", "discord"];
 
+/// [`FORMATS`] as the document shows them (the body keeps a string, checked by the handler).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum WebhookFormat {
+    Generic,
+    Slack,
+    Discord,
+}
+
 /// A channel to create (or to replace one with).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChannelRequest {
-    /// A JSON POST to `url`, signed with HMAC-SHA256 over the body using `secret`.
+    /// A JSON POST to `url` (http or https, a public host; international names are taken), signed with HMAC-SHA256 over the body using `secret`.
     Webhook {
-        #[schema(example = "https://hooks.example.com/stockd")]
+        #[schema(
+            example = "https://hooks.example.com/stockd",
+            format = "uri",
+            max_length = 2048,
+            pattern = "^https?://"
+        )]
         url: String,
         /// 16 to 256 characters; generated (and shown once) when absent.
+        #[schema(min_length = 16, max_length = 256)]
         secret: Option<String>,
         /// `generic` (default), `slack` or `discord`.
+        #[schema(value_type = Option<WebhookFormat>, inline)]
         format: Option<String>,
     },
     Email {
-        #[schema(example = "ada@example.com")]
+        #[schema(example = "ada@example.com", format = Email, max_length = 254)]
         address: String,
     },
     /// An E.164 phone number.
     Sms {
-        #[schema(example = "+15551234567")]
+        #[schema(example = "+15551234567", pattern = r"^\+[1-9][0-9]{7,14}$")]
         phone: String,
     },
 }
