@@ -42,11 +42,12 @@ enum WebhookFormat {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChannelRequest {
-    /// A JSON POST to `url` (http or https, a public host; international names are taken), signed with HMAC-SHA256 over the body using `secret`.
+    /// A JSON POST to `url` (http or https, a public host; international names are taken),
+    /// signed with HMAC-SHA256 over the body using `secret`.
     Webhook {
         #[schema(
             example = "https://hooks.example.com/stockd",
-            format = "uri",
+            format = "iri",
             max_length = 2048,
             pattern = "^https?://"
         )]
