@@ -236,7 +236,8 @@ mod tests {
             assert_eq!(schema["maximum"], 5000, "{name} of {path}");
             assert_eq!(schema["minimum"], 1, "{name} of {path}");
         }
-        let days = &parameter(&doc(250), "/{symbol}/{days}", "get", "days")["schema"];
+        let narrow = super::tests::doc(250);
+        let days = &parameter(&narrow, "/{symbol}/{days}", "get", "days")["schema"];
         assert_eq!(days["maximum"], 250, "the configured max_days");
         for path in [
             "/v1/alerts",

@@ -77,9 +77,12 @@ where
                 "invalid body: expected a JSON object ({…})".into(),
             ));
         }
-        serde_json::from_value(value)
-            .map(Self)
-            .map_err(|err| ApiError::Unprocessable(format!("invalid body: {err}")))
+        // Read again from text so serde's error names the field's path (`channels[0]: …`), as
+        // axum's own rejection does; bodies are small.
+        let text = serde_json::to_vec(&value)
+            .map_err(|_| ApiError::Internal("a JSON body could not be written back"))?;
+        let Json(body) = Json::<T>::from_bytes(&text)?;
+        Ok(Self(body))
     }
 }
 
