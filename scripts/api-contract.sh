@@ -126,7 +126,7 @@ pass() { # name, then schemathesis arguments
     mkdir -p "$REPORT_DIR"
     args+=(--report junit --report-junit-path "$REPORT_DIR/$name.xml")
   fi
-  if timeout --kill-after=5 "$PASS_TIMEOUT" env PYTHONPATH="$st_dir:scripts" "$st_dir/bin/st" \
+  if timeout --kill-after=5 "$PASS_TIMEOUT" env PYTHONPATH="$st_dir:scripts" PYTHONDONTWRITEBYTECODE=1 "$st_dir/bin/st" \
     --config-file scripts/api-contract.toml run "$base/openapi.json" "${args[@]}"; then
     echo "== api contract: $name passed in $((SECONDS - started)) s"
   else
