@@ -98,6 +98,7 @@ impl AppState {
         auth: auth::AuthSettings,
     ) -> Self {
         Self(Arc::new(Shared {
+            openapi_json: openapi::document_json(config.max_days),
             login_limiter: auth::LoginLimiter::new(auth.limits),
             read_limiter: limits::reads::ReadLimiter::new(config.limits.reads),
             signup_limiter: auth::SignupLimiter::new(auth.signups_per_address),
@@ -105,7 +106,6 @@ impl AppState {
             market,
             config,
             metrics,
-            openapi_json: openapi::document_json(),
             closes: routes::closes::RenderCache::default(),
             started: Instant::now(),
             loops: liveness::Loops::default(),

@@ -32,9 +32,10 @@ const NO_ADMIN: &str = "managing accounts over HTTP needs an admin: sign in as a
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
     /// As at registration: 10 to 128 characters, not easy to guess.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     pub display_name: Option<String>,
     /// Make the user an admin.
@@ -49,7 +50,7 @@ store::redacted_debug!(CreateUserRequest { email, display_name, is_admin } hidin
 #[serde(deny_unknown_fields)]
 pub struct CreateInviteRequest {
     /// Days the code stays valid, 1 to 90; default 7.
-    #[schema(example = 7)]
+    #[schema(example = 7, minimum = 1, maximum = 90)]
     pub valid_days: Option<u32>,
     /// What it is for, e.g. who it goes to (at most 100 characters).
     pub note: Option<String>,

@@ -76,6 +76,7 @@ pub(crate) fn routes(enabled: bool) -> Router<AppState> {
 /// field the kind does not take is refused (422 naming it). (The wire shape of `alerts::Rule`,
 /// written out for the OpenAPI document.)
 #[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"symbol": "MSFT", "kind": "crosses_up", "price": 420.0, "frequency": "once", "channels": ["0192f5c4-7d1e-7a10-9b8e-3f2a1c0d4e5f"]}))]
 pub struct RuleBody {
     #[schema(example = "MSFT")]

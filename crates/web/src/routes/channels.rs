@@ -28,28 +28,46 @@ use crate::routes::accounts::{ApiJson, normalize_email};
 /// Prefix of generated webhook secrets.
 const SECRET_PREFIX: &str = "whsec_";
 
+/// The webhook formats as the document shows them (the body is read as
+/// [`domain::WebhookFormat`], whose names these are).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum WebhookFormatName {
+    Generic,
+    Slack,
+    Discord,
+}
+
 /// A channel to create (or to replace one with). `Debug` shows no secret nor webhook path.
 #[derive(Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChannelRequest {
-    /// A JSON POST to `url`, signed with HMAC-SHA256 over the body using `secret`.
+    /// A JSON POST to `url` (http or https, a public host; international names are taken),
+    /// signed with HMAC-SHA256 over the body using `secret`.
     Webhook {
-        #[schema(example = "https://hooks.example.com/stockd")]
+        #[schema(
+            example = "https://hooks.example.com/stockd",
+            format = "iri",
+            max_length = 2048,
+            pattern = "^https?://"
+        )]
         url: String,
         /// 16 to 256 characters; generated (and shown once) when absent.
+        #[schema(min_length = 16, max_length = 256)]
         secret: Option<String>,
         /// `generic` (default), `slack` or `discord`; any other is refused (422).
         #[serde(default, deserialize_with = "webhook_format")]
-        #[schema(value_type = Option<String>, example = "slack")]
+        #[schema(value_type = Option<WebhookFormatName>, inline)]
         format: Option<WebhookFormat>,
     },
     Email {
-        #[schema(example = "ada@example.com")]
+        #[schema(example = "ada@example.com", format = Email, max_length = 254)]
         address: String,
     },
     /// An E.164 phone number.
     Sms {
-        #[schema(example = "+15551234567")]
+        #[schema(example = "+15551234567", pattern = r"^\+[1-9][0-9]{7,14}$")]
         phone: String,
     },
 }

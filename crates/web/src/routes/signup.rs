@@ -24,11 +24,12 @@ use crate::routes::accounts::{ApiJson, ClientIp, UserResponse, clean_name, norma
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
     /// 10 to 128 characters, not easy to guess (checked with zxcvbn against common passwords,
     /// words, patterns and the email itself).
     #[schema(example = "plum orbit lantern fjord")]
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     pub display_name: Option<String>,
     /// The invitation code (`stk_inv_…`) an admin made; needed when sign-up is invite-only,
