@@ -55,6 +55,16 @@ impl Raw {
         }
     }
 
+    /// Sets a rule's stored definition text as it is.
+    async fn set_definition(&self, rule_id: i64, text: &str) {
+        self.execute(
+            "update alert_rules set definition = $1 where id = $2",
+            text,
+            rule_id,
+        )
+        .await;
+    }
+
     /// Sets a rule's stored state text as it is.
     async fn set_state(&self, rule_id: i64, text: &str) {
         self.execute(
@@ -205,6 +215,44 @@ async fn a_fired_once_rule_whose_stored_state_cannot_be_read_is_set_aside_and_ne
         assert!(
             store.alert_events(&ada, 10).await.unwrap().is_empty(),
             "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rule_whose_stored_definition_is_not_json_is_set_aside_alone() {
+    for (store, raw, _keep) in backends().await {
+        let backend = store.backend();
+        let bus = memory_bus();
+        let ada = user(store.as_ref(), "ada@example.com").await;
+        let bob = user(store.as_ref(), "bob@example.com").await;
+        let once = json!({"symbol": "MSFT", "kind": "above", "price": 5, "frequency": "once"});
+        let garbled = rule(store.as_ref(), &ada, once.clone()).await;
+        raw.set_definition(garbled.id, "{kind: above").await;
+        rule(store.as_ref(), &bob, once).await;
+
+        // Loading does not stop at Ada's row: Bob's rule is evaluated and fires.
+        let mut evaluator = Evaluator::load(store.clone(), bus.clone()).await.unwrap();
+        assert_eq!(evaluator.rules(), 1, "{backend}: only Bob's rule");
+        assert_eq!(
+            evaluator
+                .on_quote(&quote("30", "2026-11-27T15:30:00Z"))
+                .await
+                .unwrap(),
+            1,
+            "{backend}: Bob's rule fires"
+        );
+        // Ada still sees her rule listed, set aside with why.
+        let listed = store.rules(&ada).await.unwrap();
+        assert_eq!(listed.len(), 1, "{backend}");
+        let aside = listed[0]
+            .set_aside
+            .clone()
+            .unwrap_or_else(|| panic!("{backend}: the garbled rule is set aside"));
+        assert!(
+            aside.reason.contains("stored definition does not parse"),
+            "{backend}: {}",
+            aside.reason
         );
     }
 }

@@ -481,9 +481,11 @@ where
         id: row.try_get("id")?,
         user_id: text("user_id")?,
         symbol: parse_symbol(&text("symbol")?)?,
-        definition: parse_json("definition", &text("definition")?)?,
-        // A state that is not JSON reads as `null`, which no engine state decodes from: the
-        // engine sets that one rule aside, where an error would stop every rule from loading.
+        // A definition or state that is not JSON reads as `null`, which no rule or engine state
+        // decodes from: the engine sets that one rule aside (and its owner sees it listed, to
+        // replace or delete), where an error would stop every rule from loading.
+        definition: parse_json("definition", &text("definition")?)
+            .unwrap_or(serde_json::Value::Null),
         state: parse_json("state", &text("state")?).unwrap_or(serde_json::Value::Null),
         status: text("status")?.parse().map_err(StoreError::Corrupt)?,
         created_at: row.try_get("created_at")?,
