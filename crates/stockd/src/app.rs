@@ -12,6 +12,7 @@ use providers::polygon::{Polygon, PolygonConfig};
 use providers::sample::Sample;
 use providers::sim::{Sim, SimConfig};
 use providers::yahoo::{Yahoo, YahooConfig};
+use web::features::Feature;
 use web::{AppState, Defaults, WebConfig};
 
 use crate::config::{Config, ConfigError, ProviderName};
@@ -142,19 +143,50 @@ fn http_client(client: &mut Option<reqwest::Client>) -> Result<reqwest::Client, 
     Ok(built)
 }
 
+/// The store and the read path over it: each part of the process takes what it needs of
+/// them (the read path keeps its store to itself).
+#[derive(Debug, Clone)]
+pub struct Core {
+    pub store: Arc<dyn store::Store>,
+    pub market: Arc<Market>,
+}
+
 /// Opens the store and builds the read path over the configured providers, with the quota
 /// each provider has already spent today (from the store).
-pub async fn market(config: &Config) -> Result<Arc<Market>, AppError> {
+pub async fn core(config: &Config) -> Result<Core, AppError> {
     let store = store::open(&config.database_url()).await?;
     let providers = providers(config)?;
     let market = Arc::new(Market::with_providers(
         providers.daily,
         providers.quote,
-        store,
+        store.clone(),
         config.market(),
     ));
     market.restore_usage().await;
-    Ok(market)
+    Ok(Core { store, market })
+}
+
+/// The use cases for a CLI command over `config`'s database. With `providers`, the read path
+/// asks the configured providers (`stockd symbols add` checks symbols with them); without,
+/// it has none and no HTTP client is built (the accounts commands read no prices).
+pub async fn cli_service(config: &Config, providers: bool) -> Result<service::Service, AppError> {
+    let core = if providers {
+        core(config).await?
+    } else {
+        let store = store::open(&config.database_url()).await?;
+        let market = Arc::new(Market::with_providers(
+            Vec::new(),
+            Vec::new(),
+            store.clone(),
+            config.market(),
+        ));
+        Core { store, market }
+    };
+    let settings = service::Settings {
+        caps: config.limits().per_user,
+        ..service::Settings::default()
+    };
+    Ok(service::Service::new(core.store, core.market, settings))
 }
 
 /// Builds the whole application state from the configuration.
@@ -162,13 +194,13 @@ pub async fn state(
     config: &Config,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> Result<AppState, AppError> {
-    Ok(state_over(config, market(config).await?, metrics))
+    Ok(state_over(config, core(config).await?, metrics))
 }
 
 /// The application state over an already built read path.
 fn state_over(
     config: &Config,
-    market: Arc<Market>,
+    core: Core,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> AppState {
     let web = WebConfig {
@@ -181,7 +213,7 @@ fn state_over(
         admin_token: config.admin_token().cloned(),
         limits: config.limits(),
     };
-    AppState::with_auth(market, web, metrics, config.auth())
+    AppState::with_auth(core.store, core.market, web, metrics, config.auth())
 }
 
 /// Runs `stockd serve` until a shutdown signal.
@@ -199,8 +231,8 @@ pub async fn run(config: Config) -> Result<(), AppError> {
             upkeep.run_upkeep();
         }
     });
-    let market = market(&config).await?;
-    let state = state_over(&config, market.clone(), metrics);
+    let core = core(&config).await?;
+    let state = state_over(&config, core.clone(), metrics);
     // Quota gauges change on calls; a window that resets without one must still read full.
     let quotas = state.clone();
     tokio::spawn(async move {
@@ -217,14 +249,14 @@ pub async fn run(config: Config) -> Result<(), AppError> {
     tracing::info!(
         %addr,
         provider = state.market().provider_name(),
-        store = state.market().store().backend(),
+        store = core.store.backend(),
         database = %crate::config::redact_url(&config.database_url()),
         "stockd listening; try GET /{}/{}",
         config.symbol,
         config.ndays
     );
-    let alerting = start_alerting(&config, market.clone(), state.loops()).await?;
-    let ingestion = start_ingestion(&config, market, state.loops())?;
+    let alerting = start_alerting(&config, core.clone(), state.loops()).await?;
+    let ingestion = start_ingestion(&config, core, state.loops())?;
     let server = web::ServerConfig {
         max_connections: crate::descriptors::connection_budget(config.http_max_connections),
         ..config.server()
@@ -298,14 +330,14 @@ impl Alerting {
 /// runs under `loops`, so `/ready` answers 503 once one has stopped.
 async fn start_alerting(
     config: &Config,
-    market: Arc<Market>,
+    Core { store, market }: Core,
     loops: &web::liveness::Loops,
 ) -> Result<Alerting, AppError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
     let roles = config.roles()?;
     // An API-only replica runs no loop, so it needs no bus either.
-    if !config.features().is_enabled("alerts") || !(roles.alerts || roles.worker) {
+    if !config.features().is_enabled(Feature::Alerts) || !(roles.alerts || roles.worker) {
         return Ok(Alerting { stop, tasks });
     }
     let bus_config = bus::BusConfig {
@@ -326,18 +358,21 @@ async fn start_alerting(
         Arc::new(Market::with_providers(
             Vec::new(),
             providers,
-            market.store().clone(),
+            store.clone(),
             config.market(),
         ))
     };
     if roles.alerts {
         if config.quote_poller {
-            let poller =
-                alerting::poller::QuotePoller::new(quote_market, bus.clone(), config.poller());
+            let poller = alerting::poller::QuotePoller::new(
+                quote_market,
+                store.clone(),
+                bus.clone(),
+                config.poller(),
+            );
             tasks.push(loops.spawn("quote poller", poller.run(stopped.clone())));
         }
-        let evaluator =
-            alerting::evaluator::Evaluator::load(market.store().clone(), bus.clone()).await?;
+        let evaluator = alerting::evaluator::Evaluator::load(store.clone(), bus.clone()).await?;
         tracing::info!(rules = evaluator.rules(), "alert engine loaded");
         let evaluator_stop = stopped.clone();
         tasks.push(loops.spawn("alert evaluator", async move {
@@ -350,12 +385,8 @@ async fn start_alerting(
         return Ok(Alerting { stop, tasks });
     }
     let senders = notify::Senders::new(config.notify()?)?;
-    let dispatcher = alerting::dispatcher::Dispatcher::new(
-        market.store().clone(),
-        Arc::new(senders),
-        bus,
-        config.dispatch(),
-    );
+    let dispatcher =
+        alerting::dispatcher::Dispatcher::new(store, Arc::new(senders), bus, config.dispatch());
     let worker = format!(
         "{}-{}-dispatch",
         crate::ingesting::hostname(),
@@ -372,10 +403,10 @@ const RULE_RELOAD_EVERY: Duration = Duration::from_secs(1);
 /// schedule.
 fn start_ingestion(
     config: &Config,
-    market: Arc<Market>,
+    core: Core,
     loops: &web::liveness::Loops,
 ) -> Result<Ingestion, AppError> {
-    let ingestor = crate::ingesting::ingestor(config, market)?;
+    let ingestor = crate::ingesting::ingestor(config, core)?;
     let (stop, stopped) = ingest::Stop::channel();
     if !config.roles()?.worker {
         return Ok(Ingestion {
@@ -406,7 +437,7 @@ fn start_ingestion(
             }
         }
     }));
-    if config.features().is_enabled("scheduled_ingest") {
+    if config.features().is_enabled(Feature::ScheduledIngest) {
         let schedule = config.schedule().map_err(|err| {
             AppError::Config(ConfigError::Invalid {
                 setting: "ingest_schedule",

@@ -14,7 +14,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::Symbol;
 use indicatif::{ProgressBar, ProgressStyle};
 use ingest::{Ingestor, Stop};
-use market::Market;
 use store::{JobFilter, JobStatus};
 
 use crate::app::{self, AppError};
@@ -26,10 +25,13 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// The ingestor `stockd serve` and `stockd ingest` run: `config`'s settings over `market`,
 /// archiving finished runs when the archive is built in and its flag is on.
-pub fn ingestor(config: &Config, market: Arc<Market>) -> Result<Ingestor, AppError> {
-    let ingestor = Ingestor::new(market, config.ingest());
+pub fn ingestor(config: &Config, core: app::Core) -> Result<Ingestor, AppError> {
+    let ingestor = Ingestor::new(core.market, core.store, config.ingest());
     #[cfg(feature = "archive")]
-    if config.features().is_enabled("archive") {
+    if config
+        .features()
+        .is_enabled(web::features::Feature::Archive)
+    {
         let archive = crate::archiving::open(config).map_err(AppError::Archive)?;
         return Ok(ingestor.with_archiver(Arc::new(ParquetArchiver(archive))));
     }
@@ -68,8 +70,8 @@ pub async fn run(config: &Config, args: IngestArgs) -> Result<String, String> {
     {
         return status_report(config, status.as_deref(), group, limit).await;
     }
-    let market = app::market(config).await.map_err(|err| err.to_string())?;
-    let ingestor = ingestor(config, market).map_err(|err| err.to_string())?;
+    let core = app::core(config).await.map_err(|err| err.to_string())?;
+    let ingestor = ingestor(config, core).map_err(|err| err.to_string())?;
     let run_started = Utc::now();
     let today = run_started.date_naive();
     let enqueued = match (args.from, args.symbols.is_empty()) {
