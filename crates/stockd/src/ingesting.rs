@@ -285,21 +285,15 @@ async fn status_report(
         .map(str::parse::<JobStatus>)
         .transpose()
         .map_err(|err| format!("--status: {err}"))?;
-    let store = store::open(&config.database_url())
+    let service = app::cli_service(config, false)
         .await
         .map_err(|err| err.to_string())?;
-    let counts = store
-        .job_counts(group.as_deref())
-        .await
-        .map_err(|err| err.to_string())?;
-    let jobs = store
-        .jobs(&JobFilter {
-            status,
-            group,
-            limit,
-        })
-        .await
-        .map_err(|err| err.to_string())?;
+    let filter = JobFilter {
+        status,
+        group,
+        limit,
+    };
+    let (counts, jobs) = service.jobs(&filter).await.map_err(|err| err.to_string())?;
     let mut out = format!(
         "queued {}, running {}, succeeded {}, failed {}\n",
         counts.queued, counts.running, counts.succeeded, counts.failed

@@ -149,12 +149,6 @@ impl From<ServiceError> for ApiError {
     }
 }
 
-impl From<store::StoreError> for ApiError {
-    fn from(err: store::StoreError) -> Self {
-        Self::Store(err)
-    }
-}
-
 impl From<MarketError> for ApiError {
     fn from(err: MarketError) -> Self {
         Self::Market(err)
