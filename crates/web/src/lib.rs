@@ -1,14 +1,16 @@
 //! The HTTP edge of stockd.
 //!
-//! [`router`] lists every URL (module [`router`], with the flag-gated groups under a typed
-//! [`features::Feature`]): the seed-compatible routes (`/`, `/{symbol}`,
-//! `/{symbol}/{days}`), the product API under `/v1`, the operational endpoints (`/health`,
-//! `/ready`, `/metrics`, `/circuit-breaker`, `/v1/providers`), the OpenAPI document and the offline docs page.
-//! Handlers parse the request, call one use case of [`service::Service`] (or the `market`
-//! read path for prices) and render the answer; they never reach the store or a provider.
-//! [`AppState`] (module `state`) owns the service. Shared extractors are in [`extract`]. Errors leave as problem+json through [`error::ApiError`]. [`serve_with`]
-//! takes a bound listener, the connection limits and timeouts, and a shutdown future, so tests
-//! bind `127.0.0.1:0` and stop cleanly; [`with_cors`] adds the cross-origin allow-list.
+//! [`router()`] (module [`router`]) lists every URL, the flag-gated groups under a typed
+//! [`features::Feature`]: the seed-compatible routes (`/`, `/{symbol}`, `/{symbol}/{days}`),
+//! the product API under `/v1`, the operational endpoints (`/health`, `/ready`, `/metrics`,
+//! `/circuit-breaker`, `/v1/providers`), the OpenAPI document and the offline docs page.
+//! Handlers parse the request (extractors shared by every group are in [`extract`]), call one
+//! use case of [`service::Service`] (or the `market` read path for prices) and render the
+//! answer; they never reach the store or a provider. [`AppState`] (module `state`) owns the
+//! service. Errors leave as problem+json through [`error::ApiError`], the one place a
+//! `ServiceError` becomes an HTTP answer. [`serve_with`] takes a bound listener, the
+//! connection limits and timeouts, and a shutdown future, so tests bind `127.0.0.1:0` and stop
+//! cleanly; [`with_cors`] adds the cross-origin allow-list.
 
 pub mod auth;
 pub mod cors;
