@@ -41,7 +41,7 @@ async fn seed(store: &Arc<dyn Store>) {
             &ChannelTarget::Webhook {
                 url: "https://hooks.example.com/x".into(),
                 secret: "whsec_bench".into(),
-                format: "generic".into(),
+                format: domain::WebhookFormat::Generic,
             },
             Utc::now(),
         )

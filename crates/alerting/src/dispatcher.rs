@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bus::{Bus, Event, NotificationStatus as StatusEvent, StreamKind};
-use chrono::{DateTime, Utc};
-use notify::{ChannelTarget, Notification as Message, Notifier, RetrySchedule, WebhookFormat};
-use secrecy::SecretString;
-use store::{ChannelTarget as StoredTarget, DeliveryOutcome, Notification, Store, StoreError};
+use chrono::Utc;
+use domain::AlertNotice;
+use notify::{ChannelTarget, Notification as Message, Notifier, RetrySchedule};
+use store::{Channel, DeliveryOutcome, Notification, Store, StoreError};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -115,58 +115,32 @@ impl Dispatcher {
                     error: "the channel was deleted".into(),
                 },
             ),
-            Some(channel) => {
-                let target = target_of(&channel.target);
+            // Never sent as some other shape: the owner replaces it (the API shows why).
+            Some(Channel {
+                target: Err(unreadable),
+                ..
+            }) => {
+                tracing::warn!(notification = %notification.id, channel = %notification.channel_id, reason = %unreadable.reason, "a notification's channel cannot be read; it fails until its owner replaces the channel");
+                (
+                    "unreadable",
+                    DeliveryOutcome::Failed {
+                        error: format!(
+                            "the channel cannot be read ({}); replace it (PUT /v1/me/channels/{})",
+                            unreadable.reason, notification.channel_id
+                        ),
+                    },
+                )
+            }
+            Some(Channel {
+                target: Ok(target), ..
+            }) => {
                 let kind = target.kind().as_str();
-                let quote_at = quote_time(notification);
-                // Each send, from the quote that fired it: a notification that waited in a
-                // long batch, or for its retry, shows how long.
-                if let Some(at) = quote_at {
-                    metrics::histogram!("stock_api_notification_dispatch_lag_seconds")
-                        .record(seconds_since(at));
-                }
-                let started = Instant::now();
-                let result = self.notifier.send(&target, &message_of(notification)).await;
-                metrics::histogram!("stock_api_notification_send_duration_seconds", "channel" => kind)
-                    .record(started.elapsed().as_secs_f64());
-                let outcome = match result {
-                    Ok(delivered) => {
-                        // End to end: the quote was made → the receiver has the notification.
-                        if let Some(at) = quote_at {
-                            metrics::histogram!("stock_api_alert_quote_to_delivery_seconds")
-                                .record(seconds_since(at));
-                        }
-                        DeliveryOutcome::Delivered {
-                            provider_message_id: delivered.provider_message_id,
-                        }
-                    }
-                    Err(err) => match self
-                        .config
-                        .schedule
-                        .after_failure(notification.attempts, &err)
-                    {
-                        Some(wait) => match retry_at(wait) {
-                            Some(at) => DeliveryOutcome::Retry {
-                                error: err.detail.clone(),
-                                at,
-                            },
-                            None => DeliveryOutcome::Failed {
-                                error: format!(
-                                    "gave up: the retry wait ({}s) is out of range: {}",
-                                    wait.as_secs(),
-                                    err.detail
-                                ),
-                            },
-                        },
-                        None if err.permanent => DeliveryOutcome::Failed {
-                            error: err.detail.clone(),
-                        },
-                        None => DeliveryOutcome::Failed {
-                            error: format!(
-                                "gave up after {} attempts: {}",
-                                notification.attempts, err.detail
-                            ),
-                        },
+                let outcome = match message_of(notification) {
+                    Ok(message) => self.send(&target, &message, notification.attempts).await,
+                    // Written by the evaluator from the same type: a row edited by hand, or
+                    // by a build that wrote another shape. Nothing half-understood is sent.
+                    Err(err) => DeliveryOutcome::Failed {
+                        error: format!("its stored notice cannot be read ({err})"),
                     },
                 };
                 (kind, outcome)
@@ -223,6 +197,56 @@ impl Dispatcher {
         Ok(())
     }
 
+    /// One attempt at sending `message` to `target`, and what to do next.
+    async fn send(
+        &self,
+        target: &ChannelTarget,
+        message: &Message,
+        attempts: u32,
+    ) -> DeliveryOutcome {
+        let kind = target.kind().as_str();
+        let quote_at = message.payload.at;
+        // Each send, from the quote that fired it: a notification that waited in a
+        // long batch, or for its retry, shows how long.
+        metrics::histogram!("stock_api_notification_dispatch_lag_seconds")
+            .record(seconds_since(quote_at));
+        let started = Instant::now();
+        let result = self.notifier.send(target, message).await;
+        metrics::histogram!("stock_api_notification_send_duration_seconds", "channel" => kind)
+            .record(started.elapsed().as_secs_f64());
+        match result {
+            Ok(delivered) => {
+                // End to end: the quote was made → the receiver has the notification.
+                metrics::histogram!("stock_api_alert_quote_to_delivery_seconds")
+                    .record(seconds_since(quote_at));
+                DeliveryOutcome::Delivered {
+                    provider_message_id: delivered.provider_message_id,
+                }
+            }
+            Err(err) => match self.config.schedule.after_failure(attempts, &err) {
+                Some(wait) => match retry_at(wait) {
+                    Some(at) => DeliveryOutcome::Retry {
+                        error: err.detail.clone(),
+                        at,
+                    },
+                    None => DeliveryOutcome::Failed {
+                        error: format!(
+                            "gave up: the retry wait ({}s) is out of range: {}",
+                            wait.as_secs(),
+                            err.detail
+                        ),
+                    },
+                },
+                None if err.permanent => DeliveryOutcome::Failed {
+                    error: err.detail.clone(),
+                },
+                None => DeliveryOutcome::Failed {
+                    error: format!("gave up after {} attempts: {}", attempts, err.detail),
+                },
+            },
+        }
+    }
+
     /// Dispatches until `stop` turns true: a batch at a time, idle until the poll interval or
     /// a nudge from the evaluator.
     pub async fn run(self, worker: String, mut stop: watch::Receiver<bool>) {
@@ -273,52 +297,13 @@ fn retry_at(wait: Duration) -> Option<chrono::DateTime<Utc>> {
     Utc::now().checked_add_signed(chrono::Duration::from_std(wait).ok()?)
 }
 
-/// The time of the quote that fired a notification (its payload's `at`, set by the evaluator).
-fn quote_time(notification: &Notification) -> Option<DateTime<Utc>> {
-    notification
-        .payload
-        .get("at")
-        .and_then(|at| at.as_str())
-        .and_then(|at| at.parse().ok())
-}
-
-/// The sender's view of a stored channel.
-fn target_of(stored: &StoredTarget) -> ChannelTarget {
-    match stored {
-        StoredTarget::Webhook {
-            url,
-            secret,
-            format,
-        } => ChannelTarget::Webhook {
-            url: url.clone(),
-            secret: SecretString::from(secret.clone()),
-            format: match format.as_str() {
-                "slack" => WebhookFormat::Slack,
-                "discord" => WebhookFormat::Discord,
-                _ => WebhookFormat::Generic,
-            },
-        },
-        StoredTarget::Email { address } => ChannelTarget::Email {
-            address: address.clone(),
-        },
-        StoredTarget::Sms { phone } => ChannelTarget::Sms {
-            phone: phone.clone(),
-        },
-    }
-}
-
-/// What a notification says.
-fn message_of(notification: &Notification) -> Message {
-    let text = notification
-        .payload
-        .get("message")
-        .and_then(|m| m.as_str())
-        .unwrap_or("stockd alert")
-        .to_owned();
-    Message {
+/// What a notification says, from the notice the evaluator stored with it.
+fn message_of(notification: &Notification) -> Result<Message, serde_json::Error> {
+    let notice: AlertNotice = serde_json::from_value(notification.payload.clone())?;
+    Ok(Message {
         idempotency_key: notification.idempotency_key.clone(),
-        subject: format!("stockd: {text}"),
-        text,
-        payload: notification.payload.clone(),
-    }
+        subject: format!("stockd: {}", notice.message),
+        text: notice.message.clone(),
+        payload: notice,
+    })
 }

@@ -10,7 +10,8 @@
 //!
 //! A rule that cannot be evaluated costs that rule only: the engine sets it aside (out of range
 //! when loaded, its evaluation failed or panicked on a quote), and so does a stored definition
-//! that no longer parses; each is written to the store with its reason
+//! or state that no longer parses (`unreadable`, `unreadable_state`: a state is never replaced
+//! by a fresh one, which is armed and would let a `once` rule fire again); each is written to the store with its reason
 //! ([`store::AlertStore::set_aside_rules`]), so it is not loaded again and its owner sees why,
 //! and counted in `stock_api_alert_rule_errors_total{reason}`. A panic outside any one rule's
 //! evaluation drops that quote and rebuilds the engine from the store, instead of ending the
@@ -24,6 +25,7 @@ use std::time::Duration;
 use alerts::{Engine, LastQuote, Rule, RuleId, RuleState, Tick, Trigger};
 use bus::{AlertFired, Bus, Event, OutboxReady, QuoteEvent, StreamKind};
 use chrono::{DateTime, Utc};
+use domain::AlertNotice;
 use store::{
     LastPrice, RuleCheckpoint, RuleStatus, RulesFingerprint, SetAsideRecord, Store, StoreError,
     TriggerRecord,
@@ -45,6 +47,9 @@ pub enum EvaluatorError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Bus(#[from] bus::BusError),
+    /// A firing's notice could not be written as JSON (a bug: it is plain data).
+    #[error("an alert notice could not be serialised: {0}")]
+    Notice(serde_json::Error),
 }
 
 /// The engine and who owns each of its rules.
@@ -108,7 +113,23 @@ impl Evaluator {
                     continue;
                 }
             };
-            let state: RuleState = serde_json::from_value(stored.state.clone()).unwrap_or_default();
+            // Never a default in its place: the default is armed, so a `once` rule that fired
+            // would fire again. The rule waits for its owner instead.
+            let state: RuleState = match serde_json::from_value(stored.state.clone()) {
+                Ok(state) => state,
+                Err(err) => {
+                    self.set_aside_one(
+                        stored.id,
+                        stored.updated_at,
+                        "unreadable_state",
+                        format!(
+                            "its stored state does not parse ({err}), so whether it may fire again is unknown; replace it (PUT /v1/alerts/{id}) to start it again from a fresh state, or delete it",
+                            id = stored.id
+                        ),
+                    );
+                    continue;
+                }
+            };
             engine.insert(stored.id, rule, state);
             owners.insert(stored.id, (stored.user_id, stored.updated_at));
         }
@@ -241,6 +262,16 @@ impl Evaluator {
             .rule(trigger.rule_id)
             .map(|rule| rule.channels.clone())
             .unwrap_or_default();
+        // The one description of this firing: stored for the channels, published on the bus.
+        let notice = AlertNotice {
+            rule_id: trigger.rule_id,
+            symbol: trigger.symbol,
+            price: trigger.price,
+            at: trigger.at,
+            source: trigger.source.clone(),
+            message: trigger.message.clone(),
+            dedupe_key: trigger.dedupe_key.clone(),
+        };
         let record = TriggerRecord {
             rule_id: trigger.rule_id,
             rule_version: *version,
@@ -253,16 +284,7 @@ impl Evaluator {
             state: serde_json::to_value(trigger.state).unwrap_or_default(),
             status: status_of(&trigger.state),
             channel_ids: channels,
-            payload: serde_json::json!({
-                "type": "alert.fired",
-                "rule_id": trigger.rule_id,
-                "symbol": trigger.symbol,
-                "price": trigger.price,
-                "at": trigger.at,
-                "source": trigger.source,
-                "message": trigger.message,
-                "dedupe_key": trigger.dedupe_key,
-            }),
+            payload: serde_json::to_value(&notice).map_err(EvaluatorError::Notice)?,
         };
         let Some(event) = self.store.record_trigger(&record, Utc::now()).await? else {
             return Ok(false);
@@ -271,13 +293,8 @@ impl Evaluator {
         tracing::info!(rule = trigger.rule_id, symbol = %trigger.symbol, price = %trigger.price, message = %trigger.message, "alert fired");
         let fired = Event::AlertFired(AlertFired {
             event_id: event.id,
-            rule_id: trigger.rule_id.to_string(),
             user_id: user_id.clone(),
-            symbol: trigger.symbol,
-            price: trigger.price,
-            at: trigger.at,
-            dedupe_key: trigger.dedupe_key.clone(),
-            message: trigger.message.clone(),
+            notice,
         });
         if let Err(err) = self.bus.publish(&fired).await {
             tracing::debug!(error = %err, "could not publish the firing (it is stored)");

@@ -75,7 +75,7 @@ async fn world() -> World {
             &ChannelTarget::Webhook {
                 url: format!("{}/hook", receiver.uri()),
                 secret: "whsec_test".into(),
-                format: "generic".into(),
+                format: domain::WebhookFormat::Generic,
             },
             Utc::now(),
         )

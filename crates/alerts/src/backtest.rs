@@ -25,13 +25,12 @@
 //!   `from`.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
-use domain::{Bar, Price, TradingCalendar};
+use domain::{Bar, Price, TradingCalendar, new_york};
 use serde::Serialize;
 
 use crate::aside::SetAside;
 use crate::engine::{Engine, Tick};
 use crate::rule::Rule;
-use crate::session::new_york;
 use crate::state::RuleState;
 use crate::validate::MAX_WINDOW;
 
@@ -161,7 +160,7 @@ fn bar_path(bar: &Bar, calendar: &TradingCalendar) -> [(DateTime<Utc>, Price); 4
     } else {
         (bar.high, bar.low)
     };
-    let at = |i: usize| new_york(bar.date, times[i]);
+    let at = |i: usize| new_york::instant(bar.date, times[i]);
     [
         (at(0), bar.open),
         (at(1), first),

@@ -5,40 +5,10 @@
 //! stays quiet until Monday. The trading day of an instant is cached per New York day, because
 //! a time-zone conversion on every tick would cost more than the rest of the evaluation.
 //!
-//! Every conversion here is total: instants and dates at chrono's limits (where New York's
-//! wall clock would fall outside what chrono holds) fall back to UTC instead of panicking.
+//! The conversions themselves are `domain::new_york`'s.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Offset, TimeDelta, TimeZone, Utc};
-use chrono_tz::America::New_York;
-use domain::TradingCalendar;
-
-/// The UTC instant of a New York wall-clock time on `date` (the earlier one in the repeated
-/// autumn hour; the hour after it for times skipped in spring).
-pub(crate) fn new_york(date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let local = date.and_time(time);
-    match New_York.from_local_datetime(&local).earliest() {
-        Some(at) => at.with_timezone(&Utc),
-        // Only 02:00–03:00 on the spring-forward Sunday is skipped; an hour later exists.
-        // (At chrono's limits neither may: then the wall-clock time is taken as UTC.)
-        None => local
-            .checked_add_signed(TimeDelta::hours(1))
-            .and_then(|later| New_York.from_local_datetime(&later).earliest())
-            .map_or_else(|| local.and_utc(), |at| at.with_timezone(&Utc)),
-    }
-}
-
-/// The New York date of an instant (its UTC date at chrono's limits, where New York's wall
-/// clock is out of range).
-fn new_york_date(at: DateTime<Utc>) -> NaiveDate {
-    let utc = at.naive_utc();
-    let offset = New_York.offset_from_utc_datetime(&utc).fix();
-    utc.checked_add_offset(offset)
-        .map_or(utc.date(), |local| local.date())
-}
-
-fn midnight(date: NaiveDate) -> DateTime<Utc> {
-    new_york(date, NaiveTime::MIN)
-}
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{TradingCalendar, new_york};
 
 /// When the day after `day` begins (New York midnight): the earliest a `once_per_day` rule
 /// that fired on `day` may fire again. The tick then decides: a quote on a weekend or holiday
@@ -46,12 +16,13 @@ fn midnight(date: NaiveDate) -> DateTime<Utc> {
 /// next session; a backtest bar on a date the NYSE calendar does not trade (a foreign listing)
 /// is its own session.
 pub(crate) fn next_day_start(day: NaiveDate) -> DateTime<Utc> {
-    day.succ_opt().map_or(DateTime::<Utc>::MAX_UTC, midnight)
+    day.succ_opt()
+        .map_or(DateTime::<Utc>::MAX_UTC, new_york::midnight)
 }
 
 /// The NYSE trading day an instant belongs to (see the module docs).
 pub fn trading_day(calendar: &TradingCalendar, at: DateTime<Utc>) -> NaiveDate {
-    calendar.last_trading_day_on_or_before(new_york_date(at))
+    calendar.last_trading_day_on_or_before(new_york::date_of(at))
 }
 
 /// Remembers the New York day of the last instant asked about.
@@ -76,9 +47,9 @@ impl DayCache {
     /// The trading day `at` belongs to.
     pub(crate) fn trading_day(&mut self, at: DateTime<Utc>) -> NaiveDate {
         if at < self.from || at >= self.until {
-            let date = new_york_date(at);
-            self.from = midnight(date);
-            self.until = date.succ_opt().map_or(DateTime::<Utc>::MAX_UTC, midnight);
+            let date = new_york::date_of(at);
+            self.from = new_york::midnight(date);
+            self.until = next_day_start(date);
             self.day = trading_day(&self.calendar, at);
         }
         self.day

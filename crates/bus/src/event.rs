@@ -4,7 +4,7 @@
 //! says what it is. Prices are JSON numbers (`domain::Price`'s own serde form).
 
 use chrono::{DateTime, Utc};
-use domain::{Price, Symbol};
+use domain::{AlertNotice, Price, Symbol};
 use serde::{Deserialize, Serialize};
 
 /// A live quote, as the poller (or the simulated feed) produced it, after the data-quality guard.
@@ -19,18 +19,73 @@ pub struct QuoteEvent {
     pub source: String,
 }
 
-/// An alert event the engine wrote (with its outbox rows) in one transaction.
+/// An alert event the engine wrote (with its outbox rows) in one transaction: the stored event,
+/// its owner, and the notice its channels are sent.
+///
+/// On the wire it stays the flat object it always was (`rule_id` as text), with the notice's
+/// `source` added; a message without `source` (from an older build) reads with an empty one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "AlertFiredWire", try_from = "AlertFiredWire")]
 pub struct AlertFired {
     pub event_id: String,
-    pub rule_id: String,
     pub user_id: String,
-    pub symbol: Symbol,
-    pub price: Price,
-    pub at: DateTime<Utc>,
-    /// Rule + quote time: the same trigger seen twice has the same key.
-    pub dedupe_key: String,
-    pub message: String,
+    pub notice: AlertNotice,
+}
+
+/// [`AlertFired`] as its JSON reads.
+#[derive(Serialize, Deserialize)]
+struct AlertFiredWire {
+    event_id: String,
+    rule_id: String,
+    user_id: String,
+    symbol: Symbol,
+    price: Price,
+    at: DateTime<Utc>,
+    dedupe_key: String,
+    message: String,
+    #[serde(default)]
+    source: String,
+}
+
+impl From<AlertFired> for AlertFiredWire {
+    fn from(fired: AlertFired) -> Self {
+        let notice = fired.notice;
+        Self {
+            event_id: fired.event_id,
+            rule_id: notice.rule_id.to_string(),
+            user_id: fired.user_id,
+            symbol: notice.symbol,
+            price: notice.price,
+            at: notice.at,
+            dedupe_key: notice.dedupe_key,
+            message: notice.message,
+            source: notice.source,
+        }
+    }
+}
+
+impl TryFrom<AlertFiredWire> for AlertFired {
+    type Error = String;
+
+    fn try_from(wire: AlertFiredWire) -> Result<Self, String> {
+        let rule_id = wire
+            .rule_id
+            .parse()
+            .map_err(|_| format!("rule_id '{}' is not a rule number", wire.rule_id))?;
+        Ok(Self {
+            event_id: wire.event_id,
+            user_id: wire.user_id,
+            notice: AlertNotice {
+                rule_id,
+                symbol: wire.symbol,
+                price: wire.price,
+                at: wire.at,
+                source: wire.source,
+                message: wire.message,
+                dedupe_key: wire.dedupe_key,
+            },
+        })
+    }
 }
 
 /// What happened to one notification attempt.
@@ -211,5 +266,37 @@ mod tests {
 
         let nudge = serde_json::to_string(&Event::OutboxReady(OutboxReady { count: 3 })).unwrap();
         assert_eq!(nudge, r#"{"type":"outbox_ready","count":3}"#);
+    }
+
+    /// A firing as an earlier build published it (no `source`): consumers of either build read
+    /// the other's messages.
+    const EARLIER_ALERT_FIRED: &str = r#"{"type":"alert_fired","event_id":"0192f5c4-e1","rule_id":"42","user_id":"u-7","symbol":"MSFT","price":421.13,"at":"2026-11-27T15:30:00Z","dedupe_key":"42:2026-11-27T15:30:00Z","message":"MSFT crossed above 420.00 (now 421.13)"}"#;
+
+    #[test]
+    fn alert_events_keep_their_wire_shape_across_builds() {
+        let Event::AlertFired(fired) = serde_json::from_str(EARLIER_ALERT_FIRED).unwrap() else {
+            panic!("not an alert event");
+        };
+        assert_eq!(fired.notice.rule_id, 42);
+        assert_eq!(fired.notice.source, "", "absent before");
+        assert_eq!(fired.user_id, "u-7");
+
+        let mut fired = fired;
+        fired.notice.source = "finnhub".into();
+        let json = serde_json::to_value(Event::AlertFired(fired.clone())).unwrap();
+        let mut earlier: serde_json::Value = serde_json::from_str(EARLIER_ALERT_FIRED).unwrap();
+        earlier["source"] = "finnhub".into();
+        assert_eq!(
+            json, earlier,
+            "every earlier field, same types, `source` added"
+        );
+        assert_eq!(
+            serde_json::from_value::<Event>(json).unwrap(),
+            Event::AlertFired(fired)
+        );
+
+        let mut bad = earlier;
+        bad["rule_id"] = "forty-two".into();
+        assert!(serde_json::from_value::<Event>(bad).is_err());
     }
 }

@@ -92,13 +92,16 @@ async fn unacked_events_come_back() {
     let mut sub = bus.subscribe(StreamKind::Alerts, "engine").await.unwrap();
     let fired = Event::AlertFired(bus::AlertFired {
         event_id: "e1".into(),
-        rule_id: "r1".into(),
         user_id: "u1".into(),
-        symbol: Symbol::parse("MSFT").unwrap(),
-        price: "420".parse().unwrap(),
-        at: chrono::Utc::now(),
-        dedupe_key: "r1:t".into(),
-        message: "MSFT crossed 420".into(),
+        notice: domain::AlertNotice {
+            rule_id: 1,
+            symbol: Symbol::parse("MSFT").unwrap(),
+            price: "420".parse().unwrap(),
+            at: chrono::Utc::now(),
+            source: "sim".into(),
+            message: "MSFT crossed 420".into(),
+            dedupe_key: "1:t".into(),
+        },
     });
     bus.publish(&fired).await.unwrap();
     // Dropped without ack: back at once.

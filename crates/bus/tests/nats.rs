@@ -72,6 +72,82 @@ async fn nothing(sub: &mut Subscription, within: Duration) {
     }
 }
 
+/// What the server shows of one test's bus, read over a connection of the test's own: lease
+/// keys (who owns which partition, who leads) and pull requests waiting on a consumer. The
+/// tests wait on these instead of sleeping through lease rounds.
+struct Observer {
+    leases: async_nats::jetstream::kv::Store,
+    stream: async_nats::jetstream::stream::Stream,
+    partitions: u16,
+}
+
+impl Observer {
+    async fn of(bus: &JetStreamBus) -> Self {
+        let client = async_nats::connect(std::env::var("STOCKD_TEST_NATS_URL").unwrap())
+            .await
+            .unwrap();
+        let js = async_nats::jetstream::new(client);
+        let config = bus.config();
+        Self {
+            leases: js
+                .get_key_value(format!("{}-leases", config.prefix))
+                .await
+                .unwrap(),
+            stream: js.get_stream(&config.prefix).await.unwrap(),
+            partitions: config.partitions,
+        }
+    }
+
+    /// How many partitions of `group` each member holds (member id → count).
+    async fn shares(&self, group: &str) -> HashMap<String, usize> {
+        let mut shares = HashMap::new();
+        for k in 0..self.partitions {
+            if let Ok(Some(owner)) = self.leases.get(format!("{group}.p{k}")).await {
+                *shares
+                    .entry(String::from_utf8_lossy(&owner).into_owned())
+                    .or_default() += 1;
+            }
+        }
+        shares
+    }
+
+    /// Whether `members` members of `group` hold every partition, in equal shares.
+    async fn split_evenly(&self, group: &str, members: usize) -> bool {
+        let shares = self.shares(group).await;
+        shares.len() == members
+            && shares
+                .values()
+                .all(|&held| held * members == usize::from(self.partitions))
+    }
+
+    /// The revision of the lease key `key` (it moves at each renewal); 0 when absent.
+    async fn revision(&self, key: &str) -> u64 {
+        self.leases
+            .entry(key)
+            .await
+            .ok()
+            .flatten()
+            .map_or(0, |entry| entry.revision)
+    }
+
+    /// Pull requests waiting on the durable consumer `name`.
+    async fn waiting_pulls(&self, name: &str) -> usize {
+        self.stream
+            .consumer_info(name)
+            .await
+            .map_or(0, |info| info.num_waiting)
+    }
+}
+
+/// Polls `check` every 50 ms until it holds; panics naming `what` after `within`.
+async fn until<F: Future<Output = bool>>(within: Duration, what: &str, check: impl Fn() -> F) {
+    let deadline = std::time::Instant::now() + within;
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn round_trip_fan_out_and_idempotent_setup() {
     let Some(bus) = bus("fan").await else { return };
@@ -116,7 +192,12 @@ async fn one_group_splits_the_work() {
     };
     let mut a = bus.subscribe(StreamKind::Alerts, "dispatch").await.unwrap();
     let mut b = bus.subscribe(StreamKind::Alerts, "dispatch").await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Both members pulling before anything is published.
+    let observer = Observer::of(&bus).await;
+    until(Duration::from_secs(5), "both members' pulls", || async {
+        observer.waiting_pulls("alerts-dispatch").await >= 2
+    })
+    .await;
     for i in 0..40 {
         bus.publish(&nudge_as_alert(i)).await.unwrap();
     }
@@ -149,13 +230,16 @@ async fn one_group_splits_the_work() {
 fn nudge_as_alert(i: u32) -> Event {
     Event::AlertFired(bus::AlertFired {
         event_id: format!("e{i}"),
-        rule_id: "r".into(),
         user_id: "u".into(),
-        symbol: Symbol::parse("MSFT").unwrap(),
-        price: "1".parse().unwrap(),
-        at: chrono::Utc::now(),
-        dedupe_key: format!("r:{i}"),
-        message: String::new(),
+        notice: domain::AlertNotice {
+            rule_id: 1,
+            symbol: Symbol::parse("MSFT").unwrap(),
+            price: "1".parse().unwrap(),
+            at: chrono::Utc::now(),
+            source: "sim".into(),
+            message: String::new(),
+            dedupe_key: format!("1:{i}"),
+        },
     })
 }
 
@@ -217,7 +301,11 @@ async fn partitions_have_one_owner_are_shared_and_fail_over() {
     let mut a = bus.subscribe(StreamKind::Quotes, "engine").await.unwrap();
     let mut b = bus.subscribe(StreamKind::Quotes, "engine").await.unwrap();
     // Both present: after a few lease rounds each owns half.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let observer = Observer::of(&bus).await;
+    until(Duration::from_secs(10), "a and b to own half each", || {
+        observer.split_evenly("engine", 2)
+    })
+    .await;
 
     let mut price = 0;
     let mut owners: HashMap<String, HashSet<char>> = HashMap::new();
@@ -279,7 +367,10 @@ async fn partitions_have_one_owner_are_shared_and_fail_over() {
 
     // A new member gets a share back once `b` sheds; a graceful close hands over at once.
     let mut c = bus.subscribe(StreamKind::Quotes, "engine").await.unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    until(Duration::from_secs(10), "b and c to own half each", || {
+        observer.split_evenly("engine", 2)
+    })
+    .await;
     b.close().await;
     price += 1;
     for symbol in symbols.values() {
@@ -293,7 +384,11 @@ async fn partitions_have_one_owner_are_shared_and_fail_over() {
         d.ack().await.unwrap();
     }
     drop(c);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Its leases handed back before the bucket goes.
+    until(Duration::from_secs(5), "c's leases handed back", || async {
+        observer.shares("engine").await.is_empty()
+    })
+    .await;
     bus.destroy().await.unwrap();
 }
 
@@ -311,17 +406,13 @@ async fn quotes_fan_out_to_groups_and_dotted_symbols_round_trip() {
         d.ack().await.unwrap();
     }
     drop((engine, audit));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Their leases handed back before the bucket goes.
+    let observer = Observer::of(&bus).await;
+    until(Duration::from_secs(5), "the leases handed back", || async {
+        observer.shares("engine").await.is_empty() && observer.shares("audit").await.is_empty()
+    })
+    .await;
     bus.destroy().await.unwrap();
-}
-
-/// Polls `check` every 50 ms until it holds; panics after `within`.
-async fn until(within: Duration, what: &str, check: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + within;
-    while !check() {
-        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
@@ -331,16 +422,28 @@ async fn one_claimant_leads_and_another_takes_over_when_it_goes_or_dies() {
     let a = bus.leadership("poller").await.unwrap();
     let b = bus.leadership("poller").await.unwrap();
     let other = bus.leadership("archiver").await.unwrap();
-    until(lease, "a leader", || a.is_leader() || b.is_leader()).await;
-    // Over two leases of renewals: never both, never neither; other names are independent.
-    let watched = std::time::Instant::now();
-    while watched.elapsed() < lease * 2 {
+    until(lease, "a leader", || async {
+        a.is_leader() || b.is_leader()
+    })
+    .await;
+    // Over the leader's next two renewals: never both, never neither; other names are
+    // independent.
+    let observer = Observer::of(&bus).await;
+    let (mut last, mut renewals) = (observer.revision("leader.poller").await, 0);
+    let deadline = std::time::Instant::now() + lease * 3;
+    while renewals < 2 {
         assert!(
             a.is_leader() != b.is_leader(),
             "exactly one leads: {} {}",
             a.is_leader(),
             b.is_leader()
         );
+        // A key's revision moves at each write to it (by more when other keys were written).
+        let now = observer.revision("leader.poller").await;
+        if now != last {
+            (last, renewals) = (now, renewals + 1);
+        }
+        assert!(std::time::Instant::now() < deadline, "no renewals");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(other.is_leader());
@@ -349,16 +452,27 @@ async fn one_claimant_leads_and_another_takes_over_when_it_goes_or_dies() {
     // Handed back on drop: the follower leads within a renewal round or two.
     let (leader, follower) = if a.is_leader() { (a, b) } else { (b, a) };
     drop(leader);
-    until(lease, "the follower to take over", || follower.is_leader()).await;
+    until(lease, "the follower to take over", || async {
+        follower.is_leader()
+    })
+    .await;
 
     // A crashed leader (no hand-back): the next claimant waits for the key to expire on the
     // server, then leads.
     let next = bus.leadership("poller").await.unwrap();
-    tokio::time::sleep(lease / 2).await;
+    // Once the live leader has renewed since `next` began claiming, `next` has tried and lost.
+    let held = observer.revision("leader.poller").await;
+    until(lease, "a renewal by the live leader", || async {
+        observer.revision("leader.poller").await > held
+    })
+    .await;
     assert!(!next.is_leader(), "the leader is alive: no takeover yet");
     let crashed_at = std::time::Instant::now();
     follower.kill();
-    until(lease * 3, "a takeover after the crash", || next.is_leader()).await;
+    until(lease * 3, "a takeover after the crash", || async {
+        next.is_leader()
+    })
+    .await;
     assert!(
         crashed_at.elapsed() >= lease / 3,
         "took over before the dead leader's lease could have run out"

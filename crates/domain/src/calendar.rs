@@ -9,10 +9,8 @@
 //! One-off closures are listed by date with the reason.
 
 use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc, Weekday};
-use chrono_tz::Tz;
 
-/// NYSE's time zone: its days and closes are New York's.
-const NYSE_ZONE: Tz = chrono_tz::America::New_York;
+use crate::new_york;
 
 /// Unscheduled full-day NYSE closures (national days of mourning, weather, 9/11).
 const NYSE_SPECIAL_CLOSURES: &[(i32, u32, u32, &str)] = &[
@@ -106,7 +104,7 @@ impl TradingCalendar {
 
     /// The exchange's own date at `now` (New York's for NYSE): what "today" means for it.
     pub fn local_date(&self, now: DateTime<Utc>) -> NaiveDate {
-        now.with_timezone(&NYSE_ZONE).date_naive()
+        new_york::date_of(now)
     }
 
     /// When the session on `date` closes, exchange time: 16:00, or 13:00 on an early close.
@@ -118,8 +116,8 @@ impl TradingCalendar {
     /// The newest session that has closed by `now`: today's once its close has passed,
     /// otherwise the one before.
     pub fn latest_closed_session(&self, now: DateTime<Utc>) -> NaiveDate {
-        let local = now.with_timezone(&NYSE_ZONE);
-        let date = local.date_naive();
+        let local = new_york::local(now);
+        let date = local.date();
         if self.is_trading_day(date) && local.time() >= self.close_time(date) {
             date
         } else {

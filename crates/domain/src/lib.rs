@@ -7,16 +7,24 @@
 //! - [`Series`]: a symbol's daily bars with provenance (which source, fetched when).
 //! - [`Quote`]: the latest price with its change versus the previous close.
 //! - [`Delta`]: how a symbol moved over a range (change, high/low, max drawdown).
+//! - [`ChannelTarget`]: where a user's notifications go (a webhook with its [`WebhookFormat`],
+//!   an email address, a phone number); its `Debug` hides secrets and webhook paths.
+//! - [`AlertNotice`]: what one firing of an alert rule tells its owner's channels.
 //! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes), and
 //!   which symbols follow it ([`TradingCalendar::of_symbol`]: US listings).
+//! - [`new_york`]: the one place UTC instants become New York dates and wall-clock times (and
+//!   back), for every crate that needs US exchange time.
 //!
 //! This crate does no I/O, has no async and knows nothing of HTTP, SQL or vendors: it is parsed
 //! into at the edges and trusted everywhere past them.
 
 mod bar;
 mod calendar;
+mod channel;
 mod delta;
 mod listing;
+pub mod new_york;
+mod notice;
 mod price;
 mod quote;
 mod series;
@@ -24,7 +32,9 @@ mod symbol;
 
 pub use bar::{Bar, BarError};
 pub use calendar::{Closure, TradingCalendar};
+pub use channel::{ChannelKind, ChannelTarget, UnknownName, WebhookFormat};
 pub use delta::Delta;
+pub use notice::AlertNotice;
 pub use price::{Price, PriceError};
 pub use quote::Quote;
 pub use series::Series;

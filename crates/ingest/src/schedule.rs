@@ -7,14 +7,12 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+// The schedule's own zone is the operator's choice (any IANA name); the sessions it runs for
+// are New York's whatever zone it is written in (`domain::new_york`).
 use chrono_tz::Tz;
 use croner::Cron;
-use domain::{Closure, TradingCalendar};
-
-/// The exchange's own time zone: sessions open and close on New York time, whatever zone the
-/// schedule is written in.
-const EXCHANGE_ZONE: Tz = chrono_tz::America::New_York;
+use domain::{Closure, TradingCalendar, new_york};
 
 /// The default schedule: weekdays at 17:30, half an hour after the regular close, when every
 /// provider has published the day's bar.
@@ -90,34 +88,18 @@ impl Schedule {
     /// The session a run fired at `fire` is for: that day's session when the market traded and
     /// has closed, the previous session when it fires before the close, or "closed".
     pub fn session_for_fire(&self, fire: DateTime<Utc>) -> Session {
-        let local = fire.with_timezone(&EXCHANGE_ZONE);
-        let date = local.date_naive();
+        let local = new_york::local(fire);
+        let date = local.date();
         match self.calendar.closure(date) {
             Some(closure) => Session::Closed { date, closure },
-            None if local.time() >= self.close_of(date) => Session::Trading(date),
+            None if local.time() >= self.calendar.close_time(date) => Session::Trading(date),
             None => Session::Trading(self.calendar.previous_trading_day(date)),
         }
     }
 
     /// The newest session that has closed by `now`: what a catch-up run at start ingests.
     pub fn latest_closed_session(&self, now: DateTime<Utc>) -> NaiveDate {
-        let local = now.with_timezone(&EXCHANGE_ZONE);
-        let date = local.date_naive();
-        if self.calendar.is_trading_day(date) && local.time() >= self.close_of(date) {
-            date
-        } else {
-            self.calendar.previous_trading_day(date)
-        }
-    }
-
-    /// The closing time of the session on `date`, New York time.
-    fn close_of(&self, date: NaiveDate) -> NaiveTime {
-        let hour = if self.calendar.is_early_close(date) {
-            13
-        } else {
-            16
-        };
-        NaiveTime::from_hms_opt(hour, 0, 0).unwrap_or(NaiveTime::MIN)
+        self.calendar.latest_closed_session(now)
     }
 }
 

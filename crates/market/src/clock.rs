@@ -1,6 +1,7 @@
-//! The wall clock the read path counts provider quotas by.
+//! The wall clock the read path counts provider quotas and the age of stored rows by.
 //!
-//! Quota windows are UTC minutes and days, so they need wall-clock time, while every other
+//! Quota windows are UTC minutes and days, and a stored row's age is measured from its UTC
+//! `fetched_at`, so both need wall-clock time, while every other
 //! timer in this crate runs on tokio's clock so tests can pause and advance it. [`Clock::Tokio`]
 //! joins the two for tests: UTC time that starts at a chosen instant and moves with tokio's
 //! clock, so a paused test can step over a minute or a midnight.
@@ -10,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-/// Where "now" comes from for quota windows.
+/// Where "now" comes from for quota windows and stored rows' freshness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Clock {
     /// The system's UTC time (production).

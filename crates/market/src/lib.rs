@@ -89,7 +89,7 @@ pub struct MarketConfig {
     /// How long a provider's "unknown symbol" answer is remembered (that provider is not asked
     /// about that symbol again until then); zero remembers nothing.
     pub unknown_symbol_ttl: Duration,
-    /// The wall clock quota windows are counted by.
+    /// The wall clock quota windows and the age of stored rows are counted by.
     pub clock: Clock,
 }
 
@@ -434,7 +434,9 @@ impl Market {
             None => self.load_stored(symbol).await,
         };
         if let Some(series) = &stored {
-            let age = (Utc::now() - series.fetched_at)
+            // The injected clock, like quota windows: a test on a paused clock decides when
+            // stored rows go stale.
+            let age = (self.config.clock.now() - series.fetched_at)
                 .to_std()
                 .unwrap_or(Duration::ZERO);
             if age < self.config.cache_ttl {

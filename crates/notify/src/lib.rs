@@ -13,7 +13,9 @@
 //!
 //! ```no_run
 //! # async fn demo(attempts: u32) -> Result<(), notify::BuildError> {
-//! use notify::{ChannelTarget, Notification, NotifyConfig, RetrySchedule, Senders, WebhookFormat};
+//! use notify::{
+//!     AlertNotice, ChannelTarget, Notification, NotifyConfig, RetrySchedule, Senders, WebhookFormat,
+//! };
 //!
 //! let senders = Senders::new(NotifyConfig::default())?;
 //! let target = ChannelTarget::Webhook {
@@ -25,7 +27,15 @@
 //!     idempotency_key: "r42:2026-11-28T14:30:00Z:c7".into(),
 //!     subject: "MSFT crossed above 420.00".into(),
 //!     text: "MSFT crossed above 420.00 (421.13)".into(),
-//!     payload: serde_json::json!({"symbol": "MSFT", "price": 421.13}),
+//!     payload: AlertNotice {
+//!         rule_id: 42,
+//!         symbol: "MSFT".parse().unwrap(),
+//!         price: "421.13".parse().unwrap(),
+//!         at: "2026-11-28T14:30:00Z".parse().unwrap(),
+//!         source: "finnhub".into(),
+//!         message: "MSFT crossed above 420.00 (421.13)".into(),
+//!         dedupe_key: "42:2026-11-28T14:30:00Z".into(),
+//!     },
 //! };
 //! match senders.send(&target, &n).await {
 //!     Ok(delivered) => { /* record delivered.provider_message_id */ }
@@ -55,10 +65,13 @@ mod webhook;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 pub use config::{NotifyConfig, SmtpConfig, SmtpTls, TWILIO_BASE_URL, TwilioConfig, WebhookConfig};
+/// A channel's target and an alert's notice are the domain's: one type each from where they
+/// are made (the API, the evaluator) through the store to here.
+pub use domain::{AlertNotice, ChannelKind, ChannelTarget, WebhookFormat};
 pub use email::{SmtpConfigError, validate_email};
 pub use outcome::{Delivered, SendError};
 pub use retry::{MAX_RETRY_AFTER, RetrySchedule};
@@ -79,100 +92,8 @@ pub struct Notification {
     pub subject: String,
     /// Plain human text: the email body, the SMS body (cut to fit), the Slack / Discord message.
     pub text: String,
-    /// The JSON event posted to generic webhooks.
-    pub payload: serde_json::Value,
-}
-
-/// How a webhook body is shaped.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WebhookFormat {
-    /// The notification's JSON payload as it is.
-    #[default]
-    Generic,
-    /// A Slack incoming webhook: `{"text": …}`.
-    Slack,
-    /// A Discord webhook: `{"content": …}` (at most 2000 characters).
-    Discord,
-}
-
-/// Where one notification goes: a user's channel.
-///
-/// `Debug` shows a webhook's host only: its path may be a credential, and targets get logged.
-#[derive(Clone)]
-pub enum ChannelTarget {
-    /// A signed JSON POST.
-    Webhook {
-        /// `http(s)://…`, checked against the SSRF policy at every send.
-        url: String,
-        /// The channel's HMAC key (see [`signature`]).
-        secret: SecretString,
-        /// Body shape.
-        format: WebhookFormat,
-    },
-    /// An email to one address.
-    Email {
-        /// `ann@example.com`.
-        address: String,
-    },
-    /// An SMS to one number.
-    Sms {
-        /// E.164: `+15551234567`.
-        phone: String,
-    },
-}
-
-/// The kinds of channel, for configuration checks and metric labels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelKind {
-    /// [`ChannelTarget::Webhook`].
-    Webhook,
-    /// [`ChannelTarget::Email`].
-    Email,
-    /// [`ChannelTarget::Sms`].
-    Sms,
-}
-
-impl ChannelKind {
-    /// `webhook`, `email` or `sms`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Webhook => "webhook",
-            Self::Email => "email",
-            Self::Sms => "sms",
-        }
-    }
-}
-
-impl std::fmt::Debug for ChannelTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Webhook { url, format, .. } => {
-                let host = reqwest::Url::parse(url)
-                    .ok()
-                    .and_then(|url| url.host_str().map(str::to_owned))
-                    .unwrap_or_else(|| "(invalid URL)".to_owned());
-                f.debug_struct("Webhook")
-                    .field("host", &host)
-                    .field("format", format)
-                    .finish_non_exhaustive()
-            }
-            Self::Email { address } => f.debug_struct("Email").field("address", address).finish(),
-            Self::Sms { phone } => f.debug_struct("Sms").field("phone", phone).finish(),
-        }
-    }
-}
-
-impl ChannelTarget {
-    /// This target's kind.
-    pub fn kind(&self) -> ChannelKind {
-        match self {
-            Self::Webhook { .. } => ChannelKind::Webhook,
-            Self::Email { .. } => ChannelKind::Email,
-            Self::Sms { .. } => ChannelKind::Sms,
-        }
-    }
+    /// The firing itself, posted as it is (its JSON) to generic webhooks.
+    pub payload: AlertNotice,
 }
 
 /// Anything that sends one notification to one target: [`Senders`] in production, a fake in a

@@ -183,8 +183,16 @@ mod tests {
         let n = Notification {
             idempotency_key: "k".into(),
             subject: "s".into(),
-            text: long,
-            payload: json!({}),
+            text: long.clone(),
+            payload: crate::AlertNotice {
+                rule_id: 1,
+                symbol: "MSFT".parse().unwrap(),
+                price: "1".parse().unwrap(),
+                at: "2026-11-28T14:30:00Z".parse().unwrap(),
+                source: "test".into(),
+                message: long,
+                dedupe_key: "1:0".into(),
+            },
         };
         let body: serde_json::Value =
             serde_json::from_slice(&body(WebhookFormat::Discord, &n)).unwrap();

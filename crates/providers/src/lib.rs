@@ -19,7 +19,6 @@
 //! This crate does no caching, retrying or breaking: that is the `market` crate's job.
 
 pub mod alphavantage;
-mod eastern;
 mod error;
 pub mod finnhub;
 mod http;

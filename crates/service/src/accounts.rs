@@ -50,14 +50,16 @@ pub fn clean_name(name: Option<String>, field: &str) -> Result<Option<String>, S
 }
 
 /// A new account's checked fields: the email normalised, the password's shape checked (its
-/// strength is estimated with the hashing), the display name cleaned.
-#[derive(Debug)]
+/// strength is estimated with the hashing), the display name cleaned. `Debug` hides the
+/// password.
 pub struct NewAccount {
     pub email: String,
     pub password: String,
     pub display_name: Option<String>,
     pub is_admin: bool,
 }
+
+store::redacted_debug!(NewAccount { email, display_name, is_admin } hiding { password });
 
 impl NewAccount {
     /// 422 naming the field when one is invalid.
@@ -79,16 +81,18 @@ impl NewAccount {
     }
 }
 
-/// A new session: the token (shown once) and when it expires.
-#[derive(Debug)]
+/// A new session: the token (shown once) and when it expires. `Debug` hides the token.
 pub struct Session {
     pub token: String,
     pub expires_at: Option<DateTime<Utc>>,
     pub user: User,
 }
 
+store::redacted_debug!(Session { expires_at, user } hiding { token });
+
 /// A change of the caller's profile; the email and the password need the current password.
-#[derive(Debug, Default)]
+/// `Debug` hides both passwords.
+#[derive(Default)]
 pub struct ProfileChange {
     /// `Some(None)` clears the display name.
     pub display_name: Option<Option<String>>,
@@ -96,6 +100,8 @@ pub struct ProfileChange {
     pub password: Option<String>,
     pub current_password: Option<String>,
 }
+
+store::redacted_debug!(ProfileChange { display_name, email } hiding { password, current_password });
 
 fn invite_unusable() -> ServiceError {
     ServiceError::Forbidden(
@@ -429,5 +435,43 @@ impl Service {
                 "there is no invitation with this id".into(),
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_password_or_token() {
+        let secret = "correct horse battery staple 42";
+        let account = NewAccount {
+            email: "ada@example.com".into(),
+            password: secret.into(),
+            display_name: None,
+            is_admin: false,
+        };
+        let change = ProfileChange {
+            email: Some("ada@example.com".into()),
+            password: Some(secret.into()),
+            current_password: Some(secret.into()),
+            ..ProfileChange::default()
+        };
+        let session = Session {
+            token: secret.into(),
+            expires_at: None,
+            user: User {
+                id: "u1".into(),
+                email: "ada@example.com".into(),
+                display_name: None,
+                password_hash: secret.into(),
+                is_admin: false,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            },
+        };
+        let debug = format!("{account:?} {change:?} {session:?}");
+        assert!(debug.contains("ada@example.com"), "{debug}");
+        assert!(!debug.contains(secret), "{debug}");
     }
 }

@@ -146,17 +146,19 @@ fn state_json(state: &RuleState) -> Result<Value, ServiceError> {
         .map_err(|_| ServiceError::Internal("a rule state could not be serialised"))
 }
 
-/// A stored rule's definition and state, read back. A definition that no longer parses (the
-/// engine set it aside as unreadable) is a conflict: the owner can only replace or delete it.
+/// A stored rule's definition and state, read back. A definition or state that no longer
+/// parses (the engine set the rule aside as unreadable) is a conflict: the owner can only
+/// replace or delete it.
 fn decode(stored: &StoredRule) -> Result<(Rule, RuleState), ServiceError> {
-    let rule = serde_json::from_value(stored.definition.clone()).map_err(|_| {
+    let unreadable = |what: &str| {
         ServiceError::Conflict(format!(
-            "the stored definition of rule {} cannot be read; replace it (PUT /v1/alerts/{}) or delete it",
+            "the stored {what} of rule {} cannot be read; replace it (PUT /v1/alerts/{}) or delete it",
             stored.id, stored.id
         ))
-    })?;
-    let state = serde_json::from_value(stored.state.clone())
-        .map_err(|_| ServiceError::Internal("a stored rule state does not parse"))?;
+    };
+    let rule =
+        serde_json::from_value(stored.definition.clone()).map_err(|_| unreadable("definition"))?;
+    let state = serde_json::from_value(stored.state.clone()).map_err(|_| unreadable("state"))?;
     Ok((rule, state))
 }
 

@@ -5,6 +5,8 @@
 //! it to sign each delivery (HMAC-SHA256); no answer carries it again.
 
 use chrono::Utc;
+use domain::WebhookFormat;
+use secrecy::{ExposeSecret, SecretString};
 use store::{After, Capped, Channel, ChannelTarget};
 
 use crate::accounts::normalize_email;
@@ -13,18 +15,15 @@ use crate::{Caller, Service, ServiceError, UserCaps, auth};
 /// Prefix of generated webhook secrets.
 const SECRET_PREFIX: &str = "whsec_";
 
-/// The body formats a webhook can be sent in.
-const FORMATS: [&str; 3] = ["generic", "slack", "discord"];
-
-/// A channel as the caller describes it, before it is checked.
-#[derive(Debug)]
+/// A channel as the caller describes it, before it is checked. `Debug` shows no secret nor
+/// webhook path.
 pub enum ChannelSpec {
     /// A JSON POST to `url`, signed with `secret` (generated when `None`) in `format`
     /// (`generic` when `None`).
     Webhook {
         url: String,
         secret: Option<String>,
-        format: Option<String>,
+        format: Option<WebhookFormat>,
     },
     Email {
         address: String,
@@ -33,6 +32,26 @@ pub enum ChannelSpec {
     Sms {
         phone: String,
     },
+}
+
+impl std::fmt::Debug for ChannelSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // As the channel it asks for shows itself.
+            Self::Webhook {
+                url,
+                secret,
+                format,
+            } => ChannelTarget::Webhook {
+                url: url.clone(),
+                secret: SecretString::from(secret.clone().unwrap_or_default()),
+                format: format.unwrap_or_default(),
+            }
+            .fmt(f),
+            Self::Email { address } => f.debug_struct("Email").field("address", address).finish(),
+            Self::Sms { phone } => f.debug_struct("Sms").field("phone", phone).finish(),
+        }
+    }
 }
 
 /// A stored channel, and whether its webhook secret is new (to be shown this once).
@@ -90,7 +109,7 @@ impl Service {
     async fn target(
         &self,
         spec: ChannelSpec,
-        keep_secret: Option<String>,
+        keep_secret: Option<SecretString>,
     ) -> Result<ChannelTarget, ServiceError> {
         Ok(match spec {
             ChannelSpec::Webhook {
@@ -109,13 +128,6 @@ impl Service {
                         return Err(ServiceError::Unprocessable(format!("url: {refused}")));
                     }
                 }
-                let format = format.unwrap_or_else(|| "generic".into());
-                if !FORMATS.contains(&format.as_str()) {
-                    return Err(ServiceError::Unprocessable(format!(
-                        "format: must be one of {}",
-                        FORMATS.join(", ")
-                    )));
-                }
                 let secret = match secret {
                     Some(secret) => {
                         let chars = secret.chars().count();
@@ -124,17 +136,17 @@ impl Service {
                                 "secret: must be 16 to 256 characters (or leave it out to have one generated)".into(),
                             ));
                         }
-                        secret
+                        SecretString::from(secret)
                     }
                     None => match keep_secret {
                         Some(kept) => kept,
-                        None => auth::new_token(SECRET_PREFIX)?,
+                        None => SecretString::from(auth::new_token(SECRET_PREFIX)?),
                     },
                 };
                 ChannelTarget::Webhook {
                     url,
                     secret,
-                    format,
+                    format: format.unwrap_or_default(),
                 }
             }
             ChannelSpec::Email { address } => ChannelTarget::Email {
@@ -193,7 +205,8 @@ impl Service {
     }
 
     /// Replaces one of the caller's channels. A webhook keeps its secret when the spec gives
-    /// none.
+    /// none; a stored channel this server cannot read keeps nothing (a new secret is generated
+    /// if none is given).
     pub async fn replace_channel(
         &self,
         caller: &Caller,
@@ -201,10 +214,10 @@ impl Service {
         spec: ChannelSpec,
     ) -> Result<Saved, ServiceError> {
         let current = self.channel(caller, id).await?;
-        let kept = match current.target {
-            ChannelTarget::Webhook { secret, .. } => Some(secret),
-            _ => None,
-        };
+        let kept = current
+            .target
+            .ok()
+            .and_then(|target| target.secret().cloned());
         let secret_given = matches!(
             spec,
             ChannelSpec::Webhook {
@@ -213,10 +226,10 @@ impl Service {
             }
         );
         let target = self.target(spec, kept.clone()).await?;
-        let new_secret = match &target {
-            ChannelTarget::Webhook { secret, .. } => secret_given || kept.as_ref() != Some(secret),
-            _ => false,
-        };
+        let new_secret = target.secret().is_some_and(|secret| {
+            secret_given
+                || kept.as_ref().map(ExposeSecret::expose_secret) != Some(secret.expose_secret())
+        });
         let channel = self
             .store()
             .update_channel(&caller.user.id, id, &target)
@@ -235,5 +248,26 @@ impl Service {
         } else {
             Err(not_found())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_neither_a_secret_nor_a_webhook_path() {
+        let secret = "whsec_never_in_debug_0123";
+        let spec = ChannelSpec::Webhook {
+            url: "https://hooks.slack.com/services/T0/B0/pathsecret".into(),
+            secret: Some(secret.into()),
+            format: Some(WebhookFormat::Slack),
+        };
+        let debug = format!("{spec:?}");
+        assert!(debug.contains("hooks.slack.com"), "{debug}");
+        assert!(
+            !debug.contains(secret) && !debug.contains("pathsecret"),
+            "{debug}"
+        );
     }
 }

@@ -12,10 +12,13 @@ use providers::polygon::{Polygon, PolygonConfig};
 use providers::sample::Sample;
 use providers::sim::{Sim, SimConfig};
 use providers::yahoo::{Yahoo, YahooConfig};
+use secrecy::ExposeSecret;
+use web::AppState;
 use web::features::Feature;
-use web::{AppState, Defaults, WebConfig};
 
-use crate::config::{Config, ConfigError, ProviderName};
+use crate::config::{
+    Config, ConfigError, ProviderName, ProvidersSection, StoreSection, WebSection,
+};
 
 /// How often histogram buckets are folded so memory stays flat between scrapes.
 const METRICS_UPKEEP: Duration = Duration::from_secs(5);
@@ -53,8 +56,8 @@ pub enum AppError {
 
 /// The providers asked for daily history and for quotes, in order; each provider is built once
 /// and appears in both lists as the same instance, so it has one breaker.
-pub fn providers(config: &Config) -> Result<ProviderLists, AppError> {
-    let chains = config.provider_chains()?;
+pub fn providers(config: &ProvidersSection) -> Result<ProviderLists, AppError> {
+    let chains = &config.chains;
     let mut built: Vec<(ProviderName, Arc<dyn MarketData>)> = Vec::new();
     // Built only when an HTTP provider is configured: the sample needs no client.
     let mut client: Option<reqwest::Client> = None;
@@ -87,7 +90,7 @@ pub struct ProviderLists {
 
 fn build(
     name: ProviderName,
-    config: &Config,
+    config: &ProvidersSection,
     client: &mut Option<reqwest::Client>,
 ) -> Result<Arc<dyn MarketData>, AppError> {
     let timeout = config.upstream_timeout;
@@ -97,7 +100,7 @@ fn build(
         ProviderName::Sim => Arc::new(Sim::new(SimConfig::default())),
         ProviderName::AlphaVantage => Arc::new(AlphaVantage::new(
             AlphaVantageConfig {
-                api_key: config.api_key().ok_or_else(missing_key)?.clone(),
+                api_key: config.alphavantage_key.clone().ok_or_else(missing_key)?,
                 base_url: config.alphavantage_base_url.clone(),
                 timeout,
             },
@@ -105,7 +108,7 @@ fn build(
         )),
         ProviderName::Finnhub => Arc::new(Finnhub::new(
             FinnhubConfig {
-                api_key: config.finnhub_key().ok_or_else(missing_key)?.clone(),
+                api_key: config.finnhub_key.clone().ok_or_else(missing_key)?,
                 base_url: config.finnhub_base_url.clone(),
                 timeout,
             },
@@ -120,7 +123,7 @@ fn build(
         )),
         ProviderName::Polygon => Arc::new(Polygon::new(
             PolygonConfig {
-                api_key: config.polygon_key().ok_or_else(missing_key)?.clone(),
+                api_key: config.polygon_key.clone().ok_or_else(missing_key)?,
                 base_url: config.polygon_base_url.clone(),
                 timeout,
             },
@@ -154,39 +157,54 @@ pub struct Core {
 /// Opens the store and builds the read path over the configured providers, with the quota
 /// each provider has already spent today (from the store).
 pub async fn core(config: &Config) -> Result<Core, AppError> {
-    let store = store::open(&config.database_url()).await?;
-    let providers = providers(config)?;
+    core_over(&config.store, &config.providers, config.market.clone()).await
+}
+
+/// [`core`] from the sections it needs.
+async fn core_over(
+    store: &StoreSection,
+    providers: &ProvidersSection,
+    config: market::MarketConfig,
+) -> Result<Core, AppError> {
+    let store = store::open(store.url()).await?;
+    let providers = self::providers(providers)?;
     let market = Arc::new(Market::with_providers(
         providers.daily,
         providers.quote,
         store.clone(),
-        config.market(),
+        config,
     ));
     market.restore_usage().await;
     Ok(Core { store, market })
 }
 
-/// The use cases for a CLI command over `config`'s database. With `providers`, the read path
-/// asks the configured providers (`stockd symbols add` checks symbols with them); without,
-/// it has none and no HTTP client is built (the accounts commands read no prices).
-pub async fn cli_service(config: &Config, providers: bool) -> Result<service::Service, AppError> {
-    let core = if providers {
-        core(config).await?
-    } else {
-        let store = store::open(&config.database_url()).await?;
-        let market = Arc::new(Market::with_providers(
-            Vec::new(),
-            Vec::new(),
-            store.clone(),
-            config.market(),
-        ));
-        Core { store, market }
-    };
+/// The use cases for a CLI command that needs only the database (the accounts commands,
+/// `stockd ingest status`, listing and removing tracked symbols): the read path has no
+/// provider, so no HTTP client is built.
+pub async fn store_service(store: &StoreSection) -> Result<service::Service, AppError> {
+    let store = store::open(store.url()).await?;
+    let market = Arc::new(Market::with_providers(
+        Vec::new(),
+        Vec::new(),
+        store.clone(),
+        market::MarketConfig::default(),
+    ));
+    Ok(service::Service::new(
+        store,
+        market,
+        service::Settings::default(),
+    ))
+}
+
+/// The use cases over the configured providers too, with the per-user caps: `stockd symbols
+/// add` checks symbols with the providers.
+pub async fn provider_service(config: &Config) -> Result<service::Service, AppError> {
+    let Core { store, market } = core(config).await?;
     let settings = service::Settings {
-        caps: config.limits().per_user,
+        caps: config.web.web.limits.per_user,
         ..service::Settings::default()
     };
-    Ok(service::Service::new(core.store, core.market, settings))
+    Ok(service::Service::new(store, market, settings))
 }
 
 /// Builds the whole application state from the configuration.
@@ -194,26 +212,22 @@ pub async fn state(
     config: &Config,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> Result<AppState, AppError> {
-    Ok(state_over(config, core(config).await?, metrics))
+    Ok(state_over(&config.web, core(config).await?, metrics))
 }
 
-/// The application state over an already built read path.
+/// The application state over an already built store and read path.
 fn state_over(
-    config: &Config,
+    config: &WebSection,
     core: Core,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> AppState {
-    let web = WebConfig {
-        defaults: Defaults {
-            symbol: config.symbol,
-            days: config.ndays,
-        },
-        max_days: config.max_days,
-        features: config.features(),
-        admin_token: config.admin_token().cloned(),
-        limits: config.limits(),
-    };
-    AppState::with_auth(core.store, core.market, web, metrics, config.auth())
+    AppState::with_auth(
+        core.store,
+        core.market,
+        config.web.clone(),
+        metrics,
+        config.auth.clone(),
+    )
 }
 
 /// Runs `stockd serve` until a shutdown signal.
@@ -232,7 +246,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         }
     });
     let core = core(&config).await?;
-    let state = state_over(&config, core.clone(), metrics);
+    let state = state_over(&config.web, core.clone(), metrics);
     // Quota gauges change on calls; a window that resets without one must still read full.
     let quotas = state.clone();
     tokio::spawn(async move {
@@ -242,7 +256,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
             quotas.market().publish_quota_metrics();
         }
     });
-    let addr = config.listen_addr();
+    let addr = config.server.listen;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| AppError::Bind { addr, source })?;
@@ -250,18 +264,18 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         %addr,
         provider = state.market().provider_name(),
         store = core.store.backend(),
-        database = %crate::config::redact_url(&config.database_url()),
+        database = %config.store.redacted_url(),
         "stockd listening; try GET /{}/{}",
-        config.symbol,
-        config.ndays
+        config.web.web.defaults.symbol,
+        config.web.web.defaults.days
     );
     let alerting = start_alerting(&config, core.clone(), state.loops()).await?;
     let ingestion = start_ingestion(&config, core, state.loops())?;
     let server = web::ServerConfig {
-        max_connections: crate::descriptors::connection_budget(config.http_max_connections),
-        ..config.server()
+        max_connections: crate::descriptors::connection_budget(config.server.http.max_connections),
+        ..config.server.http.clone()
     };
-    let router = web::with_cors(web::router(state), &config.cors_origins()?);
+    let router = web::with_cors(web::router(state), &config.server.cors);
     // Bounded by `shutdown_grace`: a stalled client cannot keep the process alive.
     web::serve_with(listener, router, server, shutdown_signal())
         .await
@@ -335,40 +349,38 @@ async fn start_alerting(
 ) -> Result<Alerting, AppError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
-    let roles = config.roles()?;
+    let roles = config.roles;
     // An API-only replica runs no loop, so it needs no bus either.
-    if !config.features().is_enabled(Feature::Alerts) || !(roles.alerts || roles.worker) {
+    if !config.web.features().is_enabled(Feature::Alerts) || !(roles.alerts || roles.worker) {
         return Ok(Alerting { stop, tasks });
     }
-    let bus_config = bus::BusConfig {
-        prefix: config.nats_prefix.clone(),
-        ..bus::BusConfig::default()
-    };
-    let bus = bus::connect(config.nats_url(), bus_config).await?;
-    let alert_chain = config.alert_quote_chain()?;
-    let quote_market = if alert_chain == config.provider_chains()?.quote {
+    let alerts = &config.alerts;
+    let nats_url = alerts.nats_url.as_ref().map(|url| url.expose_secret());
+    let bus = bus::connect(nats_url, alerts.bus.clone()).await?;
+    let alert_chain = &config.providers.alert_quotes;
+    let quote_market = if *alert_chain == config.providers.chains.quote {
         market.clone()
     } else {
         // A chain of its own (the simulated feed): its providers have no quota to share.
         let mut client = None;
         let providers = alert_chain
             .iter()
-            .map(|&name| build(name, config, &mut client))
+            .map(|&name| build(name, &config.providers, &mut client))
             .collect::<Result<Vec<_>, _>>()?;
         Arc::new(Market::with_providers(
             Vec::new(),
             providers,
             store.clone(),
-            config.market(),
+            config.market.clone(),
         ))
     };
     if roles.alerts {
-        if config.quote_poller {
+        if alerts.quote_poller {
             let poller = alerting::poller::QuotePoller::new(
                 quote_market,
                 store.clone(),
                 bus.clone(),
-                config.poller(),
+                alerts.poller,
             );
             tasks.push(loops.spawn("quote poller", poller.run(stopped.clone())));
         }
@@ -384,9 +396,13 @@ async fn start_alerting(
     if !roles.worker {
         return Ok(Alerting { stop, tasks });
     }
-    let senders = notify::Senders::new(config.notify()?)?;
-    let dispatcher =
-        alerting::dispatcher::Dispatcher::new(store, Arc::new(senders), bus, config.dispatch());
+    let senders = notify::Senders::new(config.notify.senders.clone())?;
+    let dispatcher = alerting::dispatcher::Dispatcher::new(
+        store,
+        Arc::new(senders),
+        bus,
+        config.notify.dispatch.clone(),
+    );
     let worker = format!(
         "{}-{}-dispatch",
         crate::ingesting::hostname(),
@@ -408,14 +424,17 @@ fn start_ingestion(
 ) -> Result<Ingestion, AppError> {
     let ingestor = crate::ingesting::ingestor(config, core)?;
     let (stop, stopped) = ingest::Stop::channel();
-    if !config.roles()?.worker {
+    if !config.roles.worker {
+        // Said once, so an operator (and a test) can tell "not this replica's job" from "not
+        // started yet".
+        tracing::info!("ingestion: not run by this replica (its role has no worker)");
         return Ok(Ingestion {
             stop,
             tasks: Vec::new(),
         });
     }
     let host = crate::ingesting::hostname();
-    let mut tasks: Vec<tokio::task::JoinHandle<()>> = (0..config.ingest_workers)
+    let mut tasks: Vec<tokio::task::JoinHandle<()>> = (0..config.ingest.workers.workers)
         .map(|n| {
             let ingestor = ingestor.clone();
             let name = format!("{host}-{}-{n}", std::process::id());
@@ -437,15 +456,11 @@ fn start_ingestion(
             }
         }
     }));
-    if config.features().is_enabled(Feature::ScheduledIngest) {
-        let schedule = config.schedule().map_err(|err| {
-            AppError::Config(ConfigError::Invalid {
-                setting: "ingest_schedule",
-                reason: err.to_string(),
-            })
-        })?;
+    if config.web.features().is_enabled(Feature::ScheduledIngest) {
         tasks.push(tokio::spawn(ingest::run_scheduler(
-            ingestor, schedule, stopped,
+            ingestor,
+            config.ingest.schedule.clone(),
+            stopped,
         )));
     }
     Ok(Ingestion { stop, tasks })

@@ -8,20 +8,20 @@
 //! since a partition is replaced whole and a half-year file would drop the other half.
 
 use crate::cli::ArchiveArgs;
-use crate::config::Config;
+use crate::config::{ArchiveSection, Config};
 
 /// Opens `config`'s archive: `archive_url`, with the object-store variables captured from the
 /// environment at load as options (what `stockd archive` and ingestion's archiver use). The
 /// error names the setting and carries the URL only redacted.
 #[cfg(feature = "archive")]
-pub fn open(config: &Config) -> Result<archive::Archive, String> {
+pub fn open(config: &ArchiveSection) -> Result<archive::Archive, String> {
     use secrecy::ExposeSecret;
 
     let options = config
         .object_store_env
         .iter()
         .map(|(name, value)| (name.clone(), value.expose_secret().to_owned()));
-    archive::Archive::open_with_options(&config.archive_url(), options)
+    archive::Archive::open_with_options(config.url(), options)
         .map_err(|err| format!("archive_url: {err}"))
 }
 
@@ -34,8 +34,8 @@ pub async fn run(config: &Config, args: &ArchiveArgs) -> Result<String, String> 
     use chrono::Datelike;
 
     let started = Instant::now();
-    let archive = open(config)?;
-    let store = store::open(&config.database_url())
+    let archive = open(&config.archive)?;
+    let store = store::open(config.store.url())
         .await
         .map_err(|err| err.to_string())?;
     let symbols = if args.symbols.is_empty() {

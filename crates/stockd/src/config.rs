@@ -3,7 +3,13 @@
 //! Environment names are `STOCKD_` plus the setting in upper case (`STOCKD_CACHE_TTL`); the
 //! seed's names work as aliases (`PORT`, `SYMBOL`, `NDAYS`, `APIKEY`, `CACHE_TTL`,
 //! `CIRCUIT_BREAKER_TIMEOUT`) and lose to a `STOCKD_` name set at the same time. Only this
-//! module reads the environment; every crate receives its typed section from [`Config`].
+//! module reads the environment.
+//!
+//! Loading reads the layers into [`Settings`] (the flat list of settings users write, which
+//! `stockd config` prints), then builds [`Config`]: one typed section per part of the program
+//! (server, store, providers, read path, web edge, ingestion, alerts, notifications, archive,
+//! telemetry), every value parsed and checked once, here. A consumer receives its section,
+//! never the whole configuration, and never parses a setting itself.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -29,6 +35,7 @@ mod layers;
 mod limits;
 mod quotas;
 mod redact;
+mod sections;
 
 pub use alerting::Roles;
 pub use chain::{ProviderChains, ProviderName};
@@ -36,6 +43,10 @@ use layers::{NamedLayer, describe_figment_error};
 pub use limits::LimitsSetting;
 pub use quotas::QuotaSetting;
 pub use redact::redact_url;
+pub use sections::{
+    AlertsSection, ArchiveSection, IngestSection, NotifySection, ProvidersSection, ServerSection,
+    StoreSection, TelemetrySection, WebSection,
+};
 
 /// Environment variables handed to the archive's object store (credentials, region, endpoint):
 /// object_store's own names, as its builders' `from_env` would read them.
@@ -44,10 +55,11 @@ const OBJECT_STORE_ENV_PREFIXES: &[&str] = &["AWS_", "AZURE_", "GOOGLE_"];
 /// The public Alpha Vantage endpoint.
 pub const ALPHAVANTAGE_URL: &str = "https://www.alphavantage.co";
 
-/// Every setting stockd reads.
+/// Every setting stockd reads, as read: the names of the file keys and (in upper case, with
+/// `STOCKD_`) of the environment variables. [`Config`] is what the program uses.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {
+pub struct Settings {
     /// Port to listen on.
     pub port: u16,
     /// Address to listen on.
@@ -265,7 +277,7 @@ pub struct Config {
     pub twilio_base_url: String,
 }
 
-impl Default for Config {
+impl Default for Settings {
     fn default() -> Self {
         Self {
             port: 8080,
@@ -346,6 +358,27 @@ impl Default for Config {
     }
 }
 
+/// The configuration stockd runs with: the settings as read, and the section of every part of
+/// the program, each parsed and checked once, at load ([`Config::load`]).
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The settings as read, for `stockd config` (and what tests assert layering on).
+    pub settings: Settings,
+    pub server: ServerSection,
+    pub store: StoreSection,
+    pub providers: ProvidersSection,
+    /// The read path's section.
+    pub market: MarketConfig,
+    pub web: WebSection,
+    /// What this process runs besides the HTTP API.
+    pub roles: Roles,
+    pub ingest: IngestSection,
+    pub alerts: AlertsSection,
+    pub notify: NotifySection,
+    pub archive: ArchiveSection,
+    pub telemetry: TelemetrySection,
+}
+
 /// The market-data provider to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -395,7 +428,7 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         let env: Vec<(String, String)> = env.into_iter().collect();
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         if let Some(path) = &cli.config {
             if !path.is_file() {
                 return Err(invalid(
@@ -410,11 +443,10 @@ impl Config {
             .merge(aliases)
             .merge(prefixed)
             .merge(NamedLayer::flags(&cli.overrides));
-        let mut config: Config = figment
+        let mut settings: Settings = figment
             .extract()
             .map_err(|err| ConfigError::Parse(describe_figment_error(err)))?;
-        config.validate()?;
-        config.object_store_env = env
+        settings.object_store_env = env
             .iter()
             .filter(|(name, _)| {
                 OBJECT_STORE_ENV_PREFIXES
@@ -423,7 +455,7 @@ impl Config {
             })
             .map(|(name, value)| (name.clone(), SecretString::from(value.clone())))
             .collect();
-        Ok(config)
+        Self::from_settings(settings)
     }
 
     /// Names of `STOCKD_*` variables in `env` that are not settings (typos, stale names).
@@ -431,9 +463,16 @@ impl Config {
         layers::unknown_env_names(env)
     }
 
+    /// The configuration as text, secrets redacted.
+    pub fn render(&self, format: OutputFormat) -> String {
+        self.settings.render(format)
+    }
+}
+
+impl Settings {
+    /// Checks the settings that are plain values (ranges, required pairs); those that are
+    /// parsed (lists, URLs, schedules) are checked as their section is built.
     fn validate(&self) -> Result<(), ConfigError> {
-        web::features::Features::from_settings(&self.features)
-            .map_err(|reason| invalid("features", reason))?;
         self.validate_quotas()?;
         self.validate_limits()?;
         if self.max_days == 0 {
@@ -479,16 +518,12 @@ impl Config {
                 ));
             }
         }
-        if let Err(err) = store::DatabaseUrl::parse(&self.database_url()) {
-            return Err(invalid("database_url", err.to_string()));
-        }
         if self.provider_choice() == ProviderChoice::AlphaVantage && self.api_key().is_none() {
             return Err(invalid(
                 "provider",
                 "alphavantage needs an API key: set APIKEY or STOCKD_ALPHAVANTAGE_API_KEY (free keys at alphavantage.co)",
             ));
         }
-        self.provider_chains()?;
         self.validate_ingest()?;
         self.validate_alerting()?;
         self.validate_accounts()?;
@@ -517,13 +552,11 @@ impl Config {
                 "must be more than 0 seconds",
             ));
         }
-        self.schedule()
-            .map_err(|err| invalid("ingest_schedule", err.to_string()))?;
         Ok(())
     }
 
-    /// The ingestion section.
-    pub fn ingest(&self) -> ingest::IngestConfig {
+    /// The ingest workers' settings.
+    fn ingest(&self) -> ingest::IngestConfig {
         ingest::IngestConfig {
             workers: self.ingest_workers,
             batch_size: self.ingest_batch_size,
@@ -536,8 +569,9 @@ impl Config {
     }
 
     /// The ingest schedule.
-    pub fn schedule(&self) -> Result<ingest::Schedule, ingest::ScheduleError> {
+    fn schedule(&self) -> Result<ingest::Schedule, ConfigError> {
         ingest::Schedule::new(&self.ingest_schedule, &self.ingest_time_zone)
+            .map_err(|err| invalid("ingest_schedule", err.to_string()))
     }
 
     /// The configured Alpha Vantage key, if any (an empty value counts as unset).
@@ -555,7 +589,7 @@ impl Config {
     }
 
     /// The address to listen on.
-    pub fn listen_addr(&self) -> SocketAddr {
+    fn listen_addr(&self) -> SocketAddr {
         SocketAddr::new(self.bind, self.port)
     }
 
@@ -587,17 +621,18 @@ impl Config {
     }
 
     /// The admin token, if one is set (an empty value counts as unset).
-    pub fn admin_token(&self) -> Option<&SecretString> {
+    fn admin_token(&self) -> Option<&SecretString> {
         chain::non_empty(self.admin_token.as_ref())
     }
 
-    /// The feature flags, validated at load.
-    pub fn features(&self) -> web::features::Features {
-        web::features::Features::from_settings(&self.features).unwrap_or_default()
+    /// The feature flags.
+    fn features(&self) -> Result<web::features::Features, ConfigError> {
+        web::features::Features::from_settings(&self.features)
+            .map_err(|reason| invalid("features", reason))
     }
 
     /// The read path's section.
-    pub fn market(&self) -> MarketConfig {
+    fn market(&self) -> MarketConfig {
         MarketConfig {
             cache_ttl: self.cache_ttl,
             quote_ttl: self.quote_ttl,

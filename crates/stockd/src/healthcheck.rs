@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use crate::config::Config;
+use crate::config::ServerSection;
 
 /// Connect, write and read each give up after this long; a health check has its own timeout,
 /// and a server that needs longer is not healthy anyway.
@@ -17,8 +17,8 @@ const TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The address to probe: the listen address, with an unspecified bind (`0.0.0.0`, `::`) replaced
 /// by the loopback of the same family.
-pub fn target(config: &Config) -> SocketAddr {
-    let addr = config.listen_addr();
+pub fn target(config: &ServerSection) -> SocketAddr {
+    let addr = config.listen;
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -103,14 +103,22 @@ mod tests {
 
     #[test]
     fn an_unspecified_bind_is_probed_on_loopback() {
-        let mut config = Config {
-            port: 9123,
-            ..Config::default()
+        let server = |ip: IpAddr| ServerSection {
+            listen: SocketAddr::new(ip, 9123),
+            http: web::ServerConfig::default(),
+            cors: web::CorsOrigins::default(),
         };
-        assert_eq!(target(&config), "127.0.0.1:9123".parse().unwrap());
-        config.bind = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
-        assert_eq!(target(&config), "[::1]:9123".parse().unwrap());
-        config.bind = "10.1.2.3".parse().unwrap();
-        assert_eq!(target(&config), "10.1.2.3:9123".parse().unwrap());
+        assert_eq!(
+            target(&server(IpAddr::V4(Ipv4Addr::UNSPECIFIED))),
+            "127.0.0.1:9123".parse().unwrap()
+        );
+        assert_eq!(
+            target(&server(IpAddr::V6(Ipv6Addr::UNSPECIFIED))),
+            "[::1]:9123".parse().unwrap()
+        );
+        assert_eq!(
+            target(&server("10.1.2.3".parse().unwrap())),
+            "10.1.2.3:9123".parse().unwrap()
+        );
     }
 }

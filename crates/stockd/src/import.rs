@@ -25,7 +25,7 @@ use domain::{Bar, Closure, Price, Series, Symbol, TradingCalendar};
 use store::Store;
 use tokio::task::{JoinError, JoinSet};
 
-use crate::config::Config;
+use crate::config::StoreSection;
 
 /// The provenance recorded for imported bars.
 const SOURCE: &str = "import";
@@ -324,7 +324,11 @@ async fn write(
 }
 
 /// Runs `stockd import`; returns the report to print.
-pub async fn run(config: &Config, file: &Path, skip_invalid: bool) -> Result<String, ImportError> {
+pub async fn run(
+    config: &StoreSection,
+    file: &Path,
+    skip_invalid: bool,
+) -> Result<String, ImportError> {
     let ReadFile { bars, rejected } = read(file)?;
     let mut report = String::new();
     for (line, reason) in rejected.iter().take(50) {
@@ -339,7 +343,7 @@ pub async fn run(config: &Config, file: &Path, skip_invalid: bool) -> Result<Str
             report: report.trim_end().to_owned(),
         });
     }
-    let store = store::open(&config.database_url()).await?;
+    let store = store::open(config.url()).await?;
     let fetched_at = Utc::now();
     let (mut rows, mut changed) = (0usize, 0u64);
     let mut out = String::new();

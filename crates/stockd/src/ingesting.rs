@@ -18,7 +18,7 @@ use store::{JobFilter, JobStatus};
 
 use crate::app::{self, AppError};
 use crate::cli::{IngestArgs, IngestCommand};
-use crate::config::Config;
+use crate::config::{Config, StoreSection};
 
 /// How often the progress bar reads the queue.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
@@ -26,13 +26,14 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// The ingestor `stockd serve` and `stockd ingest` run: `config`'s settings over `market`,
 /// archiving finished runs when the archive is built in and its flag is on.
 pub fn ingestor(config: &Config, core: app::Core) -> Result<Ingestor, AppError> {
-    let ingestor = Ingestor::new(core.market, core.store, config.ingest());
+    let ingestor = Ingestor::new(core.market, core.store, config.ingest.workers.clone());
     #[cfg(feature = "archive")]
     if config
+        .web
         .features()
         .is_enabled(web::features::Feature::Archive)
     {
-        let archive = crate::archiving::open(config).map_err(AppError::Archive)?;
+        let archive = crate::archiving::open(&config.archive).map_err(AppError::Archive)?;
         return Ok(ingestor.with_archiver(Arc::new(ParquetArchiver(archive))));
     }
     Ok(ingestor)
@@ -68,7 +69,7 @@ pub async fn run(config: &Config, args: IngestArgs) -> Result<String, String> {
         limit,
     }) = args.command
     {
-        return status_report(config, status.as_deref(), group, limit).await;
+        return status_report(&config.store, status.as_deref(), group, limit).await;
     }
     let core = app::core(config).await.map_err(|err| err.to_string())?;
     let ingestor = ingestor(config, core).map_err(|err| err.to_string())?;
@@ -81,10 +82,7 @@ pub async fn run(config: &Config, args: IngestArgs) -> Result<String, String> {
             ingestor.enqueue_backfill(&symbols, from, to).await
         }
         (None, true) => {
-            let session = config
-                .schedule()
-                .map_err(|err| err.to_string())?
-                .latest_closed_session(Utc::now());
+            let session = config.ingest.schedule.latest_closed_session(Utc::now());
             ingestor.enqueue_session(session).await
         }
         (None, false) => {
@@ -276,7 +274,7 @@ async fn summary(
 }
 
 async fn status_report(
-    config: &Config,
+    config: &StoreSection,
     status: Option<&str>,
     group: Option<String>,
     limit: u32,
@@ -285,7 +283,7 @@ async fn status_report(
         .map(str::parse::<JobStatus>)
         .transpose()
         .map_err(|err| format!("--status: {err}"))?;
-    let service = app::cli_service(config, false)
+    let service = app::store_service(config)
         .await
         .map_err(|err| err.to_string())?;
     let filter = JobFilter {

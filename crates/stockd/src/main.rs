@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use stockd::cli::{Cli, Command};
-use stockd::config::Config;
+use stockd::config::{Config, TelemetrySection};
 use stockd::{app, archiving, healthcheck, import, ingesting, migrate, symbols, telemetry, users};
 
 /// mimalloc instead of the system allocator: requests allocate and free small buffers on
@@ -26,14 +26,13 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or_default() {
         Command::Serve(args) => {
             let mut config = config;
-            if !args.roles.is_empty() {
-                config.roles = args.roles.join(",");
-                if let Err(err) = config.roles() {
-                    eprintln!("stockd: invalid configuration: {err}");
-                    return ExitCode::from(2);
-                }
+            if !args.roles.is_empty()
+                && let Err(err) = config.set_roles(args.roles.join(","))
+            {
+                eprintln!("stockd: invalid configuration: {err}");
+                return ExitCode::from(2);
             }
-            with_telemetry(&config.clone(), || {
+            with_telemetry(&config.telemetry.clone(), || {
                 block_on(app::run(config), |result| match result {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(err) => {
@@ -45,7 +44,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Config(args) => print(&config.render(args.format)),
-        Command::Healthcheck => match healthcheck::probe(healthcheck::target(&config)) {
+        Command::Healthcheck => match healthcheck::probe(healthcheck::target(&config.server)) {
             Ok(_) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("stockd healthcheck: {err}");
@@ -53,16 +52,19 @@ fn main() -> ExitCode {
             }
         },
         Command::Migrate(args) => {
-            block_on(migrate::run(&config, args.command), |result| match result {
-                Ok(report) => print(report.trim_end()),
-                Err(err) => {
-                    eprintln!("stockd migrate: {err}");
-                    ExitCode::FAILURE
-                }
-            })
+            block_on(
+                migrate::run(&config.store, args.command),
+                |result| match result {
+                    Ok(report) => print(report.trim_end()),
+                    Err(err) => {
+                        eprintln!("stockd migrate: {err}");
+                        ExitCode::FAILURE
+                    }
+                },
+            )
         }
         Command::Import(args) => block_on(
-            import::run(&config, &args.file, args.skip_invalid),
+            import::run(&config.store, &args.file, args.skip_invalid),
             |result| match result {
                 Ok(report) => print(report.trim_end()),
                 Err(err) => {
@@ -74,7 +76,7 @@ fn main() -> ExitCode {
         Command::Ingest(args) => {
             // Worker and provider warnings are worth seeing in a foreground run (and a backfill's
             // job spans in the trace collector, when one is configured).
-            with_telemetry(&config, || {
+            with_telemetry(&config.telemetry, || {
                 block_on(ingesting::run(&config, args), |result| match result {
                     Ok(report) => print(report.trim_end()),
                     Err(err) => {
@@ -92,13 +94,16 @@ fn main() -> ExitCode {
             }
         }),
         Command::Users(args) => {
-            block_on(users::run(&config, args.command), |result| match result {
-                Ok(report) => print(report.trim_end()),
-                Err(err) => {
-                    eprintln!("stockd users: {err}");
-                    ExitCode::FAILURE
-                }
-            })
+            block_on(
+                users::run(&config.store, args.command),
+                |result| match result {
+                    Ok(report) => print(report.trim_end()),
+                    Err(err) => {
+                        eprintln!("stockd users: {err}");
+                        ExitCode::FAILURE
+                    }
+                },
+            )
         }
         Command::Symbols(args) => {
             block_on(symbols::run(&config, args.command), |result| match result {
@@ -115,7 +120,7 @@ fn main() -> ExitCode {
 /// Runs `command` with logs (and trace export, when configured) installed, then flushes the
 /// spans still buffered. A trace export setting stockd cannot honour stops it like any other
 /// invalid setting.
-fn with_telemetry(config: &Config, command: impl FnOnce() -> ExitCode) -> ExitCode {
+fn with_telemetry(config: &TelemetrySection, command: impl FnOnce() -> ExitCode) -> ExitCode {
     let telemetry = match telemetry::init(config) {
         Ok(telemetry) => telemetry,
         Err(err) => {

@@ -6,15 +6,14 @@ use std::fmt::Write as _;
 use store::{Database, MigrationStatus, StoreError};
 
 use crate::cli::MigrateCommand;
-use crate::config::Config;
+use crate::config::StoreSection;
 
-/// Runs one migrate command against `config`'s database; returns the report to print.
-pub async fn run(config: &Config, command: MigrateCommand) -> Result<String, StoreError> {
-    let url = config.database_url();
-    let database = Database::connect(&url).await?;
+/// Runs one migrate command against the configured database; returns the report to print.
+pub async fn run(config: &StoreSection, command: MigrateCommand) -> Result<String, StoreError> {
+    let database = Database::connect(config.url()).await?;
     let mut out = format!(
         "database: {} ({})\n",
-        crate::config::redact_url(&url),
+        config.redacted_url(),
         database.backend()
     );
     match command {

@@ -32,7 +32,7 @@ pub enum SymbolsError {
 
 /// Runs one symbols command against `config`'s database; returns the report to print.
 pub async fn run(config: &Config, command: SymbolsCommand) -> Result<String, SymbolsError> {
-    let service = crate::app::cli_service(config, false).await?;
+    let service = crate::app::store_service(&config.store).await?;
     let mut out = String::new();
     match command {
         SymbolsCommand::Add { symbols } => {
@@ -46,7 +46,7 @@ pub async fn run(config: &Config, command: SymbolsCommand) -> Result<String, Sym
                     continue;
                 }
                 if checking.is_none() {
-                    checking = Some(crate::app::cli_service(config, true).await?);
+                    checking = Some(crate::app::provider_service(config).await?);
                 }
                 let Some(checking) = &checking else { continue };
                 match checking.track_symbol(symbol, &market::Unmetered).await {

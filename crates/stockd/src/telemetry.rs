@@ -12,7 +12,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::{Config, LogFormat};
+use crate::config::{LogFormat, TelemetrySection};
 
 #[cfg(feature = "otlp")]
 pub mod otlp;
@@ -39,12 +39,12 @@ impl Telemetry {
 /// Installs the global subscriber, and the OTLP trace exporter when the environment asks for
 /// one. Safe to call once per process; later calls install nothing. Fails only on a trace
 /// export setting stockd cannot honour, naming it.
-pub fn init(config: &Config) -> Result<Telemetry, String> {
+pub fn init(config: &TelemetrySection) -> Result<Telemetry, String> {
     init_with_env(config, |name| std::env::var(name).ok())
 }
 
 fn init_with_env(
-    config: &Config,
+    config: &TelemetrySection,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Telemetry, String> {
     let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|err| {
@@ -54,7 +54,7 @@ fn init_with_env(
         );
         EnvFilter::new("info")
     });
-    let json = match config.log_format {
+    let json = match config.format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
         LogFormat::Auto => !std::io::stdout().is_terminal(),

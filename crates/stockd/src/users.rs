@@ -10,14 +10,14 @@ use service::ServiceError;
 use service::accounts::NewAccount;
 
 use crate::cli::UsersCommand;
-use crate::config::Config;
+use crate::config::StoreSection;
 
 /// The variable `stockd users create` reads the password from without `--password-stdin`.
 pub const PASSWORD_VAR: &str = "STOCKD_USER_PASSWORD";
 
-/// Runs one users command against `config`'s database; returns the report to print.
-pub async fn run(config: &Config, command: UsersCommand) -> Result<String, String> {
-    let service = crate::app::cli_service(config, false)
+/// Runs one users command against the configured database; returns the report to print.
+pub async fn run(config: &StoreSection, command: UsersCommand) -> Result<String, String> {
+    let service = crate::app::store_service(config)
         .await
         .map_err(|err| err.to_string())?;
     let mut out = String::new();

@@ -255,26 +255,42 @@ async fn killed_during_evaluation_no_firing_is_lost_or_doubled() {
     assert_eq!(status, 201, "{created}");
     let rule_id = created["id"].as_i64().unwrap();
 
-    // SIGKILL three times while ticks are being evaluated, restarting each time.
-    let mut server = server;
-    for pause in [2_500, 3_100, 2_300] {
-        tokio::time::sleep(Duration::from_millis(pause)).await;
+    // SIGKILL three times while ticks are being evaluated (right after a firing lands),
+    // restarting each time.
+    let (mut server, mut user) = (server, user);
+    for round in 0..4 {
+        let before = events_of(&user).await.len();
+        wait_for(
+            Duration::from_secs(60),
+            &format!("a firing after start {round}"),
+            || async { events_of(&user).await.len() > before },
+        )
+        .await;
+        if round == 3 {
+            // The last start fired too: evaluation resumed after every kill.
+            break;
+        }
         server.kill();
         server = Server::start(dir.path()).await;
+        user = User {
+            base: server.base.clone(),
+            ..user
+        };
     }
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let user = User {
-        base: server.base.clone(),
-        ..user
+    // The rule keeps firing: compare a snapshot its fire count did not move across.
+    let uri = format!("/v1/alerts/{rule_id}");
+    let mut seen = Vec::new();
+    let (rule, events) = loop {
+        let (_, rule) = user.call(Method::GET, &uri, None).await;
+        let events = events_of(&user).await;
+        let (_, after) = user.call(Method::GET, &uri, None).await;
+        if rule["state"]["fire_count"] == after["state"]["fire_count"] {
+            break (rule, events);
+        }
+        seen.push(after["state"]["fire_count"].clone());
+        assert!(seen.len() < 50, "the fire count never held still: {seen:?}");
     };
-    let (_, rule) = user
-        .call(Method::GET, &format!("/v1/alerts/{rule_id}"), None)
-        .await;
-    let (_, events) = user
-        .call(Method::GET, "/v1/alerts/events?limit=1000", None)
-        .await;
     drop(server);
-    let events = events["events"].as_array().unwrap();
     let keys: HashSet<String> = events
         .iter()
         .map(|e| format!("{}:{}", e["rule_id"], e["quote_at"]))
@@ -288,6 +304,14 @@ async fn killed_during_evaluation_no_firing_is_lost_or_doubled() {
         events.len(),
         "{rule}"
     );
+}
+
+/// The caller's alert firings (up to 1000).
+async fn events_of(user: &User) -> Vec<Value> {
+    let (_, events) = user
+        .call(reqwest::Method::GET, "/v1/alerts/events?limit=1000", None)
+        .await;
+    events["events"].as_array().cloned().unwrap_or_default()
 }
 
 /// The security report's rule (a cooldown of 99 999 999 999 days) panicked the evaluator at its

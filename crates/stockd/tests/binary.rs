@@ -4,11 +4,9 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-use support::{free_port, http_get};
-
-const BIN: &str = env!("CARGO_BIN_EXE_stockd");
+use support::{BIN, Stockd, free_port, http_get, serve_command};
 
 #[test]
 fn config_prints_the_effective_settings_with_secrets_redacted() {
@@ -92,25 +90,8 @@ fn invalid_configuration_exits_with_a_message_naming_the_setting() {
 fn serve_answers_from_the_bundled_sample_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
-        .env("STOCKD_DATA_DIR", dir.path())
-        .env_remove("APIKEY")
-        .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait (bounded) for the listener.
-    let mut response = None;
-    for _ in 0..100 {
-        response = http_get(port, "/MSFT/7");
-        if response.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let response = response.expect("stockd did not start listening");
+    let stockd = Stockd::start(serve_command(dir.path(), port), port);
+    let response = stockd.get("/MSFT/7");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(
         response.contains(r#""symbol":"MSFT","ndays":7"#),
@@ -139,23 +120,7 @@ fn serve_answers_from_the_bundled_sample_and_stops_cleanly_on_sigterm() {
     let up = healthcheck(port);
     assert!(up.status.success(), "{up:?}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let mut exited = None;
-    for _ in 0..100 {
-        exited = child.try_wait().unwrap();
-        if exited.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let exit = exited.unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("stockd did not stop after SIGTERM");
-    });
+    let exit = stockd.terminate(Duration::from_secs(10));
     assert!(exit.success(), "{exit:?}");
     let down = healthcheck(port);
     assert_eq!(down.status.code(), Some(1), "{down:?}");
@@ -466,28 +431,13 @@ fn sigterm_stops_within_the_shutdown_grace_while_a_client_is_stalled() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
-        .env("STOCKD_DATA_DIR", dir.path())
-        .env_remove("APIKEY")
-        .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
+    let mut command = serve_command(dir.path(), port);
+    command
         .env("STOCKD_SHUTDOWN_GRACE", "1s")
         // Longer than the test: only the shutdown bound may close the stalled client.
         .env("STOCKD_HTTP_HEADER_READ_TIMEOUT", "10m")
-        .env("STOCKD_HTTP_IDLE_TIMEOUT", "10m")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut up = false;
-    for _ in 0..100 {
-        if http_get(port, "/health").is_some() {
-            up = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(up, "stockd did not start listening");
+        .env("STOCKD_HTTP_IDLE_TIMEOUT", "10m");
+    let stockd = Stockd::start(command, port);
     // Half a request head, then nothing.
     let mut stalled = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     stalled.write_all(b"GET /health HTTP/1.1\r\nHo").unwrap();
@@ -495,24 +445,8 @@ fn sigterm_stops_within_the_shutdown_grace_while_a_client_is_stalled() {
     // complete request is answered after it.
     assert!(http_get(port, "/health").is_some());
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
     // A failure guard, well past the 1 s grace plus the loops' 5 s.
-    let mut exited = None;
-    for _ in 0..300 {
-        exited = child.try_wait().unwrap();
-        if exited.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let exit = exited.unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("stockd did not stop after SIGTERM while a client was stalled");
-    });
+    let exit = stockd.terminate(Duration::from_secs(30));
     assert!(exit.success(), "{exit:?}");
     // The stalled client was disconnected, without an answer.
     stalled

@@ -22,15 +22,18 @@ fn load(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
 #[test]
 fn with_nothing_set_stockd_serves_the_sample_on_8080() {
     let config = load(&["serve"], &[]).unwrap();
-    assert_eq!(config.port, 8080);
-    assert_eq!(config.symbol.as_str(), "MSFT");
-    assert_eq!(config.ndays, 7);
-    assert_eq!(config.max_days, 5000);
-    assert_eq!(config.cache_ttl, Duration::from_secs(300));
-    assert_eq!(config.circuit_breaker_timeout, Duration::from_secs(30));
-    assert_eq!(config.provider_choice(), ProviderChoice::Sample);
+    assert_eq!(config.settings.port, 8080);
+    assert_eq!(config.settings.symbol.as_str(), "MSFT");
+    assert_eq!(config.settings.ndays, 7);
+    assert_eq!(config.settings.max_days, 5000);
+    assert_eq!(config.settings.cache_ttl, Duration::from_secs(300));
     assert_eq!(
-        config.database_path(),
+        config.settings.circuit_breaker_timeout,
+        Duration::from_secs(30)
+    );
+    assert_eq!(config.settings.provider_choice(), ProviderChoice::Sample);
+    assert_eq!(
+        config.settings.database_path(),
         std::path::Path::new("./data/stockd.db")
     );
 }
@@ -49,13 +52,16 @@ fn the_seed_variable_names_work() {
         ],
     )
     .unwrap();
-    assert_eq!(config.port, 9000);
-    assert_eq!(config.symbol.as_str(), "IBM");
-    assert_eq!(config.ndays, 3);
-    assert_eq!(config.cache_ttl, Duration::from_secs(60));
-    assert_eq!(config.circuit_breaker_timeout, Duration::from_secs(45));
+    assert_eq!(config.settings.port, 9000);
+    assert_eq!(config.settings.symbol.as_str(), "IBM");
+    assert_eq!(config.settings.ndays, 3);
+    assert_eq!(config.settings.cache_ttl, Duration::from_secs(60));
     assert_eq!(
-        config.provider_choice(),
+        config.settings.circuit_breaker_timeout,
+        Duration::from_secs(45)
+    );
+    assert_eq!(
+        config.settings.provider_choice(),
         ProviderChoice::AlphaVantage,
         "a key switches to live data"
     );
@@ -66,7 +72,7 @@ fn the_breaker_timeout_accepts_plain_seconds_and_units() {
     for (value, seconds) in [("30", 30), ("30s", 30), ("2m", 120)] {
         let config = load(&[], &[("CIRCUIT_BREAKER_TIMEOUT", value)]).unwrap();
         assert_eq!(
-            config.circuit_breaker_timeout,
+            config.settings.circuit_breaker_timeout,
             Duration::from_secs(seconds),
             "{value}"
         );
@@ -76,12 +82,12 @@ fn the_breaker_timeout_accepts_plain_seconds_and_units() {
 #[test]
 fn stockd_names_beat_aliases_and_flags_beat_the_environment() {
     let config = load(&[], &[("PORT", "9000"), ("STOCKD_PORT", "9100")]).unwrap();
-    assert_eq!(config.port, 9100);
+    assert_eq!(config.settings.port, 9100);
     let config = load(&["--port", "9200", "serve"], &[("STOCKD_PORT", "9100")]).unwrap();
-    assert_eq!(config.port, 9200);
+    assert_eq!(config.settings.port, 9200);
     let config = load(&["serve", "--provider", "sample"], &[("APIKEY", "k")]).unwrap();
     assert_eq!(
-        config.provider_choice(),
+        config.settings.provider_choice(),
         ProviderChoice::Sample,
         "an explicit provider wins"
     );
@@ -94,9 +100,9 @@ fn a_config_file_sits_between_defaults_and_the_environment() {
     std::fs::write(&file, "port = 7000\nndays = 10\ncache_ttl = \"2m\"\n").unwrap();
     let path = file.to_str().unwrap();
     let config = load(&["--config", path], &[("NDAYS", "12")]).unwrap();
-    assert_eq!(config.port, 7000);
-    assert_eq!(config.ndays, 12);
-    assert_eq!(config.cache_ttl, Duration::from_secs(120));
+    assert_eq!(config.settings.port, 7000);
+    assert_eq!(config.settings.ndays, 12);
+    assert_eq!(config.settings.cache_ttl, Duration::from_secs(120));
 }
 
 #[test]
@@ -160,16 +166,16 @@ fn unknown_stockd_variables_are_reported() {
 #[test]
 fn the_database_defaults_to_the_sqlite_file_in_the_data_dir() {
     let config = load(&["--data-dir", "/var/lib/stockd"], &[]).unwrap();
-    assert_eq!(config.database_url(), "/var/lib/stockd/stockd.db");
+    assert_eq!(config.settings.database_url(), "/var/lib/stockd/stockd.db");
     let config = load(&[], &[("STOCKD_DATABASE_URL", "")]).unwrap();
     assert_eq!(
-        config.database_url(),
+        config.settings.database_url(),
         "./data/stockd.db",
         "empty counts as unset"
     );
     let url = "postgres://stockd@db.internal:5432/stockd";
     let config = load(&[], &[("STOCKD_DATABASE_URL", url)]).unwrap();
-    assert_eq!(config.database_url(), url);
+    assert_eq!(config.settings.database_url(), url);
 }
 
 #[test]
@@ -220,14 +226,14 @@ fn an_unsupported_database_url_is_named_in_the_error() {
 #[test]
 fn feature_flags_come_from_the_environment_or_a_features_table() {
     let config = load(&[], &[("STOCKD_FEATURES__HISTORY_DELTA", "false")]).unwrap();
-    assert!(!config.features().is_enabled(Feature::HistoryDelta));
-    assert!(config.features().is_enabled(Feature::Quotes));
+    assert!(!config.web.features().is_enabled(Feature::HistoryDelta));
+    assert!(config.web.features().is_enabled(Feature::Quotes));
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("stockd.toml");
     std::fs::write(&file, "[features]\nmulti_daily = false\n").unwrap();
     let config = load(&["--config", file.to_str().unwrap()], &[]).unwrap();
-    assert!(!config.features().is_enabled(Feature::MultiDaily));
+    assert!(!config.web.features().is_enabled(Feature::MultiDaily));
 }
 
 #[test]
@@ -254,7 +260,7 @@ fn an_unknown_feature_in_the_config_file_is_refused_even_when_switched_on() {
 fn the_admin_token_is_a_redacted_secret() {
     let config = load(&[], &[("STOCKD_ADMIN_TOKEN", "0123456789")]).unwrap();
     assert!(
-        config.admin_token().is_some(),
+        config.web.web.admin_token.is_some(),
         "a numeric-looking token stays text"
     );
     let text = config.render(OutputFormat::Toml);
@@ -264,20 +270,17 @@ fn the_admin_token_is_a_redacted_secret() {
     );
     let unset = load(&[], &[("STOCKD_ADMIN_TOKEN", "")]).unwrap();
     assert!(
-        unset.admin_token().is_none(),
+        unset.web.web.admin_token.is_none(),
         "an empty token disables HTTP writes"
     );
 }
 
 #[test]
 fn provider_chains_default_to_the_provider_setting_for_both_capabilities() {
-    let chains = load(&[], &[]).unwrap().provider_chains().unwrap();
+    let chains = load(&[], &[]).unwrap().providers.chains;
     assert_eq!(chains.daily, [ProviderName::Sample]);
     assert_eq!(chains.quote, [ProviderName::Sample]);
-    let chains = load(&[], &[("APIKEY", "k")])
-        .unwrap()
-        .provider_chains()
-        .unwrap();
+    let chains = load(&[], &[("APIKEY", "k")]).unwrap().providers.chains;
     assert_eq!(chains.daily, [ProviderName::AlphaVantage]);
     assert_eq!(chains.quote, [ProviderName::AlphaVantage]);
 }
@@ -294,7 +297,7 @@ fn provider_chains_are_read_in_order_from_comma_separated_names() {
         ],
     )
     .unwrap();
-    let chains = config.provider_chains().unwrap();
+    let chains = config.providers.chains.clone();
     assert_eq!(
         chains.daily,
         [
@@ -307,9 +310,12 @@ fn provider_chains_are_read_in_order_from_comma_separated_names() {
         chains.quote,
         [ProviderName::Finnhub, ProviderName::AlphaVantage]
     );
-    assert_eq!(config.yahoo_base_url, providers::yahoo::DEFAULT_BASE_URL);
     assert_eq!(
-        config.polygon_base_url,
+        config.settings.yahoo_base_url,
+        providers::yahoo::DEFAULT_BASE_URL
+    );
+    assert_eq!(
+        config.settings.polygon_base_url,
         providers::polygon::DEFAULT_BASE_URL
     );
 }
@@ -380,7 +386,7 @@ fn a_provider_in_both_chains_is_built_once() {
         ],
     )
     .unwrap();
-    let lists = stockd::app::providers(&config).unwrap();
+    let lists = stockd::app::providers(&config.providers).unwrap();
     let names = |list: &[std::sync::Arc<dyn providers::MarketData>]| -> Vec<&str> {
         list.iter().map(|p| p.name()).collect()
     };
@@ -393,7 +399,7 @@ fn a_provider_in_both_chains_is_built_once() {
 #[test]
 fn provider_quotas_default_to_the_free_plans_and_merge_field_by_field() {
     let config = load(&[], &[]).unwrap();
-    let limits = config.market().quotas;
+    let limits = config.market.quotas;
     let of = |name: &str| {
         let quota = limits[name];
         (quota.per_minute, quota.per_day)
@@ -403,10 +409,7 @@ fn provider_quotas_default_to_the_free_plans_and_merge_field_by_field() {
     assert_eq!(of("polygon"), (5, 0));
     assert_eq!(of("yahoo"), (60, 0));
     assert_eq!(of("sample"), (0, 0));
-    assert_eq!(
-        config.market().unknown_symbol_ttl,
-        Duration::from_secs(3600)
-    );
+    assert_eq!(config.market.unknown_symbol_ttl, Duration::from_secs(3600));
 
     let config = load(
         &[],
@@ -416,13 +419,13 @@ fn provider_quotas_default_to_the_free_plans_and_merge_field_by_field() {
         ],
     )
     .unwrap();
-    let quota = config.market().quotas["alphavantage"];
+    let quota = config.market.quotas["alphavantage"];
     assert_eq!(
         (quota.per_minute, quota.per_day),
         (5, 500),
         "per_minute kept"
     );
-    assert_eq!(config.market().unknown_symbol_ttl, Duration::from_secs(600));
+    assert_eq!(config.market.unknown_symbol_ttl, Duration::from_secs(600));
     assert!(
         Config::unknown_env_names([(
             "STOCKD_QUOTAS__ALPHAVANTAGE__PER_DAY".to_owned(),
@@ -435,7 +438,7 @@ fn provider_quotas_default_to_the_free_plans_and_merge_field_by_field() {
     let file = dir.path().join("stockd.toml");
     std::fs::write(&file, "[quotas.polygon]\nper_minute = 100\n").unwrap();
     let config = load(&["--config", file.to_str().unwrap()], &[]).unwrap();
-    let quota = config.market().quotas["polygon"];
+    let quota = config.market.quotas["polygon"];
     assert_eq!((quota.per_minute, quota.per_day), (100, 0));
     assert!(
         config
@@ -447,7 +450,7 @@ fn provider_quotas_default_to_the_free_plans_and_merge_field_by_field() {
 #[test]
 fn part_of_each_free_plan_is_reserved_for_ingestion_and_a_reserve_above_its_limit_stops_startup() {
     let config = load(&[], &[]).unwrap();
-    let quotas = config.market().quotas;
+    let quotas = config.market.quotas;
     let reserved = |name: &str| {
         let quota = quotas[name];
         (quota.reserved_per_minute, quota.reserved_per_day)
@@ -460,7 +463,7 @@ fn part_of_each_free_plan_is_reserved_for_ingestion_and_a_reserve_above_its_limi
         &[("STOCKD_QUOTAS__ALPHAVANTAGE__RESERVED_PER_DAY", "20")],
     )
     .unwrap();
-    assert_eq!(config.market().quotas["alphavantage"].reserved_per_day, 20);
+    assert_eq!(config.market.quotas["alphavantage"].reserved_per_day, 20);
     assert!(
         config
             .render(OutputFormat::Toml)
@@ -477,7 +480,7 @@ fn part_of_each_free_plan_is_reserved_for_ingestion_and_a_reserve_above_its_limi
 
 #[test]
 fn per_client_read_limits_and_per_user_caps_have_defaults_and_can_be_turned_off() {
-    let limits = load(&[], &[]).unwrap().limits();
+    let limits = load(&[], &[]).unwrap().web.web.limits;
     assert_eq!(
         (limits.reads.per_second, limits.reads.upstream_per_minute),
         (50, 3)
@@ -499,8 +502,11 @@ fn per_client_read_limits_and_per_user_caps_have_defaults_and_can_be_turned_off(
         ],
     )
     .unwrap();
-    assert_eq!(config.limits().per_user.rules, 0, "0 turns the cap off");
-    assert_eq!(config.limits().reads.upstream_per_minute, 0);
+    assert_eq!(
+        config.web.web.limits.per_user.rules, 0,
+        "0 turns the cap off"
+    );
+    assert_eq!(config.web.web.limits.reads.upstream_per_minute, 0);
     assert!(config.render(OutputFormat::Toml).contains("[limits]"));
     assert!(
         Config::unknown_env_names([(
@@ -533,7 +539,7 @@ fn a_quota_for_an_unknown_provider_or_field_stops_startup() {
 fn the_archive_url_defaults_under_the_data_dir_and_is_printed_redacted() {
     let config = load(&["--data-dir", "/srv/stockd"], &[]).unwrap();
     assert_eq!(
-        std::path::PathBuf::from(config.archive_url()),
+        std::path::PathBuf::from(config.settings.archive_url()),
         std::path::Path::new("/srv/stockd").join("archive")
     );
 
@@ -551,11 +557,12 @@ fn the_archive_url_defaults_under_the_data_dir_and_is_printed_redacted() {
     )
     .unwrap();
     assert_eq!(
-        config.archive_url(),
+        config.settings.archive_url(),
         "s3://AKIA:TOPSECRET@bucket/stockd?token=ALSOSECRET"
     );
     // Only object-store variables are captured for the archive, and none is ever printed.
     let captured: Vec<&str> = config
+        .archive
         .object_store_env
         .iter()
         .map(|(name, _)| name.as_str())
@@ -573,7 +580,7 @@ fn the_archive_url_defaults_under_the_data_dir_and_is_printed_redacted() {
 
 #[test]
 fn sign_up_and_the_password_pool_are_settings_checked_at_load() {
-    let defaults = load(&[], &[]).unwrap().auth();
+    let defaults = load(&[], &[]).unwrap().web.auth;
     assert_eq!(defaults.signup, web::auth::SignupMode::Open);
     assert_eq!(defaults.signups_per_address, 5);
     let pool = defaults.hasher.pool_size();
@@ -592,7 +599,8 @@ fn sign_up_and_the_password_pool_are_settings_checked_at_load() {
         ],
     )
     .unwrap()
-    .auth();
+    .web
+    .auth;
     assert_eq!(set.signup, web::auth::SignupMode::Invite);
     assert_eq!(set.signups_per_address, 0);
     assert_eq!(
@@ -701,7 +709,7 @@ fn no_url_setting_prints_the_credentials_it_carries() {
     }
     // The values themselves are untouched: only their printing is redacted.
     assert_eq!(
-        config.alphavantage_base_url,
+        config.settings.alphavantage_base_url,
         "https://avuser:AV-PASSWORD@proxy.example/av?apikey=AV-QUERY-KEY"
     );
 }
@@ -709,13 +717,13 @@ fn no_url_setting_prints_the_credentials_it_carries() {
 #[test]
 fn http_limits_and_timeouts_default_sensibly_and_bad_values_name_the_setting() {
     let config = load(&[], &[]).unwrap();
-    let server = config.server();
+    let server = &config.server.http;
     assert_eq!(server.header_read_timeout, Duration::from_secs(10));
     assert_eq!(server.body_timeout, Duration::from_secs(30));
     assert_eq!(server.idle_timeout, Duration::from_secs(60));
     assert_eq!(server.max_connections, 4096);
     assert_eq!(server.shutdown_grace, Duration::from_secs(20));
-    assert_eq!(config.cors_origins().unwrap(), web::CorsOrigins::Off);
+    assert_eq!(config.server.cors, web::CorsOrigins::Off);
     let printed = config.render(OutputFormat::Toml);
     for line in [
         "http_header_read_timeout = \"10s\"",
@@ -741,15 +749,13 @@ fn http_limits_and_timeouts_default_sensibly_and_bad_values_name_the_setting() {
         ],
     )
     .unwrap();
-    let server = config.server();
+    let server = &config.server.http;
     assert_eq!(server.header_read_timeout, Duration::from_secs(2));
     assert_eq!(server.body_timeout, Duration::from_secs(5));
     assert_eq!(server.idle_timeout, Duration::from_secs(120));
     assert_eq!(server.max_connections, 100);
     assert_eq!(server.shutdown_grace, Duration::ZERO);
-    assert!(
-        matches!(config.cors_origins().unwrap(), web::CorsOrigins::List(list) if list.len() == 2)
-    );
+    assert!(matches!(&config.server.cors, web::CorsOrigins::List(list) if list.len() == 2));
 
     for (name, value, setting) in [
         (
@@ -775,4 +781,106 @@ fn http_limits_and_timeouts_default_sensibly_and_bad_values_name_the_setting() {
         let err = load(&[], &[(name, value)]).unwrap_err();
         assert!(err.starts_with(setting), "{name}={value}: {err}");
     }
+}
+
+#[test]
+fn a_bad_value_in_each_section_is_refused_at_load_naming_its_setting() {
+    // One setting per section of the loaded configuration, each parsed once at load: the
+    // error names the setting as it did when the value was parsed where it was used.
+    for (section, (name, value), expected) in [
+        (
+            "server",
+            ("STOCKD_CORS_ALLOW_ORIGINS", "app.example.com"),
+            "cors_allow_origins: ",
+        ),
+        (
+            "store",
+            ("STOCKD_DATABASE_URL", "mysql://db/stockd"),
+            "database_url: unsupported database URL 'mysql://db/stockd': use postgres://…, \
+             postgresql://…, sqlite://PATH or a file path",
+        ),
+        (
+            "providers",
+            ("STOCKD_DAILY_PROVIDERS", "sample,bloomberg"),
+            "daily_providers: unknown provider 'bloomberg'; known: sample, alphavantage, \
+             finnhub, yahoo, polygon, sim",
+        ),
+        (
+            "market",
+            ("CACHE_TTL", "0"),
+            "cache_ttl (CACHE_TTL): must be more than 0 seconds",
+        ),
+        (
+            "web",
+            ("STOCKD_FEATURES__HISTROY_DELTA", "false"),
+            "features: ",
+        ),
+        ("web", ("STOCKD_SIGNUP", "sometimes"), "signup: "),
+        (
+            "ingest",
+            ("STOCKD_INGEST_SCHEDULE", "every day"),
+            "ingest_schedule: ",
+        ),
+        (
+            "roles",
+            ("STOCKD_ROLES", "api,chef"),
+            "roles: unknown role 'chef'; roles: all, api, worker, alerts",
+        ),
+        (
+            "alerts",
+            ("STOCKD_NATS_PREFIX", "Stock D"),
+            "nats_prefix: 'Stock D' must be lower-case letters, digits, '_' or '-'",
+        ),
+        (
+            "alerts",
+            ("STOCKD_ALERT_QUOTE_PROVIDERS", "ticker"),
+            "alert_quote_providers: unknown provider 'ticker'; known: sample, alphavantage, \
+             finnhub, yahoo, polygon, sim",
+        ),
+        (
+            "notify",
+            ("STOCKD_NOTIFICATION_RETRY_SCHEDULE", "often"),
+            "notification_retry_schedule: ",
+        ),
+        (
+            "notify",
+            ("STOCKD_WEBHOOK_ALLOW", "10.0.0.0/99"),
+            "webhook_allow: ",
+        ),
+        (
+            "notify",
+            ("STOCKD_SMTP_HOST", "mail.example.com"),
+            "smtp_from: is needed with smtp_host (e.g. stockd <alerts@example.com>)",
+        ),
+        ("telemetry", ("STOCKD_LOG_FORMAT", "xml"), "log_format"),
+    ] {
+        let err = load(&[], &[(name, value)]).unwrap_err();
+        if expected.ends_with(": ") || section == "telemetry" {
+            assert!(
+                err.starts_with(expected) || (section == "telemetry" && err.contains(expected)),
+                "{section}: {name}={value}: {err}"
+            );
+            assert!(err.len() > expected.len() + 5, "{section}: says why: {err}");
+        } else {
+            assert_eq!(err, expected, "{section}: {name}={value}");
+        }
+    }
+}
+
+#[test]
+fn serve_roles_replace_the_setting_and_are_checked_the_same_way() {
+    let mut config = load(&[], &[]).unwrap();
+    assert!(config.roles.worker && config.roles.alerts, "all by default");
+    config.set_roles("api".into()).unwrap();
+    assert!(!config.roles.worker && !config.roles.alerts);
+    assert_eq!(config.settings.roles, "api");
+    let err = config.set_roles("chef".into()).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "roles: unknown role 'chef'; roles: all, api, worker, alerts"
+    );
+    assert_eq!(
+        config.settings.roles, "api",
+        "a refused value changes nothing"
+    );
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use clap::Parser;
 use stockd::cli::{Cli, Command};
-use stockd::config::Config;
+use stockd::config::{Config, Settings};
 
 fn repo_file(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -65,7 +65,7 @@ fn the_healthcheck_port_and_environment_are_ones_stockd_knows() {
         .lines()
         .find_map(|line| line.strip_prefix("EXPOSE "))
         .unwrap();
-    assert_eq!(expose.trim(), Config::default().port.to_string());
+    assert_eq!(expose.trim(), Settings::default().port.to_string());
 
     // Names the image sets with ENV (an instruction runs on while its lines end in `\`).
     let mut env: Vec<(String, String)> = Vec::new();

@@ -10,13 +10,12 @@ mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
-use support::http_get;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+use support::{BIN, Stockd, free_port, serve_command, wait_exit, wait_until};
 
 use domain::Symbol;
 
-const BIN: &str = env!("CARGO_BIN_EXE_stockd");
 const YAHOO_CHART: &str = include_str!("../../providers/tests/fixtures/yahoo/chart_daily_ok.json");
 /// Bars in that chart.
 const CHART_BARS: usize = 3;
@@ -50,6 +49,20 @@ impl Backend {
             command.env("STOCKD_DATABASE_URL", url);
         }
         command
+    }
+
+    /// `stockd serve` on a free port over this backend's data, started and answering.
+    fn serve(&self, role: Option<&str>) -> Stockd {
+        let port = free_port();
+        let mut command = serve_command(self.dir.path(), port);
+        command.env("STOCKD_LOG", "info");
+        if let Some(url) = &self.database_url {
+            command.env("STOCKD_DATABASE_URL", url);
+        }
+        if let Some(role) = role {
+            command.args(["--role", role]);
+        }
+        Stockd::logging_to(command, port, &self.dir.path().join("stockd.log"))
     }
 
     fn run(&self, args: &[&str]) -> (bool, String) {
@@ -234,20 +247,6 @@ fn succeeded_jobs(backend: &Backend) -> u64 {
         .unwrap_or(0)
 }
 
-fn wait(child: &mut Child, within: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "stockd ingest did not finish in {within:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[tokio::test]
 async fn a_backfill_killed_midway_completes_when_run_again_without_duplicates() {
     let yahoo = slow_yahoo(Duration::from_millis(400));
@@ -262,16 +261,9 @@ async fn a_backfill_killed_midway_completes_when_run_again_without_duplicates() 
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while succeeded_jobs(&backend) < 2 {
-            assert!(
-                Instant::now() < deadline,
-                "{}: no progress: {:?}",
-                backend.name(),
-                backend.run(&["ingest", "status"])
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_until(Duration::from_secs(30), "two jobs to succeed", || {
+            (succeeded_jobs(&backend) >= 2).then_some(())
+        });
         // SIGKILL: no chance to hand its job back.
         first.kill().unwrap();
         first.wait().unwrap();
@@ -287,7 +279,7 @@ async fn a_backfill_killed_midway_completes_when_run_again_without_duplicates() 
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let status = wait(&mut second, Duration::from_secs(60));
+        let status = wait_exit(&mut second, Duration::from_secs(60));
         let output = second.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&output.stdout).to_string()
             + &String::from_utf8_lossy(&output.stderr);
@@ -322,35 +314,18 @@ async fn serve_ingests_the_tracked_symbols_of_the_latest_session_and_shows_the_q
     for backend in backends().await {
         let (ok, out) = backend.run(&["symbols", "add", "MSFT", "IBM"]);
         assert!(ok, "{out}");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut server = backend
-            .command(&["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let body = loop {
-            let response = http_get(port, "/v1/ingest/jobs?status=succeeded").unwrap_or_default();
-            if response.contains("\"kind\":\"daily\"") {
-                break response;
-            }
-            if Instant::now() > deadline {
-                let _ = server.kill();
-                panic!("{}: no scheduled job finished: {response}", backend.name());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
+        let server = backend.serve(None);
+        let body = wait_until(
+            Duration::from_secs(30),
+            &format!("{}: a scheduled job to finish", backend.name()),
+            || {
+                Some(server.get("/v1/ingest/jobs?status=succeeded"))
+                    .filter(|jobs| jobs.contains("\"kind\":\"daily\""))
+            },
+        );
         assert!(body.contains("\"group\":\"daily:"), "{body}");
         assert!(body.contains("\"failed\":0"), "{body}");
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &server.id().to_string()])
-            .status();
-        let status = wait(&mut server, Duration::from_secs(15));
+        let status = server.terminate(Duration::from_secs(15));
         assert!(status.success(), "{}: {status:?}", backend.name());
 
         let stored = backend.store().await;
@@ -380,35 +355,14 @@ fn an_api_only_replica_runs_no_ingestion_and_a_bad_role_is_refused() {
     assert!(!ok);
     assert!(out.contains("unknown role 'bogus'"), "{out}");
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = backend
-        .command(&[
-            "serve",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--role",
-            "api",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http_get(port, "/health").is_none_or(|r| !r.starts_with("HTTP/1.1 200")) {
-        assert!(Instant::now() < deadline, "stockd did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // A full replica enqueues the catch-up run at once (see the serve test above).
-    std::thread::sleep(Duration::from_millis(1_500));
-    let jobs = http_get(port, "/v1/ingest/jobs").unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
+    let server = backend.serve(Some("api"));
+    // Logged where a full replica starts its workers and the scheduler (whose catch-up run
+    // enqueues at once): past it, this replica has decided.
+    server.wait_for_log(
+        "ingestion: not run by this replica",
+        Duration::from_secs(10),
+    );
+    let jobs = server.get("/v1/ingest/jobs");
     assert!(
         jobs.contains("\"jobs\":[]"),
         "an api-only replica ran ingestion: {jobs}"

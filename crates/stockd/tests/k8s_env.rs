@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use stockd::cli::{Cli, Command};
-use stockd::config::Config;
+use stockd::config::{Config, Settings};
 
 fn k8s_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/k8s")
@@ -227,11 +227,11 @@ fn check_args(args: &[String]) -> Result<(), String> {
     if let Some(Command::Serve(serve)) = cli.command
         && !serve.roles.is_empty()
     {
-        let config = Config {
+        let settings = Settings {
             roles: serve.roles.join(","),
-            ..Config::default()
+            ..Settings::default()
         };
-        config.roles().map_err(|err| err.to_string())?;
+        settings.roles().map_err(|err| err.to_string())?;
     }
     Ok(())
 }

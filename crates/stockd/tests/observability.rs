@@ -24,27 +24,13 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-use support::{free_port, http_get};
-
-const BIN: &str = env!("CARGO_BIN_EXE_stockd");
+use support::{Stockd, free_port, http_get, serve_command};
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
         .unwrap()
-}
-
-/// Kills the server when the test ends, also on a failed assertion.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -221,27 +207,8 @@ fn every_metric_the_dashboards_and_rules_query_is_exported_by_stockd() {
     // Route 1: scrape a running stockd.
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _server = Server(
-        Command::new(BIN)
-            .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
-            .env("STOCKD_DATA_DIR", dir.path())
-            .env_remove("APIKEY")
-            .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
-            .env_remove("STOCKD_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut first = None;
-    for _ in 0..100 {
-        first = http_get(port, "/MSFT/7");
-        if first.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let first = first.expect("stockd did not start listening");
+    let stockd = Stockd::start(serve_command(dir.path(), port), port);
+    let first = stockd.get("/MSFT/7");
     assert!(first.starts_with("HTTP/1.1 200"), "{first}");
     for path in [
         "/MSFT/7", // a cache hit after the miss above

@@ -17,7 +17,8 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use prost::Message;
-use support::serve::{BIN, Server, User, accepting_receiver, set_up_alerts, wait_for};
+use support::BIN;
+use support::serve::{Server, User, accepting_receiver, set_up_alerts, wait_for};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

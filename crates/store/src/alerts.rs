@@ -95,6 +95,23 @@ pub struct NewRule {
     pub status: RuleStatus,
 }
 
+impl NewRule {
+    /// The rule as stored with `id` at `at`.
+    pub(crate) fn stored(&self, id: i64, at: DateTime<Utc>) -> StoredRule {
+        StoredRule {
+            id,
+            user_id: self.user_id.clone(),
+            symbol: self.symbol,
+            definition: self.definition.clone(),
+            state: self.state.clone(),
+            status: self.status,
+            created_at: at,
+            updated_at: at,
+            set_aside: None,
+        }
+    }
+}
+
 /// A stored rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRule {
@@ -102,6 +119,7 @@ pub struct StoredRule {
     pub user_id: String,
     pub symbol: Symbol,
     pub definition: serde_json::Value,
+    /// The engine's state as stored; `null` when the stored text is not JSON.
     pub state: serde_json::Value,
     pub status: RuleStatus,
     pub created_at: DateTime<Utc>,
@@ -464,7 +482,9 @@ where
         user_id: text("user_id")?,
         symbol: parse_symbol(&text("symbol")?)?,
         definition: parse_json("definition", &text("definition")?)?,
-        state: parse_json("state", &text("state")?)?,
+        // A state that is not JSON reads as `null`, which no engine state decodes from: the
+        // engine sets that one rule aside, where an error would stop every rule from loading.
+        state: parse_json("state", &text("state")?).unwrap_or(serde_json::Value::Null),
         status: text("status")?.parse().map_err(StoreError::Corrupt)?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,

@@ -11,15 +11,16 @@ mod sql;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{ColumnIndex, Decode, Row, Type};
+use sqlx::{FromRow, Row};
 
 use crate::accounts::new_id;
 use crate::{NewUser, StoreError, User};
 
 pub(crate) use memory::MemoryInvites;
 
-/// A stored invitation (its hash only).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A stored invitation (its hash only, which `Debug` leaves out), read from an `invites` row as
+/// it is ([`INVITE_COLUMNS`]).
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Invite {
     pub id: String,
     /// Lowercase hex SHA-256 of the code.
@@ -45,13 +46,17 @@ impl Invite {
 }
 
 /// What [`Invites::create_invite`] needs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewInvite {
     pub code_hash: String,
     pub note: Option<String>,
     pub created_by: Option<String>,
     pub expires_at: DateTime<Utc>,
 }
+
+redacted_debug!(Invite { id, note, created_by, created_at, expires_at, used_at, used_by }
+    hiding { code_hash });
+redacted_debug!(NewInvite { note, created_by, expires_at } hiding { code_hash });
 
 /// The result of [`Invites::create_user_with_invite`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,25 +102,11 @@ pub(crate) const INVITE_COLUMNS: &str =
     "id, code_hash, note, created_by, created_at, expires_at, used_at, used_by";
 
 /// Reads an `invites` row ([`INVITE_COLUMNS`]).
-fn invite<'r, R>(row: &'r R) -> Result<Invite, StoreError>
+fn invite<'r, R: Row>(row: &'r R) -> Result<Invite, StoreError>
 where
-    R: Row,
-    &'r str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
-    Option<DateTime<Utc>>: Decode<'r, R::Database> + Type<R::Database>,
+    Invite: FromRow<'r, R>,
 {
-    Ok(Invite {
-        id: row.try_get("id")?,
-        code_hash: row.try_get("code_hash")?,
-        note: row.try_get("note")?,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        used_at: row.try_get("used_at")?,
-        used_by: row.try_get("used_by")?,
-    })
+    Ok(Invite::from_row(row)?)
 }
 
 /// A new invitation row's values.

@@ -12,18 +12,16 @@
 //! the write lock before reading, so two claims can never pick the same row.
 
 mod memory;
-mod postgres;
-mod sqlite;
+mod sql;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Symbol;
-use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::StoreError;
 pub(crate) use memory::MemoryJobs;
 
-/// The columns of a job row, in the order [`job`] reads them.
+/// The columns of a job row, as [`JobRow`] names them.
 const JOB_COLUMNS: &str = "id, dedupe_key, kind, run_group, symbols, from_date, to_date, status, \
     attempts, max_attempts, run_at, lease_until, worker, last_error, bars_changed, created_at, \
     updated_at, finished_at";
@@ -313,45 +311,57 @@ impl<'a> OutcomeColumns<'a> {
     }
 }
 
-/// Reads an `ingest_jobs` row selected with [`JOB_COLUMNS`].
-fn job<'r, R>(row: &'r R) -> Result<Job, StoreError>
-where
-    R: Row,
-    &'r str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    i32: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
-    Option<NaiveDate>: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
-    Option<DateTime<Utc>>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let text_enum = |column: &'r str| -> Result<String, StoreError> { Ok(row.try_get(column)?) };
-    let count = |column: &'r str| -> Result<u32, StoreError> {
-        let value: i32 = row.try_get(column)?;
-        u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("job {column} {value}")))
-    };
-    let bars_changed: i64 = row.try_get("bars_changed")?;
-    Ok(Job {
-        id: row.try_get("id")?,
-        kind: text_enum("kind")?.parse().map_err(StoreError::Corrupt)?,
-        group: row.try_get("run_group")?,
-        dedupe_key: row.try_get("dedupe_key")?,
-        symbols: parse_symbols(&text_enum("symbols")?)?,
-        from: row.try_get("from_date")?,
-        to: row.try_get("to_date")?,
-        status: text_enum("status")?.parse().map_err(StoreError::Corrupt)?,
-        attempts: count("attempts")?,
-        max_attempts: count("max_attempts")?,
-        run_at: row.try_get("run_at")?,
-        lease_until: row.try_get("lease_until")?,
-        worker: row.try_get("worker")?,
-        last_error: row.try_get("last_error")?,
-        bars_changed: u64::try_from(bars_changed).unwrap_or(0),
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        finished_at: row.try_get("finished_at")?,
-    })
+/// An `ingest_jobs` row selected with [`JOB_COLUMNS`], as the database types it.
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    dedupe_key: String,
+    kind: String,
+    run_group: String,
+    symbols: String,
+    from_date: Option<NaiveDate>,
+    to_date: Option<NaiveDate>,
+    status: String,
+    attempts: i32,
+    max_attempts: i32,
+    run_at: DateTime<Utc>,
+    lease_until: Option<DateTime<Utc>>,
+    worker: Option<String>,
+    last_error: Option<String>,
+    bars_changed: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<JobRow> for Job {
+    type Error = StoreError;
+
+    fn try_from(row: JobRow) -> Result<Self, StoreError> {
+        let count = |column: &str, value: i32| {
+            u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("job {column} {value}")))
+        };
+        Ok(Job {
+            id: row.id,
+            kind: row.kind.parse().map_err(StoreError::Corrupt)?,
+            group: row.run_group,
+            dedupe_key: row.dedupe_key,
+            symbols: parse_symbols(&row.symbols)?,
+            from: row.from_date,
+            to: row.to_date,
+            status: row.status.parse().map_err(StoreError::Corrupt)?,
+            attempts: count("attempts", row.attempts)?,
+            max_attempts: count("max_attempts", row.max_attempts)?,
+            run_at: row.run_at,
+            lease_until: row.lease_until,
+            worker: row.worker,
+            last_error: row.last_error,
+            bars_changed: u64::try_from(row.bars_changed).unwrap_or(0),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            finished_at: row.finished_at,
+        })
+    }
 }
 
 /// Adds `count` jobs of the stored status `status` to `counts`.

@@ -20,9 +20,13 @@
 
 #[macro_use]
 mod text_enum;
+#[macro_use]
+#[doc(hidden)]
+pub mod redact;
 
 mod accounts;
 mod alerts;
+mod bars;
 mod bulk;
 mod database;
 mod error;
@@ -43,7 +47,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Series, Symbol};
 
 pub use accounts::{
-    Accounts, AuthToken, Channel, ChannelTarget, NewToken, NewUser, TokenKind, User, UserUpdate,
+    Accounts, AuthToken, Channel, NewToken, NewUser, TokenKind, UnreadableTarget, User, UserUpdate,
     UserUpdated, WatchedSymbol,
 };
 pub use alerts::{
@@ -52,6 +56,8 @@ pub use alerts::{
     SetAsideRecord, StoredRule, TriggerRecord,
 };
 pub use database::{Database, DatabaseUrl, open, redact_url};
+/// A channel's target is the domain's: the one type the API, the store and the senders share.
+pub use domain::ChannelTarget;
 pub use error::StoreError;
 pub use invites::{Invite, InvitedSignup, Invites, NewInvite};
 pub use jobs::{Job, JobCounts, JobFilter, JobKind, JobOutcome, JobQueue, JobStatus, NewJob};

@@ -40,6 +40,19 @@ pub enum Capped<T> {
     Full,
 }
 
+impl<T> Capped<T> {
+    /// What a create without a cap made: such a create is never refused, and the SQL stores'
+    /// plain creates ([`crate::Accounts::create_token`] and the like) are these.
+    pub(crate) fn uncapped(self) -> Result<T, StoreError> {
+        match self {
+            Self::Created(created) => Ok(created),
+            Self::Full => Err(StoreError::Corrupt(
+                "a create without a cap was refused".into(),
+            )),
+        }
+    }
+}
+
 /// What a user may own a limited number of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Owned {

@@ -6,13 +6,10 @@
 
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Series, Symbol};
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use crate::{Store, StoreError, StoredBar, TrackedSymbol, bulk, migrations, rows};
+use crate::{StoreError, migrations};
 
 /// Bars stored in a PostgreSQL database.
 #[derive(Debug, Clone)]
@@ -48,128 +45,15 @@ impl PostgresStore {
     pub(crate) fn pool(&self) -> &PgPool {
         &self.pool
     }
-}
 
-#[async_trait]
-impl Store for PostgresStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("select 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
-    async fn upsert_series(&self, series: &Series) -> Result<u64, StoreError> {
-        let counts = self.upsert_many(std::slice::from_ref(series)).await?;
-        Ok(counts.into_iter().sum())
-    }
-
-    async fn upsert_many(&self, batch: &[Series]) -> Result<Vec<u64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let counts = bulk::postgres(&mut tx, batch).await?;
-        tx.commit().await?;
-        Ok(counts)
-    }
-
-    async fn load_series(&self, symbol: Symbol) -> Result<Option<Series>, StoreError> {
-        let rows = sqlx::query(
-            "select date, open_e9, high_e9, low_e9, close_e9, volume, adj_close_e9, source, \
-             fetched_at from bars where symbol = $1 order by date",
-        )
-        .bind(symbol.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        if rows.is_empty() {
-            return Ok(None);
-        }
-        let stored = rows
-            .iter()
-            .map(|row| rows::stored_bar(row, symbol))
-            .collect::<Result<Vec<_>, _>>()?;
-        let last_fetch =
-            sqlx::query("select source, fetched_at from symbol_fetches where symbol = $1")
-                .bind(symbol.as_str())
-                .fetch_optional(&self.pool)
-                .await?
-                .as_ref()
-                .map(rows::last_fetch)
-                .transpose()?;
-        Ok(rows::series(symbol, stored, last_fetch))
-    }
-
-    async fn stored_bars(
+    /// A transaction; the statements in it lock the rows they pick ([`Self::SKIP_LOCKED`]).
+    pub(crate) async fn write_tx(
         &self,
-        symbol: Symbol,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<StoredBar>, StoreError> {
-        sqlx::query(
-            "select date, open_e9, high_e9, low_e9, close_e9, volume, adj_close_e9, source, \
-             fetched_at from bars where symbol = $1 and date between $2 and $3 order by date",
-        )
-        .bind(symbol.as_str())
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| rows::stored_bar(row, symbol))
-        .collect()
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        Ok(self.pool.begin().await?)
     }
 
-    async fn stored_symbols(&self) -> Result<Vec<Symbol>, StoreError> {
-        sqlx::query("select distinct symbol from bars order by symbol")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(rows::stored_symbol)
-            .collect()
-    }
-
-    async fn track_symbol(
-        &self,
-        symbol: Symbol,
-        at: DateTime<Utc>,
-    ) -> Result<(TrackedSymbol, bool), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "insert into tracked_symbols (symbol, added_at) values ($1, $2) \
-             on conflict (symbol) do nothing",
-        )
-        .bind(symbol.as_str())
-        .bind(at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        let row = sqlx::query("select symbol, added_at from tracked_symbols where symbol = $1")
-            .bind(symbol.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok((rows::tracked_symbol(&row)?, inserted == 1))
-    }
-
-    async fn untrack_symbol(&self, symbol: Symbol) -> Result<bool, StoreError> {
-        let deleted = sqlx::query("delete from tracked_symbols where symbol = $1")
-            .bind(symbol.as_str())
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        Ok(deleted == 1)
-    }
-
-    async fn tracked_symbols(&self) -> Result<Vec<TrackedSymbol>, StoreError> {
-        // The operator's list plus every watched symbol (see `Store::tracked_symbols`).
-        let rows = sqlx::query(
-            "select symbol, min(added_at) as added_at from (\
-             select symbol, added_at from tracked_symbols \
-             union all select symbol, added_at from watchlist) as tracked \
-             group by symbol order by symbol",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(rows::tracked_symbol).collect()
-    }
+    /// Appended to a `select` that picks rows to write: each is locked, and rows another
+    /// transaction holds are passed over, so replicas take different rows without waiting.
+    pub(crate) const SKIP_LOCKED: &'static str = " for update skip locked";
 }

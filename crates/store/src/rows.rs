@@ -1,9 +1,11 @@
 //! Rows to and from domain values, once for every SQL backend: the column names and types are
-//! the same in both schemas, so the mapping is generic over the driver's row and database types.
+//! the same in both schemas, so each row is a `sqlx::FromRow` struct (generic over the driver)
+//! and its conversion to the domain value checks what the database cannot (a symbol's syntax,
+//! a non-negative volume).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Bar, Price, Series, Symbol};
-use sqlx::{ColumnIndex, Decode, Row, Type};
+use sqlx::{FromRow, Row};
 
 use crate::{StoreError, TrackedSymbol};
 
@@ -18,37 +20,56 @@ pub struct StoredBar {
     pub fetched_at: DateTime<Utc>,
 }
 
-/// Reads a `bars` row (`date, open_e9, high_e9, low_e9, close_e9, volume, adj_close_e9, source,
-/// fetched_at`).
-pub(crate) fn stored_bar<'r, R>(row: &'r R, symbol: Symbol) -> Result<StoredBar, StoreError>
-where
-    R: Row,
-    &'r str: ColumnIndex<R>,
-    NaiveDate: Decode<'r, R::Database> + Type<R::Database>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let date: NaiveDate = row.try_get("date")?;
-    let volume: i64 = row.try_get("volume")?;
-    let bar = Bar {
-        date,
-        open: Price::from_raw(row.try_get("open_e9")?),
-        high: Price::from_raw(row.try_get("high_e9")?),
-        low: Price::from_raw(row.try_get("low_e9")?),
-        close: Price::from_raw(row.try_get("close_e9")?),
-        volume: u64::try_from(volume)
-            .map_err(|_| StoreError::Corrupt(format!("negative volume for {symbol} on {date}")))?,
-        adj_close: row
-            .try_get::<Option<i64>, _>("adj_close_e9")?
-            .map(Price::from_raw),
-    };
-    Ok(StoredBar {
-        bar,
-        fetched_at: row.try_get("fetched_at")?,
-        source: row.try_get("source")?,
-    })
+/// The columns of a `bars` row, as [`BarRow`] names them.
+pub(crate) const BAR_COLUMNS: &str =
+    "date, open_e9, high_e9, low_e9, close_e9, volume, adj_close_e9, source, fetched_at";
+
+/// A `bars` row selected with [`BAR_COLUMNS`].
+#[derive(FromRow)]
+pub(crate) struct BarRow {
+    date: NaiveDate,
+    open_e9: i64,
+    high_e9: i64,
+    low_e9: i64,
+    close_e9: i64,
+    volume: i64,
+    adj_close_e9: Option<i64>,
+    source: String,
+    fetched_at: DateTime<Utc>,
+}
+
+/// The bars of `symbol` these rows store.
+pub(crate) fn stored_bars(rows: Vec<BarRow>, symbol: Symbol) -> Result<Vec<StoredBar>, StoreError> {
+    rows.into_iter().map(|row| row.stored_bar(symbol)).collect()
+}
+
+impl BarRow {
+    /// The bar of `symbol` this row stores.
+    fn stored_bar(self, symbol: Symbol) -> Result<StoredBar, StoreError> {
+        let date = self.date;
+        let volume = u64::try_from(self.volume)
+            .map_err(|_| StoreError::Corrupt(format!("negative volume for {symbol} on {date}")))?;
+        Ok(StoredBar {
+            bar: Bar {
+                date,
+                open: Price::from_raw(self.open_e9),
+                high: Price::from_raw(self.high_e9),
+                low: Price::from_raw(self.low_e9),
+                close: Price::from_raw(self.close_e9),
+                volume,
+                adj_close: self.adj_close_e9.map(Price::from_raw),
+            },
+            source: self.source,
+            fetched_at: self.fetched_at,
+        })
+    }
+}
+
+/// A `symbol_fetches` row (`source, fetched_at`): the last fetch of a symbol.
+#[derive(FromRow)]
+pub(crate) struct LastFetch {
+    pub source: String,
+    pub fetched_at: DateTime<Utc>,
 }
 
 /// Assembles a series from its stored bars and the symbol's last fetch record; bars without a
@@ -56,53 +77,47 @@ where
 pub(crate) fn series(
     symbol: Symbol,
     stored: Vec<StoredBar>,
-    last_fetch: Option<(DateTime<Utc>, String)>,
+    last_fetch: Option<LastFetch>,
 ) -> Option<Series> {
     let newest = stored
         .iter()
         .max_by_key(|s| s.fetched_at)
-        .map(|s| (s.fetched_at, s.source.clone()))?;
-    let (fetched_at, source) = last_fetch.unwrap_or(newest);
+        .map(|s| LastFetch {
+            source: s.source.clone(),
+            fetched_at: s.fetched_at,
+        })?;
+    let fetch = last_fetch.unwrap_or(newest);
     let bars = stored.into_iter().map(|s| s.bar).collect();
-    Some(Series::new(symbol, bars, source, fetched_at))
+    Some(Series::new(symbol, bars, fetch.source, fetch.fetched_at))
 }
 
-/// Reads a `symbol_fetches` row (`fetched_at, source`).
-pub(crate) fn last_fetch<'r, R>(row: &'r R) -> Result<(DateTime<Utc>, String), StoreError>
-where
-    R: Row,
-    &'r str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    Ok((row.try_get("fetched_at")?, row.try_get("source")?))
+/// A symbol and when it was added (`symbol, added_at`): a tracked or a watched symbol.
+#[derive(FromRow)]
+pub(crate) struct SymbolAdded {
+    symbol: String,
+    added_at: DateTime<Utc>,
 }
 
-/// Reads a `tracked_symbols` row (`symbol, added_at`).
-pub(crate) fn tracked_symbol<'r, R>(row: &'r R) -> Result<TrackedSymbol, StoreError>
-where
-    R: Row,
-    &'r str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let text: String = row.try_get("symbol")?;
-    let symbol = Symbol::parse(&text)
-        .map_err(|err| StoreError::Corrupt(format!("tracked symbol '{text}': {err}")))?;
-    Ok(TrackedSymbol {
-        symbol,
-        added_at: row.try_get("added_at")?,
-    })
+impl TryFrom<SymbolAdded> for TrackedSymbol {
+    type Error = StoreError;
+
+    fn try_from(row: SymbolAdded) -> Result<Self, StoreError> {
+        Ok(TrackedSymbol {
+            symbol: stored_symbol(&row.symbol)?,
+            added_at: row.added_at,
+        })
+    }
 }
 
-/// Reads the `symbol` column of a row listing stored symbols.
-pub(crate) fn stored_symbol<'r, R>(row: &'r R) -> Result<Symbol, StoreError>
+/// Reads a `symbol, added_at` row (of `tracked_symbols` or `watchlist`).
+pub(crate) fn tracked_symbol<'r, R: Row>(row: &'r R) -> Result<TrackedSymbol, StoreError>
 where
-    R: Row,
-    &'r str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
+    SymbolAdded: FromRow<'r, R>,
 {
-    let text: String = row.try_get("symbol")?;
-    Symbol::parse(&text)
-        .map_err(|err| StoreError::Corrupt(format!("stored symbol '{text}': {err}")))
+    SymbolAdded::from_row(row)?.try_into()
+}
+
+/// A stored symbol's text, checked.
+pub(crate) fn stored_symbol(text: &str) -> Result<Symbol, StoreError> {
+    Symbol::parse(text).map_err(|err| StoreError::Corrupt(format!("stored symbol '{text}': {err}")))
 }

@@ -7,15 +7,13 @@
 //!
 //! Recording is one atomic upsert per call on the SQL backends (same window: add; newer window:
 //! start again from the new calls), returning what is now stored, so a replica learns what the
-//! others spent every time it spends. The SQL lives in [`sqlite`] and [`postgres`]; the memory
-//! backend applies the same rule, [`UsageCounts::add`], under a lock.
+//! others spent every time it spends. The SQL lives in [`sql`]; the memory backend applies the same rule, [`UsageCounts::add`], under a lock.
 //!
 //! Beside the counts, a provider's own limit as it reported it ([`ProviderPause`], table
 //! `provider_pauses`): the instant until which it must not be called, kept so a restart or
 //! another replica does not call it again before the limit resets. The later pause wins.
 
-mod postgres;
-mod sqlite;
+mod sql;
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -23,7 +21,6 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use crate::{MemoryStore, StoreError};
 
@@ -104,15 +101,19 @@ pub fn utc_day(at: DateTime<Utc>) -> NaiveDate {
 }
 
 /// A provider that reported one of its own limits reached: not to be called before `until`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Read from a `provider_pauses` row as it is.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProviderPause {
     /// When the limit resets and the provider may be called again.
+    #[sqlx(rename = "paused_until")]
     pub until: DateTime<Utc>,
     /// Which of its limits: `per_day`, `per_minute`, `per_second` or `unstated`.
+    #[sqlx(rename = "rate_limit")]
     pub limit: String,
     /// The provider's own words (never carrying a key).
     pub detail: String,
     /// When the provider answered.
+    #[sqlx(rename = "paused_at")]
     pub since: DateTime<Utc>,
 }
 
@@ -150,47 +151,35 @@ pub trait ProviderUsage: Send + Sync {
     ) -> Result<Option<ProviderPause>, StoreError>;
 }
 
-/// Reads a `provider_pauses` row (`paused_until, rate_limit, detail, paused_at`).
-fn pause_row<'r, R>(row: &'r R) -> Result<ProviderPause, StoreError>
-where
-    R: Row,
-    &'r str: ColumnIndex<R>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    Ok(ProviderPause {
-        until: row.try_get("paused_until")?,
-        limit: row.try_get("rate_limit")?,
-        detail: row.try_get("detail")?,
-        since: row.try_get("paused_at")?,
-    })
-}
-
 /// The stored pause, when it still lasts at `at`.
 fn current(pause: Option<ProviderPause>, at: DateTime<Utc>) -> Option<ProviderPause> {
     pause.filter(|pause| pause.until > at)
 }
 
-/// Reads a `provider_usage` row (`minute_start, minute_calls, day, day_calls`).
-fn counts<'r, R>(row: &'r R) -> Result<UsageCounts, StoreError>
-where
-    R: Row,
-    &'r str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    NaiveDate: Decode<'r, R::Database> + Type<R::Database>,
-    DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    let count = |column: &'r str| -> Result<u64, StoreError> {
-        let value: i64 = row.try_get(column)?;
-        u64::try_from(value)
-            .map_err(|_| StoreError::Corrupt(format!("negative provider_usage.{column}")))
-    };
-    Ok(UsageCounts {
-        minute: row.try_get("minute_start")?,
-        minute_calls: count("minute_calls")?,
-        day: row.try_get("day")?,
-        day_calls: count("day_calls")?,
-    })
+/// A `provider_usage` row (`minute_start, minute_calls, day, day_calls`).
+#[derive(sqlx::FromRow)]
+struct UsageRow {
+    minute_start: DateTime<Utc>,
+    minute_calls: i64,
+    day: NaiveDate,
+    day_calls: i64,
+}
+
+impl TryFrom<UsageRow> for UsageCounts {
+    type Error = StoreError;
+
+    fn try_from(row: UsageRow) -> Result<Self, StoreError> {
+        let count = |column: &str, value: i64| {
+            u64::try_from(value)
+                .map_err(|_| StoreError::Corrupt(format!("negative provider_usage.{column}")))
+        };
+        Ok(UsageCounts {
+            minute: row.minute_start,
+            minute_calls: count("minute_calls", row.minute_calls)?,
+            day: row.day,
+            day_calls: count("day_calls", row.day_calls)?,
+        })
+    }
 }
 
 /// A count bound as SQL `bigint` / `integer`.

@@ -38,7 +38,7 @@ async fn webhook(store: &Arc<dyn Store>, user_id: &str) -> String {
     let target = ChannelTarget::Webhook {
         url: "https://hooks.example.com/stockd".into(),
         secret: "whsec".into(),
-        format: "generic".into(),
+        format: domain::WebhookFormat::Generic,
     };
     store
         .create_channel(user_id, &target, t0())

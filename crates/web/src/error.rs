@@ -75,6 +75,8 @@ pub enum ApiError {
     Conflict(String),
     /// Well-formed but invalid input; the detail names the field.
     Unprocessable(String),
+    /// A body in a media type the route does not take (not `application/json`).
+    UnsupportedMediaType(String),
     /// Too many attempts (failed logins, registrations); retry after the duration.
     TooManyRequests {
         detail: String,
@@ -233,6 +235,12 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-field",
                 "Invalid field",
+                detail.clone(),
+            ),
+            Self::UnsupportedMediaType(detail) => plain(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
                 detail.clone(),
             ),
             Self::TooManyRequests {

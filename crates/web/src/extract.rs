@@ -38,11 +38,34 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// `Json<T>` whose rejections are problem+json: 400 for malformed JSON or a wrong content
-/// type, 422 naming the field for a body of the wrong shape.
-#[derive(Debug, FromRequest)]
-#[from_request(via(Json), rejection(ApiError))]
+/// `Json<T>` whose rejections are problem+json: 400 for malformed JSON, 415 for a body not
+/// sent as `application/json`, 422 naming the field for a body of the wrong shape, including a
+/// body that is not a JSON object (serde would read a struct from an array of its fields).
+#[derive(Debug)]
 pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let Json(value) = Json::<serde_json::Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::Unprocessable(
+                "invalid body: expected a JSON object ({…})".into(),
+            ));
+        }
+        // Read again from text so serde's error names the field's path (`channels[0]: …`), as
+        // axum's own rejection does; bodies are small.
+        let text = serde_json::to_vec(&value)
+            .map_err(|_| ApiError::Internal("a JSON body could not be written back"))?;
+        let Json(body) = Json::<T>::from_bytes(&text)?;
+        Ok(Self(body))
+    }
+}
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
@@ -50,6 +73,9 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(err) => {
                 Self::Unprocessable(format!("invalid body: {}", err.body_text()))
             }
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType(
+                "send the body as JSON with `Content-Type: application/json`".into(),
+            ),
             other => Self::BadRequest(format!("invalid JSON body: {}", other.body_text())),
         }
     }

@@ -1,5 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
+mod edge;
+
 use utoipa::OpenApi;
 
 use crate::error::Problem;
@@ -146,9 +148,17 @@ use crate::routes::{
 )]
 pub struct ApiDoc;
 
+/// The document, completed with what the HTTP layer answers whatever the handler (see
+/// [`edge`]) and this deployment's largest `days`.
+pub fn document(max_days: u32) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    edge::complete(&mut doc, max_days);
+    doc
+}
+
 /// The document as JSON text.
-pub fn document_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|err| {
+pub fn document_json(max_days: u32) -> String {
+    document(max_days).to_pretty_json().unwrap_or_else(|err| {
         format!(r#"{{"error":"could not render the OpenAPI document: {err}"}}"#)
     })
 }
@@ -169,5 +179,130 @@ impl utoipa::Modify for AdminTokenScheme {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::document;
+
+    fn doc(max_days: u32) -> Value {
+        serde_json::to_value(document(max_days)).unwrap()
+    }
+
+    fn parameter<'a>(doc: &'a Value, path: &str, method: &str, name: &str) -> &'a Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path} has no parameters"))
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} has no parameter {name}"))
+    }
+
+    /// The constraints the server enforces stay in the document: losing one lets clients (and
+    /// `scripts/api-contract.sh`) send what the server refuses.
+    #[test]
+    fn the_document_states_the_constraints_the_server_enforces() {
+        let doc = doc(5000);
+        let symbol = "^[A-Za-z0-9.^=-]{1,15}$";
+        for (path, method) in [
+            ("/{symbol}", "get"),
+            ("/{symbol}/{days}", "get"),
+            ("/v1/stocks/{symbol}/daily", "get"),
+            ("/v1/stocks/{symbol}/quote", "get"),
+            ("/v1/stocks/{symbol}/eod", "get"),
+            ("/v1/stocks/{symbol}/delta", "get"),
+            ("/v1/symbols/{symbol}", "put"),
+            ("/v1/me/watchlist/{symbol}", "put"),
+        ] {
+            let schema = &parameter(&doc, path, method, "symbol")["schema"];
+            assert_eq!(schema["pattern"], symbol, "{method} {path}");
+        }
+        let symbols = &parameter(&doc, "/v1/daily", "get", "symbols")["schema"];
+        assert_eq!(
+            symbols["pattern"],
+            format!("^{0}(,{0}){{0,19}}$", &symbol[1..symbol.len() - 1]),
+            "1 to 20 symbols"
+        );
+        for (path, name) in [
+            ("/{symbol}/{days}", "days"),
+            ("/v1/stocks/{symbol}/daily", "days"),
+            ("/v1/stocks/{symbol}/daily", "limit"),
+            ("/v1/daily", "days"),
+        ] {
+            let schema = &parameter(&doc, path, "get", name)["schema"];
+            assert_eq!(schema["maximum"], 5000, "{name} of {path}");
+            assert_eq!(schema["minimum"], 1, "{name} of {path}");
+        }
+        let narrow = super::tests::doc(250);
+        let days = &parameter(&narrow, "/{symbol}/{days}", "get", "days")["schema"];
+        assert_eq!(days["maximum"], 250, "the configured max_days");
+        for path in [
+            "/v1/alerts",
+            "/v1/me/channels",
+            "/v1/me/tokens",
+            "/v1/notifications",
+        ] {
+            let limit = &parameter(&doc, path, "get", "limit")["schema"];
+            assert_eq!(limit["maximum"], 1000, "limit of {path}");
+        }
+        let status = &parameter(&doc, "/v1/ingest/jobs", "get", "status")["schema"];
+        assert_eq!(
+            status["enum"],
+            serde_json::json!(["queued", "running", "succeeded", "failed"])
+        );
+
+        let schemas = &doc["components"]["schemas"];
+        for body in [
+            "RuleBody",
+            "RegisterRequest",
+            "LoginRequest",
+            "UpdateMeRequest",
+            "CreateTokenRequest",
+            "CreateUserRequest",
+            "CreateInviteRequest",
+        ] {
+            assert_eq!(
+                schemas[body]["additionalProperties"], false,
+                "{body} refuses unknown fields"
+            );
+        }
+        for body in ["RegisterRequest", "CreateUserRequest"] {
+            let password = &schemas[body]["properties"]["password"];
+            assert_eq!(password["minLength"], 10, "{body}");
+            assert_eq!(password["maxLength"], 128, "{body}");
+        }
+        for variant in schemas["ChannelRequest"]["oneOf"].as_array().unwrap() {
+            assert_eq!(variant["additionalProperties"], false, "{variant}");
+        }
+        // The response embedding a rule's fields does not inherit the body's refusal.
+        let rule = serde_json::to_string(&schemas["RuleResponse"]).unwrap();
+        assert!(!rule.contains("additionalProperties"), "{rule}");
+    }
+
+    /// Every JSON body can be refused as malformed (400), too slow (408), not JSON (415) or of
+    /// the wrong shape (422), whatever the handler's own annotation says.
+    #[test]
+    fn every_json_body_documents_the_extractors_answers() {
+        let doc = doc(5000);
+        let mut bodies = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                if operation["requestBody"].is_null() {
+                    continue;
+                }
+                bodies += 1;
+                for status in ["400", "408", "415", "422"] {
+                    let response = &operation["responses"][status];
+                    assert!(
+                        response["content"]["application/problem+json"].is_object(),
+                        "{method} {path} documents {status}"
+                    );
+                }
+            }
+        }
+        assert!(bodies >= 10, "{bodies} operations with a body");
     }
 }

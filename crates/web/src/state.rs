@@ -68,6 +68,7 @@ impl AppState {
             webhook_allow: auth.webhook_allow.clone(),
         };
         Self(Arc::new(Shared {
+            openapi_json: openapi::document_json(config.max_days),
             service: Service::new(store, market, settings),
             login_limiter: auth::LoginLimiter::new(auth.limits),
             read_limiter: limits::reads::ReadLimiter::new(config.limits.reads),
@@ -75,7 +76,6 @@ impl AppState {
             auth,
             config,
             metrics,
-            openapi_json: openapi::document_json(),
             closes: routes::closes::RenderCache::default(),
             started: Instant::now(),
             loops: liveness::Loops::default(),

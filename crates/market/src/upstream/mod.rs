@@ -225,7 +225,7 @@ impl Upstream {
                 .last_error
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()) =
-                Some((err.to_string(), Utc::now()));
+                Some((err.to_string(), self.clock.now()));
         }
         match &result {
             Err(err) if err.is_provider_failure() => self.breaker.record_failure(&err.to_string()),

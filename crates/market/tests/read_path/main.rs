@@ -14,13 +14,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use chrono::Utc;
-use domain::Series;
 use market::{BreakerState, CacheStatus, MarketConfig, MarketError};
 use providers::ProviderError;
 use store::{MemoryStore, Store};
 
-use scripted::{Scripted, close_of, config, market, series, sym, unknown, upstream_error};
+use scripted::{
+    Scripted, close_of, config, market, series_fetched_at, start, sym, unknown, upstream_error,
+};
 
 #[tokio::test(start_paused = true)]
 async fn a_fresh_series_is_served_from_cache_until_the_ttl_passes() {
@@ -126,12 +126,7 @@ async fn a_stale_copy_is_served_when_the_upstream_fails() {
 #[tokio::test(start_paused = true)]
 async fn the_store_stands_in_as_the_stale_copy_after_a_restart() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let old = Series::new(
-        sym("IBM"),
-        series(sym("IBM"), "42").bars().to_vec(),
-        "scripted",
-        Utc::now() - chrono::Duration::days(2),
-    );
+    let old = series_fetched_at(sym("IBM"), "42", start() - chrono::Duration::days(2));
     store.upsert_series(&old).await.unwrap();
     let provider = Arc::new(Scripted::default());
     provider.set_default(Err(upstream_error()));
@@ -147,7 +142,7 @@ async fn the_store_stands_in_as_the_stale_copy_after_a_restart() {
 async fn fresh_rows_in_the_store_are_used_without_calling_the_provider() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     store
-        .upsert_series(&series(sym("IBM"), "42"))
+        .upsert_series(&series_fetched_at(sym("IBM"), "42", start()))
         .await
         .unwrap();
     let provider = Scripted::answering("99");
@@ -158,6 +153,35 @@ async fn fresh_rows_in_the_store_are_used_without_calling_the_provider() {
         (CacheStatus::Miss, "42".into())
     );
     assert_eq!(provider.calls(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stored_rows_age_by_the_injected_clock_not_the_machines() {
+    // Fetched 200 s before the test clock's start (days before the machine's own time): fresh
+    // for a 300 s cache_ttl by the injected clock, stale by the system's.
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let fetched_at = start() - chrono::Duration::seconds(200);
+    store
+        .upsert_series(&series_fetched_at(sym("IBM"), "42", fetched_at))
+        .await
+        .unwrap();
+    let config = config();
+    let provider = Scripted::answering("99");
+    let first = market(provider.clone(), store.clone(), config.clone());
+    let served = first.daily(sym("IBM")).await.unwrap();
+    assert_eq!(
+        (served.cache, close_of(&served)),
+        (CacheStatus::Miss, "42".into())
+    );
+    assert_eq!(provider.calls(), 0, "fresh by the injected clock");
+
+    // 101 s later on the paused clock the rows are 301 s old: a restarted process asks the
+    // provider.
+    tokio::time::advance(Duration::from_secs(101)).await;
+    let restarted = market(provider.clone(), store, config);
+    let served = restarted.daily(sym("IBM")).await.unwrap();
+    assert_eq!(close_of(&served), "99");
+    assert_eq!(provider.calls(), 1, "stale by the injected clock");
 }
 
 #[tokio::test(start_paused = true)]

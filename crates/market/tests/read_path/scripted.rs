@@ -36,6 +36,12 @@ pub(crate) fn series_from(source: &str, symbol: Symbol, close: &str) -> Series {
     Series::new(symbol, vec![bar], source, Utc::now())
 }
 
+/// A one-bar series fetched at `fetched_at` (stored rows whose age the test decides).
+pub(crate) fn series_fetched_at(symbol: Symbol, close: &str, fetched_at: DateTime<Utc>) -> Series {
+    let bars = series(symbol, close).bars().to_vec();
+    Series::new(symbol, bars, "scripted", fetched_at)
+}
+
 pub(crate) fn upstream_error() -> ProviderError {
     ProviderError::Upstream {
         provider: "scripted",

@@ -5,17 +5,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use domain::Series;
 use market::{CacheStatus, MarketError};
 use providers::ProviderError;
 use store::{MemoryStore, Store};
 
-use super::scripted::{Scripted, close_of, config, market, series, sym, unknown, upstream_error};
+use super::scripted::{
+    Scripted, close_of, config, market, series, start, sym, unknown, upstream_error,
+};
 
 fn imported(age: chrono::Duration) -> Series {
     let bars = series(sym("ZZIMP"), "42").bars().to_vec();
-    Series::new(sym("ZZIMP"), bars, "import", Utc::now() - age)
+    Series::new(sym("ZZIMP"), bars, "import", start() - age)
 }
 
 #[tokio::test(start_paused = true)]

@@ -7,8 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use notify::{AllowList, Notification, NotifyConfig, Senders};
-use serde_json::json;
+use notify::{AlertNotice, AllowList, Notification, NotifyConfig, Senders};
 
 /// A notification with a recognisable key, subject and text.
 pub fn notification() -> Notification {
@@ -16,7 +15,15 @@ pub fn notification() -> Notification {
         idempotency_key: "alert-42:channel-7:2026-11-28T14:30:00Z".into(),
         subject: "MSFT crossed above 420.00".into(),
         text: "MSFT crossed above 420.00 (421.13) at 14:30 UTC".into(),
-        payload: json!({"event": "alert.triggered", "symbol": "MSFT", "price": 421.13}),
+        payload: AlertNotice {
+            rule_id: 42,
+            symbol: "MSFT".parse().unwrap(),
+            price: "421.13".parse().unwrap(),
+            at: "2026-11-28T14:30:00Z".parse().unwrap(),
+            source: "finnhub".into(),
+            message: "MSFT crossed above 420.00 (421.13)".into(),
+            dedupe_key: "42:2026-11-28T14:30:00Z".into(),
+        },
     }
 }
 

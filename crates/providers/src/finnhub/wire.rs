@@ -4,12 +4,11 @@
 //! Reference: <https://finnhub.io/docs/api/quote>.
 
 use chrono::{DateTime, Utc};
-use domain::{Price, Quote, Symbol};
+use domain::{Price, Quote, Symbol, new_york};
 use serde::Deserialize;
 
 use super::NAME;
 use crate::ProviderError;
-use crate::eastern;
 use crate::http::malformed;
 use crate::json_number::JsonPrice;
 
@@ -32,7 +31,7 @@ pub(super) struct QuoteResponse {
 
 /// The quote in a `/quote` answer; all zeros (`c == 0 && t == 0`) means an unknown symbol.
 ///
-/// Finnhub's free plan covers US listings, so the trading day is the US Eastern date of `t`.
+/// Finnhub's free plan covers US listings, so the trading day is the New York date of `t`.
 pub(super) fn quote(
     body: QuoteResponse,
     symbol: Symbol,
@@ -49,7 +48,7 @@ pub(super) fn quote(
     }
     let as_of = DateTime::from_timestamp(body.t, 0)
         .ok_or_else(|| malformed(NAME, format_args!("time {} is out of range", body.t)))?;
-    let trading_day = eastern::date_of(as_of);
+    let trading_day = new_york::date_of(as_of);
     // A listing's first day has no previous close; Finnhub sends 0 then.
     let previous_close = body.pc.map(|pc| pc.0).filter(|pc| *pc != zero);
     Ok(Quote {

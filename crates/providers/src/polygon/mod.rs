@@ -15,7 +15,7 @@
 //! The key travels in the `Authorization: Bearer` header, which Polygon accepts as well as
 //! `?apiKey=`, so it is never in a URL, a log line or a reqwest error. Prices are JSON numbers,
 //! read from their literal text (see `json_number.rs`). Bar timestamps are UNIX milliseconds of
-//! 00:00 America/New_York; the trading day is their US Eastern date (`eastern.rs`, DST-aware).
+//! 00:00 America/New_York; the trading day is their New York date (`domain::new_york`, DST-aware).
 //! Reference: <https://polygon.io/docs/stocks/get_v2_aggs_ticker__stocksticker__range__multiplier___timespan___from___to>.
 
 mod classify;
@@ -26,11 +26,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{Days, NaiveDate, Utc};
-use domain::{Quote, Series, Symbol};
+use domain::{Quote, Series, Symbol, new_york};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::http::{self, Call};
-use crate::{MarketData, ProviderError, eastern};
+use crate::{MarketData, ProviderError};
 
 /// The provider name used in provenance, metrics and errors.
 const NAME: &str = "polygon";
@@ -121,7 +121,7 @@ impl MarketData for Polygon {
 
     async fn daily(&self, symbol: Symbol) -> Result<Series, ProviderError> {
         let now = Utc::now();
-        let (from, to) = window(eastern::date_of(now));
+        let (from, to) = window(new_york::date_of(now));
         let path = format!("/v2/aggs/ticker/{symbol}/range/1/day/{from}/{to}");
         let query = [("adjusted", "false"), ("sort", "asc"), ("limit", "50000")];
         let body = self.get(&path, &query, "daily", symbol).await?;

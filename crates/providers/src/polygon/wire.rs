@@ -4,13 +4,13 @@
 //! may arrive as integral decimals (`82488700.0`), which [`JsonVolume`] accepts.
 
 use chrono::{DateTime, Utc};
-use domain::{Bar, Quote, Symbol};
+use domain::{Bar, Quote, Symbol, new_york};
 use serde::Deserialize;
 
 use super::NAME;
+use crate::ProviderError;
 use crate::http::malformed;
 use crate::json_number::{JsonPrice, JsonVolume};
-use crate::{ProviderError, eastern};
 
 /// An aggregates (`/range/…`) or previous-close (`/prev`) answer; also the shape of refusals,
 /// which carry only `status` and `error` or `message`. An empty range has `resultsCount: 0` and no
@@ -46,7 +46,7 @@ struct Agg {
 
 impl Agg {
     fn to_bar(&self) -> Result<Bar, String> {
-        let date = eastern::date_of_millis(self.t)
+        let date = new_york::date_of_millis(self.t)
             .ok_or_else(|| format!("timestamp {} is out of range", self.t))?;
         Bar::new_checked(date, self.o.0, self.h.0, self.l.0, self.c.0, self.v.0, None)
             .map_err(|error| error.to_string())
@@ -97,7 +97,7 @@ pub(super) fn previous_close(
             symbol,
         });
     };
-    let trading_day = eastern::date_of_millis(agg.t)
+    let trading_day = new_york::date_of_millis(agg.t)
         .ok_or_else(|| malformed(NAME, format_args!("timestamp {} is out of range", agg.t)))?;
     Ok(Quote {
         symbol,

@@ -10,13 +10,13 @@
 //! off, which cannot move a session open (or the day's last trade) across midnight.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use domain::{Bar, Quote, Symbol};
+use domain::{Bar, Quote, Symbol, new_york};
 use serde::Deserialize;
 
 use super::NAME;
+use crate::ProviderError;
 use crate::http::malformed;
 use crate::json_number::{JsonPrice, JsonVolume};
-use crate::{ProviderError, eastern};
 
 /// The chart envelope: a result or an error, the other `null`.
 ///
@@ -108,8 +108,8 @@ impl Meta {
             .ok_or_else(|| malformed(NAME, format_args!("timestamp {seconds} is out of range")))?;
         match (self.gmt_offset, self.exchange_timezone_name.as_deref()) {
             (Some(offset), _) => Ok((instant + Duration::seconds(offset)).date_naive()),
-            (None, Some("America/New_York")) => Ok(eastern::date_of(instant)),
-            // Any other zone would need the tz database; no US-listed chart lacks gmtoffset.
+            (None, Some("America/New_York")) => Ok(new_york::date_of(instant)),
+            // Only New York time is known here; no US-listed chart lacks gmtoffset.
             (None, zone) => Err(malformed(
                 NAME,
                 format_args!("meta has no gmtoffset (exchange zone {zone:?})"),
@@ -214,7 +214,7 @@ mod tests {
     }
 
     #[test]
-    fn without_gmtoffset_a_new_york_exchange_uses_the_eastern_rules() {
+    fn without_gmtoffset_a_new_york_exchange_uses_new_york_time() {
         // 2024-07-01 00:30 UTC is still June 30 in New York (EDT).
         let seconds = 1_719_793_800;
         let new_york = meta(r#"{"exchangeTimezoneName": "America/New_York"}"#);

@@ -8,15 +8,13 @@ use alerting::poller::PollerConfig;
 use notify::{
     AllowList, NotifyConfig, RetrySchedule, SmtpConfig, SmtpTls, TwilioConfig, WebhookConfig,
 };
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::chain::non_empty;
-use super::{Config, ConfigError, ProviderName, invalid};
+use super::{ConfigError, ProviderChains, ProviderName, Settings, invalid};
 
-impl Config {
+impl Settings {
     pub(super) fn validate_alerting(&self) -> Result<(), ConfigError> {
-        self.alert_quote_chain()?;
-        self.roles()?;
         let prefix = self.nats_prefix.trim();
         if prefix.is_empty()
             || !prefix
@@ -37,9 +35,6 @@ impl Config {
         if self.quote_interval < Duration::from_millis(100) {
             return Err(invalid("quote_interval", "must be at least 100ms"));
         }
-        self.webhook_allow()?;
-        self.retry_schedule()?;
-        self.notify()?;
         Ok(())
     }
 
@@ -72,27 +67,30 @@ impl Config {
     }
 
     /// The NATS URL, if one is set (an empty value counts as unset).
-    pub fn nats_url(&self) -> Option<&str> {
-        non_empty(self.nats_url.as_ref()).map(|url| url.expose_secret().trim())
+    pub(super) fn nats_url(&self) -> Option<SecretString> {
+        non_empty(self.nats_url.as_ref())
+            .map(|url| SecretString::from(url.expose_secret().trim().to_owned()))
     }
 
     /// The providers asked for alert quotes: `alert_quote_providers`, else the quote chain —
     /// or `sim` when that is only the bundled sample, whose "quote" is a close from 2013 that
     /// would never move.
-    pub fn alert_quote_chain(&self) -> Result<Vec<ProviderName>, ConfigError> {
+    pub(super) fn alert_quote_chain(
+        &self,
+        chains: &ProviderChains,
+    ) -> Result<Vec<ProviderName>, ConfigError> {
         if let Some(list) = self.alert_quote_providers.as_deref() {
             return self.chain_of("alert_quote_providers", list);
         }
-        let quote = self.provider_chains()?.quote;
-        Ok(if quote == [ProviderName::Sample] {
+        Ok(if chains.quote == [ProviderName::Sample] {
             vec![ProviderName::Sim]
         } else {
-            quote
+            chains.quote.clone()
         })
     }
 
     /// The webhook allow-list.
-    pub fn webhook_allow(&self) -> Result<AllowList, ConfigError> {
+    pub(super) fn webhook_allow(&self) -> Result<AllowList, ConfigError> {
         self.webhook_allow
             .parse()
             .map_err(|err: notify::ssrf::AllowListParseError| {
@@ -101,7 +99,7 @@ impl Config {
     }
 
     /// The notification retry schedule.
-    pub fn retry_schedule(&self) -> Result<RetrySchedule, ConfigError> {
+    pub(super) fn retry_schedule(&self) -> Result<RetrySchedule, ConfigError> {
         self.notification_retry_schedule.parse().map_err(
             |err: notify::retry::ScheduleParseError| {
                 invalid("notification_retry_schedule", err.to_string())
@@ -110,7 +108,7 @@ impl Config {
     }
 
     /// The senders' configuration: SMTP and Twilio when configured, the webhook allow-list.
-    pub fn notify(&self) -> Result<NotifyConfig, ConfigError> {
+    pub(super) fn notify(&self, allow: AllowList) -> Result<NotifyConfig, ConfigError> {
         let smtp = match non_empty_text(self.smtp_host.as_deref()) {
             None => None,
             Some(host) => {
@@ -155,14 +153,14 @@ impl Config {
             smtp,
             twilio,
             webhook: WebhookConfig {
-                allow: self.webhook_allow()?,
+                allow,
                 ..WebhookConfig::default()
             },
         })
     }
 
     /// The live-quote poller's settings.
-    pub fn poller(&self) -> PollerConfig {
+    pub(super) fn poller(&self) -> PollerConfig {
         PollerConfig {
             interval: self.quote_interval,
             max_jump: self.quote_max_jump_pct / 100.0,
@@ -170,10 +168,10 @@ impl Config {
         }
     }
 
-    /// The dispatcher's settings.
-    pub fn dispatch(&self) -> DispatchConfig {
+    /// The dispatcher's settings, retrying on `schedule`.
+    pub(super) fn dispatch(schedule: RetrySchedule) -> DispatchConfig {
         DispatchConfig {
-            schedule: self.retry_schedule().unwrap_or_default(),
+            schedule,
             ..DispatchConfig::default()
         }
     }

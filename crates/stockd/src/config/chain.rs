@@ -3,7 +3,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Config, ConfigError, ProviderChoice, invalid};
+use super::{ConfigError, ProviderChoice, Settings, invalid};
 
 /// A provider stockd can build, by its configuration name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +73,9 @@ pub struct ProviderChains {
     pub quote: Vec<ProviderName>,
 }
 
-impl Config {
+impl Settings {
     /// The provider chains; unset lists fall back to the single `provider` choice.
-    pub fn provider_chains(&self) -> Result<ProviderChains, ConfigError> {
+    pub(super) fn provider_chains(&self) -> Result<ProviderChains, ConfigError> {
         Ok(ProviderChains {
             daily: self.chain("daily_providers", self.daily_providers.as_deref())?,
             quote: self.chain("quote_providers", self.quote_providers.as_deref())?,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Config, ConfigError, invalid};
+use super::{ConfigError, Settings, invalid};
 
 /// The longest any HTTP timeout may be set to.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -14,7 +14,7 @@ const MAX_SHUTDOWN_GRACE: Duration = Duration::from_secs(600);
 /// The most connections a process may be told to hold.
 const MAX_CONNECTIONS: usize = 1_000_000;
 
-impl Config {
+impl Settings {
     pub(super) fn validate_http(&self) -> Result<(), ConfigError> {
         for (setting, timeout) in [
             ("http_header_read_timeout", self.http_header_read_timeout),
@@ -37,13 +37,12 @@ impl Config {
         if self.shutdown_grace > MAX_SHUTDOWN_GRACE {
             return Err(invalid("shutdown_grace", "must be at most 10 minutes"));
         }
-        self.cors_origins()?;
         Ok(())
     }
 
     /// The HTTP server's section, with `http_max_connections` as configured (the binary lowers
     /// it to what the file-descriptor limit allows).
-    pub fn server(&self) -> web::ServerConfig {
+    pub(super) fn server(&self) -> web::ServerConfig {
         web::ServerConfig {
             header_read_timeout: self.http_header_read_timeout,
             body_timeout: self.http_body_timeout,
@@ -54,7 +53,7 @@ impl Config {
     }
 
     /// The origins allowed to call the API from their pages (`cors_allow_origins`).
-    pub fn cors_origins(&self) -> Result<web::CorsOrigins, ConfigError> {
+    pub(super) fn cors_origins(&self) -> Result<web::CorsOrigins, ConfigError> {
         self.cors_allow_origins
             .parse()
             .map_err(|err: web::cors::CorsParseError| {

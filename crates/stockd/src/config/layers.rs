@@ -18,14 +18,14 @@ const ALIASES: &[(&str, &str)] = &[
 /// override of the docs bundle (`STOCKD_TEST_*` variables belong to the test suites).
 const NOT_SETTINGS: &[&str] = &["config", "scalar_js"];
 
-/// Every setting's name, read from `Config`'s own serde description, so recognising `STOCKD_*`
+/// Every setting's name, read from `Settings`'s own serde description, so recognising `STOCKD_*`
 /// variables can never drift from the struct (a field added there is a setting here).
 fn setting_names() -> &'static [&'static str] {
     static NAMES: OnceLock<&'static [&'static str]> = OnceLock::new();
     NAMES.get_or_init(|| {
         let mut capture = FieldNames(&[]);
         // The capture fails on purpose once it has the names; nothing is deserialised.
-        let _ = <super::Config as serde::Deserialize>::deserialize(&mut capture);
+        let _ = <super::Settings as serde::Deserialize>::deserialize(&mut capture);
         capture.0
     })
 }
@@ -252,13 +252,13 @@ mod tests {
         for name in TEXT_SETTINGS {
             assert!(
                 names.contains(name),
-                "text setting {name} is not a Config field"
+                "text setting {name} is not a Settings field"
             );
         }
         for (_, name) in ALIASES {
             assert!(
                 names.contains(name),
-                "alias target {name} is not a Config field"
+                "alias target {name} is not a Settings field"
             );
         }
     }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use web::limits::{Limits, ReadLimits, UserCaps};
 
-use super::{Config, ConfigError, invalid};
+use super::{ConfigError, Settings, invalid};
 
 /// Per-client read limits and per-user caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +52,7 @@ impl Default for LimitsSetting {
 /// Rates and bursts above this are refused: a typo, not a limit.
 const MOST: u32 = 1_000_000;
 
-impl Config {
+impl Settings {
     pub(super) fn validate_limits(&self) -> Result<(), ConfigError> {
         let limits = &self.limits;
         for (setting, value) in [
@@ -84,7 +84,7 @@ impl Config {
     }
 
     /// The HTTP edge's limits.
-    pub fn limits(&self) -> Limits {
+    pub(super) fn limits(&self) -> Limits {
         let limits = &self.limits;
         Limits {
             reads: ReadLimits {

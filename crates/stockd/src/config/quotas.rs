@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use market::QuotaLimits;
 use serde::{Deserialize, Serialize};
 
-use super::{Config, ConfigError, ProviderName, invalid};
+use super::{ConfigError, ProviderName, Settings, invalid};
 
 /// One provider's quota; 0 is unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,7 +62,7 @@ impl ProviderName {
     }
 }
 
-/// Every provider's default quota, as `Config::default` holds them (so `stockd config` prints
+/// Every provider's default quota, as `Settings::default` holds them (so `stockd config` prints
 /// them and a partial table merges over them).
 pub(super) fn defaults() -> BTreeMap<String, QuotaSetting> {
     ProviderName::ALL
@@ -71,9 +71,9 @@ pub(super) fn defaults() -> BTreeMap<String, QuotaSetting> {
         .collect()
 }
 
-impl Config {
+impl Settings {
     /// The quota per provider name, for the read path; an unknown name was refused at load.
-    pub fn quota_limits(&self) -> BTreeMap<String, QuotaLimits> {
+    pub(super) fn quota_limits(&self) -> BTreeMap<String, QuotaLimits> {
         self.quotas
             .iter()
             .filter_map(|(key, setting)| {

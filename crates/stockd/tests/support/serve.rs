@@ -3,15 +3,13 @@
 //! feed fires within seconds.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
-use super::free_port;
-
-pub const BIN: &str = env!("CARGO_BIN_EXE_stockd");
+use super::{free_port, serve_command};
 
 /// `stockd serve` on a free loopback port over `dir`, quotes every 200 ms, notifications
 /// retried every second, the local receiver allowed.
@@ -32,14 +30,8 @@ impl Server {
         let port = free_port();
         // Log lines go to stdout, startup failures to stderr: both kept.
         let log = std::fs::File::create(dir.join("stockd.log")).unwrap();
-        let mut command = Command::new(BIN);
+        let mut command = serve_command(dir, port);
         command
-            .args(["serve", "--bind", "127.0.0.1", "--port", &port.to_string()])
-            .env("STOCKD_DATA_DIR", dir)
-            .env_remove("STOCKD_DATABASE_URL")
-            .env_remove("STOCKD_NATS_URL")
-            .env_remove("APIKEY")
-            .env_remove("STOCKD_ALPHAVANTAGE_API_KEY")
             .env("STOCKD_LOG", "warn")
             .env("STOCKD_QUOTE_INTERVAL", "200ms")
             .env("STOCKD_WEBHOOK_ALLOW", "127.0.0.1")
@@ -56,17 +48,13 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
             log: dir.join("stockd.log"),
         };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while client
-            .get(format!("{}/health", server.base))
-            .send()
-            .await
-            .is_err()
-        {
-            assert!(Instant::now() < deadline, "stockd did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let health = format!("{}/health", server.base);
+        wait_for(
+            Duration::from_secs(30),
+            "stockd to answer /health",
+            || async { reqwest::get(&health).await.is_ok() },
+        )
+        .await;
         server
     }
 

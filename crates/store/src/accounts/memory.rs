@@ -151,15 +151,7 @@ impl Accounts for MemoryStore {
         if !tables.users.contains_key(&new.user_id) {
             return Err(StoreError::Corrupt(format!("no user {}", new.user_id)));
         }
-        let token = AuthToken {
-            id: new_id(),
-            user_id: new.user_id.clone(),
-            kind: new.kind,
-            name: new.name.clone(),
-            token_hash: new.token_hash.clone(),
-            created_at: at,
-            expires_at: new.expires_at,
-        };
+        let token = new.stored(new_id(), at);
         tables.tokens.insert(token.id.clone(), token.clone());
         Ok(token)
     }
@@ -268,7 +260,7 @@ impl Accounts for MemoryStore {
         let channel = Channel {
             id: new_id(),
             user_id: user_id.to_owned(),
-            target: target.clone(),
+            target: Ok(target.clone()),
             created_at: at,
         };
         tables.channels.insert(channel.id.clone(), channel.clone());
@@ -306,7 +298,7 @@ impl Accounts for MemoryStore {
         let Some(channel) = tables.channels.get_mut(id).filter(|c| c.user_id == user_id) else {
             return Ok(None);
         };
-        channel.target = target.clone();
+        channel.target = Ok(target.clone());
         Ok(Some(channel.clone()))
     }
 

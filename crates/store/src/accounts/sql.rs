@@ -13,8 +13,8 @@ use sqlx::AssertSqlSafe;
 
 use super::{
     Accounts, AuthToken, CHANNEL_COLUMNS, Channel, ChannelTarget, NewToken, NewUser, TOKEN_COLUMNS,
-    TokenKind, USER_COLUMNS, User, UserUpdate, UserUpdated, WatchedSymbol, channel,
-    is_unique_violation, new_id, token, user, watched,
+    TokenKind, USER_COLUMNS, User, UserUpdate, UserUpdated, WatchedSymbol, channel, insert_user,
+    is_unique_violation, new_id, target_columns, token, user, watched,
 };
 use crate::{PostgresStore, SqliteStore, StoreError};
 
@@ -29,19 +29,7 @@ macro_rules! sql_accounts {
                 at: DateTime<Utc>,
             ) -> Result<Option<User>, StoreError> {
                 let id = new_id();
-                let inserted = sqlx::query(
-                    "insert into users (id, email, display_name, password_hash, is_admin, created_at, \
-                     updated_at) values ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&id)
-                .bind(&new.email)
-                .bind(&new.display_name)
-                .bind(&new.password_hash)
-                .bind(new.is_admin)
-                .bind(at)
-                .bind(at)
-                .execute(self.pool())
-                .await;
+                let inserted = insert_user(&id, new, at).execute(self.pool()).await;
                 match inserted {
                     Ok(_) => self.user(&id).await,
                     Err(err) if is_unique_violation(&err) => Ok(None),
@@ -137,29 +125,9 @@ macro_rules! sql_accounts {
                 new: &NewToken,
                 at: DateTime<Utc>,
             ) -> Result<AuthToken, StoreError> {
-                let id = new_id();
-                sqlx::query(
-                    "insert into auth_tokens (id, user_id, kind, name, token_hash, created_at, \
-                     expires_at) values ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&id)
-                .bind(&new.user_id)
-                .bind(new.kind.as_str())
-                .bind(&new.name)
-                .bind(&new.token_hash)
-                .bind(at)
-                .bind(new.expires_at)
-                .execute(self.pool())
-                .await?;
-                Ok(AuthToken {
-                    id,
-                    user_id: new.user_id.clone(),
-                    kind: new.kind,
-                    name: new.name.clone(),
-                    token_hash: new.token_hash.clone(),
-                    created_at: at,
-                    expires_at: new.expires_at,
-                })
+                crate::OwnedLists::create_token_within(self, new, at, None)
+                    .await?
+                    .uncapped()
             }
 
             async fn token_by_hash(
@@ -224,26 +192,9 @@ macro_rules! sql_accounts {
                 symbol: Symbol,
                 at: DateTime<Utc>,
             ) -> Result<(WatchedSymbol, bool), StoreError> {
-                let mut tx = self.pool().begin().await?;
-                let inserted = sqlx::query(
-                    "insert into watchlist (user_id, symbol, added_at) values ($1, $2, $3) \
-                     on conflict (user_id, symbol) do nothing",
-                )
-                .bind(user_id)
-                .bind(symbol.as_str())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                let row = sqlx::query(
-                    "select symbol, added_at from watchlist where user_id = $1 and symbol = $2",
-                )
-                .bind(user_id)
-                .bind(symbol.as_str())
-                .fetch_one(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok((watched(&row)?, inserted == 1))
+                crate::OwnedLists::watch_within(self, user_id, symbol, at, None)
+                    .await?
+                    .uncapped()
             }
 
             async fn unwatch(&self, user_id: &str, symbol: Symbol) -> Result<bool, StoreError> {
@@ -272,27 +223,9 @@ macro_rules! sql_accounts {
                 target: &ChannelTarget,
                 at: DateTime<Utc>,
             ) -> Result<Channel, StoreError> {
-                let id = new_id();
-                let (text, secret, format) = target.columns();
-                sqlx::query(
-                    "insert into channels (id, user_id, kind, target, secret, format, created_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&id)
-                .bind(user_id)
-                .bind(target.kind())
-                .bind(text)
-                .bind(secret)
-                .bind(format)
-                .bind(at)
-                .execute(self.pool())
-                .await?;
-                Ok(Channel {
-                    id,
-                    user_id: user_id.to_owned(),
-                    target: target.clone(),
-                    created_at: at,
-                })
+                crate::OwnedLists::create_channel_within(self, user_id, target, at, None)
+                    .await?
+                    .uncapped()
             }
 
             async fn channels(&self, user_id: &str) -> Result<Vec<Channel>, StoreError> {
@@ -326,12 +259,12 @@ macro_rules! sql_accounts {
                 id: &str,
                 target: &ChannelTarget,
             ) -> Result<Option<Channel>, StoreError> {
-                let (text, secret, format) = target.columns();
+                let (kind, text, secret, format) = target_columns(target);
                 sqlx::query(
                     "update channels set kind = $1, target = $2, secret = $3, format = $4 \
                      where user_id = $5 and id = $6",
                 )
-                .bind(target.kind())
+                .bind(kind)
                 .bind(text)
                 .bind(secret)
                 .bind(format)

@@ -53,17 +53,7 @@ impl AlertStore for MemoryStore {
     ) -> Result<StoredRule, StoreError> {
         let mut tables = self.alerts.lock();
         tables.next_rule_id += 1;
-        let rule = StoredRule {
-            id: tables.next_rule_id,
-            user_id: new.user_id.clone(),
-            symbol: new.symbol,
-            definition: new.definition.clone(),
-            state: new.state.clone(),
-            status: new.status,
-            created_at: at,
-            updated_at: at,
-            set_aside: None,
-        };
+        let rule = new.stored(tables.next_rule_id, at);
         tables.rules.push(rule.clone());
         Ok(rule)
     }

@@ -1,9 +1,10 @@
 //! The statements the alert path runs alike on SQLite and PostgreSQL. They use PostgreSQL's
 //! numbered parameters (`$1`), which sqlx's SQLite driver binds by number as well.
 //! [`sql_alert_store`] writes `impl AlertStore` for a store type from these shared methods plus
-//! the ones each backend does its own way (claims, firings, checkpoints: a transaction under
-//! `begin immediate` on SQLite, single statements over arrays with `skip locked` on
-//! PostgreSQL). The whole impl comes out of the macro so `#[async_trait]` sees every method.
+//! the ones each backend does its own way (firings, checkpoints, last quotes: a transaction on
+//! SQLite, single statements over arrays on PostgreSQL). Claims hold the outbox the store's
+//! way: `begin immediate` on SQLite, `for update skip locked` on PostgreSQL (`write_tx`,
+//! `SKIP_LOCKED`). The whole impl comes out of the macro so `#[async_trait]` sees every method.
 //! Paths in the shared methods resolve where the macro is used (`alerts::sqlite` and
 //! `alerts::postgres` import the same names).
 
@@ -17,30 +18,9 @@ macro_rules! sql_alert_store {
                 new: &NewRule,
                 at: DateTime<Utc>,
             ) -> Result<StoredRule, StoreError> {
-                let id: i64 = sqlx::query_scalar(
-                    "insert into alert_rules (user_id, symbol, definition, state, status, \
-                     created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7) returning id",
-                )
-                .bind(&new.user_id)
-                .bind(new.symbol.as_str())
-                .bind(json_text(&new.definition))
-                .bind(json_text(&new.state))
-                .bind(new.status.as_str())
-                .bind(at)
-                .bind(at)
-                .fetch_one(self.pool())
-                .await?;
-                Ok(StoredRule {
-                    id,
-                    user_id: new.user_id.clone(),
-                    symbol: new.symbol,
-                    definition: new.definition.clone(),
-                    state: new.state.clone(),
-                    status: new.status,
-                    created_at: at,
-                    updated_at: at,
-                    set_aside: None,
-                })
+                crate::OwnedLists::create_rule_within(self, new, at, None)
+                    .await?
+                    .uncapped()
             }
 
             async fn rule(&self, user_id: &str, id: i64) -> Result<Option<StoredRule>, StoreError> {
@@ -256,6 +236,85 @@ macro_rules! sql_alert_store {
                 .fetch_all(self.pool())
                 .await?;
                 symbols.iter().map(|s| parse_symbol(s)).collect()
+            }
+
+            async fn claim_notifications(
+                &self,
+                worker: &str,
+                now: DateTime<Utc>,
+                lease_until: DateTime<Utc>,
+                limit: u32,
+            ) -> Result<Vec<Notification>, StoreError> {
+                let mut tx = self.write_tx().await?;
+                let rows = sqlx::query(AssertSqlSafe(format!(
+                    "update notifications set status = 'sending', attempts = attempts + 1, \
+                     worker = $1, lease_until = $2, updated_at = $3 \
+                     where id in (select id from notifications \
+                         where (status = 'pending' and next_attempt_at <= $3) \
+                            or (status = 'sending' and lease_until < $3) \
+                         order by next_attempt_at, id limit $4{}) \
+                     returning {NOTIFICATION_COLUMNS}",
+                    Self::SKIP_LOCKED
+                )))
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                rows.iter().map(notification).collect()
+            }
+
+            async fn finish_notification(
+                &self,
+                id: &str,
+                worker: &str,
+                outcome: &DeliveryOutcome,
+                now: DateTime<Utc>,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.write_tx().await?;
+                let retry_at = match outcome {
+                    DeliveryOutcome::Retry { at, .. } => Some(*at),
+                    _ => None,
+                };
+                let delivered_at =
+                    (outcome.status() == NotificationStatus::Delivered).then_some(now);
+                let updated = sqlx::query(
+                    "update notifications set status = $1, \
+                     next_attempt_at = coalesce($2, next_attempt_at), last_error = $3, \
+                     provider_message_id = coalesce($4, provider_message_id), \
+                     lease_until = null, delivered_at = $5, updated_at = $6 \
+                     where id = $7 and worker = $8 and status = 'sending'",
+                )
+                .bind(outcome.status().as_str())
+                .bind(retry_at)
+                .bind(outcome.error())
+                .bind(outcome.provider_message_id())
+                .bind(delivered_at)
+                .bind(now)
+                .bind(id)
+                .bind(worker)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if updated == 1 {
+                    sqlx::query(
+                        "insert into notification_attempts (notification_id, attempt, \
+                         attempted_at, outcome, error, provider_message_id) \
+                         select id, attempts, $1, $2, $3, $4 from notifications where id = $5 \
+                         on conflict (notification_id, attempt) do nothing",
+                    )
+                    .bind(now)
+                    .bind(outcome.label())
+                    .bind(outcome.error())
+                    .bind(outcome.provider_message_id())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(updated == 1)
             }
 
             $($specific)*

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
 use super::{INVITE_COLUMNS, Invite, InvitedSignup, Invites, NewInvite, invite, new_invite};
-use crate::accounts::{USER_COLUMNS, is_unique_violation, new_id, user};
+use crate::accounts::{USER_COLUMNS, insert_user, is_unique_violation, new_id, user};
 use crate::{NewUser, PostgresStore, SqliteStore, StoreError};
 
 /// `impl Invites for $store` over its `pool()`.
@@ -87,19 +87,7 @@ macro_rules! sql_invites {
                 // write lock (waiting its turn) instead of failing to upgrade a read snapshot.
                 let mut tx = self.pool().begin().await?;
                 let id = new_id();
-                let inserted = sqlx::query(
-                    "insert into users (id, email, display_name, password_hash, is_admin, created_at, \
-                     updated_at) values ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&id)
-                .bind(&new.email)
-                .bind(&new.display_name)
-                .bind(&new.password_hash)
-                .bind(new.is_admin)
-                .bind(at)
-                .bind(at)
-                .execute(&mut *tx)
-                .await;
+                let inserted = insert_user(&id, new, at).execute(&mut *tx).await;
                 match inserted {
                     Ok(_) => {}
                     // Dropping the transaction rolls it back: the code stays unspent.

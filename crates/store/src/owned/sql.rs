@@ -11,7 +11,9 @@ use domain::Symbol;
 use sqlx::AssertSqlSafe;
 
 use super::{After, Capped, Owned, OwnedLists, has_room};
-use crate::accounts::{CHANNEL_COLUMNS, TOKEN_COLUMNS, channel, new_id, token, watched};
+use crate::accounts::{
+    CHANNEL_COLUMNS, TOKEN_COLUMNS, channel, new_id, target_columns, token, watched,
+};
 use crate::alerts::{
     EVENT_COLUMNS, NOTIFICATION_COLUMNS, RULE_COLUMNS, event, json_text, notification, rule,
 };
@@ -27,7 +29,7 @@ impl SqliteStore {
         &self,
         _user_id: &str,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool().begin_with("begin immediate").await?)
+        self.write_tx().await
     }
 }
 
@@ -57,9 +59,59 @@ fn count_statement(what: Owned) -> &'static str {
     }
 }
 
-/// `impl OwnedLists for $store` over its `pool()`.
+/// Which way a keyset list reads.
+#[derive(Clone, Copy)]
+enum Order {
+    /// `created_at`, then id, ascending: a page starts after the last row of the one before.
+    OldestFirst,
+    /// `created_at`, then id, descending: a page starts before the last row of the one before.
+    NewestFirst,
+}
+
+/// A page of `select` (whose `where` binds the owner as `$1`) after `$2, $3` (the sort key of
+/// the previous page's last row, or nulls for the first page), at most `$4` rows.
+fn keyset_statement(select: &str, order: Order) -> String {
+    let (after, direction) = match order {
+        Order::OldestFirst => (">", ""),
+        Order::NewestFirst => ("<", " desc"),
+    };
+    format!(
+        "{select} and ($2 is null or (created_at, id) {after} ($2, $3)) \
+         order by created_at{direction}, id{direction} limit $4"
+    )
+}
+
+/// `impl OwnedLists for $store` over its `pool()`, `$db` being its database.
 macro_rules! sql_owned_lists {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
+        impl $store {
+            /// One page of a list read by `(created_at, id)` ([`keyset_statement`]).
+            async fn keyset_page<'a, T, Id>(
+                &self,
+                select: String,
+                order: Order,
+                user_id: &'a str,
+                after: Option<(DateTime<Utc>, Id)>,
+                limit: u32,
+                read: fn(&<$db as sqlx::Database>::Row) -> Result<T, StoreError>,
+            ) -> Result<Vec<T>, StoreError>
+            where
+                Id: 'a + Send + sqlx::Encode<'a, $db> + sqlx::Type<$db>,
+            {
+                let (at, id) = after.unzip();
+                sqlx::query(AssertSqlSafe(keyset_statement(&select, order)))
+                    .bind(user_id)
+                    .bind(at)
+                    .bind(id)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.pool())
+                    .await?
+                    .iter()
+                    .map(read)
+                    .collect()
+            }
+        }
+
         #[async_trait]
         impl OwnedLists for $store {
             async fn count_owned(&self, user_id: &str, what: Owned) -> Result<u64, StoreError> {
@@ -76,21 +128,10 @@ macro_rules! sql_owned_lists {
                 after: Option<&After<i64>>,
                 limit: u32,
             ) -> Result<Vec<StoredRule>, StoreError> {
-                let (at, id) = after.map(|a| (a.created_at, a.id)).unzip();
-                sqlx::query(AssertSqlSafe(format!(
-                    "select {RULE_COLUMNS} from alert_rules where user_id = $1 \
-                     and ($2 is null or (created_at, id) > ($2, $3)) \
-                     order by created_at, id limit $4"
-                )))
-                .bind(user_id)
-                .bind(at)
-                .bind(id)
-                .bind(i64::from(limit))
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(rule)
-                .collect()
+                let select = format!("select {RULE_COLUMNS} from alert_rules where user_id = $1");
+                let after = after.map(|a| (a.created_at, a.id));
+                self.keyset_page(select, Order::OldestFirst, user_id, after, limit, |row| rule(row))
+                    .await
             }
 
             async fn alert_events_page(
@@ -99,21 +140,10 @@ macro_rules! sql_owned_lists {
                 before: Option<&After<String>>,
                 limit: u32,
             ) -> Result<Vec<AlertEvent>, StoreError> {
-                let (at, id) = before.map(|b| (b.created_at, b.id.as_str())).unzip();
-                sqlx::query(AssertSqlSafe(format!(
-                    "select {EVENT_COLUMNS} from alert_events where user_id = $1 \
-                     and ($2 is null or (created_at, id) < ($2, $3)) \
-                     order by created_at desc, id desc limit $4"
-                )))
-                .bind(user_id)
-                .bind(at)
-                .bind(id)
-                .bind(i64::from(limit))
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(event)
-                .collect()
+                let select = format!("select {EVENT_COLUMNS} from alert_events where user_id = $1");
+                let before = before.map(|b| (b.created_at, b.id.as_str()));
+                self.keyset_page(select, Order::NewestFirst, user_id, before, limit, |row| event(row))
+                    .await
             }
 
             async fn notifications_page(
@@ -122,21 +152,13 @@ macro_rules! sql_owned_lists {
                 before: Option<&After<String>>,
                 limit: u32,
             ) -> Result<Vec<Notification>, StoreError> {
-                let (at, id) = before.map(|b| (b.created_at, b.id.as_str())).unzip();
-                sqlx::query(AssertSqlSafe(format!(
-                    "select {NOTIFICATION_COLUMNS} from notifications where user_id = $1 \
-                     and ($2 is null or (created_at, id) < ($2, $3)) \
-                     order by created_at desc, id desc limit $4"
-                )))
-                .bind(user_id)
-                .bind(at)
-                .bind(id)
-                .bind(i64::from(limit))
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(notification)
-                .collect()
+                let select =
+                    format!("select {NOTIFICATION_COLUMNS} from notifications where user_id = $1");
+                let before = before.map(|b| (b.created_at, b.id.as_str()));
+                self.keyset_page(select, Order::NewestFirst, user_id, before, limit, |row| {
+                    notification(row)
+                })
+                .await
             }
 
             async fn channels_page(
@@ -145,21 +167,12 @@ macro_rules! sql_owned_lists {
                 after: Option<&After<String>>,
                 limit: u32,
             ) -> Result<Vec<Channel>, StoreError> {
-                let (at, id) = after.map(|a| (a.created_at, a.id.as_str())).unzip();
-                sqlx::query(AssertSqlSafe(format!(
-                    "select {CHANNEL_COLUMNS} from channels where user_id = $1 \
-                     and ($2 is null or (created_at, id) > ($2, $3)) \
-                     order by created_at, id limit $4"
-                )))
-                .bind(user_id)
-                .bind(at)
-                .bind(id)
-                .bind(i64::from(limit))
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(channel)
-                .collect()
+                let select = format!("select {CHANNEL_COLUMNS} from channels where user_id = $1");
+                let after = after.map(|a| (a.created_at, a.id.as_str()));
+                self.keyset_page(select, Order::OldestFirst, user_id, after, limit, |row| {
+                    channel(row)
+                })
+                .await
             }
 
             async fn api_tokens_page(
@@ -168,21 +181,12 @@ macro_rules! sql_owned_lists {
                 after: Option<&After<String>>,
                 limit: u32,
             ) -> Result<Vec<AuthToken>, StoreError> {
-                let (at, id) = after.map(|a| (a.created_at, a.id.as_str())).unzip();
-                sqlx::query(AssertSqlSafe(format!(
-                    "select {TOKEN_COLUMNS} from auth_tokens where user_id = $1 and kind = 'api' \
-                     and ($2 is null or (created_at, id) > ($2, $3)) \
-                     order by created_at, id limit $4"
-                )))
-                .bind(user_id)
-                .bind(at)
-                .bind(id)
-                .bind(i64::from(limit))
-                .fetch_all(self.pool())
-                .await?
-                .iter()
-                .map(token)
-                .collect()
+                let select = format!(
+                    "select {TOKEN_COLUMNS} from auth_tokens where user_id = $1 and kind = 'api'"
+                );
+                let after = after.map(|a| (a.created_at, a.id.as_str()));
+                self.keyset_page(select, Order::OldestFirst, user_id, after, limit, |row| token(row))
+                    .await
             }
 
             async fn watchlist_page(
@@ -250,17 +254,7 @@ macro_rules! sql_owned_lists {
                 .fetch_one(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok(Capped::Created(StoredRule {
-                    id,
-                    user_id: new.user_id.clone(),
-                    symbol: new.symbol,
-                    definition: new.definition.clone(),
-                    state: new.state.clone(),
-                    status: new.status,
-                    created_at: at,
-                    updated_at: at,
-                    set_aside: None,
-                }))
+                Ok(Capped::Created(new.stored(id, at)))
             }
 
             async fn create_channel_within(
@@ -279,14 +273,14 @@ macro_rules! sql_owned_lists {
                     return Ok(Capped::Full);
                 }
                 let id = new_id();
-                let (text, secret, format) = target.columns();
+                let (kind, text, secret, format) = target_columns(target);
                 sqlx::query(
                     "insert into channels (id, user_id, kind, target, secret, format, created_at) \
                      values ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&id)
                 .bind(user_id)
-                .bind(target.kind())
+                .bind(kind)
                 .bind(text)
                 .bind(secret)
                 .bind(format)
@@ -297,7 +291,7 @@ macro_rules! sql_owned_lists {
                 Ok(Capped::Created(Channel {
                     id,
                     user_id: user_id.to_owned(),
-                    target: target.clone(),
+                    target: Ok(target.clone()),
                     created_at: at,
                 }))
             }
@@ -333,15 +327,7 @@ macro_rules! sql_owned_lists {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok(Capped::Created(AuthToken {
-                    id,
-                    user_id: new.user_id.clone(),
-                    kind: new.kind,
-                    name: new.name.clone(),
-                    token_hash: new.token_hash.clone(),
-                    created_at: at,
-                    expires_at: new.expires_at,
-                }))
+                Ok(Capped::Created(new.stored(id, at)))
             }
 
             async fn watch_within(
@@ -389,5 +375,5 @@ macro_rules! sql_owned_lists {
     };
 }
 
-sql_owned_lists!(SqliteStore);
-sql_owned_lists!(PostgresStore);
+sql_owned_lists!(SqliteStore, sqlx::Sqlite);
+sql_owned_lists!(PostgresStore, sqlx::Postgres);

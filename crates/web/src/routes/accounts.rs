@@ -41,15 +41,17 @@ impl From<store::User> for UserResponse {
 }
 
 /// `POST /v1/auth/login`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
+store::redacted_debug!(LoginRequest { email } hiding { password });
+
 /// A new session.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
     /// Send as `Authorization: Bearer <access_token>`.
     pub access_token: String,
@@ -59,18 +61,25 @@ pub struct LoginResponse {
     pub user: UserResponse,
 }
 
+store::redacted_debug!(LoginResponse { token_type, expires_at, user } hiding { access_token });
+
 /// `PATCH /v1/me`: changing the email or the password needs the current password.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
     /// A new display name; `null` clears it.
     #[serde(default, with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub display_name: Option<Option<String>>,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    /// A new password: 10 to 128 characters, not easy to guess.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
     pub current_password: Option<String>,
 }
+
+store::redacted_debug!(UpdateMeRequest { display_name, email } hiding { password, current_password });
 
 /// `null` and absent told apart: `Some(None)` is an explicit `null`.
 mod double_option {
@@ -94,7 +103,7 @@ pub struct CreateTokenRequest {
 }
 
 /// A personal API token; `token` is present only in the answer that created it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     pub id: String,
     pub name: Option<String>,
@@ -103,6 +112,8 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
+
+store::redacted_debug!(TokenResponse { id, name, created_at } hiding { token });
 
 /// The caller's API tokens.
 #[derive(Debug, Serialize, ToSchema)]
@@ -307,4 +318,45 @@ pub async fn delete_token(
 ) -> Result<StatusCode, ApiError> {
     state.service().delete_api_token(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_password_or_token() {
+        let secret = "correct horse battery staple 42";
+        let login = LoginRequest {
+            email: "ada@example.com".into(),
+            password: secret.into(),
+        };
+        let update = UpdateMeRequest {
+            display_name: None,
+            email: None,
+            password: Some(secret.into()),
+            current_password: Some(secret.into()),
+        };
+        let token = TokenResponse {
+            id: "t1".into(),
+            name: None,
+            created_at: Utc::now(),
+            token: Some(secret.into()),
+        };
+        let register = crate::routes::signup::RegisterRequest {
+            email: "ada@example.com".into(),
+            password: secret.into(),
+            display_name: None,
+            invite: Some(secret.into()),
+        };
+        let created = crate::routes::admin::CreateUserRequest {
+            email: "ada@example.com".into(),
+            password: secret.into(),
+            display_name: None,
+            is_admin: false,
+        };
+        let debug = format!("{login:?} {update:?} {token:?} {register:?} {created:?}");
+        assert!(debug.contains("ada@example.com"), "{debug}");
+        assert!(!debug.contains(secret), "{debug}");
+    }
 }

@@ -26,12 +26,13 @@ pub use service::accounts::{DEFAULT_INVITE_DAYS, MAX_INVITE_DAYS};
 const NO_ADMIN: &str = "managing accounts over HTTP needs an admin: sign in as an admin user or set STOCKD_ADMIN_TOKEN; `stockd users create` and `stockd users invite` work without one";
 
 /// `POST /v1/admin/users`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
     /// As at registration: 10 to 128 characters, not easy to guess.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     pub display_name: Option<String>,
     /// Make the user an admin.
@@ -39,19 +40,21 @@ pub struct CreateUserRequest {
     pub is_admin: bool,
 }
 
+store::redacted_debug!(CreateUserRequest { email, display_name, is_admin } hiding { password });
+
 /// `POST /v1/admin/invites`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInviteRequest {
     /// Days the code stays valid, 1 to 90; default 7.
-    #[schema(example = 7)]
+    #[schema(example = 7, minimum = 1, maximum = 90)]
     pub valid_days: Option<u32>,
     /// What it is for, e.g. who it goes to (at most 100 characters).
     pub note: Option<String>,
 }
 
 /// An invitation; `code` is present only in the answer that made it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct InviteResponse {
     pub id: String,
     /// The code to hand to the invitee (`invite` at registration): shown once.
@@ -69,6 +72,9 @@ pub struct InviteResponse {
     /// The user it made (null once that user is deleted).
     pub used_by: Option<String>,
 }
+
+store::redacted_debug!(InviteResponse { id, note, status, created_by, created_at, expires_at, used_at, used_by }
+    hiding { code });
 
 /// Every invitation, newest first.
 #[derive(Debug, Serialize, ToSchema)]

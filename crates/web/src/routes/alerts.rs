@@ -31,6 +31,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, PageQuery};
 /// field the kind does not take is refused (422 naming it). (The wire shape of `alerts::Rule`,
 /// written out for the OpenAPI document.)
 #[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"symbol": "MSFT", "kind": "crosses_up", "price": 420.0, "frequency": "once", "channels": ["0192f5c4-7d1e-7a10-9b8e-3f2a1c0d4e5f"]}))]
 pub struct RuleBody {
     #[schema(example = "MSFT")]
@@ -120,7 +121,9 @@ pub struct RuleResponse {
     pub set_aside_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    pub state: RuleStateResponse,
+    /// `null` when the stored state cannot be read: the rule is then set aside (see `error`)
+    /// until it is replaced, which starts it again from a fresh state.
+    pub state: Option<RuleStateResponse>,
 }
 
 /// The caller's rules, oldest first.
@@ -208,8 +211,9 @@ pub struct FireResponse {
 }
 
 fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
-    let state: RuleState = serde_json::from_value(stored.state)
-        .map_err(|_| ApiError::Internal("a stored rule state does not parse"))?;
+    // Shown as `null` when it does not parse: the engine sets such a rule aside (it does not
+    // know whether the rule may fire again), and its owner must see it to replace it.
+    let state: Option<RuleState> = serde_json::from_value(stored.state).ok();
     // Shown as stored, so that a rule set aside as unreadable is listed too.
     let rule: Option<Rule> = serde_json::from_value(stored.definition.clone()).ok();
     let fields = match stored.definition {
@@ -228,7 +232,7 @@ fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
         set_aside_at,
         created_at: stored.created_at,
         updated_at: stored.updated_at,
-        state: RuleStateResponse {
+        state: state.map(|state| RuleStateResponse {
             armed: state.armed,
             expired: state.expired,
             last_price: state.last_price,
@@ -239,7 +243,7 @@ fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
             activated: state.activated,
             extreme: state.extreme,
             trigger_level: rule.and_then(|rule| state.trigger_level(&rule)),
-        },
+        }),
     })
 }
 

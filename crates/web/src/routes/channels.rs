@@ -10,7 +10,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use domain::{UnknownName, WebhookFormat};
+use secrecy::ExposeSecret;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use service::channels::ChannelSpec;
 use store::ChannelTarget;
 use utoipa::ToSchema;
@@ -21,40 +24,80 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, PageQuery};
 
-/// A channel to create (or to replace one with).
-#[derive(Debug, Deserialize, ToSchema)]
+/// The webhook formats as the document shows them (the body is read as
+/// [`domain::WebhookFormat`], whose names these are).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum WebhookFormatName {
+    Generic,
+    Slack,
+    Discord,
+}
+
+/// A channel to create (or to replace one with). `Debug` shows no secret nor webhook path.
+#[derive(Clone, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChannelRequest {
-    /// A JSON POST to `url`, signed with HMAC-SHA256 over the body using `secret`.
+    /// A JSON POST to `url` (http or https, a public host; international names are taken),
+    /// signed with HMAC-SHA256 over the body using `secret`.
     Webhook {
-        #[schema(example = "https://hooks.example.com/stockd")]
+        #[schema(
+            example = "https://hooks.example.com/stockd",
+            format = "iri",
+            max_length = 2048,
+            pattern = "^https?://"
+        )]
         url: String,
         /// 16 to 256 characters; generated (and shown once) when absent.
+        #[schema(min_length = 16, max_length = 256)]
         secret: Option<String>,
-        /// `generic` (default), `slack` or `discord`.
-        format: Option<String>,
+        /// `generic` (default), `slack` or `discord`; any other is refused (422).
+        #[serde(default, deserialize_with = "webhook_format")]
+        #[schema(value_type = Option<WebhookFormatName>, inline)]
+        format: Option<WebhookFormat>,
     },
     Email {
-        #[schema(example = "ada@example.com")]
+        #[schema(example = "ada@example.com", format = Email, max_length = 254)]
         address: String,
     },
     /// An E.164 phone number.
     Sms {
-        #[schema(example = "+15551234567")]
+        #[schema(example = "+15551234567", pattern = r"^\+[1-9][0-9]{7,14}$")]
         phone: String,
     },
 }
 
+/// A webhook format by name, refused with the field's name and the known names: inside the
+/// `kind`-tagged request serde's own error would name neither.
+fn webhook_format<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<WebhookFormat>, D::Error> {
+    Option::<String>::deserialize(deserializer)?
+        .map(|name| {
+            name.parse()
+                .map_err(|err: UnknownName| D::Error::custom(format!("format: {err}")))
+        })
+        .transpose()
+}
+
+impl std::fmt::Debug for ChannelRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // As the spec it becomes shows itself.
+        ChannelSpec::from(self.clone()).fmt(f)
+    }
+}
+
 /// A channel as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct ChannelResponse {
     pub id: String,
-    /// `webhook`, `email` or `sms`.
-    pub kind: &'static str,
+    /// `webhook`, `email` or `sms` (as stored, for a channel this server cannot read).
+    pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
+    pub format: Option<&'static str>,
     /// The webhook secret: present only in the answer that created or replaced the channel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -62,8 +105,17 @@ pub struct ChannelResponse {
     pub address: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// Present when the stored channel cannot be read by this server (a kind or webhook format
+    /// it does not know): nothing is sent to it, and its notifications fail, until it is
+    /// replaced (`PUT`) or deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+// The URL too: a webhook's path is often a credential (Slack, Discord).
+store::redacted_debug!(ChannelResponse { id, kind, format, address, phone, error, created_at }
+    hiding { url, secret });
 
 /// The caller's channels, oldest first, a page at a time.
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,23 +128,36 @@ pub struct ChannelsResponse {
 fn response(channel: store::Channel, show_secret: bool) -> ChannelResponse {
     let mut out = ChannelResponse {
         id: channel.id,
-        kind: channel.target.kind(),
+        kind: String::new(),
         url: None,
         format: None,
         secret: None,
         address: None,
         phone: None,
+        error: None,
         created_at: channel.created_at,
     };
-    match channel.target {
+    let target = match channel.target {
+        Ok(target) => target,
+        Err(unreadable) => {
+            out.kind = unreadable.kind;
+            out.error = Some(format!(
+                "this server cannot read the stored channel ({}); replace it (PUT /v1/me/channels/{}) or delete it",
+                unreadable.reason, out.id
+            ));
+            return out;
+        }
+    };
+    out.kind = target.kind().as_str().to_owned();
+    match target {
         ChannelTarget::Webhook {
             url,
             secret,
             format,
         } => {
             out.url = Some(url);
-            out.format = Some(format);
-            out.secret = show_secret.then_some(secret);
+            out.format = Some(format.as_str());
+            out.secret = show_secret.then(|| secret.expose_secret().to_owned());
         }
         ChannelTarget::Email { address } => out.address = Some(address),
         ChannelTarget::Sms { phone } => out.phone = Some(phone),
@@ -223,4 +288,62 @@ pub async fn delete_channel(
 ) -> Result<StatusCode, ApiError> {
     state.service().delete_channel(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+
+    use super::*;
+
+    #[test]
+    fn debug_shows_neither_a_secret_nor_a_webhook_path() {
+        let secret = "whsec_never_in_debug_0123";
+        let request = ChannelRequest::Webhook {
+            url: "https://hooks.slack.com/services/T0/B0/pathsecret".into(),
+            secret: Some(secret.into()),
+            format: Some(WebhookFormat::Slack),
+        };
+        let channel = store::Channel {
+            id: "c1".into(),
+            user_id: "u1".into(),
+            target: Ok(ChannelTarget::Webhook {
+                url: "https://hooks.slack.com/services/T0/B0/pathsecret".into(),
+                secret: SecretString::from(secret),
+                format: WebhookFormat::Slack,
+            }),
+            created_at: Utc::now(),
+        };
+        let debug = format!(
+            "{request:?} {channel:?} {:?}",
+            response(channel.clone(), true)
+        );
+        assert!(debug.contains("hooks.slack.com"), "{debug}");
+        assert!(
+            !debug.contains(secret) && !debug.contains("pathsecret"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn a_stored_channel_this_server_cannot_read_is_shown_with_what_to_do() {
+        let channel = store::Channel {
+            id: "c1".into(),
+            user_id: "u1".into(),
+            target: Err(store::UnreadableTarget {
+                kind: "webhook".into(),
+                reason: "unknown webhook format 'teams' (expected one of: generic, slack, discord)"
+                    .into(),
+            }),
+            created_at: Utc::now(),
+        };
+        let shown = serde_json::to_value(response(channel, true)).unwrap();
+        assert_eq!(shown["kind"], "webhook");
+        let error = shown["error"].as_str().unwrap();
+        assert!(error.contains("'teams'"), "{error}");
+        assert!(error.contains("PUT /v1/me/channels/c1"), "{error}");
+        for absent in ["url", "format", "secret"] {
+            assert!(shown.get(absent).is_none(), "{shown}");
+        }
+    }
 }

@@ -20,12 +20,25 @@ pub const MAX_JOBS_PER_CALL: u32 = 1_000;
 #[into_params(parameter_in = Query)]
 pub struct JobsQuery {
     /// Only jobs in this state: `queued`, `running`, `succeeded` or `failed`.
+    #[param(value_type = Option<JobStatusName>, inline)]
     status: Option<String>,
     /// Only jobs of this run, e.g. `daily:2026-11-27`.
     group: Option<String>,
     /// At most this many, newest first (1 to 1000, default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
+}
+
+/// A job's state as `status` takes it (documentation only: the query is parsed by the store's
+/// `JobStatus`).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum JobStatusName {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
 }
 
 /// One ingest job.

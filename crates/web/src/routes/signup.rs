@@ -21,20 +21,23 @@ use crate::extract::{ApiJson, ClientIp};
 use crate::routes::accounts::UserResponse;
 
 /// `POST /v1/auth/register`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
     /// 10 to 128 characters, not easy to guess (checked with zxcvbn against common passwords,
     /// words, patterns and the email itself).
     #[schema(example = "plum orbit lantern fjord")]
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     pub display_name: Option<String>,
     /// The invitation code (`stk_inv_…`) an admin made; needed when sign-up is invite-only,
     /// ignored when it is open.
     pub invite: Option<String>,
 }
+
+store::redacted_debug!(RegisterRequest { email, display_name } hiding { password, invite });
 
 /// Creates an account: 201 with the user; sign in with `POST /v1/auth/login`. Whether anyone
 /// may register, only holders of an invitation, or nobody is the operator's `signup` setting.

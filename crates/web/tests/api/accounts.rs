@@ -552,7 +552,7 @@ async fn channels_are_validated_and_webhook_secrets_are_shown_once() {
         .await
         .unwrap();
     assert!(
-        matches!(&stored[0].target, store::ChannelTarget::Webhook { secret: s, .. } if *s == secret)
+        matches!(&stored[0].target, Ok(store::ChannelTarget::Webhook { secret: s, .. }) if secrecy::ExposeSecret::expose_secret(s) == secret)
     );
 
     let given = app
@@ -940,4 +940,40 @@ async fn the_operators_allow_list_admits_private_webhook_destinations() {
         )
         .await;
     assert!(refused.problem(422).starts_with("url"));
+}
+
+#[tokio::test]
+async fn a_body_not_sent_as_json_answers_415_and_one_not_an_object_422() {
+    let app = App::new().await;
+    let plain = Request::post("/v1/auth/login")
+        .header("content-type", "text/plain")
+        .body(Body::from(r#"{"email":"ada@example.com","password":"x"}"#))
+        .unwrap();
+    let detail = app.request_from("192.0.2.1:4000", plain).await.problem(415);
+    assert!(
+        detail.contains("Content-Type: application/json"),
+        "{detail}"
+    );
+    let bare = Request::post("/v1/auth/register")
+        .body(Body::empty())
+        .unwrap();
+    app.request_from("192.0.2.1:4000", bare).await.problem(415);
+
+    // serde reads a struct from an array of its fields: refused before it can.
+    let token = app.user("ada@example.com").await;
+    let array = app
+        .send("POST", "/v1/me/tokens", Some(&token), Some(json!([null])))
+        .await;
+    let detail = array.problem(422);
+    assert!(detail.contains("JSON object"), "{detail}");
+    let unknown = app
+        .send(
+            "POST",
+            "/v1/me/tokens",
+            Some(&token),
+            Some(json!({"nmae": "typo"})),
+        )
+        .await
+        .problem(422);
+    assert!(unknown.contains("unknown field `nmae`"), "{unknown}");
 }

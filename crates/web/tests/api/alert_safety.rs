@@ -48,6 +48,17 @@ async fn set_aside_as_the_engine_would(app: &App, rule: &StoredRule) -> String {
     reason
 }
 
+/// Replaces the rule at `uri` with a valid one: 200 and active again.
+async fn replaced_with_a_valid_rule(app: &App, who: &Owner, uri: &str) -> Value {
+    let replaced = app
+        .send("PUT", uri, Some(&who.token), Some(crosses_up(&who.channel)))
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.text());
+    let replaced = replaced.json();
+    assert_eq!(replaced["status"], "active");
+    replaced
+}
+
 #[tokio::test]
 async fn the_reported_rule_is_refused_on_create_replace_and_both_dry_runs() {
     let app = App::new().await;
@@ -295,14 +306,60 @@ async fn a_rule_whose_stored_definition_cannot_be_read_is_listed_and_can_be_repl
     app.send("POST", &format!("{uri}/backtest"), Some(&ada.token), None)
         .await
         .problem(409);
-    let replaced = app
-        .send(
-            "PUT",
-            &uri,
-            Some(&ada.token),
-            Some(crosses_up(&ada.channel)),
+    replaced_with_a_valid_rule(&app, &ada, &uri).await;
+}
+
+#[tokio::test]
+async fn a_rule_whose_stored_state_cannot_be_read_needs_its_owner_and_is_never_re_armed_by_resume()
+{
+    let app = App::new().await;
+    let ada = owner(&app, "ada@example.com").await;
+    // A `once` rule that fired, whose state no longer reads (a manual edit, a bad migration).
+    let new = NewRule {
+        user_id: ada.id.clone(),
+        symbol: domain::Symbol::parse("MSFT").unwrap(),
+        definition: crosses_up(&ada.channel),
+        state: json!({"armed": "perhaps", "fire_count": 1}),
+        status: RuleStatus::Active,
+    };
+    let rule = app.store.create_rule(&new, Utc::now()).await.unwrap();
+    // What the evaluator writes when it loads it.
+    let reason = "its stored state does not parse (invalid type); replace it";
+    app.store
+        .set_aside_rules(
+            &[SetAsideRecord {
+                rule_id: rule.id,
+                version: rule.updated_at,
+                reason: reason.into(),
+            }],
+            Utc::now(),
         )
+        .await
+        .unwrap();
+    let uri = format!("/v1/alerts/{}", rule.id);
+
+    let read = app.send("GET", &uri, Some(&ada.token), None).await;
+    assert_eq!(read.status, 200, "{}", read.text());
+    let read = read.json();
+    assert_eq!(read["status"], "set_aside", "{read}");
+    assert_eq!(read["error"], reason);
+    assert_eq!(read["state"], Value::Null, "{read}");
+    let listed = app.send("GET", "/v1/alerts", Some(&ada.token), None).await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    assert_eq!(listed.json()["alerts"][0]["status"], "set_aside");
+
+    // Resuming cannot know whether the rule already fired: refused, nothing re-armed.
+    let resumed = app
+        .send("POST", &format!("{uri}/resume"), Some(&ada.token), None)
         .await;
-    assert_eq!(replaced.status, 200, "{}", replaced.text());
-    assert_eq!(replaced.json()["status"], "active");
+    resumed.problem(409);
+    let detail = resumed.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("stored state"), "{detail}");
+    let stored = app.store.rule(&ada.id, rule.id).await.unwrap().unwrap();
+    assert_eq!(stored.state, new.state, "the state is left as it was");
+    assert!(stored.set_aside.is_some());
+
+    // Replacing it starts it again from a fresh, armed state.
+    let replaced = replaced_with_a_valid_rule(&app, &ada, &uri).await;
+    assert_eq!(replaced["state"]["armed"], true, "{replaced}");
 }

@@ -295,9 +295,12 @@ async fn shutdown_finishes_within_the_grace_period_while_a_client_is_stalled() {
 
 #[tokio::test]
 async fn shutdown_lets_an_in_flight_request_finish() {
+    let reached = std::sync::Arc::new(tokio::sync::Notify::new());
+    let handler = reached.clone();
     let slow = Router::new().route(
         "/slow",
-        get(|| async {
+        get(move || async move {
+            handler.notify_one();
             tokio::time::sleep(Duration::from_secs(5)).await;
             "done"
         }),
@@ -316,8 +319,8 @@ async fn shutdown_lets_an_in_flight_request_finish() {
         .write_all(b"GET /slow HTTP/1.1\r\nHost: stockd\r\n\r\n")
         .await
         .unwrap();
-    // Let the request reach the handler before shutting down.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The request has reached the handler before the shutdown starts.
+    reached.notified().await;
     let drain = tokio::spawn(server.shut_down());
     let answer = until_closed(&mut client).await;
     assert!(
