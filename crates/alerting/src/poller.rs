@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bus::{Bus, Event, QuoteEvent};
 use market::Market;
+use store::AlertStore;
 use tokio::sync::watch;
 
 use crate::guard::QualityGuard;
@@ -45,18 +46,36 @@ pub struct Round {
 }
 
 /// Polls quotes for the symbols of active rules.
-#[derive(Debug)]
 pub struct QuotePoller {
     market: Arc<Market>,
+    /// Where the symbols of active rules are read.
+    rules: Arc<dyn AlertStore>,
     bus: Arc<dyn Bus>,
     guard: QualityGuard,
     config: PollerConfig,
 }
 
+impl std::fmt::Debug for QuotePoller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QuotePoller")
+            .field("market", &self.market)
+            .field("bus", &self.bus)
+            .field("guard", &self.guard)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
 impl QuotePoller {
-    pub fn new(market: Arc<Market>, bus: Arc<dyn Bus>, config: PollerConfig) -> Self {
+    pub fn new(
+        market: Arc<Market>,
+        rules: Arc<dyn AlertStore>,
+        bus: Arc<dyn Bus>,
+        config: PollerConfig,
+    ) -> Self {
         Self {
             market,
+            rules,
             bus,
             guard: QualityGuard::new(config.max_jump, config.confirmations),
             config,
@@ -65,7 +84,7 @@ impl QuotePoller {
 
     /// One round over every symbol with an active rule.
     pub async fn poll_once(&mut self) -> Round {
-        let symbols = match self.market.store().active_rule_symbols().await {
+        let symbols = match self.rules.active_rule_symbols().await {
             Ok(symbols) => symbols,
             Err(err) => {
                 tracing::warn!(error = %err, "quote poller could not read the active rules");

@@ -307,7 +307,12 @@ async fn the_poller_publishes_simulated_quotes_for_symbols_with_active_rules() {
         market::MarketConfig::default(),
     ));
     let mut quotes = w.bus.subscribe(StreamKind::Quotes, "test").await.unwrap();
-    let mut poller = QuotePoller::new(market, w.bus.clone(), PollerConfig::default());
+    let mut poller = QuotePoller::new(
+        market,
+        w.store.clone(),
+        w.bus.clone(),
+        PollerConfig::default(),
+    );
     let round = poller.poll_once().await;
     assert_eq!((round.published, round.rejected, round.failed), (1, 0, 0));
     let delivery = tokio::time::timeout(Duration::from_secs(5), quotes.next())

@@ -86,6 +86,8 @@ pub trait Archiver: Send + Sync + Debug {
 #[derive(Debug, Clone)]
 pub struct Ingestor {
     market: Arc<Market>,
+    /// The job queue, and the bars the archive hook reads back.
+    store: Arc<dyn Store>,
     config: IngestConfig,
     archiver: Option<Arc<dyn Archiver>>,
     clock: Clock,
@@ -94,10 +96,12 @@ pub struct Ingestor {
 }
 
 impl Ingestor {
-    /// Ingestion through `market` (its providers and its store).
-    pub fn new(market: Arc<Market>, config: IngestConfig) -> Self {
+    /// Ingestion through `market` (its providers), queueing jobs in `store` (the store
+    /// `market` writes bars to).
+    pub fn new(market: Arc<Market>, store: Arc<dyn Store>, config: IngestConfig) -> Self {
         Self {
             market,
+            store,
             config,
             archiver: None,
             clock: Clock::System,
@@ -119,7 +123,7 @@ impl Ingestor {
 
     /// The store jobs and bars live in.
     pub fn store(&self) -> &Arc<dyn Store> {
-        self.market.store()
+        &self.store
     }
 
     /// The settings.

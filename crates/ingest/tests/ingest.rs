@@ -152,7 +152,7 @@ fn world_with(quota: Option<QuotaLimits>, config: IngestConfig) -> World {
         store.clone() as Arc<dyn Store>,
         market_config,
     ));
-    let ingestor = Ingestor::new(market.clone(), config).with_clock(clock);
+    let ingestor = Ingestor::new(market.clone(), store.clone(), config).with_clock(clock);
     World {
         provider,
         store,

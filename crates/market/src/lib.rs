@@ -230,7 +230,9 @@ impl Market {
         store: Arc<dyn Store>,
         config: MarketConfig,
     ) -> Self {
-        let chain = Chain::new(daily_providers, quote_providers, &store, &config);
+        // The upstream only records calls and pauses: it gets that part of the store.
+        let usage: Arc<dyn store::ProviderUsage> = store.clone();
+        let chain = Chain::new(daily_providers, quote_providers, &usage, &config);
         let daily = ReadThrough::new(
             "daily",
             config.cache_ttl,
@@ -356,11 +358,6 @@ impl Market {
     /// when a provider is called (a window that reset without a call would still read spent).
     pub fn publish_quota_metrics(&self) {
         self.chain.publish_quotas();
-    }
-
-    /// The store behind the read path.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     /// The read path's settings.

@@ -14,6 +14,7 @@ use providers::sim::{Sim, SimConfig};
 use providers::yahoo::{Yahoo, YahooConfig};
 use secrecy::ExposeSecret;
 use web::AppState;
+use web::features::Feature;
 
 use crate::config::{
     Config, ConfigError, ProviderName, ProvidersSection, StoreSection, WebSection,
@@ -145,28 +146,65 @@ fn http_client(client: &mut Option<reqwest::Client>) -> Result<reqwest::Client, 
     Ok(built)
 }
 
-/// Opens the store and builds the read path over the configured providers, with the quota
-/// each provider has already spent today (from the store).
-pub async fn market(config: &Config) -> Result<Arc<Market>, AppError> {
-    market_over(&config.store, &config.providers, config.market.clone()).await
+/// The store and the read path over it: each part of the process takes what it needs of
+/// them (the read path keeps its store to itself).
+#[derive(Debug, Clone)]
+pub struct Core {
+    pub store: Arc<dyn store::Store>,
+    pub market: Arc<Market>,
 }
 
-/// [`market`] from the sections it needs.
-async fn market_over(
+/// Opens the store and builds the read path over the configured providers, with the quota
+/// each provider has already spent today (from the store).
+pub async fn core(config: &Config) -> Result<Core, AppError> {
+    core_over(&config.store, &config.providers, config.market.clone()).await
+}
+
+/// [`core`] from the sections it needs.
+async fn core_over(
     store: &StoreSection,
     providers: &ProvidersSection,
     config: market::MarketConfig,
-) -> Result<Arc<Market>, AppError> {
+) -> Result<Core, AppError> {
     let store = store::open(store.url()).await?;
     let providers = self::providers(providers)?;
     let market = Arc::new(Market::with_providers(
         providers.daily,
         providers.quote,
-        store,
+        store.clone(),
         config,
     ));
     market.restore_usage().await;
-    Ok(market)
+    Ok(Core { store, market })
+}
+
+/// The use cases for a CLI command that needs only the database (the accounts commands,
+/// `stockd ingest status`, listing and removing tracked symbols): the read path has no
+/// provider, so no HTTP client is built.
+pub async fn store_service(store: &StoreSection) -> Result<service::Service, AppError> {
+    let store = store::open(store.url()).await?;
+    let market = Arc::new(Market::with_providers(
+        Vec::new(),
+        Vec::new(),
+        store.clone(),
+        market::MarketConfig::default(),
+    ));
+    Ok(service::Service::new(
+        store,
+        market,
+        service::Settings::default(),
+    ))
+}
+
+/// The use cases over the configured providers too, with the per-user caps: `stockd symbols
+/// add` checks symbols with the providers.
+pub async fn provider_service(config: &Config) -> Result<service::Service, AppError> {
+    let Core { store, market } = core(config).await?;
+    let settings = service::Settings {
+        caps: config.web.web.limits.per_user,
+        ..service::Settings::default()
+    };
+    Ok(service::Service::new(store, market, settings))
 }
 
 /// Builds the whole application state from the configuration.
@@ -174,16 +212,22 @@ pub async fn state(
     config: &Config,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> Result<AppState, AppError> {
-    Ok(state_over(&config.web, market(config).await?, metrics))
+    Ok(state_over(&config.web, core(config).await?, metrics))
 }
 
-/// The application state over an already built read path.
+/// The application state over an already built store and read path.
 fn state_over(
     config: &WebSection,
-    market: Arc<Market>,
+    core: Core,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> AppState {
-    AppState::with_auth(market, config.web.clone(), metrics, config.auth.clone())
+    AppState::with_auth(
+        core.store,
+        core.market,
+        config.web.clone(),
+        metrics,
+        config.auth.clone(),
+    )
 }
 
 /// Runs `stockd serve` until a shutdown signal.
@@ -201,8 +245,8 @@ pub async fn run(config: Config) -> Result<(), AppError> {
             upkeep.run_upkeep();
         }
     });
-    let market = market(&config).await?;
-    let state = state_over(&config.web, market.clone(), metrics);
+    let core = core(&config).await?;
+    let state = state_over(&config.web, core.clone(), metrics);
     // Quota gauges change on calls; a window that resets without one must still read full.
     let quotas = state.clone();
     tokio::spawn(async move {
@@ -219,14 +263,14 @@ pub async fn run(config: Config) -> Result<(), AppError> {
     tracing::info!(
         %addr,
         provider = state.market().provider_name(),
-        store = state.market().store().backend(),
+        store = core.store.backend(),
         database = %config.store.redacted_url(),
         "stockd listening; try GET /{}/{}",
         config.web.web.defaults.symbol,
         config.web.web.defaults.days
     );
-    let alerting = start_alerting(&config, market.clone(), state.loops()).await?;
-    let ingestion = start_ingestion(&config, market, state.loops())?;
+    let alerting = start_alerting(&config, core.clone(), state.loops()).await?;
+    let ingestion = start_ingestion(&config, core, state.loops())?;
     let server = web::ServerConfig {
         max_connections: crate::descriptors::connection_budget(config.server.http.max_connections),
         ..config.server.http.clone()
@@ -300,14 +344,14 @@ impl Alerting {
 /// runs under `loops`, so `/ready` answers 503 once one has stopped.
 async fn start_alerting(
     config: &Config,
-    market: Arc<Market>,
+    Core { store, market }: Core,
     loops: &web::liveness::Loops,
 ) -> Result<Alerting, AppError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
     let roles = config.roles;
     // An API-only replica runs no loop, so it needs no bus either.
-    if !config.web.features().is_enabled("alerts") || !(roles.alerts || roles.worker) {
+    if !config.web.features().is_enabled(Feature::Alerts) || !(roles.alerts || roles.worker) {
         return Ok(Alerting { stop, tasks });
     }
     let alerts = &config.alerts;
@@ -326,18 +370,21 @@ async fn start_alerting(
         Arc::new(Market::with_providers(
             Vec::new(),
             providers,
-            market.store().clone(),
+            store.clone(),
             config.market.clone(),
         ))
     };
     if roles.alerts {
         if alerts.quote_poller {
-            let poller =
-                alerting::poller::QuotePoller::new(quote_market, bus.clone(), alerts.poller);
+            let poller = alerting::poller::QuotePoller::new(
+                quote_market,
+                store.clone(),
+                bus.clone(),
+                alerts.poller,
+            );
             tasks.push(loops.spawn("quote poller", poller.run(stopped.clone())));
         }
-        let evaluator =
-            alerting::evaluator::Evaluator::load(market.store().clone(), bus.clone()).await?;
+        let evaluator = alerting::evaluator::Evaluator::load(store.clone(), bus.clone()).await?;
         tracing::info!(rules = evaluator.rules(), "alert engine loaded");
         let evaluator_stop = stopped.clone();
         tasks.push(loops.spawn("alert evaluator", async move {
@@ -351,7 +398,7 @@ async fn start_alerting(
     }
     let senders = notify::Senders::new(config.notify.senders.clone())?;
     let dispatcher = alerting::dispatcher::Dispatcher::new(
-        market.store().clone(),
+        store,
         Arc::new(senders),
         bus,
         config.notify.dispatch.clone(),
@@ -372,10 +419,10 @@ const RULE_RELOAD_EVERY: Duration = Duration::from_secs(1);
 /// schedule.
 fn start_ingestion(
     config: &Config,
-    market: Arc<Market>,
+    core: Core,
     loops: &web::liveness::Loops,
 ) -> Result<Ingestion, AppError> {
-    let ingestor = crate::ingesting::ingestor(config, market)?;
+    let ingestor = crate::ingesting::ingestor(config, core)?;
     let (stop, stopped) = ingest::Stop::channel();
     if !config.roles.worker {
         // Said once, so an operator (and a test) can tell "not this replica's job" from "not
@@ -409,7 +456,7 @@ fn start_ingestion(
             }
         }
     }));
-    if config.web.features().is_enabled("scheduled_ingest") {
+    if config.web.features().is_enabled(Feature::ScheduledIngest) {
         tasks.push(tokio::spawn(ingest::run_scheduler(
             ingestor,
             config.ingest.schedule.clone(),

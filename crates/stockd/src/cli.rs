@@ -199,8 +199,8 @@ pub enum UsersCommand {
     /// print it: the invitee registers with it as `invite`. Only its hash is stored.
     Invite {
         /// Days the code stays valid.
-        #[arg(long, default_value_t = web::routes::admin::DEFAULT_INVITE_DAYS,
-              value_parser = clap::value_parser!(u32).range(1..=i64::from(web::routes::admin::MAX_INVITE_DAYS)))]
+        #[arg(long, default_value_t = service::accounts::DEFAULT_INVITE_DAYS,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(service::accounts::MAX_INVITE_DAYS)))]
         valid_days: u32,
         /// What it is for, e.g. who it goes to.
         #[arg(long)]

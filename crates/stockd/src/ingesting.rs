@@ -14,7 +14,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::Symbol;
 use indicatif::{ProgressBar, ProgressStyle};
 use ingest::{Ingestor, Stop};
-use market::Market;
 use store::{JobFilter, JobStatus};
 
 use crate::app::{self, AppError};
@@ -26,10 +25,14 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// The ingestor `stockd serve` and `stockd ingest` run: `config`'s settings over `market`,
 /// archiving finished runs when the archive is built in and its flag is on.
-pub fn ingestor(config: &Config, market: Arc<Market>) -> Result<Ingestor, AppError> {
-    let ingestor = Ingestor::new(market, config.ingest.workers.clone());
+pub fn ingestor(config: &Config, core: app::Core) -> Result<Ingestor, AppError> {
+    let ingestor = Ingestor::new(core.market, core.store, config.ingest.workers.clone());
     #[cfg(feature = "archive")]
-    if config.web.features().is_enabled("archive") {
+    if config
+        .web
+        .features()
+        .is_enabled(web::features::Feature::Archive)
+    {
         let archive = crate::archiving::open(&config.archive).map_err(AppError::Archive)?;
         return Ok(ingestor.with_archiver(Arc::new(ParquetArchiver(archive))));
     }
@@ -68,8 +71,8 @@ pub async fn run(config: &Config, args: IngestArgs) -> Result<String, String> {
     {
         return status_report(&config.store, status.as_deref(), group, limit).await;
     }
-    let market = app::market(config).await.map_err(|err| err.to_string())?;
-    let ingestor = ingestor(config, market).map_err(|err| err.to_string())?;
+    let core = app::core(config).await.map_err(|err| err.to_string())?;
+    let ingestor = ingestor(config, core).map_err(|err| err.to_string())?;
     let run_started = Utc::now();
     let today = run_started.date_naive();
     let enqueued = match (args.from, args.symbols.is_empty()) {
@@ -280,21 +283,15 @@ async fn status_report(
         .map(str::parse::<JobStatus>)
         .transpose()
         .map_err(|err| format!("--status: {err}"))?;
-    let store = store::open(config.url())
+    let service = app::store_service(config)
         .await
         .map_err(|err| err.to_string())?;
-    let counts = store
-        .job_counts(group.as_deref())
-        .await
-        .map_err(|err| err.to_string())?;
-    let jobs = store
-        .jobs(&JobFilter {
-            status,
-            group,
-            limit,
-        })
-        .await
-        .map_err(|err| err.to_string())?;
+    let filter = JobFilter {
+        status,
+        group,
+        limit,
+    };
+    let (counts, jobs) = service.jobs(&filter).await.map_err(|err| err.to_string())?;
     let mut out = format!(
         "queued {}, running {}, succeeded {}, failed {}\n",
         counts.queued, counts.running, counts.succeeded, counts.failed

@@ -7,10 +7,8 @@
 
 use std::fmt::Write as _;
 
-use chrono::Utc;
 use domain::Symbol;
-use market::MarketError;
-use providers::ProviderError;
+use service::ServiceError;
 use store::StoreError;
 
 use crate::app::AppError;
@@ -22,6 +20,9 @@ use crate::config::Config;
 pub enum SymbolsError {
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// A use case failed otherwise (a bug: tracking only fails for the symbol or the store).
+    #[error("{0}")]
+    Service(String),
     #[error("{0}")]
     App(#[from] AppError),
     /// Some symbols were not tracked; the report says which and why.
@@ -31,32 +32,47 @@ pub enum SymbolsError {
 
 /// Runs one symbols command against `config`'s database; returns the report to print.
 pub async fn run(config: &Config, command: SymbolsCommand) -> Result<String, SymbolsError> {
-    let store = store::open(config.store.url()).await?;
+    let service = crate::app::store_service(&config.store).await?;
     let mut out = String::new();
     match command {
         SymbolsCommand::Add { symbols } => {
-            let tracked = store.tracked_symbols().await?;
-            let mut market = None;
+            let tracked = service.tracked_symbols().await.map_err(store_failure)?;
+            // The providers are built only when a symbol must be checked with them.
+            let mut checking = None;
             let mut refused = 0;
             for symbol in symbols {
-                if !tracked.iter().any(|t| t.symbol == symbol) {
-                    if market.is_none() {
-                        market = Some(crate::app::market(config).await?);
-                    }
-                    if let Some(market) = &market
-                        && let Err(why) = known(market, symbol).await
-                    {
-                        let _ = writeln!(out, "not tracked {symbol}: {why}");
-                        refused += 1;
-                        continue;
-                    }
+                if tracked.iter().any(|t| t.symbol == symbol) {
+                    let _ = writeln!(out, "already tracked {symbol}");
+                    continue;
                 }
-                let (_, added) = store.track_symbol(symbol, Utc::now()).await?;
-                let _ = writeln!(
-                    out,
-                    "{} {symbol}",
-                    if added { "tracking" } else { "already tracked" }
-                );
+                if checking.is_none() {
+                    checking = Some(crate::app::provider_service(config).await?);
+                }
+                let Some(checking) = &checking else { continue };
+                match checking.track_symbol(symbol, &market::Unmetered).await {
+                    Ok((_, added)) => {
+                        let _ = writeln!(
+                            out,
+                            "{} {symbol}",
+                            if added { "tracking" } else { "already tracked" }
+                        );
+                    }
+                    Err(ServiceError::Unprocessable(_)) => {
+                        let _ = writeln!(
+                            out,
+                            "not tracked {symbol}: unknown symbol: nothing is stored for it and no configured provider has daily history for it"
+                        );
+                        refused += 1;
+                    }
+                    Err(ServiceError::SymbolUnverified { cause, .. }) => {
+                        let _ = writeln!(
+                            out,
+                            "not tracked {symbol}: no provider could confirm it exists just now ({cause}); try again later"
+                        );
+                        refused += 1;
+                    }
+                    Err(other) => return Err(store_failure(other)),
+                }
             }
             if refused > 0 {
                 return Err(SymbolsError::Refused {
@@ -67,7 +83,11 @@ pub async fn run(config: &Config, command: SymbolsCommand) -> Result<String, Sym
         }
         SymbolsCommand::Remove { symbols } => {
             for symbol in symbols {
-                let removed = store.untrack_symbol(symbol).await?;
+                let removed = match service.untrack_symbol(symbol).await {
+                    Ok(()) => true,
+                    Err(ServiceError::NotFound(_)) => false,
+                    Err(other) => return Err(store_failure(other)),
+                };
                 let _ = writeln!(
                     out,
                     "{} {symbol}",
@@ -80,7 +100,7 @@ pub async fn run(config: &Config, command: SymbolsCommand) -> Result<String, Sym
             }
         }
         SymbolsCommand::List => {
-            let tracked = store.tracked_symbols().await?;
+            let tracked = service.tracked_symbols().await.map_err(store_failure)?;
             if tracked.is_empty() {
                 out.push_str("no tracked symbols (`stockd symbols add MSFT AAPL` adds some)\n");
             }
@@ -97,16 +117,11 @@ pub async fn run(config: &Config, command: SymbolsCommand) -> Result<String, Sym
     Ok(out)
 }
 
-/// Whether a stored history or a provider knows `symbol`; otherwise why it cannot be tracked.
-async fn known(market: &market::Market, symbol: Symbol) -> Result<(), String> {
-    match market.daily(symbol).await {
-        Ok(_) => Ok(()),
-        Err(MarketError::Provider(
-            ProviderError::UnknownSymbol { .. } | ProviderError::NoData { .. },
-        )) => Err("unknown symbol: nothing is stored for it and no configured provider has daily history for it".into()),
-        Err(err) => Err(format!(
-            "no provider could confirm it exists just now ({err}); try again later"
-        )),
+/// A use case's failure that is not about the symbol: the database's.
+fn store_failure(err: ServiceError) -> SymbolsError {
+    match err {
+        ServiceError::Store(err) => SymbolsError::Store(err),
+        other => SymbolsError::Service(other.to_string()),
     }
 }
 

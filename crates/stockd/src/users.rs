@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal};
 
-use chrono::Utc;
-use store::NewUser;
+use service::ServiceError;
+use service::accounts::NewAccount;
 
 use crate::cli::UsersCommand;
 use crate::config::StoreSection;
@@ -17,7 +17,7 @@ pub const PASSWORD_VAR: &str = "STOCKD_USER_PASSWORD";
 
 /// Runs one users command against the configured database; returns the report to print.
 pub async fn run(config: &StoreSection, command: UsersCommand) -> Result<String, String> {
-    let store = store::open(config.url())
+    let service = crate::app::store_service(config)
         .await
         .map_err(|err| err.to_string())?;
     let mut out = String::new();
@@ -29,32 +29,25 @@ pub async fn run(config: &StoreSection, command: UsersCommand) -> Result<String,
             display_name,
         } => {
             let password = read_password(password_stdin)?;
-            let email = web::routes::accounts::check_new_credentials(
-                &email,
-                &password,
-                display_name.as_deref(),
-            )?;
-            // argon2 spends tens of milliseconds of CPU: off the async workers.
-            let password_hash =
-                tokio::task::spawn_blocking(move || web::auth::hash_password_blocking(&password))
+            let account = NewAccount::parse(&email, password, display_name, admin)
+                .map_err(|err| err.to_string())?;
+            let email = account.email.clone();
+            // The strength check and argon2 (default cost) run off the async workers.
+            let user =
+                service
+                    .create_account(account, None, || ())
                     .await
-                    .map_err(|err| format!("the password hashing task failed: {err}"))??;
-            let new = NewUser {
-                email: email.clone(),
-                display_name,
-                password_hash,
-                is_admin: admin,
-            };
-            let user = store
-                .create_user(&new, Utc::now())
-                .await
-                .map_err(|err| err.to_string())?
-                .ok_or_else(|| format!("an account with the email {email} exists already"))?;
+                    .map_err(|err| match err {
+                        ServiceError::Conflict(_) => {
+                            format!("an account with the email {email} exists already")
+                        }
+                        other => other.to_string(),
+                    })?;
             // The id alone on stdout, so scripts can capture it.
             let _ = writeln!(out, "{}", user.id);
         }
         UsersCommand::List => {
-            let users = store.users().await.map_err(|err| err.to_string())?;
+            let users = service.users().await.map_err(|err| err.to_string())?;
             if users.is_empty() {
                 out.push_str("no users (`stockd users create --email … --admin` adds one)\n");
             }
@@ -70,8 +63,11 @@ pub async fn run(config: &StoreSection, command: UsersCommand) -> Result<String,
             }
         }
         UsersCommand::Invite { valid_days, note } => {
-            let (code, expires_at) =
-                web::routes::admin::issue_invite_for_cli(store.as_ref(), valid_days, note).await?;
+            let (code, invite) = service
+                .issue_invite(Some(valid_days), note, None)
+                .await
+                .map_err(|err| err.to_string())?;
+            let expires_at = invite.expires_at;
             // The code alone on stdout, so scripts can capture it; when it expires on stderr.
             let _ = writeln!(out, "{code}");
             eprintln!(

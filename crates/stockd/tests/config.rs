@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::Parser;
 use stockd::cli::{Cli, OutputFormat};
 use stockd::config::{Config, ProviderChoice, ProviderName};
+use web::features::Feature;
 
 fn load(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
     let mut argv = vec!["stockd"];
@@ -225,14 +226,14 @@ fn an_unsupported_database_url_is_named_in_the_error() {
 #[test]
 fn feature_flags_come_from_the_environment_or_a_features_table() {
     let config = load(&[], &[("STOCKD_FEATURES__HISTORY_DELTA", "false")]).unwrap();
-    assert!(!config.web.features().is_enabled("history_delta"));
-    assert!(config.web.features().is_enabled("quotes"));
+    assert!(!config.web.features().is_enabled(Feature::HistoryDelta));
+    assert!(config.web.features().is_enabled(Feature::Quotes));
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("stockd.toml");
     std::fs::write(&file, "[features]\nmulti_daily = false\n").unwrap();
     let config = load(&["--config", file.to_str().unwrap()], &[]).unwrap();
-    assert!(!config.web.features().is_enabled("multi_daily"));
+    assert!(!config.web.features().is_enabled(Feature::MultiDaily));
 }
 
 #[test]
@@ -242,6 +243,17 @@ fn an_unknown_feature_flag_is_an_error_listing_the_known_ones() {
         err.contains("features") && err.contains("history_delta"),
         "{err}"
     );
+}
+
+#[test]
+fn an_unknown_feature_in_the_config_file_is_refused_even_when_switched_on() {
+    // A misspelt name must not read as a flag left on: it is refused at load.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stockd.toml");
+    std::fs::write(&file, "[features]\nalert = true\n").unwrap();
+    let err = load(&["--config", file.to_str().unwrap()], &[]).unwrap_err();
+    assert!(err.contains("unknown feature 'alert'"), "{err}");
+    assert!(err.contains("alerts"), "{err}");
 }
 
 #[test]

@@ -1,18 +1,13 @@
-//! Authentication: argon2id password hashes in a bounded pool, the new-password policy, opaque
-//! bearer tokens, the [`AuthUser`] extractor, the admin check, the sign-up mode, and the login
-//! and registration rate limiters.
-//!
-//! Tokens are 32 random bytes, base64url, behind a greppable prefix (`stk_sess_` for sessions,
-//! `stk_api_` for personal API tokens). Only their SHA-256 is stored, so a database leak does
-//! not hand out working tokens; a token is found by looking its hash up (an index lookup, no
-//! byte-by-byte comparison of secrets). Sessions expire a fixed [`AuthSettings::session_ttl`]
-//! after login (not sliding: a stolen session dies on schedule however much it is used) and
-//! are revoked by logout; API tokens live until deleted.
+//! Authentication at the HTTP edge: the [`AuthUser`] extractor (bearer tokens, checked by the
+//! use cases in `service::auth`), the admin check, the sign-up mode, the client address, and
+//! the login and registration rate limiters (per client address: abuse limits of the edge).
+//! Password hashing, the password policy and tokens live in `service::auth` and are
+//! re-exported here. Sessions expire a fixed [`AuthSettings::session_ttl`] after login (not
+//! sliding: a stolen session dies on schedule however much it is used) and are revoked by
+//! logout; API tokens live until deleted.
 
 mod admin;
 mod limiter;
-mod password;
-pub mod policy;
 mod signup;
 mod windows;
 
@@ -22,10 +17,6 @@ use std::time::Duration;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::Utc;
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -33,15 +24,12 @@ use crate::error::ApiError;
 pub use admin::Admin;
 pub(crate) use admin::require_admin;
 pub use limiter::{LoginAttempt, LoginLimiter, LoginLimits};
-pub use password::{HashPoolSize, PasswordHasher, hash_password_blocking};
+pub use service::Caller as AuthUser;
+pub use service::auth::{
+    API_TOKEN_PREFIX, HashPoolSize, INVITE_PREFIX, PasswordHasher, SESSION_PREFIX, new_token,
+    policy, token_hash,
+};
 pub use signup::{SIGNUP_WINDOW, SignupLimiter, SignupMode, SignupSlot};
-
-/// Prefix of session tokens.
-pub const SESSION_PREFIX: &str = "stk_sess_";
-/// Prefix of personal API tokens.
-pub const API_TOKEN_PREFIX: &str = "stk_api_";
-/// Prefix of invitation codes.
-pub const INVITE_PREFIX: &str = "stk_inv_";
 
 /// Authentication settings.
 #[derive(Debug, Clone)]
@@ -80,21 +68,6 @@ impl Default for AuthSettings {
     }
 }
 
-/// A new random token with `prefix`: 32 bytes from the OS, base64url.
-pub fn new_token(prefix: &str) -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|_| ApiError::Internal("the OS gave no random bytes"))?;
-    Ok(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes)))
-}
-
-/// The stored form of a token: lowercase hex SHA-256.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The bearer token of a request, if it carries one.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -105,15 +78,10 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The signed-in user of a request: `Authorization: Bearer <session or API token>`. Rejects
-/// with 401 problem+json (and `WWW-Authenticate: Bearer`) when the token is missing, unknown,
-/// revoked or expired, with one message for all of them.
-#[derive(Debug, Clone)]
-pub struct AuthUser {
-    pub user: store::User,
-    pub token: store::AuthToken,
-}
-
+// `AuthUser` (the use cases' `Caller`) is the signed-in user of a request:
+// `Authorization: Bearer <session or API token>`. It rejects with 401 problem+json (and
+// `WWW-Authenticate: Bearer`) when the token is missing, unknown, revoked or expired, with one
+// message for all of them.
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
@@ -139,15 +107,7 @@ pub(crate) async fn authenticate(
     state: &AppState,
     token: &str,
 ) -> Result<Option<AuthUser>, ApiError> {
-    if !(token.starts_with(SESSION_PREFIX) || token.starts_with(API_TOKEN_PREFIX)) {
-        return Ok(None);
-    }
-    let found = state
-        .market()
-        .store()
-        .token_by_hash(&token_hash(token), Utc::now())
-        .await?;
-    Ok(found.map(|(token, user)| AuthUser { user, token }))
+    Ok(state.service().authenticate(token).await?)
 }
 
 /// The address login failures and registrations are counted against: the connection's peer, or
@@ -183,22 +143,6 @@ pub(crate) fn peer(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_are_prefixed_random_and_hashed_to_hex() {
-        let a = new_token(API_TOKEN_PREFIX).unwrap();
-        let b = new_token(API_TOKEN_PREFIX).unwrap();
-        assert!(a.starts_with("stk_api_"));
-        assert_eq!(a.len(), "stk_api_".len() + 43);
-        assert_ne!(a, b);
-        let hash = token_hash(&a);
-        assert_eq!(hash.len(), 64);
-        assert_ne!(hash, token_hash(&b));
-        assert_eq!(
-            token_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn forwarded_for_is_used_only_when_trusted() {

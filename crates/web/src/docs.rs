@@ -10,7 +10,6 @@
 //! turned off. When the build could not get the bundle, a small fallback
 //! script is embedded instead, which shows a link to `/openapi.json`.
 
-use axum::Router;
 use std::sync::LazyLock;
 
 use axum::http::header::{
@@ -19,7 +18,6 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 /// Version of `@scalar/api-reference` pinned in `assets/scalar/package.json`.
 pub const SCALAR_VERSION: &str = env!("STOCKD_SCALAR_VERSION");
@@ -87,14 +85,17 @@ const DOCS_HTML: &str = concat!(
 static DOCS_CSP: LazyLock<HeaderValue> =
     LazyLock::new(|| crate::security::html_policy(init_script!()));
 
-/// The `/docs` routes, to be merged into the application router.
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new()
+/// The `/docs` routes alone (the application router lists them with every other path).
+#[cfg(test)]
+fn routes<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    use axum::routing::get;
+    axum::Router::new()
         .route("/docs", get(docs_page))
         .route("/docs/scalar.js", get(scalar_js))
 }
 
-async fn docs_page() -> Response {
+/// `GET /docs`: the Scalar page.
+pub(crate) async fn docs_page() -> Response {
     (
         [
             (
@@ -108,7 +109,8 @@ async fn docs_page() -> Response {
         .into_response()
 }
 
-async fn scalar_js(headers: HeaderMap) -> Response {
+/// `GET /docs/scalar.js`: the embedded bundle, gzipped when the client takes it.
+pub(crate) async fn scalar_js(headers: HeaderMap) -> Response {
     let common = [
         (
             CONTENT_TYPE,

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use market::MarketError;
 use providers::ProviderError;
 use serde::Serialize;
+use service::ServiceError;
 use utoipa::{IntoResponses, ToSchema};
 
 /// Retry-After used when the upstream did not say when to come back.
@@ -104,9 +105,49 @@ pub enum ApiError {
     Internal(&'static str),
 }
 
-impl From<store::StoreError> for ApiError {
-    fn from(err: store::StoreError) -> Self {
-        Self::Store(err)
+/// The one place use-case outcomes become HTTP answers: each kind keeps its meaning (a
+/// conflict is 409, an invalid field 422, a spent cap 409 `cap-reached`, …; see [`ApiError`]'s
+/// rendering).
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::BadRequest(detail) => Self::BadRequest(detail),
+            ServiceError::NotFound(detail) => Self::NotFound(detail),
+            ServiceError::Market(err) => Self::Market(err),
+            ServiceError::Unauthorized(detail) => Self::Unauthorized(detail),
+            ServiceError::Forbidden(detail) => Self::Forbidden(detail),
+            ServiceError::Conflict(detail) => Self::Conflict(detail),
+            ServiceError::Unprocessable(detail) => Self::Unprocessable(detail),
+            ServiceError::TooManyRequests {
+                detail,
+                retry_after,
+            } => Self::TooManyRequests {
+                detail,
+                retry_after,
+            },
+            ServiceError::CapReached {
+                setting,
+                cap,
+                detail,
+            } => Self::CapReached {
+                setting,
+                cap,
+                detail,
+            },
+            ServiceError::SymbolUnverified { symbol, cause } => Self::SymbolUnverified {
+                symbol,
+                cause: Box::new(Self::Market(cause)),
+            },
+            ServiceError::Busy {
+                detail,
+                retry_after,
+            } => Self::Busy {
+                detail,
+                retry_after,
+            },
+            ServiceError::Store(err) => Self::Store(err),
+            ServiceError::Internal(what) => Self::Internal(what),
+        }
     }
 }
 
@@ -142,12 +183,6 @@ pub(crate) struct ItemProblem {
 }
 
 impl ApiError {
-    /// The status code and `detail` this error answers with.
-    pub(crate) fn status_and_detail(&self) -> (u16, String) {
-        let rendered = self.render();
-        (rendered.status.as_u16(), rendered.detail)
-    }
-
     /// What this error answers (for per-item errors of a multi-item response).
     pub(crate) fn item_problem(&self) -> ItemProblem {
         let rendered = self.render();

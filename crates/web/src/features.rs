@@ -5,6 +5,8 @@
 //! route answers 404 problem+json saying the feature is disabled here. Every flag defaults to on.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
 
 use axum::Json;
 use axum::extract::State;
@@ -16,65 +18,111 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::error::problem_response;
 
-/// A switchable capability.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Feature {
-    pub name: &'static str,
-    pub description: &'static str,
+/// A switchable capability. Code names a flag by its variant, so a misspelt flag does not
+/// compile; configuration names it by [`Feature::name`], and an unknown name is refused at
+/// load ([`Feature::from_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Feature {
+    DailyApi,
+    Quotes,
+    HistoryEod,
+    HistoryDelta,
+    MultiDaily,
+    IngestApi,
+    ScheduledIngest,
+    Archive,
+    Accounts,
+    Alerts,
+    ApiDocs,
 }
 
-/// Every flag stockd knows, in the order `/v1/features` lists them.
-pub const FEATURES: &[Feature] = &[
-    Feature {
-        name: "daily_api",
-        description: "GET /v1/stocks/{symbol}/daily: OHLCV bars with provenance",
-    },
-    Feature {
-        name: "quotes",
-        description: "GET /v1/stocks/{symbol}/quote: latest quote",
-    },
-    Feature {
-        name: "history_eod",
-        description: "GET /v1/stocks/{symbol}/eod: end-of-day bar for a day",
-    },
-    Feature {
-        name: "history_delta",
-        description: "GET /v1/stocks/{symbol}/delta: change over a range",
-    },
-    Feature {
-        name: "multi_daily",
-        description: "GET /v1/daily: several symbols in one call",
-    },
-    Feature {
-        name: "ingest_api",
-        description: "GET /v1/ingest/jobs: the ingestion queue",
-    },
-    Feature {
-        name: "scheduled_ingest",
-        description: "The ingest schedule (a job, not an endpoint): enqueue tracked symbols after each session",
-    },
-    Feature {
-        name: "archive",
-        description: "Archive each finished ingest run to Parquet (a job)",
-    },
-    Feature {
-        name: "accounts",
-        description: "Users and auth: /v1/auth/… (register, login, logout) and /v1/me/… (profile, API tokens, watchlist, channels)",
-    },
-    Feature {
-        name: "alerts",
-        description: "Price alerts: /v1/alerts/… (rules, pause/resume, events, backtests) and /v1/notifications (the delivery log)",
-    },
-    Feature {
-        name: "api_docs",
-        description: "GET /docs and GET /openapi.json",
-    },
-];
+impl Feature {
+    /// Every flag stockd knows, in the order `/v1/features` lists them.
+    pub const ALL: [Self; 11] = [
+        Self::DailyApi,
+        Self::Quotes,
+        Self::HistoryEod,
+        Self::HistoryDelta,
+        Self::MultiDaily,
+        Self::IngestApi,
+        Self::ScheduledIngest,
+        Self::Archive,
+        Self::Accounts,
+        Self::Alerts,
+        Self::ApiDocs,
+    ];
+
+    /// The flag's name in configuration (`[features]`, `STOCKD_FEATURES__<NAME>`) and in
+    /// `/v1/features`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::DailyApi => "daily_api",
+            Self::Quotes => "quotes",
+            Self::HistoryEod => "history_eod",
+            Self::HistoryDelta => "history_delta",
+            Self::MultiDaily => "multi_daily",
+            Self::IngestApi => "ingest_api",
+            Self::ScheduledIngest => "scheduled_ingest",
+            Self::Archive => "archive",
+            Self::Accounts => "accounts",
+            Self::Alerts => "alerts",
+            Self::ApiDocs => "api_docs",
+        }
+    }
+
+    /// What the flag switches, for `/v1/features`.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Self::DailyApi => "GET /v1/stocks/{symbol}/daily: OHLCV bars with provenance",
+            Self::Quotes => "GET /v1/stocks/{symbol}/quote: latest quote",
+            Self::HistoryEod => "GET /v1/stocks/{symbol}/eod: end-of-day bar for a day",
+            Self::HistoryDelta => "GET /v1/stocks/{symbol}/delta: change over a range",
+            Self::MultiDaily => "GET /v1/daily: several symbols in one call",
+            Self::IngestApi => "GET /v1/ingest/jobs: the ingestion queue",
+            Self::ScheduledIngest => {
+                "The ingest schedule (a job, not an endpoint): enqueue tracked symbols after each session"
+            }
+            Self::Archive => "Archive each finished ingest run to Parquet (a job)",
+            Self::Accounts => {
+                "Users and auth: /v1/auth/… (register, login, logout) and /v1/me/… (profile, API tokens, watchlist, channels)"
+            }
+            Self::Alerts => {
+                "Price alerts: /v1/alerts/… (rules, pause/resume, events, backtests) and /v1/notifications (the delivery log)"
+            }
+            Self::ApiDocs => "GET /docs and GET /openapi.json",
+        }
+    }
+}
+
+impl fmt::Display for Feature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Feature {
+    type Err = String;
+
+    /// The flag with this configuration name; an unknown name is an error that lists the
+    /// known ones.
+    fn from_str(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|feature| feature.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();
+                format!(
+                    "unknown feature '{name}'; known features: {}",
+                    known.join(", ")
+                )
+            })
+    }
+}
 
 /// Which flags are switched off.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Features {
-    disabled: BTreeSet<&'static str>,
+    disabled: BTreeSet<Feature>,
 }
 
 impl Features {
@@ -82,23 +130,17 @@ impl Features {
     pub fn from_settings(settings: &BTreeMap<String, bool>) -> Result<Self, String> {
         let mut disabled = BTreeSet::new();
         for (name, enabled) in settings {
-            let feature = FEATURES.iter().find(|f| f.name == name).ok_or_else(|| {
-                let known: Vec<&str> = FEATURES.iter().map(|f| f.name).collect();
-                format!(
-                    "unknown feature '{name}'; known features: {}",
-                    known.join(", ")
-                )
-            })?;
+            let feature: Feature = name.parse()?;
             if !enabled {
-                disabled.insert(feature.name);
+                disabled.insert(feature);
             }
         }
         Ok(Self { disabled })
     }
 
     /// True unless the flag was switched off.
-    pub fn is_enabled(&self, name: &str) -> bool {
-        !self.disabled.contains(name)
+    pub fn is_enabled(&self, feature: Feature) -> bool {
+        !self.disabled.contains(&feature)
     }
 }
 
@@ -122,48 +164,26 @@ pub struct FeaturesResponse {
 pub async fn list_features(State(state): State<AppState>) -> Json<FeaturesResponse> {
     let features = &state.config().features;
     Json(FeaturesResponse {
-        features: FEATURES
-            .iter()
+        features: Feature::ALL
+            .into_iter()
             .map(|f| FeatureState {
-                name: f.name,
-                enabled: features.is_enabled(f.name),
-                description: f.description,
+                name: f.name(),
+                enabled: features.is_enabled(f),
+                description: f.description(),
             })
             .collect(),
     })
 }
 
 /// The answer of every route whose feature is off.
-pub(crate) fn disabled_response(name: &'static str) -> Response {
+pub(crate) fn disabled_response(feature: Feature) -> Response {
     problem_response(
         StatusCode::NOT_FOUND,
         "feature-disabled",
         "Feature disabled",
-        format!("the feature '{name}' is disabled on this deployment (see /v1/features)"),
+        format!("the feature '{feature}' is disabled on this deployment (see /v1/features)"),
         None,
     )
-}
-
-/// The routes of one feature: as given when `enabled`, else every path answering 404
-/// `feature-disabled` whatever the method (so a disabled path never falls through to another
-/// route, such as `/{symbol}/{days}`).
-pub(crate) fn feature_routes(
-    feature: &'static str,
-    enabled: bool,
-    paths: impl IntoIterator<Item = (&'static str, axum::routing::MethodRouter<AppState>)>,
-) -> axum::Router<AppState> {
-    paths
-        .into_iter()
-        .fold(axum::Router::new(), |router, (path, route)| {
-            if enabled {
-                router.route(path, route)
-            } else {
-                router.route(
-                    path,
-                    axum::routing::any(move || async move { disabled_response(feature) }),
-                )
-            }
-        })
 }
 
 #[cfg(test)]
@@ -177,11 +197,21 @@ mod tests {
             ("quotes".to_owned(), true),
         ]);
         let features = Features::from_settings(&settings).unwrap();
-        assert!(!features.is_enabled("history_delta"));
-        assert!(features.is_enabled("quotes"));
-        assert!(features.is_enabled("history_eod"));
+        assert!(!features.is_enabled(Feature::HistoryDelta));
+        assert!(features.is_enabled(Feature::Quotes));
+        assert!(features.is_enabled(Feature::HistoryEod));
         let err =
             Features::from_settings(&BTreeMap::from([("histroy".to_owned(), false)])).unwrap_err();
+        assert!(err.contains("unknown feature 'histroy'"), "{err}");
         assert!(err.contains("history_delta"), "{err}");
+    }
+
+    #[test]
+    fn every_flag_is_named_by_its_configuration_name() {
+        for feature in Feature::ALL {
+            assert_eq!(feature.name().parse::<Feature>(), Ok(feature));
+        }
+        assert!("Alerts".parse::<Feature>().is_err());
+        assert!("".parse::<Feature>().is_err());
     }
 }

@@ -56,12 +56,14 @@ async fn passwords_and_tokens_never_appear_in_logs() {
     let store = SqliteStore::open(&dir.path().join("stockd.db"))
         .await
         .unwrap();
+    let store: Arc<dyn store::Store> = Arc::new(store);
     let market = Arc::new(Market::new(
         Arc::new(Sample::new()),
-        Arc::new(store),
+        store.clone(),
         MarketConfig::default(),
     ));
     let state = AppState::with_auth(
+        store,
         market,
         WebConfig {
             defaults: Defaults {

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use domain::Symbol;
 use providers::{MarketData, ProviderError};
 use serde::Serialize;
-use store::Store;
+use store::ProviderUsage;
 
 use super::pause::PauseStatus;
 use super::quota::{Purpose, QuotaStatus};
@@ -73,7 +73,7 @@ impl Chain {
     pub(crate) fn new(
         daily: Vec<Arc<dyn MarketData>>,
         quote: Vec<Arc<dyn MarketData>>,
-        store: &Arc<dyn Store>,
+        usage: &Arc<dyn ProviderUsage>,
         config: &MarketConfig,
     ) -> Self {
         let mut upstreams: Vec<Upstream> = Vec::new();
@@ -83,7 +83,7 @@ impl Chain {
             match upstreams.iter().position(same) {
                 Some(index) => index,
                 None => {
-                    upstreams.push(Upstream::new(provider, store.clone(), config));
+                    upstreams.push(Upstream::new(provider, usage.clone(), config));
                     upstreams.len() - 1
                 }
             }

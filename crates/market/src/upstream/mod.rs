@@ -17,7 +17,7 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 use providers::{MarketData, ProviderError};
-use store::Store;
+use store::ProviderUsage;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -55,6 +55,23 @@ impl Default for RetryConfig {
 /// database must not hold up reads for long, and a call not recorded is still counted in memory.
 const RECORD_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The part of the store the upstream uses: call counts and pauses, nothing else.
+struct UsageLog(Arc<dyn ProviderUsage>);
+
+impl std::ops::Deref for UsageLog {
+    type Target = dyn ProviderUsage;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref()
+    }
+}
+
+impl std::fmt::Debug for UsageLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProviderUsage")
+    }
+}
+
 /// A provider with its breaker, quota and retry policy.
 #[derive(Debug)]
 pub(crate) struct Upstream {
@@ -63,7 +80,7 @@ pub(crate) struct Upstream {
     pub(crate) retry: RetryConfig,
     pub(crate) quota: Quota,
     /// Where calls are recorded, so quota use survives restarts and is shared by replicas.
-    store: Arc<dyn Store>,
+    store: UsageLog,
     clock: Clock,
     /// Attempts that reached the provider (retries included), for `/v1/providers`.
     calls: AtomicU64,
@@ -76,7 +93,7 @@ impl Upstream {
     /// (unlimited when none is).
     pub(crate) fn new(
         provider: Arc<dyn MarketData>,
-        store: Arc<dyn Store>,
+        store: Arc<dyn ProviderUsage>,
         config: &crate::MarketConfig,
     ) -> Self {
         let name = provider.name();
@@ -86,7 +103,7 @@ impl Upstream {
             quota: Quota::new(name, limits, config.clock.now()),
             provider,
             retry: config.retry,
-            store,
+            store: UsageLog(store),
             clock: config.clock,
             calls: AtomicU64::new(0),
             last_error: Mutex::new(None),

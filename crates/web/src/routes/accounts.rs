@@ -3,118 +3,18 @@
 //! resources answer 404, exactly like ids that do not exist.
 
 use axum::Json;
-use axum::Router;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use store::{NewToken, TokenKind, UserUpdate, UserUpdated};
+use service::accounts::ProfileChange;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::policy;
-use crate::auth::{self, AuthUser};
+use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiPath;
-use crate::routes::{admin, channels, signup, watchlist};
-
-/// The routes of the `accounts` feature; when it is off, every one of them answers 404
-/// `feature-disabled`, whatever the method.
-pub(crate) fn routes(enabled: bool) -> Router<AppState> {
-    let paths: [(&str, axum::routing::MethodRouter<AppState>); 13] = [
-        ("/v1/auth/register", post(signup::register)),
-        ("/v1/auth/login", post(login)),
-        ("/v1/auth/logout", post(logout)),
-        ("/v1/me", get(me).patch(update_me).delete(delete_me)),
-        ("/v1/me/tokens", get(list_tokens).post(create_token)),
-        ("/v1/me/tokens/{id}", delete(delete_token)),
-        ("/v1/me/watchlist", get(watchlist::list_watchlist)),
-        (
-            "/v1/me/watchlist/{symbol}",
-            put(watchlist::watch_symbol).delete(watchlist::unwatch_symbol),
-        ),
-        (
-            "/v1/me/channels",
-            get(channels::list_channels).post(channels::create_channel),
-        ),
-        (
-            "/v1/me/channels/{id}",
-            get(channels::get_channel)
-                .put(channels::replace_channel)
-                .delete(channels::delete_channel),
-        ),
-        ("/v1/admin/users", post(admin::create_user)),
-        (
-            "/v1/admin/invites",
-            get(admin::list_invites).post(admin::create_invite),
-        ),
-        ("/v1/admin/invites/{id}", delete(admin::delete_invite)),
-    ];
-    crate::features::feature_routes("accounts", enabled, paths)
-}
-
-/// `Json<T>` whose rejections are problem+json: 400 for malformed JSON, 415 for a body not
-/// sent as `application/json`, 422 naming the field for a body of the wrong shape, including a
-/// body that is not a JSON object (serde would read a struct from an array of its fields).
-#[derive(Debug)]
-pub struct ApiJson<T>(pub T);
-
-impl<S, T> FromRequest<S> for ApiJson<T>
-where
-    S: Send + Sync,
-    T: serde::de::DeserializeOwned,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        let Json(value) = Json::<serde_json::Value>::from_request(request, state).await?;
-        if !value.is_object() {
-            return Err(ApiError::Unprocessable(
-                "invalid body: expected a JSON object ({…})".into(),
-            ));
-        }
-        // Read again from text so serde's error names the field's path (`channels[0]: …`), as
-        // axum's own rejection does; bodies are small.
-        let text = serde_json::to_vec(&value)
-            .map_err(|_| ApiError::Internal("a JSON body could not be written back"))?;
-        let Json(body) = Json::<T>::from_bytes(&text)?;
-        Ok(Self(body))
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection {
-            JsonRejection::JsonDataError(err) => {
-                Self::Unprocessable(format!("invalid body: {}", err.body_text()))
-            }
-            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType(
-                "send the body as JSON with `Content-Type: application/json`".into(),
-            ),
-            other => Self::BadRequest(format!("invalid JSON body: {}", other.body_text())),
-        }
-    }
-}
-
-/// The client address of a request (see [`auth::AuthSettings::trust_forwarded_for`]).
-#[derive(Debug)]
-pub struct ClientIp(pub Option<std::net::IpAddr>);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(Self(auth::client_ip(
-            &parts.headers,
-            auth::peer(&parts.extensions),
-            state.auth().trust_forwarded_for,
-        )))
-    }
-}
+use crate::extract::{ApiJson, ApiPath, ClientIp};
 
 /// A user as the API shows it (never the password hash).
 #[derive(Debug, Serialize, ToSchema)]
@@ -223,39 +123,6 @@ pub struct TokensResponse {
     pub next_cursor: Option<String>,
 }
 
-/// Lowercased, trimmed email, or 422 naming `field`.
-pub(crate) fn normalize_email(text: &str, field: &str) -> Result<String, ApiError> {
-    let email = text.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && local.len() <= 64
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && !domain.contains("..")
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(email)
-    } else {
-        Err(ApiError::Unprocessable(format!(
-            "{field}: not an email address (expected name@example.com)"
-        )))
-    }
-}
-
-pub(crate) fn clean_name(name: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
-    let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-    if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
-        return Err(ApiError::Unprocessable(format!(
-            "{field}: must be at most 100 characters"
-        )));
-    }
-    Ok(name)
-}
-
 /// Signs in: a session token for `Authorization: Bearer`, valid for 30 days (fixed, not
 /// sliding) or until logout. Failed logins are limited per account and address, per address,
 /// and (from addresses the account never signed in from) per account.
@@ -284,13 +151,11 @@ pub async fn login(
             retry_after: wait,
         }
     })?;
-    let store = state.market().store();
-    let user = store.user_by_email(&account).await?;
-    // An unknown email is checked against a dummy hash of the same cost: the answer and its
-    // timing are the same as for a wrong password.
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = state.auth().hasher.verify(body.password, stored).await?;
-    let Some(user) = user.filter(|_| ok) else {
+    let user = state
+        .service()
+        .check_credentials(&account, body.password)
+        .await?;
+    let Some(user) = user else {
         attempt.failed();
         tracing::info!(client_ip = ?ip, "login failed");
         return Err(ApiError::Unauthorized(
@@ -298,33 +163,12 @@ pub async fn login(
         ));
     };
     attempt.succeeded();
-    let token = auth::new_token(auth::SESSION_PREFIX)?;
-    let now = Utc::now();
-    let expires_at = chrono::Duration::from_std(state.auth().session_ttl)
-        .ok()
-        .and_then(|ttl| now.checked_add_signed(ttl));
-    store
-        .create_token(
-            &NewToken {
-                user_id: user.id.clone(),
-                kind: TokenKind::Session,
-                name: None,
-                token_hash: auth::token_hash(&token),
-                expires_at,
-            },
-            now,
-        )
-        .await?;
-    // Sweeping expired sessions at login keeps the table from growing without a job for it.
-    if let Err(err) = store.delete_expired_tokens(now).await {
-        tracing::warn!(error = %err, "could not delete expired sessions");
-    }
-    tracing::info!(user_id = %user.id, "user signed in");
+    let session = state.service().start_session(user).await?;
     Ok(Json(LoginResponse {
-        access_token: token,
+        access_token: session.token,
         token_type: "Bearer",
-        expires_at,
-        user: user.into(),
+        expires_at: session.expires_at,
+        user: session.user.into(),
     }))
 }
 
@@ -339,11 +183,7 @@ pub async fn logout(
     State(state): State<AppState>,
     caller: AuthUser,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .market()
-        .store()
-        .delete_token(&caller.user.id, &caller.token.id)
-        .await?;
+    state.service().sign_out(&caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -376,81 +216,13 @@ pub async fn update_me(
     caller: AuthUser,
     ApiJson(body): ApiJson<UpdateMeRequest>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let email = body
-        .email
-        .as_deref()
-        .map(|e| normalize_email(e, "email"))
-        .transpose()?;
-    if let Some(password) = &body.password {
-        policy::check_shape(password, "password").map_err(ApiError::Unprocessable)?;
-    }
-    let display_name = body
-        .display_name
-        .map(|name| clean_name(name, "display_name"))
-        .transpose()?;
-    let sensitive = email.is_some() || body.password.is_some();
-    if sensitive {
-        let current = body.current_password.ok_or_else(|| {
-            ApiError::Forbidden(
-                "current_password: changing the email or the password needs the current password"
-                    .into(),
-            )
-        })?;
-        let ok = state
-            .auth()
-            .hasher
-            .verify(current, Some(caller.user.password_hash.clone()))
-            .await?;
-        if !ok {
-            return Err(ApiError::Forbidden(
-                "current_password: the current password is wrong".into(),
-            ));
-        }
-    }
-    let password_hash = match body.password {
-        Some(password) => {
-            // Judged against the email and name the account will have after this change.
-            let email = email.clone().unwrap_or_else(|| caller.user.email.clone());
-            let name = match &display_name {
-                Some(name) => name.clone(),
-                None => caller.user.display_name.clone(),
-            };
-            let hasher = &state.auth().hasher;
-            Some(hasher.hash_new(password, email, name, "password").await?)
-        }
-        None => None,
+    let change = ProfileChange {
+        display_name: body.display_name,
+        email: body.email,
+        password: body.password,
+        current_password: body.current_password,
     };
-    let password_changed = password_hash.is_some();
-    let update = UserUpdate {
-        email,
-        display_name,
-        password_hash,
-    };
-    let store = state.market().store();
-    let user = match store
-        .update_user(&caller.user.id, &update, Utc::now())
-        .await?
-    {
-        UserUpdated::Updated(user) => user,
-        UserUpdated::EmailTaken => {
-            return Err(ApiError::Conflict(
-                "email: another account has this email".into(),
-            ));
-        }
-        UserUpdated::NotFound => {
-            return Err(ApiError::Unauthorized(
-                "the bearer token is not valid (unknown, revoked or expired); sign in again".into(),
-            ));
-        }
-    };
-    if password_changed {
-        // Whoever knew the old password may hold a session: end every session but this one.
-        for session in store.tokens(&user.id, TokenKind::Session).await? {
-            if session.id != caller.token.id {
-                store.delete_token(&user.id, &session.id).await?;
-            }
-        }
-    }
+    let user = state.service().update_profile(&caller, change).await?;
     Ok(Json(user.into()))
 }
 
@@ -466,8 +238,7 @@ pub async fn delete_me(
     State(state): State<AppState>,
     caller: AuthUser,
 ) -> Result<StatusCode, ApiError> {
-    state.market().store().delete_user(&caller.user.id).await?;
-    tracing::info!(user_id = %caller.user.id, "user deleted their account");
+    state.service().delete_account(&caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -495,34 +266,7 @@ pub async fn create_token(
     caller: AuthUser,
     ApiJson(body): ApiJson<CreateTokenRequest>,
 ) -> Result<Response, ApiError> {
-    let name = clean_name(body.name, "name")?;
-    let token = auth::new_token(auth::API_TOKEN_PREFIX)?;
-    let cap = crate::limits::UserCaps::of(state.config().limits.per_user.tokens);
-    let created = state
-        .market()
-        .store()
-        .create_token_within(
-            &NewToken {
-                user_id: caller.user.id.clone(),
-                kind: TokenKind::Api,
-                name,
-                token_hash: auth::token_hash(&token),
-                expires_at: None,
-            },
-            Utc::now(),
-            cap,
-        )
-        .await?;
-    let store::Capped::Created(stored) = created else {
-        let cap = cap.unwrap_or_default();
-        return Err(ApiError::CapReached {
-            setting: "max_tokens_per_user",
-            cap,
-            detail: format!(
-                "you have {cap} API tokens, the most one account may; delete one you no longer use (DELETE /v1/me/tokens/{{id}})"
-            ),
-        });
-    };
+    let (stored, token) = state.service().create_api_token(&caller, body.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(token_response(stored, Some(token))),
@@ -548,9 +292,8 @@ pub async fn list_tokens(
     let limit = page.limit()?;
     let after = page.after::<String>("tokens")?;
     let rows = state
-        .market()
-        .store()
-        .api_tokens_page(&caller.user.id, after.as_ref(), limit + 1)
+        .service()
+        .api_tokens(&caller, after.as_ref(), limit + 1)
         .await?;
     let (rows, next_cursor) = cut(rows, limit, "tokens", |t| time_key(t.created_at, &t.id));
     Ok(Json(TokensResponse {
@@ -573,31 +316,8 @@ pub async fn delete_token(
     caller: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let store = state.market().store();
-    // Sessions are ended by logout, not here: only API tokens are listed, so only they delete.
-    let owned = store
-        .tokens(&caller.user.id, TokenKind::Api)
-        .await?
-        .iter()
-        .any(|t| t.id == id);
-    if owned && store.delete_token(&caller.user.id, &id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(
-            "you have no API token with this id".into(),
-        ))
-    }
-}
-/// Checks an email and a new password as registration does (shape and strength): the
-/// normalised email, or what is wrong (for `stockd users create`).
-pub fn check_new_credentials(
-    email: &str,
-    password: &str,
-    display_name: Option<&str>,
-) -> Result<String, String> {
-    let email = normalize_email(email, "email").map_err(|err| err.status_and_detail().1)?;
-    policy::check_new_password(password, &email, display_name, "password")?;
-    Ok(email)
+    state.service().delete_api_token(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

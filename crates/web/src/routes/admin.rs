@@ -11,20 +11,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use store::{Invite, NewInvite};
+use service::accounts::NewAccount;
+use store::Invite;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::{self, require_admin};
+use crate::auth::require_admin;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiPath;
-use crate::routes::accounts::{ApiJson, UserResponse, clean_name};
-use crate::routes::signup::{NewAccount, create_account};
+use crate::extract::{ApiJson, ApiPath};
+use crate::routes::accounts::UserResponse;
 
-/// How long an invitation is valid when the request does not say.
-pub const DEFAULT_INVITE_DAYS: u32 = 7;
-/// The longest an invitation may be valid.
-pub const MAX_INVITE_DAYS: u32 = 90;
+pub use service::accounts::{DEFAULT_INVITE_DAYS, MAX_INVITE_DAYS};
 
 const NO_ADMIN: &str = "managing accounts over HTTP needs an admin: sign in as an admin user or set STOCKD_ADMIN_TOKEN; `stockd users create` and `stockd users invite` work without one";
 
@@ -108,48 +105,6 @@ impl InviteResponse {
     }
 }
 
-/// Makes an invitation code valid for `valid_days` (default 7): the code, shown once, and the
-/// stored invitation. Shared by `POST /v1/admin/invites` and `stockd users invite`.
-pub async fn issue_invite(
-    store: &dyn store::Store,
-    request: CreateInviteRequest,
-    created_by: Option<String>,
-) -> Result<(String, Invite), ApiError> {
-    let days = request.valid_days.unwrap_or(DEFAULT_INVITE_DAYS);
-    if !(1..=MAX_INVITE_DAYS).contains(&days) {
-        return Err(ApiError::Unprocessable(format!(
-            "valid_days: must be from 1 to {MAX_INVITE_DAYS}, got {days}"
-        )));
-    }
-    let note = clean_name(request.note, "note")?;
-    let code = auth::new_token(auth::INVITE_PREFIX)?;
-    let now = Utc::now();
-    let new = NewInvite {
-        code_hash: auth::token_hash(&code),
-        note,
-        created_by,
-        expires_at: now + chrono::Duration::days(i64::from(days)),
-    };
-    let invite = store.create_invite(&new, now).await?;
-    Ok((code, invite))
-}
-
-/// [`issue_invite`] for the CLI: errors as the text an HTTP client would read.
-pub async fn issue_invite_for_cli(
-    store: &dyn store::Store,
-    valid_days: u32,
-    note: Option<String>,
-) -> Result<(String, DateTime<Utc>), String> {
-    let request = CreateInviteRequest {
-        valid_days: Some(valid_days),
-        note,
-    };
-    issue_invite(store, request, None)
-        .await
-        .map(|(code, invite)| (code, invite.expires_at))
-        .map_err(|err| err.status_and_detail().1)
-}
-
 /// Makes a user, whatever the sign-up mode: 201 with the user.
 #[utoipa::path(post, path = "/v1/admin/users", tag = "admin",
     security(("admin_token" = []), ("bearer" = [])),
@@ -169,7 +124,7 @@ pub async fn create_user(
 ) -> Result<Response, ApiError> {
     let admin = require_admin(&state, &headers, NO_ADMIN).await?;
     let account = NewAccount::parse(&body.email, body.password, body.display_name, body.is_admin)?;
-    let user = create_account(&state, account, None, None).await?;
+    let user = state.service().create_account(account, None, || ()).await?;
     tracing::info!(user_id = %user.id, by = ?admin.user_id(), is_admin = user.is_admin, "user created by an admin");
     Ok((StatusCode::CREATED, Json(UserResponse::from(user))).into_response())
 }
@@ -191,7 +146,10 @@ pub async fn create_invite(
 ) -> Result<Response, ApiError> {
     let admin = require_admin(&state, &headers, NO_ADMIN).await?;
     let created_by = admin.user_id().map(str::to_owned);
-    let (code, invite) = issue_invite(state.market().store().as_ref(), body, created_by).await?;
+    let (code, invite) = state
+        .service()
+        .issue_invite(body.valid_days, body.note, created_by)
+        .await?;
     tracing::info!(invite_id = %invite.id, by = ?admin.user_id(), "invitation created");
     let body = InviteResponse::new(invite, Some(code), Utc::now());
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -211,7 +169,7 @@ pub async fn list_invites(
 ) -> Result<Json<InvitesResponse>, ApiError> {
     require_admin(&state, &headers, NO_ADMIN).await?;
     let now = Utc::now();
-    let invites = state.market().store().invites().await?;
+    let invites = state.service().invites().await?;
     Ok(Json(InvitesResponse {
         invites: invites
             .into_iter()
@@ -236,11 +194,6 @@ pub async fn delete_invite(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&state, &headers, NO_ADMIN).await?;
-    if state.market().store().delete_invite(&id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(
-            "there is no invitation with this id".into(),
-        ))
-    }
+    state.service().delete_invite(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

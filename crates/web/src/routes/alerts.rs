@@ -2,75 +2,30 @@
 //! resume), their firings (events, acknowledged by the user) and the dry run (backtests over
 //! stored daily history).
 //!
-//! The body of a rule is exactly [`alerts::Rule`] (tagged by `kind`); the `alerts` crate names
-//! the fields a kind takes (any other is refused) and checks the values against their ranges
-//! (`expires_at` against the clock), this module what needs the store or the read path: that
-//! every channel is one of the caller's, that the symbol is known. Everything is owner-scoped:
-//! another user's rule id answers 404 like an id that does not exist. A rule the engine set
-//! aside is answered with `status: set_aside` and the engine's reason.
-//!
-//! Rules are evaluated elsewhere (the `alerting` service reloads rules when
-//! `AlertStore::rules_fingerprint` changes); this module only writes definitions, statuses and,
-//! when a rule must start again, a fresh armed state.
+//! The body of a rule is exactly [`alerts::Rule`] (tagged by `kind`), parsed and checked by
+//! `service::alerts` (the fields a kind takes, their ranges, the caller's channels, a known
+//! symbol); this module parses the request, calls the use case and renders the stored rule. A
+//! rule the engine set aside is answered with `status: set_aside` and the engine's reason.
 
-use alerts::{Condition, Rule, RuleState};
+use alerts::{Rule, RuleState};
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Price, Series, Symbol, TradingCalendar};
-use market::{CacheStatus, MarketError, Served};
-use providers::ProviderError;
+use domain::{Price, Symbol};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use store::{NewRule, RuleChange, RuleStatus, StoredRule};
+use service::alerts::{Backtest, parse_rule, rule_id};
+use store::StoredRule;
 use utoipa::{IntoParams, ToSchema};
 
-use super::notifications;
-use super::page::{PageQuery, cut, time_key};
+use super::page::{cut, time_key};
 use super::window::parse_range;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiPath, ApiQuery};
-use crate::routes::accounts::ApiJson;
-
-/// The most channels one rule notifies. Each is looked up in the store when the rule is
-/// checked, and each firing writes one notification per channel: without a bound, one body
-/// of a few megabytes would cost hundreds of thousands of reads (and a quadratic duplicate
-/// check on an async worker).
-const MAX_RULE_CHANNELS: usize = 20;
-
-/// The routes of the `alerts` feature; when it is off, every one of them answers 404
-/// `feature-disabled`, whatever the method.
-pub(crate) fn routes(enabled: bool) -> Router<AppState> {
-    let paths: [(&str, axum::routing::MethodRouter<AppState>); 11] = [
-        ("/v1/alerts", get(list_rules).post(create_rule)),
-        ("/v1/alerts/backtest", post(backtest_body)),
-        ("/v1/alerts/events", get(list_events)),
-        (
-            "/v1/alerts/events/{event_id}/acknowledge",
-            post(acknowledge_event),
-        ),
-        (
-            "/v1/alerts/{id}",
-            get(get_rule).put(replace_rule).delete(delete_rule),
-        ),
-        ("/v1/alerts/{id}/pause", post(pause_rule)),
-        ("/v1/alerts/{id}/resume", post(resume_rule)),
-        ("/v1/alerts/{id}/acknowledge", post(acknowledge_rule)),
-        ("/v1/alerts/{id}/backtest", post(backtest_stored)),
-        ("/v1/notifications", get(notifications::list_notifications)),
-        (
-            "/v1/notifications/{id}/attempts",
-            get(notifications::list_attempts),
-        ),
-    ];
-    crate::features::feature_routes("alerts", enabled, paths)
-}
+use crate::extract::{ApiJson, ApiPath, ApiQuery, PageQuery};
 
 /// An alert rule as `POST /v1/alerts` takes it; which fields apply depends on `kind`, and a
 /// field the kind does not take is refused (422 naming it). (The wire shape of `alerts::Rule`,
@@ -255,178 +210,6 @@ pub struct FireResponse {
     pub message: String,
 }
 
-fn not_found() -> ApiError {
-    ApiError::NotFound("you have no alert rule with this id".into())
-}
-
-/// A rule id from the path: anything that is not a number cannot be one of the caller's.
-fn rule_id(text: &str) -> Result<i64, ApiError> {
-    text.parse().map_err(|_| not_found())
-}
-
-/// The most unknown fields one 422 names.
-const MAX_UNKNOWN_NAMED: usize = 10;
-
-/// Parses a rule body: its shape, before [`validate`] checks its values. The kind is checked
-/// first so that an unknown or missing one is named with every known kind, instead of serde's
-/// message about the first field it tripped over; then every key the kind does not take is
-/// named (serde would drop it silently: `Rule` flattens its condition, and
-/// `deny_unknown_fields` does not work with `flatten`).
-fn parse_rule(body: Value) -> Result<Rule, ApiError> {
-    let known = Condition::KINDS.join(", ");
-    match body.get("kind") {
-        Some(Value::String(kind)) if Condition::KINDS.contains(&kind.as_str()) => {
-            refuse_unknown_fields(kind, &body)?;
-        }
-        Some(Value::String(kind)) => {
-            return Err(ApiError::Unprocessable(format!(
-                "kind: unknown kind '{}'; known kinds: {known}",
-                kind.chars().take(40).collect::<String>()
-            )));
-        }
-        _ if !body.is_object() => {
-            return Err(ApiError::Unprocessable(
-                "invalid body: a rule is a JSON object".into(),
-            ));
-        }
-        _ => {
-            return Err(ApiError::Unprocessable(format!(
-                "kind: is required, one of {known}"
-            )));
-        }
-    }
-    serde_json::from_value(body)
-        .map_err(|err| ApiError::Unprocessable(format!("invalid rule: {err}")))
-}
-
-/// 422 naming each key of `body` that a rule of `kind` does not take, with the ones it does.
-fn refuse_unknown_fields(kind: &str, body: &Value) -> Result<(), ApiError> {
-    let keys = body
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(key, _)| key.as_str());
-    let unknown = Rule::unknown_fields(kind, keys);
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    let takes = Rule::fields(kind).join(", ");
-    let mut problems: Vec<String> = unknown
-        .iter()
-        .take(MAX_UNKNOWN_NAMED)
-        .map(|field| {
-            format!(
-                "{}: unknown field; a rule of kind {kind} takes {takes}",
-                field.chars().take(64).collect::<String>()
-            )
-        })
-        .collect();
-    if unknown.len() > MAX_UNKNOWN_NAMED {
-        problems.push(format!(
-            "and {} more unknown fields",
-            unknown.len() - MAX_UNKNOWN_NAMED
-        ));
-    }
-    Err(ApiError::Unprocessable(problems.join("; ")))
-}
-
-/// A read of a symbol's daily history, as the read path answered it.
-type HistoryRead = Result<Served<Series>, MarketError>;
-
-/// Everything wrong with `rule` for `caller`, as one 422 naming each field. On success, the
-/// read of the symbol's history that checking the symbol made, failed or not (the dry run
-/// replays it, or answers with its error, rather than ask the upstream twice).
-async fn validate(
-    state: &AppState,
-    caller: &AuthUser,
-    rule: &Rule,
-) -> Result<HistoryRead, ApiError> {
-    let mut problems: Vec<String> = match rule.validate_at(Utc::now()) {
-        Ok(()) => Vec::new(),
-        Err(errors) => errors.iter().map(ToString::to_string).collect(),
-    };
-    let store = state.market().store();
-    let channels: &[String] = if rule.channels.len() > MAX_RULE_CHANNELS {
-        problems.push(format!(
-            "channels: at most {MAX_RULE_CHANNELS} per rule (got {})",
-            rule.channels.len()
-        ));
-        &[]
-    } else {
-        &rule.channels
-    };
-    for (i, id) in channels.iter().enumerate() {
-        if channels[..i].contains(id) {
-            problems.push(format!("channels[{i}]: '{id}' is listed twice"));
-        } else if store.channel(&caller.user.id, id).await?.is_none() {
-            problems.push(format!(
-                "channels[{i}]: you have no channel '{}' (see GET /v1/me/channels)",
-                id.chars().take(64).collect::<String>()
-            ));
-        }
-    }
-    let history = symbol_history(state, rule.symbol).await;
-    if let Some(problem) = history.as_ref().err().and_then(unknown_symbol) {
-        problems.push(problem);
-    }
-    if problems.is_empty() {
-        Ok(history)
-    } else {
-        Err(ApiError::Unprocessable(problems.join("; ")))
-    }
-}
-
-/// The symbol's daily history, read to check that the symbol exists.
-async fn symbol_history(state: &AppState, symbol: Symbol) -> HistoryRead {
-    let read = state.market().daily(symbol).await;
-    if let Err(err) = &read
-        && unknown_symbol(err).is_none()
-    {
-        tracing::warn!(%symbol, error = %err, "could not check an alert's symbol; accepting it");
-    }
-    read
-}
-
-/// The problem when the read path says the symbol does not exist. Any other failure (a
-/// provider down, a quota spent) accepts the rule: creating an alert must not depend on the
-/// upstream being healthy right now, and a rule on a symbol that really is unknown simply never
-/// fires.
-fn unknown_symbol(err: &MarketError) -> Option<String> {
-    match err {
-        MarketError::Provider(
-            ProviderError::UnknownSymbol { symbol, .. } | ProviderError::NoData { symbol, .. },
-        ) => Some(format!(
-            "symbol: unknown symbol {symbol} (no provider has prices for it)"
-        )),
-        _ => None,
-    }
-}
-
-fn definition(rule: &Rule) -> Result<Value, ApiError> {
-    serde_json::to_value(rule).map_err(|_| ApiError::Internal("a rule could not be serialised"))
-}
-
-fn state_json(state: &RuleState) -> Result<Value, ApiError> {
-    serde_json::to_value(state)
-        .map_err(|_| ApiError::Internal("a rule state could not be serialised"))
-}
-
-/// A stored rule's definition and state, read back. A definition or state that no longer
-/// parses (the engine set the rule aside as unreadable) is 409: the owner can only replace or
-/// delete it.
-fn decode(stored: &StoredRule) -> Result<(Rule, RuleState), ApiError> {
-    let unreadable = |what: &str| {
-        ApiError::Conflict(format!(
-            "the stored {what} of rule {} cannot be read; replace it (PUT /v1/alerts/{}) or delete it",
-            stored.id, stored.id
-        ))
-    };
-    let rule =
-        serde_json::from_value(stored.definition.clone()).map_err(|_| unreadable("definition"))?;
-    let state = serde_json::from_value(stored.state.clone()).map_err(|_| unreadable("state"))?;
-    Ok((rule, state))
-}
-
 fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
     // Shown as `null` when it does not parse: the engine sets such a rule aside (it does not
     // know whether the rule may fire again), and its owner must see it to replace it.
@@ -464,30 +247,6 @@ fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
     })
 }
 
-async fn owned(state: &AppState, caller: &AuthUser, id: i64) -> Result<StoredRule, ApiError> {
-    state
-        .market()
-        .store()
-        .rule(&caller.user.id, id)
-        .await?
-        .ok_or_else(not_found)
-}
-
-async fn change(
-    state: &AppState,
-    caller: &AuthUser,
-    id: i64,
-    change: RuleChange,
-) -> Result<Json<RuleResponse>, ApiError> {
-    let stored = state
-        .market()
-        .store()
-        .change_rule(&caller.user.id, id, &change, Utc::now())
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(Json(response(stored)?))
-}
-
 /// Creates an alert rule: 201 with the rule, armed and active.
 #[utoipa::path(post, path = "/v1/alerts", tag = "alerts",
     security(("bearer" = [])),
@@ -504,32 +263,7 @@ pub async fn create_rule(
     caller: AuthUser,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let rule = parse_rule(body)?;
-    // Only the checks matter here; the history read for them stays in the cache.
-    let _history = validate(&state, &caller, &rule).await?;
-    let new = NewRule {
-        user_id: caller.user.id.clone(),
-        symbol: rule.symbol,
-        definition: definition(&rule)?,
-        state: state_json(&RuleState::armed())?,
-        status: RuleStatus::Active,
-    };
-    let cap = crate::limits::UserCaps::of(state.config().limits.per_user.rules);
-    let created = state
-        .market()
-        .store()
-        .create_rule_within(&new, Utc::now(), cap)
-        .await?;
-    let store::Capped::Created(stored) = created else {
-        let cap = cap.unwrap_or_default();
-        return Err(ApiError::CapReached {
-            setting: "max_rules_per_user",
-            cap,
-            detail: format!(
-                "you have {cap} alert rules, the most one account may; delete one you no longer need (DELETE /v1/alerts/{{id}})"
-            ),
-        });
-    };
+    let stored = state.service().create_rule(&caller, body).await?;
     Ok((StatusCode::CREATED, Json(response(stored)?)).into_response())
 }
 
@@ -550,9 +284,8 @@ pub async fn list_rules(
     let limit = page.limit()?;
     let after = page.after::<i64>("rules")?;
     let rows = state
-        .market()
-        .store()
-        .rules_page(&caller.user.id, after.as_ref(), limit + 1)
+        .service()
+        .rules(&caller, after.as_ref(), limit + 1)
         .await?;
     let (rows, next_cursor) = cut(rows, limit, "rules", |r| time_key(r.created_at, r.id));
     Ok(Json(RulesResponse {
@@ -575,7 +308,7 @@ pub async fn get_rule(
     caller: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<RuleResponse>, ApiError> {
-    let stored = owned(&state, &caller, rule_id(&id)?).await?;
+    let stored = state.service().rule(&caller, rule_id(&id)?).await?;
     Ok(Json(response(stored)?))
 }
 
@@ -600,25 +333,11 @@ pub async fn replace_rule(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Json<RuleResponse>, ApiError> {
-    let id = rule_id(&id)?;
-    let current = owned(&state, &caller, id).await?;
-    let rule = parse_rule(body)?;
-    // Only the checks matter here; the history read for them stays in the cache.
-    let _history = validate(&state, &caller, &rule).await?;
-    // An unreadable old definition (set aside as such) is simply replaced.
-    let same = decode(&current)
-        .is_ok_and(|(old, _)| old.symbol == rule.symbol && old.condition == rule.condition);
-    let mut update = RuleChange {
-        definition: Some(definition(&rule)?),
-        ..RuleChange::default()
-    };
-    if !same {
-        update.state = Some(state_json(&RuleState::armed())?);
-        if matches!(current.status, RuleStatus::Disarmed | RuleStatus::Expired) {
-            update.status = Some(RuleStatus::Active);
-        }
-    }
-    change(&state, &caller, id, update).await
+    let stored = state
+        .service()
+        .replace_rule(&caller, rule_id(&id)?, body)
+        .await?;
+    Ok(Json(response(stored)?))
 }
 
 /// Deletes a rule with its events and notifications: 204, or 404.
@@ -635,17 +354,8 @@ pub async fn delete_rule(
     caller: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = rule_id(&id)?;
-    if state
-        .market()
-        .store()
-        .delete_rule(&caller.user.id, id)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(not_found())
-    }
+    state.service().delete_rule(&caller, rule_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Pauses a rule: it is not evaluated until resumed (its state is kept).
@@ -662,11 +372,8 @@ pub async fn pause_rule(
     caller: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<RuleResponse>, ApiError> {
-    let update = RuleChange {
-        status: Some(RuleStatus::Paused),
-        ..RuleChange::default()
-    };
-    change(&state, &caller, rule_id(&id)?, update).await
+    let stored = state.service().pause_rule(&caller, rule_id(&id)?).await?;
+    Ok(Json(response(stored)?))
 }
 
 /// Resumes a rule: active again. A rule that is still armed (paused while armed) keeps its
@@ -686,28 +393,8 @@ pub async fn resume_rule(
     caller: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<RuleResponse>, ApiError> {
-    let id = rule_id(&id)?;
-    let current = owned(&state, &caller, id).await?;
-    let (rule, rule_state) = decode(&current)?;
-    if let Some(expires_at) = rule.expires_at
-        && expires_at <= Utc::now()
-    {
-        return Err(ApiError::Conflict(format!(
-            "the rule expired at {expires_at}; replace it (PUT /v1/alerts/{id}) with a later expires_at or none, then resume it"
-        )));
-    }
-    // Re-arm only what is disarmed: a rule paused while armed keeps its trailing peak and
-    // cooldown.
-    let update = RuleChange {
-        status: Some(RuleStatus::Active),
-        state: if rule_state.armed {
-            None
-        } else {
-            Some(state_json(&RuleState::armed())?)
-        },
-        ..RuleChange::default()
-    };
-    change(&state, &caller, id, update).await
+    let stored = state.service().resume_rule(&caller, rule_id(&id)?).await?;
+    Ok(Json(response(stored)?))
 }
 
 /// Acknowledges every unacknowledged event of one of the caller's rules.
@@ -724,12 +411,9 @@ pub async fn acknowledge_rule(
     caller: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AcknowledgedResponse>, ApiError> {
-    let id = rule_id(&id)?;
-    owned(&state, &caller, id).await?;
     let acknowledged = state
-        .market()
-        .store()
-        .acknowledge_rule_events(&caller.user.id, id, Utc::now())
+        .service()
+        .acknowledge_rule(&caller, rule_id(&id)?)
         .await?;
     Ok(Json(AcknowledgedResponse { acknowledged }))
 }
@@ -748,18 +432,11 @@ pub async fn acknowledge_event(
     caller: AuthUser,
     ApiPath(event_id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state
-        .market()
-        .store()
-        .acknowledge_event(&caller.user.id, &event_id, Utc::now())
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(
-            "you have no alert event with this id".into(),
-        ))
-    }
+    state
+        .service()
+        .acknowledge_event(&caller, &event_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's alert events (firings), newest first.
@@ -779,9 +456,8 @@ pub async fn list_events(
     let limit = page.limit()?;
     let before = page.after::<String>("events")?;
     let rows = state
-        .market()
-        .store()
-        .alert_events_page(&caller.user.id, before.as_ref(), limit + 1)
+        .service()
+        .alert_events(&caller, before.as_ref(), limit + 1)
         .await?;
     let (events, next_cursor) = cut(rows, limit, "events", |e| time_key(e.created_at, &e.id));
     Ok(Json(EventsResponse {
@@ -802,42 +478,16 @@ pub async fn list_events(
     }))
 }
 
-/// Replays `rule` over the symbol's stored daily history within the query's dates (`history`
-/// when the caller read it already, else read now).
-async fn backtest(
-    state: &AppState,
-    rule: &Rule,
-    query: &BacktestQuery,
-    history: Option<HistoryRead>,
-) -> Result<BacktestResponse, ApiError> {
-    let (from, to) = parse_range(query.from.as_deref(), query.to.as_deref())?;
-    let served = match history {
-        Some(read) => read?,
-        None => state.market().daily(rule.symbol).await?,
-    };
-    let bars = served.value.between(from, to);
-    // The replay is CPU work proportional to the history (thousands of bars): off the async
-    // workers. The bars before `from` warm it up (previous close, earlier closes, windows).
-    let replay_rule = rule.clone();
-    let replay_bars = served.value.between(None, to).to_vec();
-    let fires = tokio::task::spawn_blocking(move || {
-        alerts::backtest(&replay_rule, &replay_bars, TradingCalendar::NYSE, from)
-    })
-    .await
-    .map_err(|_| ApiError::Internal("a backtest panicked"))?
-    // What live evaluation would set aside (validation keeps it from happening to a rule
-    // checked today): said like a validation problem.
-    .map_err(|aside| {
-        ApiError::Unprocessable(format!("the rule cannot be evaluated: {}", aside.reason))
-    })?;
-    Ok(BacktestResponse {
-        symbol: rule.symbol,
-        bars: bars.len(),
-        from: bars.first().map(|bar| bar.date),
-        to: bars.last().map(|bar| bar.date),
-        source: served.value.source.clone(),
-        stale: served.cache == CacheStatus::Stale,
-        fires: fires
+fn backtest_response(backtest: Backtest) -> BacktestResponse {
+    BacktestResponse {
+        symbol: backtest.symbol,
+        bars: backtest.bars,
+        from: backtest.from,
+        to: backtest.to,
+        source: backtest.source,
+        stale: backtest.stale,
+        fires: backtest
+            .fires
             .into_iter()
             .map(|fire| FireResponse {
                 date: fire.date,
@@ -846,7 +496,7 @@ async fn backtest(
                 message: fire.message,
             })
             .collect(),
-    })
+    }
 }
 
 /// The dry run: when the rule in the body (same body and checks as creating one; nothing is
@@ -874,9 +524,12 @@ pub async fn backtest_body(
 ) -> Result<Json<BacktestResponse>, ApiError> {
     let rule = parse_rule(body)?;
     // Malformed dates are the caller's to fix before any reading is done.
-    parse_range(query.from.as_deref(), query.to.as_deref())?;
-    let history = validate(&state, &caller, &rule).await?;
-    Ok(Json(backtest(&state, &rule, &query, Some(history)).await?))
+    let (from, to) = parse_range(query.from.as_deref(), query.to.as_deref())?;
+    let backtest = state
+        .service()
+        .backtest_rule(&caller, &rule, from, to)
+        .await?;
+    Ok(Json(backtest_response(backtest)))
 }
 
 /// The dry run of one of the caller's stored rules (its definition, from a fresh armed state).
@@ -899,17 +552,11 @@ pub async fn backtest_stored(
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<BacktestQuery>,
 ) -> Result<Json<BacktestResponse>, ApiError> {
-    let stored = owned(&state, &caller, rule_id(&id)?).await?;
-    let (rule, _) = decode(&stored)?;
-    // A rule stored before its values were bounded is refused like a body with them (its
-    // expiry may have passed: that is no reason not to replay it).
-    if let Err(errors) = rule.validate() {
-        let problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        return Err(ApiError::Unprocessable(format!(
-            "{}; replace the rule (PUT /v1/alerts/{}) with values in range",
-            problems.join("; "),
-            stored.id
-        )));
-    }
-    Ok(Json(backtest(&state, &rule, &query, None).await?))
+    let rule = state
+        .service()
+        .rule_to_replay(&caller, rule_id(&id)?)
+        .await?;
+    let (from, to) = parse_range(query.from.as_deref(), query.to.as_deref())?;
+    let backtest = state.service().backtest(&rule, from, to, None).await?;
+    Ok(Json(backtest_response(backtest)))
 }

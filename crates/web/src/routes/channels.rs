@@ -2,8 +2,8 @@
 //! phone number for SMS). Each is the caller's own; another user's channel id answers 404.
 //!
 //! A webhook's signing secret is generated when none is given and shown once, in the answer
-//! that created (or replaced) the channel. It is stored as it is, because the dispatcher needs
-//! it to sign each delivery (HMAC-SHA256); the API never returns it again.
+//! that created (or replaced) the channel; the API never returns it again. The checks and the
+//! store calls are `service::channels`.
 
 use axum::Json;
 use axum::extract::State;
@@ -11,22 +11,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use domain::{UnknownName, WebhookFormat};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
-use store::{Capped, ChannelTarget};
+use service::channels::ChannelSpec;
+use store::ChannelTarget;
 use utoipa::ToSchema;
 
-use super::page::{PageQuery, cut, time_key};
+use super::page::{cut, time_key};
 use crate::AppState;
-use crate::auth::{self, AuthUser};
+use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiPath, ApiQuery};
-use crate::limits::UserCaps;
-use crate::routes::accounts::{ApiJson, normalize_email};
-
-/// Prefix of generated webhook secrets.
-const SECRET_PREFIX: &str = "whsec_";
+use crate::extract::{ApiJson, ApiPath, ApiQuery, PageQuery};
 
 /// The webhook formats as the document shows them (the body is read as
 /// [`domain::WebhookFormat`], whose names these are).
@@ -40,7 +36,7 @@ enum WebhookFormatName {
 }
 
 /// A channel to create (or to replace one with). `Debug` shows no secret nor webhook path.
-#[derive(Deserialize, ToSchema)]
+#[derive(Clone, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ChannelRequest {
     /// A JSON POST to `url` (http or https, a public host; international names are taken),
@@ -87,21 +83,8 @@ fn webhook_format<'de, D: Deserializer<'de>>(
 
 impl std::fmt::Debug for ChannelRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            // As the channel it asks for shows itself.
-            Self::Webhook {
-                url,
-                secret,
-                format,
-            } => ChannelTarget::Webhook {
-                url: url.clone(),
-                secret: SecretString::from(secret.clone().unwrap_or_default()),
-                format: format.unwrap_or_default(),
-            }
-            .fmt(f),
-            Self::Email { address } => f.debug_struct("Email").field("address", address).finish(),
-            Self::Sms { phone } => f.debug_struct("Sms").field("phone", phone).finish(),
-        }
+        // As the spec it becomes shows itself.
+        ChannelSpec::from(self.clone()).fmt(f)
     }
 }
 
@@ -182,93 +165,22 @@ fn response(channel: store::Channel, show_secret: bool) -> ChannelResponse {
     out
 }
 
-/// Checks a webhook URL: absolute http(s) with a host and no credentials.
-fn check_url(text: &str) -> Result<String, ApiError> {
-    let invalid = |why: &str| ApiError::Unprocessable(format!("url: {why}"));
-    if text.len() > 2048 {
-        return Err(invalid("must be at most 2048 characters"));
-    }
-    let url = url::Url::parse(text.trim())
-        .map_err(|err| invalid(&format!("not an absolute URL ({err})")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be http or https"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("must name a host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "must not carry credentials; authenticate with the signature header instead",
-        ));
-    }
-    Ok(url.to_string())
-}
-
-/// Checks an E.164 number: `+`, then 8 to 15 digits, the first not 0.
-fn check_phone(text: &str) -> Result<String, ApiError> {
-    let phone = text.trim();
-    let digits = phone.strip_prefix('+').unwrap_or("");
-    let valid = (8..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
-    if valid {
-        Ok(phone.to_owned())
-    } else {
-        Err(ApiError::Unprocessable(
-            "phone: must be an E.164 number: + then country code and number, 8 to 15 digits (e.g. +15551234567)".into(),
-        ))
-    }
-}
-
-/// The validated target of a request. `keep_secret` is the secret of the webhook being
-/// replaced, reused when the request gives none.
-async fn target(
-    state: &AppState,
-    request: ChannelRequest,
-    keep_secret: Option<SecretString>,
-) -> Result<ChannelTarget, ApiError> {
-    Ok(match request {
-        ChannelRequest::Webhook {
-            url,
-            secret,
-            format,
-        } => {
-            let url = check_url(&url)?;
-            // The SSRF policy at once, so a refused destination is a 422 now rather than a
-            // failed delivery later. A host that does not resolve (DNS down, a name not yet
-            // published) is accepted: the sender's guarded resolver vets it at every delivery.
-            match notify::validate_webhook_url(&url, &state.auth().webhook_allow).await {
-                Ok(_) | Err(notify::UrlRefused::Unresolved { .. }) => {}
-                Err(refused) => return Err(ApiError::Unprocessable(format!("url: {refused}"))),
-            }
-            let secret = match secret {
-                Some(secret) => {
-                    let chars = secret.chars().count();
-                    if !(16..=256).contains(&chars) {
-                        return Err(ApiError::Unprocessable(
-                            "secret: must be 16 to 256 characters (or leave it out to have one generated)".into(),
-                        ));
-                    }
-                    SecretString::from(secret)
-                }
-                None => match keep_secret {
-                    Some(kept) => kept,
-                    None => SecretString::from(auth::new_token(SECRET_PREFIX)?),
-                },
-            };
-            ChannelTarget::Webhook {
+impl From<ChannelRequest> for ChannelSpec {
+    fn from(request: ChannelRequest) -> Self {
+        match request {
+            ChannelRequest::Webhook {
                 url,
                 secret,
-                format: format.unwrap_or_default(),
-            }
+                format,
+            } => Self::Webhook {
+                url,
+                secret,
+                format,
+            },
+            ChannelRequest::Email { address } => Self::Email { address },
+            ChannelRequest::Sms { phone } => Self::Sms { phone },
         }
-        ChannelRequest::Email { address } => ChannelTarget::Email {
-            address: normalize_email(&address, "address")?,
-        },
-        ChannelRequest::Sms { phone } => ChannelTarget::Sms {
-            phone: check_phone(&phone)?,
-        },
-    })
+    }
 }
 
 /// Adds a channel: 201. A webhook's secret is in this answer only.
@@ -286,23 +198,7 @@ pub async fn create_channel(
     caller: AuthUser,
     ApiJson(body): ApiJson<ChannelRequest>,
 ) -> Result<Response, ApiError> {
-    let target = target(&state, body, None).await?;
-    let cap = UserCaps::of(state.config().limits.per_user.channels);
-    let created = state
-        .market()
-        .store()
-        .create_channel_within(&caller.user.id, &target, Utc::now(), cap)
-        .await?;
-    let Capped::Created(channel) = created else {
-        let cap = cap.unwrap_or_default();
-        return Err(ApiError::CapReached {
-            setting: "max_channels_per_user",
-            cap,
-            detail: format!(
-                "you have {cap} notification channels, the most one account may; delete one (DELETE /v1/me/channels/{{id}}) or reuse it"
-            ),
-        });
-    };
+    let channel = state.service().create_channel(&caller, body.into()).await?;
     Ok((StatusCode::CREATED, Json(response(channel, true))).into_response())
 }
 
@@ -323,19 +219,14 @@ pub async fn list_channels(
     let limit = page.limit()?;
     let after = page.after::<String>("channels")?;
     let rows = state
-        .market()
-        .store()
-        .channels_page(&caller.user.id, after.as_ref(), limit + 1)
+        .service()
+        .channels(&caller, after.as_ref(), limit + 1)
         .await?;
     let (rows, next_cursor) = cut(rows, limit, "channels", |c| time_key(c.created_at, &c.id));
     Ok(Json(ChannelsResponse {
         channels: rows.into_iter().map(|c| response(c, false)).collect(),
         next_cursor,
     }))
-}
-
-fn not_found() -> ApiError {
-    ApiError::NotFound("you have no channel with this id".into())
 }
 
 /// One of the caller's channels.
@@ -352,12 +243,7 @@ pub async fn get_channel(
     caller: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ChannelResponse>, ApiError> {
-    let channel = state
-        .market()
-        .store()
-        .channel(&caller.user.id, &id)
-        .await?
-        .ok_or_else(not_found)?;
+    let channel = state.service().channel(&caller, &id).await?;
     Ok(Json(response(channel, false)))
 }
 
@@ -379,33 +265,11 @@ pub async fn replace_channel(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ChannelRequest>,
 ) -> Result<Json<ChannelResponse>, ApiError> {
-    let store = state.market().store();
-    let current = store
-        .channel(&caller.user.id, &id)
-        .await?
-        .ok_or_else(not_found)?;
-    // An unreadable stored channel keeps nothing: a new secret is generated if none is given.
-    let kept = current
-        .target
-        .ok()
-        .and_then(|target| target.secret().cloned());
-    let secret_given = matches!(
-        body,
-        ChannelRequest::Webhook {
-            secret: Some(_),
-            ..
-        }
-    );
-    let target = target(&state, body, kept.clone()).await?;
-    let new_secret = target.secret().is_some_and(|secret| {
-        secret_given
-            || kept.as_ref().map(ExposeSecret::expose_secret) != Some(secret.expose_secret())
-    });
-    let channel = store
-        .update_channel(&caller.user.id, &id, &target)
-        .await?
-        .ok_or_else(not_found)?;
-    Ok(Json(response(channel, new_secret)))
+    let saved = state
+        .service()
+        .replace_channel(&caller, &id, body.into())
+        .await?;
+    Ok(Json(response(saved.channel, saved.new_secret)))
 }
 
 /// Deletes one of the caller's channels: 204, or 404.
@@ -422,20 +286,14 @@ pub async fn delete_channel(
     caller: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state
-        .market()
-        .store()
-        .delete_channel(&caller.user.id, &id)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(not_found())
-    }
+    state.service().delete_channel(&caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]
 mod tests {
+    use secrecy::SecretString;
+
     use super::*;
 
     #[test]

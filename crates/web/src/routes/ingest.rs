@@ -156,15 +156,12 @@ pub async fn list_jobs(
         },
     };
     let group = query.group.filter(|g| !g.trim().is_empty());
-    let store = state.market().store();
-    let counts = store.job_counts(group.as_deref()).await?;
-    let jobs = store
-        .jobs(&JobFilter {
-            status,
-            group,
-            limit,
-        })
-        .await?;
+    let filter = JobFilter {
+        status,
+        group,
+        limit,
+    };
+    let (counts, jobs) = state.service().jobs(&filter).await?;
     Ok(Json(JobsResponse {
         counts: counts.into(),
         jobs: jobs.into_iter().map(JobResponse::from).collect(),

@@ -80,9 +80,8 @@ pub async fn list_notifications(
     let limit = page.limit()?;
     let before = page.after::<String>("notifications")?;
     let rows = state
-        .market()
-        .store()
-        .notifications_page(&caller.user.id, before.as_ref(), limit + 1)
+        .service()
+        .notifications(&caller, before.as_ref(), limit + 1)
         .await?;
     let (notifications, next_cursor) = cut(rows, limit, "notifications", |n| {
         time_key(n.created_at, &n.id)
@@ -123,12 +122,7 @@ pub async fn list_attempts(
     caller: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<AttemptsResponse>, ApiError> {
-    let attempts = state
-        .market()
-        .store()
-        .delivery_attempts(&caller.user.id, &id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("you have no notification with this id".into()))?;
+    let attempts = state.service().delivery_attempts(&caller, &id).await?;
     Ok(Json(AttemptsResponse {
         notification_id: id,
         attempts: attempts

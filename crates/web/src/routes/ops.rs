@@ -13,6 +13,7 @@ use market::{
     QuotaStatus, WindowUsage,
 };
 use serde::Serialize;
+use service::status::StoreDown;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -60,20 +61,16 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<HealthResponse>
             dead.join(", the ")
         )));
     }
-    let store = state.market().store();
-    match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
-        Ok(Ok(())) => Ok(Json(state.health("ready", Some(store.backend())))),
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "readiness check failed");
-            Err(ApiError::Unavailable(format!(
-                "the {} store is unreachable",
-                store.backend()
-            )))
-        }
-        Err(_) => Err(ApiError::Unavailable(format!(
-            "the {} store did not answer within {}s",
-            store.backend(),
-            READY_TIMEOUT.as_secs()
+    let service = state.service();
+    let backend = service.store_backend();
+    match service.store_ready(READY_TIMEOUT).await {
+        Ok(()) => Ok(Json(state.health("ready", Some(backend)))),
+        Err(StoreDown::Failed) => Err(ApiError::Unavailable(format!(
+            "the {backend} store is unreachable"
+        ))),
+        Err(StoreDown::TimedOut(within)) => Err(ApiError::Unavailable(format!(
+            "the {backend} store did not answer within {}s",
+            within.as_secs()
         ))),
     }
 }
@@ -255,7 +252,7 @@ impl From<WindowUsage> for QuotaWindowResponse {
 pub async fn list_providers(State(state): State<AppState>) -> Json<ProvidersResponse> {
     Json(ProvidersResponse {
         providers: state
-            .market()
+            .service()
             .providers()
             .into_iter()
             .map(ProviderResponse::from)

@@ -1,5 +1,5 @@
-//! Making accounts: `POST /v1/auth/register` under the operator's sign-up mode, and the one
-//! account-creation step it shares with the admin route (`POST /v1/admin/users`).
+//! `POST /v1/auth/register`: making an account under the operator's sign-up mode (the
+//! creation step, shared with `POST /v1/admin/users`, is `Service::create_account`).
 //!
 //! The cheap checks (sign-up mode, email, password shape, invitation) come first; then the
 //! registration is counted against the caller's address; then the strength estimate and the
@@ -10,15 +10,15 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use serde::Deserialize;
-use store::{InvitedSignup, NewUser};
+use service::accounts::NewAccount;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::{self, SignupMode, SignupSlot, policy};
+use crate::auth::{self, SignupMode};
 use crate::error::{ApiError, Problem};
-use crate::routes::accounts::{ApiJson, ClientIp, UserResponse, clean_name, normalize_email};
+use crate::extract::{ApiJson, ClientIp};
+use crate::routes::accounts::UserResponse;
 
 /// `POST /v1/auth/register`.
 #[derive(Deserialize, ToSchema)]
@@ -38,91 +38,6 @@ pub struct RegisterRequest {
 }
 
 store::redacted_debug!(RegisterRequest { email, display_name } hiding { password, invite });
-
-/// A new account's checked fields: the email normalised, the password's shape checked (its
-/// strength is estimated with the hashing), the display name cleaned.
-pub(crate) struct NewAccount {
-    pub email: String,
-    pub password: String,
-    pub display_name: Option<String>,
-    pub is_admin: bool,
-}
-
-store::redacted_debug!(NewAccount { email, display_name, is_admin } hiding { password });
-
-impl NewAccount {
-    /// 422 naming the field when one is invalid.
-    pub(crate) fn parse(
-        email: &str,
-        password: String,
-        display_name: Option<String>,
-        is_admin: bool,
-    ) -> Result<Self, ApiError> {
-        let email = normalize_email(email, "email")?;
-        policy::check_shape(&password, "password").map_err(ApiError::Unprocessable)?;
-        let display_name = clean_name(display_name, "display_name")?;
-        Ok(Self {
-            email,
-            password,
-            display_name,
-            is_admin,
-        })
-    }
-}
-
-/// Estimates the password's strength and hashes it (one pool job), then stores the user,
-/// spending the invitation with this code hash in the same transaction when one is given.
-/// `slot` stays counted once a hash was spent.
-pub(crate) async fn create_account(
-    state: &AppState,
-    account: NewAccount,
-    invite_hash: Option<&str>,
-    slot: Option<SignupSlot<'_>>,
-) -> Result<store::User, ApiError> {
-    let password_hash = state
-        .auth()
-        .hasher
-        .hash_new(
-            account.password,
-            account.email.clone(),
-            account.display_name.clone(),
-            "password",
-        )
-        .await?;
-    if let Some(slot) = slot {
-        slot.spent();
-    }
-    let new = NewUser {
-        email: account.email,
-        display_name: account.display_name,
-        password_hash,
-        is_admin: account.is_admin,
-    };
-    let taken = || {
-        ApiError::Conflict(
-            "email: an account with this email exists already; sign in instead".into(),
-        )
-    };
-    let store = state.market().store();
-    match invite_hash {
-        None => store.create_user(&new, Utc::now()).await?.ok_or_else(taken),
-        Some(hash) => match store
-            .create_user_with_invite(&new, hash, Utc::now())
-            .await?
-        {
-            InvitedSignup::Created(user) => Ok(user),
-            InvitedSignup::EmailTaken => Err(taken()),
-            InvitedSignup::InviteUnusable => Err(invite_unusable()),
-        },
-    }
-}
-
-fn invite_unusable() -> ApiError {
-    ApiError::Forbidden(
-        "invite: this invitation code is unknown, used or expired; ask an administrator for a new one"
-            .into(),
-    )
-}
 
 /// Creates an account: 201 with the user; sign in with `POST /v1/auth/login`. Whether anyone
 /// may register, only holders of an invitation, or nobody is the operator's `signup` setting.
@@ -152,10 +67,7 @@ pub async fn register(
     };
     let account = NewAccount::parse(&body.email, body.password, body.display_name, false)?;
     if let Some(hash) = &invite_hash {
-        let store = state.market().store();
-        if store.usable_invite(hash, Utc::now()).await?.is_none() {
-            return Err(invite_unusable());
-        }
+        state.service().check_invite(hash).await?;
     }
     let slot = state.signup_limiter().begin(ip).map_err(|wait| {
         metrics::counter!("stock_api_auth_throttled_total", "reason" => "signup_limit")
@@ -168,7 +80,10 @@ pub async fn register(
             retry_after: wait,
         }
     })?;
-    let user = create_account(&state, account, invite_hash.as_deref(), Some(slot)).await?;
+    let user = state
+        .service()
+        .create_account(account, invite_hash.as_deref(), || slot.spent())
+        .await?;
     tracing::info!(user_id = %user.id, "user registered");
     Ok((StatusCode::CREATED, Json(UserResponse::from(user))).into_response())
 }

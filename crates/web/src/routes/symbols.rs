@@ -11,8 +11,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use domain::Symbol;
-use market::{MarketError, UpstreamBudget};
-use providers::ProviderError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -44,7 +42,7 @@ pub struct TrackedSymbolsResponse {
 pub async fn list_symbols(
     State(state): State<AppState>,
 ) -> Result<Json<TrackedSymbolsResponse>, ApiError> {
-    let tracked = state.market().store().tracked_symbols().await?;
+    let tracked = state.service().tracked_symbols().await?;
     Ok(Json(TrackedSymbolsResponse {
         symbols: tracked
             .into_iter()
@@ -77,11 +75,9 @@ pub async fn track_symbol(
 ) -> Result<Response, ApiError> {
     require_admin(&state, &headers).await?;
     let symbol = Symbol::parse(&symbol)?;
-    verify_known(&state, symbol, &market::Unmetered).await?;
     let (tracked, added) = state
-        .market()
-        .store()
-        .track_symbol(symbol, Utc::now())
+        .service()
+        .track_symbol(symbol, &market::Unmetered)
         .await?;
     let status = if added {
         StatusCode::CREATED
@@ -112,34 +108,8 @@ pub async fn untrack_symbol(
 ) -> Result<StatusCode, ApiError> {
     require_admin(&state, &headers).await?;
     let symbol = Symbol::parse(&symbol)?;
-    if state.market().store().untrack_symbol(symbol).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!("{symbol} is not tracked")))
-    }
-}
-
-/// Whether `symbol` may be tracked: stored history exists or a provider knows it (the read
-/// path asks them, charging `budget` if it must). 422 when every provider that answered said
-/// it does not; when none could answer (quota spent, breaker open, failures) the symbol is not
-/// taken on trust: the caller hears why, with the provider's `Retry-After`.
-pub(crate) async fn verify_known(
-    state: &AppState,
-    symbol: Symbol,
-    budget: &dyn UpstreamBudget,
-) -> Result<(), ApiError> {
-    match state.market().daily_with(symbol, budget).await {
-        Ok(_) => Ok(()),
-        Err(MarketError::Provider(
-            ProviderError::UnknownSymbol { .. } | ProviderError::NoData { .. },
-        )) => Err(ApiError::Unprocessable(format!(
-            "symbol: {symbol} is unknown: nothing is stored for it and no provider has daily history for it; check the ticker"
-        ))),
-        Err(err) => Err(ApiError::SymbolUnverified {
-            symbol,
-            cause: Box::new(err.into()),
-        }),
-    }
+    state.service().untrack_symbol(symbol).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Checks `Authorization: Bearer <token>`: the operator's admin token, or the session or API

@@ -1,7 +1,6 @@
 //! `/v1/me/watchlist`: the caller's watched symbols. A watched symbol is tracked (ingestion
-//! keeps it fresh) while anyone watches it: `Store::tracked_symbols` includes every watchlist.
-//! So a symbol is watched only once it is known (see [`super::symbols::verify_known`]), and a
-//! user watches at most `max_watched_symbols_per_user` of them.
+//! keeps it fresh) while anyone watches it, so a symbol is watched only once it is known, and a
+//! user watches at most `max_watched_symbols_per_user` of them (`service::watchlist`).
 
 use axum::Json;
 use axum::extract::State;
@@ -12,15 +11,12 @@ use domain::Symbol;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use store::{Capped, Owned};
-
-use super::page::{PageQuery, cut};
-use super::symbols::verify_known;
+use super::page::cut;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiPath, ApiQuery};
-use crate::limits::{PublicRead, UserCaps};
+use crate::extract::{ApiPath, ApiQuery, PageQuery};
+use crate::limits::PublicRead;
 
 /// A symbol on the caller's watchlist.
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,27 +57,12 @@ pub async fn list_watchlist(
 ) -> Result<Json<WatchlistResponse>, ApiError> {
     let limit = page.limit()?;
     let after = page.after_symbol("watchlist")?;
-    let rows = state
-        .market()
-        .store()
-        .watchlist_page(&caller.user.id, after, limit + 1)
-        .await?;
+    let rows = state.service().watchlist(&caller, after, limit + 1).await?;
     let (rows, next_cursor) = cut(rows, limit, "watchlist", |w| w.symbol.to_string());
     Ok(Json(WatchlistResponse {
         symbols: rows.into_iter().map(response).collect(),
         next_cursor,
     }))
-}
-
-/// The 409 of a full watchlist.
-fn full(cap: u32) -> ApiError {
-    ApiError::CapReached {
-        setting: "max_watched_symbols_per_user",
-        cap,
-        detail: format!(
-            "you watch {cap} symbols, the most one account may; remove one (DELETE /v1/me/watchlist/{{symbol}}) before adding another"
-        ),
-    }
 }
 
 /// Watches a symbol: 201 when added, 200 when it was on the list already. A symbol is added
@@ -108,24 +89,10 @@ pub async fn watch_symbol(
     ApiPath(symbol): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
-    let store = state.market().store();
-    let user = &caller.user.id;
-    if let Some(watched) = store.watched_symbol(user, symbol).await? {
-        return Ok((StatusCode::OK, Json(response(watched))).into_response());
-    }
-    let cap = UserCaps::of(state.config().limits.per_user.watched_symbols);
-    // Checked before the symbol is, so a full list spends no provider call; the insert below
-    // checks again, under the owner's lock.
-    if let Some(cap) = cap
-        && store.count_owned(user, Owned::WatchedSymbols).await? >= u64::from(cap)
-    {
-        return Err(full(cap));
-    }
-    verify_known(&state, symbol, &state.upstream_budget(read)).await?;
-    let (watched, added) = match store.watch_within(user, symbol, Utc::now(), cap).await? {
-        Capped::Created(outcome) => outcome,
-        Capped::Full => return Err(full(cap.unwrap_or_default())),
-    };
+    let (watched, added) = state
+        .service()
+        .watch(&caller, symbol, &state.upstream_budget(read))
+        .await?;
     let status = if added {
         StatusCode::CREATED
     } else {
@@ -150,16 +117,6 @@ pub async fn unwatch_symbol(
     ApiPath(symbol): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     let symbol = Symbol::parse(&symbol)?;
-    if state
-        .market()
-        .store()
-        .unwatch(&caller.user.id, symbol)
-        .await?
-    {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!(
-            "{symbol} is not on your watchlist"
-        )))
-    }
+    state.service().unwatch(&caller, symbol).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -114,6 +114,7 @@ impl App {
         );
         let market = Arc::new(Market::new(provider, store.clone(), market_config()));
         let state = AppState::with_auth(
+            store.clone(),
             market,
             WebConfig {
                 defaults: Defaults {

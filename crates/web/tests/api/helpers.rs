@@ -24,6 +24,8 @@ pub const API_KEY: &str = "SECRET-KEY-9f8e7d";
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
+    /// The store behind the app, for tests that arrange rows directly.
+    pub store: Arc<dyn store::Store>,
     _dir: tempfile::TempDir,
 }
 
@@ -162,11 +164,17 @@ impl TestApp {
         web: WebConfig,
         dir: tempfile::TempDir,
     ) -> Self {
-        let market = Arc::new(Market::new(provider, store, config));
-        let state = AppState::new(market, web, web::observe::install_metrics_recorder());
+        let market = Arc::new(Market::new(provider, store.clone(), config));
+        let state = AppState::new(
+            store.clone(),
+            market,
+            web,
+            web::observe::install_metrics_recorder(),
+        );
         Self {
             router: web::router(state.clone()),
             state,
+            store,
             _dir: dir,
         }
     }

@@ -24,7 +24,7 @@ fn job(key: &str, symbols: &[&str]) -> NewJob {
 #[tokio::test]
 async fn the_queue_lists_counts_and_jobs_with_their_last_error() {
     let app = TestApp::sample().await;
-    let store = app.state.market().store().clone();
+    let store = app.store.clone();
     let now = Utc::now();
     store.enqueue_job(&job("a", &["MSFT"]), now).await.unwrap();
     store

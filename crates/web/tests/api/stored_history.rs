@@ -43,7 +43,7 @@ async fn imported_bars_are_still_served_with_their_source_after_the_cache_ttl() 
         market_config(),
         web::limits::Limits::default(),
     );
-    let store = app.state.market().store().clone();
+    let store = app.store.clone();
     store
         .upsert_series(&imported(chrono::Duration::zero()))
         .await

@@ -15,7 +15,7 @@ use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// How long a client refused by a full pool is told to wait: the queue drains in well under
 /// a second at the default cost.
@@ -113,8 +113,8 @@ impl PasswordHasher {
     /// Runs `job` on a blocking thread once the pool has room; 503 when its queue is full.
     async fn run<T: Send + 'static>(
         &self,
-        job: impl FnOnce(&Self) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
+        job: impl FnOnce(&Self) -> Result<T, ServiceError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
         let admitted = self
             .pool
             .admitted
@@ -123,7 +123,7 @@ impl PasswordHasher {
             .map_err(|_| {
                 metrics::counter!("stock_api_auth_throttled_total", "reason" => "hash_pool_full")
                     .increment(1);
-                ApiError::Busy {
+                ServiceError::Busy {
                     detail: "the server is busy checking passwords; try again in a moment".into(),
                     retry_after: BUSY_RETRY_AFTER,
                 }
@@ -134,7 +134,7 @@ impl PasswordHasher {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| ApiError::Internal("the password pool was closed"))?;
+            .map_err(|_| ServiceError::Internal("the password pool was closed"))?;
         let hasher = self.clone();
         tokio::task::spawn_blocking(move || {
             // Held until the work is done, even if the request has gone away meanwhile.
@@ -142,11 +142,11 @@ impl PasswordHasher {
             job(&hasher)
         })
         .await
-        .map_err(|_| ApiError::Internal("the password task failed"))?
+        .map_err(|_| ServiceError::Internal("the password task failed"))?
     }
 
     /// The PHC string of `password`.
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: String) -> Result<String, ServiceError> {
         self.run(move |hasher| hasher.hash_now(&password)).await
     }
 
@@ -159,25 +159,29 @@ impl PasswordHasher {
         email: String,
         display_name: Option<String>,
         field: &'static str,
-    ) -> Result<String, ApiError> {
+    ) -> Result<String, ServiceError> {
         self.run(move |hasher| {
             super::policy::check_guessability(&password, &email, display_name.as_deref(), field)
-                .map_err(ApiError::Unprocessable)?;
+                .map_err(ServiceError::Unprocessable)?;
             hasher.hash_now(&password)
         })
         .await
     }
 
-    fn hash_now(&self, password: &str) -> Result<String, ApiError> {
+    fn hash_now(&self, password: &str) -> Result<String, ServiceError> {
         self.argon2()
             .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
-            .map_err(|_| ApiError::Internal("argon2 could not hash the password"))
+            .map_err(|_| ServiceError::Internal("argon2 could not hash the password"))
     }
 
     /// Whether `password` matches `stored` (a PHC string); with `None` (unknown user) a hash of
     /// the same cost is checked and `false` returned.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, ApiError> {
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, ServiceError> {
         self.run(move |hasher| {
             let known = stored.is_some();
             let phc = match stored {
@@ -195,7 +199,7 @@ impl PasswordHasher {
         .await
     }
 
-    fn dummy_hash(&self) -> Result<String, ApiError> {
+    fn dummy_hash(&self) -> Result<String, ServiceError> {
         if let Some(hash) = self.dummy.get() {
             return Ok(hash.clone());
         }
@@ -203,13 +207,6 @@ impl PasswordHasher {
         let hash = self.hash_now(&random)?;
         Ok(self.dummy.get_or_init(|| hash).clone())
     }
-}
-
-/// Hashes `password` with the default cost, on the calling thread (for the CLI).
-pub fn hash_password_blocking(password: &str) -> Result<String, String> {
-    PasswordHasher::default()
-        .hash_now(password)
-        .map_err(|_| "argon2 could not hash the password".to_owned())
 }
 
 #[cfg(test)]
@@ -267,7 +264,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         let refused = hasher.hash("plum orbit lantern fjord".into()).await;
-        let Err(ApiError::Busy { retry_after, .. }) = refused else {
+        let Err(ServiceError::Busy { retry_after, .. }) = refused else {
             panic!("expected Busy, got {refused:?}");
         };
         assert!(retry_after >= Duration::from_secs(1));

@@ -1,0 +1,131 @@
+//! stockd's use cases, one typed function each, for every interface: the HTTP handlers, the
+//! CLI, and the MCP server and live stream to come are adapters that parse their input, call
+//! one of these and render the answer.
+//!
+//! [`Service`] owns the store handle and the read path: no interface reaches the store
+//! itself. Every function returns [`ServiceError`], whose variants are kinds of outcome
+//! (not found, conflict, invalid field, cap reached, …) that each interface words in one
+//! place (the HTTP edge: `web::error`). Owner-scoped use cases take the signed-in [`Caller`];
+//! another user's ids answer "not found", exactly like ids that do not exist.
+//!
+//! What stays at the edges: wire shapes (JSON bodies, query strings, cursors), abuse limits
+//! per client address (login and sign-up throttles, read allowances), and authorisation of the
+//! operator (the admin token).
+
+pub mod accounts;
+pub mod alerts;
+pub mod auth;
+pub mod channels;
+mod error;
+pub mod jobs;
+pub mod notifications;
+pub mod status;
+pub mod symbols;
+pub mod watchlist;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use market::Market;
+use store::Store;
+
+pub use error::ServiceError;
+
+/// The signed-in user of a request and the token it came with.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: store::User,
+    pub token: store::AuthToken,
+}
+
+/// The most of each thing one user may have; 0 turns a cap off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserCaps {
+    /// Alert rules (`max_rules_per_user`).
+    pub rules: u32,
+    /// Notification channels (`max_channels_per_user`).
+    pub channels: u32,
+    /// Symbols on the watchlist (`max_watched_symbols_per_user`); each is tracked, so each
+    /// costs upstream calls every scheduled ingest.
+    pub watched_symbols: u32,
+    /// Personal API tokens (`max_tokens_per_user`).
+    pub tokens: u32,
+}
+
+impl Default for UserCaps {
+    fn default() -> Self {
+        Self {
+            rules: 100,
+            channels: 20,
+            watched_symbols: 50,
+            tokens: 20,
+        }
+    }
+}
+
+impl UserCaps {
+    /// The cap as the store takes it: `None` when off.
+    pub fn of(cap: u32) -> Option<u32> {
+        (cap > 0).then_some(cap)
+    }
+}
+
+/// What the use cases are configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Per-user caps on what an account may create.
+    pub caps: UserCaps,
+    /// How long a session token lives after login.
+    pub session_ttl: Duration,
+    /// argon2id cost and the pool hashing runs in.
+    pub hasher: auth::PasswordHasher,
+    /// Non-public webhook destinations the operator permits.
+    pub webhook_allow: notify::AllowList,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            caps: UserCaps::default(),
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            hasher: auth::PasswordHasher::default(),
+            webhook_allow: notify::AllowList::default(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    market: Arc<Market>,
+    settings: Settings,
+}
+
+/// The use cases over one store and one read path. Clones share them.
+#[derive(Debug, Clone)]
+pub struct Service(Arc<Inner>);
+
+impl Service {
+    /// The use cases over `store` and `market` (which reads and writes bars in `store`).
+    pub fn new(store: Arc<dyn Store>, market: Arc<Market>, settings: Settings) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            market,
+            settings,
+        }))
+    }
+
+    /// The read path, for history reads (the interfaces render its answers).
+    pub fn market(&self) -> &Market {
+        &self.0.market
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+
+    fn store(&self) -> &dyn Store {
+        self.0.store.as_ref()
+    }
+}

@@ -1,0 +1,215 @@
+//! The one router: every path stockd serves, in one list. A path behind a feature flag sits in
+//! its [`Feature`]'s group; with the flag off, each path of the group answers 404
+//! `feature-disabled` (so it never falls through to another route, such as `/{symbol}/{days}`),
+//! decided once when the router is built. Route modules hold handlers only; none of them lists
+//! paths or imports another route module's routes.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{MethodRouter, any, delete, get, post, put};
+
+use crate::features::{self, Feature, Features};
+use crate::routes::{
+    accounts, admin, alerts, channels, history, ingest, notifications, ops, seed, signup, stocks,
+    symbols, watchlist,
+};
+use crate::{AppState, docs, error, observe};
+
+/// Which methods a disabled group still answers with "disabled" (the others fall to 405, as a
+/// route of other methods would).
+#[derive(Debug, Clone, Copy)]
+enum Off {
+    /// Only `GET` (the read endpoints, the docs).
+    Get,
+    /// Every method (the accounts and alerts APIs).
+    Any,
+}
+
+type Paths = Vec<(&'static str, MethodRouter<AppState>)>;
+
+/// The group's paths as given when `feature` is on, else each answering "disabled".
+fn group(features: &Features, feature: Feature, off: Off, paths: Paths) -> Router<AppState> {
+    let enabled = features.is_enabled(feature);
+    paths
+        .into_iter()
+        .fold(Router::new(), |router, (path, route)| {
+            let route = match (enabled, off) {
+                (true, _) => route,
+                (false, Off::Get) => {
+                    get(move || async move { features::disabled_response(feature) })
+                }
+                (false, Off::Any) => {
+                    any(move || async move { features::disabled_response(feature) })
+                }
+            };
+            router.route(path, route)
+        })
+}
+
+/// Every URL stockd serves.
+pub fn router(state: AppState) -> Router {
+    let features = state.config().features.clone();
+    let gated = |feature, off, paths| group(&features, feature, off, paths);
+    Router::new()
+        // The seed-compatible routes.
+        .route("/", get(seed::default_prices))
+        .route("/{symbol}", get(seed::symbol_prices))
+        .route("/{symbol}/{days}", get(seed::symbol_days_prices))
+        // Market data.
+        .merge(gated(
+            Feature::DailyApi,
+            Off::Get,
+            vec![("/v1/stocks/{symbol}/daily", get(stocks::daily_bars))],
+        ))
+        .merge(gated(
+            Feature::Quotes,
+            Off::Get,
+            vec![("/v1/stocks/{symbol}/quote", get(stocks::latest_quote))],
+        ))
+        .merge(gated(
+            Feature::HistoryEod,
+            Off::Get,
+            vec![("/v1/stocks/{symbol}/eod", get(history::end_of_day))],
+        ))
+        .merge(gated(
+            Feature::HistoryDelta,
+            Off::Get,
+            vec![("/v1/stocks/{symbol}/delta", get(history::price_delta))],
+        ))
+        .merge(gated(
+            Feature::MultiDaily,
+            Off::Get,
+            vec![("/v1/daily", get(history::multi_daily))],
+        ))
+        // Tracked symbols and operations.
+        .route("/v1/features", get(features::list_features))
+        .route("/v1/symbols", get(symbols::list_symbols))
+        .route(
+            "/v1/symbols/{symbol}",
+            put(symbols::track_symbol).delete(symbols::untrack_symbol),
+        )
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .route("/circuit-breaker", get(ops::circuit_breakers))
+        .route("/v1/providers", get(ops::list_providers))
+        .merge(gated(
+            Feature::IngestApi,
+            Off::Get,
+            vec![("/v1/ingest/jobs", get(ingest::list_jobs))],
+        ))
+        .merge(gated(
+            Feature::ApiDocs,
+            Off::Get,
+            vec![
+                ("/docs", get(docs::docs_page)),
+                ("/docs/scalar.js", get(docs::scalar_js)),
+                ("/openapi.json", get(ops::openapi)),
+            ],
+        ))
+        // Accounts.
+        .merge(gated(
+            Feature::Accounts,
+            Off::Any,
+            vec![
+                ("/v1/auth/register", post(signup::register)),
+                ("/v1/auth/login", post(accounts::login)),
+                ("/v1/auth/logout", post(accounts::logout)),
+                (
+                    "/v1/me",
+                    get(accounts::me)
+                        .patch(accounts::update_me)
+                        .delete(accounts::delete_me),
+                ),
+                (
+                    "/v1/me/tokens",
+                    get(accounts::list_tokens).post(accounts::create_token),
+                ),
+                ("/v1/me/tokens/{id}", delete(accounts::delete_token)),
+                ("/v1/me/watchlist", get(watchlist::list_watchlist)),
+                (
+                    "/v1/me/watchlist/{symbol}",
+                    put(watchlist::watch_symbol).delete(watchlist::unwatch_symbol),
+                ),
+                (
+                    "/v1/me/channels",
+                    get(channels::list_channels).post(channels::create_channel),
+                ),
+                (
+                    "/v1/me/channels/{id}",
+                    get(channels::get_channel)
+                        .put(channels::replace_channel)
+                        .delete(channels::delete_channel),
+                ),
+                ("/v1/admin/users", post(admin::create_user)),
+                (
+                    "/v1/admin/invites",
+                    get(admin::list_invites).post(admin::create_invite),
+                ),
+                ("/v1/admin/invites/{id}", delete(admin::delete_invite)),
+            ],
+        ))
+        // Alerts and their notifications.
+        .merge(gated(
+            Feature::Alerts,
+            Off::Any,
+            vec![
+                (
+                    "/v1/alerts",
+                    get(alerts::list_rules).post(alerts::create_rule),
+                ),
+                ("/v1/alerts/backtest", post(alerts::backtest_body)),
+                ("/v1/alerts/events", get(alerts::list_events)),
+                (
+                    "/v1/alerts/events/{event_id}/acknowledge",
+                    post(alerts::acknowledge_event),
+                ),
+                (
+                    "/v1/alerts/{id}",
+                    get(alerts::get_rule)
+                        .put(alerts::replace_rule)
+                        .delete(alerts::delete_rule),
+                ),
+                ("/v1/alerts/{id}/pause", post(alerts::pause_rule)),
+                ("/v1/alerts/{id}/resume", post(alerts::resume_rule)),
+                (
+                    "/v1/alerts/{id}/acknowledge",
+                    post(alerts::acknowledge_rule),
+                ),
+                ("/v1/alerts/{id}/backtest", post(alerts::backtest_stored)),
+                ("/v1/notifications", get(notifications::list_notifications)),
+                (
+                    "/v1/notifications/{id}/attempts",
+                    get(notifications::list_attempts),
+                ),
+            ],
+        ))
+        .route_layer(observe::ObserveLayer)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+async fn not_found(request: Request) -> Response {
+    let problem = error::problem_response(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "Not found",
+        "no such route; see /docs for the API".into(),
+        None,
+    );
+    observe::unmatched(&request, problem)
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let problem = error::problem_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        "this route does not answer that method; see /docs for the API".into(),
+        None,
+    );
+    observe::unmatched(&request, problem)
+}
