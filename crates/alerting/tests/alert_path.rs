@@ -11,31 +11,20 @@ use alerting::dispatcher::{DispatchConfig, Dispatcher};
 use alerting::evaluator::Evaluator;
 use alerting::poller::{PollerConfig, QuotePoller};
 use alerts::RuleState;
-use bus::{Bus, BusConfig, Event, MemoryBus, QuoteEvent, StreamKind};
-use chrono::{DateTime, Utc};
-use domain::{Price, Symbol};
+use bus::{Bus, Event, QuoteEvent, StreamKind};
+use chrono::Utc;
 use notify::{NotifyConfig, RetrySchedule, Senders, WebhookConfig};
 use serde_json::json;
-use store::{ChannelTarget, NewRule, NewUser, NotificationStatus, RuleStatus, SqliteStore, Store};
+use store::{NewRule, NotificationStatus, RuleStatus, Store};
 use wiremock::matchers::{header_exists, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn msft() -> Symbol {
-    Symbol::parse("MSFT").unwrap()
-}
+mod support;
 
-fn at(text: &str) -> DateTime<Utc> {
-    text.parse().unwrap()
-}
+use support::{at, memory_bus, msft, sqlite_store, user, webhook_channel};
 
 fn quote(price: &str, time: &str) -> QuoteEvent {
-    QuoteEvent {
-        symbol: msft(),
-        price: price.parse::<Price>().unwrap(),
-        previous_close: None,
-        at: at(time),
-        source: "test".into(),
-    }
+    support::quote(price, at(time))
 }
 
 struct World {
@@ -48,40 +37,10 @@ struct World {
 
 /// A user with a webhook channel to a local receiver and a `crosses_up 30` rule on MSFT.
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.path().join("stockd.db"))
-            .await
-            .unwrap(),
-    );
-    let user = store
-        .create_user(
-            &NewUser {
-                email: "ann@example.com".into(),
-                display_name: None,
-                password_hash: "$argon2id$test".into(),
-                is_admin: false,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let (dir, store) = sqlite_store().await;
+    let user = user(store.as_ref(), "ann@example.com").await;
     let receiver = MockServer::start().await;
-    let channel = store
-        .create_channel(
-            &user,
-            &ChannelTarget::Webhook {
-                url: format!("{}/hook", receiver.uri()),
-                secret: "whsec_test".into(),
-                format: domain::WebhookFormat::Generic,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap()
-        .id;
+    let channel = webhook_channel(store.as_ref(), &user, &receiver.uri()).await;
     let definition = json!({"symbol": "MSFT", "kind": "crosses_up", "price": 30.0,
         "frequency": "once", "channels": [channel]});
     let rule: alerts::Rule = serde_json::from_value(definition.clone()).unwrap();
@@ -99,11 +58,10 @@ async fn world() -> World {
         )
         .await
         .unwrap();
-    let bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
     World {
         _dir: dir,
         store,
-        bus,
+        bus: memory_bus(),
         user,
         receiver,
     }

@@ -8,30 +8,19 @@ use std::sync::Arc;
 
 use alerting::dispatcher::{DispatchConfig, Dispatcher};
 use alerting::evaluator::Evaluator;
-use alerts::RuleState;
-use bus::{Bus, BusConfig, MemoryBus, QuoteEvent};
-use chrono::{DateTime, Duration, Utc};
-use domain::{Bar, Price, Series, Symbol};
+use bus::Bus;
+use chrono::{Duration, Utc};
+use domain::{Bar, Price, Series};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use notify::{NotifyConfig, Senders, WebhookConfig};
 use serde_json::{Value, json};
-use store::{ChannelTarget, NewRule, NewUser, RuleStatus, SqliteStore, Store};
+use store::Store;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn msft() -> Symbol {
-    Symbol::parse("MSFT").unwrap()
-}
+mod support;
 
-fn quote(price: &str, at: DateTime<Utc>) -> QuoteEvent {
-    QuoteEvent {
-        symbol: msft(),
-        price: price.parse::<Price>().unwrap(),
-        previous_close: None,
-        at,
-        source: "test".into(),
-    }
-}
+use support::{at, memory_bus, msft, quote, sqlite_store, user, webhook_channel};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -44,48 +33,18 @@ struct World {
 
 /// A user with a webhook channel to a local receiver that answers 200, and no rule yet.
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.path().join("stockd.db"))
-            .await
-            .unwrap(),
-    );
-    let user = store
-        .create_user(
-            &NewUser {
-                email: "ann@example.com".into(),
-                display_name: None,
-                password_hash: "$argon2id$test".into(),
-                is_admin: false,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let (dir, store) = sqlite_store().await;
+    let user = user(store.as_ref(), "ann@example.com").await;
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200))
         .mount(&receiver)
         .await;
-    let channel = store
-        .create_channel(
-            &user,
-            &ChannelTarget::Webhook {
-                url: format!("{}/hook", receiver.uri()),
-                secret: "whsec_test".into(),
-                format: domain::WebhookFormat::Generic,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap()
-        .id;
+    let channel = webhook_channel(store.as_ref(), &user, &receiver.uri()).await;
     World {
         _dir: dir,
         store,
-        bus: Arc::new(MemoryBus::new(BusConfig::default()).unwrap()),
+        bus: memory_bus(),
         user,
         channel,
         receiver,
@@ -101,19 +60,7 @@ impl World {
         }
         let rule: alerts::Rule = serde_json::from_value(definition.clone()).unwrap();
         rule.validate().unwrap();
-        self.store
-            .create_rule(
-                &NewRule {
-                    user_id: self.user.clone(),
-                    symbol: msft(),
-                    definition,
-                    state: serde_json::to_value(RuleState::armed()).unwrap(),
-                    status: RuleStatus::Active,
-                },
-                Utc::now(),
-            )
-            .await
-            .unwrap();
+        support::stored_rule(self.store.as_ref(), &self.user, definition).await;
     }
 
     /// Stores MSFT daily bars that closed at these prices.
@@ -136,10 +83,6 @@ impl World {
         let events = self.store.alert_events(&self.user, 10).await.unwrap();
         events.into_iter().map(|event| event.message).collect()
     }
-}
-
-fn at(text: &str) -> DateTime<Utc> {
-    text.parse().unwrap()
 }
 
 #[tokio::test]

@@ -7,30 +7,14 @@
 use std::sync::Arc;
 
 use alerting::evaluator::Evaluator;
-use alerts::RuleState;
-use bus::{Bus, BusConfig, MemoryBus, QuoteEvent};
+use bus::Bus;
 use chrono::{DateTime, Utc};
-use domain::{Price, Symbol};
 use serde_json::{Value, json};
-use store::{NewRule, NewUser, RuleStatus, SqliteStore, Store, StoredRule};
+use store::{RuleStatus, Store, StoredRule};
 
-fn msft() -> Symbol {
-    Symbol::parse("MSFT").unwrap()
-}
+mod support;
 
-fn quote(price: &str, at: DateTime<Utc>) -> QuoteEvent {
-    QuoteEvent {
-        symbol: msft(),
-        price: price.parse::<Price>().unwrap(),
-        previous_close: None,
-        at,
-        source: "test".into(),
-    }
-}
-
-fn at(text: &str) -> DateTime<Utc> {
-    text.parse().unwrap()
-}
+use support::{at, memory_bus, quote, sqlite_store};
 
 struct World {
     _dir: tempfile::TempDir,
@@ -40,45 +24,21 @@ struct World {
 
 impl World {
     async fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&dir.path().join("stockd.db"))
-                .await
-                .unwrap(),
-        );
-        let bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
+        let (dir, store) = sqlite_store().await;
         Self {
             _dir: dir,
             store,
-            bus,
+            bus: memory_bus(),
         }
     }
 
     async fn user(&self, email: &str) -> String {
-        let new = NewUser {
-            email: email.into(),
-            display_name: None,
-            password_hash: "$argon2id$test".into(),
-            is_admin: false,
-        };
-        self.store
-            .create_user(&new, Utc::now())
-            .await
-            .unwrap()
-            .unwrap()
-            .id
+        support::user(self.store.as_ref(), email).await
     }
 
     /// Stores `definition` as it is, past the API's validation (as an older build did).
     async fn rule(&self, user_id: &str, definition: Value) -> StoredRule {
-        let new = NewRule {
-            user_id: user_id.into(),
-            symbol: msft(),
-            definition,
-            state: serde_json::to_value(RuleState::armed()).unwrap(),
-            status: RuleStatus::Active,
-        };
-        self.store.create_rule(&new, Utc::now()).await.unwrap()
+        support::stored_rule(self.store.as_ref(), user_id, definition).await
     }
 
     async fn evaluator(&self) -> Evaluator {

@@ -9,20 +9,21 @@
 
 #[path = "../../store/tests/common/mod.rs"]
 mod databases;
+mod support;
 
 use std::sync::Arc;
 
+use support::{memory_bus, stored_rule as rule, user};
+
 use alerting::dispatcher::{DispatchConfig, Dispatcher};
 use alerting::evaluator::Evaluator;
-use alerts::RuleState;
-use bus::{Bus, BusConfig, MemoryBus, QuoteEvent};
+use bus::QuoteEvent;
 use chrono::Utc;
-use domain::Symbol;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use notify::{ChannelTarget, Notification as Message, Notifier, WebhookFormat};
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
-use store::{NewRule, NewUser, NotificationStatus, RuleStatus, SqliteStore, Store, StoredRule};
+use store::{NotificationStatus, RuleStatus, SqliteStore, Store};
 
 /// Where the rows are, for writing past the store.
 enum Raw {
@@ -102,44 +103,8 @@ fn recording() -> (
     (recorder, metrics::set_default_local_recorder(recorder))
 }
 
-fn memory_bus() -> Arc<dyn Bus> {
-    Arc::new(MemoryBus::new(BusConfig::default()).unwrap())
-}
-
-async fn user(store: &dyn Store, email: &str) -> String {
-    let new = NewUser {
-        email: email.into(),
-        display_name: None,
-        password_hash: "$argon2id$test".into(),
-        is_admin: false,
-    };
-    store
-        .create_user(&new, Utc::now())
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
-async fn rule(store: &dyn Store, user_id: &str, definition: Value) -> StoredRule {
-    let new = NewRule {
-        user_id: user_id.into(),
-        symbol: Symbol::parse("MSFT").unwrap(),
-        definition,
-        state: serde_json::to_value(RuleState::armed()).unwrap(),
-        status: RuleStatus::Active,
-    };
-    store.create_rule(&new, Utc::now()).await.unwrap()
-}
-
-fn quote(price: &str, at: &str) -> QuoteEvent {
-    QuoteEvent {
-        symbol: Symbol::parse("MSFT").unwrap(),
-        price: price.parse().unwrap(),
-        previous_close: None,
-        at: at.parse().unwrap(),
-        source: "test".into(),
-    }
+fn quote(price: &str, time: &str) -> QuoteEvent {
+    support::quote(price, support::at(time))
 }
 
 #[tokio::test]
