@@ -5,20 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use market::MarketConfig;
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::query_param;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{TestApp, fixture, market_config};
-
-fn daily() -> wiremock::MockBuilder {
-    Mock::given(method("GET"))
-        .and(path("/query"))
-        .and(query_param("function", "TIME_SERIES_DAILY"))
-}
-
-fn json(body: String) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(body, "application/json")
-}
+use crate::helpers::{TestApp, av_daily as daily, av_json as json, fixture, market_config};
 
 /// Mounts `first` for one call, then the normal series; returns the server.
 async fn failing_once(first: ResponseTemplate) -> MockServer {

@@ -278,3 +278,18 @@ pub fn csv_closes(ticker: &str) -> Vec<(String, String)> {
     rows.sort();
     rows
 }
+
+/// A mock of Alpha Vantage's `TIME_SERIES_DAILY` query, to answer as a test needs.
+pub fn av_daily() -> wiremock::MockBuilder {
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/query"))
+        .and(wiremock::matchers::query_param(
+            "function",
+            "TIME_SERIES_DAILY",
+        ))
+}
+
+/// A 200 answer with `body` as JSON.
+pub fn av_json(body: String) -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200).set_body_raw(body, "application/json")
+}

@@ -7,20 +7,9 @@ use std::sync::Arc;
 
 use market::{Clock, MarketConfig, QuotaLimits};
 use store::{SqliteStore, Store};
-use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
-use crate::helpers::{TestApp, fixture, market_config};
-
-fn daily() -> wiremock::MockBuilder {
-    Mock::given(method("GET"))
-        .and(path("/query"))
-        .and(query_param("function", "TIME_SERIES_DAILY"))
-}
-
-fn json(body: String) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_raw(body, "application/json")
-}
+use crate::helpers::{TestApp, av_daily as daily, av_json as json, fixture, market_config};
 
 /// The free plan's quota (as `stockd` configures it by default) on a clock reading `utc`.
 fn at(utc: &str) -> MarketConfig {
