@@ -139,6 +139,11 @@ impl Indicator {
         }
     }
 
+    /// How many bars it takes to get a first value (`warmup() + 1`): the history to ask for.
+    pub fn bars_needed(&self) -> usize {
+        self.warmup() + 1
+    }
+
     /// Computes every output over a series: one `Vec` per output, each `candles.len()` long,
     /// `None` before [`Indicator::warmup`] (so all `None` when the series is too short).
     pub fn batch(&self, candles: &[Candle]) -> Vec<Vec<Option<f64>>> {
