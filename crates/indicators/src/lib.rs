@@ -49,7 +49,7 @@ mod batch;
 mod spec;
 mod state;
 
-pub use spec::{IndicatorInfo, Line, ParamInfo, SpecError, Tenths};
+pub use spec::{IndicatorInfo, Line, MAX_PERIOD, ParamInfo, SpecError, Tenths};
 pub use state::{State, Values};
 
 /// One bar's inputs, as f64 (callers convert from `domain::Bar`).
