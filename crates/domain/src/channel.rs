@@ -42,9 +42,10 @@ pub enum ChannelKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} '{name}' (expected one of: {})", expected.join(", "))]
 pub struct UnknownName {
-    what: &'static str,
-    name: String,
-    expected: &'static [&'static str],
+    // Crate-visible for `named!`, which the signal module's enums use too.
+    pub(crate) what: &'static str,
+    pub(crate) name: String,
+    pub(crate) expected: &'static [&'static str],
 }
 
 /// `as_str`, `Display` and a `FromStr` that refuses unknown names, from one table.

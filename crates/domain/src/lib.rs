@@ -10,6 +10,9 @@
 //! - [`ChannelTarget`]: where a user's notifications go (a webhook with its [`WebhookFormat`],
 //!   an email address, a phone number); its `Debug` hides secrets and webhook paths.
 //! - [`AlertNotice`]: what one firing of an alert rule tells its owner's channels.
+//! - [`Signal`]: a symbol's composite trading signal for one day (a score in [-1, 1], a
+//!   [`SignalLabel`], and the [`SignalComponent`]s with the evidence behind them), and
+//!   [`SignalsConfig`], the weights and label thresholds that produce it.
 //! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes), and
 //!   which symbols follow it ([`TradingCalendar::of_symbol`]: US listings).
 //! - [`new_york`]: the one place UTC instants become New York dates and wall-clock times (and
@@ -20,6 +23,7 @@
 
 mod bar;
 mod calendar;
+#[macro_use]
 mod channel;
 mod delta;
 mod listing;
@@ -28,6 +32,7 @@ mod notice;
 mod price;
 mod quote;
 mod series;
+mod signal;
 mod symbol;
 
 pub use bar::{Bar, BarError};
@@ -38,4 +43,8 @@ pub use notice::AlertNotice;
 pub use price::{Price, PriceError};
 pub use quote::Quote;
 pub use series::Series;
+pub use signal::{
+    ComponentName, ComponentWeight, Evidence, Signal, SignalComponent, SignalError, SignalLabel,
+    SignalMethod, SignalScore, SignalThresholds, SignalWeights, SignalsConfig, SignalsConfigError,
+};
 pub use symbol::{Symbol, SymbolError};
