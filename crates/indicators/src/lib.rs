@@ -35,6 +35,7 @@
 //! last `period` log returns, times √252; golden values come from numpy (`ddof=1`).
 
 mod batch;
+mod from_bar;
 mod spec;
 mod state;
 
