@@ -46,6 +46,7 @@
 //! `period`. Closes must be positive (a log return of a zero or negative price is not a number).
 
 mod batch;
+mod from_bar;
 mod spec;
 mod state;
 
