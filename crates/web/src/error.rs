@@ -565,7 +565,7 @@ fn catalogue_problem(
         title,
         status: status.as_u16(),
         detail,
-        indicators: crate::routes::indicators::catalogue(),
+        indicators: Some(crate::routes::indicators::catalogue()),
     };
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     let mut response = (status, body).into_response();

@@ -158,7 +158,8 @@ pub struct CatalogueResponse {
     pub indicators: Vec<IndicatorInfoResponse>,
 }
 
-/// A series that could not be parsed: the problem document with the catalogue.
+/// A 400 of the indicators route: the problem document, with the catalogue when a series
+/// could not be parsed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IndicatorProblem {
     /// `urn:stockd:problem:bad-indicator`.
@@ -168,8 +169,10 @@ pub struct IndicatorProblem {
     pub status: u16,
     /// The entry at fault, why, and the valid indicators with their parameters' ranges.
     pub detail: String,
-    /// Every valid indicator, as `GET /v1/indicators` lists them.
-    pub indicators: Vec<IndicatorInfoResponse>,
+    /// Every valid indicator, as `GET /v1/indicators` lists them: on `bad-indicator` problems
+    /// (a malformed symbol or date is a plain `bad-request` problem without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indicators: Option<Vec<IndicatorInfoResponse>>,
 }
 
 /// What `/v1/stocks/{symbol}/indicators` answers besides 200.

@@ -272,11 +272,13 @@ async fn a_bad_series_is_a_400_naming_it_and_listing_every_valid_indicator() {
         .await
         .problem(400);
     assert!(detail.contains("at most 16"), "{detail}");
-    let detail = app
+    let response = app
         .get("/v1/stocks/MSFT/indicators?series=sma:5&from=2012-02-01&to=2012-01-01")
-        .await
-        .problem(400);
+        .await;
+    let detail = response.problem(400);
     assert!(detail.contains("swap them"), "{detail}");
+    assert_eq!(response.json()["type"], "urn:stockd:problem:bad-request");
+    assert_eq!(response.json()["indicators"], Value::Null, "no catalogue");
     app.get("/v1/stocks/NOPE/indicators?series=sma:5")
         .await
         .problem(404);
