@@ -18,6 +18,7 @@ pub mod auth;
 pub mod channels;
 mod error;
 pub mod history;
+pub mod indicators;
 pub mod jobs;
 pub mod notifications;
 pub mod status;

@@ -28,6 +28,7 @@ pub enum Feature {
     HistoryEod,
     HistoryDelta,
     MultiDaily,
+    Indicators,
     IngestApi,
     ScheduledIngest,
     Archive,
@@ -38,12 +39,13 @@ pub enum Feature {
 
 impl Feature {
     /// Every flag stockd knows, in the order `/v1/features` lists them.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::DailyApi,
         Self::Quotes,
         Self::HistoryEod,
         Self::HistoryDelta,
         Self::MultiDaily,
+        Self::Indicators,
         Self::IngestApi,
         Self::ScheduledIngest,
         Self::Archive,
@@ -61,6 +63,7 @@ impl Feature {
             Self::HistoryEod => "history_eod",
             Self::HistoryDelta => "history_delta",
             Self::MultiDaily => "multi_daily",
+            Self::Indicators => "indicators",
             Self::IngestApi => "ingest_api",
             Self::ScheduledIngest => "scheduled_ingest",
             Self::Archive => "archive",
@@ -78,6 +81,9 @@ impl Feature {
             Self::HistoryEod => "GET /v1/stocks/{symbol}/eod: end-of-day bar for a day",
             Self::HistoryDelta => "GET /v1/stocks/{symbol}/delta: change over a range",
             Self::MultiDaily => "GET /v1/daily: several symbols in one call",
+            Self::Indicators => {
+                "GET /v1/stocks/{symbol}/indicators: technical indicators as date-aligned columns; GET /v1/indicators: their catalogue"
+            }
             Self::IngestApi => "GET /v1/ingest/jobs: the ingestion queue",
             Self::ScheduledIngest => {
                 "The ingest schedule (a job, not an endpoint): enqueue tracked symbols after each session"
