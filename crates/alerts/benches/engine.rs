@@ -101,6 +101,9 @@ fn make_rule(rng: &mut fastrand::Rng, symbol: Symbol, base: f64, windows: bool) 
     Rule {
         symbol,
         condition,
+        series: None,
+        value: None,
+        other: None,
         frequency,
         cooldown: (frequency == Frequency::EveryTime).then_some(Span::from_secs(900)),
         channels: vec!["ch_1".to_owned()],

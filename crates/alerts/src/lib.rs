@@ -95,9 +95,11 @@ mod band;
 mod book;
 mod engine;
 pub mod eval;
+mod feed;
 mod fields;
 mod message;
 mod rule;
+mod series;
 mod session;
 mod state;
 mod validate;
@@ -107,9 +109,10 @@ pub use backtest::{Fire, backtest};
 pub use engine::{Engine, LastQuote, Tick, Trigger};
 pub use fields::COMMON_FIELDS;
 pub use rule::{Condition, Frequency, Move, MoveBasis, Percent, Rule, RuleId, Side, Span, Trail};
+pub use series::{RESERVED_SERIES, SeriesError, SeriesSpec};
 pub use session::trading_day;
 pub use state::RuleState;
 pub use validate::{
-    FieldError, MAX_COOLDOWN, MAX_EXPIRY_YEARS, MAX_PERCENT, MAX_PRICE, MAX_WINDOW,
+    FieldError, MAX_COOLDOWN, MAX_EXPIRY_YEARS, MAX_PERCENT, MAX_PRICE, MAX_VALUE, MAX_WINDOW,
     MAX_WINDOW_DAYS, MIN_SPAN,
 };
