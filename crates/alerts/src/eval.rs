@@ -17,8 +17,8 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use domain::{Price, Symbol};
 
 use crate::message::{money, percent};
-use crate::series::shown;
 use crate::rule::{Condition, Frequency, Move, MoveBasis, Rule, Side, Span, Trail};
+use crate::series::shown;
 use crate::session::next_day_start;
 use crate::state::RuleState;
 

@@ -171,7 +171,11 @@ impl Rule {
                 format!(
                     "a rule on series {series} compares it with value (a number in the \
                      series' unit){}; price is the level of price rules",
-                    if crossing { " or other (a second series)" } else { "" }
+                    if crossing {
+                        " or other (a second series)"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }

@@ -365,7 +365,12 @@ fn every_field_of_each_kind() -> Vec<Rule> {
                 | Condition::Crosses { .. }
         );
         let series = |name: &str| level_kind.then(|| name.parse::<SeriesSpec>().unwrap());
-        (condition, series("sma:50"), series("sma:200"), level_kind.then_some(level))
+        (
+            condition,
+            series("sma:50"),
+            series("sma:200"),
+            level_kind.then_some(level),
+        )
     })
     .map(|(condition, series, other, value)| Rule {
         symbol: msft(),
