@@ -159,13 +159,24 @@ impl SeriesBook {
     }
 
     /// Sets the stored bars before `session` (oldest first) and recomputes every line.
+    ///
+    /// Bars read again within the same session (a bar stored late, a corrected history) keep
+    /// the values the last tick saw: the next tick's crossing compares with what was seen, so
+    /// an end-of-day value that changes with a late bar is still a crossing.
     pub(crate) fn set_bars(&mut self, session: NaiveDate, candles: &[Candle]) {
+        let same_session = self.session == Some(session);
         self.candles = candles.to_vec();
         self.session = Some(session);
         for feed in &mut self.lines {
+            let seen = feed.now;
             *feed = Feed::new(feed.spec, &self.candles);
+            if same_session {
+                feed.now = seen;
+            }
         }
-        self.evaluated = None;
+        if !same_session {
+            self.evaluated = None;
+        }
     }
 
     /// Appends one bar (a backtest's bar after it was evaluated, or a warm-up bar).
