@@ -479,36 +479,74 @@ impl Engine {
     /// about that date, so `window_days` counts the bars before it.
     #[inline]
     pub(crate) fn on_tick_in_session(&mut self, tick: &Tick, day: NaiveDate) -> Vec<Trigger> {
+        let mut series_last = None;
+        let mut triggers = self.on_price_tick(tick, day, &mut series_last);
+        if let Some(last) = series_last {
+            self.on_series_tick(tick, day, last, &mut triggers);
+        }
+        triggers
+    }
+
+    /// Evaluates the series rules of a symbol that has some, on a tick accepted by
+    /// [`Engine::on_price_tick`] (`last` is the symbol's tick before it), adding their
+    /// triggers to the price rules' ones, ordered by rule id. Out of line: price-only symbols
+    /// never come here.
+    #[inline(never)]
+    fn on_series_tick(
+        &mut self,
+        tick: &Tick,
+        day: NaiveDate,
+        last: Option<(Price, DateTime<Utc>)>,
+        triggers: &mut Vec<Trigger>,
+    ) {
+        let calendar = self.days.calendar();
+        let Some(series) = self
+            .books
+            .get_mut(&tick.symbol)
+            .and_then(|book| book.series.as_deref_mut())
+        else {
+            return;
+        };
+        if !series.observe_live(tick.at, day, tick.price, last, |at| {
+            trading_day(&calendar, at)
+        }) {
+            return;
+        }
+        let fired = self.evaluate_series_rules(tick, day, last);
+        if !fired.is_empty() {
+            triggers.extend(fired);
+            triggers.sort_by_key(|trigger| trigger.rule_id);
+        }
+    }
+
+    /// The price rules' part of [`Engine::on_tick_in_session`]; sets `series_last` to the
+    /// symbol's previous tick when the tick was accepted and the symbol has series rules.
+    #[inline]
+    fn on_price_tick(
+        &mut self,
+        tick: &Tick,
+        day: NaiveDate,
+        series_last: &mut Option<Option<(Price, DateTime<Utc>)>>,
+    ) -> Vec<Trigger> {
         let mut triggers = Vec::new();
         if !tick.price.is_positive() {
             return triggers;
         }
         self.run_due(tick.at);
-        let mut book = self.books.entry(tick.symbol).or_default();
+        let book = self.books.entry(tick.symbol).or_default();
         if book.last.is_some_and(|(_, at)| tick.at < at) {
             return triggers;
         }
-        let last = book.last;
-        let previous = last.map(|(price, _)| price);
-        let previous_at = last.map(|(_, at)| at);
+        let previous = book.last.map(|(price, _)| price);
+        let previous_at = book.last.map(|(_, at)| at);
         book.last = Some((tick.price, tick.at));
         if !book.quote_dirty {
             book.quote_dirty = true;
             self.dirty_quotes.push(tick.symbol);
         }
-        // Series rules (few, and only on their symbols) are asked on every tick, apart from
-        // the price index.
-        if let Some(series) = book.series.as_deref_mut() {
-            let calendar = self.days.calendar();
-            if series.observe_live(tick.at, day, tick.price, last, |at| {
-                trading_day(&calendar, at)
-            }) {
-                triggers = self.evaluate_series_rules(tick, day, last);
-            }
-            let Some(again) = self.books.get_mut(&tick.symbol) else {
-                return triggers;
-            };
-            book = again;
+        // A symbol with series rules has them asked after the price rules.
+        if book.series.is_some() {
+            *series_last = Some(previous.zip(previous_at));
         }
 
         let mut candidates = std::mem::take(&mut self.scratch);

@@ -142,8 +142,21 @@ pub fn evaluate(
     window: Option<&Window>,
     ctx: &TickContext<'_>,
 ) -> Result<Outcome, EvalError> {
-    if let Some(outcome) = gate(rule, state, ctx) {
-        return Ok(outcome);
+    // The steps of [`gate`], written out: this is the price path's hot function, and a call
+    // returning an `Option<Outcome>` cost it measurably (bench/BENCHMARKS.md).
+    if !state.armed {
+        return Ok(Outcome::default());
+    }
+    if rule.expires_at.is_some_and(|expiry| ctx.at >= expiry) {
+        state.armed = false;
+        state.expired = true;
+        return Ok(Outcome {
+            changed: true,
+            fired: None,
+        });
+    }
+    if resting(rule, state, ctx) {
+        return Ok(Outcome::default());
     }
     let mut changed = false;
     let fired = match &rule.condition {
@@ -273,8 +286,8 @@ fn series_message(
 }
 
 /// The steps every rule takes before its condition is asked: nothing while disarmed; expiry;
-/// nothing while a repeating rule rests. `None` when the condition decides.
-#[inline]
+/// nothing while a repeating rule rests. `None` when the condition decides. (The same steps
+/// as at the top of [`evaluate`], which keeps them inline.)
 fn gate(rule: &Rule, state: &mut RuleState, ctx: &TickContext<'_>) -> Option<Outcome> {
     if !state.armed {
         return Some(Outcome::default());
