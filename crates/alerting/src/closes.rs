@@ -22,7 +22,7 @@ pub const REFRESH_EVERY: Duration = Duration::from_secs(3600);
 
 /// Older than any daily bar, and a date every backend holds (PostgreSQL's dates start in
 /// 4713 BC; chrono's `NaiveDate::MIN` is far earlier).
-const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1800, 1, 1) {
+pub(crate) const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(1800, 1, 1) {
     Some(date) => date,
     None => NaiveDate::MIN,
 };

@@ -1,7 +1,8 @@
 //! The evaluator: quotes in, firings recorded.
 //!
 //! Holds every active rule in an [`alerts::Engine`] (loaded from the store, reloaded when the
-//! store's rule fingerprint changes). For each quote: evaluate; write each trigger — event,
+//! store's rule fingerprint changes). For each quote: give the engine the symbol's stored
+//! closes and bars when its rules read them (`window_days` moves, series rules); evaluate; write each trigger — event,
 //! outbox rows and the rule's new state — in ONE store transaction (its dedupe key makes a
 //! repeat a no-op); checkpoint the other states that changed and the symbol's last price; and
 //! only then acknowledge the quote. A crash anywhere before the acknowledgement redelivers the
@@ -33,6 +34,7 @@ use store::{
 use tokio::sync::watch;
 
 use crate::closes::ReferenceCloses;
+use crate::series::SeriesBars;
 
 /// The bus group every evaluator joins: one owner per quote partition.
 pub const GROUP: &str = "alerts";
@@ -65,6 +67,8 @@ pub struct Evaluator {
     set_aside: Vec<SetAsideRecord>,
     /// The stored daily closes the engine's `window_days` moves compare with.
     closes: ReferenceCloses,
+    /// The stored daily bars the engine's series rules read.
+    series: SeriesBars,
 }
 
 impl Evaluator {
@@ -78,6 +82,7 @@ impl Evaluator {
             fingerprint: RulesFingerprint::default(),
             set_aside: Vec::new(),
             closes: ReferenceCloses::default(),
+            series: SeriesBars::default(),
         };
         evaluator.reload().await?;
         Ok(evaluator)
@@ -142,6 +147,7 @@ impl Evaluator {
             });
         }
         self.closes = std::mem::take(&mut self.closes).carry_over(&mut engine);
+        self.series = std::mem::take(&mut self.series).carry_over(&mut engine);
         self.engine = engine;
         self.owners = owners;
         self.fingerprint = fingerprint;
@@ -202,6 +208,14 @@ impl Evaluator {
     /// Evaluates one quote and records what it fired; returns the events written.
     pub async fn on_quote(&mut self, quote: &QuoteEvent) -> Result<usize, EvaluatorError> {
         self.closes
+            .refresh(
+                self.store.as_ref(),
+                &mut self.engine,
+                quote.symbol,
+                quote.at,
+            )
+            .await?;
+        self.series
             .refresh(
                 self.store.as_ref(),
                 &mut self.engine,

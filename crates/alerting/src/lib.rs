@@ -7,7 +7,8 @@
 //!   in-memory [`alerts::Engine`], and writes each firing with its outbox rows in one store
 //!   transaction; the quote is acknowledged only after that, so a crash redelivers it and the
 //!   dedupe key absorbs the repeat. `window_days` moves compare with the symbol's stored daily
-//!   bars, loaded per session.
+//!   bars, loaded per session, and series rules (`"series": "rsi:14"`) read indicators over
+//!   all of them, with the live price as the session's provisional bar.
 //! - [`dispatcher`]: claims due outbox rows under a lease, sends each through its channel
 //!   ([`notify`]), and records every attempt; retries follow the schedule, permanent failures
 //!   stop at once.
@@ -17,6 +18,7 @@ pub mod dispatcher;
 pub mod evaluator;
 pub mod guard;
 pub mod poller;
+mod series;
 
 /// Resolves once `stop` holds `true` (or its sender is gone). The guard `wait_for` returns is
 /// dropped here: held in a `select!` it would make the loop's future unsendable.

@@ -7,14 +7,20 @@
 //! ```sh
 //! cargo bench -p alerts --bench engine            # defaults below
 //! RULES=200000 SYMBOLS=2000 TICKS=2000000 cargo bench -p alerts --bench engine
+//! SERIES=10000 cargo bench -p alerts --bench engine   # and series rules on 10,000 symbols
 //! ```
+//!
+//! `SERIES=n` adds two series rules on each of the first `n` symbols (RSI(14) crossing 50,
+//! SMA(50) crossing SMA(200)), each symbol with 300 stored bars; the price rules and the ticks
+//! are the same as without it.
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use alerts::{
-    Condition, Engine, Frequency, Move, Percent, Rule, RuleState, Side, Span, Tick, Trail,
+    Condition, Engine, Frequency, Move, Percent, Rule, RuleState, SeriesSpec, Side, Span, Tick,
+    Trail,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use domain::{Price, Symbol};
@@ -101,8 +107,27 @@ fn make_rule(rng: &mut fastrand::Rng, symbol: Symbol, base: f64, windows: bool) 
     Rule {
         symbol,
         condition,
+        series: None,
+        value: None,
+        other: None,
         frequency,
         cooldown: (frequency == Frequency::EveryTime).then_some(Span::from_secs(900)),
+        channels: vec!["ch_1".to_owned()],
+        expires_at: None,
+    }
+}
+
+/// A series rule on `symbol`: `series` crossing `value` or the `other` series, every time.
+fn series_rule(symbol: Symbol, series: &str, value: Option<i64>, other: Option<&str>) -> Rule {
+    let spec = |name: &str| name.parse::<SeriesSpec>().ok();
+    Rule {
+        symbol,
+        condition: Condition::Crosses { price: Price::ZERO },
+        series: spec(series),
+        value: value.map(Price::from_units),
+        other: other.and_then(spec),
+        frequency: Frequency::EveryTime,
+        cooldown: Some(Span::from_secs(900)),
         channels: vec!["ch_1".to_owned()],
         expires_at: None,
     }
@@ -140,6 +165,28 @@ fn main() {
     }
     for (id, (_, rule)) in generated.into_iter().enumerate() {
         engine.insert(id as i64, rule, RuleState::armed());
+    }
+    // Series rules draw from their own generator, so the price rules and ticks stay the same.
+    let series_symbols = env("SERIES", 0).min(symbols.len());
+    let mut series_rng = fastrand::Rng::with_seed(7);
+    let session = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap_or_default();
+    for (s, symbol) in symbols.iter().enumerate().take(series_symbols) {
+        let id = (rules + 2 * s) as i64;
+        engine.insert(
+            id,
+            series_rule(*symbol, "rsi:14", Some(50), None),
+            RuleState::armed(),
+        );
+        let golden = series_rule(*symbol, "sma:50", None, Some("sma:200"));
+        engine.insert(id + 1, golden, RuleState::armed());
+        let mut close = bases[s];
+        let candles: Vec<indicators::Candle> = (0..300)
+            .map(|_| {
+                close *= 1.0 + (series_rng.f64() - 0.5) * 0.04;
+                indicators::Candle::from_close(close)
+            })
+            .collect();
+        engine.set_series_bars(*symbol, session, &candles);
     }
     let load_time = started.elapsed();
     let after = rss();

@@ -23,9 +23,16 @@
 //!   ticks before `from`, and `window_days` counts back into the bars before `from`. Nothing is
 //!   reported before `from`, and the rule's own state (a trailing peak, a fire) starts at
 //!   `from`.
+//! - **A series rule is evaluated once per bar**, at the bar's close (16:00 New York, 13:00 on
+//!   early closes), on the series' value for the whole bar ([`Candle::from_bar`]: split-adjusted,
+//!   as every indicator read); a crossing compares it with the bar before. Every bar before
+//!   `from` feeds the indicators (an EMA or RSI depends on all of its history), so a series'
+//!   value on a day is the same whatever `from` is. A bar whose series is still warming up
+//!   never fires, and is never the previous value of a crossing.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use domain::{Bar, Price, TradingCalendar, new_york};
+use indicators::Candle;
 use serde::Serialize;
 
 use crate::aside::SetAside;
@@ -61,6 +68,9 @@ pub fn backtest(
     let mut bars = bars.to_vec();
     bars.sort_by_key(|bar| bar.date);
     let start = from.map_or(0, |from| bars.partition_point(|bar| bar.date < from));
+    if rule.series.is_some() {
+        return backtest_series(rule, &bars, calendar, start);
+    }
     let mut engine = Engine::with_calendar(calendar);
     // Every close is given up front: the evaluator only ever looks at bars before the tick's
     // own, so nothing leaks from the future.
@@ -83,6 +93,44 @@ pub fn backtest(
     let mut fires = Vec::new();
     for bar in bars.get(start..).unwrap_or_default() {
         fires.extend(replay_bar(&mut engine, rule, bar, &calendar)?);
+        if engine.state(RULE).is_none_or(|state| !state.armed) {
+            break;
+        }
+    }
+    Ok(fires)
+}
+
+/// [`backtest`] of a series rule over `bars` (sorted), reporting from `bars[start]` on.
+fn backtest_series(
+    rule: &Rule,
+    bars: &[Bar],
+    calendar: TradingCalendar,
+    start: usize,
+) -> Result<Vec<Fire>, SetAside> {
+    let mut engine = Engine::with_calendar(calendar);
+    engine.insert(RULE, rule.clone(), RuleState::armed());
+    check(&mut engine)?;
+    let (before, after) = bars.split_at(start.min(bars.len()));
+    for bar in before {
+        engine.push_series_bar(rule.symbol, Candle::from_bar(bar));
+    }
+    let mut fires = Vec::new();
+    for bar in after {
+        let [.., (at, close)] = bar_path(bar, &calendar);
+        let tick = Tick {
+            symbol: rule.symbol,
+            price: close,
+            at,
+            source: "backtest".to_owned(),
+        };
+        let triggers = engine.on_series_close(&tick, bar.date, Candle::from_bar(bar));
+        check(&mut engine)?;
+        fires.extend(triggers.into_iter().map(|trigger| Fire {
+            date: bar.date,
+            at: trigger.at,
+            price: trigger.price,
+            message: trigger.message,
+        }));
         if engine.state(RULE).is_none_or(|state| !state.armed) {
             break;
         }

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::Price;
 
 use crate::eval::Window;
+use crate::feed::SeriesBook;
 use crate::rule::{Condition, Rule, Span};
 
 /// How a tick reaches a rule.
@@ -25,10 +26,15 @@ pub(crate) enum Place {
     },
     /// Moves and trailing stops: asked only when a tick leaves their band.
     Banded,
+    /// Rules on a series: asked on every tick of the symbol, in its `SeriesBook`.
+    Series,
 }
 
 impl Place {
     pub(crate) fn of(rule: &Rule) -> Self {
+        if rule.series.is_some() {
+            return Place::Series;
+        }
         match rule.condition {
             Condition::Above { price } => Place::Above(price),
             Condition::Below { price } => Place::Below(price),
@@ -80,6 +86,9 @@ pub(crate) struct Book {
     /// The windows of `window` moves, one per (duration, direction), fed every tick.
     pub(crate) windows: Windows,
     pub(crate) closes: Vec<(NaiveDate, Price)>,
+    /// The symbol's series rules and the lines they read; `None` while it has none, so a
+    /// price-only symbol pays one branch per tick for them.
+    pub(crate) series: Option<Box<SeriesBook>>,
 }
 
 #[derive(Debug)]
@@ -163,6 +172,11 @@ impl Book {
                 self.band_lo.remove(&(band.0, slot));
                 self.band_hi.remove(&(band.1, slot));
             }
+            Place::Series => {
+                if let Some(series) = self.series.as_deref_mut() {
+                    series.remove(slot);
+                }
+            }
         }
     }
 
@@ -176,7 +190,7 @@ impl Book {
             Place::Below(level) => {
                 self.below.insert((level, slot));
             }
-            Place::Cross { .. } | Place::Banded => {}
+            Place::Cross { .. } | Place::Banded | Place::Series => {}
         }
     }
 

@@ -14,6 +14,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Price, Symbol, TradingCalendar};
+use indicators::Candle;
 use serde::{Deserialize, Serialize};
 
 use crate::aside::{SetAside, SetAsideCause, panic_reason};
@@ -22,7 +23,7 @@ use crate::book::{Book, Place, collect_candidates};
 use crate::eval::{self, TickContext};
 use crate::message::dedupe_key;
 use crate::rule::{Condition, MoveBasis, Rule, RuleId};
-use crate::session::DayCache;
+use crate::session::{DayCache, trading_day};
 use crate::state::RuleState;
 
 /// One quote for the engine.
@@ -194,7 +195,7 @@ impl Engine {
         let Some(old) = self.ids.get(&rule_id).and_then(|slot| self.entry(*slot)) else {
             return false;
         };
-        let state = if old.rule.symbol == rule.symbol && old.rule.condition == rule.condition {
+        let state = if old.rule.same_watch(&rule) {
             old.state
         } else {
             RuleState::armed()
@@ -259,6 +260,156 @@ impl Engine {
         depths.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         depths.dedup_by_key(|(symbol, _)| *symbol);
         depths
+    }
+
+    /// The symbols with series rules (see [`crate::SeriesSpec`]), in symbol order: what a
+    /// caller loads stored bars for ([`Engine::set_series_bars`]).
+    pub fn series_symbols(&self) -> Vec<Symbol> {
+        let mut symbols: Vec<Symbol> = self
+            .books
+            .iter()
+            .filter(|(_, book)| {
+                book.series
+                    .as_ref()
+                    .is_some_and(|series| !series.watchers.is_empty())
+            })
+            .map(|(symbol, _)| *symbol)
+            .collect();
+        symbols.sort_unstable();
+        symbols
+    }
+
+    /// Sets a symbol's stored daily bars before `session`, oldest first, as indicators read
+    /// them ([`Candle::from_bar`]), for its series rules. Until bars for the session of a tick
+    /// are given, the symbol's series rules are not evaluated on it. Ignored for a symbol
+    /// without series rules.
+    pub fn set_series_bars(&mut self, symbol: Symbol, session: NaiveDate, candles: &[Candle]) {
+        if let Some(series) = self
+            .books
+            .get_mut(&symbol)
+            .and_then(|book| book.series.as_deref_mut())
+        {
+            series.set_bars(session, candles);
+        }
+    }
+
+    /// A backtest's bar for series rules, after it was evaluated (or before `from`).
+    pub(crate) fn push_series_bar(&mut self, symbol: Symbol, candle: Candle) {
+        if let Some(series) = self
+            .books
+            .get_mut(&symbol)
+            .and_then(|book| book.series.as_deref_mut())
+        {
+            series.push_bar(candle);
+        }
+    }
+
+    /// Evaluates the series rules of `tick.symbol` on a whole bar (`candle`, the backtest's
+    /// evaluation once per bar at its close), then appends the bar to their lines.
+    pub(crate) fn on_series_close(
+        &mut self,
+        tick: &Tick,
+        day: NaiveDate,
+        candle: Candle,
+    ) -> Vec<Trigger> {
+        self.run_due(tick.at);
+        let book = self.books.entry(tick.symbol).or_default();
+        let last = book.last.replace((tick.price, tick.at));
+        if let Some(series) = book.series.as_deref_mut() {
+            series.observe_close(&candle);
+        }
+        let triggers = self.evaluate_series_rules(tick, day, last);
+        self.push_series_bar(tick.symbol, candle);
+        triggers
+    }
+
+    /// Evaluates the series rules of `tick.symbol` on the values its lines observed for the
+    /// tick; `last` is the symbol's previous tick. Rules that end disarmed leave the book;
+    /// rules whose step fails or panics are set aside.
+    fn evaluate_series_rules(
+        &mut self,
+        tick: &Tick,
+        day: NaiveDate,
+        last: Option<(Price, DateTime<Utc>)>,
+    ) -> Vec<Trigger> {
+        let mut triggers = Vec::new();
+        let Some(series) = self
+            .books
+            .get_mut(&tick.symbol)
+            .and_then(|book| book.series.as_deref_mut())
+        else {
+            return triggers;
+        };
+        let ctx = TickContext {
+            symbol: tick.symbol,
+            previous: last.map(|(price, _)| price),
+            previous_at: last.map(|(_, at)| at),
+            price: tick.price,
+            at: tick.at,
+            day,
+            closes: &[],
+        };
+        let mut done = Vec::new();
+        for watcher in &series.watchers {
+            let slot = watcher.slot;
+            let Some(Some(entry)) = self.slots.get_mut(slot as usize) else {
+                continue;
+            };
+            let reading = series.reading(watcher);
+            let step = catch_unwind(AssertUnwindSafe(|| {
+                #[cfg(test)]
+                tests::fail_point(entry.id);
+                eval::evaluate_series(&entry.rule, &mut entry.state, &ctx, &reading)
+            }));
+            let outcome = match step {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(err)) => {
+                    done.push((slot, Some((SetAsideCause::Evaluation, err.to_string()))));
+                    continue;
+                }
+                Err(payload) => {
+                    let reason = panic_reason(payload.as_ref());
+                    done.push((slot, Some((SetAsideCause::Panic, reason))));
+                    continue;
+                }
+            };
+            if outcome.changed && !entry.dirty {
+                entry.dirty = true;
+                self.dirty.push(slot);
+            }
+            if let Some(message) = outcome.fired {
+                triggers.push(Trigger {
+                    rule_id: entry.id,
+                    symbol: tick.symbol,
+                    price: tick.price,
+                    at: tick.at,
+                    source: tick.source.clone(),
+                    dedupe_key: dedupe_key(entry.id, tick.at),
+                    message,
+                    state: entry.state,
+                });
+            }
+            if !entry.state.armed {
+                done.push((slot, None));
+            }
+        }
+        for (slot, aside) in done {
+            series.remove(slot);
+            let Some((cause, reason)) = aside else {
+                continue;
+            };
+            if let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::take) {
+                self.ids.remove(&entry.id);
+                self.free.push(slot);
+                self.set_aside.push(SetAside {
+                    rule_id: entry.id,
+                    cause,
+                    reason,
+                });
+            }
+        }
+        triggers.sort_by_key(|trigger| trigger.rule_id);
+        triggers
     }
 
     /// Restores a symbol's last price after a restart (ignored if the engine has a newer one).
@@ -328,6 +479,55 @@ impl Engine {
     /// about that date, so `window_days` counts the bars before it.
     #[inline]
     pub(crate) fn on_tick_in_session(&mut self, tick: &Tick, day: NaiveDate) -> Vec<Trigger> {
+        let mut series_last = None;
+        let mut triggers = self.on_price_tick(tick, day, &mut series_last);
+        if let Some(last) = series_last {
+            self.on_series_tick(tick, day, last, &mut triggers);
+        }
+        triggers
+    }
+
+    /// Evaluates the series rules of a symbol that has some, on a tick accepted by
+    /// [`Engine::on_price_tick`] (`last` is the symbol's tick before it), adding their
+    /// triggers to the price rules' ones, ordered by rule id. Out of line: price-only symbols
+    /// never come here.
+    #[inline(never)]
+    fn on_series_tick(
+        &mut self,
+        tick: &Tick,
+        day: NaiveDate,
+        last: Option<(Price, DateTime<Utc>)>,
+        triggers: &mut Vec<Trigger>,
+    ) {
+        let calendar = self.days.calendar();
+        let Some(series) = self
+            .books
+            .get_mut(&tick.symbol)
+            .and_then(|book| book.series.as_deref_mut())
+        else {
+            return;
+        };
+        if !series.observe_live(tick.at, day, tick.price, last, |at| {
+            trading_day(&calendar, at)
+        }) {
+            return;
+        }
+        let fired = self.evaluate_series_rules(tick, day, last);
+        if !fired.is_empty() {
+            triggers.extend(fired);
+            triggers.sort_by_key(|trigger| trigger.rule_id);
+        }
+    }
+
+    /// The price rules' part of [`Engine::on_tick_in_session`]; sets `series_last` to the
+    /// symbol's previous tick when the tick was accepted and the symbol has series rules.
+    #[inline]
+    fn on_price_tick(
+        &mut self,
+        tick: &Tick,
+        day: NaiveDate,
+        series_last: &mut Option<Option<(Price, DateTime<Utc>)>>,
+    ) -> Vec<Trigger> {
         let mut triggers = Vec::new();
         if !tick.price.is_positive() {
             return triggers;
@@ -343,6 +543,10 @@ impl Engine {
         if !book.quote_dirty {
             book.quote_dirty = true;
             self.dirty_quotes.push(tick.symbol);
+        }
+        // A symbol with series rules has them asked after the price rules.
+        if book.series.is_some() {
+            *series_last = Some(previous.zip(previous_at));
         }
 
         let mut candidates = std::mem::take(&mut self.scratch);
@@ -554,6 +758,11 @@ impl Engine {
                 if down {
                     book.down.insert((level, slot));
                 }
+            }
+            Place::Series => {
+                book.series
+                    .get_or_insert_with(Box::default)
+                    .add(slot, &entry.rule);
             }
             Place::Banded => {
                 if let Some((span, keep_lowest)) = eval::window_of(&entry.rule) {

@@ -18,6 +18,7 @@ use domain::{Price, Symbol};
 
 use crate::message::{money, percent};
 use crate::rule::{Condition, Frequency, Move, MoveBasis, Rule, Side, Span, Trail};
+use crate::series::shown;
 use crate::session::next_day_start;
 use crate::state::RuleState;
 
@@ -141,6 +142,8 @@ pub fn evaluate(
     window: Option<&Window>,
     ctx: &TickContext<'_>,
 ) -> Result<Outcome, EvalError> {
+    // The steps of [`gate`], written out: this is the price path's hot function, and a call
+    // returning an `Option<Outcome>` cost it measurably (bench/BENCHMARKS.md).
     if !state.armed {
         return Ok(Outcome::default());
     }
@@ -191,6 +194,116 @@ pub fn evaluate(
         changed = true;
     }
     Ok(Outcome { changed, fired })
+}
+
+/// What a series rule compares on one tick: its series' value now and at the previous
+/// evaluation, and its level's (a constant `value`, or the `other` series'). `None` while a
+/// series is still warming up (or its bars are not loaded): nothing then fires.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SeriesReading {
+    pub now: Option<f64>,
+    pub previous: Option<f64>,
+    pub level_now: Option<f64>,
+    pub level_previous: Option<f64>,
+}
+
+/// [`evaluate`] for a rule with a `series`: the same arming, expiry, frequency, cooldown and
+/// fire bookkeeping, with the condition decided on `reading` instead of the tick's price. The
+/// crossing semantics are the price's (at or below before, strictly above now).
+pub fn evaluate_series(
+    rule: &Rule,
+    state: &mut RuleState,
+    ctx: &TickContext<'_>,
+    reading: &SeriesReading,
+) -> Result<Outcome, EvalError> {
+    if let Some(outcome) = gate(rule, state, ctx) {
+        return Ok(outcome);
+    }
+    let fired = series_fired(rule, ctx, reading);
+    if fired.is_some() {
+        record_fire(rule, state, ctx)?;
+        return Ok(Outcome {
+            changed: true,
+            fired,
+        });
+    }
+    Ok(Outcome::default())
+}
+
+fn series_fired(rule: &Rule, ctx: &TickContext<'_>, reading: &SeriesReading) -> Option<String> {
+    rule.series?;
+    let now = reading.now?;
+    let level_now = reading.level_now?;
+    let (up, down) = match rule.condition {
+        Condition::Above { .. } => {
+            return (now > level_now).then(|| series_message(rule, ctx, "is above", reading));
+        }
+        Condition::Below { .. } => {
+            return (now < level_now).then(|| series_message(rule, ctx, "is below", reading));
+        }
+        Condition::CrossesUp { .. } => (true, false),
+        Condition::CrossesDown { .. } => (false, true),
+        Condition::Crosses { .. } => (true, true),
+        Condition::MovesUpPct(_) | Condition::MovesDownPct(_) | Condition::TrailingStop(_) => {
+            return None;
+        }
+    };
+    let previous = reading.previous?;
+    let level_previous = reading.level_previous?;
+    if up && previous <= level_previous && now > level_now {
+        return Some(series_message(rule, ctx, "crossed above", reading));
+    }
+    if down && previous >= level_previous && now < level_now {
+        return Some(series_message(rule, ctx, "crossed below", reading));
+    }
+    None
+}
+
+/// E.g. `MSFT rsi:14 crossed below 30 (now 29.41, price 402.10)` or `MSFT sma:50 crossed above
+/// sma:200 (sma:50 412.31, sma:200 410.02)`.
+fn series_message(
+    rule: &Rule,
+    ctx: &TickContext<'_>,
+    verb: &str,
+    reading: &SeriesReading,
+) -> String {
+    let series = rule.series.map(|s| s.to_string()).unwrap_or_default();
+    let now = reading.now.map(shown).unwrap_or_default();
+    match (rule.other, rule.value) {
+        (Some(other), _) => format!(
+            "{} {series} {verb} {other} ({series} {now}, {other} {}; price {})",
+            ctx.symbol,
+            reading.level_now.map(shown).unwrap_or_default(),
+            money(ctx.price)
+        ),
+        (None, value) => format!(
+            "{} {series} {verb} {} (now {now}; price {})",
+            ctx.symbol,
+            value.unwrap_or_default(),
+            money(ctx.price)
+        ),
+    }
+}
+
+/// The steps every rule takes before its condition is asked: nothing while disarmed; expiry;
+/// nothing while a repeating rule rests. `None` when the condition decides. (The same steps
+/// as at the top of [`evaluate`], which keeps them inline.)
+fn gate(rule: &Rule, state: &mut RuleState, ctx: &TickContext<'_>) -> Option<Outcome> {
+    if !state.armed {
+        return Some(Outcome::default());
+    }
+    if rule.expires_at.is_some_and(|expiry| ctx.at >= expiry) {
+        state.armed = false;
+        state.expired = true;
+        return Some(Outcome {
+            changed: true,
+            fired: None,
+        });
+    }
+    if resting(rule, state, ctx) {
+        return Some(Outcome::default());
+    }
+    None
 }
 
 /// True while a repeating rule waits after a fire (same trading day, or inside its cooldown).

@@ -18,7 +18,8 @@ pub const COMMON_FIELDS: &[&str] = &[
     "expires_at",
 ];
 
-const LEVEL_FIELDS: &[&str] = &["price"];
+/// A level kind compares the price with `price`, or a `series` with `value` or `other`.
+const LEVEL_FIELDS: &[&str] = &["price", "series", "value", "other"];
 const MOVE_FIELDS: &[&str] = &["percent", "window_days", "window", "vs_previous_close"];
 const TRAIL_FIELDS: &[&str] = &["percent", "amount", "activation_price", "side"];
 

@@ -1,6 +1,10 @@
 //! stockd's price alerts, evaluated in memory: the rule model, each rule's state, the
 //! per-symbol engine that turns ticks into triggers, and backtests over daily bars.
 //!
+//! A rule watches the price, or a [series](SeriesSpec): an indicator line of the symbol's
+//! daily bars (`"series": "rsi:14"`), compared with a `value` or, for crossings, with an
+//! `other` series (see [Series rules](#series-rules)).
+//!
 //! - [`Rule`] is the wire shape of `POST /v1/alerts` (`kind`-tagged, snake_case);
 //!   [`Rule::validate`] lists every problem as a [`FieldError`] naming its field and its allowed
 //!   range (for a 422), [`Rule::validate_at`] also bounds `expires_at` against the clock, and
@@ -88,6 +92,30 @@
 //!   cooldown ([`eval::cooldown_tolerance`]), so it fires on the quote nearest the end.
 //! - "previous price" is the symbol's previous accepted tick, whoever it touched. Ticks older
 //!   than the symbol's last one are dropped, as are non-positive prices.
+//!
+//! # Series rules
+//!
+//! A rule with `series` (and `value`, or `other` for the crossing kinds) reads the level kinds
+//! with the series in place of the price: `above`/`below` compare strictly, crossings are
+//! TradingView's, and frequency, cooldown, `once` and expiry are the price rules' own (one
+//! decision function, [`eval::evaluate_series`], sharing every step but the comparison). A
+//! series value is an `f64` (it can be negative: a MACD histogram), so series rules are not
+//! filed in the price-ordered sets: a symbol's book holds a separate `SeriesBook` while it has
+//! series rules, and every one of them is asked on each tick of its symbol (they are few; a
+//! price-only symbol pays one branch).
+//!
+//! - The caller gives the stored bars before the tick's session with
+//!   [`Engine::set_series_bars`] (as `indicators::Candle::from_bar` converts them: split
+//!   adjusted); until bars for the tick's session are given, series rules are not evaluated.
+//!   [`Engine::series_symbols`] says for which symbols.
+//! - Indicators of closes update intraday (the live price is the provisional close of the
+//!   session's bar); `atr`, `stoch` and `obv` only at end of day (the last stored bar's value).
+//!   See [`SeriesSpec`] for the whole model.
+//! - A crossing compares with the value at the symbol's previous tick when it belongs to the
+//!   same session (recomputed at that tick's price after a rebuild or restart, from the
+//!   restored last quote), else with the value the session started from. A series without a
+//!   value yet (warming up) never fires and is never a previous value.
+//! - [`backtest`] evaluates a series rule once per bar, at the bar's close, on the whole bar.
 
 mod aside;
 mod backtest;
@@ -95,9 +123,11 @@ mod band;
 mod book;
 mod engine;
 pub mod eval;
+mod feed;
 mod fields;
 mod message;
 mod rule;
+mod series;
 mod session;
 mod state;
 mod validate;
@@ -107,9 +137,10 @@ pub use backtest::{Fire, backtest};
 pub use engine::{Engine, LastQuote, Tick, Trigger};
 pub use fields::COMMON_FIELDS;
 pub use rule::{Condition, Frequency, Move, MoveBasis, Percent, Rule, RuleId, Side, Span, Trail};
+pub use series::{RESERVED_SERIES, SeriesError, SeriesSpec};
 pub use session::trading_day;
 pub use state::RuleState;
 pub use validate::{
-    FieldError, MAX_COOLDOWN, MAX_EXPIRY_YEARS, MAX_PERCENT, MAX_PRICE, MAX_WINDOW,
+    FieldError, MAX_COOLDOWN, MAX_EXPIRY_YEARS, MAX_PERCENT, MAX_PRICE, MAX_VALUE, MAX_WINDOW,
     MAX_WINDOW_DAYS, MIN_SPAN,
 };

@@ -5,7 +5,15 @@
 //! {"symbol":"MSFT","kind":"moves_down_pct","percent":5,"window_days":3,"frequency":"once_per_day","channels":["ch_12"]}
 //! {"symbol":"MSFT","kind":"trailing_stop","percent":8,"activation_price":450,"side":"long","frequency":"once","channels":["ch_12"]}
 //! {"symbol":"MSFT","kind":"above","price":500,"frequency":"every_time","cooldown":"15m","channels":["ch_12"],"expires_at":"2026-12-31T21:00:00Z"}
+//! {"symbol":"MSFT","kind":"below","series":"rsi:14","value":30,"frequency":"once_per_day","channels":["ch_12"]}
+//! {"symbol":"MSFT","kind":"crosses_up","series":"sma:50","other":"sma:200","frequency":"once","channels":["ch_12"]}
 //! ```
+//!
+//! The last two watch a [series](crate::SeriesSpec) instead of the price: the level kinds
+//! (`above`, `below`, `crosses_up`, `crosses_down`, `crosses`) compare it with `value` (a
+//! number in the series' own unit, which may be negative: an RSI of 30 is not a price), and
+//! the crossing kinds may compare it with a second series, `other`. A price rule has neither
+//! field, and its wire form is exactly what it was before series existed.
 //!
 //! Deserialising checks only the shape; [`Rule::validate`](crate::Rule::validate) checks the
 //! values, so a client gets every problem named at once instead of the first serde error.
@@ -20,6 +28,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use domain::{Price, Symbol};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::series::SeriesSpec;
+
 /// A rule's id, as the store numbers it.
 pub type RuleId = i64;
 
@@ -30,6 +40,17 @@ pub struct Rule {
     /// What to watch for; its fields sit beside `kind` on the wire.
     #[serde(flatten)]
     pub condition: Condition,
+    /// The series the level kinds compare instead of the price (`"rsi:14"`); the price when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesSpec>,
+    /// A series rule's level, in the series' own unit (may be negative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Price>,
+    /// For the crossing kinds of a series rule: the second series it crosses (`"sma:200"`
+    /// against a `series` of `"sma:50"` is a golden cross), instead of `value`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<SeriesSpec>,
     /// `once` when not given, as on TradingView.
     #[serde(default)]
     pub frequency: Frequency,
@@ -46,25 +67,62 @@ pub struct Rule {
 }
 
 /// What a rule watches for, tagged by `kind` on the wire.
+///
+/// The level kinds read "the price" and `price` here; a rule with a `series` reads them as the
+/// series and its `value` (or, crossing kinds, its `other` series), with the same meanings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Condition {
     /// Fires while the price is strictly above `price`.
-    Above { price: Price },
+    Above {
+        #[serde(default, skip_serializing_if = "unset")]
+        price: Price,
+    },
     /// Fires while the price is strictly below `price`.
-    Below { price: Price },
+    Below {
+        #[serde(default, skip_serializing_if = "unset")]
+        price: Price,
+    },
     /// Fires when the previous price was at or below `price` and this one is above it.
-    CrossesUp { price: Price },
+    CrossesUp {
+        #[serde(default, skip_serializing_if = "unset")]
+        price: Price,
+    },
     /// Fires when the previous price was at or above `price` and this one is below it.
-    CrossesDown { price: Price },
+    CrossesDown {
+        #[serde(default, skip_serializing_if = "unset")]
+        price: Price,
+    },
     /// Either crossing.
-    Crosses { price: Price },
+    Crosses {
+        #[serde(default, skip_serializing_if = "unset")]
+        price: Price,
+    },
     /// Fires when the price is up `percent` or more versus its basis.
     MovesUpPct(Move),
     /// Fires when the price is down `percent` or more versus its basis.
     MovesDownPct(Move),
     /// Fires when the price gives back `percent` (or `amount`) from its best since armed.
     TrailingStop(Trail),
+}
+
+/// A level kind's `price` is optional on the wire: a series rule has none (its level is
+/// `value` or `other`), and is then stored without one. A price rule without it is refused by
+/// validation (a level must be greater than 0), naming `price`.
+fn unset(price: &Price) -> bool {
+    *price == Price::ZERO
+}
+
+impl Rule {
+    /// Whether two rules watch the same thing (symbol, condition and series): when they do,
+    /// replacing one by the other keeps its state.
+    pub fn same_watch(&self, other: &Rule) -> bool {
+        self.symbol == other.symbol
+            && self.condition == other.condition
+            && self.series == other.series
+            && self.value == other.value
+            && self.other == other.other
+    }
 }
 
 /// A percent move and what it is measured against (exactly one of the three bases).

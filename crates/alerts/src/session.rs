@@ -44,6 +44,11 @@ impl DayCache {
         }
     }
 
+    /// The calendar the days are of.
+    pub(crate) fn calendar(&self) -> TradingCalendar {
+        self.calendar
+    }
+
     /// The trading day `at` belongs to.
     pub(crate) fn trading_day(&mut self, at: DateTime<Utc>) -> NaiveDate {
         if at < self.from || at >= self.until {

@@ -14,6 +14,7 @@ use domain::Price;
 use serde::Serialize;
 
 use crate::rule::{Condition, Frequency, Move, Percent, Rule, Side, Span, Trail};
+use crate::series::SeriesSpec;
 
 /// The highest `price`, `amount` or `activation_price` (100 million): far above any traded
 /// price, and low enough that a level plus [`MAX_PERCENT`] of it stays inside a [`Price`]
@@ -29,6 +30,9 @@ pub const MIN_SPAN: Span = Span::from_secs(1);
 pub const MAX_WINDOW: Span = Span::from_secs(7 * 24 * 3600);
 /// The longest `cooldown`: a leap year.
 pub const MAX_COOLDOWN: Span = Span::from_secs(366 * 24 * 3600);
+/// The largest magnitude of a series rule's `value` (a series can be negative: a MACD
+/// histogram, a rate of change).
+pub const MAX_VALUE: Price = MAX_PRICE;
 /// How far ahead `expires_at` may be.
 pub const MAX_EXPIRY_YEARS: i64 = 10;
 
@@ -95,15 +99,35 @@ impl Rule {
     }
 
     fn check_values(&self, errors: &mut Vec<FieldError>) {
-        match &self.condition {
-            Condition::Above { price }
-            | Condition::Below { price }
-            | Condition::CrossesUp { price }
-            | Condition::CrossesDown { price }
-            | Condition::Crosses { price } => check_price(errors, "price", *price),
-            Condition::MovesUpPct(change) => check_move(errors, change, false),
-            Condition::MovesDownPct(change) => check_move(errors, change, true),
-            Condition::TrailingStop(trail) => check_trail(errors, trail),
+        match (&self.condition, self.series) {
+            (
+                Condition::Above { price }
+                | Condition::Below { price }
+                | Condition::CrossesUp { price }
+                | Condition::CrossesDown { price }
+                | Condition::Crosses { price },
+                None,
+            ) => check_price(errors, "price", *price),
+            (Condition::MovesUpPct(change), None) => check_move(errors, change, false),
+            (Condition::MovesDownPct(change), None) => check_move(errors, change, true),
+            (Condition::TrailingStop(trail), None) => check_trail(errors, trail),
+            (_, Some(series)) => self.check_series(errors, series),
+        }
+        if self.series.is_none() {
+            if self.value.is_some() {
+                errors.push(FieldError::new(
+                    "value",
+                    "applies only to a rule with a series (e.g. \"series\": \"rsi:14\", \
+                     \"value\": 30); a price rule's level is price",
+                ));
+            }
+            if self.other.is_some() {
+                errors.push(FieldError::new(
+                    "other",
+                    "applies only to a rule with a series (e.g. \"series\": \"sma:50\", \
+                     \"other\": \"sma:200\")",
+                ));
+            }
         }
         match (self.frequency, self.cooldown) {
             (Frequency::EveryTime, None) => errors.push(FieldError::new(
@@ -122,8 +146,90 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// A series rule: a level kind, compared with exactly one of `value` and (crossing kinds)
+    /// `other`, and no `price`.
+    fn check_series(&self, errors: &mut Vec<FieldError>, series: SeriesSpec) {
+        let (price, crossing) = match &self.condition {
+            Condition::Above { price } | Condition::Below { price } => (*price, false),
+            Condition::CrossesUp { price }
+            | Condition::CrossesDown { price }
+            | Condition::Crosses { price } => (*price, true),
+            Condition::MovesUpPct(_) | Condition::MovesDownPct(_) | Condition::TrailingStop(_) => {
+                errors.push(FieldError::new(
+                    "series",
+                    "applies only to kinds above, below, crosses_up, crosses_down and crosses: \
+                     moves_up_pct, moves_down_pct and trailing_stop measure percent moves of \
+                     the price",
+                ));
+                return;
+            }
+        };
+        if price != Price::ZERO {
+            errors.push(FieldError::new(
+                "price",
+                format!(
+                    "a rule on series {series} compares it with value (a number in the \
+                     series' unit){}; price is the level of price rules",
+                    if crossing {
+                        " or other (a second series)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        match (self.value, self.other) {
+            (Some(value), None) => {
+                if value.raw().unsigned_abs() > MAX_VALUE.raw().unsigned_abs() {
+                    errors.push(FieldError::new(
+                        "value",
+                        format!("must be between -{MAX_VALUE} and {MAX_VALUE} (got {value})"),
+                    ));
+                }
+            }
+            (None, Some(other)) if !crossing => errors.push(FieldError::new(
+                "other",
+                format!(
+                    "applies only to kinds crosses_up, crosses_down and crosses (a crossing of \
+                     two series); above and below compare {series} with value (got {other})"
+                ),
+            )),
+            (None, Some(other)) if other == series => errors.push(FieldError::new(
+                "other",
+                format!("must be another series than series (both are {series})"),
+            )),
+            (None, Some(_)) => {}
+            (Some(_), Some(_)) => errors.push(FieldError::new(
+                "value",
+                "give either value or other, not both",
+            )),
+            (None, None) => errors.push(FieldError::new(
+                "value",
+                format!(
+                    "is required for a rule on series {series}: the level in the series' unit \
+                     (e.g. 30 for rsi:14){}",
+                    if crossing {
+                        ", or give other: a second series to cross"
+                    } else {
+                        ""
+                    }
+                ),
+            )),
+        }
+    }
+}
+
 fn check_price(errors: &mut Vec<FieldError>, field: &'static str, price: Price) {
-    if !price.is_positive() || price > MAX_PRICE {
+    if price == Price::ZERO && field == "price" {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "is required: the level, greater than 0 and at most {MAX_PRICE} (or give series \
+                 and value to watch an indicator instead of the price)"
+            ),
+        ));
+    } else if !price.is_positive() || price > MAX_PRICE {
         errors.push(FieldError::new(
             field,
             format!("must be greater than 0 and at most {MAX_PRICE} (got {price})"),

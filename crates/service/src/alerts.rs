@@ -12,7 +12,7 @@
 //! `AlertStore::rules_fingerprint` changes); this module only writes definitions, statuses and,
 //! when a rule must start again, a fresh armed state.
 
-use alerts::{Condition, Fire, Rule, RuleState};
+use alerts::{Condition, Fire, Rule, RuleState, SeriesSpec};
 use chrono::{NaiveDate, Utc};
 use domain::{Series, Symbol, TradingCalendar};
 use market::{CacheStatus, MarketError, Served};
@@ -69,6 +69,7 @@ pub fn parse_rule(body: Value) -> Result<Rule, ServiceError> {
     match body.get("kind") {
         Some(Value::String(kind)) if Condition::KINDS.contains(&kind.as_str()) => {
             refuse_unknown_fields(kind, &body)?;
+            refuse_bad_series(&body)?;
         }
         Some(Value::String(kind)) => {
             return Err(ServiceError::Unprocessable(format!(
@@ -89,6 +90,31 @@ pub fn parse_rule(body: Value) -> Result<Rule, ServiceError> {
     }
     serde_json::from_value(body)
         .map_err(|err| ServiceError::Unprocessable(format!("invalid rule: {err}")))
+}
+
+/// 422 naming `series` or `other` when it is not a series this build can watch, with the
+/// valid indicators and their parameter ranges (serde's message would not name the field).
+fn refuse_bad_series(body: &Value) -> Result<(), ServiceError> {
+    let mut problems = Vec::new();
+    for field in ["series", "other"] {
+        match body.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(name)) => {
+                if let Err(err) = name.parse::<SeriesSpec>() {
+                    problems.push(format!("{field}: {err}"));
+                }
+            }
+            Some(_) => problems.push(format!(
+                "{field}: must be a series name such as \"rsi:14\", \"sma:50\" or \
+                 \"macd:12:26:9.histogram\""
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Unprocessable(problems.join("; ")))
+    }
 }
 
 /// 422 naming each key of `body` that a rule of `kind` does not take, with the ones it does.
@@ -300,8 +326,7 @@ impl Service {
         // Only the checks matter here; the history read for them stays in the cache.
         let _history = self.validate_rule(caller, &rule).await?;
         // An unreadable old definition (set aside as such) is simply replaced.
-        let same = decode(&current)
-            .is_ok_and(|(old, _)| old.symbol == rule.symbol && old.condition == rule.condition);
+        let same = decode(&current).is_ok_and(|(old, _)| old.same_watch(&rule));
         let mut update = RuleChange {
             definition: Some(definition(&rule)?),
             ..RuleChange::default()

@@ -8,6 +8,7 @@ mod backtest;
 mod extremes;
 mod firing;
 mod reference;
+mod series;
 mod strategies;
 mod wire;
 

@@ -119,6 +119,9 @@ fn random_rule(rng: &mut fastrand::Rng, symbol: Symbol, start: DateTime<Utc>) ->
     Rule {
         symbol,
         condition,
+        series: None,
+        value: None,
+        other: None,
         frequency,
         cooldown: (frequency == Frequency::EveryTime).then(|| Span::from_secs(rng.u64(1..=3600))),
         channels: vec!["ch_1".to_owned()],

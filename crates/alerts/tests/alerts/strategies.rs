@@ -141,6 +141,9 @@ pub(crate) fn unchecked_rule() -> BoxedStrategy<Rule> {
         .prop_map(|(index, condition, frequency, cooldown, expires_at)| Rule {
             symbol: symbol(index),
             condition,
+            series: None,
+            value: None,
+            other: None,
             frequency,
             cooldown,
             channels: Vec::new(),
@@ -232,6 +235,9 @@ pub(crate) fn bounded_rule() -> BoxedStrategy<Rule> {
             let rule = Rule {
                 symbol: symbol(index),
                 condition,
+                series: None,
+                value: None,
+                other: None,
                 frequency,
                 cooldown,
                 channels: Vec::new(),

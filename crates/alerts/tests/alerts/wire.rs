@@ -1,6 +1,8 @@
 //! The wire shape of `POST /v1/alerts` and the field-named validation errors.
 
-use alerts::{Condition, FieldError, Frequency, Move, Percent, Rule, RuleState, Side, Span, Trail};
+use alerts::{
+    Condition, FieldError, Frequency, Move, Percent, Rule, RuleState, SeriesSpec, Side, Span, Trail,
+};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -351,9 +353,31 @@ fn every_field_of_each_kind() -> Vec<Rule> {
         Condition::TrailingStop(trail),
     ]
     .into_iter()
-    .map(|condition| Rule {
+    .map(|condition| {
+        // The level kinds also take a series with its value and other (never all together
+        // in a valid rule: this only lists the fields).
+        let level_kind = matches!(
+            condition,
+            Condition::Above { .. }
+                | Condition::Below { .. }
+                | Condition::CrossesUp { .. }
+                | Condition::CrossesDown { .. }
+                | Condition::Crosses { .. }
+        );
+        let series = |name: &str| level_kind.then(|| name.parse::<SeriesSpec>().unwrap());
+        (
+            condition,
+            series("sma:50"),
+            series("sma:200"),
+            level_kind.then_some(level),
+        )
+    })
+    .map(|(condition, series, other, value)| Rule {
         symbol: msft(),
         condition,
+        series,
+        value,
+        other,
         frequency: Frequency::EveryTime,
         cooldown: Some(Span::from_secs(60)),
         channels: vec!["ch_1".to_owned()],

@@ -1,4 +1,4 @@
-//! `/v1/alerts/…`: the caller's price alert rules (create, read, replace, delete, pause,
+//! `/v1/alerts/…`: the caller's price and series alert rules (create, read, replace, delete, pause,
 //! resume), their firings (events, acknowledged by the user) and the dry run (backtests over
 //! stored daily history).
 //!
@@ -36,13 +36,33 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, PageQuery};
 pub struct RuleBody {
     #[schema(example = "MSFT")]
     pub symbol: String,
-    /// `above`, `below`, `crosses_up`, `crosses_down`, `crosses` (need `price`);
+    /// `above`, `below`, `crosses_up`, `crosses_down`, `crosses` (need `price`, or `series`
+    /// with `value` or, crossing kinds, `other`);
     /// `moves_up_pct`, `moves_down_pct` (need `percent` and one of `window_days`, `window`,
     /// `vs_previous_close`); `trailing_stop` (needs `percent` or `amount`).
     #[schema(example = "crosses_up")]
     pub kind: String,
-    /// The level of the price kinds; greater than 0, at most 100000000.
+    /// The level of the price kinds; greater than 0, at most 100000000. Not with `series`.
     pub price: Option<f64>,
+    /// Level kinds only: watch an indicator line of the symbol's daily bars instead of the
+    /// price: `name:params.output` (`"rsi:14"`, `"sma:50"`, `"macd:12:26:9.histogram"`,
+    /// `"bbands:20:2.upper"`; omitted parameters take their defaults, the output defaults to
+    /// the first; an unknown name or parameter is refused listing every indicator with its
+    /// ranges; `"signal"` and `"sentiment"` are reserved and refused for now). Indicators of
+    /// closes (`sma`, `ema`, `wma`, `rsi`, `macd`, `bbands`, `roc`, `volatility`) update
+    /// intraday: the live price is the session's provisional close. Indicators of highs, lows
+    /// or volumes (`atr`, `stoch`, `obv`) update only at end of day, when the session's bar
+    /// is stored (seen on the next session's first quote). A backtest evaluates each bar once,
+    /// at its close, and a crossing compares consecutive bars; warm-up bars never fire.
+    #[schema(example = "rsi:14")]
+    pub series: Option<String>,
+    /// With `series`: the level in the series' own unit (may be negative, e.g. for a MACD
+    /// histogram), between -100000000 and 100000000.
+    pub value: Option<f64>,
+    /// With `series`, crossing kinds only: a second series to cross instead of `value`
+    /// (`"series": "sma:50", "other": "sma:200"` with `crosses_up` is a golden cross).
+    #[schema(example = "sma:200")]
+    pub other: Option<String>,
     /// Moves and trailing stops: greater than 0, at most 1000 (below 100 for a fall).
     pub percent: Option<f64>,
     /// Moves: versus the close this many stored daily bars back (1 to 260).
@@ -256,7 +276,7 @@ fn response(stored: StoredRule) -> Result<RuleResponse, ApiError> {
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The caller has `max_rules_per_user` rules already (type `cap-reached`; the detail names the cap)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each named in the detail with its allowed range (`price: must be greater than 0 and at most 100000000`, `cooldown: must be between 1s and 366d`, `channels[0]: …`, `symbol: unknown symbol …`, `kind: unknown kind …; known kinds: …`, `expires: unknown field; a rule of kind above takes …`). An unknown symbol is refused only when the providers say so: while they are down the rule is accepted", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named in the detail with its allowed range (`price: must be greater than 0 and at most 100000000`, `cooldown: must be between 1s and 366d`, `channels[0]: …`, `symbol: unknown symbol …`, `kind: unknown kind …; known kinds: …`, `expires: unknown field; a rule of kind above takes …`, `series: unknown indicator …; valid indicators: …`, `other: applies only to kinds crosses_up, crosses_down and crosses …`). An unknown symbol is refused only when the providers say so: while they are down the rule is accepted", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create_rule(
     State(state): State<AppState>,

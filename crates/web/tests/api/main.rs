@@ -5,6 +5,7 @@
 mod accounts;
 mod alert_edges;
 mod alert_safety;
+mod alert_series;
 mod alerts;
 mod alphavantage;
 mod caps;

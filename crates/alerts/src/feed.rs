@@ -1,0 +1,259 @@
+//! One symbol's series: the indicator lines its series rules watch, fed with the symbol's
+//! stored daily bars, and their values on each tick.
+//!
+//! Price rules never come here: a symbol's book holds a `SeriesBook` only while it has series
+//! rules, so a price tick pays one branch for it. Each distinct line is computed once per tick
+//! however many rules watch it.
+//!
+//! Each line keeps an incremental [`State`] fed with every stored bar before the session
+//! (`base`), the value at the last stored bar (`last`) and at the bar before it (`before`).
+//! On a live tick an intraday line is `base` plus a provisional bar whose close is the tick's
+//! price (computed on a clone: O(1) apart from the clone); an end-of-day line is `last`. The
+//! previous value a crossing compares with is the value at the symbol's previous tick when
+//! that tick was in the same session, and otherwise the value the session started from:
+//! `last` for an intraday line, `before` for an end-of-day one (whose new value appeared with
+//! this session's bars). A backtest instead evaluates each bar whole ([`SeriesBook::observe_close`]):
+//! the value at the bar against the value at the bar before it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::Price;
+use indicators::{Candle, State};
+
+use crate::eval::SeriesReading;
+use crate::rule::Rule;
+use crate::series::SeriesSpec;
+
+/// One line fed with a symbol's bars.
+#[derive(Debug, Clone)]
+struct Feed {
+    spec: SeriesSpec,
+    intraday: bool,
+    output: usize,
+    /// Every stored bar before the session, applied.
+    base: State,
+    /// The value at the last stored bar, and at the one before it.
+    last: Option<f64>,
+    before: Option<f64>,
+    /// The values of the tick being evaluated and of the one the crossing compares with.
+    now: Option<f64>,
+    previous: Option<f64>,
+}
+
+impl Feed {
+    fn new(spec: SeriesSpec, candles: &[Candle]) -> Self {
+        let line = spec.line();
+        let mut feed = Self {
+            spec,
+            intraday: spec.intraday(),
+            output: line.output,
+            base: line.indicator.state(),
+            last: None,
+            before: None,
+            now: None,
+            previous: None,
+        };
+        for candle in candles {
+            feed.push(candle);
+        }
+        feed
+    }
+
+    fn push(&mut self, candle: &Candle) {
+        self.before = self.last;
+        self.last = finite(self.base.update(candle).get(self.output));
+    }
+
+    /// The value with `candle` as the session's bar, leaving `base` as it is.
+    fn with(&self, candle: &Candle) -> Option<f64> {
+        let mut state = self.base.clone();
+        finite(state.update(candle).get(self.output))
+    }
+
+    /// The value on a live tick at `price`.
+    fn live(&self, price: Price) -> Option<f64> {
+        if self.intraday {
+            self.with(&Candle::from_close(price.to_f64()))
+        } else {
+            self.last
+        }
+    }
+
+    /// The value a session starts from (see the module docs).
+    fn session_start(&self) -> Option<f64> {
+        if self.intraday {
+            self.last
+        } else {
+            self.before
+        }
+    }
+}
+
+/// A value an indicator cannot meaningfully have (an infinite ratio) is no value.
+fn finite(value: Option<f64>) -> Option<f64> {
+    value.filter(|v| v.is_finite())
+}
+
+/// Where a series rule's values come from: the line of its `series`, and of its `other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Watcher {
+    pub(crate) slot: u32,
+    series: usize,
+    other: Option<usize>,
+    value: Option<Price>,
+}
+
+/// How the previous tick of the symbol relates to this one.
+#[derive(Debug, Clone, Copy)]
+enum Previous {
+    /// Evaluated by this book in the same session: its values are the lines' `now`.
+    Cached,
+    /// In the same session but not evaluated here (the engine was rebuilt since): computed
+    /// again at its price.
+    SameSession(Price),
+    /// None, or in an earlier session.
+    NewSession,
+}
+
+/// One symbol's lines and the series rules reading them.
+#[derive(Debug, Default)]
+pub(crate) struct SeriesBook {
+    /// The stored bars before `session`, oldest first, as indicators read them: kept so a
+    /// line added later is computed from them.
+    candles: Vec<Candle>,
+    /// The session the bars lead up to; `None` until the caller gives them.
+    session: Option<NaiveDate>,
+    lines: Vec<Feed>,
+    pub(crate) watchers: Vec<Watcher>,
+    /// The tick (time, session) the lines' `now` values are for.
+    evaluated: Option<(DateTime<Utc>, NaiveDate)>,
+}
+
+impl SeriesBook {
+    /// Starts reading the lines of `rule` (a series rule) for the rule in `slot`.
+    pub(crate) fn add(&mut self, slot: u32, rule: &Rule) {
+        let Some(series) = rule.series else {
+            return;
+        };
+        let series = self.line_index(series);
+        let other = rule.other.map(|other| self.line_index(other));
+        self.watchers.push(Watcher {
+            slot,
+            series,
+            other,
+            value: rule.value,
+        });
+    }
+
+    /// Stops evaluating the rule in `slot` (its lines stay: they are cheap and may be read
+    /// again).
+    pub(crate) fn remove(&mut self, slot: u32) {
+        self.watchers.retain(|watcher| watcher.slot != slot);
+    }
+
+    fn line_index(&mut self, spec: SeriesSpec) -> usize {
+        if let Some(index) = self.lines.iter().position(|feed| feed.spec == spec) {
+            return index;
+        }
+        self.lines.push(Feed::new(spec, &self.candles));
+        self.lines.len() - 1
+    }
+
+    /// Sets the stored bars before `session` (oldest first) and recomputes every line.
+    ///
+    /// Bars read again within the same session (a bar stored late, a corrected history) keep
+    /// the values the last tick saw: the next tick's crossing compares with what was seen, so
+    /// an end-of-day value that changes with a late bar is still a crossing.
+    pub(crate) fn set_bars(&mut self, session: NaiveDate, candles: &[Candle]) {
+        let same_session = self.session == Some(session);
+        self.candles = candles.to_vec();
+        self.session = Some(session);
+        for feed in &mut self.lines {
+            let seen = feed.now;
+            *feed = Feed::new(feed.spec, &self.candles);
+            if same_session {
+                feed.now = seen;
+            }
+        }
+        if !same_session {
+            self.evaluated = None;
+        }
+    }
+
+    /// Appends one bar (a backtest's bar after it was evaluated, or a warm-up bar).
+    pub(crate) fn push_bar(&mut self, candle: Candle) {
+        for feed in &mut self.lines {
+            feed.push(&candle);
+        }
+        self.candles.push(candle);
+        self.evaluated = None;
+    }
+
+    /// Computes every line's value for a live tick at `price` in session `day`; `false` when
+    /// the bars given are not those of this session (nothing can be evaluated).
+    /// `previous` is the symbol's previous tick, `day_of` the session of an instant.
+    pub(crate) fn observe_live(
+        &mut self,
+        at: DateTime<Utc>,
+        day: NaiveDate,
+        price: Price,
+        previous: Option<(Price, DateTime<Utc>)>,
+        day_of: impl FnOnce(DateTime<Utc>) -> NaiveDate,
+    ) -> bool {
+        if self.session != Some(day) {
+            self.evaluated = None;
+            return false;
+        }
+        let previous = match previous {
+            Some((_, previous_at)) if self.evaluated == Some((previous_at, day)) => {
+                Previous::Cached
+            }
+            Some((previous_price, previous_at)) if day_of(previous_at) == day => {
+                Previous::SameSession(previous_price)
+            }
+            _ => Previous::NewSession,
+        };
+        for feed in &mut self.lines {
+            feed.previous = match previous {
+                Previous::Cached => feed.now,
+                Previous::SameSession(previous_price) => feed.live(previous_price),
+                Previous::NewSession => feed.session_start(),
+            };
+            feed.now = feed.live(price);
+        }
+        self.evaluated = Some((at, day));
+        true
+    }
+
+    /// Computes every line's value for a whole bar (`candle`), against the last bar's: the
+    /// backtest's evaluation. The bar is not appended ([`SeriesBook::push_bar`]).
+    pub(crate) fn observe_close(&mut self, candle: &Candle) {
+        for feed in &mut self.lines {
+            feed.previous = feed.last;
+            feed.now = feed.with(candle);
+        }
+        self.evaluated = None;
+    }
+
+    /// What `watcher`'s rule compares on the tick last observed.
+    pub(crate) fn reading(&self, watcher: &Watcher) -> SeriesReading {
+        let line = |index: usize| self.lines.get(index);
+        let series = line(watcher.series);
+        let (level_now, level_previous) = match (watcher.other, watcher.value) {
+            (Some(other), _) => {
+                let other = line(other);
+                (
+                    other.and_then(|feed| feed.now),
+                    other.and_then(|feed| feed.previous),
+                )
+            }
+            (None, Some(value)) => (Some(value.to_f64()), Some(value.to_f64())),
+            (None, None) => (None, None),
+        };
+        SeriesReading {
+            now: series.and_then(|feed| feed.now),
+            previous: series.and_then(|feed| feed.previous),
+            level_now,
+            level_previous,
+        }
+    }
+}
