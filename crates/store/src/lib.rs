@@ -17,6 +17,9 @@
 //! ([`ProviderUsage`], a supertrait of [`Store`]), so quota accounting survives restarts and is
 //! shared by replicas on one database, and reads a user's things a page at a time and creates
 //! them within caps ([`OwnedLists`]).
+//!
+//! Composite trading signals are stored per symbol, trading day and method ([`SignalStore`],
+//! also a supertrait of [`Store`]): a change of method adds rows and never rewrites old ones.
 
 #[macro_use]
 mod text_enum;
@@ -37,6 +40,7 @@ mod migrations;
 mod owned;
 mod postgres;
 mod rows;
+mod signals;
 mod sqlite;
 mod usage;
 
@@ -66,13 +70,23 @@ pub use migrations::MigrationStatus;
 pub use owned::{After, Capped, Owned, OwnedLists};
 pub use postgres::PostgresStore;
 pub use rows::StoredBar;
+pub use signals::{LatestLabel, MAX_SIGNALS_PER_READ, SignalStore};
 pub use sqlite::SqliteStore;
 pub use usage::{ProviderPause, ProviderUsage, UsageCounts, minute_start, utc_day};
 
 /// Persistent storage of daily bars.
 #[async_trait]
 pub trait Store:
-    Accounts + AlertStore + Invites + JobQueue + OwnedLists + ProviderUsage + Send + Sync + Debug
+    Accounts
+    + AlertStore
+    + Invites
+    + JobQueue
+    + OwnedLists
+    + ProviderUsage
+    + SignalStore
+    + Send
+    + Sync
+    + Debug
 {
     /// The backend's name (`sqlite`, `postgres`), for logs and `/ready`.
     fn backend(&self) -> &'static str;

@@ -21,6 +21,7 @@ pub struct MemoryStore {
     pub(crate) accounts: crate::accounts::MemoryAccounts,
     pub(crate) owner_writes: crate::owned::OwnerWrites,
     pub(crate) invites: crate::invites::MemoryInvites,
+    pub(crate) signals: crate::signals::MemorySignals,
 }
 
 impl MemoryStore {
