@@ -12,6 +12,11 @@ pub enum ServiceError {
     /// The request itself is malformed (bad symbol, days, dates, cursor).
     #[error("{0}")]
     BadRequest(String),
+    /// A series list naming an unknown indicator or output, a parameter out of range, or too
+    /// many entries; the text names the entry at fault and the valid indicators (an interface
+    /// may add the whole catalogue, `indicators::Indicator::catalogue`).
+    #[error("{0}")]
+    BadIndicator(String),
     /// No such resource (of the caller's).
     #[error("{0}")]
     NotFound(String),
