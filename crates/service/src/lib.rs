@@ -20,6 +20,7 @@ mod error;
 pub mod indicators;
 pub mod jobs;
 pub mod notifications;
+pub mod signals;
 pub mod status;
 pub mod symbols;
 pub mod watchlist;
@@ -82,6 +83,8 @@ pub struct Settings {
     pub hasher: auth::PasswordHasher,
     /// Non-public webhook destinations the operator permits.
     pub webhook_allow: notify::AllowList,
+    /// The weights and thresholds of composite signals (`[signals]`).
+    pub signals: domain::SignalsConfig,
 }
 
 impl Default for Settings {
@@ -91,6 +94,7 @@ impl Default for Settings {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             hasher: auth::PasswordHasher::default(),
             webhook_allow: notify::AllowList::default(),
+            signals: domain::SignalsConfig::default(),
         }
     }
 }
