@@ -21,6 +21,19 @@ use store::MAX_SIGNALS_PER_READ;
 
 use crate::{Service, ServiceError};
 
+/// Older than any daily bar, and a date every backend holds as `YYYY-MM-DD` (chrono's own
+/// extremes have six-digit years, out of PostgreSQL's range and out of order as SQLite text).
+const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1800, 1, 1) {
+    Some(date) => date,
+    None => NaiveDate::MIN,
+};
+
+/// Later than any daily bar, likewise.
+const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(date) => date,
+    None => NaiveDate::MAX,
+};
+
 /// Where an answer's signals came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SignalOrigin {
@@ -86,11 +99,12 @@ impl Service {
             return Ok(answer(symbol, &method, SignalOrigin::Stored, signal));
         }
         let (bars, origin) = self.history(symbol, budget).await?;
+        let count = bars.len();
         let last_day = bars.last().map(|bar| bar.date);
-        let signal = method
-            .signals(symbol, &bars, &SentimentSeries::new(), last_day, self.now())
+        let signal = compute(&method, symbol, bars, last_day, self.now())
+            .await?
             .pop()
-            .ok_or_else(|| too_short(symbol, bars.len()))?;
+            .ok_or_else(|| too_short(symbol, count))?;
         Ok(answer(symbol, &method, origin, signal))
     }
 
@@ -107,7 +121,7 @@ impl Service {
             return Ok(answer(symbol, &method, SignalOrigin::Stored, stored));
         }
         let (bars, origin) = self.history(symbol, budget).await?;
-        let mut signals = method.signals(symbol, &bars, &SentimentSeries::new(), from, self.now());
+        let mut signals = compute(&method, symbol, bars, from, self.now()).await?;
         if let Some(to) = to {
             signals.retain(|signal| signal.day <= to);
         }
@@ -127,11 +141,10 @@ impl Service {
         let (bars, computed) = self.history(symbol, budget).await?;
         let (labelled, origin) = match self.stored_signals(symbol, &method, None, None).await? {
             Some(stored) => (stored, SignalOrigin::Stored),
-            None => {
-                let signals =
-                    method.signals(symbol, &bars, &SentimentSeries::new(), None, self.now());
-                (signals, computed)
-            }
+            None => (
+                compute(&method, symbol, bars.clone(), None, self.now()).await?,
+                computed,
+            ),
         };
         let labels: Vec<(NaiveDate, SignalLabel)> = labelled
             .iter()
@@ -157,13 +170,8 @@ impl Service {
             };
             let previous = self.store().latest_signal(symbol, method.name()).await?;
             let from = previous.as_ref().and_then(|p| p.day.succ_opt());
-            let signals = method.signals(
-                symbol,
-                series.bars(),
-                &SentimentSeries::new(),
-                from,
-                self.now(),
-            );
+            let signals =
+                compute(&method, symbol, series.bars().to_vec(), from, self.now()).await?;
             let Some(latest) = signals.last() else {
                 continue;
             };
@@ -198,8 +206,8 @@ impl Service {
         if store.latest_signal(symbol, method.name()).await?.is_none() {
             return Ok(None);
         }
-        let mut from = from.unwrap_or(NaiveDate::MIN);
-        let to = to.unwrap_or(NaiveDate::MAX);
+        let mut from = from.unwrap_or(FIRST_DAY);
+        let to = to.unwrap_or(LAST_DAY);
         let mut signals = Vec::new();
         // Page on from the day after the last one read, until a page comes back short.
         loop {
@@ -244,6 +252,23 @@ fn answer<T>(symbol: Symbol, method: &Method, origin: SignalOrigin, value: T) ->
         origin,
         value,
     }
+}
+
+/// [`Method::signals`] without sentiment (no news source yet), on the blocking pool: a whole
+/// 10-year history takes milliseconds, too long for an async worker.
+async fn compute(
+    method: &Method,
+    symbol: Symbol,
+    bars: Vec<Bar>,
+    from: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Signal>, ServiceError> {
+    let method = method.clone();
+    tokio::task::spawn_blocking(move || {
+        method.signals(symbol, &bars, &SentimentSeries::new(), from, now)
+    })
+    .await
+    .map_err(|_| ServiceError::Internal("the signal computation stopped"))
 }
 
 fn too_short(symbol: Symbol, bars: usize) -> ServiceError {

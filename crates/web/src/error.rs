@@ -111,7 +111,9 @@ pub enum ApiError {
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
-            ServiceError::BadRequest(detail) => Self::BadRequest(detail),
+            ServiceError::BadRequest(detail) | ServiceError::BadIndicator(detail) => {
+                Self::BadRequest(detail)
+            }
             ServiceError::NotFound(detail) => Self::NotFound(detail),
             ServiceError::Market(err) => Self::Market(err),
             ServiceError::Unauthorized(detail) => Self::Unauthorized(detail),

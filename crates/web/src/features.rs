@@ -28,6 +28,7 @@ pub enum Feature {
     HistoryEod,
     HistoryDelta,
     MultiDaily,
+    Signals,
     IngestApi,
     ScheduledIngest,
     Archive,
@@ -38,12 +39,13 @@ pub enum Feature {
 
 impl Feature {
     /// Every flag stockd knows, in the order `/v1/features` lists them.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::DailyApi,
         Self::Quotes,
         Self::HistoryEod,
         Self::HistoryDelta,
         Self::MultiDaily,
+        Self::Signals,
         Self::IngestApi,
         Self::ScheduledIngest,
         Self::Archive,
@@ -61,6 +63,7 @@ impl Feature {
             Self::HistoryEod => "history_eod",
             Self::HistoryDelta => "history_delta",
             Self::MultiDaily => "multi_daily",
+            Self::Signals => "signals",
             Self::IngestApi => "ingest_api",
             Self::ScheduledIngest => "scheduled_ingest",
             Self::Archive => "archive",
@@ -78,6 +81,9 @@ impl Feature {
             Self::HistoryEod => "GET /v1/stocks/{symbol}/eod: end-of-day bar for a day",
             Self::HistoryDelta => "GET /v1/stocks/{symbol}/delta: change over a range",
             Self::MultiDaily => "GET /v1/daily: several symbols in one call",
+            Self::Signals => {
+                "GET /v1/stocks/{symbol}/signal, /signal/history and /signal/evaluation: composite signals and how their labels did"
+            }
             Self::IngestApi => "GET /v1/ingest/jobs: the ingestion queue",
             Self::ScheduledIngest => {
                 "The ingest schedule (a job, not an endpoint): enqueue tracked symbols after each session"

@@ -6,8 +6,8 @@ use utoipa::OpenApi;
 
 use crate::error::Problem;
 use crate::routes::{
-    accounts, admin, alerts, channels, history, ingest, notifications, ops, seed, signup, stocks,
-    symbols, watchlist,
+    accounts, admin, alerts, channels, history, ingest, notifications, ops, seed, signals, signup,
+    stocks, symbols, watchlist,
 };
 
 /// stockd's API description.
@@ -29,6 +29,9 @@ use crate::routes::{
         history::end_of_day,
         history::price_delta,
         history::multi_daily,
+        signals::latest_signal,
+        signals::signal_history,
+        signals::signal_evaluation,
         ops::health,
         ops::ready,
         ops::metrics,
@@ -87,6 +90,15 @@ use crate::routes::{
         history::MultiDailyResponse,
         history::SymbolError,
         history::MultiDailyProblem,
+        signals::ProvenanceResponse,
+        signals::ComponentResponse,
+        signals::SignalResponse,
+        signals::SignalDayResponse,
+        signals::SignalHistoryResponse,
+        signals::BuyAndHoldResponse,
+        signals::LabelHorizonResponse,
+        signals::LabelEvaluationResponse,
+        signals::EvaluationResponse,
         ops::HealthResponse,
         ops::BreakersResponse,
         ops::ProvidersResponse,
@@ -138,6 +150,7 @@ use crate::routes::{
         (name = "prices", description = "Seed-compatible N-day closing prices with their average"),
         (name = "stocks", description = "Daily bars and quotes with provenance"),
         (name = "history", description = "End-of-day lookups, changes over a range, several symbols at once"),
+        (name = "signals", description = "Composite trading signals (trend, momentum, mean reversion, volatility) with their evidence, their history, and how their labels did"),
         (name = "symbols", description = "The tracked symbols that ingestion keeps fresh"),
         (name = "ingestion", description = "The ingestion job queue: scheduled runs, backfills, archives"),
         (name = "accounts", description = "Users and auth: registration, sessions, API tokens, the caller's watchlist and notification channels"),

@@ -12,8 +12,8 @@ use axum::routing::{MethodRouter, any, delete, get, post, put};
 
 use crate::features::{self, Feature, Features};
 use crate::routes::{
-    accounts, admin, alerts, channels, history, ingest, notifications, ops, seed, signup, stocks,
-    symbols, watchlist,
+    accounts, admin, alerts, channels, history, ingest, notifications, ops, seed, signals, signup,
+    stocks, symbols, watchlist,
 };
 use crate::{AppState, docs, error, observe};
 
@@ -82,6 +82,21 @@ pub fn router(state: AppState) -> Router {
             Feature::MultiDaily,
             Off::Get,
             vec![("/v1/daily", get(history::multi_daily))],
+        ))
+        .merge(gated(
+            Feature::Signals,
+            Off::Get,
+            vec![
+                ("/v1/stocks/{symbol}/signal", get(signals::latest_signal)),
+                (
+                    "/v1/stocks/{symbol}/signal/history",
+                    get(signals::signal_history),
+                ),
+                (
+                    "/v1/stocks/{symbol}/signal/evaluation",
+                    get(signals::signal_evaluation),
+                ),
+            ],
         ))
         // Tracked symbols and operations.
         .route("/v1/features", get(features::list_features))

@@ -177,6 +177,7 @@ impl Config {
                 features,
                 admin_token: settings.admin_token().cloned(),
                 limits: settings.limits(),
+                signals: domain::SignalsConfig::default(),
             },
             auth: settings.auth(webhook_allow)?,
         };
