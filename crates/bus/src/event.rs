@@ -3,8 +3,9 @@
 //! Payloads are JSON with a `type` tag, so a message read by a tool (`nats sub 'stockd.>'`)
 //! says what it is. Prices are JSON numbers (`domain::Price`'s own serde form).
 
+use chrono::NaiveDate;
 use chrono::{DateTime, Utc};
-use domain::{AlertNotice, Price, Symbol};
+use domain::{AlertNotice, Price, SignalLabel, SignalMethod, SignalScore, Symbol};
 use serde::{Deserialize, Serialize};
 
 /// A live quote, as the poller (or the simulated feed) produced it, after the data-quality guard.
@@ -106,6 +107,21 @@ pub struct OutboxReady {
     pub count: u32,
 }
 
+/// A symbol's composite signal label changed: the signal computed for `day` under `method` has
+/// another label than the one before it (or is the symbol's first under that method).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalLabelChanged {
+    pub symbol: Symbol,
+    /// The trading day of the signal with the new label.
+    pub day: NaiveDate,
+    pub method: SignalMethod,
+    /// The label before; absent for a symbol's first signal under `method`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<SignalLabel>,
+    pub label: SignalLabel,
+    pub score: SignalScore,
+}
+
 /// Everything the bus carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -114,6 +130,7 @@ pub enum Event {
     AlertFired(AlertFired),
     NotificationStatus(NotificationStatus),
     OutboxReady(OutboxReady),
+    SignalLabelChanged(SignalLabelChanged),
 }
 
 impl Event {
@@ -124,6 +141,7 @@ impl Event {
             Event::AlertFired(_) => StreamKind::Alerts,
             Event::NotificationStatus(_) => StreamKind::Notifications,
             Event::OutboxReady(_) => StreamKind::Outbox,
+            Event::SignalLabelChanged(_) => StreamKind::Signals,
         }
     }
 }
@@ -136,14 +154,17 @@ pub enum StreamKind {
     Alerts,
     Notifications,
     Outbox,
+    /// Composite signal label changes.
+    Signals,
 }
 
 impl StreamKind {
-    pub const ALL: [StreamKind; 4] = [
+    pub const ALL: [StreamKind; 5] = [
         StreamKind::Quotes,
         StreamKind::Alerts,
         StreamKind::Notifications,
         StreamKind::Outbox,
+        StreamKind::Signals,
     ];
 
     /// The metric label and the name part of consumers.
@@ -153,6 +174,7 @@ impl StreamKind {
             StreamKind::Alerts => "alerts",
             StreamKind::Notifications => "notifications",
             StreamKind::Outbox => "outbox",
+            StreamKind::Signals => "signals",
         }
     }
 
@@ -163,6 +185,7 @@ impl StreamKind {
             StreamKind::Alerts => "alerts.fired",
             StreamKind::Notifications => "notifications.status",
             StreamKind::Outbox => "outbox.ready",
+            StreamKind::Signals => "signals.label_changed",
         }
     }
 
@@ -266,6 +289,37 @@ mod tests {
 
         let nudge = serde_json::to_string(&Event::OutboxReady(OutboxReady { count: 3 })).unwrap();
         assert_eq!(nudge, r#"{"type":"outbox_ready","count":3}"#);
+    }
+
+    #[test]
+    fn label_changes_are_tagged_json_on_their_own_subject() {
+        let change = Event::SignalLabelChanged(SignalLabelChanged {
+            symbol: sym("BRK.B"),
+            day: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+            method: "v1-f34f5ca0".parse().unwrap(),
+            previous: Some(SignalLabel::Neutral),
+            label: SignalLabel::StrongBuy,
+            score: SignalScore::new(0.64).unwrap(),
+        });
+        let text = serde_json::to_string(&change).unwrap();
+        assert_eq!(
+            text,
+            r#"{"type":"signal_label_changed","symbol":"BRK.B","day":"2026-11-27","method":"v1-f34f5ca0","previous":"neutral","label":"strong_buy","score":0.64}"#
+        );
+        assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), change);
+        assert_eq!(change.kind(), StreamKind::Signals);
+        assert_eq!(
+            subject("stockd", &change, 8),
+            "stockd.signals.label_changed"
+        );
+
+        let first = r#"{"type":"signal_label_changed","symbol":"MSFT","day":"2026-11-27","method":"v1","label":"sell","score":-0.3}"#;
+        let Event::SignalLabelChanged(first) = serde_json::from_str(first).unwrap() else {
+            panic!("not a label change");
+        };
+        assert_eq!(first.previous, None, "a first signal has no previous label");
+        let out_of_range = r#"{"type":"signal_label_changed","symbol":"MSFT","day":"2026-11-27","method":"v1","label":"sell","score":-3}"#;
+        assert!(serde_json::from_str::<Event>(out_of_range).is_err());
     }
 
     /// A firing as an earlier build published it (no `source`): consumers of either build read

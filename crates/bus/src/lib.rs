@@ -1,5 +1,5 @@
-//! stockd's event bus: quotes, alert events, notification status and outbox nudges, as typed
-//! JSON events.
+//! stockd's event bus: quotes, alert events, notification status, outbox nudges and signal
+//! label changes, as typed JSON events.
 //!
 //! [`connect`] picks the implementation: in-process tokio channels ([`MemoryBus`]) by default,
 //! NATS JetStream ([`JetStreamBus`]) when a URL is given, so several replicas split the work.
@@ -22,7 +22,8 @@
 //!   and another takes over within `partition_lease` of its death (see the `leader` module).
 //!
 //! Subjects are `<prefix>.quotes.p<k>.<SYMBOL>` (`.` in a symbol becomes `_`),
-//! `<prefix>.alerts.fired`, `<prefix>.notifications.status` and `<prefix>.outbox.ready`.
+//! `<prefix>.alerts.fired`, `<prefix>.notifications.status`, `<prefix>.outbox.ready` and
+//! `<prefix>.signals.label_changed`.
 //! Metrics: `stock_api_bus_published_total{stream}`, `stock_api_bus_delivered_total{stream}`,
 //! `stock_api_bus_redelivered_total{stream}`.
 
@@ -43,8 +44,8 @@ use async_trait::async_trait;
 pub use config::{BusConfig, BusError};
 pub use delivery::{Delivery, Subscription};
 pub use event::{
-    AlertFired, Event, NotificationStatus, OutboxReady, QuoteEvent, StreamKind, partition_of,
-    symbol_token,
+    AlertFired, Event, NotificationStatus, OutboxReady, QuoteEvent, SignalLabelChanged, StreamKind,
+    partition_of, symbol_token,
 };
 pub use jetstream::{JetStreamBus, without_credentials};
 pub use leader::Leadership;

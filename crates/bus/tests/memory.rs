@@ -195,3 +195,30 @@ async fn the_only_replica_always_leads() {
     assert!(first.is_leader() && second.is_leader());
     assert!(bus.leadership("not a name!").await.is_err());
 }
+
+fn label_change(symbol: &str) -> Event {
+    Event::SignalLabelChanged(bus::SignalLabelChanged {
+        symbol: Symbol::parse(symbol).unwrap(),
+        day: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+        method: "v1-f34f5ca0".parse().unwrap(),
+        previous: Some(domain::SignalLabel::Buy),
+        label: domain::SignalLabel::Sell,
+        score: domain::SignalScore::new(-0.35).unwrap(),
+    })
+}
+
+#[tokio::test]
+async fn label_changes_reach_every_group_of_their_own_stream_only() {
+    let bus = bus();
+    let mut notifier = bus.subscribe(StreamKind::Signals, "notify").await.unwrap();
+    let mut audit = bus.subscribe(StreamKind::Signals, "audit").await.unwrap();
+    let mut outbox = bus.subscribe(StreamKind::Outbox, "notify").await.unwrap();
+    bus.publish(&label_change("BRK.B")).await.unwrap();
+    for sub in [&mut notifier, &mut audit] {
+        let d = next(sub).await;
+        assert_eq!(d.event(), &label_change("BRK.B"));
+        d.ack().await.unwrap();
+    }
+    nothing(&mut outbox, Duration::from_millis(100)).await;
+    nothing(&mut notifier, Duration::from_millis(10)).await;
+}

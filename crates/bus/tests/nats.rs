@@ -416,6 +416,33 @@ async fn quotes_fan_out_to_groups_and_dotted_symbols_round_trip() {
 }
 
 #[tokio::test]
+async fn label_changes_travel_on_their_own_subject_to_every_group() {
+    let Some(bus) = bus("signals").await else {
+        return;
+    };
+    let mut notifier = bus.subscribe(StreamKind::Signals, "notify").await.unwrap();
+    let mut audit = bus.subscribe(StreamKind::Signals, "audit").await.unwrap();
+    let mut outbox = bus.subscribe(StreamKind::Outbox, "notify").await.unwrap();
+    let change = Event::SignalLabelChanged(bus::SignalLabelChanged {
+        symbol: Symbol::parse("BRK.B").unwrap(),
+        day: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
+        method: "v1-f34f5ca0".parse().unwrap(),
+        previous: None,
+        label: domain::SignalLabel::StrongBuy,
+        score: domain::SignalScore::new(0.61).unwrap(),
+    });
+    bus.publish(&change).await.unwrap();
+    for sub in [&mut notifier, &mut audit] {
+        let d = next(sub, Duration::from_secs(5)).await;
+        assert_eq!((d.event(), d.attempt()), (&change, 1));
+        d.ack().await.unwrap();
+    }
+    nothing(&mut outbox, Duration::from_millis(500)).await;
+    drop((notifier, audit, outbox));
+    bus.destroy().await.unwrap();
+}
+
+#[tokio::test]
 async fn one_claimant_leads_and_another_takes_over_when_it_goes_or_dies() {
     let Some(bus) = bus("lead").await else { return };
     let lease = bus_config(&bus).partition_lease;

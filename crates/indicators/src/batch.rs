@@ -6,19 +6,13 @@ use crate::{Candle, Indicator};
 
 type Series = Vec<Option<f64>>;
 
-/// TA-Lib's `TA_IS_ZERO`: RSI treats gains plus losses this small as no movement at all.
-pub(crate) fn is_zero(value: f64) -> bool {
-    -ZERO_EPSILON < value && value < ZERO_EPSILON
-}
+/// TA-Lib's `TA_EPSILON`, used relative to the operands' own scale (`TA_IS_ZERO_SCALED`).
+const EPSILON: f64 = 0.000_000_000_000_01;
 
-/// TA-Lib's `TA_IS_ZERO_OR_NEG`: a Bollinger variance this small (or negative from rounding)
-/// is a zero deviation.
-pub(crate) fn is_zero_or_negative(value: f64) -> bool {
-    value < ZERO_EPSILON
+/// TA-Lib's `TA_IS_ZERO_SCALED`: `difference` is zero within `EPSILON` of `scale`.
+pub(crate) fn is_zero_scaled(difference: f64, scale: f64) -> bool {
+    difference.abs() <= EPSILON * scale
 }
-
-/// TA-Lib's epsilon in `ta_utility.h`.
-const ZERO_EPSILON: f64 = 0.000_000_01;
 
 /// √252: daily volatility to annual, over 252 trading days a year.
 pub(crate) const ANNUALISE: f64 = 15.874_507_866_387_544;
@@ -65,8 +59,9 @@ fn sma(x: &[f64], period: usize) -> Series {
     out
 }
 
-/// `TA_INT_EMA` asked for values from bar `first` on (at least `period - 1`): seeded with the
-/// average of the `period` bars ending at `first`, then `ema += (x - ema) * k`.
+/// TA-Lib's EMA asked for values from bar `first` on (at least `period - 1`): seeded with the
+/// average of the `period` bars ending at `first`, then `ema += (x - ema) * k` as one fused
+/// multiply-add (TA-Lib 0.8 fuses it; an unfused step differs in the last bit).
 fn ema(x: &[f64], period: usize, first: usize) -> Series {
     let mut out = vec![None; x.len()];
     let first = first.max(period - 1);
@@ -81,30 +76,52 @@ fn ema(x: &[f64], period: usize, first: usize) -> Series {
     let mut ema = total / period as f64;
     out[first] = Some(ema);
     for i in first + 1..x.len() {
-        ema = ((x[i] - ema) * k) + ema;
+        ema = (x[i] - ema).mul_add(k, ema);
         out[i] = Some(ema);
     }
     out
 }
 
+/// How often (in multiples of the period) TA-Lib 0.8's WMA rebuilds its running sums from the
+/// window, so rounding cannot build up over a long series.
+pub(crate) const WMA_REANCHOR: usize = 8;
+
+/// The WMA's divider `1 + 2 + … + period`.
+pub(crate) fn wma_divider(period: usize) -> f64 {
+    period as f64 * (period + 1) as f64 / 2.0
+}
+
+/// The plain and weighted sums of a window, oldest first with weights counting up from 1: the
+/// order of TA-Lib's priming scan, so a re-anchored bar is the one a fresh start would give.
+pub(crate) fn wma_sums<'a>(window: impl Iterator<Item = &'a f64>) -> (f64, f64) {
+    let (mut plain, mut weighted) = (0.0, 0.0);
+    for (weight, &value) in (1..).zip(window) {
+        plain += value;
+        weighted += value * f64::from(weight);
+    }
+    (plain, weighted)
+}
+
 /// `TA_WMA`: the weighted sum is kept by adding `period × newest` and subtracting the plain sum
-/// of the window, as TA-Lib does.
+/// of the window, and both sums are rebuilt from the window every `8 × period` bars.
 fn wma(x: &[f64], period: usize) -> Series {
     let mut out = vec![None; x.len()];
     if x.len() < period {
         return out;
     }
-    let divider = (period * (period + 1) / 2) as f64;
-    let (mut weighted, mut plain) = (0.0, 0.0);
-    for (i, &value) in x[..period - 1].iter().enumerate() {
-        plain += value;
-        weighted += value * (i + 1) as f64;
-    }
+    let divider = wma_divider(period);
+    let (mut plain, mut weighted) = wma_sums(x[..period - 1].iter());
     let mut trailing = 0.0;
+    let mut until_reanchor = WMA_REANCHOR * period;
     for i in period - 1..x.len() {
         plain += x[i];
         plain -= trailing;
         weighted += x[i] * period as f64;
+        until_reanchor -= 1;
+        if until_reanchor == 0 {
+            until_reanchor = WMA_REANCHOR * period;
+            (plain, weighted) = wma_sums(x[i + 1 - period..=i].iter());
+        }
         trailing = x[i + 1 - period];
         out[i] = Some(weighted / divider);
         weighted -= plain;
@@ -112,47 +129,47 @@ fn wma(x: &[f64], period: usize) -> Series {
     out
 }
 
-/// TA-Lib's RSI value from smoothed gains and losses.
+/// TA-Lib's RSI value from smoothed gains and losses: 0 when there has been no movement at all
+/// (TA-Lib 0.8.1 tests the total exactly, so tiny prices still get an RSI).
 pub(crate) fn rsi_value(gain: f64, loss: f64) -> f64 {
     let total = gain + loss;
-    if is_zero(total) {
-        0.0
-    } else {
+    if total > 0.0 {
         100.0 * (gain / total)
+    } else {
+        0.0
     }
 }
 
+/// Adds one change to the gain and loss sums as TA-Lib does, without a branch: the loss takes
+/// `max(change, 0) - change`, which is exactly `-change` for a fall and 0 otherwise.
+pub(crate) fn add_change(gain: &mut f64, loss: &mut f64, change: f64) {
+    let rise = if change > 0.0 { change } else { 0.0 };
+    *gain += rise;
+    *loss += rise - change;
+}
+
 /// `TA_RSI` (default compatibility, unstable period 0): plain averages of the first `period`
-/// changes, then Wilder's smoothing.
+/// changes, then Wilder's smoothing, scaled by a precomputed `1 / period`.
 fn rsi(x: &[f64], period: usize) -> Series {
     let mut out = vec![None; x.len()];
     if x.len() <= period {
         return out;
     }
+    let inverse = 1.0 / period as f64;
     let (mut gain, mut loss) = (0.0, 0.0);
     for i in 1..=period {
-        let change = x[i] - x[i - 1];
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
+        add_change(&mut gain, &mut loss, x[i] - x[i - 1]);
     }
-    loss /= period as f64;
-    gain /= period as f64;
+    loss *= inverse;
+    gain *= inverse;
     out[period] = Some(rsi_value(gain, loss));
     let keep = (period - 1) as f64;
     for i in period + 1..x.len() {
-        let change = x[i] - x[i - 1];
         loss *= keep;
         gain *= keep;
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
-        loss /= period as f64;
-        gain /= period as f64;
+        add_change(&mut gain, &mut loss, x[i] - x[i - 1]);
+        loss *= inverse;
+        gain *= inverse;
         out[i] = Some(rsi_value(gain, loss));
     }
     out
@@ -180,33 +197,124 @@ fn macd(x: &[f64], fast: usize, slow: usize, signal: usize) -> Vec<Series> {
     outputs
 }
 
-/// `TA_BBANDS` with a simple moving average: the deviation is TA-Lib's
-/// `TA_INT_stddev_using_precalc_ma`, the mean of squares minus the squared SMA.
-///
-/// That formula loses precision when prices are large and still (squares near 1e14 differ in
-/// their last bits); it is kept because agreeing with TA-Lib is the point, and a band that
-/// rounding makes slightly negative becomes 0, as there.
+/// How often (in multiples of the period) TA-Lib 0.8's deviation rebuilds its shifted sums.
+pub(crate) const VARIANCE_RESEED: usize = 32;
+
+/// The shifted sums behind TA-Lib 0.8's population variance (`var.c`): sums of `x - shift` and
+/// of its square over the window. With the shift near the window's mean there is no
+/// catastrophic cancellation, unlike the mean-of-squares formula of TA-Lib 0.4.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ShiftedSums {
+    pub(crate) shift: f64,
+    pub(crate) sum: f64,
+    pub(crate) squares: f64,
+}
+
+impl ShiftedSums {
+    pub(crate) fn new(shift: f64) -> Self {
+        Self {
+            shift,
+            sum: 0.0,
+            squares: 0.0,
+        }
+    }
+
+    pub(crate) fn add(&mut self, value: f64) {
+        let offset = value - self.shift;
+        self.sum += offset;
+        self.squares += offset * offset;
+    }
+
+    /// Removes a value; returns its squared offset (the reseed test looks at it).
+    pub(crate) fn remove(&mut self, value: f64) -> f64 {
+        let offset = value - self.shift;
+        self.sum -= offset;
+        let square = offset * offset;
+        self.squares -= square;
+        square
+    }
+
+    pub(crate) fn variance(&self, inverse: f64) -> f64 {
+        let mean = self.sum * inverse;
+        self.squares * inverse - mean * mean
+    }
+
+    /// Rebuilds the sums over `window` (oldest first), shifted by its mean, and returns the
+    /// window's variance with TA-Lib's relative floor (below 1e-12 of the mean square is 0).
+    pub(crate) fn reseed<'a>(
+        window: impl Iterator<Item = &'a f64> + Clone,
+        inverse: f64,
+    ) -> (Self, f64) {
+        let mut total = 0.0;
+        for &value in window.clone() {
+            total += value;
+        }
+        let mut sums = Self::new(total * inverse);
+        for &value in window {
+            sums.add(value);
+        }
+        let variance = sums.variance(inverse);
+        let floored = if variance < 0.000_000_000_001 * (sums.squares * inverse) {
+            0.0
+        } else {
+            variance
+        };
+        (sums, floored)
+    }
+}
+
+/// One step of TA-Lib 0.8's fused SMA + deviation loop for the bar whose window is
+/// `window` (oldest first, `period` values, the newest already added to `sums`): returns the
+/// variance, removes the oldest value and reseeds when due, when the variance has lost its
+/// precision or when a large value leaves.
+pub(crate) fn variance_step<'a>(
+    sums: &mut ShiftedSums,
+    until_reseed: &mut usize,
+    window: impl Iterator<Item = &'a f64> + Clone,
+    oldest: f64,
+    period: usize,
+) -> f64 {
+    let inverse = 1.0 / period as f64;
+    let mut variance = sums.variance(inverse);
+    let square = sums.remove(oldest);
+    *until_reseed -= 1;
+    if variance < 0.000_001 * (sums.squares * inverse)
+        || square > 1_000_000.0 * sums.squares
+        || *until_reseed == 0
+    {
+        *until_reseed = VARIANCE_RESEED * period;
+        (*sums, variance) = ShiftedSums::reseed(window, inverse);
+        sums.remove(oldest);
+    }
+    variance
+}
+
+/// `TA_BBANDS` with a simple moving average: the middle band is TA-Lib's SMA, the deviation its
+/// population standard deviation from shifted sums (see [`ShiftedSums`]).
 fn bbands(x: &[f64], period: usize, deviations: f64) -> Vec<Series> {
-    let middle = sma(x, period);
     let mut outputs = vec![vec![None; x.len()]; 3];
     if x.len() < period {
         return outputs;
     }
-    let mut squares = 0.0;
+    let mut total = 0.0;
+    let mut sums = ShiftedSums::new(x[0]);
     for &value in &x[..period - 1] {
-        squares += value * value;
+        total += value;
+        sums.add(value);
     }
+    let mut until_reseed = VARIANCE_RESEED * period;
     for i in period - 1..x.len() {
-        squares += x[i] * x[i];
-        let mut variance = squares / period as f64;
-        let old = x[i + 1 - period];
-        squares -= old * old;
-        let mean = middle[i].unwrap_or_default();
-        variance -= mean * mean;
-        let deviation = if is_zero_or_negative(variance) {
-            0.0
-        } else {
+        total += x[i];
+        sums.add(x[i]);
+        let mean = total / period as f64;
+        let oldest = x[i + 1 - period];
+        total -= oldest;
+        let window = x[i + 1 - period..=i].iter();
+        let variance = variance_step(&mut sums, &mut until_reseed, window, oldest, period);
+        let deviation = if variance != 0.0 {
             variance.sqrt()
+        } else {
+            0.0
         };
         let width = deviation * deviations;
         outputs[0][i] = Some(mean + width);
@@ -230,8 +338,15 @@ pub(crate) fn true_range(candle: &Candle, previous_close: f64) -> f64 {
     greatest
 }
 
+/// TA-Lib 0.8's Wilder weights for a period: `beta = (n - 1) / n` and `alpha = 1 - beta`
+/// (derived in that order so they add up to exactly 1).
+pub(crate) fn wilder_weights(period: usize) -> (f64, f64) {
+    let beta = (period - 1) as f64 / period as f64;
+    (1.0 - beta, beta)
+}
+
 /// `TA_ATR`: true ranges from the second bar, their plain average over the first `period`, then
-/// Wilder's smoothing. A period of 1 is the true range itself.
+/// Wilder's smoothing as one fused multiply-add (`beta × atr + alpha × range`).
 fn atr(candles: &[Candle], period: usize) -> Series {
     let mut out = vec![None; candles.len()];
     if candles.len() <= period {
@@ -241,36 +356,28 @@ fn atr(candles: &[Candle], period: usize) -> Series {
         .windows(2)
         .map(|pair| true_range(&pair[1], pair[0].close))
         .collect();
-    if period == 1 {
-        for (i, &range) in ranges.iter().enumerate() {
-            out[i + 1] = Some(range);
-        }
-        return out;
-    }
+    let (alpha, beta) = wilder_weights(period);
     let mut total = 0.0;
     for &range in &ranges[..period] {
         total += range;
     }
     let mut average = total / period as f64;
     out[period] = Some(average);
-    let keep = (period - 1) as f64;
     for i in period + 1..candles.len() {
-        average *= keep;
-        average += ranges[i - 1];
-        average /= period as f64;
+        average = beta.mul_add(average, alpha * ranges[i - 1]);
         out[i] = Some(average);
     }
     out
 }
 
-/// TA-Lib's fast %K from the window's extremes: `(close - lowest) / ((highest - lowest) / 100)`,
-/// 0 for a window with no range.
+/// TA-Lib's fast %K from the window's extremes, `(close - lowest) / (highest - lowest) × 100`;
+/// 0 for a window whose range is zero relative to its prices.
 pub(crate) fn fast_k_value(close: f64, highest: f64, lowest: f64) -> f64 {
-    let scale = (highest - lowest) / 100.0;
-    if scale != 0.0 {
-        (close - lowest) / scale
-    } else {
+    let range = highest - lowest;
+    if is_zero_scaled(range, highest.abs() + lowest.abs()) {
         0.0
+    } else {
+        (close - lowest) / range * 100.0
     }
 }
 

@@ -1,11 +1,12 @@
 //! The incremental form of every indicator: a [`State`] takes one bar at a time and repeats the
 //! batch code's floating-point operations in the same order, so both agree to the last bits
-//! (volatility, which the batch form computes two-pass per window, to about 1e-12).
+//! (volatility, which the batch form computes two-pass per window, to about 1e-10).
 
 use std::collections::VecDeque;
 
 use crate::batch::{
-    ANNUALISE, fast_k_value, is_zero_or_negative, roc_value, rsi_value, true_range,
+    ANNUALISE, ShiftedSums, VARIANCE_RESEED, WMA_REANCHOR, add_change, fast_k_value, roc_value,
+    rsi_value, true_range, variance_step, wilder_weights, wma_divider, wma_sums,
 };
 use crate::{Candle, Indicator};
 
@@ -49,11 +50,7 @@ enum Kernel {
         slow: Ema,
         signal: Ema,
     },
-    Bbands {
-        sma: Sma,
-        squares: Window,
-        deviations: f64,
-    },
+    Bbands(Bbands),
     Atr(Atr),
     Stoch {
         lows: Extremes,
@@ -86,11 +83,9 @@ impl State {
                 slow: Ema::new(n(slow), 0),
                 signal: Ema::new(n(signal), 0),
             },
-            Indicator::Bbands { period, deviations } => Kernel::Bbands {
-                sma: Sma::new(n(period)),
-                squares: Window::new(n(period)),
-                deviations: deviations.as_f64(),
-            },
+            Indicator::Bbands { period, deviations } => {
+                Kernel::Bbands(Bbands::new(n(period), deviations.as_f64()))
+            }
             Indicator::Atr { period } => Kernel::Atr(Atr::new(n(period))),
             Indicator::Stoch {
                 fast_k,
@@ -133,25 +128,7 @@ impl State {
                     None => Values::NONE,
                 }
             }
-            Kernel::Bbands {
-                sma,
-                squares,
-                deviations,
-            } => {
-                let Some(mean) = sma.update(close) else {
-                    squares.push(close * close);
-                    return Values::NONE;
-                };
-                let (total, _) = squares.push(close * close);
-                let variance = total / squares.capacity as f64 - mean * mean;
-                let deviation = if is_zero_or_negative(variance) {
-                    0.0
-                } else {
-                    variance.sqrt()
-                };
-                let width = deviation * *deviations;
-                Values([Some(mean + width), Some(mean), Some(mean - width)])
-            }
+            Kernel::Bbands(bbands) => bbands.update(close),
             Kernel::Atr(atr) => Values::one(atr.update(candle)),
             Kernel::Stoch {
                 lows,
@@ -275,7 +252,7 @@ impl Ema {
 
     fn update(&mut self, x: f64) -> Option<f64> {
         if let Some(ema) = self.value {
-            let ema = ((x - ema) * self.k) + ema;
+            let ema = (x - ema).mul_add(self.k, ema);
             self.value = Some(ema);
             return self.value;
         }
@@ -296,38 +273,47 @@ impl Ema {
 #[derive(Debug, Clone)]
 struct Wma {
     period: usize,
-    values: VecDeque<f64>,
+    window: VecDeque<f64>,
     weighted: f64,
     plain: f64,
+    trailing: f64,
+    until_reanchor: usize,
 }
 
 impl Wma {
     fn new(period: usize) -> Self {
         Self {
             period,
-            values: VecDeque::with_capacity(period + 1),
+            window: VecDeque::with_capacity(period + 1),
             weighted: 0.0,
             plain: 0.0,
+            trailing: 0.0,
+            until_reanchor: WMA_REANCHOR * period,
         }
     }
 
     fn update(&mut self, x: f64) -> Option<f64> {
-        self.values.push_back(x);
-        if self.values.len() < self.period {
+        self.window.push_back(x);
+        if self.window.len() > self.period {
+            self.window.pop_front();
+        }
+        if self.window.len() < self.period {
             self.plain += x;
-            self.weighted += x * self.values.len() as f64;
+            self.weighted += x * self.window.len() as f64;
             return None;
         }
-        // TA-Lib subtracts 0.0 on the first full window, then the value that just left.
-        let trailing = if self.values.len() > self.period {
-            self.values.pop_front().unwrap_or_default()
-        } else {
-            0.0
-        };
         self.plain += x;
-        self.plain -= trailing;
+        self.plain -= self.trailing;
         self.weighted += x * self.period as f64;
-        let value = self.weighted / (self.period * (self.period + 1) / 2) as f64;
+        // TA-Lib rebuilds the sums from the window every 8 × period bars: O(period) once per
+        // 8 × period bars, so still O(1) amortised.
+        self.until_reanchor -= 1;
+        if self.until_reanchor == 0 {
+            self.until_reanchor = WMA_REANCHOR * self.period;
+            (self.plain, self.weighted) = wma_sums(self.window.iter());
+        }
+        self.trailing = self.window.front().copied().unwrap_or_default();
+        let value = self.weighted / wma_divider(self.period);
         self.weighted -= self.plain;
         Some(value)
     }
@@ -356,24 +342,75 @@ impl Rsi {
 
     fn update(&mut self, x: f64) -> Option<f64> {
         let previous = self.previous.replace(x)?;
-        let change = x - previous;
         self.changes += 1;
-        let smoothing = self.changes > self.period;
-        if smoothing {
+        if self.changes > self.period {
             self.loss *= (self.period - 1) as f64;
             self.gain *= (self.period - 1) as f64;
         }
-        if change < 0.0 {
-            self.loss -= change;
-        } else {
-            self.gain += change;
-        }
+        add_change(&mut self.gain, &mut self.loss, x - previous);
         if self.changes < self.period {
             return None;
         }
-        self.loss /= self.period as f64;
-        self.gain /= self.period as f64;
+        let inverse = 1.0 / self.period as f64;
+        self.loss *= inverse;
+        self.gain *= inverse;
         Some(rsi_value(self.gain, self.loss))
+    }
+}
+
+/// `TA_BBANDS` (SMA), one bar at a time: the SMA's running total and the deviation's shifted
+/// sums over a window of the last `period` closes. The reseeds rebuild the sums from the
+/// window (O(period), at most once per bar only while precision is being lost; once per
+/// 32 × period bars on ordinary data).
+#[derive(Debug, Clone)]
+struct Bbands {
+    period: usize,
+    deviations: f64,
+    window: VecDeque<f64>,
+    total: f64,
+    sums: Option<ShiftedSums>,
+    until_reseed: usize,
+}
+
+impl Bbands {
+    fn new(period: usize, deviations: f64) -> Self {
+        Self {
+            period,
+            deviations,
+            window: VecDeque::with_capacity(period),
+            total: 0.0,
+            sums: None,
+            until_reseed: VARIANCE_RESEED * period,
+        }
+    }
+
+    fn update(&mut self, x: f64) -> Values {
+        // TA-Lib shifts the first sums by the series' first value.
+        let sums = self.sums.get_or_insert_with(|| ShiftedSums::new(x));
+        self.total += x;
+        sums.add(x);
+        self.window.push_back(x);
+        if self.window.len() < self.period {
+            return Values::NONE;
+        }
+        let mean = self.total / self.period as f64;
+        let oldest = self.window.front().copied().unwrap_or_default();
+        self.total -= oldest;
+        let variance = variance_step(
+            sums,
+            &mut self.until_reseed,
+            self.window.iter(),
+            oldest,
+            self.period,
+        );
+        self.window.pop_front();
+        let deviation = if variance != 0.0 {
+            variance.sqrt()
+        } else {
+            0.0
+        };
+        let width = deviation * self.deviations;
+        Values([Some(mean + width), Some(mean), Some(mean - width)])
     }
 }
 
@@ -400,20 +437,15 @@ impl Atr {
         let previous_close = self.previous_close.replace(candle.close)?;
         let range = true_range(candle, previous_close);
         self.ranges += 1;
-        if self.period == 1 {
-            return Some(range);
-        }
-        if self.ranges < self.period {
+        if self.ranges <= self.period {
             self.average += range;
-            return None;
-        }
-        if self.ranges == self.period {
-            self.average += range;
+            if self.ranges < self.period {
+                return None;
+            }
             self.average /= self.period as f64;
         } else {
-            self.average *= (self.period - 1) as f64;
-            self.average += range;
-            self.average /= self.period as f64;
+            let (alpha, beta) = wilder_weights(self.period);
+            self.average = beta.mul_add(self.average, alpha * range);
         }
         Some(self.average)
     }
@@ -457,19 +489,17 @@ impl Extremes {
     }
 }
 
-/// Rolling sample deviation of log returns: sums of the returns' offsets from a centre, which
-/// is moved to the window's mean (and the sums recomputed) every `period` returns so that
-/// rounding cannot build up, and a window of identical returns is exactly 0. Amortised O(1).
+/// Rolling sample deviation of log returns, from the same shifted sums and reseeding as
+/// TA-Lib's variance (see `batch::ShiftedSums`): O(1) per bar, with an O(period) rebuild once
+/// per 32 × period bars or when the running sums have lost six digits to cancellation, which
+/// keeps the result within about 1e-10 of the two-pass batch value.
 #[derive(Debug, Clone)]
 struct Volatility {
     period: usize,
     previous_close: Option<f64>,
     returns: VecDeque<f64>,
-    centre: f64,
-    sum: f64,
-    squares: f64,
-    since_recentre: usize,
-    equal_run: usize,
+    sums: Option<ShiftedSums>,
+    until_reseed: usize,
 }
 
 impl Volatility {
@@ -477,56 +507,31 @@ impl Volatility {
         Self {
             period,
             previous_close: None,
-            returns: VecDeque::with_capacity(period + 1),
-            centre: 0.0,
-            sum: 0.0,
-            squares: 0.0,
-            since_recentre: 0,
-            equal_run: 0,
+            returns: VecDeque::with_capacity(period),
+            sums: None,
+            until_reseed: VARIANCE_RESEED * period,
         }
     }
 
     fn update(&mut self, close: f64) -> Option<f64> {
         let previous = self.previous_close.replace(close)?;
         let r = (close / previous).ln();
-        self.equal_run = match self.returns.back() {
-            Some(&last) if last == r => self.equal_run + 1,
-            _ => 1,
-        };
+        let sums = self.sums.get_or_insert_with(|| ShiftedSums::new(r));
+        sums.add(r);
         self.returns.push_back(r);
-        let offset = r - self.centre;
-        self.sum += offset;
-        self.squares += offset * offset;
-        if self.returns.len() > self.period
-            && let Some(old) = self.returns.pop_front()
-        {
-            let offset = old - self.centre;
-            self.sum -= offset;
-            self.squares -= offset * offset;
-        }
-        self.since_recentre += 1;
-        if self.since_recentre >= self.period {
-            self.recentre();
-        }
         if self.returns.len() < self.period {
             return None;
         }
-        if self.equal_run >= self.period {
-            return Some(0.0);
-        }
+        let oldest = self.returns.front().copied().unwrap_or_default();
+        let population = variance_step(
+            sums,
+            &mut self.until_reseed,
+            self.returns.iter(),
+            oldest,
+            self.period,
+        );
+        self.returns.pop_front();
         let n = self.period as f64;
-        let variance = (self.squares - self.sum * self.sum / n) / (n - 1.0);
-        Some(variance.max(0.0).sqrt() * ANNUALISE)
-    }
-
-    fn recentre(&mut self) {
-        self.centre = self.returns.iter().sum::<f64>() / self.returns.len() as f64;
-        self.sum = self.returns.iter().map(|r| r - self.centre).sum();
-        self.squares = self
-            .returns
-            .iter()
-            .map(|r| (r - self.centre) * (r - self.centre))
-            .sum();
-        self.since_recentre = 0;
+        Some((population * n / (n - 1.0)).sqrt() * ANNUALISE)
     }
 }

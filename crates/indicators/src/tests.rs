@@ -228,6 +228,7 @@ fn warmups_follow_ta_lib_lookbacks() {
     ];
     for (text, warmup) in cases {
         assert_eq!(spec(text).warmup(), warmup, "{text}");
+        assert_eq!(spec(text).bars_needed(), warmup + 1, "{text}");
         let candles = closes(&(1..=100).map(f64::from).collect::<Vec<_>>());
         let first = spec(text).batch(&candles)[0]
             .iter()
@@ -414,4 +415,20 @@ fn the_catalogue_lists_every_indicator_and_serialises() {
 #[test]
 fn annualising_factor_is_the_square_root_of_252() {
     assert_eq!(batch::ANNUALISE, 252f64.sqrt());
+}
+
+#[test]
+fn the_error_text_names_the_problem_then_every_indicator() {
+    let error = "rsi:1".parse::<Indicator>().unwrap_err().to_string();
+    assert_eq!(
+        error,
+        "`rsi` parameter `period` must be 2..=1000, got `1`; valid indicators: \
+         sma[:period 2..=1000 (default 30)], ema[:period 2..=1000 (default 30)], \
+         wma[:period 2..=1000 (default 30)], rsi[:period 2..=1000 (default 14)], \
+         macd[:fast 2..=1000 (default 12):slow 2..=1000 (default 26):signal 1..=1000 (default 9)], \
+         bbands[:period 2..=1000 (default 20):deviations 0.1..=10 in steps of 0.1 (default 2)], \
+         atr[:period 1..=1000 (default 14)], \
+         stoch[:fast_k 1..=1000 (default 14):slow_k 1..=1000 (default 3):slow_d 1..=1000 (default 3)], \
+         roc[:period 1..=1000 (default 10)], obv, volatility[:period 2..=1000 (default 20)]"
+    );
 }

@@ -7,8 +7,8 @@
 //!
 //! Loading reads the layers into [`Settings`] (the flat list of settings users write, which
 //! `stockd config` prints), then builds [`Config`]: one typed section per part of the program
-//! (server, store, providers, read path, web edge, ingestion, alerts, notifications, archive,
-//! telemetry), every value parsed and checked once, here. A consumer receives its section,
+//! (server, store, providers, read path, web edge, ingestion, alerts, notifications, signals,
+//! archive, telemetry), every value parsed and checked once, here. A consumer receives its section,
 //! never the whole configuration, and never parses a setting itself.
 
 use std::collections::BTreeMap;
@@ -36,6 +36,7 @@ mod limits;
 mod quotas;
 mod redact;
 mod sections;
+mod signals;
 
 pub use alerting::Roles;
 pub use chain::{ProviderChains, ProviderName};
@@ -45,8 +46,9 @@ pub use quotas::QuotaSetting;
 pub use redact::redact_url;
 pub use sections::{
     AlertsSection, ArchiveSection, IngestSection, NotifySection, ProvidersSection, ServerSection,
-    StoreSection, TelemetrySection, WebSection,
+    SignalsSection, StoreSection, TelemetrySection, WebSection,
 };
+pub use signals::SignalsSetting;
 
 /// Environment variables handed to the archive's object store (credentials, region, endpoint):
 /// object_store's own names, as its builders' `from_env` would read them.
@@ -196,6 +198,11 @@ pub struct Settings {
     /// `STOCKD_LIMITS__MAX_RULES_PER_USER=…`); 0 turns one off.
     #[serde(default)]
     pub limits: LimitsSetting,
+    /// Composite trading signals (`[signals]` table, `STOCKD_SIGNALS__ENABLED`,
+    /// `STOCKD_SIGNALS__WEIGHTS__TREND`, `STOCKD_SIGNALS__THRESHOLDS__BUY`, …): whether they are
+    /// computed, each component's weight and the label thresholds.
+    #[serde(default)]
+    pub signals: SignalsSetting,
     /// How long a provider's "unknown symbol" answer is remembered, so it is not asked about
     /// that symbol again meanwhile (0: ask every time).
     #[serde(with = "duration")]
@@ -327,6 +334,7 @@ impl Default for Settings {
             features: BTreeMap::new(),
             quotas: quotas::defaults(),
             limits: LimitsSetting::default(),
+            signals: SignalsSetting::default(),
             unknown_symbol_ttl: Duration::from_secs(3600),
             ingest_workers: 2,
             ingest_batch_size: 25,
@@ -375,6 +383,7 @@ pub struct Config {
     pub ingest: IngestSection,
     pub alerts: AlertsSection,
     pub notify: NotifySection,
+    pub signals: SignalsSection,
     pub archive: ArchiveSection,
     pub telemetry: TelemetrySection,
 }

@@ -884,3 +884,117 @@ fn serve_roles_replace_the_setting_and_are_checked_the_same_way() {
         "a refused value changes nothing"
     );
 }
+
+#[test]
+fn signals_have_documented_weights_and_thresholds_that_the_environment_and_a_file_change() {
+    let config = load(&[], &[]).unwrap();
+    assert!(config.signals.enabled);
+    assert_eq!(config.signals.config, domain::SignalsConfig::default());
+    let weights = config.signals.config.weights();
+    assert_eq!(
+        [
+            weights.trend,
+            weights.momentum,
+            weights.mean_reversion,
+            weights.volatility,
+            weights.sentiment
+        ],
+        [0.35, 0.25, 0.2, 0.2, 0.25]
+    );
+    let thresholds = config.signals.config.thresholds();
+    assert_eq!(
+        [
+            thresholds.strong_buy,
+            thresholds.buy,
+            thresholds.sell,
+            thresholds.strong_sell
+        ],
+        [0.6, 0.2, -0.2, -0.6]
+    );
+    let printed = config.render(OutputFormat::Toml);
+    assert!(printed.contains("[signals]"), "{printed}");
+    assert!(printed.contains("[signals.weights]") && printed.contains("mean_reversion = 0.2"));
+    assert!(printed.contains("[signals.thresholds]") && printed.contains("strong_sell = -0.6"));
+
+    let config = load(
+        &[],
+        &[
+            ("STOCKD_SIGNALS__ENABLED", "false"),
+            ("STOCKD_SIGNALS__WEIGHTS__TREND", "1"),
+            ("STOCKD_SIGNALS__THRESHOLDS__BUY", "0.3"),
+        ],
+    )
+    .unwrap();
+    assert!(!config.signals.enabled);
+    assert_eq!(config.signals.config.weights().trend, 1.0);
+    assert_eq!(
+        config.signals.config.weights().momentum,
+        0.25,
+        "others kept"
+    );
+    assert_eq!(
+        config.signals.config.label_for(0.25),
+        domain::SignalLabel::Neutral
+    );
+    assert!(
+        Config::unknown_env_names([(
+            "STOCKD_SIGNALS__WEIGHTS__SENTIMENT".to_owned(),
+            "0".to_owned()
+        )])
+        .is_empty()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stockd.toml");
+    std::fs::write(
+        &file,
+        "[signals.weights]\nsentiment = 0\n[signals.thresholds]\nstrong_buy = 0.8\n",
+    )
+    .unwrap();
+    let config = load(&["--config", file.to_str().unwrap()], &[]).unwrap();
+    assert_eq!(config.signals.config.weights().sentiment, 0.0);
+    assert_eq!(config.signals.config.thresholds().strong_buy, 0.8);
+}
+
+#[test]
+fn bad_signal_weights_and_thresholds_are_refused_naming_the_setting() {
+    for (name, value, setting) in [
+        (
+            "STOCKD_SIGNALS__WEIGHTS__MOMENTUM",
+            "-0.1",
+            "signals.weights.momentum",
+        ),
+        (
+            "STOCKD_SIGNALS__THRESHOLDS__STRONG_BUY",
+            "1.5",
+            "signals.thresholds.strong_buy",
+        ),
+        (
+            "STOCKD_SIGNALS__THRESHOLDS__SELL",
+            "0.5",
+            "signals.thresholds.sell",
+        ),
+        (
+            "STOCKD_SIGNALS__THRESHOLDS__STRONG_SELL",
+            "-0.1",
+            "signals.thresholds.strong_sell",
+        ),
+    ] {
+        let err = load(&[], &[(name, value)]).unwrap_err();
+        assert!(err.starts_with(setting), "{name}={value}: {err}");
+    }
+    let all_zero = [
+        ("STOCKD_SIGNALS__WEIGHTS__TREND", "0"),
+        ("STOCKD_SIGNALS__WEIGHTS__MOMENTUM", "0"),
+        ("STOCKD_SIGNALS__WEIGHTS__MEAN_REVERSION", "0"),
+        ("STOCKD_SIGNALS__WEIGHTS__VOLATILITY", "0"),
+        ("STOCKD_SIGNALS__WEIGHTS__SENTIMENT", "0"),
+    ];
+    let err = load(&[], &all_zero).unwrap_err();
+    assert!(
+        err.contains("signals.weights") && err.contains("more than 0"),
+        "{err}"
+    );
+    let err = load(&[], &[("STOCKD_SIGNALS__WEIGHTS__NEWS", "1")]).unwrap_err();
+    assert!(err.contains("news"), "{err}");
+}

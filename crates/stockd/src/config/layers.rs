@@ -138,7 +138,8 @@ impl NamedLayer {
             };
             // `features__history_delta` sets `history_delta` inside the `features` table,
             // `quotas__alphavantage__per_day` sets `per_day` in `quotas.alphavantage`,
-            // `limits__max_rules_per_user` sets it in `limits`.
+            // `limits__max_rules_per_user` sets it in `limits`, `signals__weights__trend` sets
+            // `trend` in `signals.weights`.
             insert_nested(&mut values, &key, parsed);
         }
         Self { name, values }
@@ -230,6 +231,7 @@ fn is_setting(key: &str) -> bool {
         || key.starts_with("features__")
         || key.starts_with("quotas__")
         || key.starts_with("limits__")
+        || key.starts_with("signals__")
 }
 
 #[cfg(test)]

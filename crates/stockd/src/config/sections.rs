@@ -104,6 +104,13 @@ pub struct NotifySection {
     pub dispatch: DispatchConfig,
 }
 
+/// Composite trading signals: whether they are computed, and with which weights and thresholds.
+#[derive(Debug, Clone)]
+pub struct SignalsSection {
+    pub enabled: bool,
+    pub config: domain::SignalsConfig,
+}
+
 /// The Parquet archive.
 #[derive(Debug, Clone)]
 pub struct ArchiveSection {
@@ -202,6 +209,10 @@ impl Config {
             ingest,
             alerts,
             notify,
+            signals: SignalsSection {
+                enabled: settings.signals.enabled,
+                config: settings.signals_config()?,
+            },
             archive: ArchiveSection {
                 url: SecretString::from(settings.archive_url()),
                 object_store_env: settings.object_store_env.clone(),
