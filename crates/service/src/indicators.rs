@@ -244,7 +244,10 @@ mod tests {
     fn a_bad_entry_is_named_with_every_valid_indicator() {
         for (text, names) in [
             ("sma:50,smaa:5", "unknown indicator `smaa`"),
-            ("sma:1", "`sma` parameter `period` must be 2..=1000, got `1`"),
+            (
+                "sma:1",
+                "`sma` parameter `period` must be 2..=1000, got `1`",
+            ),
             ("macd:26:12", "fast < slow"),
             ("macd.hist", "no output `hist`"),
         ] {
@@ -253,7 +256,10 @@ mod tests {
             assert!(detail.contains(names), "{text}: {detail}");
         }
         let detail = refusal("sma:1");
-        assert!(detail.contains("volatility") && detail.contains("bbands"), "{detail}");
+        assert!(
+            detail.contains("volatility") && detail.contains("bbands"),
+            "{detail}"
+        );
     }
 
     #[test]

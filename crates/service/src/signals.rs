@@ -13,7 +13,7 @@
 //! and reports the symbols whose latest label changed, for the caller to announce.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Bar, Signal, SignalLabel, SignalMethod, Symbol};
+use domain::{Bar, Signal, SignalLabel, SignalMethod, SignalScore, Symbol};
 use indicators::Candle;
 use market::{CacheStatus, UpstreamBudget};
 use signals::{Evaluation, Horizon, Method, SentimentSeries};
@@ -59,7 +59,8 @@ pub struct SignalAnswer<T> {
     pub value: T,
 }
 
-/// A symbol whose latest label differs from the one stored before a refresh.
+/// A symbol whose latest label differs from the one stored before a refresh, or whose first
+/// signal under the method a refresh stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelChange {
     pub symbol: Symbol,
@@ -67,10 +68,9 @@ pub struct LabelChange {
     /// The new latest signal's day, label and score.
     pub day: NaiveDate,
     pub label: SignalLabel,
-    pub score: f64,
-    /// The latest label before the refresh, and its day.
-    pub previous_label: SignalLabel,
-    pub previous_day: NaiveDate,
+    pub score: SignalScore,
+    /// The latest label before the refresh; `None` for the symbol's first signals.
+    pub previous: Option<SignalLabel>,
 }
 
 /// What a refresh did.
@@ -159,8 +159,10 @@ impl Service {
     }
 
     /// Computes and stores the signals of each of `symbols` after its latest stored one, from
-    /// the stored bars; returns what was written and the labels that changed. A symbol with no
-    /// stored bars is skipped; its first refresh stores its whole history and changes nothing.
+    /// the stored bars; returns what was written and the labels that changed (a symbol's first
+    /// refresh stores its whole history and counts as a change from no label). A symbol with no
+    /// stored bars, or no new day, is skipped. Days already stored are never recomputed: a new
+    /// configuration is a new method, with a history of its own.
     pub async fn refresh_signals(&self, symbols: &[Symbol]) -> Result<SignalRefresh, ServiceError> {
         let method = self.signal_method()?;
         let mut refresh = SignalRefresh::default();
@@ -175,17 +177,15 @@ impl Service {
             let Some(latest) = signals.last() else {
                 continue;
             };
-            if let Some(previous) = previous
-                && previous.label != latest.label
-            {
+            let previous = previous.map(|signal| signal.label);
+            if previous != Some(latest.label) {
                 refresh.changes.push(LabelChange {
                     symbol,
                     method: method.name().clone(),
                     day: latest.day,
                     label: latest.label,
-                    score: latest.score.get(),
-                    previous_label: previous.label,
-                    previous_day: previous.day,
+                    score: latest.score,
+                    previous,
                 });
             }
             refresh.stored += self.store().upsert_signals(&signals).await?;

@@ -270,7 +270,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         config.web.web.defaults.days
     );
     let alerting = start_alerting(&config, core.clone(), state.loops()).await?;
-    let ingestion = start_ingestion(&config, core, state.loops())?;
+    let ingestion = start_ingestion(&config, core, state.loops()).await?;
     let server = web::ServerConfig {
         max_connections: crate::descriptors::connection_budget(config.server.http.max_connections),
         ..config.server.http.clone()
@@ -417,12 +417,12 @@ const RULE_RELOAD_EVERY: Duration = Duration::from_secs(1);
 
 /// Starts `ingest_workers` workers (watched by `/ready`) and, unless its flag is off, the
 /// schedule.
-fn start_ingestion(
+async fn start_ingestion(
     config: &Config,
     core: Core,
     loops: &web::liveness::Loops,
 ) -> Result<Ingestion, AppError> {
-    let ingestor = crate::ingesting::ingestor(config, core)?;
+    let ingestor = crate::ingesting::ingestor(config, core).await?;
     let (stop, stopped) = ingest::Stop::channel();
     if !config.roles.worker {
         // Said once, so an operator (and a test) can tell "not this replica's job" from "not

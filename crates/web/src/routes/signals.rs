@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 
+use ::signals::{Evaluation, Horizon};
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Signal, Symbol};
 use serde::{Deserialize, Serialize};
 use service::signals::{SignalAnswer, SignalOrigin};
-use ::signals::{Evaluation, Horizon};
 use utoipa::{IntoParams, ToSchema};
 
 use super::window::parse_range;

@@ -42,7 +42,10 @@ async fn a_new_user_gets_msft_s_latest_signal_with_components_and_evidence() {
         let reading = component["evidence"]["reading"].as_str().unwrap();
         assert!(!reading.is_empty(), "{component}");
     }
-    assert!((weights - 1.0).abs() < 1e-9, "renormalised without sentiment");
+    assert!(
+        (weights - 1.0).abs() < 1e-9,
+        "renormalised without sentiment"
+    );
     assert!((body["score"].as_f64().unwrap() - weighted).abs() < 1e-4);
     let mean_reversion = &body["components"][2]["evidence"];
     assert!(mean_reversion["rsi_14"].is_number(), "{mean_reversion}");
@@ -75,7 +78,10 @@ async fn the_history_has_one_signal_per_trading_day_of_the_range_ending_at_the_l
     let last = body["signals"].as_array().unwrap().last().unwrap();
     assert_eq!(last["score"], latest["score"]);
     assert_eq!(last["label"], latest["label"]);
-    assert_eq!(last["components"]["trend"], latest["components"][0]["score"]);
+    assert_eq!(
+        last["components"]["trend"],
+        latest["components"][0]["score"]
+    );
 }
 
 #[tokio::test]
@@ -94,8 +100,14 @@ async fn the_evaluation_reports_every_label_at_each_horizon_against_buy_and_hold
         .collect();
     assert_eq!(horizons, [5, 20], "sorted");
     let labels = body["labels"].as_array().unwrap();
-    let names: Vec<&str> = labels.iter().map(|l| l["label"].as_str().unwrap()).collect();
-    assert_eq!(names, ["strong_sell", "sell", "neutral", "buy", "strong_buy"]);
+    let names: Vec<&str> = labels
+        .iter()
+        .map(|l| l["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["strong_sell", "sell", "neutral", "buy", "strong_buy"]
+    );
     let total: u64 = labels.iter().map(|l| l["days"].as_u64().unwrap()).sum();
     assert_eq!(body["days"].as_u64().unwrap(), total);
     // Every bundled day from the 20th on has a signal; the last 5 have no 5-day return.
@@ -156,10 +168,22 @@ async fn stored_signals_are_served_once_refreshed_and_agree_with_computed_ones()
         .await
         .json();
     let symbol = domain::Symbol::parse("MSFT").unwrap();
-    let refresh = app.state.service().refresh_signals(&[symbol]).await.unwrap();
+    let refresh = app
+        .state
+        .service()
+        .refresh_signals(&[symbol])
+        .await
+        .unwrap();
     let bars = csv_closes("MSFT").len() as u64;
-    assert_eq!(refresh.stored, bars - 19, "the whole history on the first refresh");
-    assert!(refresh.changes.is_empty(), "a first refresh changes no label");
+    assert_eq!(
+        refresh.stored,
+        bars - 19,
+        "the whole history on the first refresh"
+    );
+    let [first] = refresh.changes.as_slice() else {
+        panic!("one change from no label: {:?}", refresh.changes);
+    };
+    assert_eq!(first.previous, None);
 
     let stored = app.get("/v1/stocks/MSFT/signal").await.json();
     assert_eq!(stored["provenance"]["origin"], "stored");
@@ -175,6 +199,11 @@ async fn stored_signals_are_served_once_refreshed_and_agree_with_computed_ones()
     assert_eq!(evaluation["provenance"]["origin"], "stored");
     assert_eq!(evaluation["days"].as_u64().unwrap(), bars - 19);
 
-    let again = app.state.service().refresh_signals(&[symbol]).await.unwrap();
+    let again = app
+        .state
+        .service()
+        .refresh_signals(&[symbol])
+        .await
+        .unwrap();
     assert_eq!((again.stored, again.changes.len()), (0, 0), "nothing new");
 }
