@@ -31,6 +31,10 @@ EXPLAINED = [
     (422, {"POST /v1/me/channels", "PUT /v1/me/channels/{id}"}, "url: ",
      "a webhook must point at a public address (the SSRF guard resolves the host); its scheme "
      "and shape are in the schema"),
+    (400, {"GET /v1/stocks/{symbol}/indicators"}, "series `",
+     "an indicator's parameter ranges depend on the indicator and the parameter's place, and "
+     "MACD needs fast < slow: the pattern gives the names and the shape, the catalogue "
+     "(`GET /v1/indicators`) the ranges"),
     (422, None, "symbol: ",
      "whether a ticker exists is the providers' knowledge (checked before it is watched or "
      "tracked); its shape is in the schema"),

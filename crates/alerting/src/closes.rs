@@ -13,7 +13,7 @@ use std::time::Duration;
 use alerts::{Engine, trading_day};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use domain::{Price, Symbol, TradingCalendar};
-use store::{Store, StoreError};
+use store::{Bars, StoreError};
 use tokio::time::Instant;
 
 /// The longest a symbol's loaded closes are used within one session before they are read
@@ -69,7 +69,7 @@ impl ReferenceCloses {
     /// them already for that session and they are recent.
     pub(crate) async fn refresh(
         &mut self,
-        store: &dyn Store,
+        store: &dyn Bars,
         engine: &mut Engine,
         symbol: Symbol,
         at: DateTime<Utc>,
@@ -101,7 +101,7 @@ impl ReferenceCloses {
 /// The closes of the last `depth` stored bars of `symbol` dated before `session`, oldest
 /// first (fewer when fewer are stored).
 async fn closes_before(
-    store: &dyn Store,
+    store: &dyn Bars,
     symbol: Symbol,
     session: NaiveDate,
     depth: u32,

@@ -47,7 +47,7 @@ use chrono::{Datelike, NaiveDate};
 use domain::Symbol;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use store::{Store, StoreError, StoredBar};
+use store::{Bars, StoreError, StoredBar};
 
 pub use location::redact_url;
 pub use partition::FILE_NAME;
@@ -230,24 +230,23 @@ impl Archive {
     /// per year, each holding that whole year as the store has it now.
     pub async fn archive_symbol(
         &self,
-        store: &dyn Store,
+        store: &dyn Bars,
         symbol: Symbol,
         years: RangeInclusive<i32>,
     ) -> Result<Summary, ArchiveError> {
-        // Years chrono and four-digit SQL text dates agree on; nothing real lies outside.
-        let first = (*years.start()).max(1);
-        let last = (*years.end()).min(9999);
+        let bars = store.stored_years(symbol, years).await?;
+        self.archive_bars(symbol, &bars).await
+    }
+
+    /// Writes `bars` (all of `symbol`, oldest first, as [`Bars::stored_years`] reads them) as
+    /// one partition per year they fall in, each replaced whole: the bars of a year must be
+    /// the whole year as stored, or the rest of it is lost from the archive.
+    pub async fn archive_bars(
+        &self,
+        symbol: Symbol,
+        bars: &[StoredBar],
+    ) -> Result<Summary, ArchiveError> {
         let mut summary = Summary::default();
-        let (Some(from), Some(to)) = (
-            NaiveDate::from_ymd_opt(first, 1, 1),
-            NaiveDate::from_ymd_opt(last, 12, 31),
-        ) else {
-            return Ok(summary);
-        };
-        if from > to {
-            return Ok(summary);
-        }
-        let bars = store.stored_bars(symbol, from, to).await?;
         for year_bars in bars.chunk_by(|a, b| a.bar.date.year() == b.bar.date.year()) {
             let year = year_bars[0].bar.date.year();
             summary
@@ -262,7 +261,7 @@ impl Archive {
     /// the store, corrections included.
     pub async fn archive_days(
         &self,
-        store: &dyn Store,
+        store: &dyn Bars,
         symbols: &[Symbol],
         days: &[NaiveDate],
     ) -> Result<Summary, ArchiveError> {

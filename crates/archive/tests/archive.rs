@@ -10,7 +10,7 @@ use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use domain::{Bar, Price, Series, Symbol};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use store::{SqliteStore, Store, StoredBar};
+use store::{Bars, SqliteStore, Store, StoredBar};
 
 fn symbol(text: &str) -> Symbol {
     Symbol::parse(text).unwrap()

@@ -30,7 +30,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use domain::Symbol;
 use market::{Clock, Market};
-use store::Store;
+use store::{Bars, Store};
 use tokio::sync::Notify;
 
 pub use enqueue::{Enqueued, backfill_group};
@@ -78,7 +78,7 @@ pub trait Archiver: Send + Sync + Debug {
     /// Rewrites the partitions of `symbol` for `years` from the store; returns the rows written.
     async fn archive(
         &self,
-        store: &dyn Store,
+        store: &dyn Bars,
         symbol: Symbol,
         years: RangeInclusive<i32>,
     ) -> Result<u64, String>;

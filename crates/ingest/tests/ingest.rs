@@ -15,7 +15,7 @@ use domain::{Bar, Price, Quote, Series, Symbol};
 use ingest::{AfterFetch, Archiver, IngestConfig, Ingestor, Schedule, Stop, run_scheduler};
 use market::{Clock, Market, MarketConfig, QuotaLimits, RetryConfig};
 use providers::{MarketData, ProviderError};
-use store::{JobFilter, JobKind, JobQueue, JobStatus, MemoryStore, Store};
+use store::{Bars, JobFilter, JobKind, JobQueue, JobStatus, MemoryStore, Store};
 
 fn sym(text: &str) -> Symbol {
     Symbol::parse(text).unwrap()
@@ -558,7 +558,7 @@ struct Recorder {
 impl Archiver for Recorder {
     async fn archive(
         &self,
-        store: &dyn Store,
+        store: &dyn Bars,
         symbol: Symbol,
         years: RangeInclusive<i32>,
     ) -> Result<u64, String> {

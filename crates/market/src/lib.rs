@@ -28,6 +28,7 @@
 mod breaker;
 mod clock;
 mod read_through;
+mod storage;
 mod upstream;
 
 use std::collections::BTreeMap;
@@ -37,11 +38,12 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Quote, Series, Symbol};
 use providers::{MarketData, ProviderError};
-use store::Store;
+use store::Bars;
 
 pub use breaker::{BreakerConfig, BreakerSnapshot, BreakerState, CircuitBreaker};
 pub use clock::Clock;
 use read_through::{Loaded, ReadThrough};
+pub use storage::MarketStore;
 pub use upstream::RetryConfig;
 use upstream::chain::Chain;
 use upstream::chain::Spender;
@@ -208,7 +210,8 @@ pub enum MarketError {
 #[derive(Debug)]
 pub struct Market {
     chain: Chain,
-    store: Arc<dyn Store>,
+    /// Where served bars are read from and fetched ones written to.
+    bars: Arc<dyn Bars>,
     daily: ReadThrough<Series>,
     quotes: ReadThrough<Quote>,
     config: MarketConfig,
@@ -216,7 +219,14 @@ pub struct Market {
 
 impl Market {
     /// Builds the read path over one provider serving both daily history and quotes.
-    pub fn new(provider: Arc<dyn MarketData>, store: Arc<dyn Store>, config: MarketConfig) -> Self {
+    ///
+    /// `store` is anything with the two parts the read path uses ([`MarketStore`]): a whole
+    /// `Arc<dyn Store>` is narrowed to them here.
+    pub fn new(
+        provider: Arc<dyn MarketData>,
+        store: impl Into<MarketStore>,
+        config: MarketConfig,
+    ) -> Self {
         Self::with_providers(vec![provider.clone()], vec![provider], store, config)
     }
 
@@ -227,11 +237,11 @@ impl Market {
     pub fn with_providers(
         daily_providers: Vec<Arc<dyn MarketData>>,
         quote_providers: Vec<Arc<dyn MarketData>>,
-        store: Arc<dyn Store>,
+        store: impl Into<MarketStore>,
         config: MarketConfig,
     ) -> Self {
         // The upstream only records calls and pauses: it gets that part of the store.
-        let usage: Arc<dyn store::ProviderUsage> = store.clone();
+        let MarketStore { bars, usage } = store.into();
         let chain = Chain::new(daily_providers, quote_providers, &usage, &config);
         let daily = ReadThrough::new(
             "daily",
@@ -249,7 +259,7 @@ impl Market {
         );
         Self {
             chain,
-            store,
+            bars,
             daily,
             quotes,
             config,
@@ -406,7 +416,7 @@ impl Market {
             0
         } else {
             let in_range = Series::new(symbol, wanted, series.source.clone(), series.fetched_at);
-            self.store
+            self.bars
                 .upsert_series(&in_range)
                 .await
                 .map_err(|err| MarketError::Store(err.to_string()))?
@@ -458,7 +468,7 @@ impl Market {
             .await
         {
             Ok((series, provider)) => {
-                match self.store.upsert_series(&series).await {
+                match self.bars.upsert_series(&series).await {
                     Ok(changed) => {
                         metrics::counter!("stock_api_bars_upserted_total", "provider" => provider)
                             .increment(changed);
@@ -477,7 +487,7 @@ impl Market {
     }
 
     async fn load_stored(&self, symbol: Symbol) -> Option<Arc<Series>> {
-        match self.store.load_series(symbol).await {
+        match self.bars.load_series(symbol).await {
             Ok(series) => series.filter(|s| !s.is_empty()).map(Arc::new),
             Err(err) => {
                 tracing::warn!(%symbol, error = %err, "could not read stored bars; asking the provider");

@@ -17,6 +17,7 @@ pub mod alerts;
 pub mod auth;
 pub mod channels;
 mod error;
+pub mod history;
 pub mod indicators;
 pub mod jobs;
 pub mod notifications;

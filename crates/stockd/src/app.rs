@@ -179,7 +179,8 @@ async fn core_over(
 }
 
 /// The use cases for a CLI command that needs only the database (the accounts commands,
-/// `stockd ingest status`, listing and removing tracked symbols): the read path has no
+/// `stockd ingest status`, listing and removing tracked symbols, `stockd import`,
+/// `stockd archive`): the read path has no
 /// provider, so no HTTP client is built.
 pub async fn store_service(store: &StoreSection) -> Result<service::Service, AppError> {
     let store = store::open(store.url()).await?;

@@ -1,7 +1,11 @@
 //! `stockd archive`: write stored bars as Parquet partitions (`symbol=…/year=…/bars.parquet`)
 //! to `archive_url` with the `archive` crate, and print what was written.
 //!
-//! Symbols default to every symbol with stored bars (`Store::stored_symbols`): fetched or
+//! What is stored comes from the use cases (`Service::stored_symbols`, `Service::stored_years`);
+//! this module writes it with the `archive` crate, which the service layer does not depend on
+//! (Parquet and the object-store clients stay out of every other interface's build).
+//!
+//! Symbols default to every symbol with stored bars (`Service::stored_symbols`): fetched or
 //! imported, tracked or not, since the archive is the record of what the store holds (imported
 //! history no provider serves is often the part most worth keeping). `--symbols` narrows it.
 //! `--from` / `--to` choose *years*: every partition written holds its whole year as stored,
@@ -35,11 +39,11 @@ pub async fn run(config: &Config, args: &ArchiveArgs) -> Result<String, String> 
 
     let started = Instant::now();
     let archive = open(&config.archive)?;
-    let store = store::open(config.store.url())
+    let service = crate::app::store_service(&config.store)
         .await
         .map_err(|err| err.to_string())?;
     let symbols = if args.symbols.is_empty() {
-        store
+        service
             .stored_symbols()
             .await
             .map_err(|err| err.to_string())?
@@ -62,8 +66,12 @@ pub async fn run(config: &Config, args: &ArchiveArgs) -> Result<String, String> 
     }
     let (mut partitions, mut rows, mut bytes) = (0_usize, 0_u64, 0_u64);
     for symbol in symbols {
+        let bars = service
+            .stored_years(symbol, years.clone())
+            .await
+            .map_err(|err| err.to_string())?;
         let summary = archive
-            .archive_symbol(store.as_ref(), symbol, years.clone())
+            .archive_bars(symbol, &bars)
             .await
             .map_err(|err| err.to_string())?;
         match (summary.partitions.first(), summary.partitions.last()) {

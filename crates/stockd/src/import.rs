@@ -10,25 +10,23 @@
 //! holiday is refused, see [`TradingCalendar::of_symbol`] for which symbols that is; other
 //! markets' bars are not checked against a calendar stockd does not have). By default a file with any invalid row loads nothing and every problem is
 //! reported with its line number; `--skip-invalid` loads the valid rows and lists the rejected
-//! ones. Bars are upserted in batches of whole symbols, one transaction per batch (several at
-//! once on PostgreSQL), so re-importing the same file changes nothing and an interrupted import
-//! leaves whole symbols, never halves.
+//! ones. The valid bars are handed to the import use case ([`service::Service::import_bars`]),
+//! which writes them in batches of whole symbols, one transaction per batch (several at once on
+//! PostgreSQL), so re-importing the same file changes nothing and an interrupted import leaves
+//! whole symbols, never halves. This module reads, checks and reports; it never touches the
+//! store.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use std::sync::Arc;
+use chrono::NaiveDate;
+use domain::{Bar, Closure, Price, Symbol, TradingCalendar};
+use service::ServiceError;
+use service::history::ImportedSymbol;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Bar, Closure, Price, Series, Symbol, TradingCalendar};
-use store::Store;
-use tokio::task::{JoinError, JoinSet};
-
+use crate::app::AppError;
 use crate::config::StoreSection;
-
-/// The provenance recorded for imported bars.
-const SOURCE: &str = "import";
 
 /// Why an import did not load.
 #[derive(Debug, thiserror::Error)]
@@ -42,9 +40,9 @@ pub enum ImportError {
     )]
     Invalid { count: usize, report: String },
     #[error("{0}")]
-    Store(#[from] store::StoreError),
-    #[error("the import stopped: {0}")]
-    Interrupted(String),
+    App(#[from] AppError),
+    #[error("{0}")]
+    Service(#[from] ServiceError),
 }
 
 /// Column positions found in the header.
@@ -252,77 +250,6 @@ fn not_a_session(symbol: Symbol, date: NaiveDate, closure: Closure) -> String {
     )
 }
 
-/// Bars per transaction: a few dozen symbols of long history, so a million rows take a few
-/// dozen commits and statements instead of one or more per symbol (the difference is large on
-/// PostgreSQL, where every round trip of a big request can wait for a delayed ACK).
-const BARS_PER_BATCH: usize = 50_000;
-
-/// Batches written at the same time on PostgreSQL, whose server works on each in its own
-/// process while the next is encoded and sent. SQLite has one writer at a time: there, a second
-/// transaction would only wait for the first's lock.
-const POSTGRES_WRITERS: usize = 3;
-
-/// Upserts every symbol's bars in batches of whole symbols, each batch one transaction, and
-/// returns each symbol's rows and new-or-changed count, in symbol order.
-async fn write(
-    store: Arc<dyn Store>,
-    bars: BTreeMap<Symbol, Vec<Bar>>,
-    fetched_at: DateTime<Utc>,
-) -> Result<Vec<(Symbol, usize, u64)>, ImportError> {
-    let writers = if store.backend() == "postgres" {
-        POSTGRES_WRITERS
-    } else {
-        1
-    };
-    let mut batches = vec![Vec::new()];
-    let mut batch_bars = 0;
-    for (symbol, symbol_bars) in bars {
-        if batch_bars >= BARS_PER_BATCH {
-            batches.push(Vec::new());
-            batch_bars = 0;
-        }
-        batch_bars += symbol_bars.len();
-        if let Some(batch) = batches.last_mut() {
-            batch.push(Series::new(symbol, symbol_bars, SOURCE, fetched_at));
-        }
-    }
-    let mut written: Vec<Vec<(Symbol, usize, u64)>> = vec![Vec::new(); batches.len()];
-    // Dropping the set on an error aborts the batches still running; each rolls back whole.
-    let mut tasks = JoinSet::new();
-    let mut collect = |joined: Option<Result<Result<_, store::StoreError>, JoinError>>| match joined
-    {
-        Some(Ok(Ok((index, counts)))) => {
-            written[index] = counts;
-            Ok(())
-        }
-        Some(Ok(Err(err))) => Err(ImportError::Store(err)),
-        Some(Err(err)) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-        Some(Err(err)) => Err(ImportError::Interrupted(err.to_string())),
-        None => Ok(()),
-    };
-    for (index, batch) in batches.into_iter().enumerate() {
-        if tasks.len() >= writers {
-            collect(tasks.join_next().await)?;
-        }
-        let store = Arc::clone(&store);
-        tasks.spawn(async move {
-            let counts = store.upsert_many(&batch).await?;
-            let rows = batch
-                .iter()
-                .map(|series| (series.symbol, series.bars().len()));
-            let counts: Vec<_> = rows
-                .zip(counts)
-                .map(|((symbol, rows), changed)| (symbol, rows, changed))
-                .collect();
-            Ok((index, counts))
-        });
-    }
-    while !tasks.is_empty() {
-        collect(tasks.join_next().await)?;
-    }
-    Ok(written.into_iter().flatten().collect())
-}
-
 /// Runs `stockd import`; returns the report to print.
 pub async fn run(
     config: &StoreSection,
@@ -343,11 +270,15 @@ pub async fn run(
             report: report.trim_end().to_owned(),
         });
     }
-    let store = store::open(config.url()).await?;
-    let fetched_at = Utc::now();
+    let service = crate::app::store_service(config).await?;
     let (mut rows, mut changed) = (0usize, 0u64);
     let mut out = String::new();
-    for (symbol, count, written) in write(store, bars, fetched_at).await? {
+    for ImportedSymbol {
+        symbol,
+        rows: count,
+        changed: written,
+    } in service.import_bars(bars).await?
+    {
         rows += count;
         changed += written;
         let _ = writeln!(

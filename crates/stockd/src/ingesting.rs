@@ -73,7 +73,7 @@ struct ParquetArchiver(archive::Archive);
 impl ingest::Archiver for ParquetArchiver {
     async fn archive(
         &self,
-        store: &dyn store::Store,
+        store: &dyn store::Bars,
         symbol: Symbol,
         years: std::ops::RangeInclusive<i32>,
     ) -> Result<u64, String> {

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{Bar, Series, Symbol};
 
-use crate::{Store, StoreError, TrackedSymbol};
+use crate::{Bars, Store, StoreError, TrackedSymbol};
 
 /// Bars kept in a map; lost when the process ends.
 #[derive(Debug, Default)]
@@ -38,15 +38,7 @@ impl MemoryStore {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
-    fn backend(&self) -> &'static str {
-        "memory"
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
+impl Bars for MemoryStore {
     async fn upsert_series(&self, series: &Series) -> Result<u64, StoreError> {
         let mut map = self.lock();
         let (mut merged, changed): (Vec<Bar>, u64) = match map.get(&series.symbol) {
@@ -90,6 +82,17 @@ impl Store for MemoryStore {
             .collect();
         symbols.sort();
         Ok(symbols)
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 
     async fn track_symbol(

@@ -8,7 +8,7 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use common::backends;
 use domain::{Bar, Price, Series, Symbol};
-use store::{SqliteStore, Store};
+use store::{Bars, SqliteStore, Store};
 
 fn symbol(text: &str) -> Symbol {
     Symbol::parse(text).unwrap()
@@ -428,6 +428,61 @@ async fn stored_bars_are_a_date_range_with_each_rows_own_provenance() {
                 .await
                 .unwrap()
                 .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn stored_years_are_whole_calendar_years_and_any_range_of_years_is_safe() {
+    for (_keep, store) in backends().await {
+        let at: DateTime<Utc> = "2025-01-06T21:00:00Z".parse().unwrap();
+        store
+            .upsert_series(&series(
+                "IBM",
+                vec![
+                    bar("2022-12-30", "8"),
+                    bar("2023-01-03", "9"),
+                    bar("2023-12-29", "10"),
+                    bar("2024-01-02", "11"),
+                ],
+                "sample",
+                at,
+            ))
+            .await
+            .unwrap();
+        let dates = |stored: Vec<store::StoredBar>| -> Vec<String> {
+            stored.iter().map(|s| s.bar.date.to_string()).collect()
+        };
+        let backend = store.backend();
+        assert_eq!(
+            dates(
+                store
+                    .stored_years(symbol("IBM"), 2023..=2023)
+                    .await
+                    .unwrap()
+            ),
+            ["2023-01-03", "2023-12-29"],
+            "backend {backend}"
+        );
+        // Unbounded years (what `stockd archive` asks without --from/--to) read everything.
+        assert_eq!(
+            dates(
+                store
+                    .stored_years(symbol("IBM"), i32::MIN..=i32::MAX)
+                    .await
+                    .unwrap()
+            )
+            .len(),
+            4,
+            "backend {backend}"
+        );
+        assert!(
+            store
+                .stored_years(symbol("IBM"), std::ops::RangeInclusive::new(2024, 2023))
+                .await
+                .unwrap()
+                .is_empty(),
+            "an empty range of years reads nothing, backend {backend}"
         );
     }
 }

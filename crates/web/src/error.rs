@@ -61,6 +61,8 @@ pub enum ReadErrors {
 pub enum ApiError {
     /// The request itself is malformed (bad symbol, days, dates).
     BadRequest(String),
+    /// A series list that cannot be parsed; answered with the indicator catalogue.
+    BadIndicator(String),
     /// No such route or resource.
     NotFound(String),
     /// The read path failed.
@@ -111,9 +113,8 @@ pub enum ApiError {
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
-            ServiceError::BadRequest(detail) | ServiceError::BadIndicator(detail) => {
-                Self::BadRequest(detail)
-            }
+            ServiceError::BadRequest(detail) => Self::BadRequest(detail),
+            ServiceError::BadIndicator(detail) => Self::BadIndicator(detail),
             ServiceError::NotFound(detail) => Self::NotFound(detail),
             ServiceError::Market(err) => Self::Market(err),
             ServiceError::Unauthorized(detail) => Self::Unauthorized(detail),
@@ -210,6 +211,12 @@ impl ApiError {
                 StatusCode::BAD_REQUEST,
                 "bad-request",
                 "Bad request",
+                detail.clone(),
+            ),
+            Self::BadIndicator(detail) => plain(
+                StatusCode::BAD_REQUEST,
+                "bad-indicator",
+                "Bad indicator",
                 detail.clone(),
             ),
             Self::NotFound(detail) => plain(
@@ -521,6 +528,14 @@ impl IntoResponse for ApiError {
                 ),
             }
         }
+        if let Self::BadIndicator(_) = self {
+            return catalogue_problem(
+                rendered.status,
+                rendered.kind,
+                rendered.title,
+                rendered.detail,
+            );
+        }
         let mut response = problem_response(
             rendered.status,
             rendered.kind,
@@ -535,6 +550,30 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// A `bad-indicator` problem: the usual members and the catalogue as `indicators`, so a client
+/// can correct the series without another request.
+fn catalogue_problem(
+    status: StatusCode,
+    kind: &str,
+    title: &'static str,
+    detail: String,
+) -> Response {
+    let problem = crate::routes::indicators::IndicatorProblem {
+        kind: format!("urn:stockd:problem:{kind}"),
+        title,
+        status: status.as_u16(),
+        detail,
+        indicators: Some(crate::routes::indicators::catalogue()),
+    };
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
 }
 
 /// Builds a problem+json response.

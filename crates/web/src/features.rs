@@ -28,6 +28,7 @@ pub enum Feature {
     HistoryEod,
     HistoryDelta,
     MultiDaily,
+    Indicators,
     Signals,
     IngestApi,
     ScheduledIngest,
@@ -39,12 +40,13 @@ pub enum Feature {
 
 impl Feature {
     /// Every flag stockd knows, in the order `/v1/features` lists them.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::DailyApi,
         Self::Quotes,
         Self::HistoryEod,
         Self::HistoryDelta,
         Self::MultiDaily,
+        Self::Indicators,
         Self::Signals,
         Self::IngestApi,
         Self::ScheduledIngest,
@@ -63,6 +65,7 @@ impl Feature {
             Self::HistoryEod => "history_eod",
             Self::HistoryDelta => "history_delta",
             Self::MultiDaily => "multi_daily",
+            Self::Indicators => "indicators",
             Self::Signals => "signals",
             Self::IngestApi => "ingest_api",
             Self::ScheduledIngest => "scheduled_ingest",
@@ -81,6 +84,9 @@ impl Feature {
             Self::HistoryEod => "GET /v1/stocks/{symbol}/eod: end-of-day bar for a day",
             Self::HistoryDelta => "GET /v1/stocks/{symbol}/delta: change over a range",
             Self::MultiDaily => "GET /v1/daily: several symbols in one call",
+            Self::Indicators => {
+                "GET /v1/stocks/{symbol}/indicators: technical indicators as date-aligned columns; GET /v1/indicators: their catalogue"
+            }
             Self::Signals => {
                 "GET /v1/stocks/{symbol}/signal, /signal/history and /signal/evaluation: composite signals and how their labels did"
             }

@@ -6,8 +6,8 @@ use utoipa::OpenApi;
 
 use crate::error::Problem;
 use crate::routes::{
-    accounts, admin, alerts, channels, history, ingest, notifications, ops, seed, signals, signup,
-    stocks, symbols, watchlist,
+    accounts, admin, alerts, channels, history, indicators, ingest, notifications, ops, seed,
+    signals, signup, stocks, symbols, watchlist,
 };
 
 /// stockd's API description.
@@ -29,6 +29,8 @@ use crate::routes::{
         history::end_of_day,
         history::price_delta,
         history::multi_daily,
+        indicators::symbol_indicators,
+        indicators::list_indicators,
         signals::latest_signal,
         signals::signal_history,
         signals::signal_evaluation,
@@ -90,6 +92,12 @@ use crate::routes::{
         history::MultiDailyResponse,
         history::SymbolError,
         history::MultiDailyProblem,
+        indicators::IndicatorsResponse,
+        indicators::SeriesColumn,
+        indicators::CatalogueResponse,
+        indicators::IndicatorInfoResponse,
+        indicators::ParamResponse,
+        indicators::IndicatorProblem,
         signals::ProvenanceResponse,
         signals::ComponentResponse,
         signals::SignalResponse,
@@ -150,6 +158,7 @@ use crate::routes::{
         (name = "prices", description = "Seed-compatible N-day closing prices with their average"),
         (name = "stocks", description = "Daily bars and quotes with provenance"),
         (name = "history", description = "End-of-day lookups, changes over a range, several symbols at once"),
+        (name = "indicators", description = "Technical indicators (SMA, EMA, RSI, MACD, Bollinger Bands, …) over a symbol's whole daily history, as date-aligned columns"),
         (name = "signals", description = "Composite trading signals (trend, momentum, mean reversion, volatility) with their evidence, their history, and how their labels did"),
         (name = "symbols", description = "The tracked symbols that ingestion keeps fresh"),
         (name = "ingestion", description = "The ingestion job queue: scheduled runs, backfills, archives"),

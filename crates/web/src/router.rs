@@ -12,8 +12,8 @@ use axum::routing::{MethodRouter, any, delete, get, post, put};
 
 use crate::features::{self, Feature, Features};
 use crate::routes::{
-    accounts, admin, alerts, channels, history, ingest, notifications, ops, seed, signals, signup,
-    stocks, symbols, watchlist,
+    accounts, admin, alerts, channels, history, indicators, ingest, notifications, ops, seed,
+    signals, signup, stocks, symbols, watchlist,
 };
 use crate::{AppState, docs, error, observe};
 
@@ -82,6 +82,17 @@ pub fn router(state: AppState) -> Router {
             Feature::MultiDaily,
             Off::Get,
             vec![("/v1/daily", get(history::multi_daily))],
+        ))
+        .merge(gated(
+            Feature::Indicators,
+            Off::Get,
+            vec![
+                (
+                    "/v1/stocks/{symbol}/indicators",
+                    get(indicators::symbol_indicators),
+                ),
+                ("/v1/indicators", get(indicators::list_indicators)),
+            ],
         ))
         .merge(gated(
             Feature::Signals,

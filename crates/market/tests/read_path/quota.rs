@@ -4,9 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use market::{CacheStatus, Market, MarketConfig, MarketError, QuotaLimits, QuotaWindow};
+use market::{
+    CacheStatus, Market, MarketConfig, MarketError, MarketStore, QuotaLimits, QuotaWindow,
+};
 use providers::{MarketData, ProviderError};
-use store::{MemoryStore, Store};
+use store::{Bars, MemoryStore, ProviderUsage, Store};
 
 use super::scripted::{Scripted, close_of, config, start, sym, unknown, upstream_error};
 
@@ -273,4 +275,36 @@ async fn an_unknown_symbol_is_asked_once_per_provider_per_ttl() {
         "first"
     );
     assert_eq!(first.calls(), 3, "asked again once the answer expired");
+}
+
+#[tokio::test(start_paused = true)]
+async fn bars_and_provider_usage_are_separate_parts_the_read_path_may_take_from_two_stores() {
+    let only = Scripted::named("only", Ok("10".into()));
+    let bars = Arc::new(MemoryStore::new());
+    let usage = Arc::new(MemoryStore::new());
+    let list: Vec<Arc<dyn MarketData>> = vec![only];
+    let market = Market::with_providers(
+        list.clone(),
+        list,
+        MarketStore::new(bars.clone(), usage.clone()),
+        limited("only", 0, 25),
+    );
+    market.daily(sym("MSFT")).await.unwrap();
+
+    let stored = bars.load_series(sym("MSFT")).await.unwrap().unwrap();
+    assert_eq!(stored.source, "only", "fetched bars go to the bars part");
+    assert!(usage.load_series(sym("MSFT")).await.unwrap().is_none());
+    let counted = |store: Arc<MemoryStore>| async move {
+        store
+            .provider_usage("only", start())
+            .await
+            .unwrap()
+            .day_calls
+    };
+    assert_eq!(
+        counted(usage).await,
+        1,
+        "the call is counted in the usage part"
+    );
+    assert_eq!(counted(bars).await, 0);
 }

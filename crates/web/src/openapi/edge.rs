@@ -23,6 +23,25 @@ pub fn symbol_list_pattern() -> String {
     format!("^{symbol}(,{symbol}){{0,{}}}$", MAX_SYMBOLS_PER_CALL - 1)
 }
 
+/// `series` of `/v1/stocks/{symbol}/indicators`: 1 to
+/// [`service::indicators::MAX_SERIES_PER_CALL`] entries `name[:param…][.output]` separated by
+/// commas, the names from the catalogue. Ranges (which depend on the indicator and the
+/// parameter's place) are in the catalogue, not the pattern.
+pub fn series_list_pattern() -> String {
+    let names: Vec<&str> = indicators::Indicator::catalogue()
+        .iter()
+        .map(|info| info.name)
+        .collect();
+    let entry = format!(
+        "({})(:[0-9]{{1,4}}(\\.[0-9])?){{0,3}}(\\.[A-Za-z]{{1,12}})?",
+        names.join("|")
+    );
+    format!(
+        "^{entry}(,{entry}){{0,{}}}$",
+        service::indicators::MAX_SERIES_PER_CALL - 1
+    )
+}
+
 /// The longest ticker `domain::Symbol` holds (checked by a test below).
 const MAX_SYMBOL_LEN: usize = 15;
 
@@ -126,6 +145,7 @@ fn constrain_parameters(operation: &mut Operation, max_days: u32) {
         match (name.as_str(), location) {
             ("symbol", ParameterIn::Path) => schema.pattern = Some(symbol_pattern()),
             ("symbols", ParameterIn::Query) => schema.pattern = Some(symbol_list_pattern()),
+            ("series", ParameterIn::Query) => schema.pattern = Some(series_list_pattern()),
             ("days", _) | ("limit", ParameterIn::Query) if name == "days" || takes_days => {
                 schema.minimum = Some(1.into());
                 schema.maximum = Some(max_days.into());

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod channels;
 pub(crate) mod closes;
 pub mod history;
+pub mod indicators;
 pub mod ingest;
 pub mod notifications;
 pub mod ops;

@@ -68,6 +68,11 @@ impl WindowQuery {
 }
 
 impl Window {
+    /// The number of rows (the newest of the range), and the range's ends.
+    pub(crate) fn parts(self) -> (usize, Option<NaiveDate>, Option<NaiveDate>) {
+        (self.days, self.from, self.to)
+    }
+
     /// The bars of `series` in this window, oldest first.
     pub(crate) fn select(self, series: &Series) -> &[Bar] {
         let range = series.between(self.from, self.to);

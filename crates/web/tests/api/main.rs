@@ -12,6 +12,7 @@ mod captured_logs;
 mod end_of_day;
 mod helpers;
 mod history;
+mod indicators;
 mod ingest;
 mod known_symbols;
 mod login_limits;
