@@ -43,25 +43,37 @@ impl Horizon {
         }
     }
 
-    /// A comma-separated list (`5,20`), sorted with duplicates removed.
+    /// A comma-separated list (`5,20`): each entry 1 to 3 digits without a leading zero or
+    /// spaces, at most [`MAX_HORIZONS`] entries; the answer is sorted with duplicates removed.
+    ///
+    /// Strict on purpose: it accepts exactly what the API document's pattern describes.
     pub fn parse_list(text: &str) -> Result<Vec<Self>, HorizonError> {
-        let mut horizons = text
-            .split(',')
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .map(|part| {
-                part.parse::<u32>()
-                    .map_err(|_| HorizonError::Invalid(part.to_owned()))
+        if text.is_empty() {
+            return Err(HorizonError::Empty);
+        }
+        let entries: Vec<&str> = text.split(',').collect();
+        if entries.len() > MAX_HORIZONS {
+            return Err(HorizonError::TooMany(entries.len()));
+        }
+        let mut horizons = entries
+            .into_iter()
+            .map(|entry| {
+                let digits = (1..=3).contains(&entry.len())
+                    && entry.bytes().all(|b| b.is_ascii_digit())
+                    && !entry.starts_with('0');
+                let invalid = || HorizonError::Invalid(entry.chars().take(20).collect());
+                if !digits {
+                    return Err(invalid());
+                }
+                entry
+                    .parse::<u32>()
+                    .map_err(|_| invalid())
                     .and_then(Self::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
         horizons.sort_unstable();
         horizons.dedup();
-        match horizons.len() {
-            0 => Err(HorizonError::Empty),
-            n if n > MAX_HORIZONS => Err(HorizonError::TooMany(n)),
-            _ => Ok(horizons),
-        }
+        Ok(horizons)
     }
 
     pub fn days(self) -> usize {

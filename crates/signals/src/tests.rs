@@ -336,7 +336,7 @@ proptest! {
 
 #[test]
 fn horizons_parse_from_a_list_and_refuse_what_cannot_be_used() {
-    let parsed = Horizon::parse_list("20, 5,5").unwrap();
+    let parsed = Horizon::parse_list("20,5,5").unwrap();
     assert_eq!(
         parsed,
         [Horizon::new(5).unwrap(), Horizon::new(20).unwrap()]
@@ -353,7 +353,15 @@ fn horizons_parse_from_a_list_and_refuse_what_cannot_be_used() {
         Horizon::parse_list("five"),
         Err(HorizonError::Invalid("five".into()))
     );
-    assert_eq!(Horizon::parse_list(" , "), Err(HorizonError::Empty));
+    assert_eq!(Horizon::parse_list(""), Err(HorizonError::Empty));
+    for loose in ["5, 20", "05", "+5", "5,", ",5", "1e2"] {
+        assert!(Horizon::parse_list(loose).is_err(), "{loose}");
+    }
+    assert_eq!(
+        Horizon::parse_list("5,5,5,5,5,5,5,5,5"),
+        Err(HorizonError::TooMany(9)),
+        "entries count before duplicates go"
+    );
     assert_eq!(
         Horizon::parse_list("1,2,3,4,5,6,7,8,9"),
         Err(HorizonError::TooMany(9))

@@ -228,9 +228,9 @@ fn signal_day(signal: &Signal) -> SignalDayResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EvaluationQuery {
-    /// Forward-return horizons in trading days, comma-separated: 1 to 252 each, at most 8.
-    /// Default: `5,20`.
-    #[param(value_type = Option<String>, pattern = "^[0-9]{1,3}(,[0-9]{1,3}){0,7}$", example = "5,20")]
+    /// Forward-return horizons in trading days, comma-separated without spaces: 1 to 252 each,
+    /// at most 8. Default: `5,20`.
+    #[param(value_type = Option<String>, pattern = "^([1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-2])(,([1-9]|[1-9][0-9]|1[0-9][0-9]|2[0-4][0-9]|25[0-2])){0,7}$", example = "5,20")]
     horizons: Option<String>,
 }
 

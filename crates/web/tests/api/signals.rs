@@ -138,7 +138,8 @@ async fn bad_horizons_ranges_and_symbols_are_refused_saying_what_to_fix() {
         ("horizons=5,x", "'x'"),
         ("horizons=300", "'300'"),
         ("horizons=1,2,3,4,5,6,7,8,9", "at most 8"),
-        ("horizons=,", "at least one"),
+        ("horizons=", "at least one"),
+        ("horizons=5,%2020", "' 20'"),
     ] {
         let detail = app
             .get(&format!("/v1/stocks/MSFT/signal/evaluation?{query}"))
@@ -206,4 +207,30 @@ async fn stored_signals_are_served_once_refreshed_and_agree_with_computed_ones()
         .await
         .unwrap();
     assert_eq!((again.stored, again.changes.len()), (0, 0), "nothing new");
+}
+
+#[tokio::test]
+async fn with_the_signals_flag_off_each_route_answers_404_saying_so() {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    let settings = BTreeMap::from([("signals".to_owned(), false)]);
+    let features = web::features::Features::from_settings(&settings).unwrap();
+    let app = TestApp::with_features(
+        Arc::new(providers::sample::Sample::new()),
+        crate::helpers::market_config(),
+        features,
+    )
+    .await;
+    for path in ["signal", "signal/history", "signal/evaluation"] {
+        let detail = app
+            .get(&format!("/v1/stocks/MSFT/{path}"))
+            .await
+            .problem(404);
+        assert!(
+            detail.contains("signals") && detail.contains("disabled"),
+            "{detail}"
+        );
+    }
+    assert_eq!(app.get("/v1/stocks/MSFT/daily").await.status, 200);
 }
