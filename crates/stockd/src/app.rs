@@ -423,7 +423,6 @@ async fn start_ingestion(
     core: Core,
     loops: &web::liveness::Loops,
 ) -> Result<Ingestion, AppError> {
-    let ingestor = crate::ingesting::ingestor(config, core).await?;
     let (stop, stopped) = ingest::Stop::channel();
     if !config.roles.worker {
         // Said once, so an operator (and a test) can tell "not this replica's job" from "not
@@ -434,6 +433,8 @@ async fn start_ingestion(
             tasks: Vec::new(),
         });
     }
+    // Built only where jobs run: the signals hook connects to the bus.
+    let ingestor = crate::ingesting::ingestor(config, core).await?;
     let host = crate::ingesting::hostname();
     let mut tasks: Vec<tokio::task::JoinHandle<()>> = (0..config.ingest.workers.workers)
         .map(|n| {
