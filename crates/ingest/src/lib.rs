@@ -14,6 +14,8 @@
 //!   scheduled session.
 //! - When every job of a run has finished, an archive job rewrites that run's Parquet
 //!   partitions through an [`Archiver`], if one is configured.
+//! - After each attempt at a fetch job, an [`AfterFetch`] hook (if configured) gets the job's
+//!   symbols, once their bars are stored: the binary computes and stores their signals there.
 
 mod enqueue;
 pub mod schedule;
@@ -82,6 +84,16 @@ pub trait Archiver: Send + Sync + Debug {
     ) -> Result<u64, String>;
 }
 
+/// Work done for the symbols of a fetch job once an attempt at it has finished and its bars are
+/// stored (the binary computes, stores and announces their signals).
+#[async_trait]
+pub trait AfterFetch: Send + Sync + Debug {
+    /// Called once per finished attempt at a daily or backfill job, with the symbols it was
+    /// asked to fetch (some may have failed: they still have their older bars). The hook logs
+    /// its own failures; ingestion goes on whatever it does.
+    async fn fetched(&self, symbols: &[Symbol]);
+}
+
 /// Ingestion over one read path and its store: enqueues jobs and runs workers.
 #[derive(Debug, Clone)]
 pub struct Ingestor {
@@ -90,6 +102,7 @@ pub struct Ingestor {
     store: Arc<dyn Store>,
     config: IngestConfig,
     archiver: Option<Arc<dyn Archiver>>,
+    after_fetch: Option<Arc<dyn AfterFetch>>,
     clock: Clock,
     /// Wakes this process's idle workers when it enqueues work.
     wake: Arc<Notify>,
@@ -104,6 +117,7 @@ impl Ingestor {
             store,
             config,
             archiver: None,
+            after_fetch: None,
             clock: Clock::System,
             wake: Arc::new(Notify::new()),
         }
@@ -112,6 +126,12 @@ impl Ingestor {
     /// Archives each finished run through `archiver`.
     pub fn with_archiver(mut self, archiver: Arc<dyn Archiver>) -> Self {
         self.archiver = Some(archiver);
+        self
+    }
+
+    /// Calls `hook` after each finished attempt at a fetch job.
+    pub fn with_after_fetch(mut self, hook: Arc<dyn AfterFetch>) -> Self {
+        self.after_fetch = Some(hook);
         self
     }
 

@@ -188,6 +188,12 @@ impl Ingestor {
                 attempt = job.attempts, error = report.error.as_deref(), "ingest job failed"
             ),
         }
+        if finished
+            && job.kind != JobKind::Archive
+            && let Some(hook) = &self.after_fetch
+        {
+            hook.fetched(&job.symbols).await;
+        }
         if matches!(report.status, JobStatus::Succeeded | JobStatus::Failed)
             && job.kind != JobKind::Archive
         {

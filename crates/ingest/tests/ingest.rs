@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Bar, Price, Quote, Series, Symbol};
-use ingest::{Archiver, IngestConfig, Ingestor, Schedule, Stop, run_scheduler};
+use ingest::{AfterFetch, Archiver, IngestConfig, Ingestor, Schedule, Stop, run_scheduler};
 use market::{Clock, Market, MarketConfig, QuotaLimits, RetryConfig};
 use providers::{MarketData, ProviderError};
 use store::{Bars, JobFilter, JobKind, JobQueue, JobStatus, MemoryStore, Store};
@@ -595,4 +595,49 @@ async fn a_finished_run_is_archived_once_with_every_symbol_of_the_run() {
     );
     let counts = w.store.job_counts(Some(&enqueued.group)).await.unwrap();
     assert_eq!((counts.succeeded, counts.pending()), (3, 0));
+}
+
+/// Records each hook call with the bars stored for its symbols at that moment.
+#[derive(Debug)]
+struct FetchRecorder {
+    store: Arc<MemoryStore>,
+    calls: Mutex<Vec<(Vec<Symbol>, usize)>>,
+}
+
+#[async_trait]
+impl AfterFetch for FetchRecorder {
+    async fn fetched(&self, symbols: &[Symbol]) {
+        let mut bars = 0;
+        for symbol in symbols {
+            if let Some(series) = self.store.load_series(*symbol).await.unwrap() {
+                bars += series.bars().len();
+            }
+        }
+        self.calls.lock().unwrap().push((symbols.to_vec(), bars));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_after_fetch_hook_sees_each_fetch_job_s_symbols_once_their_bars_are_stored() {
+    let mut w = world();
+    let recorder = Arc::new(FetchRecorder {
+        store: w.store.clone(),
+        calls: Mutex::default(),
+    });
+    w.ingestor = w.ingestor.clone().with_after_fetch(recorder.clone());
+    w.provider.then("AAPL", Err(upstream_error()));
+    w.ingestor
+        .enqueue_backfill(&[sym("MSFT"), sym("AAPL")], date("2024-01-02"), None)
+        .await
+        .unwrap();
+    while w.next("w1").await.is_some() {}
+    // AAPL's retry is due after its backoff.
+    tokio::time::advance(Duration::from_secs(120)).await;
+    while w.next("w1").await.is_some() {}
+    let calls = recorder.calls.lock().unwrap().clone();
+    // MSFT's job once; AAPL's job after its failed attempt (older bars: none) and its retry.
+    assert!(calls.contains(&(vec![sym("MSFT")], 4)), "{calls:?}");
+    assert!(calls.contains(&(vec![sym("AAPL")], 0)), "{calls:?}");
+    assert!(calls.contains(&(vec![sym("AAPL")], 4)), "{calls:?}");
+    assert_eq!(calls.len(), 3, "{calls:?}");
 }

@@ -21,6 +21,7 @@ pub mod history;
 pub mod indicators;
 pub mod jobs;
 pub mod notifications;
+pub mod signals;
 pub mod status;
 pub mod symbols;
 pub mod watchlist;
@@ -83,6 +84,8 @@ pub struct Settings {
     pub hasher: auth::PasswordHasher,
     /// Non-public webhook destinations the operator permits.
     pub webhook_allow: notify::AllowList,
+    /// The weights and thresholds of composite signals (`[signals]`).
+    pub signals: domain::SignalsConfig,
 }
 
 impl Default for Settings {
@@ -92,6 +95,7 @@ impl Default for Settings {
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             hasher: auth::PasswordHasher::default(),
             webhook_allow: notify::AllowList::default(),
+            signals: domain::SignalsConfig::default(),
         }
     }
 }

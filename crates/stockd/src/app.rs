@@ -271,7 +271,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         config.web.web.defaults.days
     );
     let alerting = start_alerting(&config, core.clone(), state.loops()).await?;
-    let ingestion = start_ingestion(&config, core, state.loops())?;
+    let ingestion = start_ingestion(&config, core, state.loops()).await?;
     let server = web::ServerConfig {
         max_connections: crate::descriptors::connection_budget(config.server.http.max_connections),
         ..config.server.http.clone()
@@ -418,12 +418,11 @@ const RULE_RELOAD_EVERY: Duration = Duration::from_secs(1);
 
 /// Starts `ingest_workers` workers (watched by `/ready`) and, unless its flag is off, the
 /// schedule.
-fn start_ingestion(
+async fn start_ingestion(
     config: &Config,
     core: Core,
     loops: &web::liveness::Loops,
 ) -> Result<Ingestion, AppError> {
-    let ingestor = crate::ingesting::ingestor(config, core)?;
     let (stop, stopped) = ingest::Stop::channel();
     if !config.roles.worker {
         // Said once, so an operator (and a test) can tell "not this replica's job" from "not
@@ -434,6 +433,8 @@ fn start_ingestion(
             tasks: Vec::new(),
         });
     }
+    // Built only where jobs run: the signals hook connects to the bus.
+    let ingestor = crate::ingesting::ingestor(config, core).await?;
     let host = crate::ingesting::hostname();
     let mut tasks: Vec<tokio::task::JoinHandle<()>> = (0..config.ingest.workers.workers)
         .map(|n| {

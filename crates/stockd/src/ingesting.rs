@@ -4,7 +4,8 @@
 //! worker's job is reclaimed after its lease). `stockd ingest status` shows the queue.
 //!
 //! Also builds the [`Ingestor`] that `stockd serve` runs, with the Parquet archive as its
-//! archiver when the `archive` feature and flag are on.
+//! archiver when the `archive` feature and flag are on, and the signals hook
+//! ([`crate::signalling`]) unless `signals.enabled` is false.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::Symbol;
 use indicatif::{ProgressBar, ProgressStyle};
 use ingest::{Ingestor, Stop};
+use secrecy::ExposeSecret;
 use store::{JobFilter, JobStatus};
 
 use crate::app::{self, AppError};
@@ -24,9 +26,31 @@ use crate::config::{Config, StoreSection};
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// The ingestor `stockd serve` and `stockd ingest` run: `config`'s settings over `market`,
-/// archiving finished runs when the archive is built in and its flag is on.
-pub fn ingestor(config: &Config, core: app::Core) -> Result<Ingestor, AppError> {
-    let ingestor = Ingestor::new(core.market, core.store, config.ingest.workers.clone());
+/// computing signals after each fetch job unless `signals.enabled` is false (label changes go
+/// on the bus: NATS with `nats_url`, else in-process), and archiving finished runs when the
+/// archive is built in and its flag is on.
+pub async fn ingestor(config: &Config, core: app::Core) -> Result<Ingestor, AppError> {
+    let mut ingestor = Ingestor::new(
+        core.market.clone(),
+        core.store.clone(),
+        config.ingest.workers.clone(),
+    );
+    if config.signals.enabled {
+        let settings = service::Settings {
+            signals: config.signals.config,
+            ..service::Settings::default()
+        };
+        let service = service::Service::new(core.store, core.market, settings);
+        let nats_url = config
+            .alerts
+            .nats_url
+            .as_ref()
+            .map(|url| url.expose_secret());
+        let bus = bus::connect(nats_url, config.alerts.bus.clone()).await?;
+        ingestor = ingestor.with_after_fetch(Arc::new(crate::signalling::SignalsAfterFetch::new(
+            service, bus,
+        )));
+    }
     #[cfg(feature = "archive")]
     if config
         .web
@@ -72,7 +96,9 @@ pub async fn run(config: &Config, args: IngestArgs) -> Result<String, String> {
         return status_report(&config.store, status.as_deref(), group, limit).await;
     }
     let core = app::core(config).await.map_err(|err| err.to_string())?;
-    let ingestor = ingestor(config, core).map_err(|err| err.to_string())?;
+    let ingestor = ingestor(config, core)
+        .await
+        .map_err(|err| err.to_string())?;
     let run_started = Utc::now();
     let today = run_started.date_naive();
     let enqueued = match (args.from, args.symbols.is_empty()) {

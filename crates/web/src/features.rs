@@ -29,6 +29,7 @@ pub enum Feature {
     HistoryDelta,
     MultiDaily,
     Indicators,
+    Signals,
     IngestApi,
     ScheduledIngest,
     Archive,
@@ -39,13 +40,14 @@ pub enum Feature {
 
 impl Feature {
     /// Every flag stockd knows, in the order `/v1/features` lists them.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::DailyApi,
         Self::Quotes,
         Self::HistoryEod,
         Self::HistoryDelta,
         Self::MultiDaily,
         Self::Indicators,
+        Self::Signals,
         Self::IngestApi,
         Self::ScheduledIngest,
         Self::Archive,
@@ -64,6 +66,7 @@ impl Feature {
             Self::HistoryDelta => "history_delta",
             Self::MultiDaily => "multi_daily",
             Self::Indicators => "indicators",
+            Self::Signals => "signals",
             Self::IngestApi => "ingest_api",
             Self::ScheduledIngest => "scheduled_ingest",
             Self::Archive => "archive",
@@ -83,6 +86,9 @@ impl Feature {
             Self::MultiDaily => "GET /v1/daily: several symbols in one call",
             Self::Indicators => {
                 "GET /v1/stocks/{symbol}/indicators: technical indicators as date-aligned columns; GET /v1/indicators: their catalogue"
+            }
+            Self::Signals => {
+                "GET /v1/stocks/{symbol}/signal, /signal/history and /signal/evaluation: composite signals and how their labels did"
             }
             Self::IngestApi => "GET /v1/ingest/jobs: the ingestion queue",
             Self::ScheduledIngest => {

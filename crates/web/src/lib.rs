@@ -61,6 +61,8 @@ pub struct WebConfig {
     pub admin_token: Option<secrecy::SecretString>,
     /// Per-client read limits and per-user caps.
     pub limits: limits::Limits,
+    /// The weights and thresholds of composite signals (`[signals]`).
+    pub signals: domain::SignalsConfig,
 }
 
 /// Serves `router` on `listener` with the default [`ServerConfig`] until `shutdown` resolves,

@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::error::Problem;
 use crate::routes::{
     accounts, admin, alerts, channels, history, indicators, ingest, notifications, ops, seed,
-    signup, stocks, symbols, watchlist,
+    signals, signup, stocks, symbols, watchlist,
 };
 
 /// stockd's API description.
@@ -31,6 +31,9 @@ use crate::routes::{
         history::multi_daily,
         indicators::symbol_indicators,
         indicators::list_indicators,
+        signals::latest_signal,
+        signals::signal_history,
+        signals::signal_evaluation,
         ops::health,
         ops::ready,
         ops::metrics,
@@ -95,6 +98,15 @@ use crate::routes::{
         indicators::IndicatorInfoResponse,
         indicators::ParamResponse,
         indicators::IndicatorProblem,
+        signals::ProvenanceResponse,
+        signals::ComponentResponse,
+        signals::SignalResponse,
+        signals::SignalDayResponse,
+        signals::SignalHistoryResponse,
+        signals::BuyAndHoldResponse,
+        signals::LabelHorizonResponse,
+        signals::LabelEvaluationResponse,
+        signals::EvaluationResponse,
         ops::HealthResponse,
         ops::BreakersResponse,
         ops::ProvidersResponse,
@@ -147,6 +159,7 @@ use crate::routes::{
         (name = "stocks", description = "Daily bars and quotes with provenance"),
         (name = "history", description = "End-of-day lookups, changes over a range, several symbols at once"),
         (name = "indicators", description = "Technical indicators (SMA, EMA, RSI, MACD, Bollinger Bands, …) over a symbol's whole daily history, as date-aligned columns"),
+        (name = "signals", description = "Composite trading signals (trend, momentum, mean reversion, volatility) with their evidence, their history, and how their labels did"),
         (name = "symbols", description = "The tracked symbols that ingestion keeps fresh"),
         (name = "ingestion", description = "The ingestion job queue: scheduled runs, backfills, archives"),
         (name = "accounts", description = "Users and auth: registration, sessions, API tokens, the caller's watchlist and notification channels"),

@@ -13,7 +13,7 @@ use axum::routing::{MethodRouter, any, delete, get, post, put};
 use crate::features::{self, Feature, Features};
 use crate::routes::{
     accounts, admin, alerts, channels, history, indicators, ingest, notifications, ops, seed,
-    signup, stocks, symbols, watchlist,
+    signals, signup, stocks, symbols, watchlist,
 };
 use crate::{AppState, docs, error, observe};
 
@@ -92,6 +92,21 @@ pub fn router(state: AppState) -> Router {
                     get(indicators::symbol_indicators),
                 ),
                 ("/v1/indicators", get(indicators::list_indicators)),
+            ],
+        ))
+        .merge(gated(
+            Feature::Signals,
+            Off::Get,
+            vec![
+                ("/v1/stocks/{symbol}/signal", get(signals::latest_signal)),
+                (
+                    "/v1/stocks/{symbol}/signal/history",
+                    get(signals::signal_history),
+                ),
+                (
+                    "/v1/stocks/{symbol}/signal/evaluation",
+                    get(signals::signal_evaluation),
+                ),
             ],
         ))
         // Tracked symbols and operations.

@@ -66,6 +66,7 @@ impl AppState {
             session_ttl: auth.session_ttl,
             hasher: auth.hasher.clone(),
             webhook_allow: auth.webhook_allow.clone(),
+            signals: config.signals,
         };
         Self(Arc::new(Shared {
             openapi_json: openapi::document_json(config.max_days),

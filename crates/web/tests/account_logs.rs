@@ -74,6 +74,7 @@ async fn passwords_and_tokens_never_appear_in_logs() {
             features: web::features::Features::default(),
             admin_token: Some(ADMIN_TOKEN.to_owned().into()),
             limits: web::limits::Limits::default(),
+            signals: domain::SignalsConfig::default(),
         },
         web::observe::install_metrics_recorder(),
         AuthSettings {

@@ -174,6 +174,10 @@ impl Config {
             senders: settings.notify(webhook_allow.clone())?,
             dispatch: Settings::dispatch(settings.retry_schedule()?),
         };
+        let signals = SignalsSection {
+            enabled: settings.signals.enabled,
+            config: settings.signals_config()?,
+        };
         let web = WebSection {
             web: WebConfig {
                 defaults: web::Defaults {
@@ -184,6 +188,7 @@ impl Config {
                 features,
                 admin_token: settings.admin_token().cloned(),
                 limits: settings.limits(),
+                signals: signals.config,
             },
             auth: settings.auth(webhook_allow)?,
         };
@@ -208,10 +213,7 @@ impl Config {
             ingest,
             alerts,
             notify,
-            signals: SignalsSection {
-                enabled: settings.signals.enabled,
-                config: settings.signals_config()?,
-            },
+            signals,
             archive: ArchiveSection {
                 url: SecretString::from(settings.archive_url()),
                 object_store_env: settings.object_store_env.clone(),

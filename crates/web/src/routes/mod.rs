@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod ops;
 pub mod page;
 pub mod seed;
+pub mod signals;
 pub mod signup;
 pub mod stocks;
 pub mod symbols;

@@ -125,6 +125,7 @@ impl App {
                 features,
                 admin_token: admin_token.map(|t| t.to_owned().into()),
                 limits,
+                signals: domain::SignalsConfig::default(),
             },
             web::observe::install_metrics_recorder(),
             settings,

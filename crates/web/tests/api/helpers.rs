@@ -226,6 +226,7 @@ fn web_config(
         features,
         admin_token: admin_token.map(|t| t.to_owned().into()),
         limits,
+        signals: domain::SignalsConfig::default(),
     }
 }
 

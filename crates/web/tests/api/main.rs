@@ -26,6 +26,7 @@ mod secrets;
 mod security_headers;
 mod seed;
 mod server;
+mod signals;
 mod signup;
 mod stored_history;
 mod symbols;

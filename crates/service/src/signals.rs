@@ -1,0 +1,279 @@
+//! Composite trading signals: the latest, a history and the evaluation of a symbol's labels,
+//! and the refresh that stores them after ingestion.
+//!
+//! Reads serve the signals stored for the current method ([`signals::Method`] under the
+//! configured weights and thresholds) when the symbol has any; otherwise they are computed on
+//! the fly from the symbol's whole daily history as the read path answers it, so a new install
+//! with bundled data and no ingest run still answers. Every answer says which it was
+//! ([`SignalOrigin`]). Computing from the whole history gives the same signals as the stored
+//! ones: each day's signal depends only on that day and the days before it.
+//!
+//! [`Service::refresh_signals`] is what ingestion calls after a run: it computes each symbol's
+//! days after its latest stored one from the stored bars (no provider is asked), stores them,
+//! and reports the symbols whose latest label changed, for the caller to announce.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{Bar, Signal, SignalLabel, SignalMethod, SignalScore, Symbol};
+use indicators::Candle;
+use market::{CacheStatus, UpstreamBudget};
+use signals::{Evaluation, Horizon, Method, SentimentSeries};
+use store::MAX_SIGNALS_PER_READ;
+
+use crate::{Service, ServiceError};
+
+/// Older than any daily bar, and a date every backend holds as `YYYY-MM-DD` (chrono's own
+/// extremes have six-digit years, out of PostgreSQL's range and out of order as SQLite text).
+const FIRST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1800, 1, 1) {
+    Some(date) => date,
+    None => NaiveDate::MIN,
+};
+
+/// Later than any daily bar, likewise.
+const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(date) => date,
+    None => NaiveDate::MAX,
+};
+
+/// Where an answer's signals came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignalOrigin {
+    /// Stored after an ingest run, under the current method.
+    Stored,
+    /// Computed for this request from the daily history the read path served (nothing is
+    /// stored for the symbol under the current method).
+    Computed {
+        /// The provider the history came from (`sample`, `import`, …).
+        source: String,
+        fetched_at: DateTime<Utc>,
+        /// True when the provider is failing and the history is an older copy.
+        stale: bool,
+    },
+}
+
+/// Signals of one symbol under one method, with their origin.
+#[derive(Debug, Clone)]
+pub struct SignalAnswer<T> {
+    pub symbol: Symbol,
+    pub method: SignalMethod,
+    pub origin: SignalOrigin,
+    pub value: T,
+}
+
+/// A symbol whose latest label differs from the one stored before a refresh, or whose first
+/// signal under the method a refresh stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelChange {
+    pub symbol: Symbol,
+    pub method: SignalMethod,
+    /// The new latest signal's day, label and score.
+    pub day: NaiveDate,
+    pub label: SignalLabel,
+    pub score: SignalScore,
+    /// The latest label before the refresh; `None` for the symbol's first signals.
+    pub previous: Option<SignalLabel>,
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SignalRefresh {
+    /// Signals written, over every symbol.
+    pub stored: u64,
+    pub changes: Vec<LabelChange>,
+}
+
+impl Service {
+    /// Method v1 under the configured weights and thresholds.
+    pub fn signal_method(&self) -> Result<Method, ServiceError> {
+        Method::new(self.settings().signals)
+            .map_err(|_| ServiceError::Internal("the signal method has no valid name"))
+    }
+
+    /// The latest signal of `symbol`, with its components and evidence.
+    pub async fn latest_signal(
+        &self,
+        symbol: Symbol,
+        budget: &dyn UpstreamBudget,
+    ) -> Result<SignalAnswer<Signal>, ServiceError> {
+        let method = self.signal_method()?;
+        if let Some(signal) = self.store().latest_signal(symbol, method.name()).await? {
+            return Ok(answer(symbol, &method, SignalOrigin::Stored, signal));
+        }
+        let (bars, origin) = self.history(symbol, budget).await?;
+        let count = bars.len();
+        let last_day = bars.last().map(|bar| bar.date);
+        let signal = compute(&method, symbol, bars, last_day, self.now())
+            .await?
+            .pop()
+            .ok_or_else(|| too_short(symbol, count))?;
+        Ok(answer(symbol, &method, origin, signal))
+    }
+
+    /// The signals of `symbol` dated `from..=to` (either end open), oldest first.
+    pub async fn signal_history(
+        &self,
+        symbol: Symbol,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        budget: &dyn UpstreamBudget,
+    ) -> Result<SignalAnswer<Vec<Signal>>, ServiceError> {
+        let method = self.signal_method()?;
+        if let Some(stored) = self.stored_signals(symbol, &method, from, to).await? {
+            return Ok(answer(symbol, &method, SignalOrigin::Stored, stored));
+        }
+        let (bars, origin) = self.history(symbol, budget).await?;
+        let mut signals = compute(&method, symbol, bars, from, self.now()).await?;
+        if let Some(to) = to {
+            signals.retain(|signal| signal.day <= to);
+        }
+        Ok(answer(symbol, &method, origin, signals))
+    }
+
+    /// How `symbol`'s labels did over its whole signal history at each of `horizons`.
+    pub async fn signal_evaluation(
+        &self,
+        symbol: Symbol,
+        horizons: &[Horizon],
+        budget: &dyn UpstreamBudget,
+    ) -> Result<SignalAnswer<Evaluation>, ServiceError> {
+        let method = self.signal_method()?;
+        // The closes always come from the read path: forward returns need the bars after the
+        // last signal too.
+        let (bars, computed) = self.history(symbol, budget).await?;
+        let (labelled, origin) = match self.stored_signals(symbol, &method, None, None).await? {
+            Some(stored) => (stored, SignalOrigin::Stored),
+            None => (
+                compute(&method, symbol, bars.clone(), None, self.now()).await?,
+                computed,
+            ),
+        };
+        let labels: Vec<(NaiveDate, SignalLabel)> = labelled
+            .iter()
+            .map(|signal| (signal.day, signal.label))
+            .collect();
+        let closes: Vec<(NaiveDate, f64)> = bars
+            .iter()
+            .map(|bar| (bar.date, Candle::from_bar(bar).close))
+            .collect();
+        let evaluation = signals::evaluate(&labels, &closes, horizons);
+        Ok(answer(symbol, &method, origin, evaluation))
+    }
+
+    /// Computes and stores the signals of each of `symbols` after its latest stored one, from
+    /// the stored bars; returns what was written and the labels that changed (a symbol's first
+    /// refresh stores its whole history and counts as a change from no label). A symbol with no
+    /// stored bars, or no new day, is skipped. Days already stored are never recomputed: a new
+    /// configuration is a new method, with a history of its own.
+    pub async fn refresh_signals(&self, symbols: &[Symbol]) -> Result<SignalRefresh, ServiceError> {
+        let method = self.signal_method()?;
+        let mut refresh = SignalRefresh::default();
+        for &symbol in symbols {
+            let Some(series) = self.store().load_series(symbol).await? else {
+                continue;
+            };
+            let previous = self.store().latest_signal(symbol, method.name()).await?;
+            let from = previous.as_ref().and_then(|p| p.day.succ_opt());
+            let signals =
+                compute(&method, symbol, series.bars().to_vec(), from, self.now()).await?;
+            let Some(latest) = signals.last() else {
+                continue;
+            };
+            let previous = previous.map(|signal| signal.label);
+            if previous != Some(latest.label) {
+                refresh.changes.push(LabelChange {
+                    symbol,
+                    method: method.name().clone(),
+                    day: latest.day,
+                    label: latest.label,
+                    score: latest.score,
+                    previous,
+                });
+            }
+            refresh.stored += self.store().upsert_signals(&signals).await?;
+        }
+        Ok(refresh)
+    }
+
+    /// The stored signals of `symbol` under `method` in `from..=to`; `None` when the symbol has
+    /// none stored under it at all (so the caller computes them).
+    async fn stored_signals(
+        &self,
+        symbol: Symbol,
+        method: &Method,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Option<Vec<Signal>>, ServiceError> {
+        let store = self.store();
+        if store.latest_signal(symbol, method.name()).await?.is_none() {
+            return Ok(None);
+        }
+        let mut from = from.unwrap_or(FIRST_DAY);
+        let to = to.unwrap_or(LAST_DAY);
+        let mut signals = Vec::new();
+        // Page on from the day after the last one read, until a page comes back short.
+        loop {
+            let page = store
+                .signals(symbol, method.name(), from, to, MAX_SIGNALS_PER_READ)
+                .await?;
+            let full = page.len() == MAX_SIGNALS_PER_READ as usize;
+            let next = page.last().and_then(|signal| signal.day.succ_opt());
+            signals.extend(page);
+            match next {
+                Some(next) if full => from = next,
+                _ => return Ok(Some(signals)),
+            }
+        }
+    }
+
+    /// The whole daily history of `symbol` as the read path serves it (charging `budget` if a
+    /// provider must be asked), and the origin of signals computed from it.
+    async fn history(
+        &self,
+        symbol: Symbol,
+        budget: &dyn UpstreamBudget,
+    ) -> Result<(Vec<Bar>, SignalOrigin), ServiceError> {
+        let served = self.market().daily_with(symbol, budget).await?;
+        let origin = SignalOrigin::Computed {
+            source: served.value.source.clone(),
+            fetched_at: served.value.fetched_at,
+            stale: served.cache == CacheStatus::Stale,
+        };
+        Ok((served.value.bars().to_vec(), origin))
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.market().config().clock.now()
+    }
+}
+
+fn answer<T>(symbol: Symbol, method: &Method, origin: SignalOrigin, value: T) -> SignalAnswer<T> {
+    SignalAnswer {
+        symbol,
+        method: method.name().clone(),
+        origin,
+        value,
+    }
+}
+
+/// [`Method::signals`] without sentiment (no news source yet), on the blocking pool: a whole
+/// 10-year history takes milliseconds, too long for an async worker.
+async fn compute(
+    method: &Method,
+    symbol: Symbol,
+    bars: Vec<Bar>,
+    from: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Signal>, ServiceError> {
+    let method = method.clone();
+    tokio::task::spawn_blocking(move || {
+        method.signals(symbol, &bars, &SentimentSeries::new(), from, now)
+    })
+    .await
+    .map_err(|_| ServiceError::Internal("the signal computation stopped"))
+}
+
+fn too_short(symbol: Symbol, bars: usize) -> ServiceError {
+    ServiceError::NotFound(format!(
+        "{symbol} has {bars} daily bars; a signal needs at least 20 (the Bollinger Bands' \
+         window), and every component needs 272"
+    ))
+}
