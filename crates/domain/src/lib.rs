@@ -15,6 +15,9 @@
 //!   [`SignalsConfig`], the weights and label thresholds that produce it.
 //! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes), and
 //!   which symbols follow it ([`TradingCalendar::of_symbol`]: US listings).
+//! - [`news`]: [`news::NewsItem`], one article about symbols as a news source delivered it (with
+//!   the provider's own sentiment as a second opinion), and [`news::plain_summary`], the bounded
+//!   plain-text rule for untrusted article text.
 //! - [`new_york`]: the one place UTC instants become New York dates and wall-clock times (and
 //!   back), for every crate that needs US exchange time.
 //!
@@ -28,6 +31,7 @@ mod channel;
 mod delta;
 mod listing;
 pub mod new_york;
+pub mod news;
 mod notice;
 mod price;
 mod quote;
