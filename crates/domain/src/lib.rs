@@ -13,13 +13,12 @@
 //! - [`Signal`]: a symbol's composite trading signal for one day (a score in [-1, 1], a
 //!   [`SignalLabel`], and the [`SignalComponent`]s with the evidence behind them), and
 //!   [`SignalsConfig`], the weights and label thresholds that produce it.
-//! - [`CanonicalUrl`]: a news article's URL in canonical form ([`canonical_url`]: tracking
-//!   parameters and fragments dropped), the key an article is stored under once.
 //! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes), and
 //!   which symbols follow it ([`TradingCalendar::of_symbol`]: US listings).
 //! - [`news`]: [`news::NewsItem`], one article about symbols as a news source delivered it (with
 //!   the provider's own sentiment as a second opinion), and [`news::plain_summary`], the bounded
-//!   plain-text rule for untrusted article text.
+//!   plain-text rule for untrusted article text, and [`news::canonical_url`], the key an article
+//!   is stored under once (tracking parameters and fragments dropped).
 //! - [`new_york`]: the one place UTC instants become New York dates and wall-clock times (and
 //!   back), for every crate that needs US exchange time.
 //!
@@ -44,9 +43,6 @@ mod symbol;
 
 pub use bar::{Bar, BarError};
 pub use calendar::{Closure, TradingCalendar};
-pub use canonical_url::{
-    CanonicalUrl, CanonicalUrlError, MAX_URL_LEN, canonical_url, is_tracking_parameter,
-};
 pub use channel::{ChannelKind, ChannelTarget, UnknownName, WebhookFormat};
 pub use delta::Delta;
 pub use notice::AlertNotice;

@@ -9,6 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::Symbol;
+pub use crate::canonical_url::{
+    CanonicalUrl, CanonicalUrlError, MAX_URL_LEN, canonical_url, is_tracking_parameter,
+};
 
 /// The most characters of summary kept per article.
 pub const MAX_SUMMARY_CHARS: usize = 2_000;
