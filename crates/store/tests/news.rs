@@ -505,6 +505,97 @@ async fn no_read_returns_more_than_the_bound() {
 }
 
 #[tokio::test]
+async fn replicas_storing_the_same_articles_in_any_order_store_each_once() {
+    for (_keep, store) in backends().await {
+        let backend = store.backend();
+        let batch: Vec<NewArticle> = (0..12)
+            .map(|i| {
+                let symbols: &[&str] = if i % 2 == 0 {
+                    &["MSFT", "AAPL"]
+                } else {
+                    &["AAPL", "MSFT"]
+                };
+                article(item(
+                    &format!("https://example.com/r{i}"),
+                    &format!("r{i}"),
+                    "",
+                    i,
+                    symbols,
+                ))
+            })
+            .collect();
+        let writers: Vec<_> = (0..6)
+            .map(|writer| {
+                let store = store.clone();
+                let mut batch = batch.clone();
+                if writer % 2 == 1 {
+                    batch.reverse();
+                }
+                tokio::spawn(async move { store.insert_articles(&batch, at(100)).await })
+            })
+            .collect();
+        let mut new = 0;
+        for writer in writers {
+            let inserted = writer.await.unwrap().unwrap();
+            assert_eq!(inserted.len(), 12, "{backend}");
+            new += inserted.iter().filter(|i| i.new).count();
+        }
+        assert_eq!(
+            new, 12,
+            "{backend}: each article is new to exactly one writer"
+        );
+        let stored = store
+            .symbol_news(sym("AAPL"), None, NewsPage::first(100))
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 12, "{backend}");
+        assert!(
+            stored
+                .iter()
+                .all(|a| a.symbols == [sym("AAPL"), sym("MSFT")])
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_databases_search_with_their_own_stemming() {
+    for (_keep, store) in backends().await {
+        let backend = store.backend();
+        if backend == "memory" {
+            continue; // whole words only
+        }
+        store
+            .insert_articles(
+                &[article(item(
+                    "https://example.com/stem",
+                    "Nvidia beats expectations",
+                    "Earnings surged on data-center demand.",
+                    0,
+                    &["NVDA"],
+                ))],
+                at(1),
+            )
+            .await
+            .unwrap();
+        let query = |text: &str| NewsQuery {
+            text: Some(text.into()),
+            ..NewsQuery::default()
+        };
+        for text in ["beat", "earning surge", "expected"] {
+            let found = store
+                .search_news(&query(text), NewsPage::first(10))
+                .await
+                .unwrap();
+            assert_eq!(
+                titles(&found),
+                ["Nvidia beats expectations"],
+                "{backend}: {text}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn concurrent_writers_of_one_score_key_store_exactly_one_score() {
     for (_keep, store) in backends().await {
         let backend = store.backend();

@@ -55,6 +55,16 @@ fn placeholders(from: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// The order a batch's articles are written in: by URL (stable, so a URL repeated in the batch
+/// is stored from its first delivery). Every writer takes the rows' locks in one order, so two
+/// replicas storing the same articles in different orders wait for each other instead of
+/// deadlocking (PostgreSQL would abort one of them); symbols and opinions are sorted likewise.
+fn lock_order(batch: &[NewArticle]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by(|a, b| batch[*a].url.cmp(&batch[*b].url));
+    order
+}
+
 /// `impl NewsStore for $store` over its `pool()` and `write_tx()`.
 macro_rules! sql_news_store {
     ($store:ty) => {
@@ -88,9 +98,10 @@ macro_rules! sql_news_store {
                 batch: &[NewArticle],
                 seen_at: DateTime<Utc>,
             ) -> Result<Vec<InsertedArticle>, StoreError> {
-                let mut inserted = Vec::with_capacity(batch.len());
+                let mut inserted = vec![None; batch.len()];
                 let mut tx = self.write_tx().await?;
-                for article in batch {
+                for index in lock_order(batch) {
+                    let article = &batch[index];
                     let item = &article.item;
                     let stored: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
                         "insert into news_articles (url, title, summary, publisher, provider, \
@@ -122,8 +133,11 @@ macro_rules! sql_news_store {
                             .await?
                         }
                     };
+                    let mut symbols = item.symbols.clone();
+                    symbols.sort();
+                    symbols.dedup();
                     let mut linked = Vec::new();
-                    for symbol in &item.symbols {
+                    for symbol in symbols {
                         let added = sqlx::query(
                             "insert into news_article_symbols (article_id, symbol, published_at) \
                              values ($1, $2, $3) on conflict (article_id, symbol) do nothing",
@@ -135,10 +149,12 @@ macro_rules! sql_news_store {
                         .await?
                         .rows_affected();
                         if added == 1 {
-                            linked.push(*symbol);
+                            linked.push(symbol);
                         }
                     }
-                    for opinion in &item.provider_sentiment {
+                    let mut opinions: Vec<_> = item.provider_sentiment.iter().collect();
+                    opinions.sort_by_key(|opinion| opinion.symbol);
+                    for opinion in opinions {
                         sqlx::query(
                             "insert into news_provider_sentiment (article_id, symbol, provider, \
                              score, label, relevance, reasoning) \
@@ -157,15 +173,14 @@ macro_rules! sql_news_store {
                         .execute(&mut *tx)
                         .await?;
                     }
-                    linked.sort();
-                    inserted.push(InsertedArticle {
+                    inserted[index] = Some(InsertedArticle {
                         id: ArticleId(id),
                         new,
                         linked,
                     });
                 }
                 tx.commit().await?;
-                Ok(inserted)
+                Ok(inserted.into_iter().flatten().collect())
             }
 
             async fn news_cursor(
