@@ -100,7 +100,9 @@ pub fn is_tracking_parameter(name: &str) -> bool {
     name.starts_with("utm_") || TRACKING_PARAMETERS.contains(&name.as_str())
 }
 
-/// The canonical form of an article URL (see the [module docs](self) for every rule).
+/// The canonical form of an article URL: http(s) only, scheme and host lower-cased, default
+/// port, credentials, fragment and tracking parameters ([`is_tracking_parameter`]) dropped, the
+/// other parameters kept in order.
 pub fn canonical_url(text: &str) -> Result<CanonicalUrl, CanonicalUrlError> {
     let mut url =
         url::Url::parse(text.trim()).map_err(|err| CanonicalUrlError::Invalid(err.to_string()))?;
