@@ -15,6 +15,10 @@
 //!   [`SignalsConfig`], the weights and label thresholds that produce it.
 //! - [`TradingCalendar`]: which days an exchange trades (NYSE holidays, early closes), and
 //!   which symbols follow it ([`TradingCalendar::of_symbol`]: US listings).
+//! - [`news`]: [`news::NewsItem`], one article about symbols as a news source delivered it (with
+//!   the provider's own sentiment as a second opinion), and [`news::plain_summary`], the bounded
+//!   plain-text rule for untrusted article text, and [`news::canonical_url`], the key an article
+//!   is stored under once (tracking parameters and fragments dropped).
 //! - [`new_york`]: the one place UTC instants become New York dates and wall-clock times (and
 //!   back), for every crate that needs US exchange time.
 //!
@@ -23,11 +27,13 @@
 
 mod bar;
 mod calendar;
+mod canonical_url;
 #[macro_use]
 mod channel;
 mod delta;
 mod listing;
 pub mod new_york;
+pub mod news;
 mod notice;
 mod price;
 mod quote;

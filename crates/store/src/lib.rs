@@ -26,6 +26,10 @@
 //!
 //! Composite trading signals are stored per symbol, trading day and method ([`SignalStore`],
 //! also a supertrait of [`Store`]): a change of method adds rows and never rewrites old ones.
+//!
+//! News articles are stored once per canonical URL with the symbols they concern, each source's
+//! cursor, and sentiment scores written once per (article, scorer, model, prompt version)
+//! ([`NewsStore`]), with full-text search over title and summary on each backend.
 
 #[macro_use]
 mod text_enum;
@@ -43,6 +47,7 @@ mod invites;
 mod jobs;
 mod memory;
 mod migrations;
+mod news;
 mod owned;
 mod postgres;
 mod rows;
@@ -74,6 +79,11 @@ pub use invites::{Invite, InvitedSignup, Invites, NewInvite};
 pub use jobs::{Job, JobCounts, JobFilter, JobKind, JobOutcome, JobQueue, JobStatus, NewJob};
 pub use memory::MemoryStore;
 pub use migrations::MigrationStatus;
+pub use news::{
+    ArticleId, ArticleScore, ArticleSentiment, InsertedArticle, MAX_NEWS_PER_READ,
+    MAX_SEARCH_TERMS, NewArticle, NewsCursor, NewsKey, NewsPage, NewsQuery, NewsStore, ScoreKey,
+    StoredArticle, StoredProviderSentiment, search_terms,
+};
 pub use owned::{After, Capped, Owned, OwnedLists};
 pub use postgres::PostgresStore;
 pub use rows::StoredBar;
@@ -82,7 +92,7 @@ pub use sqlite::SqliteStore;
 pub use usage::{ProviderPause, ProviderUsage, UsageCounts, minute_start, utc_day};
 
 /// The whole store: every part ([`Bars`], [`Accounts`], [`AlertStore`], [`Invites`],
-/// [`JobQueue`], [`OwnedLists`], [`ProviderUsage`]) plus the tracked list and health.
+/// [`JobQueue`], [`NewsStore`], [`OwnedLists`], [`ProviderUsage`], [`SignalStore`]) plus the tracked list and health.
 ///
 /// Holders of the whole store hand a part on by upcasting (`let bars: Arc<dyn Bars> = store;`),
 /// so each user takes only the part it needs.
@@ -96,6 +106,7 @@ pub trait Store:
     + OwnedLists
     + ProviderUsage
     + SignalStore
+    + NewsStore
     + Send
     + Sync
     + Debug

@@ -22,6 +22,7 @@ pub struct MemoryStore {
     pub(crate) owner_writes: crate::owned::OwnerWrites,
     pub(crate) invites: crate::invites::MemoryInvites,
     pub(crate) signals: crate::signals::MemorySignals,
+    pub(crate) news: crate::news::MemoryNews,
 }
 
 impl MemoryStore {

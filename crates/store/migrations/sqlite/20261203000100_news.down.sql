@@ -1,0 +1,9 @@
+drop trigger news_articles_fts_update;
+drop trigger news_articles_fts_delete;
+drop trigger news_articles_fts_insert;
+drop table news_fts;
+drop table news_scores;
+drop table news_cursors;
+drop table news_provider_sentiment;
+drop table news_article_symbols;
+drop table news_articles;
