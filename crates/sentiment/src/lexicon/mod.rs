@@ -141,7 +141,7 @@ impl LexiconScorer {
             .get(symbol)
             .map_or(&[][..], Vec::as_slice);
         let mentioned = |text: &str| {
-            mentions(text, symbol.as_str(), true)
+            mentions_ticker(text, symbol.as_str())
                 || names.iter().any(|name| mentions(text, name, false))
         };
         if mentioned(title) {
@@ -152,6 +152,15 @@ impl LexiconScorer {
             NOT_MENTIONED
         }
     }
+}
+
+/// Whether `ticker` occurs in `text` as a whole word, case-sensitive; a one-letter ticker
+/// only as `$F` or `(F)`, since a lone capital is usually a word ("A", "I").
+fn mentions_ticker(text: &str, ticker: &str) -> bool {
+    if ticker.chars().count() > 1 {
+        return mentions(text, ticker, true);
+    }
+    mentions(text, &format!("${ticker}"), true) || text.contains(&format!("({ticker})"))
 }
 
 /// Whether `needle` occurs in `text` as whole words (not inside a longer word).
@@ -262,6 +271,22 @@ mod tests {
         let score = scorer.score_now(&article, &[apple, msft, ibm]);
         let relevance: Vec<f64> = score.relevance.iter().map(|r| r.relevance).collect();
         assert_eq!(relevance, [1.0, 0.5, 0.3]);
+    }
+
+    #[test]
+    fn a_one_letter_ticker_counts_only_when_marked() {
+        let ford = Symbol::parse("F").unwrap();
+        let scorer = LexiconScorer::new();
+        let relevance = |title: &str| {
+            scorer
+                .score_now(&ArticleText::new(title, ""), &[ford])
+                .relevance[0]
+                .relevance
+        };
+        assert_eq!(relevance("A quiet day for automakers"), 0.3);
+        assert_eq!(relevance("F rallies"), 0.3);
+        assert_eq!(relevance("Ford (F) rallies"), 1.0);
+        assert_eq!(relevance("$F rallies"), 1.0);
     }
 
     #[test]

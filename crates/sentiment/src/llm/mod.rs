@@ -49,7 +49,8 @@ pub(crate) fn user_message(article: &PreparedArticle, symbols: &[Symbol]) -> Str
     .to_string()
 }
 
-/// The answer's JSON Schema (OpenAI `json_schema`, strict mode).
+/// The answer's JSON Schema (OpenAI `json_schema`, strict mode). Only keywords strict mode
+/// accepts; the rationale's length is checked by [`parse_answer`].
 pub(crate) fn json_schema(symbols: &[Symbol]) -> Value {
     let symbols: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
     json!({
@@ -69,7 +70,7 @@ pub(crate) fn json_schema(symbols: &[Symbol]) -> Value {
                     "additionalProperties": false
                 }
             },
-            "rationale": {"type": "string", "maxLength": MAX_RATIONALE_CHARS}
+            "rationale": {"type": "string"}
         },
         "required": ["score", "label", "relevance", "rationale"],
         "additionalProperties": false

@@ -89,3 +89,27 @@ async fn the_first_scorer_that_answers_is_recorded_and_later_ones_are_not_called
     assert!(scored.skipped.is_empty());
     assert_eq!(chain.identities().len(), 3);
 }
+
+#[tokio::test]
+async fn an_unreachable_server_is_an_upstream_failure_without_the_key() {
+    let url = refused_url();
+    let article = ArticleText::new("Acme beats estimates", "");
+    let openai = openai_at(&url, DailyBudget::new(10));
+    let gemini = gemini_at(&url, DailyBudget::new(10));
+    for error in [
+        openai.score(&article, &symbols()).await.unwrap_err(),
+        gemini.score(&article, &symbols()).await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(error, sentiment::ScoreError::Upstream { status: None, .. }),
+            "{error:?}"
+        );
+        assert_no_key(&error, OPENAI_KEY);
+        assert_no_key(&error, GEMINI_KEY);
+    }
+    let shown = format!("{openai:?} {gemini:?}");
+    assert!(
+        !shown.contains(OPENAI_KEY) && !shown.contains(GEMINI_KEY),
+        "{shown}"
+    );
+}

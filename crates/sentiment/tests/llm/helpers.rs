@@ -81,3 +81,13 @@ pub fn assert_no_key(error: &ScoreError, key: &str) {
     let shown = format!("{error} {error:?}");
     assert!(!shown.contains(key), "key leaked: {shown}");
 }
+
+/// A base URL on 127.0.0.1 where nothing listens, so connecting is refused.
+pub fn refused_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
