@@ -79,6 +79,32 @@ fn bounded(text: &str, limit: usize) -> String {
     head
 }
 
+/// Tags that end a word: a line or block break in the rendered text.
+const BLOCK_TAGS: [&str; 22] = [
+    "p",
+    "br",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "section",
+    "article",
+    "hr",
+    "img",
+    "pre",
+];
+
 /// Drops tags and the bodies of `script`/`style`, decodes entities, collapses whitespace.
 fn strip_markup(raw: &str) -> String {
     let mut text = String::with_capacity(raw.len().min(4 * MAX_SUMMARY_CHARS));
@@ -105,8 +131,11 @@ fn strip_markup(raw: &str) -> String {
                 None => "",
             };
         }
-        // Block-level tags separate words ("<p>a</p><p>b</p>" is "a b", not "ab").
-        text.push(' ');
+        // Block-level tags separate words ("<p>a</p><p>b</p>" is "a b", not "ab"); inline ones
+        // do not ("<b>grows</b>." stays "grows.").
+        if BLOCK_TAGS.contains(&name.as_str()) {
+            text.push(' ');
+        }
     }
     text.push_str(rest);
     collapse_whitespace(&decode_entities(&text))
@@ -191,13 +220,17 @@ mod tests {
             plain_summary("<p>Apple <b>beats</b> estimates.</p><p>Shares up.</p>"),
             "Apple beats estimates. Shares up."
         );
+        assert_eq!(
+            plain_summary("Revenue <b>grows</b>.<br/>Next"),
+            "Revenue grows. Next"
+        );
     }
 
     #[test]
     fn script_and_style_bodies_are_dropped_entirely() {
         assert_eq!(
             plain_summary("Hi<script>alert('x')</script> there<STYLE>p{color:red}</STYLE>!"),
-            "Hi there !"
+            "Hi there!"
         );
         assert_eq!(plain_summary("a<script>never closed"), "a");
     }

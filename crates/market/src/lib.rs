@@ -36,7 +36,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::news::NewsItem;
 use domain::{Quote, Series, Symbol};
+use providers::news::NewsSource;
 use providers::{MarketData, ProviderError};
 use store::Bars;
 
@@ -206,6 +208,15 @@ pub enum MarketError {
     Internal(&'static str),
 }
 
+/// Articles one news source gave for one call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchedNews {
+    /// Newest first, at most the limit asked for.
+    pub items: Vec<NewsItem>,
+    /// The source that answered.
+    pub provider: &'static str,
+}
+
 /// The read path over an ordered chain of providers and the store.
 #[derive(Debug)]
 pub struct Market {
@@ -240,9 +251,30 @@ impl Market {
         store: impl Into<MarketStore>,
         config: MarketConfig,
     ) -> Self {
+        Self::with_sources(daily_providers, quote_providers, Vec::new(), store, config)
+    }
+
+    /// [`Market::with_providers`] plus an ordered chain of news sources for [`Market::news`]
+    /// (none: news is off).
+    ///
+    /// A news source named like a market-data provider (`alphavantage`, `finnhub`, `polygon`)
+    /// shares that provider's breaker, quota and pause: the same key, counted once.
+    pub fn with_sources(
+        daily_providers: Vec<Arc<dyn MarketData>>,
+        quote_providers: Vec<Arc<dyn MarketData>>,
+        news_sources: Vec<Arc<dyn NewsSource>>,
+        store: impl Into<MarketStore>,
+        config: MarketConfig,
+    ) -> Self {
         // The upstream only records calls and pauses: it gets that part of the store.
         let MarketStore { bars, usage } = store.into();
-        let chain = Chain::new(daily_providers, quote_providers, &usage, &config);
+        let chain = Chain::new(
+            daily_providers,
+            quote_providers,
+            news_sources,
+            &usage,
+            &config,
+        );
         let daily = ReadThrough::new(
             "daily",
             config.cache_ttl,
@@ -264,6 +296,38 @@ impl Market {
             quotes,
             config,
         }
+    }
+
+    /// True when at least one news source is configured.
+    pub fn news_enabled(&self) -> bool {
+        self.chain.has_news()
+    }
+
+    /// Up to `limit` recent articles about `symbol` (published at or after `since`), from the
+    /// first news source in order that answers, through the same breakers, quotas, pauses and
+    /// retries as market data; `purpose` decides how much of each quota it may spend.
+    /// `Ok(None)` when news is off (no source configured). Nothing is cached or stored here.
+    pub async fn news(
+        &self,
+        symbol: Symbol,
+        since: Option<DateTime<Utc>>,
+        limit: u32,
+        purpose: Purpose,
+    ) -> Result<Option<FetchedNews>, MarketError> {
+        if !self.chain.has_news() {
+            return Ok(None);
+        }
+        let spender = Spender {
+            purpose,
+            budget: &Unmetered,
+        };
+        let (items, provider) = self
+            .chain
+            .call_news("news", symbol, spender, |source| async move {
+                source.news(symbol, since, limit).await
+            })
+            .await?;
+        Ok(Some(FetchedNews { items, provider }))
     }
 
     /// The symbol's daily series (every bar the provider gives), fresh or marked stale.

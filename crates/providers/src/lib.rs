@@ -16,6 +16,10 @@
 //! - [`sample`]: real daily history bundled into the binary (public-domain Quandl WIKI data for
 //!   AAPL, FB, GOOG, IBM and MSFT), so stockd answers with no key and no network.
 //!
+//! News sources sit behind a second trait, [`news::NewsSource`]: Finnhub, Alpha Vantage and
+//! Polygon serve news with the same key as their prices (the same provider value implements
+//! both traits), and [`news`] adds NewsAPI, RSS/Atom feeds and simulated headlines.
+//!
 //! This crate does no caching, retrying or breaking: that is the `market` crate's job.
 
 pub mod alphavantage;
@@ -23,6 +27,7 @@ mod error;
 pub mod finnhub;
 mod http;
 mod json_number;
+pub mod news;
 mod parse;
 pub mod polygon;
 pub mod sample;

@@ -1,7 +1,9 @@
-//! An ordered provider chain per capability (daily history, quotes), with fallback.
+//! An ordered provider chain per capability (daily history, quotes, news), with fallback.
 //!
 //! Each distinct provider is one [`Upstream`] with one breaker and one quota, shared by every
-//! capability it serves, so a provider that is down or spent is skipped everywhere. A call
+//! capability it serves, so a provider that is down or spent is skipped everywhere: a news
+//! source named like a market-data provider (Alpha Vantage's `NEWS_SENTIMENT` under
+//! `alphavantage`) is that provider's news side, on the same breaker, quota and pause. A call
 //! walks its capability's providers one at a time, never in parallel: most providers have small
 //! quotas, and firing them all at once would spend every quota on each miss. A provider that
 //! recently said a symbol is unknown is not asked about it again until that answer expires.
@@ -11,6 +13,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use domain::Symbol;
+use providers::news::NewsSource;
 use providers::{MarketData, ProviderError};
 use serde::Serialize;
 use store::ProviderUsage;
@@ -30,6 +33,8 @@ pub enum Capability {
     Daily,
     /// Latest quotes (`Market::quote`).
     Quote,
+    /// News articles (`Market::news`).
+    News,
 }
 
 /// A provider's place in one capability's order.
@@ -64,41 +69,73 @@ pub(crate) struct Chain {
     upstreams: Vec<Upstream>,
     daily: Vec<usize>,
     quote: Vec<usize>,
+    news: Vec<usize>,
     unknown: UnknownSymbols,
 }
 
 impl Chain {
-    /// Builds the chain; a provider listed for both capabilities (the same `Arc`) gets one
-    /// breaker.
+    /// Builds the chain; a provider listed for both market-data capabilities (the same `Arc`)
+    /// gets one breaker, and a news source gets the upstream of the market-data provider of
+    /// its name, if any (same key, same quota).
     pub(crate) fn new(
         daily: Vec<Arc<dyn MarketData>>,
         quote: Vec<Arc<dyn MarketData>>,
+        news: Vec<Arc<dyn NewsSource>>,
         usage: &Arc<dyn ProviderUsage>,
         config: &MarketConfig,
     ) -> Self {
         let mut upstreams: Vec<Upstream> = Vec::new();
         let mut index_of = |provider: Arc<dyn MarketData>| -> usize {
-            let same =
-                |u: &Upstream| std::ptr::addr_eq(Arc::as_ptr(&u.provider), Arc::as_ptr(&provider));
+            let same = |u: &Upstream| {
+                u.market
+                    .as_ref()
+                    .is_some_and(|m| std::ptr::addr_eq(Arc::as_ptr(m), Arc::as_ptr(&provider)))
+            };
             match upstreams.iter().position(same) {
                 Some(index) => index,
                 None => {
-                    upstreams.push(Upstream::new(provider, usage.clone(), config));
+                    let mut upstream = Upstream::new(provider.name(), usage.clone(), config);
+                    upstream.market = Some(provider);
+                    upstreams.push(upstream);
                     upstreams.len() - 1
                 }
             }
         };
         let mut daily: Vec<usize> = daily.into_iter().map(&mut index_of).collect();
         let mut quote: Vec<usize> = quote.into_iter().map(&mut index_of).collect();
+        let mut news: Vec<usize> = news
+            .into_iter()
+            .map(|source| {
+                let name = source.name();
+                let index = match upstreams.iter().position(|u| u.name == name) {
+                    Some(index) => index,
+                    None => {
+                        upstreams.push(Upstream::new(name, usage.clone(), config));
+                        upstreams.len() - 1
+                    }
+                };
+                if let Some(upstream) = upstreams.get_mut(index) {
+                    upstream.news = Some(source);
+                }
+                index
+            })
+            .collect();
         // Listing a provider twice in one order would only ask it twice.
         dedup_keeping_order(&mut daily);
         dedup_keeping_order(&mut quote);
+        dedup_keeping_order(&mut news);
         Self {
             upstreams,
             daily,
             quote,
+            news,
             unknown: UnknownSymbols::new(config.unknown_symbol_ttl),
         }
+    }
+
+    /// True when some news source is configured (with none, news is off).
+    pub(crate) fn has_news(&self) -> bool {
+        !self.news.is_empty()
     }
 
     /// Loads every provider's recorded quota use from the store.
@@ -121,7 +158,7 @@ impl Chain {
             .first()
             .or(self.quote.first())
             .and_then(|&index| self.upstreams.get(index))
-            .map_or("none", |upstream| upstream.provider.name())
+            .map_or("none", |upstream| upstream.name)
     }
 
     /// Every provider's breaker.
@@ -141,6 +178,7 @@ impl Chain {
                 let capabilities = [
                     (Capability::Daily, &self.daily),
                     (Capability::Quote, &self.quote),
+                    (Capability::News, &self.news),
                 ]
                 .into_iter()
                 .filter_map(|(capability, order)| {
@@ -153,7 +191,7 @@ impl Chain {
                 .collect();
                 let last_error = upstream.last_error();
                 ProviderStatus {
-                    name: upstream.provider.name(),
+                    name: upstream.name,
                     capabilities,
                     breaker: upstream.breaker.state(),
                     calls: upstream.calls(),
@@ -166,10 +204,10 @@ impl Chain {
             .collect()
     }
 
-    /// Asks the capability's providers in order until one answers about `symbol`; returns the
-    /// answer and the name of the provider that gave it. `budget` is charged once, before the
-    /// first provider is asked: a walk that asks nobody (every provider remembers the symbol as
-    /// unknown) costs the caller nothing.
+    /// Asks the capability's market-data providers in order until one answers about `symbol`;
+    /// returns the answer and the name of the provider that gave it. `budget` is charged once,
+    /// before the first provider is asked: a walk that asks nobody (every provider remembers
+    /// the symbol as unknown) costs the caller nothing.
     pub(crate) async fn call<T, F, Fut>(
         &self,
         capability: Capability,
@@ -185,11 +223,64 @@ impl Chain {
         let order = match capability {
             Capability::Daily => &self.daily,
             Capability::Quote => &self.quote,
+            Capability::News => &self.news,
         };
+        self.walk(
+            order,
+            operation,
+            symbol,
+            spender,
+            |u| u.market.clone(),
+            call,
+        )
+        .await
+    }
+
+    /// [`Chain::call`] for the news sources.
+    pub(crate) async fn call_news<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        symbol: Symbol,
+        spender: Spender<'_>,
+        call: F,
+    ) -> Result<(T, &'static str), MarketError>
+    where
+        F: Fn(Arc<dyn NewsSource>) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        self.walk(
+            &self.news,
+            operation,
+            symbol,
+            spender,
+            |u| u.news.clone(),
+            call,
+        )
+        .await
+    }
+
+    /// Walks `order`, calling each upstream's `side` (skipping upstreams without one).
+    async fn walk<P, T, F, Fut>(
+        &self,
+        order: &[usize],
+        operation: &'static str,
+        symbol: Symbol,
+        spender: Spender<'_>,
+        side: impl Fn(&Upstream) -> Option<P>,
+        call: F,
+    ) -> Result<(T, &'static str), MarketError>
+    where
+        P: Clone,
+        F: Fn(P) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
         let mut failures = Failures::default();
         let mut charged = false;
         for upstream in order.iter().filter_map(|&i| self.upstreams.get(i)) {
-            let provider = upstream.provider.name();
+            let Some(handle) = side(upstream) else {
+                continue;
+            };
+            let provider = upstream.name;
             if let Some(answer) = self.unknown.recall(provider, symbol).await {
                 // Its answer stands until it expires: counted as given, without a call.
                 count_skipped(provider, "unknown_symbol");
@@ -203,7 +294,10 @@ impl Chain {
                     .map_err(|retry_after| MarketError::ReadBudgetSpent { retry_after })?;
                 charged = true;
             }
-            match upstream.call(operation, spender.purpose, &call).await {
+            match upstream
+                .call(&handle, operation, spender.purpose, &call)
+                .await
+            {
                 Ok(value) => return Ok((value, provider)),
                 Err(err) => {
                     tracing::debug!(provider, operation, error = %err, "provider could not answer; trying the next");

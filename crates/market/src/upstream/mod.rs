@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
+use providers::news::NewsSource;
 use providers::{MarketData, ProviderError};
 use store::ProviderUsage;
 use tokio::time::Instant;
@@ -73,9 +74,16 @@ impl std::fmt::Debug for UsageLog {
 }
 
 /// A provider with its breaker, quota and retry policy.
+///
+/// One provider name is one upstream, whatever it serves: a vendor whose key serves both prices
+/// and news (Alpha Vantage, Finnhub, Polygon) has one breaker, one quota and one pause for both.
 #[derive(Debug)]
 pub(crate) struct Upstream {
-    pub(crate) provider: Arc<dyn MarketData>,
+    pub(crate) name: &'static str,
+    /// The market-data side, when the provider serves prices.
+    pub(crate) market: Option<Arc<dyn MarketData>>,
+    /// The news side, when the provider serves news.
+    pub(crate) news: Option<Arc<dyn NewsSource>>,
     pub(crate) breaker: CircuitBreaker,
     pub(crate) retry: RetryConfig,
     pub(crate) quota: Quota,
@@ -91,17 +99,19 @@ pub(crate) struct Upstream {
 impl Upstream {
     /// A provider with a closed breaker of its own and the quota configured for its name
     /// (unlimited when none is).
+    /// Its sides (`market`, `news`) are set by the caller.
     pub(crate) fn new(
-        provider: Arc<dyn MarketData>,
+        name: &'static str,
         store: Arc<dyn ProviderUsage>,
         config: &crate::MarketConfig,
     ) -> Self {
-        let name = provider.name();
         let limits = config.quotas.get(name).copied().unwrap_or_default();
         Self {
+            name,
+            market: None,
+            news: None,
             breaker: CircuitBreaker::new(name, config.breaker),
             quota: Quota::new(name, limits, config.clock.now()),
-            provider,
             retry: config.retry,
             store: UsageLog(store),
             clock: config.clock,
@@ -124,16 +134,18 @@ impl Upstream {
             .clone()
     }
 
-    /// Runs `call` against the provider with every guard in place, spending the share of the
-    /// quota `purpose` may use.
-    pub(crate) async fn call<T, F, Fut>(
+    /// Runs `call` on `side` (the provider's market-data or news side) with every guard in
+    /// place, spending the share of the quota `purpose` may use.
+    pub(crate) async fn call<P, T, F, Fut>(
         &self,
+        side: &P,
         operation: &'static str,
         purpose: Purpose,
         call: F,
     ) -> Result<T, MarketError>
     where
-        F: Fn(Arc<dyn MarketData>) -> Fut,
+        P: Clone,
+        F: Fn(P) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
         let backoff = ExponentialBuilder::default()
@@ -141,27 +153,29 @@ impl Upstream {
             .with_max_delay(self.retry.max_backoff)
             .with_max_times(self.retry.max_retries)
             .with_jitter();
-        (|| self.attempt(operation, purpose, &call))
+        (|| self.attempt(side, operation, purpose, &call))
             .retry(backoff)
             .sleep(tokio::time::sleep)
             .when(|err| matches!(err, MarketError::Provider(e) if e.is_retryable()))
             .notify(|err, backoff| {
-                tracing::debug!(provider = self.provider.name(), operation, error = %err, ?backoff, "retrying upstream call");
+                tracing::debug!(provider = self.name, operation, error = %err, ?backoff, "retrying upstream call");
             })
             .await
     }
 
-    async fn attempt<T, F, Fut>(
+    async fn attempt<P, T, F, Fut>(
         &self,
+        side: &P,
         operation: &'static str,
         purpose: Purpose,
         call: &F,
     ) -> Result<T, MarketError>
     where
-        F: Fn(Arc<dyn MarketData>) -> Fut,
+        P: Clone,
+        F: Fn(P) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
-        let provider = self.provider.name();
+        let provider = self.name;
         self.breaker.try_acquire().map_err(|open| {
             count_skipped(provider, "breaker_open");
             MarketError::BreakerOpen {
@@ -193,7 +207,7 @@ impl Upstream {
             operation,
             outcome = tracing::field::Empty,
         );
-        let guarded = tokio::time::timeout(self.retry.attempt_timeout, call(self.provider.clone()));
+        let guarded = tokio::time::timeout(self.retry.attempt_timeout, call(side.clone()));
         let result = match guarded.instrument(span.clone()).await {
             Ok(result) => result,
             Err(_) => Err(ProviderError::Timeout { provider }),
@@ -250,7 +264,7 @@ impl Upstream {
 
     /// The error for a call refused before it was made, counted as skipped.
     fn refused(&self, refusal: Refusal, now: DateTime<Utc>) -> MarketError {
-        let provider = self.provider.name();
+        let provider = self.name;
         match refusal {
             Refusal::Spent(spent) => {
                 count_skipped(provider, "quota");
@@ -274,7 +288,7 @@ impl Upstream {
     /// process's before a restart). A store failure is logged: the pause this process knows
     /// still holds.
     async fn take_stored_pause(&self, now: DateTime<Utc>) {
-        let provider = self.provider.name();
+        let provider = self.name;
         let read = self.store.provider_pause(provider, now);
         match tokio::time::timeout(RECORD_TIMEOUT, read).await {
             Ok(Ok(Some(stored))) => self.quota.pause(PauseStatus::from_stored(stored), now),
@@ -294,7 +308,7 @@ impl Upstream {
     /// Records a pause in the store, so a restart or another replica does not call the
     /// provider before it ends. A store failure is logged: this process still holds it.
     async fn store_pause(&self, pause: &PauseStatus) {
-        let provider = self.provider.name();
+        let provider = self.name;
         tracing::warn!(provider, limit = pause.limit.as_str(), until = %pause.until, "provider reported its own limit reached; not calling it until then");
         let stored = pause.to_stored();
         let write = self.store.pause_provider(provider, &stored);
@@ -321,7 +335,7 @@ impl Upstream {
             // Nothing to enforce, so nothing worth a write per call.
             return Ok(());
         }
-        let provider = self.provider.name();
+        let provider = self.name;
         let record = self.store.record_provider_calls(provider, 1, now);
         match tokio::time::timeout(RECORD_TIMEOUT, record).await {
             Ok(Ok(stored)) => {
@@ -346,7 +360,7 @@ impl Upstream {
 
     /// Loads the quota use and any pause the store remembers (e.g. from before a restart).
     pub(crate) async fn restore_usage(&self) {
-        let provider = self.provider.name();
+        let provider = self.name;
         let now = self.clock.now();
         match self.store.provider_usage(provider, now).await {
             Ok(stored) => self.quota.merge(stored, now),

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fallback;
+mod news;
 mod pause;
 mod quota;
 mod reserve;

@@ -13,7 +13,8 @@ use crate::ProviderError;
 use crate::http::{self, Call};
 
 impl AlphaVantage {
-    /// Calls `function` for `symbol` on behalf of `operation` and decodes the body as `T`.
+    /// Calls `function` with `query` (its parameters besides `function` and `apikey`) about
+    /// `symbol` on behalf of `operation` and decodes the body as `T`.
     ///
     /// Only transport and HTTP-status failures are classified here; refusals inside a 200 body
     /// are the caller's to classify once the body is decoded.
@@ -22,14 +23,11 @@ impl AlphaVantage {
         operation: &'static str,
         function: &'static str,
         symbol: Symbol,
-        outputsize: Option<&'static str>,
+        query: &[(&str, &str)],
     ) -> Result<T, ProviderError> {
         let key = self.config.api_key.expose_secret();
         let endpoint = format!("{}/query", self.config.base_url.trim_end_matches('/'));
-        let mut query = vec![("function", function), ("symbol", symbol.as_str())];
-        if let Some(outputsize) = outputsize {
-            query.push(("outputsize", outputsize));
-        }
+        let mut query = [&[("function", function)], query].concat();
         query.push(("apikey", key));
         let request = self
             .client

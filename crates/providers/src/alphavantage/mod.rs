@@ -14,6 +14,7 @@
 
 mod classify;
 mod http;
+mod news;
 mod wire;
 
 use std::fmt;
@@ -85,7 +86,12 @@ impl AlphaVantage {
         outputsize: &'static str,
     ) -> Result<Series, ProviderError> {
         let response: wire::DailyResponse = self
-            .get("daily", "TIME_SERIES_DAILY", symbol, Some(outputsize))
+            .get(
+                "daily",
+                "TIME_SERIES_DAILY",
+                symbol,
+                &[("symbol", symbol.as_str()), ("outputsize", outputsize)],
+            )
             .await?;
         self.check_refusal(&response.refusal, symbol)?;
         let rows = response
@@ -140,7 +146,14 @@ impl MarketData for AlphaVantage {
     }
 
     async fn quote(&self, symbol: Symbol) -> Result<Quote, ProviderError> {
-        let response: wire::QuoteResponse = self.get("quote", "GLOBAL_QUOTE", symbol, None).await?;
+        let response: wire::QuoteResponse = self
+            .get(
+                "quote",
+                "GLOBAL_QUOTE",
+                symbol,
+                &[("symbol", symbol.as_str())],
+            )
+            .await?;
         self.check_refusal(&response.refusal, symbol)?;
         let fields = response
             .quote

@@ -16,6 +16,7 @@
 //! Reference: <https://finnhub.io/docs/api/quote>.
 
 mod classify;
+mod news;
 mod wire;
 
 use std::fmt;

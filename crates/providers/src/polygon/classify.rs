@@ -22,9 +22,9 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::NAME;
-use super::wire::AggsResponse;
 use crate::ProviderError;
 use crate::http::{Answer, malformed, quote_upstream};
 
@@ -49,8 +49,11 @@ impl Refusal {
     }
 }
 
-/// The aggregates body of a successful answer, or the error the answer means.
-pub(super) fn answer(answer: &Answer, api_key: &str) -> Result<AggsResponse, ProviderError> {
+/// The body of a successful answer decoded as `T`, or the error the answer means.
+pub(super) fn answer<T: DeserializeOwned>(
+    answer: &Answer,
+    api_key: &str,
+) -> Result<T, ProviderError> {
     let status = answer.status;
     if !status.is_success() {
         let refusal: Refusal = serde_json::from_slice(&answer.body).unwrap_or_default();
@@ -67,16 +70,13 @@ pub(super) fn answer(answer: &Answer, api_key: &str) -> Result<AggsResponse, Pro
             },
         });
     }
-    let body: AggsResponse =
+    let refusal: Refusal =
         serde_json::from_slice(&answer.body).map_err(|error| malformed(NAME, error))?;
-    let refusal = Refusal {
-        status: body.status.clone(),
-        error: body.error.clone(),
-        message: body.message.clone(),
-    };
     let detail = || refusal.text(api_key).unwrap_or_default();
     match refusal.status.as_deref() {
-        Some("OK" | "DELAYED") => Ok(body),
+        Some("OK" | "DELAYED") => {
+            serde_json::from_slice(&answer.body).map_err(|error| malformed(NAME, error))
+        }
         Some("NOT_AUTHORIZED") => Err(premium_only(detail())),
         Some("ERROR") => {
             let text = detail();

@@ -19,6 +19,7 @@
 //! Reference: <https://polygon.io/docs/stocks/get_v2_aggs_ticker__stocksticker__range__multiplier___timespan___from___to>.
 
 mod classify;
+mod news;
 mod wire;
 
 use std::fmt;
@@ -78,14 +79,14 @@ impl Polygon {
         Self { config, client }
     }
 
-    /// GETs `path` (after the base URL) with `query` and decodes Polygon's aggregates body.
-    async fn get(
+    /// GETs `path` (after the base URL) with `query` and decodes Polygon's body as `T`.
+    async fn get<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],
         operation: &'static str,
         symbol: Symbol,
-    ) -> Result<wire::AggsResponse, ProviderError> {
+    ) -> Result<T, ProviderError> {
         let key = self.config.api_key.expose_secret();
         let endpoint = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
         let request = self
@@ -124,14 +125,14 @@ impl MarketData for Polygon {
         let (from, to) = window(new_york::date_of(now));
         let path = format!("/v2/aggs/ticker/{symbol}/range/1/day/{from}/{to}");
         let query = [("adjusted", "false"), ("sort", "asc"), ("limit", "50000")];
-        let body = self.get(&path, &query, "daily", symbol).await?;
+        let body: wire::AggsResponse = self.get(&path, &query, "daily", symbol).await?;
         let bars = wire::bars(body, symbol)?;
         Ok(Series::new(symbol, bars, NAME, now))
     }
 
     async fn quote(&self, symbol: Symbol) -> Result<Quote, ProviderError> {
         let path = format!("/v2/aggs/ticker/{symbol}/prev");
-        let body = self
+        let body: wire::AggsResponse = self
             .get(&path, &[("adjusted", "false")], "quote", symbol)
             .await?;
         wire::previous_close(body, symbol, Utc::now())

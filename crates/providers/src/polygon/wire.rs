@@ -12,8 +12,8 @@ use crate::ProviderError;
 use crate::http::malformed;
 use crate::json_number::{JsonPrice, JsonVolume};
 
-/// An aggregates (`/range/…`) or previous-close (`/prev`) answer; also the shape of refusals,
-/// which carry only `status` and `error` or `message`. An empty range has `resultsCount: 0` and no
+/// An aggregates (`/range/…`) or previous-close (`/prev`) answer, once `classify.rs` has read
+/// its `status` (refusals carry only `status` and `error` or `message`). An empty range has `resultsCount: 0` and no
 /// `results`.
 ///
 /// ```json
@@ -24,11 +24,6 @@ use crate::json_number::{JsonPrice, JsonVolume};
 /// ```
 #[derive(Debug, Deserialize)]
 pub(super) struct AggsResponse {
-    // Spelled out rather than `#[serde(flatten)]`: flattening buffers the body, and the raw
-    // JSON numbers that `JsonPrice` reads exist only in serde_json's own deserializer.
-    pub status: Option<String>,
-    pub error: Option<String>,
-    pub message: Option<String>,
     #[serde(default)]
     results: Vec<Agg>,
 }

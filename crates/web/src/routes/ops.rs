@@ -166,7 +166,7 @@ impl From<PauseStatus> for PauseResponse {
 /// A provider's place in one capability's order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CapabilityPosition {
-    /// `daily` (history) or `quote` (latest quotes).
+    /// `daily` (history), `quote` (latest quotes) or `news` (articles).
     #[schema(value_type = String, example = "daily")]
     pub capability: Capability,
     /// 1 for the provider asked first.
