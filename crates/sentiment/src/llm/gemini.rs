@@ -19,7 +19,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{
-    PROMPT_VERSION, SYSTEM_INSTRUCTIONS, gemini_schema, parse_answer, spend, user_message,
+    PROMPT_VERSION, SYSTEM_INSTRUCTIONS, gemini_schema, parse_answer, spend, upstream_failure,
+    user_message,
 };
 use crate::budget::{BudgetStatus, DailyBudget};
 use crate::http::{self, quote_upstream};
@@ -217,11 +218,7 @@ fn classify(answer: http::Answer, symbols: &[Symbol], secret: &str) -> Result<Sc
         Some(error) => format!("{} {}", error.status, error.message),
         None => String::from_utf8_lossy(&answer.body).into_owned(),
     };
-    Err(ScoreError::Upstream {
-        scorer: NAME,
-        status: Some(status.as_u16()),
-        detail: format!("HTTP {status}: {}", quote_upstream(&message, secret)),
-    })
+    Err(upstream_failure(NAME, status, &message, secret))
 }
 
 /// `RetryInfo.retryDelay` ("27s", "1.5s") from an error's details.

@@ -1,5 +1,5 @@
 //! What the two LLM scorers share: the instructions, the article as a data field, the answer's
-//! schema, its strict validation, and the daily budget check.
+//! schema, its strict validation, the daily budget check, and the shape of an upstream failure.
 //!
 //! The article never enters the instructions. The system part is fixed text; the user part is
 //! one JSON object (`{"symbols": [...], "article": {"title": ..., "summary": ...}}`) produced by
@@ -13,11 +13,13 @@ pub(crate) mod openai;
 use std::collections::HashSet;
 
 use domain::Symbol;
+use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::ScoreError;
 use crate::budget::DailyBudget;
+use crate::http::quote_upstream;
 use crate::score::{Label, Relevance, Score};
 use crate::text::PreparedArticle;
 
@@ -213,6 +215,22 @@ pub(crate) fn spend(budget: &DailyBudget, scorer: &'static str) -> Result<(), Sc
             limit: status.limit,
             resets_at: status.resets_at,
         })
+}
+
+/// The error for a non-success answer that is neither a rejected key nor a rate limit: the
+/// status and the upstream's own message, bounded and with the key redacted. Shared so both
+/// LLM scorers report an upstream failure in the same words.
+pub(crate) fn upstream_failure(
+    scorer: &'static str,
+    status: StatusCode,
+    message: &str,
+    secret: &str,
+) -> ScoreError {
+    ScoreError::Upstream {
+        scorer,
+        status: Some(status.as_u16()),
+        detail: format!("HTTP {status}: {}", quote_upstream(message, secret)),
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{PROMPT_VERSION, SYSTEM_INSTRUCTIONS, json_schema, parse_answer, spend, user_message};
+use super::{
+    PROMPT_VERSION, SYSTEM_INSTRUCTIONS, json_schema, parse_answer, spend, upstream_failure,
+    user_message,
+};
 use crate::budget::{BudgetStatus, DailyBudget};
 use crate::http::{self, quote_upstream};
 use crate::score::{Score, ScorerIdentity};
@@ -182,11 +185,7 @@ fn classify(answer: http::Answer, symbols: &[Symbol], secret: &str) -> Result<Sc
             scorer: NAME,
             retry_after: answer.retry_after,
         }),
-        _ => Err(ScoreError::Upstream {
-            scorer: NAME,
-            status: Some(status.as_u16()),
-            detail: format!("HTTP {status}: {}", quote_upstream(&message, secret)),
-        }),
+        _ => Err(upstream_failure(NAME, status, &message, secret)),
     }
 }
 
