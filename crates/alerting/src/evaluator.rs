@@ -26,7 +26,7 @@ use std::time::Duration;
 use alerts::{Engine, LastQuote, Rule, RuleId, RuleState, Tick, Trigger};
 use bus::{AlertFired, Bus, Event, OutboxReady, QuoteEvent, StreamKind};
 use chrono::{DateTime, Utc};
-use domain::AlertNotice;
+use domain::{AlertNotice, SignalsConfig};
 use store::{
     LastPrice, RuleCheckpoint, RuleStatus, RulesFingerprint, SetAsideRecord, Store, StoreError,
     TriggerRecord,
@@ -69,11 +69,23 @@ pub struct Evaluator {
     closes: ReferenceCloses,
     /// The stored daily bars the engine's series rules read.
     series: SeriesBars,
+    /// The composite signal's weights and thresholds, for `"series": "signal"` rules.
+    signals: SignalsConfig,
 }
 
 impl Evaluator {
     /// Loads every active rule and every symbol's last price from the store.
     pub async fn load(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Result<Self, EvaluatorError> {
+        Self::load_with_signals(store, bus, SignalsConfig::default()).await
+    }
+
+    /// [`Evaluator::load`] with `"series": "signal"` computed under `signals` (the configured
+    /// `[signals]` weights and thresholds), so a signal rule agrees with the signal endpoints.
+    pub async fn load_with_signals(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        signals: SignalsConfig,
+    ) -> Result<Self, EvaluatorError> {
         let mut evaluator = Self {
             store,
             bus,
@@ -83,6 +95,7 @@ impl Evaluator {
             set_aside: Vec::new(),
             closes: ReferenceCloses::default(),
             series: SeriesBars::default(),
+            signals,
         };
         evaluator.reload().await?;
         Ok(evaluator)
@@ -104,6 +117,7 @@ impl Evaluator {
     async fn rebuild(&mut self) -> Result<(), EvaluatorError> {
         let fingerprint = self.store.rules_fingerprint().await?;
         let mut engine = Engine::new();
+        engine.set_signals_config(self.signals);
         let mut owners = HashMap::new();
         for stored in self.store.active_rules().await? {
             let rule: Rule = match serde_json::from_value(stored.definition.clone()) {

@@ -1,15 +1,15 @@
 //! Series rules on the live path: the evaluator reads the symbol's stored daily bars, the
 //! live price is the session's provisional bar for indicators of closes, indicators of highs,
-//! lows and volumes move only with a new stored bar, and a rebuilt engine (rules changed)
-//! neither misses nor repeats a crossing.
+//! lows and volumes (and the composite signal) move only with a new stored bar, and a rebuilt
+//! engine (rules changed) neither misses nor repeats a crossing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
 use alerting::evaluator::Evaluator;
 use bus::Bus;
-use chrono::{Duration, Utc};
-use domain::{Bar, Price, Series};
+use chrono::{Datelike, Duration, NaiveDate, Utc, Weekday};
+use domain::{Bar, Price, Series, SignalsConfig};
 use serde_json::{Value, json};
 use store::{RuleStatus, Store};
 
@@ -176,5 +176,93 @@ async fn an_end_of_day_series_moves_only_when_the_next_bar_is_stored() {
     assert_eq!(
         w.messages().await,
         ["MSFT obv crossed above 120 (now 130.00; price 11.00)"]
+    );
+}
+
+/// The composite signal score of the last of `bars` (date, close), as the signal endpoints
+/// compute it: method v1 under the default configuration, no sentiment.
+fn signal_at_last(bars: &[(String, String)]) -> f64 {
+    let bars: Vec<Bar> = bars
+        .iter()
+        .map(|(date, close)| {
+            let close: Price = close.parse().unwrap();
+            Bar::new_checked(date.parse().unwrap(), close, close, close, close, 1, None).unwrap()
+        })
+        .collect();
+    let method = signals::Method::new(SignalsConfig::default()).unwrap();
+    let signals = method.signals(msft(), &bars, &Default::default(), None, Utc::now());
+    let last = signals.last().unwrap();
+    assert_eq!(last.day, bars.last().unwrap().date);
+    last.score.get()
+}
+
+#[tokio::test]
+async fn a_signal_rule_moves_only_when_the_next_bar_is_stored() {
+    let w = world().await;
+    // Forty weekday bars of a slow decline up to Friday 2026-11-20, then a 15 % jump on
+    // Monday: the signal score rises from Friday's to Monday's.
+    let mut day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let mut history = Vec::new();
+    while history.len() < 40 {
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            history.push(day);
+        }
+        day = day.pred_opt().unwrap();
+    }
+    history.reverse();
+    let mut bars: Vec<(String, String)> = history
+        .iter()
+        .enumerate()
+        .map(|(i, date)| {
+            let wiggle = if i % 2 == 0 { 0.3 } else { -0.3 };
+            (
+                date.to_string(),
+                format!("{:.2}", 100.0 - 0.5 * i as f64 + wiggle),
+            )
+        })
+        .collect();
+    let friday = signal_at_last(&bars);
+    let monday_close = format!("{:.2}", (100.0 - 0.5 * 39.0) * 1.15);
+    let mut with_monday = bars.clone();
+    with_monday.push(("2026-11-23".to_owned(), monday_close.clone()));
+    let monday = signal_at_last(&with_monday);
+    assert!(monday > friday + 0.02, "friday {friday}, monday {monday}");
+    let level = ((friday + monday) / 2.0 * 100.0).round() / 100.0;
+    assert!(
+        friday < level && level < monday,
+        "{friday} {level} {monday}"
+    );
+    let stored: Vec<(&str, &str, u64)> = bars
+        .iter()
+        .map(|(date, close)| (date.as_str(), close.as_str(), 1))
+        .collect();
+    w.bars(&stored).await;
+    w.rule(
+        json!({"kind": "crosses_up", "series": "signal", "value": level,
+        "frequency": "every_time", "cooldown": "1s"}),
+    )
+    .await;
+    let mut evaluator =
+        Evaluator::load_with_signals(w.store.clone(), w.bus.clone(), SignalsConfig::default())
+            .await
+            .unwrap();
+    // Monday's live prices, however far they jump, do not move the day's signal.
+    assert_eq!(
+        feed(&mut evaluator, 0, &["200", "10", "300"]).await,
+        [0, 0, 0]
+    );
+    // Monday's bar is stored: Tuesday's first quote sees Monday's signal, once.
+    bars.push(("2026-11-23".to_owned(), monday_close));
+    w.bars(&[("2026-11-23", bars.last().unwrap().1.as_str(), 1)])
+        .await;
+    let tuesday = at("2026-11-24T15:00:00Z");
+    assert_eq!(evaluator.on_quote(&quote("23", tuesday)).await.unwrap(), 1);
+    let later = tuesday + Duration::seconds(15);
+    assert_eq!(evaluator.on_quote(&quote("5", later)).await.unwrap(), 0);
+    assert_eq!(
+        w.messages().await,
+        [format!(
+            "MSFT signal crossed above {level} (now {monday:.4}; price 23.00)"
+        )]
     );
 }

@@ -28,10 +28,11 @@
 //!   as every indicator read); a crossing compares it with the bar before. Every bar before
 //!   `from` feeds the indicators (an EMA or RSI depends on all of its history), so a series'
 //!   value on a day is the same whatever `from` is. A bar whose series is still warming up
-//!   never fires, and is never the previous value of a crossing.
+//!   never fires, and is never the previous value of a crossing. `"series": "signal"` is the
+//!   day's composite signal score, computed from that bar and the ones before it.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
-use domain::{Bar, Price, TradingCalendar, new_york};
+use domain::{Bar, Price, SignalsConfig, TradingCalendar, new_york};
 use indicators::Candle;
 use serde::Serialize;
 
@@ -65,11 +66,23 @@ pub fn backtest(
     calendar: TradingCalendar,
     from: Option<NaiveDate>,
 ) -> Result<Vec<Fire>, SetAside> {
+    backtest_with_signals(rule, bars, calendar, from, SignalsConfig::default())
+}
+
+/// [`backtest`] with `"series": "signal"` computed under `signals` (the configured weights and
+/// thresholds, as the signal endpoints use them).
+pub fn backtest_with_signals(
+    rule: &Rule,
+    bars: &[Bar],
+    calendar: TradingCalendar,
+    from: Option<NaiveDate>,
+    signals: SignalsConfig,
+) -> Result<Vec<Fire>, SetAside> {
     let mut bars = bars.to_vec();
     bars.sort_by_key(|bar| bar.date);
     let start = from.map_or(0, |from| bars.partition_point(|bar| bar.date < from));
     if rule.series.is_some() {
-        return backtest_series(rule, &bars, calendar, start);
+        return backtest_series(rule, &bars, calendar, start, signals);
     }
     let mut engine = Engine::with_calendar(calendar);
     // Every close is given up front: the evaluator only ever looks at bars before the tick's
@@ -106,8 +119,10 @@ fn backtest_series(
     bars: &[Bar],
     calendar: TradingCalendar,
     start: usize,
+    signals: SignalsConfig,
 ) -> Result<Vec<Fire>, SetAside> {
     let mut engine = Engine::with_calendar(calendar);
+    engine.set_signals_config(signals);
     engine.insert(RULE, rule.clone(), RuleState::armed());
     check(&mut engine)?;
     let (before, after) = bars.split_at(start.min(bars.len()));

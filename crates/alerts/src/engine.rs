@@ -11,16 +11,19 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Price, Symbol, TradingCalendar};
+use domain::{Price, SignalsConfig, Symbol, TradingCalendar};
 use indicators::Candle;
 use serde::{Deserialize, Serialize};
+use signals::Method;
 
 use crate::aside::{SetAside, SetAsideCause, panic_reason};
 use crate::band;
 use crate::book::{Book, Place, collect_candidates};
 use crate::eval::{self, TickContext};
+use crate::feed::SeriesBook;
 use crate::message::dedupe_key;
 use crate::rule::{Condition, MoveBasis, Rule, RuleId};
 use crate::session::{DayCache, trading_day};
@@ -100,6 +103,8 @@ pub struct Engine {
     dirty_quotes: Vec<Symbol>,
     scratch: Vec<u32>,
     set_aside: Vec<SetAside>,
+    /// The composite signal's method, for `"series": "signal"` rules.
+    signals: Option<Arc<Method>>,
 }
 
 impl Default for Engine {
@@ -128,7 +133,15 @@ impl Engine {
             dirty_quotes: Vec::new(),
             scratch: Vec::new(),
             set_aside: Vec::new(),
+            signals: Method::new(SignalsConfig::default()).ok().map(Arc::new),
         }
+    }
+
+    /// Computes `"series": "signal"` with `config`'s weights and thresholds (the defaults
+    /// until set), as the signal endpoints do under the same configuration. Call it before
+    /// inserting rules: lines already computed keep the method they were built with.
+    pub fn set_signals_config(&mut self, config: SignalsConfig) {
+        self.signals = Method::new(config).ok().map(Arc::new);
     }
 
     /// How many rules the engine holds (armed or not).
@@ -760,8 +773,9 @@ impl Engine {
                 }
             }
             Place::Series => {
+                let signals = &self.signals;
                 book.series
-                    .get_or_insert_with(Box::default)
+                    .get_or_insert_with(|| Box::new(SeriesBook::new(signals.clone())))
                     .add(slot, &entry.rule);
             }
             Place::Banded => {

@@ -1,5 +1,5 @@
-//! One symbol's series: the indicator lines its series rules watch, fed with the symbol's
-//! stored daily bars, and their values on each tick.
+//! One symbol's series: the indicator lines (and the composite signal score) its series rules
+//! watch, fed with the symbol's stored daily bars, and their values on each tick.
 //!
 //! Price rules never come here: a symbol's book holds a `SeriesBook` only while it has series
 //! rules, so a price tick pays one branch for it. Each distinct line is computed once per tick
@@ -15,22 +15,64 @@
 //! this session's bars). A backtest instead evaluates each bar whole ([`SeriesBook::observe_close`]):
 //! the value at the bar against the value at the bar before it.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Price;
 use indicators::{Candle, State};
+use signals::{Method, Tracker};
 
 use crate::eval::SeriesReading;
 use crate::rule::Rule;
 use crate::series::SeriesSpec;
+
+/// The incremental computation behind a line.
+#[derive(Debug, Clone)]
+enum Base {
+    /// One output of an indicator.
+    Line { state: State, output: usize },
+    /// The composite signal's score under `method` (none: no configured method, no value).
+    Signal {
+        tracker: Box<Tracker>,
+        method: Option<Arc<Method>>,
+    },
+}
+
+impl Base {
+    fn new(spec: SeriesSpec, method: Option<&Arc<Method>>) -> Self {
+        match spec.line() {
+            Some(line) => Self::Line {
+                state: line.indicator.state(),
+                output: line.output,
+            },
+            None => Self::Signal {
+                tracker: Box::default(),
+                method: method.cloned(),
+            },
+        }
+    }
+
+    /// Applies `candle` (the next bar) and returns the value at it.
+    fn update(&mut self, candle: &Candle) -> Option<f64> {
+        match self {
+            Self::Line { state, output } => finite(state.update(candle).get(*output)),
+            Self::Signal { tracker, method } => {
+                let readings = tracker.update(candle);
+                // No sentiment: the stored signals and the signal endpoints use none either.
+                let day = method.as_ref()?.score(&readings, None)?;
+                finite(Some(day.score.get()))
+            }
+        }
+    }
+}
 
 /// One line fed with a symbol's bars.
 #[derive(Debug, Clone)]
 struct Feed {
     spec: SeriesSpec,
     intraday: bool,
-    output: usize,
     /// Every stored bar before the session, applied.
-    base: State,
+    base: Base,
     /// The value at the last stored bar, and at the one before it.
     last: Option<f64>,
     before: Option<f64>,
@@ -40,13 +82,11 @@ struct Feed {
 }
 
 impl Feed {
-    fn new(spec: SeriesSpec, candles: &[Candle]) -> Self {
-        let line = spec.line();
+    fn new(spec: SeriesSpec, method: Option<&Arc<Method>>, candles: &[Candle]) -> Self {
         let mut feed = Self {
             spec,
             intraday: spec.intraday(),
-            output: line.output,
-            base: line.indicator.state(),
+            base: Base::new(spec, method),
             last: None,
             before: None,
             now: None,
@@ -60,13 +100,12 @@ impl Feed {
 
     fn push(&mut self, candle: &Candle) {
         self.before = self.last;
-        self.last = finite(self.base.update(candle).get(self.output));
+        self.last = self.base.update(candle);
     }
 
     /// The value with `candle` as the session's bar, leaving `base` as it is.
     fn with(&self, candle: &Candle) -> Option<f64> {
-        let mut state = self.base.clone();
-        finite(state.update(candle).get(self.output))
+        self.base.clone().update(candle)
     }
 
     /// The value on a live tick at `price`.
@@ -124,11 +163,21 @@ pub(crate) struct SeriesBook {
     session: Option<NaiveDate>,
     lines: Vec<Feed>,
     pub(crate) watchers: Vec<Watcher>,
+    /// The composite signal's method, for a `signal` line.
+    method: Option<Arc<Method>>,
     /// The tick (time, session) the lines' `now` values are for.
     evaluated: Option<(DateTime<Utc>, NaiveDate)>,
 }
 
 impl SeriesBook {
+    /// An empty book whose `signal` line (if a rule watches it) is computed with `method`.
+    pub(crate) fn new(method: Option<Arc<Method>>) -> Self {
+        Self {
+            method,
+            ..Self::default()
+        }
+    }
+
     /// Starts reading the lines of `rule` (a series rule) for the rule in `slot`.
     pub(crate) fn add(&mut self, slot: u32, rule: &Rule) {
         let Some(series) = rule.series else {
@@ -154,7 +203,8 @@ impl SeriesBook {
         if let Some(index) = self.lines.iter().position(|feed| feed.spec == spec) {
             return index;
         }
-        self.lines.push(Feed::new(spec, &self.candles));
+        self.lines
+            .push(Feed::new(spec, self.method.as_ref(), &self.candles));
         self.lines.len() - 1
     }
 
@@ -169,7 +219,7 @@ impl SeriesBook {
         self.session = Some(session);
         for feed in &mut self.lines {
             let seen = feed.now;
-            *feed = Feed::new(feed.spec, &self.candles);
+            *feed = Feed::new(feed.spec, self.method.as_ref(), &self.candles);
             if same_session {
                 feed.now = seen;
             }

@@ -9,8 +9,10 @@
 //!   bars before the quote's session plus a provisional bar for the session whose close is the
 //!   live price. The value therefore moves with the price during the day, and at the session's
 //!   end it is the day's value once the bar is stored.
-//! - **End of day** (indicators that read the high, low or volume: `atr`, `stoch`, `obv`): a
-//!   live quote carries no day's high, low or volume, so the value is the last stored bar's.
+//! - **End of day** (indicators that read the high, low or volume: `atr`, `stoch`, `obv`; and
+//!   `signal`, the composite signal score): a live quote carries no day's high, low or volume
+//!   (and the signal is computed from whole bars after ingest), so the value is the last
+//!   stored bar's.
 //!   It changes once a session, on the first quote of the session after a new bar was stored;
 //!   a crossing is then the last stored bar's value against the bar's before it.
 //!
@@ -18,11 +20,19 @@
 //! a crossing compares consecutive bars. A bar still warming up (the indicator has no value
 //! yet) never fires and is never the "previous value" of a crossing.
 //!
+//! # The composite signal
+//!
+//! `"signal"` is the day's composite signal score in [-1, 1] (`signals::Method` v1 over the
+//! same bars, under the configured weights and thresholds, without sentiment: the value
+//! `GET /v1/stocks/{symbol}/signal` answers for a stored bar's day). It is compared with a
+//! `value` in [-1, 1], and crosses only another score-valued series: crossing it with an
+//! indicator line (a price, an RSI) compares numbers of different units and is refused. A day
+//! without a signal (fewer bars than any component needs) has no value.
+//!
 //! # Extension point
 //!
-//! `"signal"` (the composite signal score) and `"sentiment"` are reserved names: they are
-//! refused with a message saying they are not available yet, so no rule can be stored that
-//! this build would have to ignore. A new kind of series is a new [`SeriesSpec`] variant with
+//! `"sentiment"` is a reserved name: it is refused with a message saying it is not available
+//! yet, so no rule can be stored that this build would have to ignore. A new kind of series is a new [`SeriesSpec`] variant with
 //! its parse, its [`SeriesSpec::intraday`] answer and its values in [`crate::engine`]'s feed.
 
 use std::fmt;
@@ -32,13 +42,18 @@ use indicators::{Indicator, Line, SpecError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Names the series grammar reserves for series this build cannot compute yet.
-pub const RESERVED_SERIES: &[&str] = &["signal", "sentiment"];
+pub const RESERVED_SERIES: &[&str] = &["sentiment"];
+
+/// The name of the composite signal score series.
+pub const SIGNAL_SERIES: &str = "signal";
 
 /// A series a rule watches, as `series` / `other` name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SeriesSpec {
     /// One output line of an indicator over the symbol's (split-adjusted) daily bars.
     Indicator(Line),
+    /// The composite signal's score for the day, in [-1, 1].
+    Signal,
 }
 
 /// Why a series name was refused.
@@ -46,7 +61,7 @@ pub enum SeriesSpec {
 pub enum SeriesError {
     #[error(
         "`{0}` cannot be watched yet: this build has no {0} series; watch an indicator line \
-         instead, e.g. \"rsi:14\", \"sma:50\" or \"macd:12:26:9.histogram\""
+         instead, e.g. \"rsi:14\", \"sma:50\", \"macd:12:26:9.histogram\" or \"signal\""
     )]
     Unavailable(&'static str),
     #[error("{0}")]
@@ -62,14 +77,22 @@ impl SeriesSpec {
                 line.indicator,
                 Indicator::Atr { .. } | Indicator::Stoch { .. } | Indicator::Obv
             ),
+            Self::Signal => false,
         }
     }
 
-    /// The indicator line behind the series.
-    pub fn line(&self) -> Line {
+    /// The indicator line behind the series; `None` for the composite signal.
+    pub fn line(&self) -> Option<Line> {
         match self {
-            Self::Indicator(line) => *line,
+            Self::Indicator(line) => Some(*line),
+            Self::Signal => None,
         }
+    }
+
+    /// Whether the series is a score in [-1, 1] (the composite signal), which only compares
+    /// with values and other scores in that range.
+    pub fn is_score(&self) -> bool {
+        matches!(self, Self::Signal)
     }
 }
 
@@ -84,6 +107,9 @@ impl FromStr for SeriesSpec {
         {
             return Err(SeriesError::Unavailable(reserved));
         }
+        if name.eq_ignore_ascii_case(SIGNAL_SERIES) {
+            return Ok(Self::Signal);
+        }
         Ok(Self::Indicator(name.parse()?))
     }
 }
@@ -93,6 +119,7 @@ impl fmt::Display for SeriesSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Indicator(line) => write!(f, "{line}"),
+            Self::Signal => f.write_str(SIGNAL_SERIES),
         }
     }
 }
@@ -137,8 +164,18 @@ mod tests {
     }
 
     #[test]
+    fn signal_is_an_end_of_day_score_series() {
+        let spec: SeriesSpec = " Signal ".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(spec, SeriesSpec::Signal);
+        assert_eq!(spec.to_string(), "signal");
+        assert!(!spec.intraday());
+        assert!(spec.is_score());
+        assert_eq!(spec.line(), None);
+    }
+
+    #[test]
     fn reserved_and_unknown_names_are_refused_with_what_is_valid() {
-        let err = "signal".parse::<SeriesSpec>().unwrap_err().to_string();
+        let err = "sentiment".parse::<SeriesSpec>().unwrap_err().to_string();
         assert!(err.contains("cannot be watched yet"), "{err}");
         let err = "rsx:14".parse::<SeriesSpec>().unwrap_err().to_string();
         assert!(err.contains("unknown indicator `rsx`"), "{err}");

@@ -180,6 +180,17 @@ impl Rule {
             ));
         }
         match (self.value, self.other) {
+            (Some(value), None) if series.is_score() => {
+                if value.raw().unsigned_abs() > Price::from_units(1).raw().unsigned_abs() {
+                    errors.push(FieldError::new(
+                        "value",
+                        format!(
+                            "must be between -1 and 1 for series {series}: the composite \
+                             signal score is in [-1, 1] (got {value})"
+                        ),
+                    ));
+                }
+            }
             (Some(value), None) => {
                 if value.raw().unsigned_abs() > MAX_VALUE.raw().unsigned_abs() {
                     errors.push(FieldError::new(
@@ -199,6 +210,17 @@ impl Rule {
                 "other",
                 format!("must be another series than series (both are {series})"),
             )),
+            (None, Some(other)) if series.is_score() != other.is_score() => {
+                errors.push(FieldError::new(
+                    "other",
+                    format!(
+                        "cannot cross {series} with {other}: signal is a score in [-1, 1] and \
+                         an indicator line is in its own unit (a price, an RSI), so their \
+                         crossing means nothing; compare signal with value (e.g. \"value\": \
+                         -0.6) instead"
+                    ),
+                ))
+            }
             (None, Some(_)) => {}
             (Some(_), Some(_)) => errors.push(FieldError::new(
                 "value",
@@ -208,7 +230,7 @@ impl Rule {
                 "value",
                 format!(
                     "is required for a rule on series {series}: the level in the series' unit \
-                     (e.g. 30 for rsi:14){}",
+                     (e.g. 30 for rsi:14, -0.6 for signal){}",
                     if crossing {
                         ", or give other: a second series to cross"
                     } else {

@@ -473,8 +473,16 @@ impl Service {
         // windows).
         let replay_rule = rule.clone();
         let replay_bars = served.value.between(None, to).to_vec();
+        // `"series": "signal"` under the configured method, as the signal endpoints compute it.
+        let signals = self.settings().signals;
         let fires = tokio::task::spawn_blocking(move || {
-            alerts::backtest(&replay_rule, &replay_bars, TradingCalendar::NYSE, from)
+            alerts::backtest_with_signals(
+                &replay_rule,
+                &replay_bars,
+                TradingCalendar::NYSE,
+                from,
+                signals,
+            )
         })
         .await
         .map_err(|_| ServiceError::Internal("a backtest panicked"))?

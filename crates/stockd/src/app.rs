@@ -385,7 +385,14 @@ async fn start_alerting(
             );
             tasks.push(loops.spawn("quote poller", poller.run(stopped.clone())));
         }
-        let evaluator = alerting::evaluator::Evaluator::load(store.clone(), bus.clone()).await?;
+        // `"series": "signal"` rules are computed with the configured method, as the signal
+        // endpoints compute the signal.
+        let evaluator = alerting::evaluator::Evaluator::load_with_signals(
+            store.clone(),
+            bus.clone(),
+            config.signals.config,
+        )
+        .await?;
         tracing::info!(rules = evaluator.rules(), "alert engine loaded");
         let evaluator_stop = stopped.clone();
         tasks.push(loops.spawn("alert evaluator", async move {

@@ -101,7 +101,7 @@ fn an_unknown_series_or_parameter_is_refused_with_the_valid_ones() {
         "{err}"
     );
     let err = serde_json::from_value::<Rule>(
-        json!({"symbol":"MSFT","kind":"above","series":"signal","value":0.5}),
+        json!({"symbol":"MSFT","kind":"above","series":"sentiment","value":0.5}),
     )
     .unwrap_err()
     .to_string();

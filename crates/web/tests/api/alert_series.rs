@@ -1,6 +1,7 @@
 //! Series rules over HTTP with the bundled data and no key: a new user creates an RSI alert
 //! and a golden-cross alert, and their backtests list exactly the days an independent
-//! computation over the bundled CSV finds; a bad series or parameter is a 422 naming it.
+//! computation over the bundled CSV finds; a signal alert backtests to the days the signal
+//! history crosses its level; a bad series or parameter is a 422 naming it.
 
 use domain::Price;
 use indicators::{Candle, Indicator};
@@ -165,8 +166,16 @@ async fn a_bad_series_is_refused_naming_the_field_and_what_is_valid() {
             "other: `sma` parameter `period` must be 2..=1000",
         ),
         (
-            json!({"symbol": "MSFT", "kind": "above", "series": "signal", "value": 0.5}),
-            "series: `signal` cannot be watched yet",
+            json!({"symbol": "MSFT", "kind": "above", "series": "sentiment", "value": 0.5}),
+            "series: `sentiment` cannot be watched yet",
+        ),
+        (
+            json!({"symbol": "MSFT", "kind": "crosses_up", "series": "signal", "other": "rsi:14"}),
+            "other: cannot cross signal with rsi:14",
+        ),
+        (
+            json!({"symbol": "MSFT", "kind": "below", "series": "signal", "value": 30}),
+            "value: must be between -1 and 1 for series signal",
         ),
         (
             json!({"symbol": "MSFT", "kind": "above", "series": "sma:50", "other": "sma:200"}),
@@ -192,4 +201,43 @@ async fn a_bad_series_is_refused_naming_the_field_and_what_is_valid() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_signal_alert_backtests_to_the_days_the_signal_history_crosses_its_level() {
+    let app = App::new().await;
+    let ada = owner(&app, "ada@example.com").await;
+    let rule = create(
+        &app,
+        &ada,
+        json!({"symbol": "MSFT", "kind": "crosses_down", "series": "signal", "value": -0.2,
+               "frequency": "every_time", "cooldown": "1h", "channels": [ada.channel]}),
+    )
+    .await;
+    assert_eq!(rule["series"], "signal");
+    let history = app
+        .send(
+            "GET",
+            "/v1/stocks/MSFT/signal/history",
+            Some(&ada.token),
+            None,
+        )
+        .await;
+    assert_eq!(history.status, 200, "{}", history.text());
+    let history = history.json();
+    let days: Vec<(String, f64)> = history["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["day"].as_str().unwrap().to_owned(),
+                s["score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let scores: Vec<Option<f64>> = days.iter().map(|(_, score)| Some(*score)).collect();
+    let expected = crossings(&days, &scores, &vec![Some(-0.2); days.len()], false);
+    assert!(expected.len() >= 3, "{expected:?}");
+    assert_eq!(backtest_dates(&app, &ada.token, &rule).await, expected);
 }
