@@ -82,7 +82,7 @@ pub use migrations::MigrationStatus;
 pub use news::{
     ArticleId, ArticleScore, ArticleSentiment, InsertedArticle, MAX_NEWS_PER_READ,
     MAX_SEARCH_TERMS, NewArticle, NewsCursor, NewsKey, NewsPage, NewsQuery, NewsStore, ScoreKey,
-    StoredArticle, StoredProviderSentiment, search_terms,
+    StoredArticle, StoredProviderSentiment, SymbolRelevance, search_terms,
 };
 pub use owned::{After, Capped, Owned, OwnedLists};
 pub use postgres::PostgresStore;

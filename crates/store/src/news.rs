@@ -168,9 +168,32 @@ pub struct ArticleScore {
     pub key: ScoreKey,
     /// -1 (bearish) … 1 (bullish).
     pub score: SignalScore,
+    /// The scorer's label (`bearish`, `neutral`, `bullish`); `None` for scores stored before
+    /// labels were kept.
+    pub label: Option<String>,
+    /// How relevant the article is to each symbol the scorer was asked about, in [0, 1], in
+    /// symbol order; empty for scores stored before relevance was kept.
+    pub relevance: Vec<SymbolRelevance>,
     /// Why, in the scorer's words (an LLM's reason, the lexicon's matched words).
     pub rationale: Option<String>,
     pub scored_at: DateTime<Utc>,
+}
+
+impl ArticleScore {
+    /// The scorer's relevance of the article to `symbol`, if it was asked about it.
+    pub fn relevance_to(&self, symbol: Symbol) -> Option<f64> {
+        self.relevance
+            .iter()
+            .find(|r| r.symbol == symbol)
+            .map(|r| r.relevance)
+    }
+}
+
+/// How relevant an article is to one symbol, in [0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct SymbolRelevance {
+    pub symbol: Symbol,
+    pub relevance: f64,
 }
 
 /// A source's own sentiment of an article, as stored.
@@ -252,22 +275,25 @@ pub trait NewsStore: Send + Sync {
         articles: &[ArticleId],
     ) -> Result<Vec<StoredProviderSentiment>, StoreError>;
 
-    /// Articles published at or after `since` without a score under `key`, newest first, at
-    /// most `limit` ([`MAX_NEWS_PER_READ`]): the scoring work queue.
+    /// Articles published at or after `since` without a score under any of `keys`, newest
+    /// first, at most `limit` ([`MAX_NEWS_PER_READ`]): the scoring work queue of a scorer chain
+    /// (`keys` are its scorers' keys, so an article one of them answered for is done, even when
+    /// a preferred scorer failed and a later one answered). No keys: nothing is queued.
     async fn unscored_articles(
         &self,
-        key: &ScoreKey,
+        keys: &[ScoreKey],
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<StoredArticle>, StoreError>;
 
     /// The articles of `symbol` published in `[from, to)`, newest first, at most `limit`
-    /// ([`MAX_NEWS_PER_READ`]), each with its score under `key` and the sources' own sentiment
-    /// for `symbol`.
+    /// ([`MAX_NEWS_PER_READ`]), each with its score under the first of `keys` (in order of
+    /// preference: a scorer chain's order) that scored it, and the sources' own sentiment for
+    /// `symbol`.
     async fn symbol_sentiment(
         &self,
         symbol: Symbol,
-        key: &ScoreKey,
+        keys: &[ScoreKey],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         limit: u32,
@@ -278,7 +304,10 @@ pub trait NewsStore: Send + Sync {
         };
         let articles = self.symbol_news(symbol, Some(from), page).await?;
         let ids: Vec<ArticleId> = articles.iter().map(|a| a.id).collect();
-        let mut scores = self.article_scores(&ids, Some(key)).await?;
+        let mut scores = self.article_scores(&ids, None).await?;
+        scores.retain(|s| keys.contains(&s.key));
+        // The preferred key first, so `position` below finds an article's preferred score.
+        scores.sort_by_key(|s| keys.iter().position(|k| *k == s.key));
         let mut opinions = self.provider_sentiment(&ids).await?;
         opinions.retain(|o| o.sentiment.symbol == symbol);
         Ok(articles
@@ -398,7 +427,7 @@ fn articles(rows: Vec<ArticleRow>, links: Vec<LinkRow>) -> Result<Vec<StoredArti
 
 /// The columns of a score row, as [`ScoreRow`] names them.
 const SCORE_COLUMNS: &str =
-    "article_id, scorer, model, prompt_version, score, rationale, scored_at";
+    "article_id, scorer, model, prompt_version, score, label, relevance, rationale, scored_at";
 
 /// A `news_scores` row selected with [`SCORE_COLUMNS`].
 #[derive(sqlx::FromRow)]
@@ -408,8 +437,40 @@ struct ScoreRow {
     model: String,
     prompt_version: String,
     score: f64,
+    label: Option<String>,
+    /// [`relevance_json`]'s object.
+    relevance: String,
     rationale: Option<String>,
     scored_at: DateTime<Utc>,
+}
+
+/// The `relevance` column's text: a JSON object of symbol to relevance, in symbol order.
+fn relevance_json(relevance: &[SymbolRelevance]) -> String {
+    let object: serde_json::Map<String, serde_json::Value> = relevance
+        .iter()
+        .map(|r| {
+            (
+                r.symbol.as_str().to_owned(),
+                serde_json::Value::from(r.relevance),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(object).to_string()
+}
+
+/// The relevance list of a `relevance` column's text.
+fn relevance_of(text: &str) -> Result<Vec<SymbolRelevance>, StoreError> {
+    let object: std::collections::BTreeMap<String, f64> =
+        serde_json::from_str(text).map_err(|err| corrupt("relevance", err))?;
+    object
+        .into_iter()
+        .map(|(symbol, relevance)| {
+            Ok(SymbolRelevance {
+                symbol: stored_symbol(&symbol)?,
+                relevance,
+            })
+        })
+        .collect()
 }
 
 impl TryFrom<ScoreRow> for ArticleScore {
@@ -424,6 +485,8 @@ impl TryFrom<ScoreRow> for ArticleScore {
                 prompt_version: row.prompt_version,
             },
             score: SignalScore::new(row.score).map_err(|err| corrupt("score", err))?,
+            label: row.label,
+            relevance: relevance_of(&row.relevance)?,
             rationale: row.rationale,
             scored_at: row.scored_at,
         })

@@ -14,7 +14,7 @@ use domain::news::{NewsItem, ProviderSentiment, canonical_url};
 use domain::{SignalScore, Symbol};
 use store::{
     ArticleId, ArticleScore, MAX_NEWS_PER_READ, NewArticle, NewsCursor, NewsPage, NewsQuery,
-    ScoreKey, Store, StoredArticle,
+    ScoreKey, Store, StoredArticle, SymbolRelevance,
 };
 
 fn sym(text: &str) -> Symbol {
@@ -60,6 +60,8 @@ fn score(article: ArticleId, key: &ScoreKey, value: f64) -> ArticleScore {
         article,
         key: key.clone(),
         score: SignalScore::new(value).unwrap(),
+        label: Some(if value > 0.0 { "bullish" } else { "bearish" }.into()),
+        relevance: Vec::new(),
         rationale: Some(format!("reason {value}")),
         scored_at: at(600),
     }
@@ -488,7 +490,7 @@ async fn no_read_returns_more_than_the_bound() {
             .unwrap();
         assert_eq!(searched.len() as u32, MAX_NEWS_PER_READ, "{backend}");
         let queue = store
-            .unscored_articles(&key("v1"), at(-1), u32::MAX)
+            .unscored_articles(&[key("v1")], at(-1), u32::MAX)
             .await
             .unwrap();
         assert_eq!(queue.len() as u32, MAX_NEWS_PER_READ, "{backend}");
@@ -649,6 +651,34 @@ async fn concurrent_writers_of_one_score_key_store_exactly_one_score() {
 }
 
 #[tokio::test]
+async fn a_scores_label_and_relevance_per_symbol_are_read_back_in_symbol_order() {
+    for (_keep, store) in backends().await {
+        let backend = store.backend();
+        let id = store_many(&store, "MSFT", 1).await[0];
+        let relevance = |symbol: &str, relevance: f64| SymbolRelevance {
+            symbol: sym(symbol),
+            relevance,
+        };
+        let scored = ArticleScore {
+            label: Some("neutral".into()),
+            relevance: vec![relevance("MSFT", 0.875), relevance("AAPL", 0.25)],
+            ..score(id, &key("v1"), 0.0)
+        };
+        assert!(store.insert_score(&scored).await.unwrap(), "{backend}");
+        let read = store.article_scores(&[id], None).await.unwrap();
+        assert_eq!(read.len(), 1, "{backend}");
+        assert_eq!(read[0].label.as_deref(), Some("neutral"), "{backend}");
+        assert_eq!(
+            read[0].relevance,
+            [relevance("AAPL", 0.25), relevance("MSFT", 0.875)],
+            "{backend}"
+        );
+        assert_eq!(read[0].relevance_to(sym("MSFT")), Some(0.875), "{backend}");
+        assert_eq!(read[0].relevance_to(sym("TSLA")), None, "{backend}");
+    }
+}
+
+#[tokio::test]
 async fn the_unscored_queue_holds_what_a_key_has_not_scored_newest_first() {
     for (_keep, store) in backends().await {
         let backend = store.backend();
@@ -658,23 +688,75 @@ async fn the_unscored_queue_holds_what_a_key_has_not_scored_newest_first() {
             .await
             .unwrap();
         let queue = store
-            .unscored_articles(&key("v1"), at(0), 10)
+            .unscored_articles(&[key("v1")], at(0), 10)
             .await
             .unwrap();
         assert_eq!(titles(&queue), ["t3", "t1", "t0"], "{backend}");
         assert_eq!(queue[0].symbols, [sym("AAPL")], "{backend}");
         let since = store
-            .unscored_articles(&key("v1"), at(1), 10)
+            .unscored_articles(&[key("v1")], at(1), 10)
             .await
             .unwrap();
         assert_eq!(titles(&since), ["t3", "t1"], "{backend}");
-        let bounded = store.unscored_articles(&key("v1"), at(0), 1).await.unwrap();
+        let bounded = store
+            .unscored_articles(&[key("v1")], at(0), 1)
+            .await
+            .unwrap();
         assert_eq!(titles(&bounded), ["t3"], "{backend}");
         let other = store
-            .unscored_articles(&key("v2"), at(0), 10)
+            .unscored_articles(&[key("v2")], at(0), 10)
             .await
             .unwrap();
         assert_eq!(other.len(), 4, "{backend}: each key has its own queue");
+    }
+}
+
+#[tokio::test]
+async fn a_chains_queue_skips_articles_any_of_its_scorers_answered_and_reads_prefer_its_order() {
+    for (_keep, store) in backends().await {
+        let backend = store.backend();
+        let ids = store_many(&store, "MSFT", 3).await;
+        // t0 fell back to the lexicon ("v1"), t1 was answered by the LLM ("v2") and later
+        // also by the lexicon; t2 has no score yet.
+        for (id, k, value) in [
+            (ids[0], "v1", 0.1),
+            (ids[1], "v2", 0.9),
+            (ids[1], "v1", -0.2),
+        ] {
+            store
+                .insert_score(&score(id, &key(k), value))
+                .await
+                .unwrap();
+        }
+        let chain = [key("v2"), key("v1")];
+        let queue = store.unscored_articles(&chain, at(0), 10).await.unwrap();
+        assert_eq!(titles(&queue), ["t2"], "{backend}");
+        let none = store.unscored_articles(&[], at(0), 10).await.unwrap();
+        assert!(none.is_empty(), "{backend}: no scorer, nothing to score");
+
+        let read = store
+            .symbol_sentiment(sym("MSFT"), &chain, at(0), at(100), 10)
+            .await
+            .unwrap();
+        let scores: Vec<(&str, Option<(String, f64)>)> = read
+            .iter()
+            .map(|s| {
+                let score = s.score.as_ref();
+                (
+                    s.article.title.as_str(),
+                    score.map(|score| (score.key.prompt_version.clone(), score.score.get())),
+                )
+            })
+            .collect();
+        assert_eq!(
+            scores,
+            [
+                ("t2", None),
+                ("t1", Some(("v2".to_owned(), 0.9))),
+                ("t0", Some(("v1".to_owned(), 0.1))),
+            ],
+            "{backend}: each article's score is its most preferred key's"
+        );
     }
 }
 
@@ -724,7 +806,7 @@ async fn a_symbols_sentiment_is_its_articles_in_range_with_scores_and_second_opi
             .await
             .unwrap();
         let sentiment = store
-            .symbol_sentiment(sym("MSFT"), &key("v1"), at(10), at(30), 100)
+            .symbol_sentiment(sym("MSFT"), &[key("v1")], at(10), at(30), 100)
             .await
             .unwrap();
         let seen: Vec<SentimentSeen> = sentiment

@@ -186,7 +186,10 @@ impl NewsStore for MemoryStore {
         if tables.scores.contains_key(&key) {
             return Ok(false);
         }
-        tables.scores.insert(key, score.clone());
+        let mut score = score.clone();
+        // As the SQL backends read their JSON object back: in symbol order.
+        score.relevance.sort_by_key(|r| r.symbol);
+        tables.scores.insert(key, score);
         Ok(true)
     }
 
@@ -229,13 +232,19 @@ impl NewsStore for MemoryStore {
 
     async fn unscored_articles(
         &self,
-        key: &ScoreKey,
+        keys: &[ScoreKey],
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<StoredArticle>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         let tables = self.news.lock();
         Ok(tables.page(NewsPage::first(limit), |a| {
-            a.published_at >= since && !tables.scores.contains_key(&(a.id, key.clone()))
+            a.published_at >= since
+                && !keys
+                    .iter()
+                    .any(|key| tables.scores.contains_key(&(a.id, key.clone())))
         }))
     }
 }

@@ -13,7 +13,7 @@ use super::{
     ARTICLE_COLUMNS, ArticleId, ArticleRow, ArticleScore, CursorRow, InsertedArticle, LinkRow,
     NewArticle, NewsCursor, NewsPage, NewsQuery, NewsStore, OPINION_COLUMNS, OpinionRow,
     SCORE_COLUMNS, ScoreKey, ScoreRow, StoredArticle, StoredProviderSentiment, articles, bounded,
-    capped, finite, search_terms,
+    capped, finite, relevance_json, search_terms,
 };
 use crate::{PostgresStore, SqliteStore, StoreError};
 
@@ -301,7 +301,8 @@ macro_rules! sql_news_store {
             async fn insert_score(&self, score: &ArticleScore) -> Result<bool, StoreError> {
                 let stored = sqlx::query(
                     "insert into news_scores (article_id, scorer, model, prompt_version, score, \
-                     rationale, scored_at) values ($1, $2, $3, $4, $5, $6, $7) \
+                     label, relevance, rationale, scored_at) \
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                      on conflict (article_id, scorer, model, prompt_version) do nothing",
                 )
                 .bind(score.article.0)
@@ -309,6 +310,8 @@ macro_rules! sql_news_store {
                 .bind(&score.key.model)
                 .bind(&score.key.prompt_version)
                 .bind(score.score.get())
+                .bind(score.label.as_deref())
+                .bind(relevance_json(&score.relevance))
                 .bind(score.rationale.as_deref())
                 .bind(score.scored_at)
                 .execute(self.pool())
@@ -379,24 +382,42 @@ macro_rules! sql_news_store {
 
             async fn unscored_articles(
                 &self,
-                key: &ScoreKey,
+                keys: &[ScoreKey],
                 since: DateTime<Utc>,
                 limit: u32,
             ) -> Result<Vec<StoredArticle>, StoreError> {
-                let rows: Vec<ArticleRow> = sqlx::query_as(AssertSqlSafe(format!(
+                let keys = capped(keys);
+                if keys.is_empty() {
+                    return Ok(Vec::new());
+                }
+                // One `(scorer, model, prompt_version)` triple of placeholders per key, after
+                // `since` ($1) and the limit ($2).
+                let scored_by_any = (0..keys.len())
+                    .map(|i| {
+                        let n = 3 + 3 * i;
+                        format!(
+                            "(s.scorer = ${n} and s.model = ${} and s.prompt_version = ${})",
+                            n + 1,
+                            n + 2
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                let mut select = sqlx::query_as::<_, ArticleRow>(AssertSqlSafe(format!(
                     "select {ARTICLE_COLUMNS} from news_articles a \
                      where a.published_at >= $1 and not exists (select 1 from news_scores s \
-                       where s.article_id = a.id and s.scorer = $2 and s.model = $3 \
-                       and s.prompt_version = $4) \
-                     order by a.published_at desc, a.id desc limit $5"
+                       where s.article_id = a.id and ({scored_by_any})) \
+                     order by a.published_at desc, a.id desc limit $2"
                 )))
                 .bind(since)
-                .bind(&key.scorer)
-                .bind(&key.model)
-                .bind(&key.prompt_version)
-                .bind(i64::from(bounded(limit)))
-                .fetch_all(self.pool())
-                .await?;
+                .bind(i64::from(bounded(limit)));
+                for key in keys {
+                    select = select
+                        .bind(&key.scorer)
+                        .bind(&key.model)
+                        .bind(&key.prompt_version);
+                }
+                let rows = select.fetch_all(self.pool()).await?;
                 self.with_symbols(rows).await
             }
         }
