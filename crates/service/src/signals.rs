@@ -10,7 +10,11 @@
 //!
 //! [`Service::refresh_signals`] is what ingestion calls after a run: it computes each symbol's
 //! days after its latest stored one from the stored bars (no provider is asked), stores them,
-//! and reports the symbols whose latest label changed, for the caller to announce.
+//! and reports the symbols whose latest label changed, for the caller to announce. A read of
+//! stored signals runs the same refresh first when the read path serves a bar newer than the
+//! latest stored signal (a read-through fetch since the last ingest run), so it never answers a
+//! signal older than the prices the same user sees; if that fails, the stored signals are
+//! answered marked stale.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Bar, Signal, SignalLabel, SignalMethod, SignalScore, Symbol};
@@ -82,11 +86,21 @@ pub struct LabelChange {
 enum CatchUp {
     /// They did already; `stale` when the served history is an older copy.
     Current { stale: bool },
-    /// The missing days were stored just now (by this caller or one it waited for); the new
-    /// latest signal.
-    Added(Signal),
+    /// The missing days were stored just now (by this caller or one it waited for): the new
+    /// latest signal; `stale` as for `Current`.
+    Added { latest: Signal, stale: bool },
     /// Days are missing and could not be computed.
     Behind,
+}
+
+impl CatchUp {
+    /// Whether an answer from the stored signals is to be marked stale.
+    fn stale(&self) -> bool {
+        match self {
+            Self::Current { stale } | Self::Added { stale, .. } => *stale,
+            Self::Behind => true,
+        }
+    }
 }
 
 /// What [`Service::refresh_symbol`] did for one symbol.
@@ -122,11 +136,13 @@ impl Service {
     ) -> Result<SignalAnswer<Signal>, ServiceError> {
         let method = self.signal_method()?;
         if let Some(stored) = self.store().latest_signal(symbol, method.name()).await? {
-            let (signal, origin) = match self.catch_up(symbol, &method, stored.day, budget).await {
-                CatchUp::Current { stale } => (stored, SignalOrigin::Stored { stale }),
-                CatchUp::Added(latest) => (latest, SignalOrigin::Stored { stale: false }),
-                CatchUp::Behind => (stored, SignalOrigin::Stored { stale: true }),
+            let catch_up = self.catch_up(symbol, &method, stored.day, budget).await;
+            let stale = catch_up.stale();
+            let signal = match catch_up {
+                CatchUp::Added { latest, .. } => latest,
+                CatchUp::Current { .. } | CatchUp::Behind => stored,
             };
+            let origin = SignalOrigin::Stored { stale };
             return Ok(answer(symbol, &method, origin, signal));
         }
         let (bars, origin) = self.history(symbol, budget).await?;
@@ -149,11 +165,8 @@ impl Service {
     ) -> Result<SignalAnswer<Vec<Signal>>, ServiceError> {
         let method = self.signal_method()?;
         if let Some(latest) = self.store().latest_signal(symbol, method.name()).await? {
-            let stale = match self.catch_up(symbol, &method, latest.day, budget).await {
-                CatchUp::Current { stale } => stale,
-                CatchUp::Added(_) => false,
-                CatchUp::Behind => true,
-            };
+            let catch_up = self.catch_up(symbol, &method, latest.day, budget).await;
+            let stale = catch_up.stale();
             let stored = self.stored_signals(symbol, &method, from, to).await?;
             return Ok(answer(
                 symbol,
@@ -183,11 +196,8 @@ impl Service {
         let (bars, computed) = self.history(symbol, budget).await?;
         let (labelled, origin) = match self.store().latest_signal(symbol, method.name()).await? {
             Some(latest) => {
-                let stale = match self.catch_up(symbol, &method, latest.day, budget).await {
-                    CatchUp::Current { stale } => stale,
-                    CatchUp::Added(_) => false,
-                    CatchUp::Behind => true,
-                };
+                let catch_up = self.catch_up(symbol, &method, latest.day, budget).await;
+                let stale = catch_up.stale();
                 let stored = self.stored_signals(symbol, &method, None, None).await?;
                 (stored, SignalOrigin::Stored { stale })
             }
@@ -297,7 +307,7 @@ impl Service {
             Ok::<_, ServiceError>(self.store().latest_signal(symbol, method.name()).await?)
         };
         match caught_up.await {
-            Ok(Some(signal)) if signal.day >= last_bar => CatchUp::Added(signal),
+            Ok(Some(latest)) if latest.day >= last_bar => CatchUp::Added { latest, stale },
             Ok(_) => {
                 // The stored bars end before the served ones (their write failed).
                 tracing::warn!(%symbol, %last_bar, "the stored bars end before the served ones; serving the stored signals as stale");
