@@ -131,7 +131,13 @@ async fn inserting_keeps_the_days_already_stored_and_counts_only_new_ones() {
     for (_keep, store) in backends().await {
         let backend = store.backend();
         let first = signal("MSFT", 26, "v1", 0.42, SignalLabel::Buy);
-        assert_eq!(store.insert_signals(&[first.clone()]).await.unwrap(), 1);
+        assert_eq!(
+            store
+                .insert_signals(std::slice::from_ref(&first))
+                .await
+                .unwrap(),
+            1
+        );
         // A second computation of the same day (another replica) and a new day.
         let mut again = signal("MSFT", 26, "v1", -0.7, SignalLabel::StrongSell);
         again.computed_at = at() + chrono::Duration::seconds(5);
