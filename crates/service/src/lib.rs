@@ -105,6 +105,8 @@ struct Inner {
     store: Arc<dyn Store>,
     market: Arc<Market>,
     settings: Settings,
+    /// One caller per symbol computes signals at a time (`signals::Service::signal_lock`).
+    signal_locks: signals::SignalLocks,
 }
 
 /// The use cases over one store and one read path. Clones share them.
@@ -118,6 +120,7 @@ impl Service {
             store,
             market,
             settings,
+            signal_locks: signals::SignalLocks::default(),
         }))
     }
 

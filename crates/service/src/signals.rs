@@ -10,7 +10,11 @@
 //!
 //! [`Service::refresh_signals`] is what ingestion calls after a run: it computes each symbol's
 //! days after its latest stored one from the stored bars (no provider is asked), stores them,
-//! and reports the symbols whose latest label changed, for the caller to announce.
+//! and reports the symbols whose latest label changed, for the caller to announce. A read of
+//! stored signals runs the same refresh first when the read path serves a bar newer than the
+//! latest stored signal (a read-through fetch since the last ingest run), so it never answers a
+//! signal older than the prices the same user sees; if that fails, the stored signals are
+//! answered marked stale.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Bar, Signal, SignalLabel, SignalMethod, SignalScore, Symbol};
@@ -37,8 +41,12 @@ const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
 /// Where an answer's signals came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SignalOrigin {
-    /// Stored after an ingest run, under the current method.
-    Stored,
+    /// Stored under the current method, after an ingest run or by a read that found newer bars.
+    Stored {
+        /// True when the stored signals end before the last daily bar and the missing days
+        /// could not be computed, or the daily history itself is an older copy.
+        stale: bool,
+    },
     /// Computed for this request from the daily history the read path served (nothing is
     /// stored for the symbol under the current method).
     Computed {
@@ -73,6 +81,38 @@ pub struct LabelChange {
     pub previous: Option<SignalLabel>,
 }
 
+/// Whether a symbol's stored signals reach its last served bar.
+#[derive(Debug)]
+enum CatchUp {
+    /// They did already; `stale` when the served history is an older copy.
+    Current { stale: bool },
+    /// The missing days were stored just now (by this caller or one it waited for): the new
+    /// latest signal; `stale` as for `Current`.
+    Added { latest: Signal, stale: bool },
+    /// Days are missing and could not be computed.
+    Behind,
+}
+
+impl CatchUp {
+    /// Whether an answer from the stored signals is to be marked stale.
+    fn stale(&self) -> bool {
+        match self {
+            Self::Current { stale } | Self::Added { stale, .. } => *stale,
+            Self::Behind => true,
+        }
+    }
+}
+
+/// What [`Service::refresh_symbol`] did for one symbol.
+#[derive(Debug, Default)]
+struct SymbolRefresh {
+    /// Signals written.
+    stored: u64,
+    /// The label change, if this call wrote the new latest day and its label differs from the
+    /// one before.
+    change: Option<LabelChange>,
+}
+
 /// What a refresh did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SignalRefresh {
@@ -95,8 +135,15 @@ impl Service {
         budget: &dyn UpstreamBudget,
     ) -> Result<SignalAnswer<Signal>, ServiceError> {
         let method = self.signal_method()?;
-        if let Some(signal) = self.store().latest_signal(symbol, method.name()).await? {
-            return Ok(answer(symbol, &method, SignalOrigin::Stored, signal));
+        if let Some(stored) = self.store().latest_signal(symbol, method.name()).await? {
+            let catch_up = self.catch_up(symbol, &method, stored.day, budget).await;
+            let stale = catch_up.stale();
+            let signal = match catch_up {
+                CatchUp::Added { latest, .. } => latest,
+                CatchUp::Current { .. } | CatchUp::Behind => stored,
+            };
+            let origin = SignalOrigin::Stored { stale };
+            return Ok(answer(symbol, &method, origin, signal));
         }
         let (bars, origin) = self.history(symbol, budget).await?;
         let count = bars.len();
@@ -117,8 +164,16 @@ impl Service {
         budget: &dyn UpstreamBudget,
     ) -> Result<SignalAnswer<Vec<Signal>>, ServiceError> {
         let method = self.signal_method()?;
-        if let Some(stored) = self.stored_signals(symbol, &method, from, to).await? {
-            return Ok(answer(symbol, &method, SignalOrigin::Stored, stored));
+        if let Some(latest) = self.store().latest_signal(symbol, method.name()).await? {
+            let catch_up = self.catch_up(symbol, &method, latest.day, budget).await;
+            let stale = catch_up.stale();
+            let stored = self.stored_signals(symbol, &method, from, to).await?;
+            return Ok(answer(
+                symbol,
+                &method,
+                SignalOrigin::Stored { stale },
+                stored,
+            ));
         }
         let (bars, origin) = self.history(symbol, budget).await?;
         let mut signals = compute(&method, symbol, bars, from, self.now()).await?;
@@ -139,8 +194,13 @@ impl Service {
         // The closes always come from the read path: forward returns need the bars after the
         // last signal too.
         let (bars, computed) = self.history(symbol, budget).await?;
-        let (labelled, origin) = match self.stored_signals(symbol, &method, None, None).await? {
-            Some(stored) => (stored, SignalOrigin::Stored),
+        let (labelled, origin) = match self.store().latest_signal(symbol, method.name()).await? {
+            Some(latest) => {
+                let catch_up = self.catch_up(symbol, &method, latest.day, budget).await;
+                let stale = catch_up.stale();
+                let stored = self.stored_signals(symbol, &method, None, None).await?;
+                (stored, SignalOrigin::Stored { stale })
+            }
             None => (
                 compute(&method, symbol, bars.clone(), None, self.now()).await?,
                 computed,
@@ -161,51 +221,114 @@ impl Service {
     /// Computes and stores the signals of each of `symbols` after its latest stored one, from
     /// the stored bars; returns what was written and the labels that changed (a symbol's first
     /// refresh stores its whole history and counts as a change from no label). A symbol with no
-    /// stored bars, or no new day, is skipped. Days already stored are never recomputed: a new
-    /// configuration is a new method, with a history of its own.
+    /// stored bars, or no new day, is skipped. Days already stored are never recomputed nor
+    /// rewritten (a day another refresh or a read stored meanwhile is kept, and not counted): a
+    /// new configuration is a new method, with a history of its own.
     pub async fn refresh_signals(&self, symbols: &[Symbol]) -> Result<SignalRefresh, ServiceError> {
         let method = self.signal_method()?;
         let mut refresh = SignalRefresh::default();
         for &symbol in symbols {
-            let Some(series) = self.store().load_series(symbol).await? else {
-                continue;
-            };
-            let previous = self.store().latest_signal(symbol, method.name()).await?;
-            let from = previous.as_ref().and_then(|p| p.day.succ_opt());
-            let signals =
-                compute(&method, symbol, series.bars().to_vec(), from, self.now()).await?;
-            let Some(latest) = signals.last() else {
-                continue;
-            };
-            let previous = previous.map(|signal| signal.label);
-            if previous != Some(latest.label) {
-                refresh.changes.push(LabelChange {
-                    symbol,
-                    method: method.name().clone(),
-                    day: latest.day,
-                    label: latest.label,
-                    score: latest.score,
-                    previous,
-                });
-            }
-            refresh.stored += self.store().upsert_signals(&signals).await?;
+            let symbol_refresh = self.refresh_symbol(symbol, &method).await?;
+            refresh.stored += symbol_refresh.stored;
+            refresh.changes.extend(symbol_refresh.change);
         }
         Ok(refresh)
     }
 
-    /// The stored signals of `symbol` under `method` in `from..=to`; `None` when the symbol has
-    /// none stored under it at all (so the caller computes them).
+    /// [`Service::refresh_signals`] for one symbol.
+    async fn refresh_symbol(
+        &self,
+        symbol: Symbol,
+        method: &Method,
+    ) -> Result<SymbolRefresh, ServiceError> {
+        let Some(series) = self.store().load_series(symbol).await? else {
+            return Ok(SymbolRefresh::default());
+        };
+        let previous = self.store().latest_signal(symbol, method.name()).await?;
+        let from = previous.as_ref().and_then(|p| p.day.succ_opt());
+        let signals = compute(method, symbol, series.bars().to_vec(), from, self.now()).await?;
+        let Some(latest) = signals.last() else {
+            return Ok(SymbolRefresh::default());
+        };
+        // Only what this call wrote is announced: when another computation stored these days
+        // first (another replica, a read catching up), it announced them.
+        let stored = self.store().insert_signals(&signals).await?;
+        let previous = previous.map(|signal| signal.label);
+        let change = (stored > 0 && previous != Some(latest.label)).then(|| LabelChange {
+            symbol,
+            method: method.name().clone(),
+            day: latest.day,
+            label: latest.label,
+            score: latest.score,
+            previous,
+        });
+        Ok(SymbolRefresh { stored, change })
+    }
+
+    /// Brings the stored signals of `symbol` (the latest dated `latest`) up to the last daily
+    /// bar the read path serves, through [`Service::refresh_symbol`], so a read never answers a
+    /// signal older than the bars the same user sees; one caller per symbol computes at a time.
+    ///
+    /// The served series is usually the cached one, so a current signal costs no store read.
+    /// Failing to catch up is logged and answered as [`CatchUp::Behind`], not as an error: the
+    /// stored signals are still worth serving, marked stale.
+    async fn catch_up(
+        &self,
+        symbol: Symbol,
+        method: &Method,
+        latest: NaiveDate,
+        budget: &dyn UpstreamBudget,
+    ) -> CatchUp {
+        let served = match self.market().daily_with(symbol, budget).await {
+            Ok(served) => served,
+            Err(err) => {
+                tracing::warn!(%symbol, error = %err, "could not read the daily history to check the stored signals; serving them as stale");
+                return CatchUp::Behind;
+            }
+        };
+        let stale = served.cache == CacheStatus::Stale;
+        let Some(last_bar) = served.value.latest().map(|bar| bar.date) else {
+            return CatchUp::Current { stale };
+        };
+        if last_bar <= latest {
+            return CatchUp::Current { stale };
+        }
+        let _one_at_a_time = self.signal_lock(symbol).lock().await;
+        let caught_up = async {
+            // Another caller may have caught up while this one waited.
+            let stored = self.store().latest_signal(symbol, method.name()).await?;
+            if let Some(signal) = stored.filter(|signal| signal.day >= last_bar) {
+                return Ok(Some(signal));
+            }
+            let refresh = self.refresh_symbol(symbol, method).await?;
+            tracing::debug!(%symbol, written = refresh.stored, label_changed = refresh.change.is_some(), %last_bar, "signals caught up with the daily history");
+            // Read back rather than answer what was computed: another replica's row may have won,
+            // and the store's timestamps are what every later read answers.
+            Ok::<_, ServiceError>(self.store().latest_signal(symbol, method.name()).await?)
+        };
+        match caught_up.await {
+            Ok(Some(latest)) if latest.day >= last_bar => CatchUp::Added { latest, stale },
+            Ok(_) => {
+                // The stored bars end before the served ones (their write failed).
+                tracing::warn!(%symbol, %last_bar, "the stored bars end before the served ones; serving the stored signals as stale");
+                CatchUp::Behind
+            }
+            Err(err) => {
+                tracing::warn!(%symbol, error = %err, %last_bar, "could not compute the signals of newer bars; serving the stored ones as stale");
+                CatchUp::Behind
+            }
+        }
+    }
+
+    /// The stored signals of `symbol` under `method` in `from..=to`.
     async fn stored_signals(
         &self,
         symbol: Symbol,
         method: &Method,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-    ) -> Result<Option<Vec<Signal>>, ServiceError> {
+    ) -> Result<Vec<Signal>, ServiceError> {
         let store = self.store();
-        if store.latest_signal(symbol, method.name()).await?.is_none() {
-            return Ok(None);
-        }
         let mut from = from.unwrap_or(FIRST_DAY);
         let to = to.unwrap_or(LAST_DAY);
         let mut signals = Vec::new();
@@ -219,7 +342,7 @@ impl Service {
             signals.extend(page);
             match next {
                 Some(next) if full => from = next,
-                _ => return Ok(Some(signals)),
+                _ => return Ok(signals),
             }
         }
     }
@@ -242,6 +365,30 @@ impl Service {
 
     fn now(&self) -> DateTime<Utc> {
         self.market().config().clock.now()
+    }
+}
+
+/// Locks striped by symbol: a request catching a symbol's signals up waits for one already doing
+/// it instead of computing the same days again (replicas are kept apart by
+/// [`store::SignalStore::insert_signals`] instead). A fixed set: unrelated symbols rarely share
+/// one, and then only wait for a few milliseconds of computation.
+#[derive(Debug)]
+pub(crate) struct SignalLocks([tokio::sync::Mutex<()>; 64]);
+
+impl Default for SignalLocks {
+    fn default() -> Self {
+        Self(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
+    }
+}
+
+impl Service {
+    /// The lock `symbol`'s catch-up holds.
+    fn signal_lock(&self, symbol: Symbol) -> &tokio::sync::Mutex<()> {
+        let locks = &self.0.signal_locks.0;
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&symbol, &mut hasher);
+        let index = std::hash::Hasher::finish(&hasher) % locks.len() as u64;
+        &locks[usize::try_from(index).unwrap_or_default()]
     }
 }
 

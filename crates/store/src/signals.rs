@@ -1,8 +1,9 @@
 //! Stored composite trading signals: one per symbol, trading day and method.
 //!
-//! Signals are computed after each ingest run and written in one transaction per batch; writing
-//! a signal again for the same symbol, day and method replaces it, so a rerun never doubles a
-//! row. Methods never mix: a read names its method, and a signal of another method (new weights,
+//! Signals are computed after each ingest run (or by a read that finds newer bars) and written in
+//! one transaction per batch; a day already stored is kept as it is
+//! ([`SignalStore::insert_signals`]) or replaced ([`SignalStore::upsert_signals`]), so a rerun
+//! never doubles a row. Methods never mix: a read names its method, and a signal of another method (new weights,
 //! a new version of the computation) neither replaces nor hides it.
 //!
 //! The components (with their weights and evidence) are stored as the JSON the domain writes,
@@ -45,6 +46,14 @@ pub trait SignalStore: Send + Sync {
     /// symbol, day and method (if any). Returns how many were written. A signal repeated in the
     /// batch: the later one wins.
     async fn upsert_signals(&self, batch: &[Signal]) -> Result<u64, StoreError>;
+
+    /// Writes the signals of `batch` whose symbol, day and method have none stored yet, in one
+    /// transaction, and leaves stored ones as they are. Returns how many were new.
+    ///
+    /// This is how computed days are added: two computations of the same days (two requests,
+    /// two replicas, a request and an ingest run) store each day once, and the one that wrote
+    /// nothing knows it (a unique key never fails them).
+    async fn insert_signals(&self, batch: &[Signal]) -> Result<u64, StoreError>;
 
     /// The signals of `symbol` under `method` dated `from..=to`, oldest first: the first
     /// `limit` of them (at most [`MAX_SIGNALS_PER_READ`]); a caller pages on from the day after

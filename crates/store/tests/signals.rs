@@ -1,5 +1,5 @@
 //! Stored signals on every backend: components and evidence read back exactly, a rerun replaces
-//! instead of doubling, ranges are bounded, methods never mix, and the latest label of each
+//! (or, inserting, keeps) instead of doubling, ranges are bounded, methods never mix, and the latest label of each
 //! symbol survives for the next computation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -123,6 +123,40 @@ async fn writing_a_day_again_replaces_it_and_never_doubles_it() {
             .await
             .unwrap();
         assert_eq!(stored, [rerun], "{}", store.backend());
+    }
+}
+
+#[tokio::test]
+async fn inserting_keeps_the_days_already_stored_and_counts_only_new_ones() {
+    for (_keep, store) in backends().await {
+        let backend = store.backend();
+        let first = signal("MSFT", 26, "v1", 0.42, SignalLabel::Buy);
+        assert_eq!(
+            store
+                .insert_signals(std::slice::from_ref(&first))
+                .await
+                .unwrap(),
+            1
+        );
+        // A second computation of the same day (another replica) and a new day.
+        let mut again = signal("MSFT", 26, "v1", -0.7, SignalLabel::StrongSell);
+        again.computed_at = at() + chrono::Duration::seconds(5);
+        let next = signal("MSFT", 27, "v1", 0.1, SignalLabel::Neutral);
+        let written = store
+            .insert_signals(&[again.clone(), next.clone()])
+            .await
+            .unwrap();
+        assert_eq!(written, 1, "{backend}: only the new day");
+        assert_eq!(
+            store.insert_signals(&[again, next.clone()]).await.unwrap(),
+            0
+        );
+
+        let stored = store
+            .signals(sym("MSFT"), &method("v1"), day(1), day(30), 100)
+            .await
+            .unwrap();
+        assert_eq!(stored, [first, next], "{backend}: the first write kept");
     }
 }
 

@@ -45,6 +45,19 @@ impl SignalStore for MemoryStore {
         Ok(batch.len() as u64)
     }
 
+    async fn insert_signals(&self, batch: &[Signal]) -> Result<u64, StoreError> {
+        let mut signals = self.signals.lock();
+        let mut inserted = 0;
+        for signal in batch {
+            let key = (signal.method.clone(), signal.symbol, signal.day);
+            if let std::collections::btree_map::Entry::Vacant(entry) = signals.entry(key) {
+                entry.insert(signal.clone());
+                inserted += 1;
+            }
+        }
+        Ok(inserted)
+    }
+
     async fn signals(
         &self,
         symbol: Symbol,

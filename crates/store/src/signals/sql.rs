@@ -1,6 +1,7 @@
 //! Signals in SQLite and PostgreSQL: one set of statements for both, stamped out per store type
 //! by [`sql_signal_store`]. A batch is written in one transaction ([`SqliteStore::write_tx`]
-//! takes SQLite's write lock at its start), each row upserted on `(method, symbol, day)`.
+//! takes SQLite's write lock at its start), each row upserted on
+//! `(method, symbol, day)` or, for [`SignalStore::insert_signals`], kept when already stored.
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -13,40 +14,62 @@ use super::{
 };
 use crate::{PostgresStore, SqliteStore, StoreError};
 
+/// The insert of one signal row; one of [`REPLACE`] and [`KEEP`] follows it.
+const INSERT: &str = "insert into signals (method, symbol, day, score, label, components, \
+                      missing, computed_at) values ($1, $2, $3, $4, $5, $6, $7, $8) \
+                      on conflict (method, symbol, day) do ";
+
+/// A stored day is replaced.
+const REPLACE: &str = "update set score = excluded.score, label = excluded.label, \
+                       components = excluded.components, missing = excluded.missing, \
+                       computed_at = excluded.computed_at";
+
+/// A stored day is kept as it is (and not counted).
+const KEEP: &str = "nothing";
+
+/// Writes `$batch` in one transaction of `$store`, each row's conflict resolved by `$conflict`;
+/// evaluates to the rows written.
+macro_rules! write_signals {
+    ($store:expr, $batch:expr, $conflict:expr) => {{
+        // Serialised before the transaction opens: nothing slow holds the write lock.
+        let components = $batch
+            .iter()
+            .map(|signal| components_text(&signal.components))
+            .collect::<Result<Vec<_>, _>>()?;
+        let statement = format!("{INSERT}{}", $conflict);
+        let mut tx = $store.write_tx().await?;
+        let mut written = 0_u64;
+        for (signal, components) in $batch.iter().zip(components) {
+            written += sqlx::query(AssertSqlSafe(statement.as_str()))
+                .bind(signal.method.as_str())
+                .bind(signal.symbol.as_str())
+                .bind(signal.day)
+                .bind(signal.score.get())
+                .bind(signal.label.as_str())
+                .bind(components)
+                .bind(missing_text(&signal.missing))
+                .bind(signal.computed_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        written
+    }};
+}
+
 /// `impl SignalStore for $store` over its `pool()` and `write_tx()`.
 macro_rules! sql_signal_store {
     ($store:ty) => {
         #[async_trait]
         impl SignalStore for $store {
             async fn upsert_signals(&self, batch: &[Signal]) -> Result<u64, StoreError> {
-                // Serialised before the transaction opens: nothing slow holds the write lock.
-                let components = batch
-                    .iter()
-                    .map(|signal| components_text(&signal.components))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let mut tx = self.write_tx().await?;
-                for (signal, components) in batch.iter().zip(components) {
-                    sqlx::query(
-                        "insert into signals (method, symbol, day, score, label, components, \
-                         missing, computed_at) values ($1, $2, $3, $4, $5, $6, $7, $8) \
-                         on conflict (method, symbol, day) do update set \
-                         score = excluded.score, label = excluded.label, \
-                         components = excluded.components, missing = excluded.missing, \
-                         computed_at = excluded.computed_at",
-                    )
-                    .bind(signal.method.as_str())
-                    .bind(signal.symbol.as_str())
-                    .bind(signal.day)
-                    .bind(signal.score.get())
-                    .bind(signal.label.as_str())
-                    .bind(components)
-                    .bind(missing_text(&signal.missing))
-                    .bind(signal.computed_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
+                write_signals!(self, batch, REPLACE);
                 Ok(batch.len() as u64)
+            }
+
+            async fn insert_signals(&self, batch: &[Signal]) -> Result<u64, StoreError> {
+                Ok(write_signals!(self, batch, KEEP))
             }
 
             async fn signals(

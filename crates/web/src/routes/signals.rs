@@ -2,8 +2,9 @@
 //! evidence), its history, and the evaluation of its labels against forward returns.
 //!
 //! Each answer names its method and says where its signals came from (`provenance`): stored
-//! after an ingest run, or computed for this request from the daily history when nothing is
-//! stored for the symbol under the current method.
+//! (after an ingest run, or brought up to the last daily bar by the read), or computed for this
+//! request from the daily history when nothing is stored for the symbol under the current
+//! method.
 
 use std::collections::BTreeMap;
 
@@ -25,25 +26,28 @@ use crate::limits::PublicRead;
 /// Where an answer's signals came from.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProvenanceResponse {
-    /// `stored`: computed after an ingest run and stored; `computed`: computed for this request
-    /// from the daily history (nothing is stored for the symbol under this method).
+    /// `stored`: computed and stored (after an ingest run, or by a read that found daily bars
+    /// newer than the stored signals); `computed`: computed for this request from the daily
+    /// history (nothing is stored for the symbol under this method).
     #[schema(example = "computed")]
     pub origin: &'static str,
     /// The provider of the history a computed answer was read from (`sample`, `import`, …).
     pub source: Option<String>,
     pub fetched_at: Option<DateTime<Utc>>,
-    /// True when the provider is failing and a computed answer used an older copy.
+    /// True when the provider is failing and the daily history is an older copy, or when stored
+    /// signals end before the last daily bar and its days could not be computed (the stored
+    /// ones are served rather than an error).
     pub stale: bool,
 }
 
 impl From<&SignalOrigin> for ProvenanceResponse {
     fn from(origin: &SignalOrigin) -> Self {
         match origin {
-            SignalOrigin::Stored => Self {
+            SignalOrigin::Stored { stale } => Self {
                 origin: "stored",
                 source: None,
                 fetched_at: None,
-                stale: false,
+                stale: *stale,
             },
             SignalOrigin::Computed {
                 source,

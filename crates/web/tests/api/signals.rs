@@ -234,3 +234,49 @@ async fn with_the_signals_flag_off_each_route_answers_404_saying_so() {
     }
     assert_eq!(app.get("/v1/stocks/MSFT/daily").await.status, 200);
 }
+
+#[tokio::test]
+async fn after_a_price_read_stores_a_newer_bar_the_stored_signal_is_of_that_bar_s_day() {
+    use providers::MarketData;
+
+    let app = TestApp::sample().await;
+    let symbol = domain::Symbol::parse("MSFT").unwrap();
+    let series = providers::sample::Sample::new()
+        .daily(symbol)
+        .await
+        .unwrap();
+    let bars = series.bars();
+    let last_day = bars.last().unwrap().date.to_string();
+    // An ingest run long ago stored every bar but the last, and their signals.
+    let long_ago = "2020-01-02T22:00:00Z".parse().unwrap();
+    let ingested = domain::Series::new(symbol, bars[..bars.len() - 1].to_vec(), "sample", long_ago);
+    app.store.upsert_series(&ingested).await.unwrap();
+    let refresh = app
+        .state
+        .service()
+        .refresh_signals(&[symbol])
+        .await
+        .unwrap();
+    assert_eq!(refresh.stored as usize, bars.len() - 20);
+
+    // The user reads the prices (the read path fetches and stores the last bar), then the signal.
+    let daily = app.get("/v1/stocks/MSFT/daily").await.json();
+    let served = daily["bars"].as_array().unwrap().last().unwrap();
+    assert_eq!(served["date"], last_day.as_str(), "oldest first");
+    let signal = app.get("/v1/stocks/MSFT/signal").await.json();
+    assert_eq!(signal["day"], last_day.as_str());
+    assert_eq!(signal["provenance"]["origin"], "stored");
+    assert_eq!(signal["provenance"]["stale"], false);
+    let history = app.get("/v1/stocks/MSFT/signal/history").await.json();
+    let days = history["signals"].as_array().unwrap();
+    assert_eq!(days.last().unwrap()["day"], last_day.as_str());
+    assert_eq!(history["count"].as_u64().unwrap() as usize, bars.len() - 19);
+
+    let again = app
+        .state
+        .service()
+        .refresh_signals(&[symbol])
+        .await
+        .unwrap();
+    assert_eq!((again.stored, again.changes.len()), (0, 0), "stored once");
+}
