@@ -11,6 +11,12 @@
 //! [`Service::refresh_signals`] is what ingestion calls after a run: it computes each symbol's
 //! days after its latest stored one from the stored bars (no provider is asked), stores them,
 //! and reports the symbols whose latest label changed, for the caller to announce.
+//!
+//! The `sentiment` component reads the stored news scores of each day's trading session
+//! ([`Service::signal_sentiment`]: news published after a close counts for the next session),
+//! so a day's signal reflects its news once the news is scored. A stored day keeps the
+//! sentiment scored by the time it was stored (days are never recomputed); a computed answer
+//! reads the scores stored now.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Bar, Signal, SignalLabel, SignalMethod, SignalScore, Symbol};
@@ -101,7 +107,8 @@ impl Service {
         let (bars, origin) = self.history(symbol, budget).await?;
         let count = bars.len();
         let last_day = bars.last().map(|bar| bar.date);
-        let signal = compute(&method, symbol, bars, last_day, self.now())
+        let sentiment = self.signal_sentiment(symbol, &bars, last_day).await?;
+        let signal = compute(&method, symbol, bars, sentiment, last_day, self.now())
             .await?
             .pop()
             .ok_or_else(|| too_short(symbol, count))?;
@@ -121,7 +128,8 @@ impl Service {
             return Ok(answer(symbol, &method, SignalOrigin::Stored, stored));
         }
         let (bars, origin) = self.history(symbol, budget).await?;
-        let mut signals = compute(&method, symbol, bars, from, self.now()).await?;
+        let sentiment = self.signal_sentiment(symbol, &bars, from).await?;
+        let mut signals = compute(&method, symbol, bars, sentiment, from, self.now()).await?;
         if let Some(to) = to {
             signals.retain(|signal| signal.day <= to);
         }
@@ -141,10 +149,12 @@ impl Service {
         let (bars, computed) = self.history(symbol, budget).await?;
         let (labelled, origin) = match self.stored_signals(symbol, &method, None, None).await? {
             Some(stored) => (stored, SignalOrigin::Stored),
-            None => (
-                compute(&method, symbol, bars.clone(), None, self.now()).await?,
-                computed,
-            ),
+            None => {
+                let sentiment = self.signal_sentiment(symbol, &bars, None).await?;
+                let signals =
+                    compute(&method, symbol, bars.clone(), sentiment, None, self.now()).await?;
+                (signals, computed)
+            }
         };
         let labels: Vec<(NaiveDate, SignalLabel)> = labelled
             .iter()
@@ -172,8 +182,9 @@ impl Service {
             };
             let previous = self.store().latest_signal(symbol, method.name()).await?;
             let from = previous.as_ref().and_then(|p| p.day.succ_opt());
-            let signals =
-                compute(&method, symbol, series.bars().to_vec(), from, self.now()).await?;
+            let bars = series.bars().to_vec();
+            let sentiment = self.signal_sentiment(symbol, &bars, from).await?;
+            let signals = compute(&method, symbol, bars, sentiment, from, self.now()).await?;
             let Some(latest) = signals.last() else {
                 continue;
             };
@@ -240,7 +251,7 @@ impl Service {
         Ok((served.value.bars().to_vec(), origin))
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.market().config().clock.now()
     }
 }
@@ -254,21 +265,21 @@ fn answer<T>(symbol: Symbol, method: &Method, origin: SignalOrigin, value: T) ->
     }
 }
 
-/// [`Method::signals`] without sentiment (no news source yet), on the blocking pool: a whole
-/// 10-year history takes milliseconds, too long for an async worker.
+/// [`Method::signals`] with the stored news sentiment (`sentiment`, by trading session: see
+/// [`crate::news::sentiment`]), on the blocking pool: a whole 10-year history takes
+/// milliseconds, too long for an async worker.
 async fn compute(
     method: &Method,
     symbol: Symbol,
     bars: Vec<Bar>,
+    sentiment: SentimentSeries,
     from: Option<NaiveDate>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Signal>, ServiceError> {
     let method = method.clone();
-    tokio::task::spawn_blocking(move || {
-        method.signals(symbol, &bars, &SentimentSeries::new(), from, now)
-    })
-    .await
-    .map_err(|_| ServiceError::Internal("the signal computation stopped"))
+    tokio::task::spawn_blocking(move || method.signals(symbol, &bars, &sentiment, from, now))
+        .await
+        .map_err(|_| ServiceError::Internal("the signal computation stopped"))
 }
 
 fn too_short(symbol: Symbol, bars: usize) -> ServiceError {

@@ -17,7 +17,9 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use domain::{Evidence, SignalScore, new_york};
 
-use crate::SentimentReading;
+use std::collections::BTreeMap;
+
+use crate::{SentimentReading, SentimentSeries};
 
 /// The weight of an article whose relevance to the symbol no one gave: half, between "named
 /// in passing" (the lexicon's 0.3) and "the subject" (1).
@@ -73,6 +75,35 @@ pub fn weight(scorer: Option<f64>, source: Option<f64>) -> (f64, WeightSource) {
         (DEFAULT_RELEVANCE, WeightSource::Default)
     }
 }
+
+impl Polarity {
+    /// The polarity a scorer's label names (`bearish`, `neutral`, `bullish`), else the one of
+    /// `score`: neutral within [`NEUTRAL_BAND`] of zero, else by its sign (as the scorers
+    /// derive their labels).
+    pub fn of(label: Option<&str>, score: f64) -> Self {
+        match label {
+            Some("bearish") => Self::Bearish,
+            Some("neutral") => Self::Neutral,
+            Some("bullish") => Self::Bullish,
+            _ if score > NEUTRAL_BAND => Self::Bullish,
+            _ if score < -NEUTRAL_BAND => Self::Bearish,
+            _ => Self::Neutral,
+        }
+    }
+
+    /// The wire name (`bearish`, `neutral`, `bullish`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bearish => "bearish",
+            Self::Neutral => "neutral",
+            Self::Bullish => "bullish",
+        }
+    }
+}
+
+/// Scores within this distance of zero are neutral when no label was stored (the scorers'
+/// own band, `sentiment::NEUTRAL_BAND`: VADER's ±0.05).
+pub const NEUTRAL_BAND: f64 = 0.05;
 
 /// One scored article as a day's sentiment counts it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -161,6 +192,51 @@ pub fn session_day(days: &[NaiveDate], published_at: DateTime<Utc>) -> Option<Na
     days.get(at).copied()
 }
 
+/// A scored article with when it was published and its headline: what [`session_series`]
+/// groups.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DatedScore<'a> {
+    pub published_at: DateTime<Utc>,
+    pub scored: WeightedScore,
+    pub title: &'a str,
+}
+
+/// The sentiment reading of each of `days` (trading days with a bar, ascending) on or after
+/// `from` that has scored news: each article counts for its [`session_day`], so a day never
+/// reads news published after its close. The evidence names the day's strongest headline
+/// (the largest |score · weight|).
+pub fn session_series(
+    days: &[NaiveDate],
+    from: Option<NaiveDate>,
+    scores: &[DatedScore<'_>],
+) -> SentimentSeries {
+    let mut by_day: BTreeMap<NaiveDate, Vec<&DatedScore<'_>>> = BTreeMap::new();
+    for dated in scores {
+        if let Some(day) = session_day(days, dated.published_at)
+            && from.is_none_or(|from| day >= from)
+        {
+            by_day.entry(day).or_default().push(dated);
+        }
+    }
+    by_day
+        .into_iter()
+        .filter_map(|(day, dated)| {
+            let scored: Vec<WeightedScore> = dated.iter().map(|d| d.scored).collect();
+            let strongest = dated
+                .iter()
+                .max_by(|a, b| strength(a).total_cmp(&strength(b)))
+                .map(|d| d.title);
+            DaySentiment::of(&scored)
+                .reading(strongest)
+                .map(|reading| (day, reading))
+        })
+        .collect()
+}
+
+fn strength(dated: &DatedScore<'_>) -> f64 {
+    (dated.scored.score * dated.scored.weight).abs()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +307,42 @@ mod tests {
             session_day(&days, at("2020-01-01T00:00:00Z")),
             Some(d("2026-11-27"))
         );
+    }
+
+    #[test]
+    fn a_session_series_groups_by_session_and_skips_days_before_from() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let days = [d("2026-11-25"), d("2026-11-27"), d("2026-11-30")];
+        let dated = |published: &str, score: f64, title: &'static str| DatedScore {
+            published_at: at(published),
+            scored: scored(score, 1.0, Polarity::of(None, score)),
+            title,
+        };
+        let scores = [
+            dated("2026-11-25T15:00:00Z", -0.9, "old"),
+            dated("2026-11-27T14:00:00Z", 0.2, "small"),
+            dated("2026-11-28T14:00:00Z", 0.6, "weekend"),
+            dated("2026-11-29T14:00:00Z", -0.8, "big"),
+        ];
+        let series = session_series(&days, Some(d("2026-11-27")), &scores);
+        assert_eq!(
+            series.keys().copied().collect::<Vec<_>>(),
+            [d("2026-11-27"), d("2026-11-30")]
+        );
+        assert_eq!(series[&d("2026-11-27")].score.get(), 0.2);
+        assert_eq!(series[&d("2026-11-30")].score.get(), -0.1);
+        assert_eq!(
+            series[&d("2026-11-30")].evidence.get("strongest_headline"),
+            Some(&serde_json::json!("big"))
+        );
+    }
+
+    #[test]
+    fn a_stored_label_wins_over_the_score_s_sign() {
+        assert_eq!(Polarity::of(Some("bearish"), 0.3), Polarity::Bearish);
+        assert_eq!(Polarity::of(None, 0.3), Polarity::Bullish);
+        assert_eq!(Polarity::of(Some("odd"), 0.01), Polarity::Neutral);
     }
 
     #[test]
