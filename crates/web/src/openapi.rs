@@ -273,6 +273,16 @@ mod tests {
         let narrow = super::tests::doc(250);
         let days = &parameter(&narrow, "/{symbol}/{days}", "get", "days")["schema"];
         assert_eq!(days["maximum"], 250, "the configured max_days");
+        let sentiment = &parameter(&doc, "/v1/stocks/{symbol}/sentiment", "get", "days")["schema"];
+        assert_eq!(
+            sentiment["maximum"], 90,
+            "the sentiment's own bound is kept"
+        );
+        let news_symbols = &parameter(&doc, "/v1/news", "get", "symbols")["schema"];
+        assert_eq!(
+            news_symbols["pattern"], symbols["pattern"],
+            "1 to 20 symbols"
+        );
         for path in [
             "/v1/alerts",
             "/v1/me/channels",

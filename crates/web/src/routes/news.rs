@@ -118,9 +118,9 @@ impl From<NewsList> for NewsResponse {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SymbolNewsQuery {
-    /// Articles published at or after: a date `YYYY-MM-DD` (from that day's midnight in New
-    /// York) or an RFC 3339 instant. Default: any time.
-    #[param(example = "2026-11-01")]
+    /// Articles published on or after this day, `YYYY-MM-DD` (from its midnight in New York).
+    /// Default: any time.
+    #[param(value_type = Option<String>, format = Date, example = "2026-11-01")]
     from: Option<String>,
     /// At most this many articles (1 to 100; default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -157,12 +157,11 @@ pub struct SearchNewsQuery {
     #[param(example = "MSFT,AAPL")]
     symbols: Option<String>,
     /// Words that must all appear in the title or summary (stemmed full-text search; at most
-    /// 200 characters).
-    #[param(example = "dividend")]
+    /// 200 characters, at least one letter or digit).
+    #[param(pattern = "[0-9A-Za-z]", max_length = 200, example = "dividend")]
     q: Option<String>,
-    /// Articles published at or after: `YYYY-MM-DD` (New York midnight) or an RFC 3339
-    /// instant.
-    #[param(example = "2026-11-01")]
+    /// Articles published on or after this day, `YYYY-MM-DD` (from its midnight in New York).
+    #[param(value_type = Option<String>, format = Date, example = "2026-11-01")]
     from: Option<String>,
     /// At most this many articles (1 to 100; default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -207,17 +206,9 @@ pub async fn search_news(
     Ok(Json(list.into()))
 }
 
-/// `from` as a date (New York midnight) or an RFC 3339 instant.
+/// `from`, a date, as the instant its New York day begins.
 fn parse_from(text: &str) -> Result<DateTime<Utc>, ApiError> {
-    if let Ok(at) = DateTime::parse_from_rfc3339(text.trim()) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    let day: NaiveDate = parse_date("from", text.trim()).map_err(|_| {
-        ApiError::BadRequest(format!(
-            "from must be a date as YYYY-MM-DD or an RFC 3339 instant (for example 2026-11-01 or 2026-11-01T14:30:00Z), got '{}'",
-            text.chars().take(40).collect::<String>()
-        ))
-    })?;
+    let day: NaiveDate = parse_date("from", text)?;
     Ok(new_york::midnight(day))
 }
 
@@ -238,14 +229,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn from_takes_a_new_york_date_or_an_instant() {
+    fn from_is_the_new_york_midnight_of_its_date() {
         assert_eq!(
             parse_from("2026-12-01").unwrap(),
             "2026-12-01T05:00:00Z".parse::<DateTime<Utc>>().unwrap()
-        );
-        assert_eq!(
-            parse_from("2026-12-01T14:30:00+01:00").unwrap(),
-            "2026-12-01T13:30:00Z".parse::<DateTime<Utc>>().unwrap()
         );
         assert!(parse_from("yesterday").is_err());
     }

@@ -105,15 +105,18 @@ async fn a_symbol_s_news_pages_newest_first_through_its_cursor() {
     assert_eq!(second["count"], 1);
     assert_eq!(second["articles"][0]["title"], "Microsoft headline 0");
     assert!(second["next_cursor"].is_null());
-    let from = (now - Duration::minutes(150)).to_rfc3339();
-    let recent = app
-        .get(&format!(
-            "/v1/stocks/MSFT/news?from={}",
-            from.replace('+', "%2B")
-        ))
+    let tomorrow = new_york::date_of(now).succ_opt().unwrap();
+    let none = app
+        .get(&format!("/v1/stocks/MSFT/news?from={tomorrow}"))
         .await
         .json();
-    assert_eq!(recent["count"], 2);
+    assert_eq!(none["count"], 0, "nothing published from tomorrow on");
+    let since = new_york::date_of(now - Duration::hours(4));
+    let all = app
+        .get(&format!("/v1/stocks/MSFT/news?from={since}"))
+        .await
+        .json();
+    assert_eq!(all["count"], 3);
 }
 
 #[tokio::test]
@@ -158,7 +161,10 @@ async fn bad_parameters_are_400_naming_the_parameter() {
             "/v1/stocks/MSFT/news?limit=101",
             "limit must be from 1 to 100",
         ),
-        ("/v1/stocks/MSFT/news?from=yesterday", "from must be a date"),
+        (
+            "/v1/stocks/MSFT/news?from=yesterday",
+            "from must be a date as YYYY-MM-DD",
+        ),
         ("/v1/stocks/MSFT/news?cursor=junk", "cursor is not one"),
         ("/v1/news?q=%22%26%26", "q has no word"),
         ("/v1/news?symbols=MSFT,not%20a%20ticker", "symbols:"),
@@ -231,8 +237,13 @@ async fn daily_sentiment_cites_every_counted_article_beside_the_source_s_score()
     let app = TestApp::with_news(on()).await;
     let now = Utc::now();
     let today = new_york::date_of(now);
-    let noon = new_york::instant(today, chrono::NaiveTime::from_hms_opt(0, 30, 0).unwrap());
-    let mut beat = item("https://a.example/beat", "Microsoft beats", noon, &["MSFT"]);
+    let early = new_york::instant(today, chrono::NaiveTime::from_hms_opt(0, 30, 0).unwrap());
+    let mut beat = item(
+        "https://a.example/beat",
+        "Microsoft beats",
+        early,
+        &["MSFT"],
+    );
     beat.provider = "alphavantage".into();
     beat.provider_sentiment = vec![ProviderSentiment {
         symbol: sym("MSFT"),
@@ -247,10 +258,15 @@ async fn daily_sentiment_cites_every_counted_article_beside_the_source_s_score()
             item(
                 "https://a.example/miss",
                 "Microsoft misses",
-                noon,
+                early,
                 &["MSFT"],
             ),
-            item("https://a.example/wait", "Microsoft waits", noon, &["MSFT"]),
+            item(
+                "https://a.example/wait",
+                "Microsoft waits",
+                early,
+                &["MSFT"],
+            ),
         ])
         .await;
     app.store_score(ids[0], &lexicon_key(), 0.6, 1.0).await;
