@@ -418,3 +418,98 @@ async fn sentiment_days_out_of_range_name_the_parameter() {
 fn the_neutral_band_is_the_scorers_own() {
     assert_eq!(signals::news::NEUTRAL_BAND, ::sentiment::NEUTRAL_BAND);
 }
+
+/// `count` daily bars ending 2026-12-02, closes wandering between 10 and 14.
+fn bars(count: u64) -> Vec<domain::Bar> {
+    let last = day("2026-12-02");
+    (0..count)
+        .map(|i| {
+            let date = last
+                .checked_sub_days(chrono::Days::new(count - 1 - i))
+                .unwrap();
+            let close: domain::Price = format!("{}", 10 + (i * 7) % 5).parse().unwrap();
+            domain::Bar::new_checked(date, close, close, close, close, 1_000, None).unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_refresh_stores_a_scored_bullish_session_as_the_sentiment_component() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let service = service(store.clone(), on());
+    let acme = sym("ACME");
+    service
+        .import_bars(std::collections::BTreeMap::from([(acme, bars(60))]))
+        .await
+        .unwrap();
+    let ids = insert(
+        store.as_ref(),
+        vec![
+            // 10:00 in New York on the last bar's day, and one after its close.
+            item(
+                "https://a.example/up",
+                "Acme soars",
+                "2026-12-02T15:00:00Z",
+                &["ACME"],
+            ),
+            item(
+                "https://a.example/late",
+                "Acme sinks late",
+                "2026-12-02T22:00:00Z",
+                &["ACME"],
+            ),
+        ],
+    )
+    .await;
+    score(
+        store.as_ref(),
+        ids[0],
+        &llm_key(),
+        0.9,
+        Some("bullish"),
+        &[("ACME", 1.0)],
+    )
+    .await;
+    score(
+        store.as_ref(),
+        ids[1],
+        &llm_key(),
+        -0.9,
+        Some("bearish"),
+        &[("ACME", 1.0)],
+    )
+    .await;
+    service.refresh_signals(&[acme]).await.unwrap();
+    let method = service.signal_method().unwrap();
+    let latest = store
+        .latest_signal(acme, method.name())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.day, day("2026-12-02"));
+    let sentiment = latest
+        .components
+        .iter()
+        .find(|c| c.name == domain::ComponentName::Sentiment)
+        .expect("a sentiment component");
+    assert_eq!(
+        sentiment.score.get(),
+        0.9,
+        "the after-hours article is not read"
+    );
+    assert_eq!(
+        sentiment.evidence.get("strongest_headline"),
+        Some(&serde_json::json!("Acme soars"))
+    );
+    assert!(!latest.missing.contains(&domain::ComponentName::Sentiment));
+    let before = store
+        .signals(acme, method.name(), day("2026-12-01"), day("2026-12-01"), 1)
+        .await
+        .unwrap();
+    assert!(
+        before[0]
+            .missing
+            .contains(&domain::ComponentName::Sentiment),
+        "a day without scored news leaves sentiment out"
+    );
+}
