@@ -61,6 +61,10 @@ pub enum ServiceError {
         detail: String,
         retry_after: Duration,
     },
+    /// News is off (no source configured) and nothing is stored; the text says how to turn
+    /// it on.
+    #[error("{0}")]
+    NewsOff(String),
     /// The database failed (unreachable, full): operational, not the caller's fault.
     #[error("the database did not answer: {0}")]
     Store(store::StoreError),

@@ -20,6 +20,7 @@ mod error;
 pub mod history;
 pub mod indicators;
 pub mod jobs;
+pub mod news;
 pub mod notifications;
 pub mod signals;
 pub mod status;
@@ -86,6 +87,8 @@ pub struct Settings {
     pub webhook_allow: notify::AllowList,
     /// The weights and thresholds of composite signals (`[signals]`).
     pub signals: domain::SignalsConfig,
+    /// Whether news is on, and whose sentiment scores count (`[news]`, `[sentiment]`).
+    pub news: news::NewsSettings,
 }
 
 impl Default for Settings {
@@ -96,6 +99,7 @@ impl Default for Settings {
             hasher: auth::PasswordHasher::default(),
             webhook_allow: notify::AllowList::default(),
             signals: domain::SignalsConfig::default(),
+            news: news::NewsSettings::default(),
         }
     }
 }

@@ -15,6 +15,12 @@
 //! latest stored signal (a read-through fetch since the last ingest run), so it never answers a
 //! signal older than the prices the same user sees; if that fails, the stored signals are
 //! answered marked stale.
+//!
+//! The `sentiment` component reads the stored news scores of each day's trading session
+//! ([`Service::signal_sentiment`]: news published after a close counts for the next session),
+//! so a day's signal reflects its news once the news is scored. A stored day keeps the
+//! sentiment scored by the time it was stored (days are never recomputed); a computed answer
+//! reads the scores stored now.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Bar, Signal, SignalLabel, SignalMethod, SignalScore, Symbol};
@@ -148,7 +154,8 @@ impl Service {
         let (bars, origin) = self.history(symbol, budget).await?;
         let count = bars.len();
         let last_day = bars.last().map(|bar| bar.date);
-        let signal = compute(&method, symbol, bars, last_day, self.now())
+        let sentiment = self.signal_sentiment(symbol, &bars, last_day).await?;
+        let signal = compute(&method, symbol, bars, sentiment, last_day, self.now())
             .await?
             .pop()
             .ok_or_else(|| too_short(symbol, count))?;
@@ -176,7 +183,8 @@ impl Service {
             ));
         }
         let (bars, origin) = self.history(symbol, budget).await?;
-        let mut signals = compute(&method, symbol, bars, from, self.now()).await?;
+        let sentiment = self.signal_sentiment(symbol, &bars, from).await?;
+        let mut signals = compute(&method, symbol, bars, sentiment, from, self.now()).await?;
         if let Some(to) = to {
             signals.retain(|signal| signal.day <= to);
         }
@@ -201,10 +209,12 @@ impl Service {
                 let stored = self.stored_signals(symbol, &method, None, None).await?;
                 (stored, SignalOrigin::Stored { stale })
             }
-            None => (
-                compute(&method, symbol, bars.clone(), None, self.now()).await?,
-                computed,
-            ),
+            None => {
+                let sentiment = self.signal_sentiment(symbol, &bars, None).await?;
+                let signals =
+                    compute(&method, symbol, bars.clone(), sentiment, None, self.now()).await?;
+                (signals, computed)
+            }
         };
         let labels: Vec<(NaiveDate, SignalLabel)> = labelled
             .iter()
@@ -246,7 +256,9 @@ impl Service {
         };
         let previous = self.store().latest_signal(symbol, method.name()).await?;
         let from = previous.as_ref().and_then(|p| p.day.succ_opt());
-        let signals = compute(method, symbol, series.bars().to_vec(), from, self.now()).await?;
+        let bars = series.bars().to_vec();
+        let sentiment = self.signal_sentiment(symbol, &bars, from).await?;
+        let signals = compute(method, symbol, bars, sentiment, from, self.now()).await?;
         let Some(latest) = signals.last() else {
             return Ok(SymbolRefresh::default());
         };
@@ -363,7 +375,7 @@ impl Service {
         Ok((served.value.bars().to_vec(), origin))
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.market().config().clock.now()
     }
 }
@@ -401,21 +413,21 @@ fn answer<T>(symbol: Symbol, method: &Method, origin: SignalOrigin, value: T) ->
     }
 }
 
-/// [`Method::signals`] without sentiment (no news source yet), on the blocking pool: a whole
-/// 10-year history takes milliseconds, too long for an async worker.
+/// [`Method::signals`] with the stored news sentiment (`sentiment`, by trading session: see
+/// [`crate::news::sentiment`]), on the blocking pool: a whole 10-year history takes
+/// milliseconds, too long for an async worker.
 async fn compute(
     method: &Method,
     symbol: Symbol,
     bars: Vec<Bar>,
+    sentiment: SentimentSeries,
     from: Option<NaiveDate>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Signal>, ServiceError> {
     let method = method.clone();
-    tokio::task::spawn_blocking(move || {
-        method.signals(symbol, &bars, &SentimentSeries::new(), from, now)
-    })
-    .await
-    .map_err(|_| ServiceError::Internal("the signal computation stopped"))
+    tokio::task::spawn_blocking(move || method.signals(symbol, &bars, &sentiment, from, now))
+        .await
+        .map_err(|_| ServiceError::Internal("the signal computation stopped"))
 }
 
 fn too_short(symbol: Symbol, bars: usize) -> ServiceError {

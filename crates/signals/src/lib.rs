@@ -35,6 +35,7 @@
 
 pub mod components;
 mod evaluation;
+pub mod news;
 mod readings;
 
 use std::collections::BTreeMap;

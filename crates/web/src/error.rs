@@ -101,6 +101,9 @@ pub enum ApiError {
         detail: String,
         retry_after: Duration,
     },
+    /// News is off (no source configured) and nothing is stored; the detail says how to turn
+    /// it on.
+    NewsOff(String),
     /// The database failed (unreachable, full): operational, not the request's fault.
     Store(store::StoreError),
     /// A bug: a state that should never be reached.
@@ -148,6 +151,7 @@ impl From<ServiceError> for ApiError {
                 detail,
                 retry_after,
             },
+            ServiceError::NewsOff(detail) => Self::NewsOff(detail),
             ServiceError::Store(err) => Self::Store(err),
             ServiceError::Internal(what) => Self::Internal(what),
         }
@@ -298,6 +302,12 @@ impl ApiError {
                     detail.clone(),
                 )
             },
+            Self::NewsOff(detail) => plain(
+                StatusCode::NOT_FOUND,
+                "news-off",
+                "News is off",
+                detail.clone(),
+            ),
             Self::Store(_) => Rendered {
                 retry_after: Some(Duration::from_secs(5)),
                 ..plain(

@@ -30,6 +30,7 @@ pub enum Feature {
     MultiDaily,
     Indicators,
     Signals,
+    News,
     IngestApi,
     ScheduledIngest,
     Archive,
@@ -40,7 +41,7 @@ pub enum Feature {
 
 impl Feature {
     /// Every flag stockd knows, in the order `/v1/features` lists them.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::DailyApi,
         Self::Quotes,
         Self::HistoryEod,
@@ -48,6 +49,7 @@ impl Feature {
         Self::MultiDaily,
         Self::Indicators,
         Self::Signals,
+        Self::News,
         Self::IngestApi,
         Self::ScheduledIngest,
         Self::Archive,
@@ -67,6 +69,7 @@ impl Feature {
             Self::MultiDaily => "multi_daily",
             Self::Indicators => "indicators",
             Self::Signals => "signals",
+            Self::News => "news",
             Self::IngestApi => "ingest_api",
             Self::ScheduledIngest => "scheduled_ingest",
             Self::Archive => "archive",
@@ -89,6 +92,9 @@ impl Feature {
             }
             Self::Signals => {
                 "GET /v1/stocks/{symbol}/signal, /signal/history and /signal/evaluation: composite signals and how their labels did"
+            }
+            Self::News => {
+                "GET /v1/stocks/{symbol}/news, /v1/news and /v1/stocks/{symbol}/sentiment: stored news, its search, and daily sentiment with citations"
             }
             Self::IngestApi => "GET /v1/ingest/jobs: the ingestion queue",
             Self::ScheduledIngest => {

@@ -63,6 +63,8 @@ pub struct WebConfig {
     pub limits: limits::Limits,
     /// The weights and thresholds of composite signals (`[signals]`).
     pub signals: domain::SignalsConfig,
+    /// Whether news is on and whose sentiment scores count (`[news]`, `[sentiment]`).
+    pub news: service::news::NewsSettings,
 }
 
 /// Serves `router` on `listener` with the default [`ServerConfig`] until `shutdown` resolves,

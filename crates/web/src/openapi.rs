@@ -6,8 +6,8 @@ use utoipa::OpenApi;
 
 use crate::error::Problem;
 use crate::routes::{
-    accounts, admin, alerts, channels, history, indicators, ingest, notifications, ops, seed,
-    signals, signup, stocks, symbols, watchlist,
+    accounts, admin, alerts, channels, history, indicators, ingest, news, notifications, ops, seed,
+    sentiment, signals, signup, stocks, symbols, watchlist,
 };
 
 /// stockd's API description.
@@ -34,6 +34,9 @@ use crate::routes::{
         signals::latest_signal,
         signals::signal_history,
         signals::signal_evaluation,
+        news::symbol_news,
+        news::search_news,
+        sentiment::symbol_sentiment,
         ops::health,
         ops::ready,
         ops::metrics,
@@ -98,6 +101,14 @@ use crate::routes::{
         indicators::IndicatorInfoResponse,
         indicators::ParamResponse,
         indicators::IndicatorProblem,
+        news::ArticleResponse,
+        news::NewsResponse,
+        sentiment::ScorerResponse,
+        sentiment::SourceSentimentResponse,
+        sentiment::CitationResponse,
+        sentiment::PendingResponse,
+        sentiment::SentimentDayResponse,
+        sentiment::SentimentResponse,
         signals::ProvenanceResponse,
         signals::ComponentResponse,
         signals::SignalResponse,
@@ -160,6 +171,7 @@ use crate::routes::{
         (name = "history", description = "End-of-day lookups, changes over a range, several symbols at once"),
         (name = "indicators", description = "Technical indicators (SMA, EMA, RSI, MACD, Bollinger Bands, …) over a symbol's whole daily history, as date-aligned columns"),
         (name = "signals", description = "Composite trading signals (trend, momentum, mean reversion, volatility) with their evidence, their history, and how their labels did"),
+        (name = "news", description = "Stored news articles, their full-text search, and daily news sentiment with the citations behind every number"),
         (name = "symbols", description = "The tracked symbols that ingestion keeps fresh"),
         (name = "ingestion", description = "The ingestion job queue: scheduled runs, backfills, archives"),
         (name = "accounts", description = "Users and auth: registration, sessions, API tokens, the caller's watchlist and notification channels"),
@@ -261,6 +273,16 @@ mod tests {
         let narrow = super::tests::doc(250);
         let days = &parameter(&narrow, "/{symbol}/{days}", "get", "days")["schema"];
         assert_eq!(days["maximum"], 250, "the configured max_days");
+        let sentiment = &parameter(&doc, "/v1/stocks/{symbol}/sentiment", "get", "days")["schema"];
+        assert_eq!(
+            sentiment["maximum"], 90,
+            "the sentiment's own bound is kept"
+        );
+        let news_symbols = &parameter(&doc, "/v1/news", "get", "symbols")["schema"];
+        assert_eq!(
+            news_symbols["pattern"], symbols["pattern"],
+            "1 to 20 symbols"
+        );
         for path in [
             "/v1/alerts",
             "/v1/me/channels",

@@ -12,8 +12,8 @@ use axum::routing::{MethodRouter, any, delete, get, post, put};
 
 use crate::features::{self, Feature, Features};
 use crate::routes::{
-    accounts, admin, alerts, channels, history, indicators, ingest, notifications, ops, seed,
-    signals, signup, stocks, symbols, watchlist,
+    accounts, admin, alerts, channels, history, indicators, ingest, news, notifications, ops, seed,
+    sentiment, signals, signup, stocks, symbols, watchlist,
 };
 use crate::{AppState, docs, error, observe};
 
@@ -106,6 +106,18 @@ pub fn router(state: AppState) -> Router {
                 (
                     "/v1/stocks/{symbol}/signal/evaluation",
                     get(signals::signal_evaluation),
+                ),
+            ],
+        ))
+        .merge(gated(
+            Feature::News,
+            Off::Get,
+            vec![
+                ("/v1/stocks/{symbol}/news", get(news::symbol_news)),
+                ("/v1/news", get(news::search_news)),
+                (
+                    "/v1/stocks/{symbol}/sentiment",
+                    get(sentiment::symbol_sentiment),
                 ),
             ],
         ))

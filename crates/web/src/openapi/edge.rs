@@ -148,7 +148,10 @@ fn constrain_parameters(operation: &mut Operation, max_days: u32) {
             ("series", ParameterIn::Query) => schema.pattern = Some(series_list_pattern()),
             ("days", _) | ("limit", ParameterIn::Query) if name == "days" || takes_days => {
                 schema.minimum = Some(1.into());
-                schema.maximum = Some(max_days.into());
+                // A route with its own bound (the sentiment's 90 days) keeps it.
+                if schema.maximum.is_none() {
+                    schema.maximum = Some(max_days.into());
+                }
             }
             _ => {}
         }

@@ -95,6 +95,11 @@ impl PageQuery {
     }
 }
 
+/// The cursor naming `key` (a row's sort key, as [`time_key`] writes it) of `list`.
+pub(crate) fn encode_cursor(list: &str, key: &str) -> String {
+    encode(list, key)
+}
+
 fn encode(list: &str, key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{list}\n{key}"))
 }

@@ -145,6 +145,28 @@ impl TestApp {
         Self::over(provider, Arc::new(store), config, web, dir)
     }
 
+    /// A sample app with news settings `news` (whether a source is configured, whose scores
+    /// count), over a fresh SQLite store.
+    pub async fn with_news(news: service::news::NewsSettings) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("stockd.db"))
+            .await
+            .unwrap();
+        let mut web = web_config(
+            web::features::Features::default(),
+            None,
+            web::limits::Limits::default(),
+        );
+        web.news = news;
+        Self::over(
+            Arc::new(Sample::new()),
+            Arc::new(store),
+            market_config(),
+            web,
+            dir,
+        )
+    }
+
     /// An app over the in-memory store (for tests on tokio's paused clock, which SQLite's
     /// worker thread does not follow) with chosen limits.
     pub fn in_memory(
@@ -227,6 +249,7 @@ fn web_config(
         admin_token: admin_token.map(|t| t.to_owned().into()),
         limits,
         signals: domain::SignalsConfig::default(),
+        news: service::news::NewsSettings::default(),
     }
 }
 

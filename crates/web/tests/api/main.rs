@@ -17,6 +17,7 @@ mod indicators;
 mod ingest;
 mod known_symbols;
 mod login_limits;
+mod news;
 mod not_supported;
 mod ops;
 mod provider_pause;
