@@ -122,6 +122,17 @@ pub struct SignalLabelChanged {
     pub score: SignalScore,
 }
 
+/// A news run stored new articles: the sentiment scorer has work. One per finished news job
+/// attempt that stored at least one article (a nudge: the scorer reads the store's unscored
+/// articles, so a lost or repeated event only delays or repeats a no-op).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewsIngested {
+    /// The symbols that got new articles.
+    pub symbols: Vec<Symbol>,
+    /// Articles stored for the first time.
+    pub new_articles: u64,
+}
+
 /// Everything the bus carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -131,6 +142,7 @@ pub enum Event {
     NotificationStatus(NotificationStatus),
     OutboxReady(OutboxReady),
     SignalLabelChanged(SignalLabelChanged),
+    NewsIngested(NewsIngested),
 }
 
 impl Event {
@@ -142,6 +154,7 @@ impl Event {
             Event::NotificationStatus(_) => StreamKind::Notifications,
             Event::OutboxReady(_) => StreamKind::Outbox,
             Event::SignalLabelChanged(_) => StreamKind::Signals,
+            Event::NewsIngested(_) => StreamKind::News,
         }
     }
 }
@@ -156,15 +169,18 @@ pub enum StreamKind {
     Outbox,
     /// Composite signal label changes.
     Signals,
+    /// News runs that stored new articles.
+    News,
 }
 
 impl StreamKind {
-    pub const ALL: [StreamKind; 5] = [
+    pub const ALL: [StreamKind; 6] = [
         StreamKind::Quotes,
         StreamKind::Alerts,
         StreamKind::Notifications,
         StreamKind::Outbox,
         StreamKind::Signals,
+        StreamKind::News,
     ];
 
     /// The metric label and the name part of consumers.
@@ -175,6 +191,7 @@ impl StreamKind {
             StreamKind::Notifications => "notifications",
             StreamKind::Outbox => "outbox",
             StreamKind::Signals => "signals",
+            StreamKind::News => "news",
         }
     }
 
@@ -186,6 +203,7 @@ impl StreamKind {
             StreamKind::Notifications => "notifications.status",
             StreamKind::Outbox => "outbox.ready",
             StreamKind::Signals => "signals.label_changed",
+            StreamKind::News => "news.ingested",
         }
     }
 
@@ -320,6 +338,21 @@ mod tests {
         assert_eq!(first.previous, None, "a first signal has no previous label");
         let out_of_range = r#"{"type":"signal_label_changed","symbol":"MSFT","day":"2026-11-27","method":"v1","label":"sell","score":-3}"#;
         assert!(serde_json::from_str::<Event>(out_of_range).is_err());
+    }
+
+    #[test]
+    fn news_runs_are_announced_on_their_own_subject() {
+        let event = Event::NewsIngested(NewsIngested {
+            symbols: vec![sym("MSFT"), sym("BRK.B")],
+            new_articles: 3,
+        });
+        let text = serde_json::to_string(&event).unwrap();
+        assert_eq!(
+            text,
+            r#"{"type":"news_ingested","symbols":["MSFT","BRK.B"],"new_articles":3}"#
+        );
+        assert_eq!(serde_json::from_str::<Event>(&text).unwrap(), event);
+        assert_eq!(subject("stockd", &event, 8), "stockd.news.ingested");
     }
 
     /// A firing as an earlier build published it (no `source`): consumers of either build read

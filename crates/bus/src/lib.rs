@@ -44,8 +44,8 @@ use async_trait::async_trait;
 pub use config::{BusConfig, BusError};
 pub use delivery::{Delivery, Subscription};
 pub use event::{
-    AlertFired, Event, NotificationStatus, OutboxReady, QuoteEvent, SignalLabelChanged, StreamKind,
-    partition_of, symbol_token,
+    AlertFired, Event, NewsIngested, NotificationStatus, OutboxReady, QuoteEvent,
+    SignalLabelChanged, StreamKind, partition_of, symbol_token,
 };
 pub use jetstream::{JetStreamBus, without_credentials};
 pub use leader::Leadership;

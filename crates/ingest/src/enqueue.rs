@@ -108,7 +108,10 @@ impl Ingestor {
 
     /// The symbols the fetch jobs of `group` were enqueued with (read from their dedupe keys,
     /// which keep the original list when a retry narrows a job's symbols).
-    async fn covered_symbols(&self, group: &str) -> Result<BTreeSet<Symbol>, StoreError> {
+    pub(crate) async fn covered_symbols(
+        &self,
+        group: &str,
+    ) -> Result<BTreeSet<Symbol>, StoreError> {
         let filter = JobFilter {
             group: Some(group.to_owned()),
             status: None,
@@ -127,7 +130,7 @@ impl Ingestor {
             .collect())
     }
 
-    fn new_job(
+    pub(crate) fn new_job(
         &self,
         kind: JobKind,
         group: &str,
@@ -148,7 +151,11 @@ impl Ingestor {
         }
     }
 
-    async fn enqueue(&self, group: String, jobs: Vec<NewJob>) -> Result<Enqueued, StoreError> {
+    pub(crate) async fn enqueue(
+        &self,
+        group: String,
+        jobs: Vec<NewJob>,
+    ) -> Result<Enqueued, StoreError> {
         let now = self.clock.now();
         let (mut added, mut existing) = (0, 0);
         for job in &jobs {

@@ -14,10 +14,15 @@
 //!   scheduled session.
 //! - When every job of a run has finished, an archive job rewrites that run's Parquet
 //!   partitions through an [`Archiver`], if one is configured.
+//! - News runs ([`Ingestor::enqueue_news`], [`run_news_scheduler`]) are jobs of their own kind on
+//!   the same queue: each symbol's recent articles from every source's cursor, stored once by
+//!   canonical URL, then the cursor moved; an [`AfterNews`] hook hears of new articles.
 //! - After each attempt at a fetch job, an [`AfterFetch`] hook (if configured) gets the job's
 //!   symbols, once their bars are stored: the binary computes and stores their signals there.
 
 mod enqueue;
+mod news;
+mod news_scheduler;
 pub mod schedule;
 mod scheduler;
 mod worker;
@@ -34,6 +39,8 @@ use store::{Bars, Store};
 use tokio::sync::Notify;
 
 pub use enqueue::{Enqueued, backfill_group};
+pub use news::{AfterNews, NewsError, NewsIngestConfig, NewsIngested, SymbolNews, slot_group};
+pub use news_scheduler::{NewsSchedule, run_news_scheduler};
 pub use schedule::{Schedule, ScheduleError, Session};
 pub use scheduler::run_scheduler;
 pub use worker::{JobReport, Stop};
@@ -103,6 +110,9 @@ pub struct Ingestor {
     config: IngestConfig,
     archiver: Option<Arc<dyn Archiver>>,
     after_fetch: Option<Arc<dyn AfterFetch>>,
+    /// How news jobs fetch.
+    news: NewsIngestConfig,
+    after_news: Option<Arc<dyn AfterNews>>,
     clock: Clock,
     /// Wakes this process's idle workers when it enqueues work.
     wake: Arc<Notify>,
@@ -118,6 +128,8 @@ impl Ingestor {
             config,
             archiver: None,
             after_fetch: None,
+            news: NewsIngestConfig::default(),
+            after_news: None,
             clock: Clock::System,
             wake: Arc::new(Notify::new()),
         }
@@ -132,6 +144,18 @@ impl Ingestor {
     /// Calls `hook` after each finished attempt at a fetch job.
     pub fn with_after_fetch(mut self, hook: Arc<dyn AfterFetch>) -> Self {
         self.after_fetch = Some(hook);
+        self
+    }
+
+    /// Fetches news as `config` says (the default: 50 articles a fetch, 3 days back at first).
+    pub fn with_news(mut self, config: NewsIngestConfig) -> Self {
+        self.news = config;
+        self
+    }
+
+    /// Calls `hook` after each finished news job attempt that stored new articles.
+    pub fn with_after_news(mut self, hook: Arc<dyn AfterNews>) -> Self {
+        self.after_news = Some(hook);
         self
     }
 

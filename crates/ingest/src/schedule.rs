@@ -85,6 +85,21 @@ impl Schedule {
             .map(|next| next.with_timezone(&Utc))
     }
 
+    /// The latest fire at or before `at`; `None` if the expression never fired before it.
+    pub fn latest_at_or_before(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cron
+            .find_previous_occurrence(&at.with_timezone(&self.zone), true)
+            .ok()
+            .map(|fire| fire.with_timezone(&Utc))
+    }
+
+    /// Why the exchange is closed on the (New York) date of `at`, if it is: a weekend or a
+    /// holiday. News runs that keep to trading days skip such fires.
+    pub fn closure_at(&self, at: DateTime<Utc>) -> Option<(NaiveDate, Closure)> {
+        let date = new_york::local(at).date();
+        self.calendar.closure(date).map(|closure| (date, closure))
+    }
+
     /// The session a run fired at `fire` is for: that day's session when the market traded and
     /// has closed, the previous session when it fires before the close, or "closed".
     pub fn session_for_fire(&self, fire: DateTime<Utc>) -> Session {

@@ -21,6 +21,7 @@ use tracing::Instrument;
 
 use crate::Ingestor;
 use crate::enqueue::years_of;
+use crate::news::{NewsError, NewsIngested};
 
 /// The longest error text kept on a job.
 const MAX_ERROR_LEN: usize = 2_000;
@@ -143,14 +144,18 @@ impl Ingestor {
             symbols = job.symbols.len(),
             outcome = tracing::field::Empty,
         );
-        let outcome = async {
+        let processed = async {
             tokio::select! {
-                outcome = self.process(&job, stop) => Some(outcome),
+                processed = self.process(&job, stop) => Some(processed),
                 () = self.keep_lease(&job, worker) => None,
             }
         }
         .instrument(span.clone())
         .await;
+        let (outcome, news) = match processed {
+            Some((outcome, news)) => (Some(outcome), news),
+            None => (None, None),
+        };
         let finished = match &outcome {
             Some(outcome) => {
                 self.store()
@@ -188,15 +193,20 @@ impl Ingestor {
                 attempt = job.attempts, error = report.error.as_deref(), "ingest job failed"
             ),
         }
+        let fetch_job = matches!(job.kind, JobKind::Daily | JobKind::Backfill);
         if finished
-            && job.kind != JobKind::Archive
+            && fetch_job
             && let Some(hook) = &self.after_fetch
         {
             hook.fetched(&job.symbols).await;
         }
-        if matches!(report.status, JobStatus::Succeeded | JobStatus::Failed)
-            && job.kind != JobKind::Archive
+        if finished
+            && let (Some(news), Some(hook)) = (&news, &self.after_news)
+            && news.new_articles > 0
         {
+            hook.ingested(news).await;
+        }
+        if matches!(report.status, JobStatus::Succeeded | JobStatus::Failed) && fetch_job {
             self.archive_when_run_finished(&job).await;
         }
         self.observe_queue().await;
@@ -229,12 +239,68 @@ impl Ingestor {
         }
     }
 
-    async fn process(&self, job: &Job, stop: &Stop) -> JobOutcome {
-        let progress = match job.kind {
-            JobKind::Daily | JobKind::Backfill => self.fetch(job, stop).await,
-            JobKind::Archive => self.archive(job, stop).await,
+    async fn process(&self, job: &Job, stop: &Stop) -> (JobOutcome, Option<NewsIngested>) {
+        let (progress, news) = match job.kind {
+            JobKind::Daily | JobKind::Backfill => (self.fetch(job, stop).await, None),
+            JobKind::Archive => (self.archive(job, stop).await, None),
+            JobKind::News => {
+                let (progress, news) = self.fetch_news(job, stop).await;
+                (progress, Some(news))
+            }
         };
-        self.outcome(job, progress)
+        (self.outcome(job, progress), news)
+    }
+
+    /// Ingests each symbol's news on its own ([`Ingestor::ingest_symbol_news`]), sorting the
+    /// failures as [`Self::fetch`] does.
+    async fn fetch_news(&self, job: &Job, stop: &Stop) -> (Progress, NewsIngested) {
+        let mut progress = Progress::default();
+        let mut ingested = NewsIngested {
+            symbols: Vec::new(),
+            new_articles: 0,
+        };
+        let mut symbols = job.symbols.iter().copied();
+        while let Some(symbol) = symbols.next() {
+            if stop.requested() {
+                progress.interrupted = true;
+                progress.deferred.push(symbol);
+                progress.deferred.extend(symbols.by_ref());
+                break;
+            }
+            match self.ingest_symbol_news(symbol).await {
+                Ok(news) => {
+                    metrics::counter!("stock_api_news_symbols_total", "outcome" => "ok")
+                        .increment(1);
+                    if news.new > 0 {
+                        ingested.symbols.push(symbol);
+                        ingested.new_articles += news.new;
+                    }
+                    if news.rejected > 0 {
+                        progress.notes.push(format!(
+                            "{symbol}: {} skipped {} item(s) whose URL is not an article's address",
+                            news.provider.unwrap_or("news"),
+                            news.rejected
+                        ));
+                    }
+                }
+                Err(NewsError::Market(err)) if is_permanent(&err) => {
+                    metrics::counter!("stock_api_news_symbols_total", "outcome" => "skipped")
+                        .increment(1);
+                    progress.notes.push(format!("{symbol} news skipped: {err}"));
+                }
+                Err(err) => {
+                    metrics::counter!("stock_api_news_symbols_total", "outcome" => "failed")
+                        .increment(1);
+                    let later = matches!(&err, NewsError::Market(err) if is_retry_later(err));
+                    progress.failed.push((symbol, err.to_string()));
+                    if later {
+                        progress.deferred.extend(symbols.by_ref());
+                        break;
+                    }
+                }
+            }
+        }
+        (progress, ingested)
     }
 
     async fn fetch(&self, job: &Job, stop: &Stop) -> Progress {

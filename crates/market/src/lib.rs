@@ -314,6 +314,24 @@ impl Market {
         limit: u32,
         purpose: Purpose,
     ) -> Result<Option<FetchedNews>, MarketError> {
+        self.news_since(symbol, &|_| since, limit, purpose).await
+    }
+
+    /// The news sources' names, in the order [`Market::news`] asks them (empty: news is off).
+    pub fn news_sources(&self) -> Vec<&'static str> {
+        self.chain.news_names()
+    }
+
+    /// [`Market::news`] where each source is asked from its own instant: `since(name)` for the
+    /// source named `name` (ingestion passes each source's cursor, so a fallback source is
+    /// asked from where it stopped, not from where the first source did).
+    pub async fn news_since(
+        &self,
+        symbol: Symbol,
+        since: &(dyn Fn(&'static str) -> Option<DateTime<Utc>> + Sync),
+        limit: u32,
+        purpose: Purpose,
+    ) -> Result<Option<FetchedNews>, MarketError> {
         if !self.chain.has_news() {
             return Ok(None);
         }
@@ -323,8 +341,9 @@ impl Market {
         };
         let (items, provider) = self
             .chain
-            .call_news("news", symbol, spender, |source| async move {
-                source.news(symbol, since, limit).await
+            .call_news("news", symbol, spender, |source| {
+                let since = since(source.name());
+                async move { source.news(symbol, since, limit).await }
             })
             .await?;
         Ok(Some(FetchedNews { items, provider }))

@@ -8,6 +8,10 @@ use market::Market;
 use providers::MarketData;
 use providers::alphavantage::{AlphaVantage, AlphaVantageConfig};
 use providers::finnhub::{Finnhub, FinnhubConfig};
+use providers::news::NewsSource;
+use providers::news::newsapi::{NewsApi, NewsApiConfig};
+use providers::news::rss::{Rss, RssConfig};
+use providers::news::sim::SimNews;
 use providers::polygon::{Polygon, PolygonConfig};
 use providers::sample::Sample;
 use providers::sim::{Sim, SimConfig};
@@ -17,7 +21,8 @@ use web::AppState;
 use web::features::Feature;
 
 use crate::config::{
-    Config, ConfigError, ProviderName, ProvidersSection, StoreSection, WebSection,
+    Config, ConfigError, NewsSection, NewsSourceName, ProviderName, ProvidersSection, StoreSection,
+    WebSection,
 };
 
 /// How often histogram buckets are folded so memory stays flat between scrapes.
@@ -49,6 +54,9 @@ pub enum AppError {
     Alerting(#[from] alerting::evaluator::EvaluatorError),
     #[error("notification senders: {0}")]
     Notify(#[from] notify::BuildError),
+    /// A news source that cannot be built (checked at load; the guard if a caller skipped it).
+    #[error("{0}")]
+    News(&'static str),
     /// Validation checks keys at load; this is the guard if a caller skipped it.
     #[error("{0} needs an API key")]
     MissingKey(&'static str),
@@ -57,10 +65,17 @@ pub enum AppError {
 /// The providers asked for daily history and for quotes, in order; each provider is built once
 /// and appears in both lists as the same instance, so it has one breaker.
 pub fn providers(config: &ProvidersSection) -> Result<ProviderLists, AppError> {
+    providers_on(config, &mut None)
+}
+
+/// [`providers`] on `client`, the HTTP client shared with the news sources (built on first use:
+/// the sample needs none).
+fn providers_on(
+    config: &ProvidersSection,
+    client: &mut Option<reqwest::Client>,
+) -> Result<ProviderLists, AppError> {
     let chains = &config.chains;
     let mut built: Vec<(ProviderName, Arc<dyn MarketData>)> = Vec::new();
-    // Built only when an HTTP provider is configured: the sample needs no client.
-    let mut client: Option<reqwest::Client> = None;
     let mut lists = ProviderLists::default();
     for (names, list) in [
         (&chains.daily, &mut lists.daily),
@@ -70,7 +85,7 @@ pub fn providers(config: &ProvidersSection) -> Result<ProviderLists, AppError> {
             let provider = match built.iter().find(|(built, _)| *built == name) {
                 Some((_, provider)) => provider.clone(),
                 None => {
-                    let provider = build(name, config, &mut client)?;
+                    let provider = build(name, config, client)?;
                     built.push((name, provider.clone()));
                     provider
                 }
@@ -132,6 +147,78 @@ fn build(
     })
 }
 
+/// The configured news sources, in order (none: news is off), on the shared HTTP client.
+/// Sources of a market-data vendor use that provider's key and base URL.
+pub fn news_sources(
+    news: &NewsSection,
+    config: &ProvidersSection,
+    client: &mut Option<reqwest::Client>,
+) -> Result<Vec<Arc<dyn NewsSource>>, AppError> {
+    let timeout = config.upstream_timeout;
+    news.sources
+        .iter()
+        .map(|&name| {
+            let missing_key = || AppError::MissingKey(name.as_str());
+            Ok(match name {
+                NewsSourceName::Sim => Arc::new(SimNews::new(SIM_NEWS_SEED)) as Arc<dyn NewsSource>,
+                NewsSourceName::Finnhub => Arc::new(Finnhub::new(
+                    FinnhubConfig {
+                        api_key: config.finnhub_key.clone().ok_or_else(missing_key)?,
+                        base_url: config.finnhub_base_url.clone(),
+                        timeout,
+                    },
+                    http_client(client)?,
+                )),
+                NewsSourceName::AlphaVantage => Arc::new(AlphaVantage::new(
+                    AlphaVantageConfig {
+                        api_key: config.alphavantage_key.clone().ok_or_else(missing_key)?,
+                        base_url: config.alphavantage_base_url.clone(),
+                        timeout,
+                    },
+                    http_client(client)?,
+                )),
+                NewsSourceName::Polygon => Arc::new(Polygon::new(
+                    PolygonConfig {
+                        api_key: config.polygon_key.clone().ok_or_else(missing_key)?,
+                        base_url: config.polygon_base_url.clone(),
+                        timeout,
+                    },
+                    http_client(client)?,
+                )),
+                NewsSourceName::NewsApi => Arc::new(NewsApi::new(
+                    NewsApiConfig {
+                        api_key: news.newsapi_key.clone().ok_or_else(missing_key)?,
+                        base_url: news.newsapi_base_url.clone(),
+                        timeout,
+                        // NewsAPI searches words: English articles keep a ticker's matches
+                        // about the company rather than homonyms in other languages.
+                        language: Some("en".to_owned()),
+                    },
+                    http_client(client)?,
+                )),
+                NewsSourceName::Rss => {
+                    let template = news
+                        .rss_url
+                        .as_ref()
+                        .ok_or(AppError::News("rss needs news.rss_url"))?;
+                    let config = RssConfig {
+                        url_template: template.expose_secret().to_owned(),
+                        timeout,
+                    };
+                    Arc::new(
+                        Rss::new(config, http_client(client)?).map_err(|_| {
+                            AppError::News("news.rss_url is not a feed URL template")
+                        })?,
+                    )
+                }
+            })
+        })
+        .collect()
+}
+
+/// The `sim` news source's seed: the same invented articles on every start.
+const SIM_NEWS_SEED: u64 = 0x5eed;
+
 /// The one HTTP client every provider shares (one connection pool), built on first use.
 fn http_client(client: &mut Option<reqwest::Client>) -> Result<reqwest::Client, AppError> {
     if let Some(client) = client {
@@ -157,20 +244,30 @@ pub struct Core {
 /// Opens the store and builds the read path over the configured providers, with the quota
 /// each provider has already spent today (from the store).
 pub async fn core(config: &Config) -> Result<Core, AppError> {
-    core_over(&config.store, &config.providers, config.market.clone()).await
+    core_over(
+        &config.store,
+        &config.providers,
+        &config.news,
+        config.market.clone(),
+    )
+    .await
 }
 
 /// [`core`] from the sections it needs.
 async fn core_over(
     store: &StoreSection,
     providers: &ProvidersSection,
+    news: &NewsSection,
     config: market::MarketConfig,
 ) -> Result<Core, AppError> {
     let store = store::open(store.url()).await?;
-    let providers = self::providers(providers)?;
-    let market = Arc::new(Market::with_providers(
-        providers.daily,
-        providers.quote,
+    let mut client = None;
+    let lists = providers_on(providers, &mut client)?;
+    let sources = news_sources(news, providers, &mut client)?;
+    let market = Arc::new(Market::with_sources(
+        lists.daily,
+        lists.quote,
+        sources,
         store.clone(),
         config,
     ));
@@ -424,7 +521,7 @@ async fn start_alerting(
 const RULE_RELOAD_EVERY: Duration = Duration::from_secs(1);
 
 /// Starts `ingest_workers` workers (watched by `/ready`) and, unless its flag is off, the
-/// schedule.
+/// schedule, and the news schedule when a news source is configured.
 async fn start_ingestion(
     config: &Config,
     core: Core,
@@ -466,6 +563,13 @@ async fn start_ingestion(
         }
     }));
     if config.web.features().is_enabled(Feature::ScheduledIngest) {
+        if ingestor.news_enabled() {
+            tasks.push(tokio::spawn(ingest::run_news_scheduler(
+                ingestor.clone(),
+                config.news.schedule.clone(),
+                stopped.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(ingest::run_scheduler(
             ingestor,
             config.ingest.schedule.clone(),

@@ -80,6 +80,9 @@ pub enum Command {
     /// Fetch history now in the foreground (a backfill with --from, else the latest session of
     /// the tracked symbols), or show the ingestion queue (`stockd ingest status`).
     Ingest(IngestArgs),
+    /// Fetch news now (`stockd news ingest`): one news run for the tracked and watched symbols,
+    /// or --symbols, from each source's cursor.
+    News(NewsArgs),
     /// Bulk-load daily bars from a CSV file (symbol,date,open,high,low,close,volume[,adj_close]).
     Import(ImportArgs),
     /// Write stored bars as Parquet, one file per symbol and year, to `archive_url`.
@@ -269,5 +272,26 @@ pub enum IngestCommand {
         /// At most this many jobs, newest first.
         #[arg(long, default_value_t = 20)]
         limit: u32,
+    },
+}
+
+/// Options of `stockd news`.
+#[derive(Debug, Args)]
+pub struct NewsArgs {
+    #[command(subcommand)]
+    pub command: NewsCommand,
+}
+
+/// What `stockd news` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum NewsCommand {
+    /// Run one news ingestion now, in the foreground, through the job queue.
+    Ingest {
+        /// Symbols, comma-separated (default: the tracked and watched symbols).
+        #[arg(long, value_delimiter = ',', value_parser = crate::symbols::parse_symbol)]
+        symbols: Vec<domain::Symbol>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
     },
 }

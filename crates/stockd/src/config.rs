@@ -8,7 +8,7 @@
 //! Loading reads the layers into [`Settings`] (the flat list of settings users write, which
 //! `stockd config` prints), then builds [`Config`]: one typed section per part of the program
 //! (server, store, providers, read path, web edge, ingestion, alerts, notifications, signals,
-//! archive, telemetry), every value parsed and checked once, here. A consumer receives its section,
+//! news, archive, telemetry), every value parsed and checked once, here. A consumer receives its section,
 //! never the whole configuration, and never parses a setting itself.
 
 use std::collections::BTreeMap;
@@ -33,6 +33,7 @@ mod chain;
 mod http;
 mod layers;
 mod limits;
+mod news;
 mod quotas;
 mod redact;
 mod sections;
@@ -42,6 +43,7 @@ pub use alerting::Roles;
 pub use chain::{ProviderChains, ProviderName};
 use layers::{NamedLayer, describe_figment_error};
 pub use limits::LimitsSetting;
+pub use news::{NewsSection, NewsSetting, NewsSourceName};
 pub use quotas::QuotaSetting;
 pub use redact::redact_url;
 pub use sections::{
@@ -203,6 +205,10 @@ pub struct Settings {
     /// computed, each component's weight and the label thresholds.
     #[serde(default)]
     pub signals: SignalsSetting,
+    /// News sources and their ingestion (`[news]` table, `STOCKD_NEWS__SOURCES=finnhub,rss`,
+    /// `STOCKD_NEWS__NEWSAPI_API_KEY`, `STOCKD_NEWS__SCHEDULE`, …); no source: news is off.
+    #[serde(default)]
+    pub news: NewsSetting,
     /// How long a provider's "unknown symbol" answer is remembered, so it is not asked about
     /// that symbol again meanwhile (0: ask every time).
     #[serde(with = "duration")]
@@ -335,6 +341,7 @@ impl Default for Settings {
             quotas: quotas::defaults(),
             limits: LimitsSetting::default(),
             signals: SignalsSetting::default(),
+            news: NewsSetting::default(),
             unknown_symbol_ttl: Duration::from_secs(3600),
             ingest_workers: 2,
             ingest_batch_size: 25,
@@ -384,6 +391,7 @@ pub struct Config {
     pub alerts: AlertsSection,
     pub notify: NotifySection,
     pub signals: SignalsSection,
+    pub news: NewsSection,
     pub archive: ArchiveSection,
     pub telemetry: TelemetrySection,
 }

@@ -34,19 +34,29 @@ pub async fn ingestor(config: &Config, core: app::Core) -> Result<Ingestor, AppE
         core.market.clone(),
         core.store.clone(),
         config.ingest.workers.clone(),
-    );
-    if config.signals.enabled {
-        let settings = service::Settings {
-            signals: config.signals.config,
-            ..service::Settings::default()
-        };
-        let service = service::Service::new(core.store, core.market, settings);
+    )
+    .with_news(config.news.fetch.clone());
+    let news = core.market.news_enabled();
+    // One connection for both hooks, made only when one of them runs.
+    let bus = if config.signals.enabled || news {
         let nats_url = config
             .alerts
             .nats_url
             .as_ref()
             .map(|url| url.expose_secret());
-        let bus = bus::connect(nats_url, config.alerts.bus.clone()).await?;
+        Some(bus::connect(nats_url, config.alerts.bus.clone()).await?)
+    } else {
+        None
+    };
+    if let Some(bus) = bus.clone().filter(|_| news) {
+        ingestor = ingestor.with_after_news(Arc::new(crate::news::NewsAfterIngest::new(bus)));
+    }
+    if let Some(bus) = bus.filter(|_| config.signals.enabled) {
+        let settings = service::Settings {
+            signals: config.signals.config,
+            ..service::Settings::default()
+        };
+        let service = service::Service::new(core.store, core.market, settings);
         ingestor = ingestor.with_after_fetch(Arc::new(crate::signalling::SignalsAfterFetch::new(
             service, bus,
         )));
@@ -138,7 +148,7 @@ fn check_range(
     }
 }
 
-async fn symbols_or_tracked(
+pub(crate) async fn symbols_or_tracked(
     ingestor: &Ingestor,
     symbols: Vec<Symbol>,
 ) -> Result<Vec<Symbol>, String> {
@@ -160,7 +170,7 @@ async fn symbols_or_tracked(
 
 /// Runs workers until every job of `group` has finished, showing progress; Ctrl-C stops the
 /// workers (their jobs go back to the queue) and leaves the rest for the next run.
-async fn drain(
+pub(crate) async fn drain(
     ingestor: &Ingestor,
     group: &str,
     run_started: DateTime<Utc>,
@@ -277,11 +287,17 @@ async fn summary(
     let (this_run, earlier): (Vec<_>, Vec<_>) =
         jobs.iter().partition(|j| j.updated_at >= run_started);
     let bars: u64 = this_run.iter().map(|j| j.bars_changed).sum();
+    // News jobs store articles, not bars: their counts are in the metrics and the store.
+    let stored = if jobs.iter().all(|j| j.kind == store::JobKind::News) {
+        String::new()
+    } else {
+        format!("{bars} bars inserted or changed ")
+    };
     let mut out = String::new();
     let _ = writeln!(
         out,
         "{group}: {} jobs succeeded, {} failed, {} not finished ({} done by an earlier run); \
-         {bars} bars inserted or changed in {:.1}s",
+         {stored}in {:.1}s",
         count(JobStatus::Succeeded),
         count(JobStatus::Failed),
         count(JobStatus::Queued) + count(JobStatus::Running),

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use stockd::cli::{Cli, Command};
 use stockd::config::{Config, TelemetrySection};
-use stockd::{app, archiving, healthcheck, import, ingesting, migrate, symbols, telemetry, users};
+use stockd::{
+    app, archiving, healthcheck, import, ingesting, migrate, news, symbols, telemetry, users,
+};
 
 /// mimalloc instead of the system allocator: requests allocate and free small buffers on
 /// whichever worker thread runs them, and glibc's per-arena locking showed up in profiles of
@@ -84,6 +86,21 @@ fn main() -> ExitCode {
                         ExitCode::FAILURE
                     }
                 })
+            })
+        }
+        Command::News(args) => {
+            let stockd::cli::NewsCommand::Ingest { symbols, quiet } = args.command;
+            with_telemetry(&config.telemetry, || {
+                block_on(
+                    news::ingest(&config, symbols, quiet),
+                    |result| match result {
+                        Ok(report) => print(report.trim_end()),
+                        Err(err) => {
+                            eprintln!("stockd news ingest: {err}");
+                            ExitCode::FAILURE
+                        }
+                    },
+                )
             })
         }
         Command::Archive(args) => block_on(archiving::run(&config, &args), |result| match result {

@@ -36,6 +36,8 @@ pub enum JobKind {
     Backfill,
     /// Rewriting the archive partitions of a finished ingestion run.
     Archive,
+    /// Fetching and storing the recent news articles of a batch of symbols.
+    News,
 }
 
 /// Where a job is in its life.
@@ -51,7 +53,12 @@ pub enum JobStatus {
     Failed,
 }
 
-text_enum!(JobKind { Daily => "daily", Backfill => "backfill", Archive => "archive" });
+text_enum!(JobKind {
+    Daily => "daily",
+    Backfill => "backfill",
+    Archive => "archive",
+    News => "news",
+});
 text_enum!(JobStatus {
     Queued => "queued",
     Running => "running",
@@ -377,7 +384,12 @@ mod tests {
 
     #[test]
     fn kinds_and_statuses_round_trip_through_their_stored_names() {
-        for kind in [JobKind::Daily, JobKind::Backfill, JobKind::Archive] {
+        for kind in [
+            JobKind::Daily,
+            JobKind::Backfill,
+            JobKind::Archive,
+            JobKind::News,
+        ] {
             assert_eq!(kind.as_str().parse::<JobKind>().unwrap(), kind);
         }
         for status in [

@@ -138,6 +138,15 @@ impl Chain {
         !self.news.is_empty()
     }
 
+    /// The news sources' names, in the order they are asked.
+    pub(crate) fn news_names(&self) -> Vec<&'static str> {
+        self.news
+            .iter()
+            .filter_map(|&i| self.upstreams.get(i))
+            .map(|upstream| upstream.name)
+            .collect()
+    }
+
     /// Loads every provider's recorded quota use from the store.
     pub(crate) async fn restore_usage(&self) {
         for upstream in &self.upstreams {

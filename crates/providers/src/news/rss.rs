@@ -52,6 +52,19 @@ pub enum RssConfigError {
     NotHttpUrl(String),
 }
 
+/// Checks a feed URL template as [`Rss::new`] does (configuration checks it at load).
+pub fn check_template(template: &str) -> Result<(), RssConfigError> {
+    if !template.contains(SYMBOL_PLACEHOLDER) {
+        return Err(RssConfigError::NoPlaceholder);
+    }
+    let sample = template.replace(SYMBOL_PLACEHOLDER, "MSFT");
+    match reqwest::Url::parse(&sample) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(()),
+        Ok(url) => Err(RssConfigError::NotHttpUrl(url.scheme().to_owned())),
+        Err(error) => Err(RssConfigError::NotHttpUrl(error.to_string())),
+    }
+}
+
 /// The RSS/Atom news source.
 pub struct Rss {
     config: RssConfig,
@@ -62,15 +75,7 @@ impl Rss {
     /// Builds the source on a shared HTTP client, checking the template once here so a bad
     /// one fails at start, not on every fetch.
     pub fn new(config: RssConfig, client: reqwest::Client) -> Result<Self, RssConfigError> {
-        if !config.url_template.contains(SYMBOL_PLACEHOLDER) {
-            return Err(RssConfigError::NoPlaceholder);
-        }
-        let sample = config.url_template.replace(SYMBOL_PLACEHOLDER, "MSFT");
-        match reqwest::Url::parse(&sample) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => {}
-            Ok(url) => return Err(RssConfigError::NotHttpUrl(url.scheme().to_owned())),
-            Err(error) => return Err(RssConfigError::NotHttpUrl(error.to_string())),
-        }
+        check_template(&config.url_template)?;
         Ok(Self { config, client })
     }
 

@@ -100,6 +100,18 @@ const TEXT_SETTINGS: &[&str] = &[
     "log",
 ];
 
+/// `[news]` settings whose environment value is always text (`STOCKD_NEWS__NEWSAPI_API_KEY`
+/// may be all digits); the table's other settings are numbers and flags.
+const NEWS_TEXT_SETTINGS: &[&str] = &[
+    "news__sources",
+    "news__newsapi_api_key",
+    "news__newsapi_base_url",
+    "news__rss_url",
+    "news__schedule",
+    "news__time_zone",
+    "news__lookback",
+];
+
 /// Inserts `value` at the path `key` names, `__` separating tables.
 fn insert_nested(values: &mut figment::value::Dict, key: &str, value: figment::value::Value) {
     match key.split_once("__") {
@@ -129,7 +141,9 @@ impl NamedLayer {
     fn env(name: &'static str, pairs: Vec<(String, String)>) -> Self {
         let mut values = figment::value::Dict::new();
         for (key, value) in pairs {
-            let parsed = if TEXT_SETTINGS.contains(&key.as_str()) {
+            let parsed = if TEXT_SETTINGS.contains(&key.as_str())
+                || NEWS_TEXT_SETTINGS.contains(&key.as_str())
+            {
                 figment::value::Value::from(value)
             } else {
                 value
@@ -232,6 +246,7 @@ fn is_setting(key: &str) -> bool {
         || key.starts_with("quotas__")
         || key.starts_with("limits__")
         || key.starts_with("signals__")
+        || key.starts_with("news__")
 }
 
 #[cfg(test)]

@@ -5,6 +5,9 @@
 //! than a free key allows. A table given in the file or the environment is merged over its
 //! default field by field: setting `per_day` keeps the default `per_minute`. 0 is unlimited.
 //!
+//! News-only sources have tables too: `newsapi` (100 a day, the Developer plan) and `rss`
+//! (unlimited); news sources of market-data vendors share that vendor's table.
+//!
 //! `reserved_per_minute` / `reserved_per_day` keep part of a limited window for scheduled
 //! ingestion of the tracked symbols: requests stop at the limit less the reserve.
 
@@ -13,6 +16,7 @@ use std::collections::BTreeMap;
 use market::QuotaLimits;
 use serde::{Deserialize, Serialize};
 
+use super::news::NEWS_ONLY_QUOTAS;
 use super::{ConfigError, ProviderName, Settings, invalid};
 
 /// One provider's quota; 0 is unlimited.
@@ -65,9 +69,21 @@ impl ProviderName {
 /// Every provider's default quota, as `Settings::default` holds them (so `stockd config` prints
 /// them and a partial table merges over them).
 pub(super) fn defaults() -> BTreeMap<String, QuotaSetting> {
+    let news_only = NEWS_ONLY_QUOTAS
+        .into_iter()
+        .map(|(name, per_minute, per_day)| {
+            let quota = QuotaSetting {
+                per_minute,
+                per_day,
+                reserved_per_minute: 0,
+                reserved_per_day: 0,
+            };
+            (name.to_owned(), quota)
+        });
     ProviderName::ALL
         .into_iter()
         .map(|name| (name.as_str().to_owned(), name.default_quota()))
+        .chain(news_only)
         .collect()
 }
 
@@ -77,14 +93,14 @@ impl Settings {
         self.quotas
             .iter()
             .filter_map(|(key, setting)| {
-                let name = provider_named(key)?;
+                let name = upstream_named(key)?;
                 let limits = QuotaLimits {
                     per_minute: setting.per_minute,
                     per_day: setting.per_day,
                     reserved_per_minute: setting.reserved_per_minute,
                     reserved_per_day: setting.reserved_per_day,
                 };
-                Some((name.as_str().to_owned(), limits))
+                Some((name.to_owned(), limits))
             })
             .collect()
     }
@@ -95,8 +111,8 @@ impl Settings {
     /// and ingestion no more than the limit); on an unlimited window it is ignored.
     pub(super) fn validate_quotas(&self) -> Result<(), ConfigError> {
         for (key, setting) in &self.quotas {
-            if provider_named(key).is_none() {
-                let known: Vec<_> = ProviderName::ALL.iter().map(|n| n.as_str()).collect();
+            if upstream_named(key).is_none() {
+                let known: Vec<_> = upstream_names().collect();
                 return Err(invalid(
                     "quotas",
                     format!("unknown provider '{key}'; known: {}", known.join(", ")),
@@ -122,8 +138,14 @@ impl Settings {
 
 /// The provider a table key names, exactly (lower case, as the defaults are keyed: a table
 /// `AlphaVantage` beside the default `alphavantage` would be two tables for one provider).
-fn provider_named(key: &str) -> Option<ProviderName> {
+fn upstream_named(key: &str) -> Option<&'static str> {
+    upstream_names().find(|name| *name == key)
+}
+
+/// Every upstream with a quota: the market-data providers, then the news-only sources.
+fn upstream_names() -> impl Iterator<Item = &'static str> {
     ProviderName::ALL
         .into_iter()
-        .find(|name| name.as_str() == key)
+        .map(ProviderName::as_str)
+        .chain(NEWS_ONLY_QUOTAS.into_iter().map(|(name, _, _)| name))
 }

@@ -178,6 +178,7 @@ impl Config {
             enabled: settings.signals.enabled,
             config: settings.signals_config()?,
         };
+        let news = settings.news()?;
         let web = WebSection {
             web: WebConfig {
                 defaults: web::Defaults {
@@ -216,6 +217,7 @@ impl Config {
             alerts,
             notify,
             signals,
+            news,
             archive: ArchiveSection {
                 url: SecretString::from(settings.archive_url()),
                 object_store_env: settings.object_store_env.clone(),

@@ -45,7 +45,7 @@ enum JobStatusName {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobResponse {
     pub id: i64,
-    /// `daily` (scheduled), `backfill` or `archive`.
+    /// `daily` (scheduled), `backfill`, `archive` or `news` (a run of news ingestion).
     pub kind: String,
     /// The run it belongs to.
     pub group: String,
