@@ -31,7 +31,7 @@ pub const MAX_QUERY_CHARS: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewsSettings {
     /// True when at least one news source is configured (`[news] sources`,
-    /// `STOCKD_NEWS_SOURCES`).
+    /// `STOCKD_NEWS__SOURCES`).
     pub enabled: bool,
     /// The scoring chain's score keys in chain order (the preferred scorer first): an
     /// article's score is the first of these that scored it. Defaults to the offline lexicon
@@ -62,7 +62,7 @@ pub fn lexicon_key() -> ScoreKey {
 /// What the news off answer says to do.
 pub const TURN_NEWS_ON: &str = "news is off: no news source is configured and no article is \
     stored. Configure one or more sources in order with `[news] sources = [\"finnhub\", \
-    \"rss\"]` in the config file or STOCKD_NEWS_SOURCES=finnhub,rss in the environment (see the \
+    \"rss\"]` in the config file or STOCKD_NEWS__SOURCES=finnhub,rss in the environment (see the \
     README's News section for every source and its key)";
 
 /// One page of articles, newest first, and where the next (older) page starts.

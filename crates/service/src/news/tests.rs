@@ -227,7 +227,7 @@ async fn news_off_with_nothing_stored_says_how_to_turn_it_on_but_stored_news_is_
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ServiceError::NewsOff(detail) if detail.contains("STOCKD_NEWS_SOURCES")),
+        matches!(&err, ServiceError::NewsOff(detail) if detail.contains("STOCKD_NEWS__SOURCES")),
         "{err}"
     );
     let err = off.symbol_sentiment(sym("MSFT"), None).await.unwrap_err();

@@ -190,8 +190,11 @@ impl Config {
                 admin_token: settings.admin_token().cloned(),
                 limits: settings.limits(),
                 signals: signals.config,
-                // Off until a `[news] sources` list turns it on; the lexicon's scores count.
-                news: service::news::NewsSettings::default(),
+                // On with a `[news] sources` list; the lexicon's scores count.
+                news: service::news::NewsSettings {
+                    enabled: news.enabled(),
+                    ..service::news::NewsSettings::default()
+                },
             },
             auth: settings.auth(webhook_allow)?,
         };

@@ -33,7 +33,7 @@ pub enum NewsErrors {
     #[response(status = 400, content_type = "application/problem+json")]
     BadRequest(#[to_schema] Problem),
     /// News is off (type `news-off`): no news source is configured and no article is stored;
-    /// the detail says how to turn it on (`[news] sources` / `STOCKD_NEWS_SOURCES`). Also the
+    /// the detail says how to turn it on (`[news] sources` / `STOCKD_NEWS__SOURCES`). Also the
     /// answer when the `news` feature is disabled here (type `feature-disabled`).
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(#[to_schema] Problem),

@@ -195,7 +195,7 @@ async fn news_off_with_nothing_stored_says_how_to_turn_it_on() {
         let detail = response.problem(404);
         assert_eq!(response.json()["type"], "urn:stockd:problem:news-off");
         assert!(detail.contains("[news] sources"), "{detail}");
-        assert!(detail.contains("STOCKD_NEWS_SOURCES"), "{detail}");
+        assert!(detail.contains("STOCKD_NEWS__SOURCES"), "{detail}");
     }
     // Articles stored earlier are still served with the sources switched off.
     app.store_news(vec![item(
