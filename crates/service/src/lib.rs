@@ -21,6 +21,7 @@ pub mod history;
 pub mod indicators;
 pub mod jobs;
 pub mod notifications;
+pub mod scoring;
 pub mod signals;
 pub mod status;
 pub mod symbols;
@@ -86,6 +87,9 @@ pub struct Settings {
     pub webhook_allow: notify::AllowList,
     /// The weights and thresholds of composite signals (`[signals]`).
     pub signals: domain::SignalsConfig,
+    /// The sentiment scorer chain (`[sentiment]`): its keys order the stored scores reads
+    /// prefer; the scoring worker scores with it.
+    pub sentiment: scoring::SentimentChain,
 }
 
 impl Default for Settings {
@@ -96,6 +100,7 @@ impl Default for Settings {
             hasher: auth::PasswordHasher::default(),
             webhook_allow: notify::AllowList::default(),
             signals: domain::SignalsConfig::default(),
+            sentiment: scoring::SentimentChain::default(),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! Loading reads the layers into [`Settings`] (the flat list of settings users write, which
 //! `stockd config` prints), then builds [`Config`]: one typed section per part of the program
 //! (server, store, providers, read path, web edge, ingestion, alerts, notifications, signals,
-//! archive, telemetry), every value parsed and checked once, here. A consumer receives its section,
+//! sentiment, archive, telemetry), every value parsed and checked once, here. A consumer receives its section,
 //! never the whole configuration, and never parses a setting itself.
 
 use std::collections::BTreeMap;
@@ -36,6 +36,7 @@ mod limits;
 mod quotas;
 mod redact;
 mod sections;
+mod sentiment;
 mod signals;
 
 pub use alerting::Roles;
@@ -47,6 +48,10 @@ pub use redact::redact_url;
 pub use sections::{
     AlertsSection, ArchiveSection, IngestSection, NotifySection, ProvidersSection, ServerSection,
     SignalsSection, StoreSection, TelemetrySection, WebSection,
+};
+pub use sentiment::{
+    GeminiSection, GeminiSetting, LlmScorer, OpenAiSection, OpenAiSetting, SentimentSection,
+    SentimentSetting,
 };
 pub use signals::SignalsSetting;
 
@@ -203,6 +208,12 @@ pub struct Settings {
     /// computed, each component's weight and the label thresholds.
     #[serde(default)]
     pub signals: SignalsSetting,
+    /// News sentiment scoring (`[sentiment]` table, `STOCKD_SENTIMENT__SCORERS`,
+    /// `STOCKD_SENTIMENT__OPENAI__API_KEY`, `STOCKD_SENTIMENT__GEMINI__DAILY_BUDGET`, …): the
+    /// scorers in order (the lexicon always last), the LLMs' URLs, models, keys and daily
+    /// budgets, and the worker's window, batch and pace.
+    #[serde(default)]
+    pub sentiment: SentimentSetting,
     /// How long a provider's "unknown symbol" answer is remembered, so it is not asked about
     /// that symbol again meanwhile (0: ask every time).
     #[serde(with = "duration")]
@@ -335,6 +346,7 @@ impl Default for Settings {
             quotas: quotas::defaults(),
             limits: LimitsSetting::default(),
             signals: SignalsSetting::default(),
+            sentiment: SentimentSetting::default(),
             unknown_symbol_ttl: Duration::from_secs(3600),
             ingest_workers: 2,
             ingest_batch_size: 25,
@@ -384,6 +396,7 @@ pub struct Config {
     pub alerts: AlertsSection,
     pub notify: NotifySection,
     pub signals: SignalsSection,
+    pub sentiment: SentimentSection,
     pub archive: ArchiveSection,
     pub telemetry: TelemetrySection,
 }

@@ -14,6 +14,7 @@ pub mod healthcheck;
 pub mod import;
 pub mod ingesting;
 pub mod migrate;
+pub mod scoring;
 pub mod signalling;
 pub mod symbols;
 pub mod telemetry;

@@ -63,6 +63,9 @@ pub struct WebConfig {
     pub limits: limits::Limits,
     /// The weights and thresholds of composite signals (`[signals]`).
     pub signals: domain::SignalsConfig,
+    /// The sentiment scorer chain (`[sentiment]`): its keys, in chain order, are what the news
+    /// reads prefer; its LLM budgets are shown on `/v1/providers`.
+    pub sentiment: service::scoring::SentimentChain,
 }
 
 /// Serves `router` on `listener` with the default [`ServerConfig`] until `shutdown` resolves,

@@ -67,6 +67,7 @@ impl AppState {
             hasher: auth.hasher.clone(),
             webhook_allow: auth.webhook_allow.clone(),
             signals: config.signals,
+            sentiment: config.sentiment.clone(),
         };
         Self(Arc::new(Shared {
             openapi_json: openapi::document_json(config.max_days),

@@ -75,6 +75,7 @@ async fn passwords_and_tokens_never_appear_in_logs() {
             admin_token: Some(ADMIN_TOKEN.to_owned().into()),
             limits: web::limits::Limits::default(),
             signals: domain::SignalsConfig::default(),
+            sentiment: service::scoring::SentimentChain::default(),
         },
         web::observe::install_metrics_recorder(),
         AuthSettings {

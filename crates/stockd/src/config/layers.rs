@@ -100,6 +100,18 @@ const TEXT_SETTINGS: &[&str] = &[
     "log",
 ];
 
+/// Settings inside tables whose environment value is always text (keys, URLs, model names).
+const NESTED_TEXT_SETTINGS: &[&str] = &[
+    "sentiment__scorers",
+    "sentiment__openai__base_url",
+    "sentiment__openai__model",
+    "sentiment__openai__api_key",
+    "sentiment__openai__response_format",
+    "sentiment__gemini__base_url",
+    "sentiment__gemini__model",
+    "sentiment__gemini__api_key",
+];
+
 /// Inserts `value` at the path `key` names, `__` separating tables.
 fn insert_nested(values: &mut figment::value::Dict, key: &str, value: figment::value::Value) {
     match key.split_once("__") {
@@ -129,7 +141,9 @@ impl NamedLayer {
     fn env(name: &'static str, pairs: Vec<(String, String)>) -> Self {
         let mut values = figment::value::Dict::new();
         for (key, value) in pairs {
-            let parsed = if TEXT_SETTINGS.contains(&key.as_str()) {
+            let parsed = if TEXT_SETTINGS.contains(&key.as_str())
+                || NESTED_TEXT_SETTINGS.contains(&key.as_str())
+            {
                 figment::value::Value::from(value)
             } else {
                 value
@@ -232,6 +246,7 @@ fn is_setting(key: &str) -> bool {
         || key.starts_with("quotas__")
         || key.starts_with("limits__")
         || key.starts_with("signals__")
+        || key.starts_with("sentiment__")
 }
 
 #[cfg(test)]

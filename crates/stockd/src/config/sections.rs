@@ -189,6 +189,8 @@ impl Config {
                 admin_token: settings.admin_token().cloned(),
                 limits: settings.limits(),
                 signals: signals.config,
+                // The chain needs the store and the HTTP client: the binary sets it.
+                sentiment: service::scoring::SentimentChain::default(),
             },
             auth: settings.auth(webhook_allow)?,
         };
@@ -214,6 +216,7 @@ impl Config {
             alerts,
             notify,
             signals,
+            sentiment: settings.sentiment()?,
             archive: ArchiveSection {
                 url: SecretString::from(settings.archive_url()),
                 object_store_env: settings.object_store_env.clone(),

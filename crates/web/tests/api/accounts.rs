@@ -126,6 +126,7 @@ impl App {
                 admin_token: admin_token.map(|t| t.to_owned().into()),
                 limits,
                 signals: domain::SignalsConfig::default(),
+                sentiment: service::scoring::SentimentChain::default(),
             },
             web::observe::install_metrics_recorder(),
             settings,

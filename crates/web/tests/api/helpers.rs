@@ -227,6 +227,7 @@ fn web_config(
         admin_token: admin_token.map(|t| t.to_owned().into()),
         limits,
         signals: domain::SignalsConfig::default(),
+        sentiment: service::scoring::SentimentChain::default(),
     }
 }
 
