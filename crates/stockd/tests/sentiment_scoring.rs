@@ -314,3 +314,88 @@ async fn a_worker_told_to_stop_leaves_the_rest_queued() {
         .unwrap();
     assert_eq!(rest.len(), 3);
 }
+
+/// The NATS server of the bus tests, or `None` (after a note) when they are skipped.
+fn nats_url() -> Option<String> {
+    match std::env::var("STOCKD_TEST_NATS_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|ci| !matches!(ci.trim(), "" | "0" | "false")) => {
+            panic!("CI is set but STOCKD_TEST_NATS_URL is not: the two-replica test needs NATS")
+        }
+        _ => {
+            eprintln!("note: STOCKD_TEST_NATS_URL is not set; skipping the two-replica test");
+            None
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_on_nats_pay_the_llm_once_per_article() {
+    let Some(url) = nats_url() else { return };
+    // PostgreSQL when configured (backends() lists it last), else the memory store: either
+    // way both replicas share one database.
+    let (_keep, store) = common::backends().await.pop().unwrap();
+    let server = MockServer::start().await;
+    let titles = [
+        "Acme wins a record contract",
+        "Acme guidance disappoints",
+        "Acme plant fire halts output",
+        "Acme recalls faulty chargers",
+    ];
+    for title in titles {
+        Mock::given(method("POST"))
+            .and(body_string_contains(title))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(completion(&bullish()))
+                    .set_delay(Duration::from_millis(100)),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let articles = store_articles(store.as_ref()).await;
+    let mut config = section(&server.uri(), 100);
+    config.poll_interval = Duration::from_millis(200);
+    let bus_config = bus::BusConfig {
+        prefix: format!("tscore-{}", std::process::id()),
+        partition_lease: Duration::from_millis(1500),
+        ..bus::BusConfig::default()
+    };
+    let mut buses = Vec::new();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let bus = Arc::new(
+            bus::JetStreamBus::connect(&url, bus_config.clone())
+                .await
+                .unwrap(),
+        );
+        buses.push(bus.clone());
+        let worker =
+            stockd::scoring::ScoringWorker::new(process(store.clone(), &config), bus, &config);
+        tasks.push(tokio::spawn(worker.run(stopped.clone())));
+    }
+    let ids: Vec<ArticleId> = articles.iter().map(|(_, id)| *id).collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while store.article_scores(&ids, None).await.unwrap().len() < ids.len() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the articles were not scored"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(true);
+    for task in tasks {
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("a worker stopped on request")
+            .unwrap();
+    }
+    let scores = store.article_scores(&ids, None).await.unwrap();
+    assert_eq!(scores.len(), 4, "one score per article");
+    assert!(scores.iter().all(|s| s.key.scorer == "openai"));
+    buses[0].destroy().await.unwrap();
+    // Each article reached the LLM exactly once, whichever replica led.
+    server.verify().await;
+}
