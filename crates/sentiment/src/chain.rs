@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use domain::Symbol;
 
-use crate::budget::BudgetStatus;
+use crate::budget::DailyBudget;
 use crate::lexicon::LexiconScorer;
 use crate::score::{Score, ScorerIdentity};
 use crate::text::ArticleText;
@@ -35,6 +35,11 @@ pub struct ScorerChain {
 }
 
 impl ScorerChain {
+    /// The chain of the lexicon alone: the offline default.
+    pub fn lexicon_only() -> Self {
+        Self::new(Vec::new(), LexiconScorer::new())
+    }
+
     /// A chain trying `preferred` in order, then `last`.
     pub fn new(preferred: Vec<Arc<dyn Scorer>>, last: LexiconScorer) -> Self {
         Self { preferred, last }
@@ -49,8 +54,8 @@ impl ScorerChain {
             .collect()
     }
 
-    /// Each scorer that spends a provider's calls, with today's budget.
-    pub fn budgets(&self) -> Vec<(ScorerIdentity, BudgetStatus)> {
+    /// Each scorer that spends a provider's calls, with its daily budget.
+    pub fn budgets(&self) -> Vec<(ScorerIdentity, DailyBudget)> {
         self.preferred
             .iter()
             .filter_map(|scorer| Some((scorer.identity(), scorer.budget()?)))

@@ -1,5 +1,6 @@
 //! One HTTP round trip for the LLM scorers: send, read the whole body, log the call without
-//! the key, and turn transport failures into [`ScoreError::Upstream`].
+//! the key, time it (`stock_api_sentiment_llm_duration_seconds{scorer}`), and turn transport
+//! failures into [`ScoreError::Upstream`].
 //!
 //! Keys travel in headers only (never in a URL), reqwest errors lose their URL, and any
 //! upstream text quoted in an error passes through [`quote_upstream`], in case a proxy or
@@ -34,6 +35,9 @@ pub(crate) async fn send(
     let request = request.map_err(|error| transport(scorer, error, secret))?;
     let started = Instant::now();
     let result = exchange(&client, request).await;
+    // Every call, answered or not: how long a scorer keeps an article waiting.
+    metrics::histogram!("stock_api_sentiment_llm_duration_seconds", "scorer" => scorer)
+        .record(started.elapsed().as_secs_f64());
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match result {
         Ok(answer) => {

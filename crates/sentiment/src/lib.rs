@@ -32,7 +32,7 @@ mod llm;
 mod score;
 mod text;
 
-pub use budget::{BudgetStatus, DailyBudget};
+pub use budget::{BudgetLedger, BudgetStatus, DailyBudget, LedgerError, MemoryLedger};
 pub use chain::{Scored, ScorerChain, Skipped};
 pub use error::ScoreError;
 pub use lexicon::{LEXICON_MODEL, LEXICON_RULES_VERSION, LexiconScorer};
@@ -59,8 +59,8 @@ pub trait Scorer: Send + Sync + std::fmt::Debug {
     /// Scores `article` for `symbols`; the answer's relevance lists exactly `symbols`, in order.
     async fn score(&self, article: &ArticleText, symbols: &[Symbol]) -> Result<Score, ScoreError>;
 
-    /// Today's call budget, for scorers that spend a provider's calls (`None` otherwise).
-    fn budget(&self) -> Option<BudgetStatus> {
+    /// The daily call budget of scorers that spend a provider's calls (`None` otherwise).
+    fn budget(&self) -> Option<DailyBudget> {
         None
     }
 }

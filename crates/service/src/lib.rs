@@ -22,6 +22,7 @@ pub mod indicators;
 pub mod jobs;
 pub mod news;
 pub mod notifications;
+pub mod scoring;
 pub mod signals;
 pub mod status;
 pub mod symbols;
@@ -89,6 +90,9 @@ pub struct Settings {
     pub signals: domain::SignalsConfig,
     /// Whether news is on, and whose sentiment scores count (`[news]`, `[sentiment]`).
     pub news: news::NewsSettings,
+    /// The sentiment scorer chain (`[sentiment]`): its keys order the stored scores reads
+    /// prefer; the scoring worker scores with it.
+    pub sentiment: scoring::SentimentChain,
 }
 
 impl Default for Settings {
@@ -100,6 +104,7 @@ impl Default for Settings {
             webhook_allow: notify::AllowList::default(),
             signals: domain::SignalsConfig::default(),
             news: news::NewsSettings::default(),
+            sentiment: scoring::SentimentChain::default(),
         }
     }
 }

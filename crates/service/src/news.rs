@@ -28,24 +28,11 @@ pub const MAX_SEARCH_SYMBOLS: usize = 20;
 pub const MAX_QUERY_CHARS: usize = 200;
 
 /// What the news reads are configured with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewsSettings {
     /// True when at least one news source is configured (`[news] sources`,
     /// `STOCKD_NEWS__SOURCES`).
     pub enabled: bool,
-    /// The scoring chain's score keys in chain order (the preferred scorer first): an
-    /// article's score is the first of these that scored it. Defaults to the offline lexicon
-    /// scorer's key alone ([`lexicon_key`]).
-    pub score_keys: Vec<ScoreKey>,
-}
-
-impl Default for NewsSettings {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            score_keys: vec![lexicon_key()],
-        }
-    }
 }
 
 /// The key the offline lexicon scorer (`sentiment::LexiconScorer`) stores its scores under.

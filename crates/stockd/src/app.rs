@@ -21,7 +21,8 @@ use web::AppState;
 use web::features::Feature;
 
 use crate::config::{
-    Config, ConfigError, NewsSection, NewsSourceName, ProviderName, ProvidersSection, StoreSection,
+    Config, ConfigError, LlmScorer, NewsSection, NewsSourceName, ProviderName, ProvidersSection,
+    SentimentSection, StoreSection,
     WebSection,
 };
 
@@ -233,12 +234,14 @@ fn http_client(client: &mut Option<reqwest::Client>) -> Result<reqwest::Client, 
     Ok(built)
 }
 
-/// The store and the read path over it: each part of the process takes what it needs of
-/// them (the read path keeps its store to itself).
+/// The store, the read path over it and the sentiment scorer chain: each part of the process
+/// takes what it needs of them (the read path keeps its store to itself).
 #[derive(Debug, Clone)]
 pub struct Core {
     pub store: Arc<dyn store::Store>,
     pub market: Arc<Market>,
+    /// `[sentiment]`'s chain, its LLM budgets counted in the store.
+    pub sentiment: service::scoring::SentimentChain,
 }
 
 /// Opens the store and builds the read path over the configured providers, with the quota
@@ -248,6 +251,7 @@ pub async fn core(config: &Config) -> Result<Core, AppError> {
         &config.store,
         &config.providers,
         &config.news,
+        &config.sentiment,
         config.market.clone(),
     )
     .await
@@ -258,12 +262,14 @@ async fn core_over(
     store: &StoreSection,
     providers: &ProvidersSection,
     news: &NewsSection,
+    sentiment: &SentimentSection,
     config: market::MarketConfig,
 ) -> Result<Core, AppError> {
     let store = store::open(store.url()).await?;
     let mut client = None;
     let lists = providers_on(providers, &mut client)?;
     let sources = news_sources(news, providers, &mut client)?;
+    let sentiment = sentiment_chain(sentiment, store.clone(), &mut client)?;
     let market = Arc::new(Market::with_sources(
         lists.daily,
         lists.quote,
@@ -272,7 +278,69 @@ async fn core_over(
         config,
     ));
     market.restore_usage().await;
-    Ok(Core { store, market })
+    Ok(Core {
+        store,
+        market,
+        sentiment,
+    })
+}
+
+/// The sentiment chain of `[sentiment]`: its LLM scorers in the configured order on the shared
+/// HTTP client, each with a daily budget counted in the store (`llm:<scorer>` in the provider
+/// usage counts), then the lexicon.
+pub fn sentiment_chain(
+    config: &SentimentSection,
+    store: Arc<dyn store::Store>,
+    client: &mut Option<reqwest::Client>,
+) -> Result<service::scoring::SentimentChain, AppError> {
+    let ledger: Arc<dyn sentiment::BudgetLedger> =
+        Arc::new(service::scoring::StoreLedger::new(store));
+    let mut preferred: Vec<Arc<dyn sentiment::Scorer>> = Vec::new();
+    for scorer in &config.preferred {
+        preferred.push(match scorer {
+            LlmScorer::OpenAi => {
+                let openai = &config.openai;
+                Arc::new(sentiment::OpenAiScorer::new(
+                    sentiment::OpenAiConfig {
+                        base_url: openai.base_url.clone(),
+                        model: openai.model.clone(),
+                        api_key: openai.api_key.clone(),
+                        response_format: openai.response_format,
+                        timeout: config.timeout,
+                        budget: sentiment::DailyBudget::with_ledger(
+                            "llm:openai",
+                            openai.daily_budget,
+                            ledger.clone(),
+                        ),
+                    },
+                    http_client(client)?,
+                ))
+            }
+            LlmScorer::Gemini => {
+                let gemini = &config.gemini;
+                Arc::new(sentiment::GeminiScorer::new(
+                    sentiment::GeminiConfig {
+                        base_url: gemini.base_url.clone(),
+                        model: gemini.model.clone(),
+                        api_key: gemini
+                            .api_key
+                            .clone()
+                            .ok_or(AppError::MissingKey("gemini"))?,
+                        timeout: config.timeout,
+                        budget: sentiment::DailyBudget::with_ledger(
+                            "llm:gemini",
+                            gemini.daily_budget,
+                            ledger.clone(),
+                        ),
+                    },
+                    http_client(client)?,
+                ))
+            }
+        });
+    }
+    Ok(service::scoring::SentimentChain::new(
+        sentiment::ScorerChain::new(preferred, sentiment::LexiconScorer::new()),
+    ))
 }
 
 /// The use cases for a CLI command that needs only the database (the accounts commands,
@@ -297,7 +365,7 @@ pub async fn store_service(store: &StoreSection) -> Result<service::Service, App
 /// The use cases over the configured providers too, with the per-user caps: `stockd symbols
 /// add` checks symbols with the providers.
 pub async fn provider_service(config: &Config) -> Result<service::Service, AppError> {
-    let Core { store, market } = core(config).await?;
+    let Core { store, market, .. } = core(config).await?;
     let settings = service::Settings {
         caps: config.web.web.limits.per_user,
         ..service::Settings::default()
@@ -319,13 +387,11 @@ fn state_over(
     core: Core,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
 ) -> AppState {
-    AppState::with_auth(
-        core.store,
-        core.market,
-        config.web.clone(),
-        metrics,
-        config.auth.clone(),
-    )
+    let web = web::WebConfig {
+        sentiment: core.sentiment,
+        ..config.web.clone()
+    };
+    AppState::with_auth(core.store, core.market, web, metrics, config.auth.clone())
 }
 
 /// Runs `stockd serve` until a shutdown signal.
@@ -368,6 +434,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         config.web.web.defaults.days
     );
     let alerting = start_alerting(&config, core.clone(), state.loops()).await?;
+    let scoring = start_scoring(&config, state.service().clone(), state.loops()).await?;
     let ingestion = start_ingestion(&config, core, state.loops()).await?;
     let server = web::ServerConfig {
         max_connections: crate::descriptors::connection_budget(config.server.http.max_connections),
@@ -379,7 +446,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         .await
         .map_err(AppError::Serve)?;
     // Then the loops, together, with their own bound.
-    tokio::join!(ingestion.stop(), alerting.stop());
+    tokio::join!(ingestion.stop(), alerting.stop(), scoring.stop());
     tracing::info!("stockd stopped");
     Ok(())
 }
@@ -442,7 +509,7 @@ impl Alerting {
 /// runs under `loops`, so `/ready` answers 503 once one has stopped.
 async fn start_alerting(
     config: &Config,
-    Core { store, market }: Core,
+    Core { store, market, .. }: Core,
     loops: &web::liveness::Loops,
 ) -> Result<Alerting, AppError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -515,6 +582,51 @@ async fn start_alerting(
     );
     tasks.push(loops.spawn("notification dispatcher", dispatcher.run(worker, stopped)));
     Ok(Alerting { stop, tasks })
+}
+
+/// The sentiment scoring worker running beside the server.
+struct Scoring {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Scoring {
+    /// Asks the worker to stop after the article in flight and waits for it (bounded; an
+    /// article not finished stays unscored and is scored by the next leader).
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        let all = futures_join_all(self.tasks);
+        if tokio::time::timeout(LOOPS_STOP_GRACE, all).await.is_err() {
+            tracing::warn!("the sentiment scorer did not stop in time; its article stays queued");
+        }
+    }
+}
+
+/// Starts the sentiment scoring worker where the role includes `worker`: every such replica
+/// runs one, and the bus elects the one that scores (see `crate::scoring`).
+async fn start_scoring(
+    config: &Config,
+    service: service::Service,
+    loops: &web::liveness::Loops,
+) -> Result<Scoring, AppError> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    if !config.roles.worker {
+        tracing::info!("sentiment scoring: not run by this replica (its role has no worker)");
+        return Ok(Scoring {
+            stop,
+            tasks: Vec::new(),
+        });
+    }
+    let alerts = &config.alerts;
+    let nats_url = alerts.nats_url.as_ref().map(|url| url.expose_secret());
+    let bus = bus::connect(nats_url, alerts.bus.clone()).await?;
+    tracing::info!(
+        scorers = ?service.sentiment_keys().iter().map(|key| key.scorer.as_str()).collect::<Vec<_>>(),
+        "sentiment scoring worker started"
+    );
+    let worker = crate::scoring::ScoringWorker::new(service, bus, &config.sentiment);
+    let tasks = vec![loops.spawn("sentiment scorer", worker.run(stopped))];
+    Ok(Scoring { stop, tasks })
 }
 
 /// How often the evaluator checks the store for rules created or changed by their owners.

@@ -8,7 +8,7 @@
 //! Loading reads the layers into [`Settings`] (the flat list of settings users write, which
 //! `stockd config` prints), then builds [`Config`]: one typed section per part of the program
 //! (server, store, providers, read path, web edge, ingestion, alerts, notifications, signals,
-//! news, archive, telemetry), every value parsed and checked once, here. A consumer receives its section,
+//! news, sentiment, archive, telemetry), every value parsed and checked once, here. A consumer receives its section,
 //! never the whole configuration, and never parses a setting itself.
 
 use std::collections::BTreeMap;
@@ -37,6 +37,7 @@ mod news;
 mod quotas;
 mod redact;
 mod sections;
+mod sentiment;
 mod signals;
 
 pub use alerting::Roles;
@@ -49,6 +50,10 @@ pub use redact::redact_url;
 pub use sections::{
     AlertsSection, ArchiveSection, IngestSection, NotifySection, ProvidersSection, ServerSection,
     SignalsSection, StoreSection, TelemetrySection, WebSection,
+};
+pub use sentiment::{
+    GeminiSection, GeminiSetting, LlmScorer, OpenAiSection, OpenAiSetting, SentimentSection,
+    SentimentSetting,
 };
 pub use signals::SignalsSetting;
 
@@ -209,6 +214,12 @@ pub struct Settings {
     /// `STOCKD_NEWS__NEWSAPI_API_KEY`, `STOCKD_NEWS__SCHEDULE`, …); no source: news is off.
     #[serde(default)]
     pub news: NewsSetting,
+    /// News sentiment scoring (`[sentiment]` table, `STOCKD_SENTIMENT__SCORERS`,
+    /// `STOCKD_SENTIMENT__OPENAI__API_KEY`, `STOCKD_SENTIMENT__GEMINI__DAILY_BUDGET`, …): the
+    /// scorers in order (the lexicon always last), the LLMs' URLs, models, keys and daily
+    /// budgets, and the worker's window, batch and pace.
+    #[serde(default)]
+    pub sentiment: SentimentSetting,
     /// How long a provider's "unknown symbol" answer is remembered, so it is not asked about
     /// that symbol again meanwhile (0: ask every time).
     #[serde(with = "duration")]
@@ -342,6 +353,7 @@ impl Default for Settings {
             limits: LimitsSetting::default(),
             signals: SignalsSetting::default(),
             news: NewsSetting::default(),
+            sentiment: SentimentSetting::default(),
             unknown_symbol_ttl: Duration::from_secs(3600),
             ingest_workers: 2,
             ingest_batch_size: 25,
@@ -392,6 +404,7 @@ pub struct Config {
     pub notify: NotifySection,
     pub signals: SignalsSection,
     pub news: NewsSection,
+    pub sentiment: SentimentSection,
     pub archive: ArchiveSection,
     pub telemetry: TelemetrySection,
 }

@@ -15,6 +15,7 @@ pub mod import;
 pub mod ingesting;
 pub mod migrate;
 pub mod news;
+pub mod scoring;
 pub mod signalling;
 pub mod symbols;
 pub mod telemetry;

@@ -998,3 +998,133 @@ fn bad_signal_weights_and_thresholds_are_refused_naming_the_setting() {
     let err = load(&[], &[("STOCKD_SIGNALS__WEIGHTS__NEWS", "1")]).unwrap_err();
     assert!(err.contains("news"), "{err}");
 }
+
+#[test]
+fn sentiment_scores_with_the_lexicon_alone_unless_scorers_are_listed() {
+    use stockd::config::LlmScorer;
+    let config = load(&[], &[]).unwrap();
+    assert!(config.sentiment.preferred.is_empty());
+    assert_eq!(config.sentiment.window, Duration::from_secs(7 * 86_400));
+    assert_eq!(config.sentiment.batch_size, 50);
+
+    let config = load(
+        &[],
+        &[
+            ("STOCKD_SENTIMENT__SCORERS", "gemini, openai"),
+            ("STOCKD_SENTIMENT__GEMINI__API_KEY", "123456789"),
+            (
+                "STOCKD_SENTIMENT__OPENAI__BASE_URL",
+                "http://127.0.0.1:11434/v1",
+            ),
+            ("STOCKD_SENTIMENT__OPENAI__MODEL", "llama3.1"),
+            ("STOCKD_SENTIMENT__OPENAI__DAILY_BUDGET", "2000"),
+            ("STOCKD_SENTIMENT__OPENAI__RESPONSE_FORMAT", "json_object"),
+            ("STOCKD_SENTIMENT__WINDOW", "2d"),
+        ],
+    )
+    .unwrap();
+    let sentiment = &config.sentiment;
+    assert_eq!(sentiment.preferred, [LlmScorer::Gemini, LlmScorer::OpenAi]);
+    assert_eq!(sentiment.window, Duration::from_secs(2 * 86_400));
+    assert_eq!(sentiment.openai.model, "llama3.1");
+    assert_eq!(sentiment.openai.daily_budget, 2000);
+    assert!(
+        sentiment.openai.api_key.is_none(),
+        "a local server needs no key"
+    );
+    assert_eq!(
+        sentiment.openai.response_format,
+        sentiment::ResponseFormat::JsonObject
+    );
+    assert!(
+        Config::unknown_env_names([(
+            "STOCKD_SENTIMENT__GEMINI__API_KEY".to_owned(),
+            String::new()
+        )])
+        .is_empty()
+    );
+}
+
+#[test]
+fn sentiment_keys_are_redacted_when_printed() {
+    let config = load(
+        &[],
+        &[
+            ("STOCKD_SENTIMENT__SCORERS", "openai,gemini,lexicon"),
+            ("STOCKD_SENTIMENT__OPENAI__API_KEY", "sk-very-secret"),
+            ("STOCKD_SENTIMENT__GEMINI__API_KEY", "AIza-very-secret"),
+            (
+                "STOCKD_SENTIMENT__OPENAI__BASE_URL",
+                "https://user:pw-secret@llm.internal/v1?key=q-secret",
+            ),
+        ],
+    )
+    .unwrap();
+    for format in [OutputFormat::Toml, OutputFormat::Json] {
+        let printed = config.render(format);
+        assert!(printed.contains("sentiment"), "{printed}");
+        for secret in [
+            "sk-very-secret",
+            "AIza-very-secret",
+            "pw-secret",
+            "q-secret",
+        ] {
+            assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
+        }
+    }
+    let debug = format!("{config:?}");
+    for secret in ["sk-very-secret", "AIza-very-secret"] {
+        assert!(!debug.contains(secret), "{secret} in Debug");
+    }
+}
+
+#[test]
+fn bad_sentiment_settings_are_refused_naming_the_setting() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (
+            &[("STOCKD_SENTIMENT__SCORERS", "vader")],
+            "sentiment.scorers: unknown scorer 'vader'",
+        ),
+        (
+            &[("STOCKD_SENTIMENT__SCORERS", "lexicon,openai")],
+            "sentiment.scorers: lexicon must be last",
+        ),
+        (
+            &[("STOCKD_SENTIMENT__SCORERS", "gemini")],
+            "sentiment.gemini.api_key",
+        ),
+        (
+            &[("STOCKD_SENTIMENT__SCORERS", "openai")],
+            "sentiment.openai.api_key",
+        ),
+        (
+            &[
+                ("STOCKD_SENTIMENT__SCORERS", "openai"),
+                ("STOCKD_SENTIMENT__OPENAI__API_KEY", "k"),
+                ("STOCKD_SENTIMENT__OPENAI__DAILY_BUDGET", "0"),
+            ],
+            "sentiment.openai.daily_budget",
+        ),
+        (
+            &[("STOCKD_SENTIMENT__OPENAI__BASE_URL", "ftp://x")],
+            "sentiment.openai.base_url",
+        ),
+        (
+            &[("STOCKD_SENTIMENT__OPENAI__RESPONSE_FORMAT", "yaml")],
+            "sentiment.openai.response_format",
+        ),
+        (
+            &[("STOCKD_SENTIMENT__BATCH_SIZE", "0")],
+            "sentiment.batch_size",
+        ),
+        (&[("STOCKD_SENTIMENT__WINDOW", "1m")], "sentiment.window"),
+        (
+            &[("STOCKD_SENTIMENT__POLL_INTERVAL", "0s")],
+            "sentiment.poll_interval",
+        ),
+    ];
+    for (env, expected) in cases {
+        let error = load(&[], env).unwrap_err();
+        assert!(error.contains(expected), "{env:?}: {error}");
+    }
+}

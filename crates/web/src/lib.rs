@@ -65,6 +65,9 @@ pub struct WebConfig {
     pub signals: domain::SignalsConfig,
     /// Whether news is on and whose sentiment scores count (`[news]`, `[sentiment]`).
     pub news: service::news::NewsSettings,
+    /// The sentiment scorer chain (`[sentiment]`): its keys, in chain order, are what the news
+    /// reads prefer; its LLM budgets are shown on `/v1/providers`.
+    pub sentiment: service::scoring::SentimentChain,
 }
 
 /// Serves `router` on `listener` with the default [`ServerConfig`] until `shutdown` resolves,

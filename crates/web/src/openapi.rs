@@ -122,6 +122,7 @@ use crate::routes::{
         ops::BreakersResponse,
         ops::ProvidersResponse,
         ops::ProviderResponse,
+        ops::SentimentBudgetResponse,
         ops::CapabilityPosition,
         ops::QuotaResponse,
         ops::QuotaWindowResponse,

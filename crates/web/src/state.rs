@@ -68,6 +68,7 @@ impl AppState {
             webhook_allow: auth.webhook_allow.clone(),
             signals: config.signals,
             news: config.news.clone(),
+            sentiment: config.sentiment.clone(),
         };
         Self(Arc::new(Shared {
             openapi_json: openapi::document_json(config.max_days),

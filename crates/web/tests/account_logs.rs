@@ -76,6 +76,7 @@ async fn passwords_and_tokens_never_appear_in_logs() {
             limits: web::limits::Limits::default(),
             signals: domain::SignalsConfig::default(),
             news: service::news::NewsSettings::default(),
+            sentiment: service::scoring::SentimentChain::default(),
         },
         web::observe::install_metrics_recorder(),
         AuthSettings {

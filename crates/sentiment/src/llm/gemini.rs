@@ -22,7 +22,7 @@ use super::{
     PROMPT_VERSION, SYSTEM_INSTRUCTIONS, gemini_schema, parse_answer, spend, upstream_failure,
     user_message,
 };
-use crate::budget::{BudgetStatus, DailyBudget};
+use crate::budget::DailyBudget;
 use crate::http::{self, quote_upstream};
 use crate::score::{Score, ScorerIdentity};
 use crate::text::ArticleText;
@@ -152,7 +152,7 @@ impl Scorer for GeminiScorer {
 
     async fn score(&self, article: &ArticleText, symbols: &[Symbol]) -> Result<Score, ScoreError> {
         let url = self.url()?;
-        spend(&self.config.budget, NAME)?;
+        spend(&self.config.budget, NAME).await?;
         let body = json!({
             "systemInstruction": {"parts": [{"text": SYSTEM_INSTRUCTIONS}]},
             "contents": [{
@@ -177,8 +177,8 @@ impl Scorer for GeminiScorer {
         classify(answer, symbols, secret)
     }
 
-    fn budget(&self) -> Option<BudgetStatus> {
-        Some(self.config.budget.status())
+    fn budget(&self) -> Option<DailyBudget> {
+        Some(self.config.budget.clone())
     }
 }
 

@@ -207,9 +207,10 @@ fn bounded(text: &str) -> String {
 }
 
 /// Takes one call from `budget`, or fails without calling.
-pub(crate) fn spend(budget: &DailyBudget, scorer: &'static str) -> Result<(), ScoreError> {
+pub(crate) async fn spend(budget: &DailyBudget, scorer: &'static str) -> Result<(), ScoreError> {
     budget
         .try_spend()
+        .await
         .map_err(|status| ScoreError::BudgetSpent {
             scorer,
             limit: status.limit,

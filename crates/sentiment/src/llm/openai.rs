@@ -20,7 +20,7 @@ use super::{
     PROMPT_VERSION, SYSTEM_INSTRUCTIONS, json_schema, parse_answer, spend, upstream_failure,
     user_message,
 };
-use crate::budget::{BudgetStatus, DailyBudget};
+use crate::budget::DailyBudget;
 use crate::http::{self, quote_upstream};
 use crate::score::{Score, ScorerIdentity};
 use crate::text::ArticleText;
@@ -131,7 +131,7 @@ impl Scorer for OpenAiScorer {
     }
 
     async fn score(&self, article: &ArticleText, symbols: &[Symbol]) -> Result<Score, ScoreError> {
-        spend(&self.config.budget, NAME)?;
+        spend(&self.config.budget, NAME).await?;
         let response_format = match self.config.response_format {
             ResponseFormat::JsonSchema => json!({
                 "type": "json_schema",
@@ -164,8 +164,8 @@ impl Scorer for OpenAiScorer {
         classify(answer, symbols, self.secret())
     }
 
-    fn budget(&self) -> Option<BudgetStatus> {
-        Some(self.config.budget.status())
+    fn budget(&self) -> Option<DailyBudget> {
+        Some(self.config.budget.clone())
     }
 }
 

@@ -45,11 +45,10 @@ async fn failures_fall_back_in_order_and_the_lexicon_answers_last() {
         .map(|skip| (skip.identity.scorer.as_str(), skip.error.kind()))
         .collect();
     assert_eq!(kinds, [("gemini", "refused"), ("openai", "rate_limited")]);
-    let budgets: Vec<(String, u32)> = chain
-        .budgets()
-        .into_iter()
-        .map(|(identity, status)| (identity.scorer, status.used))
-        .collect();
+    let mut budgets: Vec<(String, u32)> = Vec::new();
+    for (identity, budget) in chain.budgets() {
+        budgets.push((identity.scorer, budget.status().await.used));
+    }
     assert_eq!(
         budgets,
         [("gemini".to_owned(), 1), ("openai".to_owned(), 1)]

@@ -195,6 +195,6 @@ async fn a_spent_daily_budget_fails_without_calling() {
     scorer.score(&article, &symbols()).await.unwrap();
     let error = scorer.score(&article, &symbols()).await.unwrap_err();
     assert_eq!(error.kind(), "budget_spent");
-    let status = scorer.budget().unwrap();
+    let status = scorer.budget().unwrap().status().await;
     assert_eq!((status.limit, status.used, status.remaining), (1, 1, 0));
 }

@@ -4,7 +4,7 @@
 //! **The day of an article** on the sentiment endpoint is the New York calendar date it was
 //! published. Each day's number is `signals::news::DaySentiment`: the relevance-weighted mean
 //! Σ(score · weight) / Σ(weight) of the day's scored articles, each scored by the first key
-//! of the scoring chain that scored it ([`super::NewsSettings::score_keys`]) and weighted by
+//! of the scoring chain that scored it ([`crate::Service::sentiment_keys`]) and weighted by
 //! that scorer's relevance to the symbol (else the source's, else
 //! `signals::news::DEFAULT_RELEVANCE`). Every counted article is cited (title, publisher,
 //! source, URL, time, score, weight and where it came from, label, scorer and the source's own
@@ -141,7 +141,7 @@ impl Service {
             symbol,
             from,
             to,
-            score_keys: self.news_settings().score_keys.clone(),
+            score_keys: self.sentiment_keys().to_vec(),
             days,
             truncated,
         })
@@ -155,7 +155,7 @@ impl Service {
         bars: &[Bar],
         from: Option<NaiveDate>,
     ) -> Result<SentimentSeries, ServiceError> {
-        if self.news_settings().score_keys.is_empty() {
+        if self.sentiment_keys().is_empty() {
             return Ok(SentimentSeries::new());
         }
         let days: Vec<NaiveDate> = bars.iter().map(|bar| bar.date).collect();
@@ -197,7 +197,7 @@ impl Service {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<(Vec<ArticleSentiment>, bool), ServiceError> {
-        let keys = &self.news_settings().score_keys;
+        let keys = self.sentiment_keys();
         let mut articles: Vec<ArticleSentiment> = Vec::new();
         let mut seen = HashSet::new();
         let mut upper = to;

@@ -48,16 +48,15 @@ fn service(store: Arc<dyn Store>, news: NewsSettings) -> Service {
     ));
     let settings = Settings {
         news,
+        // An LLM preferred over the lexicon: reads prefer the LLM's score of an article.
+        sentiment: crate::scoring::SentimentChain::with_keys(vec![llm_key(), lexicon_key()]),
         ..Settings::default()
     };
     Service::new(store, market, settings)
 }
 
 fn on() -> NewsSettings {
-    NewsSettings {
-        enabled: true,
-        score_keys: vec![llm_key(), lexicon_key()],
-    }
+    NewsSettings { enabled: true }
 }
 
 fn item(url: &str, title: &str, published: &str, symbols: &[&str]) -> NewsItem {

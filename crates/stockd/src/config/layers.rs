@@ -100,9 +100,9 @@ const TEXT_SETTINGS: &[&str] = &[
     "log",
 ];
 
-/// `[news]` settings whose environment value is always text (`STOCKD_NEWS__NEWSAPI_API_KEY`
-/// may be all digits); the table's other settings are numbers and flags.
-const NEWS_TEXT_SETTINGS: &[&str] = &[
+/// Settings inside tables whose environment value is always text (keys, which may be all
+/// digits, URLs, model names, schedules, lists).
+const NESTED_TEXT_SETTINGS: &[&str] = &[
     "news__sources",
     "news__newsapi_api_key",
     "news__newsapi_base_url",
@@ -110,6 +110,14 @@ const NEWS_TEXT_SETTINGS: &[&str] = &[
     "news__schedule",
     "news__time_zone",
     "news__lookback",
+    "sentiment__scorers",
+    "sentiment__openai__base_url",
+    "sentiment__openai__model",
+    "sentiment__openai__api_key",
+    "sentiment__openai__response_format",
+    "sentiment__gemini__base_url",
+    "sentiment__gemini__model",
+    "sentiment__gemini__api_key",
 ];
 
 /// Inserts `value` at the path `key` names, `__` separating tables.
@@ -142,7 +150,7 @@ impl NamedLayer {
         let mut values = figment::value::Dict::new();
         for (key, value) in pairs {
             let parsed = if TEXT_SETTINGS.contains(&key.as_str())
-                || NEWS_TEXT_SETTINGS.contains(&key.as_str())
+                || NESTED_TEXT_SETTINGS.contains(&key.as_str())
             {
                 figment::value::Value::from(value)
             } else {
@@ -247,6 +255,7 @@ fn is_setting(key: &str) -> bool {
         || key.starts_with("limits__")
         || key.starts_with("signals__")
         || key.starts_with("news__")
+        || key.starts_with("sentiment__")
 }
 
 #[cfg(test)]

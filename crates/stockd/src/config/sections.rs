@@ -190,11 +190,12 @@ impl Config {
                 admin_token: settings.admin_token().cloned(),
                 limits: settings.limits(),
                 signals: signals.config,
-                // On with a `[news] sources` list; the lexicon's scores count.
+                // On with a `[news] sources` list.
                 news: service::news::NewsSettings {
                     enabled: news.enabled(),
-                    ..service::news::NewsSettings::default()
                 },
+                // The chain needs the store and the HTTP client: the binary sets it.
+                sentiment: service::scoring::SentimentChain::default(),
             },
             auth: settings.auth(webhook_allow)?,
         };
@@ -221,6 +222,7 @@ impl Config {
             notify,
             signals,
             news,
+            sentiment: settings.sentiment()?,
             archive: ArchiveSection {
                 url: SecretString::from(settings.archive_url()),
                 object_store_env: settings.object_store_env.clone(),

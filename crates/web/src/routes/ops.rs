@@ -106,10 +106,47 @@ pub async fn circuit_breakers(State(state): State<AppState>) -> Json<BreakersRes
     })
 }
 
-/// The market-data providers, in the order each capability asks them.
+/// The market-data providers, in the order each capability asks them, and the sentiment
+/// scorers' LLM budgets.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProvidersResponse {
     pub providers: Vec<ProviderResponse>,
+    /// Each LLM sentiment scorer of the chain (`[sentiment] scorers`), in chain order, with its
+    /// daily call budget as the database counts it (shared by every replica); empty when only
+    /// the lexicon scores.
+    pub sentiment_budgets: Vec<SentimentBudgetResponse>,
+}
+
+/// One LLM scorer's daily call budget.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentimentBudgetResponse {
+    /// `openai` or `gemini`.
+    #[schema(example = "openai")]
+    pub scorer: String,
+    /// The model it asks.
+    #[schema(example = "gpt-4o-mini")]
+    pub model: String,
+    /// Calls allowed per UTC day (`daily_budget`).
+    pub limit: u32,
+    /// Calls made today.
+    pub used: u32,
+    /// Calls left today; at 0 the lexicon scores instead until `resets_at`.
+    pub remaining: u32,
+    /// The next UTC midnight.
+    pub resets_at: DateTime<Utc>,
+}
+
+impl From<service::scoring::ScorerBudget> for SentimentBudgetResponse {
+    fn from(budget: service::scoring::ScorerBudget) -> Self {
+        Self {
+            scorer: budget.scorer,
+            model: budget.model,
+            limit: budget.status.limit,
+            used: budget.status.used,
+            remaining: budget.status.remaining,
+            resets_at: budget.status.resets_at,
+        }
+    }
 }
 
 /// One provider: where it stands in each order, its health and its quota.
@@ -246,16 +283,23 @@ impl From<WindowUsage> for QuotaWindowResponse {
 
 /// Every provider: which capabilities it serves and in what position, its breaker state, how
 /// many calls it made, its last error, its call quota (limit, used, remaining and reset per
-/// UTC minute and day) and whether it is paused by a limit of its own. Calls nothing.
+/// UTC minute and day) and whether it is paused by a limit of its own; then each LLM
+/// sentiment scorer's daily budget (limit, used, remaining, reset). Calls no provider.
 #[utoipa::path(get, path = "/v1/providers", tag = "operations",
-    responses((status = 200, description = "The provider chain", body = ProvidersResponse)))]
+    responses((status = 200, description = "The provider chain and the LLM scorers' budgets", body = ProvidersResponse)))]
 pub async fn list_providers(State(state): State<AppState>) -> Json<ProvidersResponse> {
+    let service = state.service();
     Json(ProvidersResponse {
-        providers: state
-            .service()
+        providers: service
             .providers()
             .into_iter()
             .map(ProviderResponse::from)
+            .collect(),
+        sentiment_budgets: service
+            .sentiment_budgets()
+            .await
+            .into_iter()
+            .map(SentimentBudgetResponse::from)
             .collect(),
     })
 }

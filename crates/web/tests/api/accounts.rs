@@ -127,6 +127,7 @@ impl App {
                 limits,
                 signals: domain::SignalsConfig::default(),
                 news: service::news::NewsSettings::default(),
+                sentiment: service::scoring::SentimentChain::default(),
             },
             web::observe::install_metrics_recorder(),
             settings,

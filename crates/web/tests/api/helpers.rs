@@ -250,6 +250,7 @@ fn web_config(
         limits,
         signals: domain::SignalsConfig::default(),
         news: service::news::NewsSettings::default(),
+        sentiment: service::scoring::SentimentChain::default(),
     }
 }
 

@@ -1,0 +1,136 @@
+//! The sentiment scoring worker: rounds of `service::Service::score_news` in the background,
+//! on one replica at a time.
+//!
+//! Every worker replica runs this loop, but only the holder of the bus leadership
+//! `sentiment-scorer` scores (in process the only replica always leads; on NATS one replica
+//! holds a lease and another takes over within the lease when it dies). Leadership rather
+//! than claiming articles through the job queue, because the store already makes a score
+//! unique per (article, key): the only thing left to prevent is two replicas *paying an LLM*
+//! for the same article, and one scorer at a time does that with no per-article writes. The
+//! leadership is checked again before each article, so a replica that loses it stops within
+//! one LLM call; should an old and a new leader overlap on one article, the store keeps the
+//! first score and counts the other `duplicate`.
+//!
+//! Rounds follow each other while a round finds a full batch; otherwise the loop waits
+//! `poll_interval`, or for a nudge ([`ScoringWorker::nudge`], e.g. from news ingestion), or
+//! for a provider's rate-limit hint. Shutdown is graceful: the article in flight finishes
+//! (bounded by the LLM timeout), the rest stay queued.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bus::Bus;
+use service::Service;
+use tokio::sync::{Notify, watch};
+
+use crate::config::SentimentSection;
+
+/// The bus leadership a replica must hold to score.
+const LEADERSHIP: &str = "sentiment-scorer";
+
+/// How long a round that fails on the store waits before the next try.
+const ERROR_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The scoring worker of one replica.
+#[derive(Debug, Clone)]
+pub struct ScoringWorker {
+    service: Service,
+    bus: Arc<dyn Bus>,
+    window: Duration,
+    batch_size: u32,
+    poll_interval: Duration,
+    wake: Arc<Notify>,
+}
+
+impl ScoringWorker {
+    /// A worker scoring with `service`'s chain, electing its leader on `bus`.
+    pub fn new(service: Service, bus: Arc<dyn Bus>, config: &SentimentSection) -> Self {
+        Self {
+            service,
+            bus,
+            window: config.window,
+            batch_size: config.batch_size,
+            poll_interval: config.poll_interval,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Starts the next round now (new articles were stored) instead of after `poll_interval`.
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Scores until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let leadership = match self.bus.leadership(LEADERSHIP).await {
+            Ok(leadership) => Arc::new(leadership),
+            Err(err) => {
+                tracing::error!(error = %err, "sentiment scorer could not claim its leadership; not scoring");
+                return;
+            }
+        };
+        let mut leading = false;
+        loop {
+            // Every replica keeps the budget gauges current, leader or not.
+            self.service.sentiment_budgets().await;
+            let wait = if leadership.is_leader() {
+                if !leading {
+                    leading = true;
+                    tracing::info!("sentiment scorer leads; scoring");
+                }
+                self.round(&leadership, &stop).await
+            } else {
+                if leading {
+                    leading = false;
+                    tracing::info!("sentiment scorer no longer leads");
+                }
+                Some(self.poll_interval)
+            };
+            let Some(wait) = wait else { continue };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = self.wake.notified() => {}
+                _ = stop.wait_for(|stopped| *stopped) => return,
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// One round; how long to wait before the next (`None`: go on at once).
+    async fn round(
+        &self,
+        leadership: &Arc<bus::Leadership>,
+        stop: &watch::Receiver<bool>,
+    ) -> Option<Duration> {
+        let lead = leadership.clone();
+        let stop = stop.clone();
+        let keep_going = move || lead.is_leader() && !*stop.borrow();
+        match self
+            .service
+            .score_news(self.window, self.batch_size, &keep_going)
+            .await
+        {
+            Ok(round) => {
+                if round.stored + round.duplicate > 0 {
+                    tracing::info!(
+                        stored = round.stored,
+                        duplicate = round.duplicate,
+                        "sentiment scoring round"
+                    );
+                }
+                if let Some(pause) = round.pause {
+                    return Some(pause);
+                }
+                let full = round.taken >= self.batch_size as usize
+                    && round.stored + round.duplicate == round.taken;
+                (!full).then_some(self.poll_interval)
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "sentiment scoring round failed; trying again");
+                Some(ERROR_BACKOFF.min(self.poll_interval))
+            }
+        }
+    }
+}
