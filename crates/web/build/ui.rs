@@ -62,7 +62,7 @@ pub fn build(manifest_dir: &Path, out_dir: &Path) {
     };
     if files.is_empty() {
         warn(
-            "embedding a fallback /app/ page. For the dashboard, install Node.js (20.19 or \
+            "embedding a fallback /app/ page. For the dashboard, install Node.js (18 or \
              newer) and npm and rebuild, or set STOCKD_UI_DIST to a directory built with \
              `npm ci && npm run build` in crates/web/ui",
         );

@@ -63,7 +63,7 @@ pub const FALLBACK_HTML: &str = r#"<!doctype html>
 <h1>The dashboard is not in this build</h1>
 <p>This stockd binary was compiled without Node.js and npm, so the web dashboard was not built into it.
 The API works as usual: see <a href="/docs">/docs</a> and <a href="/openapi.json">/openapi.json</a>.</p>
-<p>To get the dashboard, install Node.js (20.19 or newer) with npm and rebuild stockd
+<p>To get the dashboard, install Node.js (18 or newer) with npm and rebuild stockd
 (<code>cargo build --release -p stockd</code>): the build runs <code>npm ci</code> and
 <code>vite build</code> in <code>crates/web/ui</code> and embeds the result. Or build the app
 yourself (<code>npm ci &amp;&amp; npm run build</code> in <code>crates/web/ui</code>) and rebuild

@@ -120,7 +120,7 @@ export function App() {
         </nav>
         <div className="session">
           {live !== 'idle' && (
-            <span className={`live ${live}`} role="status" title="Live updates" data-testid="stream-status">
+            <span className={`stream ${live}`} role="status" title="Live updates" data-testid="stream-status">
               {STATUS_TEXT[live]}
             </span>
           )}

@@ -88,7 +88,8 @@ export function Alerts() {
                     {rule.state?.fire_count ?? 0}
                     {rule.state?.last_fired_at ? <div className="small muted">{when(rule.state.last_fired_at)}</div> : null}
                   </td>
-                  <td className="actions">
+                  <td>
+                    <div className="actions">
                     {rule.status === 'paused' ? (
                       <button type="button" onClick={() => act(`/v1/alerts/${rule.id}/resume`)} aria-label={`Resume alert ${rule.id}`}>
                         Resume
@@ -109,6 +110,7 @@ export function Alerts() {
                     >
                       Delete
                     </button>
+                    </div>
                   </td>
                 </tr>
               ))}
