@@ -21,9 +21,10 @@ ARG VERSION=0.1.0
 FROM rust:${RUST_VERSION}-bookworm AS builder
 ARG RUST_VERSION
 
-# No separate Node stage: crates/web/build.rs runs `npm ci` on its committed lock file to embed
-# the /docs bundle, so npm only has to be on PATH here. Without it the build still succeeds but
-# /docs degrades to a link to /openapi.json. Debian's versions are not pinned: a pinned Debian
+# No separate Node stage: crates/web/build.rs runs `npm ci` on its committed lock files to embed
+# the /docs bundle and to build the dashboard (/app/; Vite 6, which bookworm's Node 18 runs), so
+# npm only has to be on PATH here. Without it the build still succeeds but /docs degrades to a
+# link to /openapi.json and /app/ to a page saying how to get the dashboard. Debian's versions are not pinned: a pinned Debian
 # revision stops resolving once a security update supersedes it, and the bundle itself is pinned
 # by the lock file, not by npm's version.
 # hadolint ignore=DL3008

@@ -1,6 +1,7 @@
 //! Build script for the `web` crate: fetches the Scalar API reference browser
 //! bundle from npm at build time and leaves it in `$OUT_DIR` for `src/docs.rs`
-//! to embed, so `/docs` works with no network at run time.
+//! to embed, so `/docs` works with no network at run time; and builds the
+//! dashboard (`ui/`, see `build/ui.rs`) for `src/app.rs` to serve under `/app/`.
 //!
 //! Outputs (always written, so the crate always compiles):
 //! - `$OUT_DIR/scalar-standalone.js`: the real bundle, or a small fallback
@@ -28,6 +29,9 @@ use std::process::Command;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+
+#[path = "build/ui.rs"]
+mod ui;
 
 const PACKAGE: &str = "@scalar/api-reference";
 const ENV_JS: &str = "STOCKD_SCALAR_JS";
@@ -84,6 +88,8 @@ fn main() {
         PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR for build scripts"));
 
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build/ui.rs");
+    ui::build(&manifest_dir, &out_dir);
     println!("cargo:rerun-if-changed={}", package_json.display());
     println!("cargo:rerun-if-changed={}", package_lock.display());
     println!("cargo:rerun-if-env-changed={ENV_JS}");

@@ -137,7 +137,7 @@ pub(crate) async fn scalar_js(headers: HeaderMap) -> Response {
 }
 
 /// Whether any `accept-encoding` header lists `gzip` (or `x-gzip`) without `q=0`.
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(ACCEPT_ENCODING)
         .iter()

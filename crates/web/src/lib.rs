@@ -3,7 +3,8 @@
 //! [`router()`] (module [`router`]) lists every URL, the flag-gated groups under a typed
 //! [`features::Feature`]: the seed-compatible routes (`/`, `/{symbol}`, `/{symbol}/{days}`),
 //! the product API under `/v1`, the operational endpoints (`/health`, `/ready`, `/metrics`,
-//! `/circuit-breaker`, `/v1/providers`), the OpenAPI document and the offline docs page.
+//! `/circuit-breaker`, `/v1/providers`), the OpenAPI document, the offline docs page and the
+//! dashboard under `/app/` ([`app`]).
 //! Handlers parse the request (extractors shared by every group are in [`extract`]), call one
 //! use case of [`service::Service`] (or the `market` read path for prices) and render the
 //! answer; they never reach the store or a provider. [`AppState`] (module `state`) owns the
@@ -12,6 +13,7 @@
 //! connection limits and timeouts, and a shutdown future, so tests bind `127.0.0.1:0` and stop
 //! cleanly; [`with_cors`] adds the cross-origin allow-list.
 
+pub mod app;
 pub mod auth;
 pub mod cors;
 pub mod docs;

@@ -15,7 +15,7 @@ use crate::routes::{
     accounts, admin, alerts, channels, history, indicators, ingest, news, notifications, ops, seed,
     sentiment, signals, signup, stocks, symbols, watchlist,
 };
-use crate::{AppState, docs, error, observe};
+use crate::{AppState, app, docs, error, observe};
 
 /// Which methods a disabled group still answers with "disabled" (the others fall to 405, as a
 /// route of other methods would).
@@ -57,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(seed::default_prices))
         .route("/{symbol}", get(seed::symbol_prices))
         .route("/{symbol}/{days}", get(seed::symbol_days_prices))
+        // The dashboard (a browser opening `/` is sent there).
+        .route("/app", get(app::app_root_redirect))
+        .route("/app/", get(app::app_index))
+        .route("/app/{*path}", get(app::app_path))
         // Market data.
         .merge(gated(
             Feature::DailyApi,

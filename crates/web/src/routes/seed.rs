@@ -2,7 +2,9 @@
 //! `{"symbol","ndays","prices":[{"date","close"}],"average"}` with prices newest first.
 
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::header::{LOCATION, VARY};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use domain::{Price, Symbol};
 use serde::Serialize;
@@ -40,19 +42,34 @@ pub struct ClosePrice {
     pub close: Price,
 }
 
-/// The default symbol over the default number of days (`SYMBOL`, `NDAYS`).
+/// The default symbol over the default number of days (`SYMBOL`, `NDAYS`). A browser (an
+/// `Accept` that ranks `text/html` above `application/json`) is sent to the dashboard instead.
 #[utoipa::path(get, path = "/", tag = "prices",
     responses(
         (status = 200, description = "Closing prices and their average", body = PricesResponse,
             headers(("x-stockd-cache" = String, description = "hit, miss or stale"))),
+        (status = 303, description = "A browser (`Accept` prefers `text/html`): the dashboard is at `/app/`",
+            headers(("location" = String, description = "/app/"))),
         ReadErrors,
     ))]
 pub async fn default_prices(
     State(state): State<AppState>,
+    headers: HeaderMap,
     read: PublicRead,
 ) -> Result<Response, ApiError> {
+    // The answer depends on Accept, so caches must key on it.
+    let vary = (VARY, HeaderValue::from_static("accept"));
+    if crate::app::prefers_html(&headers) {
+        return Ok((
+            StatusCode::SEE_OTHER,
+            [(LOCATION, HeaderValue::from_static("/app/")), vary],
+        )
+            .into_response());
+    }
     let defaults = &state.config().defaults;
-    prices(&state, read, defaults.symbol, defaults.days as usize).await
+    let mut response = prices(&state, read, defaults.symbol, defaults.days as usize).await?;
+    response.headers_mut().append(vary.0, vary.1);
+    Ok(response)
 }
 
 /// A symbol over the default number of days (`NDAYS`).

@@ -10,6 +10,7 @@ mod alerts;
 mod alphavantage;
 mod caps;
 mod captured_logs;
+mod dashboard;
 mod end_of_day;
 mod helpers;
 mod history;
