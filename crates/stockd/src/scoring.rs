@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bus::Bus;
+use bus::{Bus, StreamKind};
 use service::Service;
 use tokio::sync::{Notify, watch};
 
@@ -67,6 +67,26 @@ impl ScoringWorker {
             Err(err) => {
                 tracing::error!(error = %err, "sentiment scorer could not claim its leadership; not scoring");
                 return;
+            }
+        };
+        // Stored news wakes the scorer (`news_ingested` events); on NATS the event reaches one
+        // replica of the group, so a follower's wake-up is spent and the leader's next poll
+        // finds the articles instead.
+        let _nudges = match self.bus.subscribe(StreamKind::News, LEADERSHIP).await {
+            Ok(mut subscription) => {
+                let wake = self.wake.clone();
+                Some(AbortOnDrop(tokio::spawn(async move {
+                    while let Some(delivery) = subscription.next().await {
+                        wake.notify_one();
+                        if let Err(err) = delivery.ack().await {
+                            tracing::debug!(error = %err, "news_ingested not acknowledged");
+                        }
+                    }
+                })))
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "sentiment scorer not woken by news ingestion; polling only");
+                None
             }
         };
         let mut leading = false;
@@ -132,5 +152,15 @@ impl ScoringWorker {
                 Some(ERROR_BACKOFF.min(self.poll_interval))
             }
         }
+    }
+}
+
+/// A task stopped when its owner is dropped (the scorer's wake-up listener ends with the loop).
+#[derive(Debug)]
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
