@@ -1,5 +1,5 @@
 //! stockd's use cases, one typed function each, for every interface: the HTTP handlers, the
-//! CLI, and the MCP server and live stream to come are adapters that parse their input, call
+//! CLI, the live stream ([`stream`]) and the MCP server to come are adapters that parse their input, call
 //! one of these and render the answer.
 //!
 //! [`Service`] owns the store handle and the read path: no interface reaches the store
@@ -23,6 +23,8 @@ pub mod jobs;
 pub mod notifications;
 pub mod signals;
 pub mod status;
+pub mod stream;
+pub mod instances;
 pub mod symbols;
 pub mod watchlist;
 
@@ -86,6 +88,8 @@ pub struct Settings {
     pub webhook_allow: notify::AllowList,
     /// The weights and thresholds of composite signals (`[signals]`).
     pub signals: domain::SignalsConfig,
+    /// How often each process records its heartbeat ([`instances`]).
+    pub heartbeat_every: Duration,
 }
 
 impl Default for Settings {
@@ -96,6 +100,7 @@ impl Default for Settings {
             hasher: auth::PasswordHasher::default(),
             webhook_allow: notify::AllowList::default(),
             signals: domain::SignalsConfig::default(),
+            heartbeat_every: Duration::from_secs(15),
         }
     }
 }
