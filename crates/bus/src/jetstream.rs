@@ -16,11 +16,11 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use crate::Leadership;
-use crate::memory::WATCH_CAPACITY;
-use crate::watch::{Watch, Watched};
 use crate::config::{BusConfig, BusError, validate_group};
 use crate::delivery::{Acker, Delivery, Feed, Subscription};
 use crate::event::{Event, StreamKind, kind_subject, subject};
+use crate::memory::WATCH_CAPACITY;
+use crate::watch::{Watch, Watched};
 use crate::{Bus, metrics, partition};
 
 /// See the module docs.

@@ -156,11 +156,19 @@ mod tests {
         // Paused time moves tokio's clock, not the wall clock: count beats by their writes.
         let store_seen = |service: &Service| {
             let service = service.clone();
-            async move { service.list_instances(Utc::now()).await.unwrap()[0].instance.last_seen }
+            async move {
+                service.list_instances(Utc::now()).await.unwrap()[0]
+                    .instance
+                    .last_seen
+            }
         };
         tokio::time::advance(Duration::from_secs(5)).await;
         tokio::time::sleep(Duration::from_millis(1)).await;
-        assert_eq!(store_seen(&service).await, first_seen, "no beat before the interval");
+        assert_eq!(
+            store_seen(&service).await,
+            first_seen,
+            "no beat before the interval"
+        );
         tokio::time::advance(Duration::from_secs(5)).await;
         tokio::time::sleep(Duration::from_millis(1)).await;
         let second_seen = store_seen(&service).await;

@@ -19,12 +19,12 @@ pub mod channels;
 mod error;
 pub mod history;
 pub mod indicators;
+pub mod instances;
 pub mod jobs;
 pub mod notifications;
 pub mod signals;
 pub mod status;
 pub mod stream;
-pub mod instances;
 pub mod symbols;
 pub mod watchlist;
 

@@ -237,8 +237,7 @@ mod metrics {
     }
 
     pub(super) fn dropped(reason: CloseReason) {
-        metrics::counter!("stock_api_stream_drops_total", "reason" => reason.as_str())
-            .increment(1);
+        metrics::counter!("stock_api_stream_drops_total", "reason" => reason.as_str()).increment(1);
     }
 
     pub(super) fn refused(reason: &'static str) {

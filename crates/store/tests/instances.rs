@@ -38,7 +38,11 @@ async fn heartbeats_refresh_one_row_per_instance_and_old_ones_are_forgotten() {
 
         let listed = store.instances().await.unwrap();
         assert_eq!(listed.len(), 2, "{backend}: one row per instance");
-        assert_eq!(listed[0], instance("b", 5, 5), "{backend}: newest started first");
+        assert_eq!(
+            listed[0],
+            instance("b", 5, 5),
+            "{backend}: newest started first"
+        );
         assert_eq!(
             listed[1],
             Instance {
@@ -51,7 +55,11 @@ async fn heartbeats_refresh_one_row_per_instance_and_old_ones_are_forgotten() {
             "{backend}"
         );
 
-        assert_eq!(store.forget_instances(at(10)).await.unwrap(), 1, "{backend}");
+        assert_eq!(
+            store.forget_instances(at(10)).await.unwrap(),
+            1,
+            "{backend}"
+        );
         let left: Vec<String> = store
             .instances()
             .await
@@ -60,6 +68,10 @@ async fn heartbeats_refresh_one_row_per_instance_and_old_ones_are_forgotten() {
             .map(|i| i.id)
             .collect();
         assert_eq!(left, ["a"], "{backend}: b was last seen before the cut");
-        assert_eq!(store.forget_instances(at(10)).await.unwrap(), 0, "{backend}");
+        assert_eq!(
+            store.forget_instances(at(10)).await.unwrap(),
+            0,
+            "{backend}"
+        );
     }
 }

@@ -35,12 +35,13 @@ pub enum Feature {
     Archive,
     Accounts,
     Alerts,
+    Stream,
     ApiDocs,
 }
 
 impl Feature {
     /// Every flag stockd knows, in the order `/v1/features` lists them.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::DailyApi,
         Self::Quotes,
         Self::HistoryEod,
@@ -53,6 +54,7 @@ impl Feature {
         Self::Archive,
         Self::Accounts,
         Self::Alerts,
+        Self::Stream,
         Self::ApiDocs,
     ];
 
@@ -72,6 +74,7 @@ impl Feature {
             Self::Archive => "archive",
             Self::Accounts => "accounts",
             Self::Alerts => "alerts",
+            Self::Stream => "stream",
             Self::ApiDocs => "api_docs",
         }
     }
@@ -100,6 +103,9 @@ impl Feature {
             }
             Self::Alerts => {
                 "Price alerts: /v1/alerts/… (rules, pause/resume, events, backtests) and /v1/notifications (the delivery log)"
+            }
+            Self::Stream => {
+                "GET /v1/stream: live quotes, alerts, notifications and signal changes (Server-Sent Events)"
             }
             Self::ApiDocs => "GET /docs and GET /openapi.json",
         }

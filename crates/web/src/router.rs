@@ -13,7 +13,7 @@ use axum::routing::{MethodRouter, any, delete, get, post, put};
 use crate::features::{self, Feature, Features};
 use crate::routes::{
     accounts, admin, alerts, channels, history, indicators, ingest, notifications, ops, seed,
-    signals, signup, stocks, symbols, watchlist,
+    signals, signup, stocks, stream, symbols, system, watchlist,
 };
 use crate::{AppState, docs, error, observe};
 
@@ -121,6 +121,13 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/circuit-breaker", get(ops::circuit_breakers))
         .route("/v1/providers", get(ops::list_providers))
+        .route("/v1/system/instances", get(system::list_instances))
+        // Live updates.
+        .merge(gated(
+            Feature::Stream,
+            Off::Get,
+            vec![("/v1/stream", get(stream::open_stream))],
+        ))
         .merge(gated(
             Feature::IngestApi,
             Off::Get,

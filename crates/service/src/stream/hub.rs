@@ -166,7 +166,9 @@ impl Hub {
         for id in slow {
             remove(&mut state, id, CloseReason::SlowConsumer);
         }
-        tracing::warn!("stream: events were lost between the bus and the streams; clients are told to refetch");
+        tracing::warn!(
+            "stream: events were lost between the bus and the streams; clients are told to refetch"
+        );
     }
 
     /// Opens a stream for `caller` on `topics`, resuming after `last_event_id` when given.
@@ -246,7 +248,14 @@ impl Hub {
         let epoch = state.epoch.clone();
         drop(state);
         metrics::opened();
-        Ok(Connection::new(self.clone(), id, epoch, resume, rx, close_rx))
+        Ok(Connection::new(
+            self.clone(),
+            id,
+            epoch,
+            resume,
+            rx,
+            close_rx,
+        ))
     }
 
     /// Ends every open stream (each is told `shutdown`) and refuses new ones.

@@ -196,7 +196,16 @@ async fn a_resume_replays_what_was_missed_and_a_too_old_id_resets() {
         .open(&caller("ann"), topics("alerts"), Some(&id_of(&seen)))
         .unwrap();
     let reset = next(&mut stale).await;
-    assert!(matches!(reset, Message::Reset { reason: "too_old", .. }), "{reset:?}");
+    assert!(
+        matches!(
+            reset,
+            Message::Reset {
+                reason: "too_old",
+                ..
+            }
+        ),
+        "{reset:?}"
+    );
     // The reset's id is now: resuming from it replays nothing and resets nothing.
     let mut fresh = hub
         .open(&caller("ann"), topics("alerts"), Some(&id_of(&reset)))
@@ -236,7 +245,11 @@ async fn a_slow_subscriber_is_dropped_with_a_reason_and_never_holds_up_a_fast_on
             .await
             .unwrap();
         let (_, data) = event(&next(&mut fast).await);
-        assert_eq!(data["price"], serde_json::json!(f64::from(400 + n)), "in order, none lost");
+        assert_eq!(
+            data["price"],
+            serde_json::json!(f64::from(400 + n)),
+            "in order, none lost"
+        );
     }
     assert_eq!(hub.open_streams(), 1, "the slow one was let go");
     // Its reason comes first, ahead of the events still queued.
@@ -272,7 +285,10 @@ async fn shutting_down_ends_every_stream_with_a_reason_and_refuses_new_ones() {
     let (_bus, hub) = setup(StreamSettings::default()).await;
     let mut open = hub.open(&caller("ann"), topics("alerts"), None).unwrap();
     hub.shut_down();
-    assert_eq!(next(&mut open).await, Message::Closing(CloseReason::Shutdown));
+    assert_eq!(
+        next(&mut open).await,
+        Message::Closing(CloseReason::Shutdown)
+    );
     assert!(matches!(
         hub.open(&caller("ann"), topics("alerts"), None),
         Err(ServiceError::Busy { .. })

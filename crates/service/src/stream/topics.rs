@@ -107,7 +107,10 @@ mod tests {
         let one = Topics::parse("signals:MSFT").unwrap();
         assert!(one.wants_signal(&sym("MSFT")) && !one.wants_signal(&sym("IBM")));
         let both = Topics::parse("signals,signals:MSFT").unwrap();
-        assert!(both.wants_signal(&sym("IBM")), "`signals` keeps every symbol");
+        assert!(
+            both.wants_signal(&sym("IBM")),
+            "`signals` keeps every symbol"
+        );
 
         for (bad, says) in [
             ("", "empty"),
