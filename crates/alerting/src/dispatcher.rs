@@ -181,6 +181,8 @@ impl Dispatcher {
         }
         let status = Event::NotificationStatus(StatusEvent {
             notification_id: notification.id.clone(),
+            user_id: notification.user_id.clone(),
+            event_id: notification.event_id.clone(),
             channel_id: notification.channel_id.clone(),
             status: label.into(),
             attempts: notification.attempts,

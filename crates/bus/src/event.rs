@@ -90,9 +90,16 @@ impl TryFrom<AlertFiredWire> for AlertFired {
 }
 
 /// What happened to one notification attempt.
+///
+/// `user_id` (the owner) and `event_id` (the alert event it tells about) came later: a message
+/// from an earlier build reads with them empty, and a live stream shows it to nobody.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationStatus {
     pub notification_id: String,
+    #[serde(default)]
+    pub user_id: String,
+    #[serde(default)]
+    pub event_id: String,
     pub channel_id: String,
     /// `sent`, `retrying`, `failed`, … (the notify crate's vocabulary).
     pub status: String,

@@ -13,10 +13,14 @@ use async_nats::jetstream::{self, AckKind, consumer, kv, stream};
 use async_trait::async_trait;
 use futures_util::StreamExt;
 
+use tokio::sync::mpsc;
+
 use crate::Leadership;
 use crate::config::{BusConfig, BusError, validate_group};
 use crate::delivery::{Acker, Delivery, Feed, Subscription};
 use crate::event::{Event, StreamKind, kind_subject, subject};
+use crate::memory::WATCH_CAPACITY;
+use crate::watch::{Watch, Watched};
 use crate::{Bus, metrics, partition};
 
 /// See the module docs.
@@ -151,6 +155,24 @@ impl Bus for JetStreamBus {
         Ok(Leadership::leased(self.inner.clone(), name))
     }
 
+    async fn watch(&self) -> Result<Watch, BusError> {
+        let prefix = self.inner.config.prefix.clone();
+        let mut stream = self
+            .inner
+            .js
+            .get_stream(&prefix)
+            .await
+            .map_err(BusError::nats)?;
+        let info = stream.info().await.map_err(BusError::nats)?;
+        // The stream's creation instant names its sequence space: a stream deleted and made
+        // again starts counting anew.
+        let epoch = format!("j{:x}", info.created.unix_timestamp());
+        let after = info.state.last_sequence;
+        let (tx, rx) = mpsc::channel(WATCH_CAPACITY);
+        let task = tokio::spawn(watch_from(stream, format!("{prefix}.>"), after, tx));
+        Ok(Watch::remote(epoch, after, rx, task))
+    }
+
     async fn publish(&self, event: &Event) -> Result<(), BusError> {
         let config = &self.inner.config;
         let subject = subject(&config.prefix, event, config.partitions);
@@ -191,6 +213,64 @@ impl Bus for JetStreamBus {
             subscription.push_task(tokio::spawn(pump(consumer, feed, kind, pull)));
         }
         Ok(subscription)
+    }
+}
+
+/// Reads every message after `after` through an ordered consumer (ephemeral, unacknowledged,
+/// recreated by the client after a lost message) and hands the events on. Should the consumer
+/// fail, a new one starts after the last sequence handed on, so nothing is skipped while the
+/// stream still holds it.
+async fn watch_from(
+    stream: stream::Stream,
+    filter_subject: String,
+    mut after: u64,
+    tx: mpsc::Sender<Watched>,
+) {
+    loop {
+        let consumer = stream
+            .create_consumer(consumer::pull::OrderedConfig {
+                filter_subject: filter_subject.clone(),
+                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                    start_sequence: after + 1,
+                },
+                ..Default::default()
+            })
+            .await;
+        let messages = match consumer {
+            Ok(consumer) => consumer.messages().await.map_err(BusError::nats),
+            Err(error) => Err(BusError::nats(error)),
+        };
+        match messages {
+            Ok(mut messages) => {
+                while let Some(next) = messages.next().await {
+                    let message = match next {
+                        Ok(message) => message,
+                        Err(error) => {
+                            tracing::warn!(%error, "bus: watch interrupted; resuming");
+                            break;
+                        }
+                    };
+                    let Ok(info) = message.info() else { continue };
+                    let seq = info.stream_sequence;
+                    after = seq;
+                    match serde_json::from_slice::<Event>(&message.payload) {
+                        Ok(event) => {
+                            if tx.send(Watched::Event { seq, event }).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(error) => {
+                            tracing::debug!(subject = %message.subject, %error, "bus: watch skipped an undecodable event");
+                        }
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(%error, "bus: cannot watch; retrying"),
+        }
+        if tx.is_closed() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

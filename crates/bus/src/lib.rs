@@ -17,6 +17,9 @@
 //!   when it goes; on JetStream, partitions are leased and balanced across the group's
 //!   subscribers (see the `partition` module), and a dead subscriber's partitions move after
 //!   `partition_lease`.
+//! - **Watching** ([`Bus::watch`]): every event from now on, in order, with a sequence that is
+//!   the same on every replica (JetStream's stream sequence), for live views; best effort and
+//!   unacknowledged.
 //! - **Leadership** ([`Bus::leadership`]): a job only one replica may do at a time (the quote
 //!   poller). In process the replica always leads; on JetStream one replica holds a lease key
 //!   and another takes over within `partition_lease` of its death (see the `leader` module).
@@ -35,6 +38,7 @@ mod leader;
 mod memory;
 mod metrics;
 mod partition;
+mod watch;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -49,7 +53,8 @@ pub use event::{
 };
 pub use jetstream::{JetStreamBus, without_credentials};
 pub use leader::Leadership;
-pub use memory::MemoryBus;
+pub use memory::{MemoryBus, WATCH_CAPACITY};
+pub use watch::{Watch, Watched};
 
 /// Publishes events and subscribes groups to a stream of them.
 #[async_trait]
@@ -59,6 +64,10 @@ pub trait Bus: Send + Sync + Debug {
 
     /// Subscribes to `kind` as a member of `group` (`[A-Za-z0-9_-]`, at most 32 characters).
     async fn subscribe(&self, kind: StreamKind, group: &str) -> Result<Subscription, BusError>;
+
+    /// Watches every event published from now on, of every stream and every replica, with
+    /// its sequence; nothing to acknowledge, nothing taken from any group (see [`Watch`]).
+    async fn watch(&self) -> Result<Watch, BusError>;
 
     /// Claims the leadership `name` (`[A-Za-z0-9_-]`, at most 32 characters) for this replica:
     /// at most one claimant of a deployment leads at a time. In process: always the leader.

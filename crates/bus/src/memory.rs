@@ -10,24 +10,36 @@
 //! subscriber goes away, the next one waiting takes the partition over.
 //!
 //! Nothing is kept for a group before its first subscription, and nothing survives the process.
+//!
+//! Watchers ([`Bus::watch`]) share one broadcast channel: each publish takes the next sequence
+//! and is sent to it under one lock, so sequences follow publish order. A watcher more than
+//! [`WATCH_CAPACITY`] events behind loses the oldest and sees a gap.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot};
+use tokio::sync::{Mutex, OwnedMutexGuard, broadcast, mpsc, oneshot};
 
 use crate::config::{BusConfig, BusError, validate_group};
 use crate::delivery::{Acker, Delivery, Feed, Subscription};
 use crate::event::{Event, StreamKind, partition_of};
+use crate::watch::Watch;
 use crate::{Bus, metrics};
+
+/// How many events a watcher may fall behind before it loses some.
+pub const WATCH_CAPACITY: usize = 4096;
 
 /// See the module docs.
 #[derive(Debug)]
 pub struct MemoryBus {
     config: BusConfig,
     groups: StdMutex<HashMap<(StreamKind, String), Arc<Group>>>,
+    /// The last sequence given and the watchers' channel, under one lock (publish order).
+    watchers: StdMutex<(u64, broadcast::Sender<(u64, Event)>)>,
+    /// This bus's sequence space: random per process.
+    epoch: String,
 }
 
 #[derive(Debug)]
@@ -66,9 +78,12 @@ struct Envelope {
 impl MemoryBus {
     pub fn new(config: BusConfig) -> Result<Self, BusError> {
         config.validate()?;
+        let (watchers, _) = broadcast::channel(WATCH_CAPACITY);
         Ok(Self {
             config,
             groups: StdMutex::new(HashMap::new()),
+            watchers: StdMutex::new((0, watchers)),
+            epoch: format!("m{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
         })
     }
 
@@ -128,8 +143,24 @@ impl Bus for MemoryBus {
                 });
             }
         }
+        {
+            let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+            watchers.0 += 1;
+            let seq = watchers.0;
+            // No watcher: nothing to tell.
+            let _ = watchers.1.send((seq, event.clone()));
+        }
         metrics::published(kind);
         Ok(())
+    }
+
+    async fn watch(&self) -> Result<Watch, BusError> {
+        let watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(Watch::memory(
+            self.epoch.clone(),
+            watchers.0,
+            watchers.1.subscribe(),
+        ))
     }
 
     async fn subscribe(&self, kind: StreamKind, group: &str) -> Result<Subscription, BusError> {

@@ -222,3 +222,50 @@ async fn label_changes_reach_every_group_of_their_own_stream_only() {
     nothing(&mut outbox, Duration::from_millis(100)).await;
     nothing(&mut notifier, Duration::from_millis(10)).await;
 }
+
+#[tokio::test]
+async fn watchers_see_every_event_in_order_without_taking_from_groups() {
+    let bus = bus();
+    bus.publish(&nudge(0)).await.unwrap();
+    let mut group = bus.subscribe(StreamKind::Outbox, "workers").await.unwrap();
+    let mut watch = bus.watch().await.unwrap();
+    let mut other = bus.watch().await.unwrap();
+    assert_eq!(watch.after(), 1, "the event before the watch is not seen");
+    assert_eq!(watch.epoch(), other.epoch());
+    bus.publish(&nudge(1)).await.unwrap();
+    bus.publish(&quote("MSFT", "1")).await.unwrap();
+    for w in [&mut watch, &mut other] {
+        assert_eq!(
+            w.next().await,
+            Some(bus::Watched::Event {
+                seq: 2,
+                event: nudge(1)
+            })
+        );
+        assert!(matches!(
+            w.next().await,
+            Some(bus::Watched::Event { seq: 3, .. })
+        ));
+    }
+    // The group still gets its own copy.
+    assert_eq!(next(&mut group).await.event(), &nudge(1));
+    assert_ne!(
+        bus.watch().await.unwrap().epoch(),
+        self::bus().watch().await.unwrap().epoch(),
+        "another bus, another sequence space"
+    );
+}
+
+#[tokio::test]
+async fn a_watcher_too_far_behind_sees_a_gap() {
+    let bus = bus();
+    let mut watch = bus.watch().await.unwrap();
+    for n in 0..(bus::WATCH_CAPACITY as u32 + 5) {
+        bus.publish(&nudge(n)).await.unwrap();
+    }
+    assert_eq!(watch.next().await, Some(bus::Watched::Gap));
+    assert!(matches!(
+        watch.next().await,
+        Some(bus::Watched::Event { .. })
+    ));
+}

@@ -254,6 +254,8 @@ async fn an_unacked_message_is_redelivered_after_ack_wait() {
         .unwrap();
     let status = Event::NotificationStatus(bus::NotificationStatus {
         notification_id: "n1".into(),
+        user_id: "u1".into(),
+        event_id: "e1".into(),
         channel_id: "c1".into(),
         status: "sent".into(),
         attempts: 1,
@@ -506,4 +508,48 @@ async fn one_claimant_leads_and_another_takes_over_when_it_goes_or_dies() {
     );
     drop((next, other));
     bus.destroy().await.unwrap();
+}
+
+/// Two replicas (two connections) watching one deployment see the same events with the same
+/// sequences, whichever published them: a stream event id means the same event everywhere.
+#[tokio::test]
+async fn watchers_on_two_replicas_agree_on_sequences() {
+    let Some(one) = bus("watch").await else {
+        return;
+    };
+    let url = std::env::var("STOCKD_TEST_NATS_URL").unwrap();
+    let two = JetStreamBus::connect(&url, one.config().clone())
+        .await
+        .unwrap();
+    one.publish(&nudge(0)).await.unwrap();
+    let mut a = one.watch().await.unwrap();
+    let mut b = two.watch().await.unwrap();
+    assert_eq!(a.epoch(), b.epoch());
+    assert_eq!(a.after(), 1);
+    two.publish(&quote("MSFT", 1)).await.unwrap();
+    one.publish(&nudge(2)).await.unwrap();
+    for watch in [&mut a, &mut b] {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            match tokio::time::timeout(Duration::from_secs(5), watch.next())
+                .await
+                .unwrap()
+                .unwrap()
+            {
+                bus::Watched::Event { seq, event } => seen.push((seq, event)),
+                bus::Watched::Gap => panic!("no gap expected"),
+            }
+        }
+        assert_eq!(seen[0].0, 2);
+        assert_eq!(seen[0].1, quote_like(&seen[0].1));
+        assert_eq!(seen[1], (3, nudge(2)));
+    }
+    drop((a, b));
+    one.destroy().await.unwrap();
+}
+
+/// The quote as published (its `at` is whatever it was): only its kind is compared.
+fn quote_like(event: &Event) -> Event {
+    assert!(matches!(event, Event::Quote(q) if q.symbol.as_str() == "MSFT"));
+    event.clone()
 }

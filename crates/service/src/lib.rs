@@ -1,5 +1,5 @@
 //! stockd's use cases, one typed function each, for every interface: the HTTP handlers, the
-//! CLI, and the MCP server and live stream to come are adapters that parse their input, call
+//! CLI, the live stream ([`stream`]) and the MCP server to come are adapters that parse their input, call
 //! one of these and render the answer.
 //!
 //! [`Service`] owns the store handle and the read path: no interface reaches the store
@@ -19,12 +19,14 @@ pub mod channels;
 mod error;
 pub mod history;
 pub mod indicators;
+pub mod instances;
 pub mod jobs;
 pub mod news;
 pub mod notifications;
 pub mod scoring;
 pub mod signals;
 pub mod status;
+pub mod stream;
 pub mod symbols;
 pub mod watchlist;
 
@@ -93,6 +95,8 @@ pub struct Settings {
     /// The sentiment scorer chain (`[sentiment]`): its keys order the stored scores reads
     /// prefer; the scoring worker scores with it.
     pub sentiment: scoring::SentimentChain,
+    /// How often each process records its heartbeat ([`instances`]).
+    pub heartbeat_every: Duration,
 }
 
 impl Default for Settings {
@@ -105,6 +109,7 @@ impl Default for Settings {
             signals: domain::SignalsConfig::default(),
             news: news::NewsSettings::default(),
             sentiment: scoring::SentimentChain::default(),
+            heartbeat_every: Duration::from_secs(15),
         }
     }
 }

@@ -433,20 +433,64 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         config.web.web.defaults.symbol,
         config.web.web.defaults.days
     );
-    let alerting = start_alerting(&config, core.clone(), state.loops()).await?;
-    let scoring = start_scoring(&config, state.service().clone(), state.loops()).await?;
-    let ingestion = start_ingestion(&config, core, state.loops()).await?;
+    let features = config.web.features();
+    let roles = config.roles;
+    let stream_on = features.is_enabled(Feature::Stream);
+    // One bus for the process: the alert loops, the signals hook and the live stream meet on
+    // it (in process, they must share the one instance). An API-only replica without the
+    // stream needs none.
+    let bus = if stream_on || roles.alerts || roles.worker {
+        let nats_url = config
+            .alerts
+            .nats_url
+            .as_ref()
+            .map(|url| url.expose_secret());
+        Some(bus::connect(nats_url, config.alerts.bus.clone()).await?)
+    } else {
+        None
+    };
+    let hub = match (&bus, stream_on) {
+        (Some(bus), true) => {
+            let hub = service::stream::Hub::start(bus.as_ref(), config.stream).await?;
+            state.set_stream_hub(hub.clone());
+            Some(hub)
+        }
+        _ => None,
+    };
+    let (beat_stop, beat_stopped) = tokio::sync::watch::channel(false);
+    let me = service::instances::Me::new(
+        &crate::ingesting::hostname(),
+        &roles.name(),
+        env!("CARGO_PKG_VERSION"),
+    );
+    let heartbeat = state.loops().spawn(
+        "instance heartbeat",
+        state.service().clone().run_heartbeat(me, beat_stopped),
+    );
+    let alerting = start_alerting(&config, core.clone(), state.loops(), bus.clone()).await?;
+    let scoring =
+        start_scoring(&config, state.service().clone(), state.loops(), bus.clone()).await?;
+    let ingestion = start_ingestion(&config, core, state.loops(), bus).await?;
     let server = web::ServerConfig {
         max_connections: crate::descriptors::connection_budget(config.server.http.max_connections),
         ..config.server.http.clone()
     };
     let router = web::with_cors(web::router(state), &config.server.cors);
     // Bounded by `shutdown_grace`: a stalled client cannot keep the process alive.
-    web::serve_with(listener, router, server, shutdown_signal())
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Open streams end now, each told why, instead of holding the drain to its end.
+        if let Some(hub) = hub {
+            hub.shut_down();
+        }
+    };
+    web::serve_with(listener, router, server, shutdown)
         .await
         .map_err(AppError::Serve)?;
     // Then the loops, together, with their own bound.
+    let _ = beat_stop.send(true);
     tokio::join!(ingestion.stop(), alerting.stop(), scoring.stop());
+    let _ = heartbeat.await;
     tracing::info!("stockd stopped");
     Ok(())
 }
@@ -511,17 +555,19 @@ async fn start_alerting(
     config: &Config,
     Core { store, market, .. }: Core,
     loops: &web::liveness::Loops,
+    bus: Option<Arc<dyn bus::Bus>>,
 ) -> Result<Alerting, AppError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
     let roles = config.roles;
     // An API-only replica runs no loop, so it needs no bus either.
+    let Some(bus) = bus else {
+        return Ok(Alerting { stop, tasks });
+    };
     if !config.web.features().is_enabled(Feature::Alerts) || !(roles.alerts || roles.worker) {
         return Ok(Alerting { stop, tasks });
     }
     let alerts = &config.alerts;
-    let nats_url = alerts.nats_url.as_ref().map(|url| url.expose_secret());
-    let bus = bus::connect(nats_url, alerts.bus.clone()).await?;
     let alert_chain = &config.providers.alert_quotes;
     let quote_market = if *alert_chain == config.providers.chains.quote {
         market.clone()
@@ -608,6 +654,7 @@ async fn start_scoring(
     config: &Config,
     service: service::Service,
     loops: &web::liveness::Loops,
+    bus: Option<Arc<dyn bus::Bus>>,
 ) -> Result<Scoring, AppError> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     if !config.roles.worker {
@@ -617,9 +664,16 @@ async fn start_scoring(
             tasks: Vec::new(),
         });
     }
-    let alerts = &config.alerts;
-    let nats_url = alerts.nats_url.as_ref().map(|url| url.expose_secret());
-    let bus = bus::connect(nats_url, alerts.bus.clone()).await?;
+    // The process's bus (in process it must be the one the news hook publishes on, or the
+    // scorer is never woken); connected here only when the caller has none.
+    let bus = match bus {
+        Some(bus) => bus,
+        None => {
+            let alerts = &config.alerts;
+            let nats_url = alerts.nats_url.as_ref().map(|url| url.expose_secret());
+            bus::connect(nats_url, alerts.bus.clone()).await?
+        }
+    };
     tracing::info!(
         scorers = ?service.sentiment_keys().iter().map(|key| key.scorer.as_str()).collect::<Vec<_>>(),
         "sentiment scoring worker started"
@@ -638,6 +692,7 @@ async fn start_ingestion(
     config: &Config,
     core: Core,
     loops: &web::liveness::Loops,
+    bus: Option<Arc<dyn bus::Bus>>,
 ) -> Result<Ingestion, AppError> {
     let (stop, stopped) = ingest::Stop::channel();
     if !config.roles.worker {
@@ -650,7 +705,7 @@ async fn start_ingestion(
         });
     }
     // Built only where jobs run: the signals hook connects to the bus.
-    let ingestor = crate::ingesting::ingestor(config, core).await?;
+    let ingestor = crate::ingesting::ingestor(config, core, bus).await?;
     let host = crate::ingesting::hostname();
     let mut tasks: Vec<tokio::task::JoinHandle<()>> = (0..config.ingest.workers.workers)
         .map(|n| {

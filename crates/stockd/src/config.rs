@@ -267,6 +267,12 @@ pub struct Settings {
     /// A quote moving more than this percentage from the last good price is held back until
     /// three quotes confirm it (bad upstream data never fires an alert).
     pub quote_max_jump_pct: f64,
+    /// Live streams (`GET /v1/stream`) one user may have open at once on a replica; 0: no limit.
+    pub stream_max_per_user: u32,
+    /// Events each replica keeps for stream resumes (`Last-Event-ID`), all users together.
+    pub stream_replay: u32,
+    /// Events one stream may have waiting for its client before it is dropped as too slow.
+    pub stream_queue: u32,
     /// Non-public webhook destinations allowed anyway: CIDRs, addresses, host names,
     /// comma-separated (e.g. `10.0.0.0/8,hooks.internal`); empty: none.
     pub webhook_allow: String,
@@ -369,6 +375,9 @@ impl Default for Settings {
             alert_quote_providers: None,
             quote_interval: Duration::from_secs(15),
             quote_max_jump_pct: 20.0,
+            stream_max_per_user: 5,
+            stream_replay: 4096,
+            stream_queue: 256,
             webhook_allow: String::new(),
             notification_retry_schedule: "30s,2m,10m,30m,2h".into(),
             smtp_host: None,
@@ -399,6 +408,8 @@ pub struct Config {
     pub web: WebSection,
     /// What this process runs besides the HTTP API.
     pub roles: Roles,
+    /// How live streams are bounded.
+    pub stream: service::stream::StreamSettings,
     pub ingest: IngestSection,
     pub alerts: AlertsSection,
     pub notify: NotifySection,
@@ -507,6 +518,12 @@ impl Settings {
         self.validate_limits()?;
         if self.max_days == 0 {
             return Err(invalid("max_days", "must be at least 1"));
+        }
+        if !(1..=1_000_000).contains(&self.stream_replay) {
+            return Err(invalid("stream_replay", "must be from 1 to 1000000"));
+        }
+        if !(1..=65_536).contains(&self.stream_queue) {
+            return Err(invalid("stream_queue", "must be from 1 to 65536"));
         }
         if !(1..=self.max_days).contains(&self.ndays) {
             return Err(invalid(

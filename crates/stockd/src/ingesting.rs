@@ -29,7 +29,14 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// computing signals after each fetch job unless `signals.enabled` is false (label changes go
 /// on the bus: NATS with `nats_url`, else in-process), and archiving finished runs when the
 /// archive is built in and its flag is on.
-pub async fn ingestor(config: &Config, core: app::Core) -> Result<Ingestor, AppError> {
+///
+/// `bus` is the process's bus when it has one (`stockd serve`: the same in-process bus the
+/// alert engine and the live stream watch); without it one is connected here.
+pub async fn ingestor(
+    config: &Config,
+    core: app::Core,
+    bus: Option<Arc<dyn bus::Bus>>,
+) -> Result<Ingestor, AppError> {
     let mut ingestor = Ingestor::new(
         core.market.clone(),
         core.store.clone(),
@@ -44,7 +51,11 @@ pub async fn ingestor(config: &Config, core: app::Core) -> Result<Ingestor, AppE
             .nats_url
             .as_ref()
             .map(|url| url.expose_secret());
-        Some(bus::connect(nats_url, config.alerts.bus.clone()).await?)
+        let bus = match bus {
+            Some(bus) => bus,
+            None => bus::connect(nats_url, config.alerts.bus.clone()).await?,
+        };
+        Some(bus)
     } else {
         None
     };
@@ -54,6 +65,8 @@ pub async fn ingestor(config: &Config, core: app::Core) -> Result<Ingestor, AppE
     if let Some(bus) = bus.filter(|_| config.signals.enabled) {
         let settings = service::Settings {
             signals: config.signals.config,
+            // The signal's sentiment reads the scores of the configured chain, in its order.
+            sentiment: core.sentiment.clone(),
             ..service::Settings::default()
         };
         let service = service::Service::new(core.store, core.market, settings);
@@ -106,7 +119,7 @@ pub async fn run(config: &Config, args: IngestArgs) -> Result<String, String> {
         return status_report(&config.store, status.as_deref(), group, limit).await;
     }
     let core = app::core(config).await.map_err(|err| err.to_string())?;
-    let ingestor = ingestor(config, core)
+    let ingestor = ingestor(config, core, None)
         .await
         .map_err(|err| err.to_string())?;
     let run_started = Utc::now();

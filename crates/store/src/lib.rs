@@ -24,6 +24,9 @@
 //! shared by replicas on one database, and reads a user's things a page at a time and creates
 //! them within caps ([`OwnedLists`]).
 //!
+//! Each running process records a heartbeat ([`Instances`]), so any replica lists the
+//! deployment's instances.
+//!
 //! Composite trading signals are stored per symbol, trading day and method ([`SignalStore`],
 //! also a supertrait of [`Store`]): a change of method adds rows and never rewrites old ones.
 //!
@@ -43,6 +46,7 @@ mod bars;
 mod bulk;
 mod database;
 mod error;
+mod instances;
 mod invites;
 mod jobs;
 mod memory;
@@ -75,6 +79,7 @@ pub use database::{Database, DatabaseUrl, open, redact_url};
 /// A channel's target is the domain's: the one type the API, the store and the senders share.
 pub use domain::ChannelTarget;
 pub use error::StoreError;
+pub use instances::{Instance, Instances};
 pub use invites::{Invite, InvitedSignup, Invites, NewInvite};
 pub use jobs::{Job, JobCounts, JobFilter, JobKind, JobOutcome, JobQueue, JobStatus, NewJob};
 pub use memory::MemoryStore;
@@ -92,7 +97,8 @@ pub use sqlite::SqliteStore;
 pub use usage::{ProviderPause, ProviderUsage, UsageCounts, minute_start, utc_day};
 
 /// The whole store: every part ([`Bars`], [`Accounts`], [`AlertStore`], [`Invites`],
-/// [`JobQueue`], [`NewsStore`], [`OwnedLists`], [`ProviderUsage`], [`SignalStore`]) plus the tracked list and health.
+/// [`JobQueue`], [`NewsStore`], [`OwnedLists`], [`ProviderUsage`], [`SignalStore`],
+/// [`Instances`]) plus the tracked list and health.
 ///
 /// Holders of the whole store hand a part on by upcasting (`let bars: Arc<dyn Bars> = store;`),
 /// so each user takes only the part it needs.
@@ -107,6 +113,7 @@ pub trait Store:
     + ProviderUsage
     + SignalStore
     + NewsStore
+    + Instances
     + Send
     + Sync
     + Debug

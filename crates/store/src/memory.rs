@@ -23,6 +23,7 @@ pub struct MemoryStore {
     pub(crate) invites: crate::invites::MemoryInvites,
     pub(crate) signals: crate::signals::MemorySignals,
     pub(crate) news: crate::news::MemoryNews,
+    pub(crate) instances: crate::instances::MemoryInstances,
 }
 
 impl MemoryStore {

@@ -36,6 +36,7 @@ pub enum Feature {
     Archive,
     Accounts,
     Alerts,
+    Stream,
     ApiDocs,
 }
 
@@ -55,6 +56,7 @@ impl Feature {
         Self::Archive,
         Self::Accounts,
         Self::Alerts,
+        Self::Stream,
         Self::ApiDocs,
     ];
 
@@ -75,6 +77,7 @@ impl Feature {
             Self::Archive => "archive",
             Self::Accounts => "accounts",
             Self::Alerts => "alerts",
+            Self::Stream => "stream",
             Self::ApiDocs => "api_docs",
         }
     }
@@ -106,6 +109,9 @@ impl Feature {
             }
             Self::Alerts => {
                 "Price alerts: /v1/alerts/… (rules, pause/resume, events, backtests) and /v1/notifications (the delivery log)"
+            }
+            Self::Stream => {
+                "GET /v1/stream: live quotes, alerts, notifications and signal changes (Server-Sent Events)"
             }
             Self::ApiDocs => "GET /docs and GET /openapi.json",
         }

@@ -7,7 +7,7 @@ use utoipa::OpenApi;
 use crate::error::Problem;
 use crate::routes::{
     accounts, admin, alerts, channels, history, indicators, ingest, news, notifications, ops, seed,
-    sentiment, signals, signup, stocks, symbols, watchlist,
+    sentiment, signals, signup, stocks, stream, symbols, system, watchlist,
 };
 
 /// stockd's API description.
@@ -81,6 +81,8 @@ use crate::routes::{
         alerts::backtest_body,
         alerts::backtest_stored,
         notifications::list_notifications,
+        stream::open_stream,
+        system::list_instances,
         notifications::list_attempts,
     ),
     components(schemas(
@@ -164,6 +166,8 @@ use crate::routes::{
         notifications::NotificationsResponse,
         notifications::AttemptResponse,
         notifications::AttemptsResponse,
+        system::InstanceResponse,
+        system::InstancesResponse,
     )),
     modifiers(&AdminTokenScheme),
     tags(
@@ -178,7 +182,8 @@ use crate::routes::{
         (name = "accounts", description = "Users and auth: registration, sessions, API tokens, the caller's watchlist and notification channels"),
         (name = "admin", description = "Making users and invitation codes for invite-only sign-up (an admin user's token or the operator's admin token)"),
         (name = "alerts", description = "Price alert rules, their firings, dry runs over stored history, and the delivery log of their notifications"),
-        (name = "operations", description = "Health, readiness, metrics, circuit breakers and providers"),
+        (name = "live", description = "Live updates as Server-Sent Events: quotes, the caller's alerts and notifications, signal label changes"),
+        (name = "operations", description = "Health, readiness, metrics, circuit breakers, providers and the running instances"),
     )
 )]
 pub struct ApiDoc;

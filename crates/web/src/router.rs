@@ -13,7 +13,7 @@ use axum::routing::{MethodRouter, any, delete, get, post, put};
 use crate::features::{self, Feature, Features};
 use crate::routes::{
     accounts, admin, alerts, channels, history, indicators, ingest, news, notifications, ops, seed,
-    sentiment, signals, signup, stocks, symbols, watchlist,
+    sentiment, signals, signup, stocks, stream, symbols, system, watchlist,
 };
 use crate::{AppState, app, docs, error, observe};
 
@@ -137,6 +137,13 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/circuit-breaker", get(ops::circuit_breakers))
         .route("/v1/providers", get(ops::list_providers))
+        .route("/v1/system/instances", get(system::list_instances))
+        // Live updates.
+        .merge(gated(
+            Feature::Stream,
+            Off::Get,
+            vec![("/v1/stream", get(stream::open_stream))],
+        ))
         .merge(gated(
             Feature::IngestApi,
             Off::Get,

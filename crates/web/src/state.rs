@@ -28,6 +28,7 @@ struct Shared {
     loops: liveness::Loops,
     read_limiter: limits::reads::ReadLimiter,
     signup_limiter: auth::SignupLimiter,
+    stream: std::sync::OnceLock<service::stream::Hub>,
 }
 
 /// What every handler can reach.
@@ -69,6 +70,7 @@ impl AppState {
             signals: config.signals,
             news: config.news.clone(),
             sentiment: config.sentiment.clone(),
+            heartbeat_every: service::Settings::default().heartbeat_every,
         };
         Self(Arc::new(Shared {
             openapi_json: openapi::document_json(config.max_days),
@@ -82,6 +84,7 @@ impl AppState {
             closes: routes::closes::RenderCache::default(),
             started: Instant::now(),
             loops: liveness::Loops::default(),
+            stream: std::sync::OnceLock::new(),
         }))
     }
 
@@ -93,6 +96,16 @@ impl AppState {
     /// The read path.
     pub fn market(&self) -> &Market {
         self.0.service.market()
+    }
+
+    /// Serves `GET /v1/stream` from `hub` (the process's one); a second call is ignored.
+    pub fn set_stream_hub(&self, hub: service::stream::Hub) {
+        let _ = self.0.stream.set(hub);
+    }
+
+    /// The live-updates hub, once set.
+    pub fn stream_hub(&self) -> Option<&service::stream::Hub> {
+        self.0.stream.get()
     }
 
     /// The HTTP settings.

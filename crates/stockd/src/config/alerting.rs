@@ -189,3 +189,16 @@ pub struct Roles {
     /// The alert evaluator and (with `quote_poller`) the live-quote poller.
     pub alerts: bool,
 }
+
+impl Roles {
+    /// How the process lists itself among the instances: `all`, or `api` plus its roles
+    /// (`api+worker`).
+    pub fn name(self) -> String {
+        match (self.worker, self.alerts) {
+            (true, true) => "all".into(),
+            (true, false) => "api+worker".into(),
+            (false, true) => "api+alerts".into(),
+            (false, false) => "api".into(),
+        }
+    }
+}

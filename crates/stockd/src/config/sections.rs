@@ -217,6 +217,12 @@ impl Config {
             market: settings.market(),
             web,
             roles,
+            stream: service::stream::StreamSettings {
+                per_user: settings.stream_max_per_user,
+                replay: settings.stream_replay as usize,
+                queue: settings.stream_queue as usize,
+                ..service::stream::StreamSettings::default()
+            },
             ingest,
             alerts,
             notify,

@@ -17,7 +17,9 @@ pub mod sentiment;
 pub mod signals;
 pub mod signup;
 pub mod stocks;
+pub mod stream;
 pub mod symbols;
+pub mod system;
 pub mod watchlist;
 pub mod window;
 

@@ -24,7 +24,8 @@ pub(crate) const PASSWORD: &str = "correct horse battery";
 /// A router over the sample provider and a fresh SQLite store, with the cheapest argon2 cost
 /// (the production cost takes seconds per hash in a debug build). Shared with `alerts.rs`.
 pub(crate) struct App {
-    router: Router,
+    pub(crate) router: Router,
+    pub(crate) state: AppState,
     pub(crate) store: Arc<dyn Store>,
     _dir: tempfile::TempDir,
 }
@@ -133,7 +134,8 @@ impl App {
             settings,
         );
         Self {
-            router: web::router(state),
+            router: web::router(state.clone()),
+            state,
             store,
             _dir: dir,
         }

@@ -31,4 +31,5 @@ mod server;
 mod signals;
 mod signup;
 mod stored_history;
+mod stream;
 mod symbols;

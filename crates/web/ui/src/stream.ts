@@ -1,4 +1,5 @@
-// Live updates from `GET /v1/stream?topics=…` (Server-Sent Events: `event:` is the topic, e.g.
+// Live updates from `GET /v1/stream?topics=…` (Server-Sent Events: `event:` is the kind, e.g.
+// `quote`, `alert`, `notification`, `signal`, mapped by `topicOf` to the topics pages subscribe to,
 // `quotes:MSFT`, `alerts`, `notifications`; `data:` is JSON; `id:` resumes via Last-Event-ID).
 //
 // The browser's EventSource cannot send an Authorization header, and stockd authenticates with
@@ -82,6 +83,30 @@ function stop(): void {
   retryTimer = undefined;
 }
 
+/**
+ * The topic an event belongs to: the server names events by kind (`quote`, `alert`,
+ * `notification`, `signal`) and carries the symbol in the data, while pages subscribe by topic
+ * (`quotes:MSFT`, `alerts`, `notifications`, `signals:MSFT`).
+ */
+export function topicOf(event: string, data: unknown): string {
+  const symbol =
+    typeof data === 'object' && data !== null && typeof (data as { symbol?: unknown }).symbol === 'string'
+      ? (data as { symbol: string }).symbol
+      : undefined;
+  switch (event) {
+    case 'quote':
+      return symbol ? `quotes:${symbol}` : 'quotes';
+    case 'signal':
+      return symbol ? `signals:${symbol}` : 'signals';
+    case 'alert':
+      return 'alerts';
+    case 'notification':
+      return 'notifications';
+    default:
+      return event;
+  }
+}
+
 function dispatch(event: string, data: string): void {
   let parsed: unknown = data;
   try {
@@ -89,8 +114,9 @@ function dispatch(event: string, data: string): void {
   } catch {
     // not JSON: handed over as text
   }
+  const topic = topicOf(event, parsed);
   subscriptions.forEach((sub) => {
-    if (sub.topics.some((t) => t === event || event.startsWith(`${t}:`))) sub.handler(event, parsed);
+    if (sub.topics.some((t) => t === topic || topic.startsWith(`${t}:`))) sub.handler(topic, parsed);
   });
 }
 
