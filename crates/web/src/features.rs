@@ -42,7 +42,7 @@ pub enum Feature {
 
 impl Feature {
     /// Every flag stockd knows, in the order `/v1/features` lists them.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::DailyApi,
         Self::Quotes,
         Self::HistoryEod,

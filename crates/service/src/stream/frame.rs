@@ -86,7 +86,8 @@ impl Frame {
                 Some(change.symbol),
                 serde_json::to_value(change).ok()?,
             ),
-            Event::OutboxReady(_) => return None,
+            // Nudges for workers, not for people: the articles are read over REST.
+            Event::OutboxReady(_) | Event::NewsIngested(_) => return None,
         };
         Some(Self {
             seq,
