@@ -385,12 +385,16 @@ async fn start_alerting(
             );
             tasks.push(loops.spawn("quote poller", poller.run(stopped.clone())));
         }
-        // `"series": "signal"` rules are computed with the configured method, as the signal
-        // endpoints compute the signal.
-        let evaluator = alerting::evaluator::Evaluator::load_with_signals(
+        // `"series": "signal"` rules are computed with the configured method and `"series":
+        // "sentiment"` from the configured score keys, as the signal and sentiment endpoints
+        // compute them.
+        let evaluator = alerting::evaluator::Evaluator::load_with_series(
             store.clone(),
             bus.clone(),
-            config.signals.config,
+            alerting::evaluator::SeriesSettings {
+                signals: config.signals.config,
+                score_keys: config.web.web.news.score_keys.clone(),
+            },
         )
         .await?;
         tracing::info!(rules = evaluator.rules(), "alert engine loaded");
