@@ -1,7 +1,8 @@
 //! Series rules on the live path: the evaluator reads the symbol's stored daily bars, the
 //! live price is the session's provisional bar for indicators of closes, indicators of highs,
-//! lows and volumes (and the composite signal) move only with a new stored bar, and a rebuilt
-//! engine (rules changed) neither misses nor repeats a crossing.
+//! lows and volumes (and the composite signal, and the session news sentiment read from the
+//! stored scores) move only with a new stored bar, and a rebuilt engine (rules changed)
+//! neither misses nor repeats a crossing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
