@@ -432,3 +432,58 @@ fn a_sentiment_backtest_fires_on_the_session_whose_news_crosses_and_skips_sessio
             .is_empty()
     );
 }
+
+#[test]
+fn a_signal_backtest_reads_each_session_s_sentiment_as_the_signal_endpoints_do() {
+    let bars = walk(120, 11);
+    // Strong news on every third session from the 40th on, alternating in sign.
+    let sentiment: BTreeMap<NaiveDate, f64> = (40..bars.len())
+        .step_by(3)
+        .map(|i| (bars[i].date, if i % 2 == 0 { 0.9 } else { -0.9 }))
+        .collect();
+    let readings: signals::SentimentSeries = sentiment
+        .iter()
+        .map(|(day, score)| {
+            let reading = signals::SentimentReading {
+                score: domain::SignalScore::new(*score).unwrap(),
+                evidence: domain::Evidence::new(),
+            };
+            (*day, reading)
+        })
+        .collect();
+    let method = signals::Method::new(SignalsConfig::default()).unwrap();
+    let at = chrono::Utc::now();
+    let scores = |series: &signals::SentimentSeries| -> Vec<Option<f64>> {
+        let by_day: BTreeMap<NaiveDate, f64> = method
+            .signals(msft(), &bars, series, None, at)
+            .iter()
+            .map(|signal| (signal.day, signal.score.get()))
+            .collect();
+        bars.iter()
+            .map(|bar| by_day.get(&bar.date).copied())
+            .collect()
+    };
+    let level = vec![Some(0.1); bars.len()];
+    let with_news = crossings(&bars, &scores(&readings), &level, true);
+    let without = crossings(&bars, &scores(&Default::default()), &level, true);
+    assert_ne!(
+        with_news, without,
+        "the news must move the signal across 0.1"
+    );
+    let rule = rule(json!({"kind":"crosses_up","series":"signal","value":0.1,
+        "frequency":"every_time","cooldown":"1s"}));
+    let fired: Vec<NaiveDate> = backtest_with_sentiment(
+        &rule,
+        &bars,
+        TradingCalendar::NYSE,
+        None,
+        SignalsConfig::default(),
+        &sentiment,
+    )
+    .unwrap()
+    .iter()
+    .map(|fire| fire.date)
+    .collect();
+    assert_eq!(fired, with_news);
+    assert_eq!(fire_dates(&rule, &bars, None), without);
+}
