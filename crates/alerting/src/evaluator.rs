@@ -28,8 +28,8 @@ use bus::{AlertFired, Bus, Event, OutboxReady, QuoteEvent, StreamKind};
 use chrono::{DateTime, Utc};
 use domain::{AlertNotice, SignalsConfig};
 use store::{
-    LastPrice, RuleCheckpoint, RuleStatus, RulesFingerprint, SetAsideRecord, Store, StoreError,
-    TriggerRecord,
+    LastPrice, RuleCheckpoint, RuleStatus, RulesFingerprint, ScoreKey, SetAsideRecord, Store,
+    StoreError, TriggerRecord,
 };
 use tokio::sync::watch;
 
@@ -73,6 +73,25 @@ pub struct Evaluator {
     signals: SignalsConfig,
 }
 
+/// What the evaluator's series rules are computed with besides the bars.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesSettings {
+    /// The composite signal's weights and thresholds (`[signals]`), for `"series": "signal"`.
+    pub signals: SignalsConfig,
+    /// The scoring chain's score keys, preferred first (`service::news::NewsSettings`), whose
+    /// stored scores `"series": "sentiment"` and the signal's sentiment component read.
+    pub score_keys: Vec<ScoreKey>,
+}
+
+impl Default for SeriesSettings {
+    fn default() -> Self {
+        Self {
+            signals: SignalsConfig::default(),
+            score_keys: vec![service::news::lexicon_key()],
+        }
+    }
+}
+
 impl Evaluator {
     /// Loads every active rule and every symbol's last price from the store.
     pub async fn load(store: Arc<dyn Store>, bus: Arc<dyn Bus>) -> Result<Self, EvaluatorError> {
@@ -86,6 +105,26 @@ impl Evaluator {
         bus: Arc<dyn Bus>,
         signals: SignalsConfig,
     ) -> Result<Self, EvaluatorError> {
+        let settings = SeriesSettings {
+            signals,
+            ..SeriesSettings::default()
+        };
+        Self::load_with_series(store, bus, settings).await
+    }
+
+    /// [`Evaluator::load`] with series rules computed under `settings`: `"series": "signal"`
+    /// with the configured weights and thresholds and the session news sentiment, and
+    /// `"series": "sentiment"`, from the configured score keys' stored scores, so both agree
+    /// with the signal and sentiment endpoints.
+    pub async fn load_with_series(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        settings: SeriesSettings,
+    ) -> Result<Self, EvaluatorError> {
+        let SeriesSettings {
+            signals,
+            score_keys,
+        } = settings;
         let mut evaluator = Self {
             store,
             bus,
@@ -94,7 +133,7 @@ impl Evaluator {
             fingerprint: RulesFingerprint::default(),
             set_aside: Vec::new(),
             closes: ReferenceCloses::default(),
-            series: SeriesBars::default(),
+            series: SeriesBars::new(score_keys),
             signals,
         };
         evaluator.reload().await?;

@@ -8,6 +8,13 @@
 //! symbol's bars are (re)loaded on its first quote of each session (yesterday's bar has been
 //! ingested since) and at least every [`REFRESH_EVERY`] within one (a bar stored late); a
 //! rebuilt engine (rules changed) gets the bars already read.
+//!
+//! With the bars comes each one's session news sentiment, for `"series": "sentiment"` and the
+//! signal's sentiment component: the stored scores under the configured score keys, grouped
+//! by trading session by `service::news::sentiment::session_sentiment`, the computation the
+//! signal endpoints use. Only the last two stored sessions are read: an end-of-day line's
+//! value and its previous value are those sessions', and a day's signal reads only its own
+//! session's sentiment.
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,7 +22,8 @@ use alerts::{Engine, trading_day};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Symbol, TradingCalendar};
 use indicators::Candle;
-use store::{Store, StoreError};
+use service::news::sentiment::session_sentiment;
+use store::{ScoreKey, Store, StoreError};
 use tokio::time::Instant;
 
 use crate::closes::{EARLIEST, REFRESH_EVERY};
@@ -25,6 +33,8 @@ use crate::closes::{EARLIEST, REFRESH_EVERY};
 pub(crate) struct SeriesBars {
     symbols: HashSet<Symbol>,
     loaded: HashMap<Symbol, Loaded>,
+    /// The scoring chain's score keys, preferred first, whose scores the sentiment reads.
+    score_keys: Vec<ScoreKey>,
 }
 
 /// One symbol's bars as last read from the store.
@@ -34,9 +44,19 @@ struct Loaded {
     session: NaiveDate,
     when: Instant,
     candles: Vec<Candle>,
+    /// Each candle's session news sentiment, same order.
+    sentiment: Vec<Option<f64>>,
 }
 
 impl SeriesBars {
+    /// Nothing loaded yet; the sentiment reads `score_keys`' scores.
+    pub(crate) fn new(score_keys: Vec<ScoreKey>) -> Self {
+        Self {
+            score_keys,
+            ..Self::default()
+        }
+    }
+
     /// The bars for a rebuilt `engine`: what was loaded before is given to it again, so that
     /// a rule change does not read every symbol's history again.
     pub(crate) fn carry_over(mut self, engine: &mut Engine) -> Self {
@@ -45,7 +65,12 @@ impl SeriesBars {
         self.loaded.retain(|symbol, loaded| {
             let keep = symbols.contains(symbol);
             if keep {
-                engine.set_series_bars(*symbol, loaded.session, &loaded.candles);
+                engine.set_series_bars_with_sentiment(
+                    *symbol,
+                    loaded.session,
+                    &loaded.candles,
+                    &loaded.sentiment,
+                );
             }
             keep
         });
@@ -70,22 +95,33 @@ impl SeriesBars {
         }) {
             return Ok(());
         }
-        let candles = match session.pred_opt() {
-            Some(last) => store
-                .stored_bars(symbol, EARLIEST, last)
-                .await?
-                .iter()
-                .map(|stored| Candle::from_bar(&stored.bar))
-                .collect(),
+        let bars = match session.pred_opt() {
+            Some(last) => store.stored_bars(symbol, EARLIEST, last).await?,
             None => Vec::new(),
         };
-        engine.set_series_bars(symbol, session, &candles);
+        let candles: Vec<Candle> = bars
+            .iter()
+            .map(|stored| Candle::from_bar(&stored.bar))
+            .collect();
+        let days: Vec<NaiveDate> = bars.iter().map(|stored| stored.bar.date).collect();
+        let since = days
+            .len()
+            .checked_sub(2)
+            .and_then(|at| days.get(at))
+            .copied();
+        let by_day = session_sentiment(store, &self.score_keys, symbol, &days, since).await?;
+        let sentiment: Vec<Option<f64>> = days
+            .iter()
+            .map(|day| by_day.get(day).map(|reading| reading.score.get()))
+            .collect();
+        engine.set_series_bars_with_sentiment(symbol, session, &candles, &sentiment);
         self.loaded.insert(
             symbol,
             Loaded {
                 session,
                 when: Instant::now(),
                 candles,
+                sentiment,
             },
         );
         Ok(())

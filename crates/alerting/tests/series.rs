@@ -1,7 +1,8 @@
 //! Series rules on the live path: the evaluator reads the symbol's stored daily bars, the
 //! live price is the session's provisional bar for indicators of closes, indicators of highs,
-//! lows and volumes (and the composite signal) move only with a new stored bar, and a rebuilt
-//! engine (rules changed) neither misses nor repeats a crossing.
+//! lows and volumes (and the composite signal, and the session news sentiment read from the
+//! stored scores) move only with a new stored bar, and a rebuilt engine (rules changed)
+//! neither misses nor repeats a crossing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -264,5 +265,67 @@ async fn a_signal_rule_moves_only_when_the_next_bar_is_stored() {
         [format!(
             "MSFT signal crossed above {level} (now {monday:.4}; price 23.00)"
         )]
+    );
+}
+
+/// Stores an MSFT article published `at` and its score under the default (lexicon) key.
+async fn scored_news(w: &World, url: &str, published: &str, score: f64) {
+    let item = domain::news::NewsItem {
+        title: format!("MSFT news {url}"),
+        url: url.into(),
+        publisher: None,
+        published_at: at(published),
+        summary: "summary".into(),
+        symbols: vec![msft()],
+        provider: "finnhub".into(),
+        provider_sentiment: Vec::new(),
+        simulated: false,
+    };
+    let inserted = w
+        .store
+        .insert_articles(&[store::NewArticle::new(item).unwrap()], Utc::now())
+        .await
+        .unwrap();
+    let stored = w
+        .store
+        .insert_score(&store::ArticleScore {
+            article: inserted[0].id,
+            key: service::news::lexicon_key(),
+            score: domain::SignalScore::new(score).unwrap(),
+            label: None,
+            relevance: vec![store::SymbolRelevance {
+                symbol: msft(),
+                relevance: 1.0,
+            }],
+            rationale: None,
+            scored_at: Utc::now(),
+        })
+        .await
+        .unwrap();
+    assert!(stored);
+}
+
+#[tokio::test]
+async fn a_sentiment_rule_fires_once_on_the_stored_scores_of_the_last_session() {
+    let w = world().await;
+    w.bars(&[("2026-11-19", "10", 1), ("2026-11-20", "10", 1)])
+        .await;
+    // Thursday's session is bearish; Friday's bullish, and Friday's after-hours news counts
+    // for Monday's session, which has no bar yet.
+    scored_news(&w, "https://n.example/thu", "2026-11-19T15:00:00Z", -0.4).await;
+    scored_news(&w, "https://n.example/fri", "2026-11-20T15:00:00Z", 0.7).await;
+    scored_news(&w, "https://n.example/late", "2026-11-20T22:00:00Z", -0.9).await;
+    w.rule(
+        json!({"kind": "crosses_up", "series": "sentiment", "value": 0.3,
+        "frequency": "every_time", "cooldown": "1s"}),
+    )
+    .await;
+    let mut evaluator = Evaluator::load(w.store.clone(), w.bus.clone())
+        .await
+        .unwrap();
+    assert_eq!(feed(&mut evaluator, 0, &["10", "50", "1"]).await, [1, 0, 0]);
+    assert_eq!(
+        w.messages().await,
+        ["MSFT sentiment crossed above 0.3 (now 0.7000; price 10.00)"]
     );
 }

@@ -29,7 +29,12 @@
 //!   `from` feeds the indicators (an EMA or RSI depends on all of its history), so a series'
 //!   value on a day is the same whatever `from` is. A bar whose series is still warming up
 //!   never fires, and is never the previous value of a crossing. `"series": "signal"` is the
-//!   day's composite signal score, computed from that bar and the ones before it.
+//!   day's composite signal score, computed from that bar and the ones before it (with the
+//!   session's news sentiment when given: [`backtest_with_sentiment`]); `"series":
+//!   "sentiment"` is that session's news sentiment, and a session without scored news has no
+//!   value.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use domain::{Bar, Price, SignalsConfig, TradingCalendar, new_york};
@@ -78,11 +83,26 @@ pub fn backtest_with_signals(
     from: Option<NaiveDate>,
     signals: SignalsConfig,
 ) -> Result<Vec<Fire>, SetAside> {
+    backtest_with_sentiment(rule, bars, calendar, from, signals, &BTreeMap::new())
+}
+
+/// [`backtest_with_signals`] with each trading session's news sentiment in [-1, 1]
+/// (`sentiment`, by the session's date; a session without an entry has no scored news): the
+/// values of `"series": "sentiment"` and the signal's sentiment component, as
+/// `signals::news::session_series` groups the stored scores.
+pub fn backtest_with_sentiment(
+    rule: &Rule,
+    bars: &[Bar],
+    calendar: TradingCalendar,
+    from: Option<NaiveDate>,
+    signals: SignalsConfig,
+    sentiment: &BTreeMap<NaiveDate, f64>,
+) -> Result<Vec<Fire>, SetAside> {
     let mut bars = bars.to_vec();
     bars.sort_by_key(|bar| bar.date);
     let start = from.map_or(0, |from| bars.partition_point(|bar| bar.date < from));
     if rule.series.is_some() {
-        return backtest_series(rule, &bars, calendar, start, signals);
+        return backtest_series(rule, &bars, calendar, start, signals, sentiment);
     }
     let mut engine = Engine::with_calendar(calendar);
     // Every close is given up front: the evaluator only ever looks at bars before the tick's
@@ -120,6 +140,7 @@ fn backtest_series(
     calendar: TradingCalendar,
     start: usize,
     signals: SignalsConfig,
+    sentiment: &BTreeMap<NaiveDate, f64>,
 ) -> Result<Vec<Fire>, SetAside> {
     let mut engine = Engine::with_calendar(calendar);
     engine.set_signals_config(signals);
@@ -127,7 +148,8 @@ fn backtest_series(
     check(&mut engine)?;
     let (before, after) = bars.split_at(start.min(bars.len()));
     for bar in before {
-        engine.push_series_bar(rule.symbol, Candle::from_bar(bar));
+        let day_sentiment = sentiment.get(&bar.date).copied();
+        engine.push_series_bar(rule.symbol, Candle::from_bar(bar), day_sentiment);
     }
     let mut fires = Vec::new();
     for bar in after {
@@ -138,7 +160,9 @@ fn backtest_series(
             at,
             source: "backtest".to_owned(),
         };
-        let triggers = engine.on_series_close(&tick, bar.date, Candle::from_bar(bar));
+        let day_sentiment = sentiment.get(&bar.date).copied();
+        let triggers =
+            engine.on_series_close(&tick, bar.date, Candle::from_bar(bar), day_sentiment);
         check(&mut engine)?;
         fires.extend(triggers.into_iter().map(|trigger| Fire {
             date: bar.date,

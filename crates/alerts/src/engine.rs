@@ -297,42 +297,63 @@ impl Engine {
     /// are given, the symbol's series rules are not evaluated on it. Ignored for a symbol
     /// without series rules.
     pub fn set_series_bars(&mut self, symbol: Symbol, session: NaiveDate, candles: &[Candle]) {
+        self.set_series_bars_with_sentiment(symbol, session, candles, &[]);
+    }
+
+    /// [`Engine::set_series_bars`] with each bar's session news sentiment in [-1, 1]
+    /// (`sentiment[i]` for `candles[i]`; `None` or a missing entry: no scored news), for
+    /// `"series": "sentiment"` rules and the sentiment component of `"series": "signal"`.
+    pub fn set_series_bars_with_sentiment(
+        &mut self,
+        symbol: Symbol,
+        session: NaiveDate,
+        candles: &[Candle],
+        sentiment: &[Option<f64>],
+    ) {
         if let Some(series) = self
             .books
             .get_mut(&symbol)
             .and_then(|book| book.series.as_deref_mut())
         {
-            series.set_bars(session, candles);
+            series.set_bars(session, candles, sentiment);
         }
     }
 
-    /// A backtest's bar for series rules, after it was evaluated (or before `from`).
-    pub(crate) fn push_series_bar(&mut self, symbol: Symbol, candle: Candle) {
+    /// A backtest's bar (and its session's news sentiment) for series rules, after it was
+    /// evaluated (or before `from`).
+    pub(crate) fn push_series_bar(
+        &mut self,
+        symbol: Symbol,
+        candle: Candle,
+        sentiment: Option<f64>,
+    ) {
         if let Some(series) = self
             .books
             .get_mut(&symbol)
             .and_then(|book| book.series.as_deref_mut())
         {
-            series.push_bar(candle);
+            series.push_bar(candle, sentiment);
         }
     }
 
     /// Evaluates the series rules of `tick.symbol` on a whole bar (`candle`, the backtest's
-    /// evaluation once per bar at its close), then appends the bar to their lines.
+    /// evaluation once per bar at its close, with the session's news sentiment), then appends
+    /// the bar to their lines.
     pub(crate) fn on_series_close(
         &mut self,
         tick: &Tick,
         day: NaiveDate,
         candle: Candle,
+        sentiment: Option<f64>,
     ) -> Vec<Trigger> {
         self.run_due(tick.at);
         let book = self.books.entry(tick.symbol).or_default();
         let last = book.last.replace((tick.price, tick.at));
         if let Some(series) = book.series.as_deref_mut() {
-            series.observe_close(&candle);
+            series.observe_close(&candle, sentiment);
         }
         let triggers = self.evaluate_series_rules(tick, day, last);
-        self.push_series_bar(tick.symbol, candle);
+        self.push_series_bar(tick.symbol, candle, sentiment);
         triggers
     }
 

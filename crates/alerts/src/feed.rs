@@ -1,5 +1,6 @@
-//! One symbol's series: the indicator lines (and the composite signal score) its series rules
-//! watch, fed with the symbol's stored daily bars, and their values on each tick.
+//! One symbol's series: the indicator lines (and the composite signal score and the news
+//! sentiment) its series rules watch, fed with the symbol's stored daily bars and each bar's
+//! session sentiment, and their values on each tick.
 //!
 //! Price rules never come here: a symbol's book holds a `SeriesBook` only while it has series
 //! rules, so a price tick pays one branch for it. Each distinct line is computed once per tick
@@ -18,9 +19,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::Price;
+use domain::{Evidence, Price, SignalScore};
 use indicators::{Candle, State};
-use signals::{Method, Tracker};
+use signals::{Method, SentimentReading, Tracker};
 
 use crate::eval::SeriesReading;
 use crate::rule::Rule;
@@ -36,32 +37,43 @@ enum Base {
         tracker: Box<Tracker>,
         method: Option<Arc<Method>>,
     },
+    /// The session's news sentiment: the bar's own, no state.
+    Sentiment,
 }
 
 impl Base {
     fn new(spec: SeriesSpec, method: Option<&Arc<Method>>) -> Self {
-        match spec.line() {
-            Some(line) => Self::Line {
+        match spec {
+            SeriesSpec::Indicator(line) => Self::Line {
                 state: line.indicator.state(),
                 output: line.output,
             },
-            None => Self::Signal {
+            SeriesSpec::Signal => Self::Signal {
                 tracker: Box::default(),
                 method: method.cloned(),
             },
+            SeriesSpec::Sentiment => Self::Sentiment,
         }
     }
 
-    /// Applies `candle` (the next bar) and returns the value at it.
-    fn update(&mut self, candle: &Candle) -> Option<f64> {
+    /// Applies `candle` (the next bar, whose session's news sentiment is `sentiment`) and
+    /// returns the value at it.
+    fn update(&mut self, candle: &Candle, sentiment: Option<f64>) -> Option<f64> {
         match self {
             Self::Line { state, output } => finite(state.update(candle).get(*output)),
             Self::Signal { tracker, method } => {
                 let readings = tracker.update(candle);
-                // No sentiment: the stored signals and the signal endpoints use none either.
-                let day = method.as_ref()?.score(&readings, None)?;
+                // The sentiment component weighs only the score; the evidence is for reads.
+                let reading = sentiment
+                    .and_then(|score| SignalScore::new(score).ok())
+                    .map(|score| SentimentReading {
+                        score,
+                        evidence: Evidence::new(),
+                    });
+                let day = method.as_ref()?.score(&readings, reading.as_ref())?;
                 finite(Some(day.score.get()))
             }
+            Self::Sentiment => finite(sentiment),
         }
     }
 }
@@ -82,7 +94,12 @@ struct Feed {
 }
 
 impl Feed {
-    fn new(spec: SeriesSpec, method: Option<&Arc<Method>>, candles: &[Candle]) -> Self {
+    fn new(
+        spec: SeriesSpec,
+        method: Option<&Arc<Method>>,
+        candles: &[Candle],
+        sentiment: &[Option<f64>],
+    ) -> Self {
         let mut feed = Self {
             spec,
             intraday: spec.intraday(),
@@ -92,26 +109,28 @@ impl Feed {
             now: None,
             previous: None,
         };
-        for candle in candles {
-            feed.push(candle);
+        for (i, candle) in candles.iter().enumerate() {
+            feed.push(candle, sentiment.get(i).copied().flatten());
         }
         feed
     }
 
-    fn push(&mut self, candle: &Candle) {
+    fn push(&mut self, candle: &Candle, sentiment: Option<f64>) {
         self.before = self.last;
-        self.last = self.base.update(candle);
+        self.last = self.base.update(candle, sentiment);
     }
 
-    /// The value with `candle` as the session's bar, leaving `base` as it is.
-    fn with(&self, candle: &Candle) -> Option<f64> {
-        self.base.clone().update(candle)
+    /// The value with `candle` (whose session's sentiment is `sentiment`) as the session's
+    /// bar, leaving `base` as it is.
+    fn with(&self, candle: &Candle, sentiment: Option<f64>) -> Option<f64> {
+        self.base.clone().update(candle, sentiment)
     }
 
     /// The value on a live tick at `price`.
     fn live(&self, price: Price) -> Option<f64> {
         if self.intraday {
-            self.with(&Candle::from_close(price.to_f64()))
+            // Only indicators of closes are intraday: none reads the sentiment.
+            self.with(&Candle::from_close(price.to_f64()), None)
         } else {
             self.last
         }
@@ -159,6 +178,8 @@ pub(crate) struct SeriesBook {
     /// The stored bars before `session`, oldest first, as indicators read them: kept so a
     /// line added later is computed from them.
     candles: Vec<Candle>,
+    /// Each of `candles`' session news sentiment (`None`: no scored news), same order.
+    sentiment: Vec<Option<f64>>,
     /// The session the bars lead up to; `None` until the caller gives them.
     session: Option<NaiveDate>,
     lines: Vec<Feed>,
@@ -203,23 +224,41 @@ impl SeriesBook {
         if let Some(index) = self.lines.iter().position(|feed| feed.spec == spec) {
             return index;
         }
-        self.lines
-            .push(Feed::new(spec, self.method.as_ref(), &self.candles));
+        self.lines.push(Feed::new(
+            spec,
+            self.method.as_ref(),
+            &self.candles,
+            &self.sentiment,
+        ));
         self.lines.len() - 1
     }
 
-    /// Sets the stored bars before `session` (oldest first) and recomputes every line.
+    /// Sets the stored bars before `session` (oldest first) with each one's session news
+    /// sentiment (`sentiment[i]` for `candles[i]`; missing entries have none) and recomputes
+    /// every line.
     ///
     /// Bars read again within the same session (a bar stored late, a corrected history) keep
     /// the values the last tick saw: the next tick's crossing compares with what was seen, so
     /// an end-of-day value that changes with a late bar is still a crossing.
-    pub(crate) fn set_bars(&mut self, session: NaiveDate, candles: &[Candle]) {
+    pub(crate) fn set_bars(
+        &mut self,
+        session: NaiveDate,
+        candles: &[Candle],
+        sentiment: &[Option<f64>],
+    ) {
         let same_session = self.session == Some(session);
         self.candles = candles.to_vec();
+        self.sentiment = sentiment.to_vec();
+        self.sentiment.resize(candles.len(), None);
         self.session = Some(session);
         for feed in &mut self.lines {
             let seen = feed.now;
-            *feed = Feed::new(feed.spec, self.method.as_ref(), &self.candles);
+            *feed = Feed::new(
+                feed.spec,
+                self.method.as_ref(),
+                &self.candles,
+                &self.sentiment,
+            );
             if same_session {
                 feed.now = seen;
             }
@@ -229,12 +268,14 @@ impl SeriesBook {
         }
     }
 
-    /// Appends one bar (a backtest's bar after it was evaluated, or a warm-up bar).
-    pub(crate) fn push_bar(&mut self, candle: Candle) {
+    /// Appends one bar and its session's news sentiment (a backtest's bar after it was
+    /// evaluated, or a warm-up bar).
+    pub(crate) fn push_bar(&mut self, candle: Candle, sentiment: Option<f64>) {
         for feed in &mut self.lines {
-            feed.push(&candle);
+            feed.push(&candle, sentiment);
         }
         self.candles.push(candle);
+        self.sentiment.push(sentiment);
         self.evaluated = None;
     }
 
@@ -275,11 +316,12 @@ impl SeriesBook {
     }
 
     /// Computes every line's value for a whole bar (`candle`), against the last bar's: the
-    /// backtest's evaluation. The bar is not appended ([`SeriesBook::push_bar`]).
-    pub(crate) fn observe_close(&mut self, candle: &Candle) {
+    /// backtest's evaluation; `sentiment` is the bar's session news sentiment. The bar is not
+    /// appended ([`SeriesBook::push_bar`]).
+    pub(crate) fn observe_close(&mut self, candle: &Candle, sentiment: Option<f64>) {
         for feed in &mut self.lines {
             feed.previous = feed.last;
-            feed.now = feed.with(candle);
+            feed.now = feed.with(candle, sentiment);
         }
         self.evaluated = None;
     }

@@ -110,14 +110,16 @@
 //!   [`Engine::series_symbols`] says for which symbols.
 //! - Indicators of closes update intraday (the live price is the provisional close of the
 //!   session's bar); `atr`, `stoch`, `obv` and `signal` (the composite signal score, under
-//!   the method [`Engine::set_signals_config`] sets) only at end of day (the last stored
-//!   bar's value). See [`SeriesSpec`] for the whole model.
+//!   the method [`Engine::set_signals_config`] sets) and `sentiment` (the session's news
+//!   sentiment, given with the bars: [`Engine::set_series_bars_with_sentiment`]) only at end
+//!   of day (the last stored bar's value). See [`SeriesSpec`] for the whole model.
 //! - A crossing compares with the value at the symbol's previous tick when it belongs to the
 //!   same session (recomputed at that tick's price after a rebuild or restart, from the
 //!   restored last quote), else with the value the session started from. A series without a
 //!   value yet (warming up) never fires and is never a previous value.
 //! - [`backtest`] evaluates a series rule once per bar, at the bar's close, on the whole bar
-//!   ([`backtest_with_signals`] with a configured signals method).
+//!   ([`backtest_with_signals`] with a configured signals method, [`backtest_with_sentiment`]
+//!   with each session's news sentiment too).
 
 mod aside;
 mod backtest;
@@ -135,11 +137,11 @@ mod state;
 mod validate;
 
 pub use aside::{SetAside, SetAsideCause};
-pub use backtest::{Fire, backtest, backtest_with_signals};
+pub use backtest::{Fire, backtest, backtest_with_sentiment, backtest_with_signals};
 pub use engine::{Engine, LastQuote, Tick, Trigger};
 pub use fields::COMMON_FIELDS;
 pub use rule::{Condition, Frequency, Move, MoveBasis, Percent, Rule, RuleId, Side, Span, Trail};
-pub use series::{RESERVED_SERIES, SIGNAL_SERIES, SeriesError, SeriesSpec};
+pub use series::{RESERVED_SERIES, SENTIMENT_SERIES, SIGNAL_SERIES, SeriesError, SeriesSpec};
 pub use session::trading_day;
 pub use state::RuleState;
 pub use validate::{

@@ -185,8 +185,9 @@ impl Rule {
                     errors.push(FieldError::new(
                         "value",
                         format!(
-                            "must be between -1 and 1 for series {series}: the composite \
-                             signal score is in [-1, 1] (got {value})"
+                            "must be between -1 and 1 for series {series}: {} is in \
+                             [-1, 1] (got {value})",
+                            score_name(series)
                         ),
                     ));
                 }
@@ -214,10 +215,10 @@ impl Rule {
                 errors.push(FieldError::new(
                     "other",
                     format!(
-                        "cannot cross {series} with {other}: signal is a score in [-1, 1] and \
-                         an indicator line is in its own unit (a price, an RSI), so their \
-                         crossing means nothing; compare signal with value (e.g. \"value\": \
-                         -0.6) instead"
+                        "cannot cross {series} with {other}: signal and sentiment are scores \
+                         in [-1, 1] and an indicator line is in its own unit (a price, an \
+                         RSI), so their crossing means nothing; compare a score with value \
+                         (e.g. \"value\": -0.6) instead"
                     ),
                 ))
             }
@@ -230,7 +231,7 @@ impl Rule {
                 "value",
                 format!(
                     "is required for a rule on series {series}: the level in the series' unit \
-                     (e.g. 30 for rsi:14, -0.6 for signal){}",
+                     (e.g. 30 for rsi:14, -0.6 for signal or sentiment){}",
                     if crossing {
                         ", or give other: a second series to cross"
                     } else {
@@ -332,5 +333,13 @@ fn check_trail(errors: &mut Vec<FieldError>, trail: &Trail) {
     }
     if let Some(activation) = trail.activation_price {
         check_price(errors, "activation_price", activation);
+    }
+}
+
+/// What a score series is, for messages about its range.
+fn score_name(series: SeriesSpec) -> &'static str {
+    match series {
+        SeriesSpec::Sentiment => "the session's news sentiment",
+        _ => "the composite signal score",
     }
 }

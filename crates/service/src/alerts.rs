@@ -12,9 +12,11 @@
 //! `AlertStore::rules_fingerprint` changes); this module only writes definitions, statuses and,
 //! when a rule must start again, a fresh armed state.
 
+use std::collections::BTreeMap;
+
 use alerts::{Condition, Fire, Rule, RuleState, SeriesSpec};
 use chrono::{NaiveDate, Utc};
-use domain::{Series, Symbol, TradingCalendar};
+use domain::{Bar, Series, Symbol, TradingCalendar};
 use market::{CacheStatus, MarketError, Served};
 use providers::ProviderError;
 use serde_json::Value;
@@ -437,6 +439,42 @@ impl Service {
         self.backtest(rule, from, to, Some(history)).await
     }
 
+    /// The session news sentiment a backtest of `rule` over `bars` (oldest first) reads: each
+    /// session's score from `from`'s previous bar on (a crossing compares with it), for rules
+    /// on `"sentiment"` or `"signal"` (its sentiment component, as the signal endpoints read
+    /// it); nothing for the rest, which never read it.
+    async fn rule_sentiment(
+        &self,
+        rule: &Rule,
+        bars: &[Bar],
+        from: Option<NaiveDate>,
+    ) -> Result<BTreeMap<NaiveDate, f64>, ServiceError> {
+        let reads = [rule.series, rule.other]
+            .into_iter()
+            .flatten()
+            .any(|series| series.is_score());
+        if !reads {
+            return Ok(BTreeMap::new());
+        }
+        let days: Vec<NaiveDate> = bars.iter().map(|bar| bar.date).collect();
+        let since = from.and_then(|from| {
+            let start = days.partition_point(|day| *day < from);
+            days.get(start.checked_sub(1)?).copied()
+        });
+        let series = crate::news::sentiment::session_sentiment(
+            self.store(),
+            self.sentiment_keys(),
+            rule.symbol,
+            &days,
+            since,
+        )
+        .await?;
+        Ok(series
+            .into_iter()
+            .map(|(day, reading)| (day, reading.score.get()))
+            .collect())
+    }
+
     /// One of the caller's stored rules, to replay: its definition, refused (422) when a value
     /// is out of range (stored before the ranges existed; its expiry may have passed: that is
     /// no reason not to replay it).
@@ -475,13 +513,15 @@ impl Service {
         let replay_bars = served.value.between(None, to).to_vec();
         // `"series": "signal"` under the configured method, as the signal endpoints compute it.
         let signals = self.settings().signals;
+        let sentiment = self.rule_sentiment(rule, &replay_bars, from).await?;
         let fires = tokio::task::spawn_blocking(move || {
-            alerts::backtest_with_signals(
+            alerts::backtest_with_sentiment(
                 &replay_rule,
                 &replay_bars,
                 TradingCalendar::NYSE,
                 from,
                 signals,
+                &sentiment,
             )
         })
         .await

@@ -553,7 +553,11 @@ impl Alerting {
 /// runs under `loops`, so `/ready` answers 503 once one has stopped.
 async fn start_alerting(
     config: &Config,
-    Core { store, market, .. }: Core,
+    Core {
+        store,
+        market,
+        sentiment,
+    }: Core,
     loops: &web::liveness::Loops,
     bus: Option<Arc<dyn bus::Bus>>,
 ) -> Result<Alerting, AppError> {
@@ -595,12 +599,16 @@ async fn start_alerting(
             );
             tasks.push(loops.spawn("quote poller", poller.run(stopped.clone())));
         }
-        // `"series": "signal"` rules are computed with the configured method, as the signal
-        // endpoints compute the signal.
-        let evaluator = alerting::evaluator::Evaluator::load_with_signals(
+        // `"series": "signal"` rules are computed with the configured method and `"series":
+        // "sentiment"` from the scoring chain's score keys, as the signal and sentiment endpoints
+        // compute them.
+        let evaluator = alerting::evaluator::Evaluator::load_with_series(
             store.clone(),
             bus.clone(),
-            config.signals.config,
+            alerting::evaluator::SeriesSettings {
+                signals: config.signals.config,
+                score_keys: sentiment.keys().to_vec(),
+            },
         )
         .await?;
         tracing::info!(rules = evaluator.rules(), "alert engine loaded");

@@ -2,11 +2,12 @@
 //! ticks (intraday and end-of-day series) and backtests checked against an independent
 //! computation of the indicator.
 
-use alerts::{Engine, FieldError, Rule, RuleState, Tick, backtest};
+use alerts::{Engine, FieldError, Rule, RuleState, Tick, backtest, backtest_with_sentiment};
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use domain::{Bar, Price, TradingCalendar};
+use domain::{Bar, Price, SignalsConfig, TradingCalendar};
 use indicators::{Candle, Line};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 use crate::{at, msft, price, rule};
 
@@ -101,11 +102,35 @@ fn an_unknown_series_or_parameter_is_refused_with_the_valid_ones() {
         "{err}"
     );
     let err = serde_json::from_value::<Rule>(
-        json!({"symbol":"MSFT","kind":"above","series":"sentiment","value":0.5}),
+        json!({"symbol":"MSFT","kind":"above","series":"sentimnt","value":0.5}),
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("cannot be watched yet"), "{err}");
+    assert!(err.contains("unknown indicator `sentimnt`"), "{err}");
+}
+
+#[test]
+fn a_sentiment_rule_compares_with_a_score_in_minus_one_to_one() {
+    parse(json!({"symbol":"MSFT","kind":"crosses_up","series":"sentiment","value":-0.25}))
+        .validate()
+        .unwrap();
+    // The two scores may cross each other.
+    parse(json!({"symbol":"MSFT","kind":"crosses","series":"sentiment","other":"signal"}))
+        .validate()
+        .unwrap();
+    let out = problems(json!({"symbol":"MSFT","kind":"above","series":"sentiment","value":1.5}));
+    assert_eq!(out[0].field, "value");
+    assert!(
+        out[0]
+            .message
+            .contains("between -1 and 1 for series sentiment"),
+        "{}",
+        out[0]
+    );
+    let out = problems(
+        json!({"symbol":"MSFT","kind":"crosses_up","series":"sentiment","other":"rsi:14"}),
+    );
+    assert_eq!(out[0].field, "other");
 }
 
 /// `count` weekday bars from 2025-01-06 of a seeded random walk, with split-adjusted closes
@@ -324,4 +349,141 @@ fn a_price_only_symbol_reports_no_series_symbols() {
         .map(ToString::to_string)
         .collect();
     assert_eq!(symbols, ["AAPL"]);
+}
+
+#[test]
+fn a_sentiment_crossing_fires_once_when_the_session_s_news_is_stored_and_not_on_no_news() {
+    let mut engine = Engine::new();
+    engine.insert(
+        1,
+        rule(json!({"kind":"crosses_up","series":"sentiment","value":0.3,
+            "frequency":"every_time","cooldown":"1s"})),
+        RuleState::armed(),
+    );
+    // Thursday's and Friday's sessions: bearish news, then none.
+    let candles = flat_candles(&[10.0, 10.0, 10.0]);
+    engine.set_series_bars_with_sentiment(msft(), monday(), &candles, &[None, Some(-0.2), None]);
+    // The live price never moves the sentiment, and a session without news has no value.
+    assert!(tick(&mut engine, "2026-11-23T15:00:00Z", "1000").is_empty());
+    assert!(tick(&mut engine, "2026-11-23T15:01:00Z", "1").is_empty());
+    // Monday's session had bullish news (0.6) but Friday's had none: no previous value, no
+    // crossing.
+    let tuesday = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let mut candles = candles;
+    candles.push(Candle::from_close(10.0));
+    let mut sentiment = vec![None, Some(-0.2), None, Some(0.6)];
+    engine.set_series_bars_with_sentiment(msft(), tuesday, &candles, &sentiment);
+    assert!(tick(&mut engine, "2026-11-24T15:00:00Z", "10").is_empty());
+    // Tuesday's news is weaker (0.1): Wednesday sees 0.6 → 0.1, no crossing up.
+    let wednesday = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    candles.push(Candle::from_close(10.0));
+    sentiment.push(Some(0.1));
+    engine.set_series_bars_with_sentiment(msft(), wednesday, &candles, &sentiment);
+    assert!(tick(&mut engine, "2026-11-25T15:00:00Z", "10").is_empty());
+    // Wednesday's is bullish (0.45): Friday's first quote (Thursday is Thanksgiving) fires,
+    // once.
+    let friday = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    candles.push(Candle::from_close(10.0));
+    sentiment.push(Some(0.45));
+    engine.set_series_bars_with_sentiment(msft(), friday, &candles, &sentiment);
+    assert_eq!(tick(&mut engine, "2026-11-27T15:00:00Z", "10"), [1]);
+    assert!(tick(&mut engine, "2026-11-27T15:01:00Z", "10").is_empty());
+    assert!(tick(&mut engine, "2026-11-27T17:00:00Z", "10").is_empty());
+}
+
+#[test]
+fn a_sentiment_backtest_fires_on_the_session_whose_news_crosses_and_skips_sessions_without() {
+    let bars = walk(10, 7);
+    let day = |i: usize| bars[i].date;
+    // No news on bars[3] and bars[6]: bars[7] rises from no value, which is no crossing.
+    let sentiment: BTreeMap<NaiveDate, f64> = [
+        (day(1), -0.2),
+        (day(2), 0.5),
+        (day(4), 0.6),
+        (day(5), -0.1),
+        (day(7), 0.4),
+        (day(8), 0.2),
+        (day(9), 0.35),
+    ]
+    .into_iter()
+    .collect();
+    let rule = rule(json!({"kind":"crosses_up","series":"sentiment","value":0.3,
+        "frequency":"every_time","cooldown":"1s"}));
+    let fired = |from: Option<NaiveDate>| -> Vec<NaiveDate> {
+        backtest_with_sentiment(
+            &rule,
+            &bars,
+            TradingCalendar::NYSE,
+            from,
+            SignalsConfig::default(),
+            &sentiment,
+        )
+        .unwrap()
+        .iter()
+        .map(|fire| fire.date)
+        .collect()
+    };
+    assert_eq!(fired(None), [day(2), day(9)]);
+    assert_eq!(fired(Some(day(3))), [day(9)]);
+    // Without the sessions' news there is nothing to fire on.
+    assert!(
+        backtest(&rule, &bars, TradingCalendar::NYSE, None)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_signal_backtest_reads_each_session_s_sentiment_as_the_signal_endpoints_do() {
+    let bars = walk(120, 11);
+    // Strong news on every third session from the 40th on, alternating in sign.
+    let sentiment: BTreeMap<NaiveDate, f64> = (40..bars.len())
+        .step_by(3)
+        .map(|i| (bars[i].date, if i % 2 == 0 { 0.9 } else { -0.9 }))
+        .collect();
+    let readings: signals::SentimentSeries = sentiment
+        .iter()
+        .map(|(day, score)| {
+            let reading = signals::SentimentReading {
+                score: domain::SignalScore::new(*score).unwrap(),
+                evidence: domain::Evidence::new(),
+            };
+            (*day, reading)
+        })
+        .collect();
+    let method = signals::Method::new(SignalsConfig::default()).unwrap();
+    let at = chrono::Utc::now();
+    let scores = |series: &signals::SentimentSeries| -> Vec<Option<f64>> {
+        let by_day: BTreeMap<NaiveDate, f64> = method
+            .signals(msft(), &bars, series, None, at)
+            .iter()
+            .map(|signal| (signal.day, signal.score.get()))
+            .collect();
+        bars.iter()
+            .map(|bar| by_day.get(&bar.date).copied())
+            .collect()
+    };
+    let level = vec![Some(0.1); bars.len()];
+    let with_news = crossings(&bars, &scores(&readings), &level, true);
+    let without = crossings(&bars, &scores(&Default::default()), &level, true);
+    assert_ne!(
+        with_news, without,
+        "the news must move the signal across 0.1"
+    );
+    let rule = rule(json!({"kind":"crosses_up","series":"signal","value":0.1,
+        "frequency":"every_time","cooldown":"1s"}));
+    let fired: Vec<NaiveDate> = backtest_with_sentiment(
+        &rule,
+        &bars,
+        TradingCalendar::NYSE,
+        None,
+        SignalsConfig::default(),
+        &sentiment,
+    )
+    .unwrap()
+    .iter()
+    .map(|fire| fire.date)
+    .collect();
+    assert_eq!(fired, with_news);
+    assert_eq!(fire_dates(&rule, &bars, None), without);
 }

@@ -21,7 +21,7 @@ use domain::{Bar, Symbol, new_york};
 use signals::SentimentSeries;
 use signals::news::{self, DatedScore, DaySentiment, Polarity, WeightSource, WeightedScore};
 use store::{
-    ArticleScore, ArticleSentiment, MAX_NEWS_PER_READ, ScoreKey, StoredArticle,
+    ArticleScore, ArticleSentiment, MAX_NEWS_PER_READ, ScoreKey, Store, StoreError, StoredArticle,
     StoredProviderSentiment,
 };
 
@@ -155,38 +155,15 @@ impl Service {
         bars: &[Bar],
         from: Option<NaiveDate>,
     ) -> Result<SentimentSeries, ServiceError> {
-        if self.sentiment_keys().is_empty() {
-            return Ok(SentimentSeries::new());
-        }
         let days: Vec<NaiveDate> = bars.iter().map(|bar| bar.date).collect();
-        let first = days.partition_point(|day| from.is_some_and(|from| *day < from));
-        let Some(last) = days.last() else {
-            return Ok(SentimentSeries::new());
-        };
-        // News of the first day's session starts at the close before it (a week before it
-        // for the first bar of all, whose session has no close before it).
-        let start = match first.checked_sub(1).and_then(|before| days.get(before)) {
-            Some(before) => new_york::instant(*before, news::NEWS_CLOSE),
-            None => match days.get(first) {
-                Some(day) => new_york::midnight(*day) - TimeDelta::days(7),
-                None => return Ok(SentimentSeries::new()),
-            },
-        };
-        let end = new_york::instant(*last, news::NEWS_CLOSE);
-        let (articles, _) = self.sentiment_articles(symbol, start, end).await?;
-        let cited: Vec<Citation> = articles
-            .into_iter()
-            .filter_map(|item| cite(symbol, item).ok())
-            .collect();
-        let dated: Vec<DatedScore<'_>> = cited
-            .iter()
-            .map(|citation| DatedScore {
-                published_at: citation.article.published_at,
-                scored: weighted(citation),
-                title: &citation.article.title,
-            })
-            .collect();
-        Ok(news::session_series(&days, from, &dated))
+        Ok(session_sentiment(
+            self.store(),
+            self.sentiment_keys(),
+            symbol,
+            &days,
+            from,
+        )
+        .await?)
     }
 
     /// The articles of `symbol` published in `[from, to)` with their preferred scores, newest
@@ -198,34 +175,90 @@ impl Service {
         to: DateTime<Utc>,
     ) -> Result<(Vec<ArticleSentiment>, bool), ServiceError> {
         let keys = self.sentiment_keys();
-        let mut articles: Vec<ArticleSentiment> = Vec::new();
-        let mut seen = HashSet::new();
-        let mut upper = to;
-        loop {
-            let page = self
-                .store()
-                .symbol_sentiment(symbol, keys, from, upper, MAX_NEWS_PER_READ)
-                .await?;
-            let full = page.len() == MAX_NEWS_PER_READ as usize;
-            let oldest = page.last().map(|item| item.article.published_at);
-            let before = articles.len();
-            articles.extend(page.into_iter().filter(|item| seen.insert(item.article.id)));
-            if articles.len() > MAX_SENTIMENT_ARTICLES {
-                articles.truncate(MAX_SENTIMENT_ARTICLES);
-                return Ok((articles, true));
-            }
-            match oldest {
-                // The next page reads up to the oldest time read, that time included (its
-                // other articles may not all have fit); those already read are skipped. A
-                // page of nothing new is a full page of one instant: leave the rest out.
-                Some(oldest) if full => {
-                    if articles.len() == before {
-                        return Ok((articles, true));
-                    }
-                    upper = oldest + TimeDelta::microseconds(1);
+        Ok(articles_between(self.store(), keys, symbol, from, to).await?)
+    }
+}
+
+/// The session news sentiment of each of `days` (trading days with a bar, ascending) on or
+/// after `from` that has scored news, read from `store` with `keys` (the scoring chain's
+/// score keys, preferred first): what the composite signal's `sentiment` component and the
+/// alert engine's `"series": "sentiment"` read, one computation for both. News published
+/// after a session's close counts for the next session (`signals::news::session_series`).
+pub async fn session_sentiment(
+    store: &dyn Store,
+    keys: &[ScoreKey],
+    symbol: Symbol,
+    days: &[NaiveDate],
+    from: Option<NaiveDate>,
+) -> Result<SentimentSeries, StoreError> {
+    if keys.is_empty() {
+        return Ok(SentimentSeries::new());
+    }
+    let first = days.partition_point(|day| from.is_some_and(|from| *day < from));
+    let Some(last) = days.last() else {
+        return Ok(SentimentSeries::new());
+    };
+    // News of the first day's session starts at the close before it (a week before it
+    // for the first bar of all, whose session has no close before it).
+    let start = match first.checked_sub(1).and_then(|before| days.get(before)) {
+        Some(before) => new_york::instant(*before, news::NEWS_CLOSE),
+        None => match days.get(first) {
+            Some(day) => new_york::midnight(*day) - TimeDelta::days(7),
+            None => return Ok(SentimentSeries::new()),
+        },
+    };
+    let end = new_york::instant(*last, news::NEWS_CLOSE);
+    let (articles, _) = articles_between(store, keys, symbol, start, end).await?;
+    let cited: Vec<Citation> = articles
+        .into_iter()
+        .filter_map(|item| cite(symbol, item).ok())
+        .collect();
+    let dated: Vec<DatedScore<'_>> = cited
+        .iter()
+        .map(|citation| DatedScore {
+            published_at: citation.article.published_at,
+            scored: weighted(citation),
+            title: &citation.article.title,
+        })
+        .collect();
+    Ok(news::session_series(days, from, &dated))
+}
+
+/// The articles of `symbol` published in `[from, to)` with their preferred scores among
+/// `keys`, newest first, at most [`MAX_SENTIMENT_ARTICLES`] (and whether more were left out).
+async fn articles_between(
+    store: &dyn Store,
+    keys: &[ScoreKey],
+    symbol: Symbol,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(Vec<ArticleSentiment>, bool), StoreError> {
+    let mut articles: Vec<ArticleSentiment> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut upper = to;
+    loop {
+        let page = store
+            .symbol_sentiment(symbol, keys, from, upper, MAX_NEWS_PER_READ)
+            .await?;
+        let full = page.len() == MAX_NEWS_PER_READ as usize;
+        let oldest = page.last().map(|item| item.article.published_at);
+        let before = articles.len();
+        articles.extend(page.into_iter().filter(|item| seen.insert(item.article.id)));
+        if articles.len() > MAX_SENTIMENT_ARTICLES {
+            articles.truncate(MAX_SENTIMENT_ARTICLES);
+            return Ok((articles, true));
+        }
+        match oldest {
+            // The next page reads up to the oldest time read, that time included (its
+            // other articles may not all have fit); those already read are skipped. A
+            // page of nothing new is a full page of one instant: leave the rest out.
+            Some(oldest) if full => {
+                if articles.len() == before {
+                    return Ok((articles, true));
                 }
-                _ => return Ok((articles, false)),
+                upper = oldest + TimeDelta::microseconds(1);
             }
+            _ => return Ok((articles, false)),
         }
     }
 }

@@ -36,6 +36,15 @@ fn llm_key() -> ScoreKey {
 }
 
 fn service(store: Arc<dyn Store>, news: NewsSettings) -> Service {
+    service_with_keys(store, news, vec![llm_key(), lexicon_key()])
+}
+
+/// A service whose scoring chain has `score_keys`, preferred first.
+fn service_with_keys(
+    store: Arc<dyn Store>,
+    news: NewsSettings,
+    score_keys: Vec<ScoreKey>,
+) -> Service {
     let config = MarketConfig {
         clock: Clock::tokio_from(at(NOW)),
         ..MarketConfig::default()
@@ -48,8 +57,7 @@ fn service(store: Arc<dyn Store>, news: NewsSettings) -> Service {
     ));
     let settings = Settings {
         news,
-        // An LLM preferred over the lexicon: reads prefer the LLM's score of an article.
-        sentiment: crate::scoring::SentimentChain::with_keys(vec![llm_key(), lexicon_key()]),
+        sentiment: crate::scoring::SentimentChain::with_keys(score_keys),
         ..Settings::default()
     };
     Service::new(store, market, settings)
@@ -511,4 +519,121 @@ async fn a_refresh_stores_a_scored_bullish_session_as_the_sentiment_component() 
             .contains(&domain::ComponentName::Sentiment),
         "a day without scored news leaves sentiment out"
     );
+}
+
+#[tokio::test]
+async fn a_sentiment_alert_backtests_to_the_session_whose_stored_scores_cross_its_level() {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let service = service(store.clone(), on());
+    let acme = sym("ACME");
+    // The daily history as the read path serves it.
+    let history = || {
+        Some(Ok(market::Served {
+            value: Arc::new(domain::Series::new(acme, bars(60), "import", at(NOW))),
+            cache: market::CacheStatus::Miss,
+        }))
+    };
+    let ids = insert(
+        store.as_ref(),
+        vec![
+            item(
+                "https://a.example/1",
+                "Acme slips",
+                "2026-11-30T15:00:00Z",
+                &["ACME"],
+            ),
+            item(
+                "https://a.example/2",
+                "Acme soars",
+                "2026-12-01T15:00:00Z",
+                &["ACME"],
+            ),
+            // Scored by the lexicon only, and barely relevant: 0.8·1 and 0.2·0.1 average 0.7455.
+            item(
+                "https://a.example/3",
+                "Acme aside",
+                "2026-12-01T16:00:00Z",
+                &["ACME"],
+            ),
+            // After the last bar's close: its session has no bar yet.
+            item(
+                "https://a.example/4",
+                "Acme late",
+                "2026-12-02T22:00:00Z",
+                &["ACME"],
+            ),
+        ],
+    )
+    .await;
+    score(
+        store.as_ref(),
+        ids[0],
+        &llm_key(),
+        -0.5,
+        None,
+        &[("ACME", 1.0)],
+    )
+    .await;
+    score(
+        store.as_ref(),
+        ids[1],
+        &llm_key(),
+        0.8,
+        None,
+        &[("ACME", 1.0)],
+    )
+    .await;
+    score(
+        store.as_ref(),
+        ids[2],
+        &lexicon_key(),
+        0.2,
+        None,
+        &[("ACME", 0.1)],
+    )
+    .await;
+    score(
+        store.as_ref(),
+        ids[3],
+        &llm_key(),
+        0.9,
+        None,
+        &[("ACME", 1.0)],
+    )
+    .await;
+    let rule: alerts::Rule = serde_json::from_value(serde_json::json!({
+        "symbol": "ACME", "kind": "crosses_up", "series": "sentiment", "value": 0.3,
+        "frequency": "every_time", "cooldown": "1s"
+    }))
+    .unwrap();
+    rule.validate().unwrap();
+    let fired = |backtest: crate::alerts::Backtest| -> Vec<(NaiveDate, String)> {
+        backtest
+            .fires
+            .into_iter()
+            .map(|fire| (fire.date, fire.message))
+            .collect()
+    };
+    let expected = [(
+        day("2026-12-01"),
+        "ACME sentiment crossed above 0.3 (now 0.7455; price 11.00)".to_owned(),
+    )];
+    let all = service
+        .backtest(&rule, None, None, history())
+        .await
+        .unwrap();
+    assert_eq!(fired(all), expected);
+    // From the firing session on: the session before it is still its previous value.
+    let from = service
+        .backtest(&rule, Some(day("2026-12-01")), None, history())
+        .await
+        .unwrap();
+    assert_eq!(fired(from), expected);
+    // Without a score key nothing is read, so nothing fires.
+    let keyless = service_with_keys(store.clone(), NewsSettings { enabled: true }, Vec::new());
+    let none = keyless
+        .backtest(&rule, None, None, history())
+        .await
+        .unwrap();
+    assert!(none.fires.is_empty());
 }

@@ -48,18 +48,22 @@ pub struct RuleBody {
     /// price: `name:params.output` (`"rsi:14"`, `"sma:50"`, `"macd:12:26:9.histogram"`,
     /// `"bbands:20:2.upper"`; omitted parameters take their defaults, the output defaults to
     /// the first; an unknown name or parameter is refused listing every indicator with its
-    /// ranges; `"sentiment"` is reserved and refused for now); or `"signal"`, the day's
-    /// composite signal score in [-1, 1] (as `GET /v1/stocks/{symbol}/signal` computes it;
-    /// compared with a `value` in [-1, 1], never crossed with an indicator line). Indicators of
+    /// ranges); `"signal"`, the day's composite signal score in [-1, 1] (as
+    /// `GET /v1/stocks/{symbol}/signal` computes it); or `"sentiment"`, the trading session's
+    /// relevance-weighted news sentiment in [-1, 1] (the signal's sentiment component; a
+    /// session without scored news has no value and never fires). The two scores compare with
+    /// a `value` in [-1, 1] or cross each other, never an indicator line. Indicators of
     /// closes (`sma`, `ema`, `wma`, `rsi`, `macd`, `bbands`, `roc`, `volatility`) update
     /// intraday: the live price is the session's provisional close. Indicators of highs, lows
-    /// or volumes (`atr`, `stoch`, `obv`) and `signal` update only at end of day, when the
-    /// session's bar is stored (seen on the next session's first quote). A backtest evaluates each bar once,
-    /// at its close, and a crossing compares consecutive bars; warm-up bars never fire.
+    /// or volumes (`atr`, `stoch`, `obv`), `signal` and `sentiment` update only at end of
+    /// day, when the session's bar is stored (seen on the next session's first quote). A
+    /// backtest evaluates each bar once, at its close, and a crossing compares consecutive
+    /// bars; warm-up bars never fire.
     #[schema(example = "rsi:14")]
     pub series: Option<String>,
     /// With `series`: the level in the series' own unit (may be negative, e.g. for a MACD
-    /// histogram), between -100000000 and 100000000; between -1 and 1 for `"signal"`.
+    /// histogram), between -100000000 and 100000000; between -1 and 1 for `"signal"` and
+    /// `"sentiment"`.
     pub value: Option<f64>,
     /// With `series`, crossing kinds only: a second series to cross instead of `value`
     /// (`"series": "sma:50", "other": "sma:200"` with `crosses_up` is a golden cross).

@@ -166,8 +166,12 @@ async fn a_bad_series_is_refused_naming_the_field_and_what_is_valid() {
             "other: `sma` parameter `period` must be 2..=1000",
         ),
         (
-            json!({"symbol": "MSFT", "kind": "above", "series": "sentiment", "value": 0.5}),
-            "series: `sentiment` cannot be watched yet",
+            json!({"symbol": "MSFT", "kind": "above", "series": "sentiment", "value": 1.5}),
+            "value: must be between -1 and 1 for series sentiment",
+        ),
+        (
+            json!({"symbol": "MSFT", "kind": "crosses_down", "series": "sentiment", "other": "sma:50"}),
+            "other: cannot cross sentiment with sma:50",
         ),
         (
             json!({"symbol": "MSFT", "kind": "crosses_up", "series": "signal", "other": "rsi:14"}),
