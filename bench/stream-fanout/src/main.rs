@@ -47,6 +47,8 @@ async fn serve() {
         admin_token: None,
         limits: web::limits::Limits::default(),
         signals: domain::SignalsConfig::default(),
+        news: service::news::NewsSettings::default(),
+        sentiment: service::scoring::SentimentChain::default(),
     };
     let auth = web::auth::AuthSettings {
         hasher: web::auth::PasswordHasher::fast_for_tests(),

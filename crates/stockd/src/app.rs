@@ -22,8 +22,7 @@ use web::features::Feature;
 
 use crate::config::{
     Config, ConfigError, LlmScorer, NewsSection, NewsSourceName, ProviderName, ProvidersSection,
-    SentimentSection, StoreSection,
-    WebSection,
+    SentimentSection, StoreSection, WebSection,
 };
 
 /// How often histogram buckets are folded so memory stays flat between scrapes.

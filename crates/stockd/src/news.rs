@@ -51,7 +51,7 @@ pub async fn ingest(config: &Config, symbols: Vec<Symbol>, quiet: bool) -> Resul
         );
     }
     let core = app::core(config).await.map_err(|err| err.to_string())?;
-    let ingestor = crate::ingesting::ingestor(config, core)
+    let ingestor = crate::ingesting::ingestor(config, core, None)
         .await
         .map_err(|err| err.to_string())?;
     let symbols = crate::ingesting::symbols_or_tracked(&ingestor, symbols).await?;

@@ -81,13 +81,22 @@ async fn llm() -> MockServer {
 fn news_env(newsapi: &MockServer, llm: &MockServer) -> Vec<(String, String)> {
     [
         ("STOCKD_NEWS__SOURCES", "newsapi".to_owned()),
-        ("STOCKD_NEWS__NEWSAPI_API_KEY", "newsapi-test-key".to_owned()),
+        (
+            "STOCKD_NEWS__NEWSAPI_API_KEY",
+            "newsapi-test-key".to_owned(),
+        ),
         ("STOCKD_NEWS__NEWSAPI_BASE_URL", newsapi.uri()),
         ("STOCKD_NEWS__SCHEDULE", "*/2 * * * * *".to_owned()),
         ("STOCKD_NEWS__TRADING_DAYS_ONLY", "false".to_owned()),
         ("STOCKD_SENTIMENT__SCORERS", "openai".to_owned()),
-        ("STOCKD_SENTIMENT__OPENAI__BASE_URL", format!("{}/v1", llm.uri())),
-        ("STOCKD_SENTIMENT__OPENAI__API_KEY", "llm-test-key".to_owned()),
+        (
+            "STOCKD_SENTIMENT__OPENAI__BASE_URL",
+            format!("{}/v1", llm.uri()),
+        ),
+        (
+            "STOCKD_SENTIMENT__OPENAI__API_KEY",
+            "llm-test-key".to_owned(),
+        ),
         ("STOCKD_SENTIMENT__OPENAI__MODEL", "small-1".to_owned()),
         ("STOCKD_SENTIMENT__POLL_INTERVAL", "200ms".to_owned()),
     ]
@@ -134,11 +143,15 @@ async fn citations(base: &str) -> (Vec<(String, String)>, usize) {
 /// Waits until MSFT has exactly the `expected` titles stored and all of them cited.
 async fn all_stored_and_scored(base: &str, expected: &[&str]) {
     let want: HashSet<String> = expected.iter().map(|t| (*t).to_owned()).collect();
-    wait_for(Duration::from_secs(60), "every article stored and scored", || async {
-        let (cited, pending) = citations(base).await;
-        let titles: HashSet<String> = cited.into_iter().map(|(t, _)| t).collect();
-        pending == 0 && titles == want
-    })
+    wait_for(
+        Duration::from_secs(60),
+        "every article stored and scored",
+        || async {
+            let (cited, pending) = citations(base).await;
+            let titles: HashSet<String> = cited.into_iter().map(|(t, _)| t).collect();
+            pending == 0 && titles == want
+        },
+    )
     .await;
 }
 
@@ -153,15 +166,21 @@ where
     news_answers(
         newsapi,
         &[
-            article(FIRST, "https://news.example.com/msft/contract?utm_source=x", 3),
+            article(
+                FIRST,
+                "https://news.example.com/msft/contract?utm_source=x",
+                3,
+            ),
             article(SECOND, "https://news.example.com/msft/dividend", 2),
         ],
     )
     .await;
     let base = first.base.clone();
-    wait_for(Duration::from_secs(60), "the first two articles stored", || async {
-        stored_titles(&base).await.len() == 2
-    })
+    wait_for(
+        Duration::from_secs(60),
+        "the first two articles stored",
+        || async { stored_titles(&base).await.len() == 2 },
+    )
     .await;
     // SIGKILL: whatever was in flight (a news job, a scoring round) is cut off.
     first.kill();
@@ -237,10 +256,8 @@ async fn articles_are_ingested_scored_once_across_a_kill_and_cited_on_sentiment(
         .await;
     assert!(status == 200 || status == 201, "watchlist: {status}");
 
-    let server = ingest_kill_restart(&newsapi, first, || {
-        Server::start_with(dir.path(), &env)
-    })
-    .await;
+    let server =
+        ingest_kill_restart(&newsapi, first, || Server::start_with(dir.path(), &env)).await;
     stored_and_scored_once(&server.base, &llm).await;
     // Keys never reach the log.
     let log = std::fs::read_to_string(&server.log).unwrap();

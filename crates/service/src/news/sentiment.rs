@@ -156,14 +156,7 @@ impl Service {
         from: Option<NaiveDate>,
     ) -> Result<SentimentSeries, ServiceError> {
         let days: Vec<NaiveDate> = bars.iter().map(|bar| bar.date).collect();
-        Ok(session_sentiment(
-            self.store(),
-            self.sentiment_keys(),
-            symbol,
-            &days,
-            from,
-        )
-        .await?)
+        Ok(session_sentiment(self.store(), self.sentiment_keys(), symbol, &days, from).await?)
     }
 
     /// The articles of `symbol` published in `[from, to)` with their preferred scores, newest
