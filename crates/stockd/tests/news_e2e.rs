@@ -98,7 +98,7 @@ fn news_env(newsapi: &MockServer, llm: &MockServer) -> Vec<(String, String)> {
             "llm-test-key".to_owned(),
         ),
         ("STOCKD_SENTIMENT__OPENAI__MODEL", "small-1".to_owned()),
-        ("STOCKD_SENTIMENT__POLL_INTERVAL", "200ms".to_owned()),
+        ("STOCKD_SENTIMENT__POLL_INTERVAL", "1s".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
