@@ -13,10 +13,7 @@ use store::{ArticleId, ArticleScore, NewArticle, ScoreKey, SymbolRelevance};
 use crate::helpers::{TestApp, csv_closes};
 
 fn on() -> NewsSettings {
-    NewsSettings {
-        enabled: true,
-        ..NewsSettings::default()
-    }
+    NewsSettings { enabled: true }
 }
 
 fn sym(text: &str) -> Symbol {
