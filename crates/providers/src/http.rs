@@ -89,7 +89,7 @@ pub(crate) fn malformed(provider: &'static str, what: impl std::fmt::Display) ->
     }
 }
 
-pub(crate) use upstream::{quote as quote_upstream, scrub};
+pub(crate) use upstream::quote as quote_upstream;
 
 /// `url` as text with the value of every key-like query parameter replaced by `REDACTED`.
 pub(crate) fn redact_url(url: &Url) -> String {
