@@ -11,14 +11,10 @@
 //! or before now is enqueued (a no-op when another replica, or this one before a restart,
 //! already did), so a fresh start has news without waiting a whole interval.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 
+use crate::scheduler::nap_until;
 use crate::{Ingestor, Schedule, Stop};
-
-/// The longest single sleep between clock checks.
-const MAX_NAP: Duration = Duration::from_secs(60);
 
 /// When news runs.
 #[derive(Debug, Clone)]
@@ -61,15 +57,8 @@ pub async fn run_news_scheduler(ingestor: Ingestor, schedule: NewsSchedule, mut 
             );
             return;
         };
-        loop {
-            let left = (next - clock.now()).to_std().unwrap_or(Duration::ZERO);
-            if left.is_zero() {
-                break;
-            }
-            tokio::select! {
-                () = tokio::time::sleep(left.min(MAX_NAP)) => {}
-                () = stop.wait() => return,
-            }
+        if !nap_until(clock, next, &mut stop).await {
+            return;
         }
         fire(&ingestor, &schedule, next, "scheduled").await;
     }

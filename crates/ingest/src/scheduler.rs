@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use crate::{Ingestor, Schedule, Session, Stop};
+use chrono::{DateTime, Utc};
+
+use crate::{Clock, Ingestor, Schedule, Session, Stop};
 
 /// The longest single sleep between clock checks.
 const MAX_NAP: Duration = Duration::from_secs(60);
@@ -31,15 +33,8 @@ pub async fn run_scheduler(ingestor: Ingestor, schedule: Schedule, mut stop: Sto
             return;
         };
         tracing::debug!(%next, "next scheduled ingest");
-        loop {
-            let left = (next - clock.now()).to_std().unwrap_or(Duration::ZERO);
-            if left.is_zero() {
-                break;
-            }
-            tokio::select! {
-                () = tokio::time::sleep(left.min(MAX_NAP)) => {}
-                () = stop.wait() => return,
-            }
+        if !nap_until(clock, next, &mut stop).await {
+            return;
         }
         match schedule.session_for_fire(next) {
             Session::Trading(session) => enqueue(&ingestor, session, "scheduled").await,
@@ -48,6 +43,22 @@ pub async fn run_scheduler(ingestor: Ingestor, schedule: Schedule, mut stop: Sto
                 metrics::counter!("stock_api_ingest_runs_total", "outcome" => "market_closed")
                     .increment(1);
             }
+        }
+    }
+}
+
+/// Sleeps until `clock` reaches `fire`, at most [`MAX_NAP`] at a time so a suspended machine
+/// or a changed clock delays a fire by at most that much. False when `stop` was raised first.
+/// Shared by the ingest and the news schedule loops.
+pub(crate) async fn nap_until(clock: Clock, fire: DateTime<Utc>, stop: &mut Stop) -> bool {
+    loop {
+        let left = (fire - clock.now()).to_std().unwrap_or(Duration::ZERO);
+        if left.is_zero() {
+            return true;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(left.min(MAX_NAP)) => {}
+            () = stop.wait() => return false,
         }
     }
 }

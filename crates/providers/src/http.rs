@@ -8,28 +8,17 @@
 //! through [`redact_url`], reqwest errors lose their URL, and every upstream text passes through
 //! [`scrub`], in case a proxy or upstream echoes a key back.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use domain::Symbol;
-use reqwest::header::RETRY_AFTER;
-use reqwest::{StatusCode, Url};
+use reqwest::Url;
 
 use crate::ProviderError;
-
-/// Upstream text is quoted in error details up to this many characters.
-const MAX_QUOTED_CHARS: usize = 300;
 
 /// Query parameters that carry keys at some provider; redacted from logged URLs.
 const KEY_PARAMETERS: [&str; 3] = ["apikey", "token", "api_key"];
 
-/// What came back from one call.
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    /// The `Retry-After` header, when it is a number of seconds.
-    pub retry_after: Option<Duration>,
-    pub body: Vec<u8>,
-}
+pub(crate) use upstream::Answer;
 
 /// Who is calling what, for logs and errors.
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +45,7 @@ pub(crate) async fn send(
     let request = request.map_err(|error| transport(provider, error, secret))?;
     let url = redact_url(request.url());
     let started = Instant::now();
-    let result = exchange(&client, request).await;
+    let result = upstream::exchange(&client, request).await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match result {
         Ok(answer) => {
@@ -80,49 +69,15 @@ pub(crate) async fn send(
     }
 }
 
-async fn exchange(
-    client: &reqwest::Client,
-    request: reqwest::Request,
-) -> Result<Answer, reqwest::Error> {
-    let response = client.execute(request).await?;
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let body = response.bytes().await?.to_vec();
-    Ok(Answer {
-        status,
-        retry_after,
-        body,
-    })
-}
-
-/// The error for a failed HTTP exchange (connect, timeout, body read), without the URL:
-/// reqwest puts the request URL into its errors' `Display`.
+/// The error for a failed HTTP exchange (connect, timeout, body read), without the URL.
 fn transport(provider: &'static str, error: reqwest::Error, secret: &str) -> ProviderError {
-    if error.is_timeout() {
+    let failure = upstream::transport_failure(error, secret);
+    if failure.timed_out {
         return ProviderError::Timeout { provider };
-    }
-    let prefix = if error.is_connect() {
-        "could not connect: "
-    } else {
-        ""
-    };
-    let error = error.without_url();
-    // reqwest's own message is terse ("error sending request"); the causes say what happened.
-    let mut detail = format!("{prefix}{error}");
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
     }
     ProviderError::Upstream {
         provider,
-        detail: scrub(&detail, secret),
+        detail: failure.detail,
     }
 }
 
@@ -134,25 +89,7 @@ pub(crate) fn malformed(provider: &'static str, what: impl std::fmt::Display) ->
     }
 }
 
-/// Upstream text made safe to show: the key removed, length bounded.
-pub(crate) fn quote_upstream(text: &str, secret: &str) -> String {
-    let scrubbed = scrub(text.trim(), secret);
-    if scrubbed.chars().count() <= MAX_QUOTED_CHARS {
-        scrubbed
-    } else {
-        let head: String = scrubbed.chars().take(MAX_QUOTED_CHARS).collect();
-        format!("{head}…")
-    }
-}
-
-/// `text` with every occurrence of the key replaced.
-pub(crate) fn scrub(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(secret, "[REDACTED]")
-    }
-}
+pub(crate) use upstream::quote as quote_upstream;
 
 /// `url` as text with the value of every key-like query parameter replaced by `REDACTED`.
 pub(crate) fn redact_url(url: &Url) -> String {
@@ -224,13 +161,5 @@ mod tests {
             redacted("https://www.alphavantage.co/query"),
             "https://www.alphavantage.co/query"
         );
-    }
-
-    #[test]
-    fn quoted_upstream_text_is_scrubbed_and_bounded() {
-        let text = quote_upstream(&format!("bad key SECRET {}", "x".repeat(500)), "SECRET");
-        assert!(!text.contains("SECRET"), "{text}");
-        assert!(text.chars().count() <= MAX_QUOTED_CHARS + 1);
-        assert_eq!(scrub("abc", ""), "abc");
     }
 }

@@ -2,28 +2,15 @@
 //! the key, time it (`stock_api_sentiment_llm_duration_seconds{scorer}`), and turn transport
 //! failures into [`ScoreError::Upstream`].
 //!
-//! Keys travel in headers only (never in a URL), reqwest errors lose their URL, and any
-//! upstream text quoted in an error passes through [`quote_upstream`], in case a proxy or
-//! upstream echoes the key back.
+//! The exchange itself is the shared `upstream` crate's. Keys travel in headers only (never in
+//! a URL), reqwest errors lose their URL, and any upstream text quoted in an error passes
+//! through [`quote_upstream`], in case a proxy or upstream echoes the key back.
 
-use std::time::{Duration, Instant};
-
-use reqwest::StatusCode;
-use reqwest::header::RETRY_AFTER;
+use std::time::Instant;
 
 use crate::ScoreError;
 
-/// Upstream text is quoted in error details up to this many characters.
-const MAX_QUOTED_CHARS: usize = 300;
-
-/// What came back from one call.
-#[derive(Debug)]
-pub(crate) struct Answer {
-    pub status: StatusCode,
-    /// The `Retry-After` header, when it is a number of seconds.
-    pub retry_after: Option<Duration>,
-    pub body: Vec<u8>,
-}
+pub(crate) use upstream::{Answer, quote as quote_upstream};
 
 /// Sends `request` (which carries its timeout and key header) and reads the answer.
 pub(crate) async fn send(
@@ -34,7 +21,7 @@ pub(crate) async fn send(
     let (client, request) = request.build_split();
     let request = request.map_err(|error| transport(scorer, error, secret))?;
     let started = Instant::now();
-    let result = exchange(&client, request).await;
+    let result = upstream::exchange(&client, request).await;
     // Every call, answered or not: how long a scorer keeps an article waiting.
     metrics::histogram!("stock_api_sentiment_llm_duration_seconds", "scorer" => scorer)
         .record(started.elapsed().as_secs_f64());
@@ -58,60 +45,11 @@ pub(crate) async fn send(
     }
 }
 
-async fn exchange(
-    client: &reqwest::Client,
-    request: reqwest::Request,
-) -> Result<Answer, reqwest::Error> {
-    let response = client.execute(request).await?;
-    let status = response.status();
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let body = response.bytes().await?.to_vec();
-    Ok(Answer {
-        status,
-        retry_after,
-        body,
-    })
-}
-
 fn transport(scorer: &'static str, error: reqwest::Error, secret: &str) -> ScoreError {
-    let what = if error.is_timeout() {
-        "timed out: "
-    } else if error.is_connect() {
-        "could not connect: "
-    } else {
-        ""
-    };
-    let error = error.without_url();
-    let mut detail = format!("{what}{error}");
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let failure = upstream::transport_failure(error, secret);
     ScoreError::Upstream {
         scorer,
         status: None,
-        detail: quote_upstream(&detail, secret),
-    }
-}
-
-/// Upstream text made safe to show: the key removed, length bounded.
-pub(crate) fn quote_upstream(text: &str, secret: &str) -> String {
-    let scrubbed = if secret.is_empty() {
-        text.trim().to_owned()
-    } else {
-        text.trim().replace(secret, "[REDACTED]")
-    };
-    if scrubbed.chars().count() <= MAX_QUOTED_CHARS {
-        scrubbed
-    } else {
-        let head: String = scrubbed.chars().take(MAX_QUOTED_CHARS).collect();
-        format!("{head}…")
+        detail: quote_upstream(&failure.detail, secret),
     }
 }

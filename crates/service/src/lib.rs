@@ -121,6 +121,9 @@ struct Inner {
     settings: Settings,
     /// One caller per symbol computes signals at a time (`signals::Service::signal_lock`).
     signal_locks: signals::SignalLocks,
+    /// Where the use cases announce what they changed (signal label changes), once the
+    /// process has a bus; without one (CLI commands, tests) nothing is announced.
+    announcer: std::sync::OnceLock<Arc<dyn bus::Bus>>,
 }
 
 /// The use cases over one store and one read path. Clones share them.
@@ -135,7 +138,15 @@ impl Service {
             market,
             settings,
             signal_locks: signals::SignalLocks::default(),
+            announcer: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Announces the changes the use cases make on `bus` from now on (every clone of this
+    /// service shares it). The bus is made after the service in `stockd serve`, so it is set
+    /// here rather than in [`Settings`]; a second call is ignored.
+    pub fn announce_on(&self, bus: Arc<dyn bus::Bus>) {
+        let _ = self.0.announcer.set(bus);
     }
 
     /// The read path, for history reads (the interfaces render its answers).
@@ -150,5 +161,9 @@ impl Service {
 
     fn store(&self) -> &dyn Store {
         self.0.store.as_ref()
+    }
+
+    fn announcer(&self) -> Option<&dyn bus::Bus> {
+        self.0.announcer.get().map(AsRef::as_ref)
     }
 }

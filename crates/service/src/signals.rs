@@ -10,7 +10,8 @@
 //!
 //! [`Service::refresh_signals`] is what ingestion calls after a run: it computes each symbol's
 //! days after its latest stored one from the stored bars (no provider is asked), stores them,
-//! and reports the symbols whose latest label changed, for the caller to announce. A read of
+//! and reports the symbols whose latest label changed; each change is also published on the
+//! bus when the service has one ([`Service::announce_on`]). A read of
 //! stored signals runs the same refresh first when the read path serves a bar newer than the
 //! latest stored signal (a read-through fetch since the last ingest run), so it never answers a
 //! signal older than the prices the same user sees; if that fails, the stored signals are
@@ -274,7 +275,30 @@ impl Service {
             score: latest.score,
             previous,
         });
+        if let Some(change) = &change {
+            self.announce_label_change(change).await;
+        }
         Ok(SymbolRefresh { stored, change })
+    }
+
+    /// Publishes `change` on the bus when the service has one: a refresh after ingestion and
+    /// a read catching up both come through [`Service::refresh_symbol`], so either announces
+    /// what it stored. A failed publish is logged; the label is stored either way.
+    async fn announce_label_change(&self, change: &LabelChange) {
+        let Some(bus) = self.announcer() else {
+            return;
+        };
+        let event = bus::Event::SignalLabelChanged(bus::SignalLabelChanged {
+            symbol: change.symbol,
+            day: change.day,
+            method: change.method.clone(),
+            previous: change.previous,
+            label: change.label,
+            score: change.score,
+        });
+        if let Err(err) = bus.publish(&event).await {
+            tracing::warn!(symbol = %change.symbol, error = %err, "could not publish a signal label change");
+        }
     }
 
     /// Brings the stored signals of `symbol` (the latest dated `latest`) up to the last daily

@@ -448,6 +448,11 @@ pub async fn run(config: Config) -> Result<(), AppError> {
     } else {
         None
     };
+    if let Some(bus) = &bus {
+        // Signal label changes a read finds while catching up are announced like the ones
+        // ingestion finds.
+        state.service().announce_on(bus.clone());
+    }
     let hub = match (&bus, stream_on) {
         (Some(bus), true) => {
             let hub = service::stream::Hub::start(bus.as_ref(), config.stream).await?;

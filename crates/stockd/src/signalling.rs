@@ -1,11 +1,12 @@
 //! Signals after ingestion: each finished fetch job's symbols get their new days' composite
-//! signals computed and stored (`service::Service::refresh_signals`), and every symbol whose
-//! latest label changed is announced on the bus (`bus::SignalLabelChanged`).
+//! signals computed and stored (`service::Service::refresh_signals`); the service announces
+//! every symbol whose latest label changed on its bus (`bus::SignalLabelChanged`), as it does
+//! for a read that catches up.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use bus::{Bus, Event, SignalLabelChanged};
+use bus::Bus;
 use domain::Symbol;
 use service::Service;
 
@@ -13,13 +14,13 @@ use service::Service;
 #[derive(Debug)]
 pub struct SignalsAfterFetch {
     service: Service,
-    bus: Arc<dyn Bus>,
 }
 
 impl SignalsAfterFetch {
     /// Signals through `service` (its configured method), changes published on `bus`.
     pub fn new(service: Service, bus: Arc<dyn Bus>) -> Self {
-        Self { service, bus }
+        service.announce_on(bus);
+        Self { service }
     }
 }
 
@@ -39,19 +40,5 @@ impl ingest::AfterFetch for SignalsAfterFetch {
             changes = refresh.changes.len(),
             "signals computed"
         );
-        for change in refresh.changes {
-            let symbol = change.symbol;
-            let event = Event::SignalLabelChanged(SignalLabelChanged {
-                symbol,
-                day: change.day,
-                method: change.method,
-                previous: change.previous,
-                label: change.label,
-                score: change.score,
-            });
-            if let Err(err) = self.bus.publish(&event).await {
-                tracing::warn!(symbol = %symbol, error = %err, "could not publish a signal label change");
-            }
-        }
     }
 }

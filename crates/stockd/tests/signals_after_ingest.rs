@@ -146,3 +146,69 @@ async fn signals_are_stored_after_a_fetch_and_label_changes_go_on_the_bus() {
         assert_eq!(published(&mut changes).await, None, "{backend}");
     }
 }
+
+/// A read that finds a newer served bar than the stored signals catches up through the same
+/// refresh, and so announces a label change on the service's bus as ingestion would.
+#[tokio::test]
+async fn a_label_change_found_by_a_read_catching_up_goes_on_the_bus() {
+    let series = sample_msft().await;
+    let bars = series.bars();
+    let scratch: Arc<dyn Store> = Arc::new(store::MemoryStore::new());
+    scratch.upsert_series(&series).await.unwrap();
+    let scratch_bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
+    hook(scratch.clone(), scratch_bus).fetched(&[msft()]).await;
+    let all = stored_signals(scratch.as_ref()).await;
+    // The last label change of the history: every later day keeps its label.
+    let changed = (1..all.len())
+        .rev()
+        .find(|&i| all[i].label != all[i - 1].label)
+        .unwrap();
+    let (before, latest) = (&all[changed - 1], all.last().unwrap());
+    let cut = bars
+        .iter()
+        .position(|bar| bar.date == all[changed].day)
+        .unwrap();
+
+    for (_keep, store) in common::backends().await {
+        let backend = store.backend();
+        let bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
+        let mut changes = bus.subscribe(StreamKind::Signals, "test").await.unwrap();
+        // History up to the day before the change, ingested long ago (so a read asks the
+        // provider again), and its signals.
+        let long_ago = "2020-01-02T22:00:00Z".parse().unwrap();
+        let partial = Series::new(msft(), bars[..cut].to_vec(), "sample", long_ago);
+        store.upsert_series(&partial).await.unwrap();
+        let sample: Arc<dyn MarketData> = Arc::new(providers::sample::Sample::new());
+        let market = Arc::new(Market::new(sample, store.clone(), MarketConfig::default()));
+        let service = service::Service::new(store.clone(), market, service::Settings::default());
+        service.announce_on(bus.clone());
+        service.refresh_signals(&[msft()]).await.unwrap();
+        let first = published(&mut changes).await.expect("the first label");
+        assert_eq!(
+            (first.label, first.day),
+            (before.label, before.day),
+            "{backend}"
+        );
+
+        // A user reads the signal: the read path serves the whole history, the stored signals
+        // catch up to its last day, and the new label is announced once.
+        let read = service
+            .latest_signal(msft(), &market::Unmetered)
+            .await
+            .unwrap();
+        assert_eq!(read.value.day, latest.day, "{backend}");
+        let change = published(&mut changes)
+            .await
+            .expect("the change a read found");
+        assert_eq!(
+            (change.previous, change.label, change.day),
+            (Some(before.label), latest.label, latest.day),
+            "{backend}"
+        );
+        service
+            .latest_signal(msft(), &market::Unmetered)
+            .await
+            .unwrap();
+        assert_eq!(published(&mut changes).await, None, "{backend}: once");
+    }
+}
