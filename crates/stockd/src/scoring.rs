@@ -12,9 +12,11 @@
 //! first score and counts the other `duplicate`.
 //!
 //! Rounds follow each other while a round finds a full batch; otherwise the loop waits
-//! `poll_interval`, or for a nudge ([`ScoringWorker::nudge`], e.g. from news ingestion), or
-//! for a provider's rate-limit hint. Shutdown is graceful: the article in flight finishes
-//! (bounded by the LLM timeout), the rest stay queued.
+//! `poll_interval`, or less when nudged ([`ScoringWorker::nudge`], e.g. from news ingestion).
+//! After a provider's rate-limit hint (`Retry-After`) it waits that long in full: a nudge
+//! does not end that pause, since the next call would only be refused again and its article
+//! would be scored by the next scorer of the chain for good. Shutdown is graceful: the
+//! article in flight finishes (bounded by the LLM timeout), the rest stay queued.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +32,17 @@ const LEADERSHIP: &str = "sentiment-scorer";
 
 /// How long a round that fails on the store waits before the next try.
 const ERROR_BACKOFF: Duration = Duration::from_secs(10);
+
+/// What the loop does after a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// A full batch was scored: the next round at once.
+    Now,
+    /// Wait this long, or less when nudged.
+    Poll(Duration),
+    /// A provider asked to be left alone this long: wait it out, nudged or not.
+    Pause(Duration),
+}
 
 /// The scoring worker of one replica.
 #[derive(Debug, Clone)]
@@ -93,7 +106,7 @@ impl ScoringWorker {
         loop {
             // Every replica keeps the budget gauges current, leader or not.
             self.service.sentiment_budgets().await;
-            let wait = if leadership.is_leader() {
+            let next = if leadership.is_leader() {
                 if !leading {
                     leading = true;
                     tracing::info!("sentiment scorer leads; scoring");
@@ -104,12 +117,17 @@ impl ScoringWorker {
                     leading = false;
                     tracing::info!("sentiment scorer no longer leads");
                 }
-                Some(self.poll_interval)
+                Next::Poll(self.poll_interval)
             };
-            let Some(wait) = wait else { continue };
+            let (wait, nudged) = match next {
+                Next::Now => continue,
+                Next::Poll(wait) => (wait, true),
+                Next::Pause(wait) => (wait, false),
+            };
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                () = self.wake.notified() => {}
+                // A nudge during a pause stays pending and starts the round after it.
+                () = self.wake.notified(), if nudged => {}
                 _ = stop.wait_for(|stopped| *stopped) => return,
             }
             if *stop.borrow() {
@@ -118,12 +136,8 @@ impl ScoringWorker {
         }
     }
 
-    /// One round; how long to wait before the next (`None`: go on at once).
-    async fn round(
-        &self,
-        leadership: &Arc<bus::Leadership>,
-        stop: &watch::Receiver<bool>,
-    ) -> Option<Duration> {
+    /// One round; what to do before the next.
+    async fn round(&self, leadership: &Arc<bus::Leadership>, stop: &watch::Receiver<bool>) -> Next {
         let lead = leadership.clone();
         let stop = stop.clone();
         let keep_going = move || lead.is_leader() && !*stop.borrow();
@@ -141,15 +155,19 @@ impl ScoringWorker {
                     );
                 }
                 if let Some(pause) = round.pause {
-                    return Some(pause);
+                    return Next::Pause(pause);
                 }
                 let full = round.taken >= self.batch_size as usize
                     && round.stored + round.duplicate == round.taken;
-                (!full).then_some(self.poll_interval)
+                if full {
+                    Next::Now
+                } else {
+                    Next::Poll(self.poll_interval)
+                }
             }
             Err(err) => {
                 tracing::warn!(error = %err, "sentiment scoring round failed; trying again");
-                Some(ERROR_BACKOFF.min(self.poll_interval))
+                Next::Poll(ERROR_BACKOFF.min(self.poll_interval))
             }
         }
     }

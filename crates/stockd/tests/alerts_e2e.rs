@@ -12,6 +12,7 @@ mod support;
 
 use std::collections::HashSet;
 use std::time::Duration;
+use support::nats_url;
 use support::serve::{Server, User, accepting_receiver, set_up_alerts, wait_for};
 
 use serde_json::{Value, json};
@@ -123,20 +124,6 @@ async fn a_firing_killed_before_delivery_is_delivered_after_a_restart_once_per_k
         "every firing reached the receiver after the restart"
     );
     assert_eq!(delivered.len(), unique.len(), "once per idempotency key");
-}
-
-/// The NATS server of the integration tests, or `None` (after a note) outside CI.
-fn nats_url() -> Option<String> {
-    match std::env::var("STOCKD_TEST_NATS_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|ci| !matches!(ci.trim(), "" | "0" | "false")) => {
-            panic!("CI is set but STOCKD_TEST_NATS_URL is not: the NATS path must be tested in CI")
-        }
-        _ => {
-            eprintln!("note: STOCKD_TEST_NATS_URL is not set; skipping the two-replica test");
-            None
-        }
-    }
 }
 
 #[tokio::test]

@@ -4,7 +4,14 @@
 //! schedule, stockd is killed (SIGKILL) in the middle and restarted, the source then delivers
 //! the same articles again (one under another tracking URL) and a new one: every article is
 //! stored once, every article reaches the LLM once, and `/sentiment` cites each with the
-//! scorer that answered. The same on PostgreSQL + NATS with two replicas.
+//! scorer that answered. Then a user's `"series": "sentiment"` rule for MSFT fires on the
+//! scored news, once, through a webhook to a receiver on 127.0.0.1. The same on PostgreSQL +
+//! NATS with two replicas.
+//!
+//! The live sentiment is an end-of-day series: on a quote it is the news sentiment of the
+//! last stored bar's session (`alerts::series`). So the articles are published during the
+//! trading session before today's, and that session's bar is loaded with `stockd import`, as
+//! the scheduled end-of-day ingestion would have stored it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../store/tests/common/mod.rs"]
@@ -14,15 +21,30 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use domain::{TradingCalendar, new_york};
 use serde_json::{Value, json};
-use support::serve::{Server, User, wait_for};
+use support::nats_url;
+use support::serve::{Server, User, accepting_receiver, wait_for};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// A NewsAPI `everything` article published `hours_ago`.
-fn article(title: &str, url: &str, hours_ago: i64) -> Value {
-    let published = Utc::now() - chrono::Duration::hours(hours_ago);
+/// The trading session before the one a quote now belongs to: the last stored bar's session
+/// once its bar is in, whose news the live sentiment reads.
+fn news_session() -> NaiveDate {
+    let calendar = TradingCalendar::NYSE;
+    let today = calendar.last_trading_day_on_or_before(new_york::date_of(Utc::now()));
+    calendar.previous_trading_day(today)
+}
+
+/// `hour`:00 in New York on the news session, before its 16:00 close.
+fn during_news_session(hour: u32) -> DateTime<Utc> {
+    new_york::instant(news_session(), NaiveTime::from_hms_opt(hour, 0, 0).unwrap())
+}
+
+/// A NewsAPI `everything` article published at `hour`:00 in New York on the news session.
+fn article(title: &str, url: &str, hour: u32) -> Value {
+    let published = during_news_session(hour);
     json!({
         "source": {"id": null, "name": "Example Wire"},
         "author": "A. Writer",
@@ -88,6 +110,8 @@ fn news_env(newsapi: &MockServer, llm: &MockServer) -> Vec<(String, String)> {
         ("STOCKD_NEWS__NEWSAPI_BASE_URL", newsapi.uri()),
         ("STOCKD_NEWS__SCHEDULE", "*/2 * * * * *".to_owned()),
         ("STOCKD_NEWS__TRADING_DAYS_ONLY", "false".to_owned()),
+        // The news session can be days back (a weekend, a holiday).
+        ("STOCKD_NEWS__LOOKBACK", "7d".to_owned()),
         ("STOCKD_SENTIMENT__SCORERS", "openai".to_owned()),
         (
             "STOCKD_SENTIMENT__OPENAI__BASE_URL",
@@ -155,8 +179,9 @@ async fn all_stored_and_scored(base: &str, expected: &[&str]) {
     .await;
 }
 
-/// Phase one: the source delivers two articles; they are stored (scored or not) before the
-/// kill. Phase two: the source delivers them again (the first under another tracking URL) and a
+/// Phase one: the source delivers two articles; they are stored and scored before the kill
+/// (scored first, so the LLM's "once" is exact: an LLM call the kill cut off would rightly be
+/// asked again, since nothing of it was stored). Phase two: the source delivers them again (the first under another tracking URL) and a
 /// third. Returns when all three are stored and scored on `base`.
 async fn ingest_kill_restart<F, Fut>(newsapi: &MockServer, first: Server, restart: F) -> Server
 where
@@ -169,20 +194,14 @@ where
             article(
                 FIRST,
                 "https://news.example.com/msft/contract?utm_source=x",
-                3,
+                10,
             ),
-            article(SECOND, "https://news.example.com/msft/dividend", 2),
+            article(SECOND, "https://news.example.com/msft/dividend", 11),
         ],
     )
     .await;
-    let base = first.base.clone();
-    wait_for(
-        Duration::from_secs(60),
-        "the first two articles stored",
-        || async { stored_titles(&base).await.len() == 2 },
-    )
-    .await;
-    // SIGKILL: whatever was in flight (a news job, a scoring round) is cut off.
+    all_stored_and_scored(&first.base, &[FIRST, SECOND]).await;
+    // SIGKILL: whatever was in flight (a news run on the 2 s schedule) is cut off.
     first.kill();
     news_answers(
         newsapi,
@@ -190,10 +209,10 @@ where
             article(
                 FIRST,
                 "https://NEWS.example.com/msft/contract?utm_campaign=again",
-                3,
+                10,
             ),
-            article(SECOND, "https://news.example.com/msft/dividend", 2),
-            article(THIRD, "https://news.example.com/msft/estimates", 1),
+            article(SECOND, "https://news.example.com/msft/dividend", 11),
+            article(THIRD, "https://news.example.com/msft/estimates", 12),
         ],
     )
     .await;
@@ -242,12 +261,108 @@ async fn stored_and_scored_once(base: &str, llm: &MockServer) {
     llm.verify().await;
 }
 
+/// Loads MSFT's bar of the news session with `stockd import` into the data of `dir` (or the
+/// database at `database_url`), as the end-of-day ingestion stores it after the close.
+fn import_news_session_bar(dir: &std::path::Path, database_url: Option<&str>) {
+    let csv = dir.join("msft.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "symbol,date,open,high,low,close,volume\nMSFT,{},410.00,415.00,405.00,412.00,1000000\n",
+            news_session()
+        ),
+    )
+    .unwrap();
+    let mut command = std::process::Command::new(support::BIN);
+    command
+        .arg("import")
+        .arg(&csv)
+        .env("STOCKD_DATA_DIR", dir)
+        .env("STOCKD_LOG", "warn")
+        .env_remove("STOCKD_DATABASE_URL")
+        .env_remove("STOCKD_NATS_URL");
+    if let Some(url) = database_url {
+        command.env("STOCKD_DATABASE_URL", url);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "stockd import: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The webhook delivery the sentiment rule's firing produced: `user` adds a webhook channel to
+/// a local receiver and a `"series": "sentiment"` rule for MSFT above 0.5 (the LLM scored
+/// every article 0.8); the rule fires once and the receiver gets exactly one delivery naming
+/// the rule, the symbol and the sentiment.
+async fn sentiment_alert_fires_once(user: &User) {
+    use reqwest::Method;
+    let receiver = accepting_receiver().await;
+    let (status, channel) = user
+        .call(
+            Method::POST,
+            "/v1/me/channels",
+            Some(json!({"kind": "webhook", "url": format!("{}/hook", receiver.uri())})),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let (status, rule) = user
+        .call(
+            Method::POST,
+            "/v1/alerts",
+            Some(
+                json!({"symbol": "MSFT", "kind": "above", "series": "sentiment",
+                        "value": 0.5, "frequency": "once", "channels": [channel["id"]]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{rule}");
+    wait_for(
+        Duration::from_secs(90),
+        "the sentiment alert delivered",
+        || async {
+            let (_, listed) = user.call(Method::GET, "/v1/notifications", None).await;
+            listed["notifications"]
+                .as_array()
+                .is_some_and(|n| !n.is_empty() && n.iter().all(|n| n["status"] == "delivered"))
+        },
+    )
+    .await;
+    let (_, listed) = user.call(Method::GET, "/v1/notifications", None).await;
+    assert_eq!(
+        listed["notifications"].as_array().unwrap().len(),
+        1,
+        "one firing: {listed}"
+    );
+    let (_, events) = user.call(Method::GET, "/v1/alerts/events", None).await;
+    assert_eq!(events["events"].as_array().unwrap().len(), 1, "{events}");
+    let (_, read) = user
+        .call(Method::GET, &format!("/v1/alerts/{}", rule["id"]), None)
+        .await;
+    assert_eq!(read["state"]["fire_count"], 1, "{read}");
+
+    let requests = receiver.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "one delivery");
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(body["rule_id"], rule["id"], "{body}");
+    assert_eq!(body["symbol"], "MSFT", "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("MSFT sentiment is above 0.5") && message.contains("(now 0.8000;"),
+        "the sentiment the news was scored at: {message}"
+    );
+    assert!(requests[0].headers.contains_key("x-stockd-signature"));
+}
+
 #[tokio::test]
-async fn articles_are_ingested_scored_once_across_a_kill_and_cited_on_sentiment() {
+async fn articles_are_ingested_scored_once_across_a_kill_cited_and_fire_a_sentiment_alert() {
     let (newsapi, llm) = (MockServer::start().await, llm().await);
     let env = news_env(&newsapi, &llm);
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let dir = tempfile::tempdir().unwrap();
+    import_news_session_bar(dir.path(), None);
     let first = Server::start_with(dir.path(), &env).await;
     // Watched symbols are ingested.
     let user = User::register(&first, "ann@example.com").await;
@@ -259,26 +374,18 @@ async fn articles_are_ingested_scored_once_across_a_kill_and_cited_on_sentiment(
     let server =
         ingest_kill_restart(&newsapi, first, || Server::start_with(dir.path(), &env)).await;
     stored_and_scored_once(&server.base, &llm).await;
+    let user = User {
+        base: server.base.clone(),
+        ..user
+    };
+    sentiment_alert_fires_once(&user).await;
     // Keys never reach the log.
     let log = std::fs::read_to_string(&server.log).unwrap();
     assert!(!log.contains("newsapi-test-key") && !log.contains("llm-test-key"));
 }
 
-fn nats_url() -> Option<String> {
-    match std::env::var("STOCKD_TEST_NATS_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|ci| !matches!(ci.trim(), "" | "0" | "false")) => {
-            panic!("CI is set but STOCKD_TEST_NATS_URL is not: the NATS path must be tested in CI")
-        }
-        _ => {
-            eprintln!("note: STOCKD_TEST_NATS_URL is not set; skipping the two-replica test");
-            None
-        }
-    }
-}
-
 #[tokio::test]
-async fn two_replicas_on_postgres_and_nats_store_and_score_each_article_once() {
+async fn two_replicas_on_postgres_and_nats_score_each_article_once_and_alert_once() {
     let (Some(admin_url), Some(nats)) = (common::postgres_admin_url(), nats_url()) else {
         return;
     };
@@ -297,6 +404,7 @@ async fn two_replicas_on_postgres_and_nats_store_and_score_each_article_once() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
+    import_news_session_bar(dir_a.path(), Some(&database.url));
     let a = Server::start_with(dir_a.path(), &env).await;
     let b = Server::start_with(dir_b.path(), &env).await;
     let user = User::register(&b, "ann@example.com").await;
@@ -310,4 +418,11 @@ async fn two_replicas_on_postgres_and_nats_store_and_score_each_article_once() {
     all_stored_and_scored(&b.base, &[FIRST, SECOND, THIRD]).await;
     stored_and_scored_once(&c.base, &llm).await;
     stored_and_scored_once(&b.base, &llm).await;
+    // The rule is made on the replica that was restarted; whichever replica evaluates MSFT
+    // fires it, and one of the two dispatchers delivers it, once.
+    let user = User {
+        base: c.base.clone(),
+        ..user
+    };
+    sentiment_alert_fires_once(&user).await;
 }

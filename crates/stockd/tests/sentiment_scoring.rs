@@ -7,6 +7,7 @@
 
 #[path = "../../store/tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use service::Service;
 use service::scoring::SentimentChain;
 use stockd::config::{GeminiSection, LlmScorer, OpenAiSection, SentimentSection};
 use store::{ArticleId, NewArticle, Store};
+use support::nats_url;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -315,20 +317,6 @@ async fn a_worker_told_to_stop_leaves_the_rest_queued() {
     assert_eq!(rest.len(), 3);
 }
 
-/// The NATS server of the bus tests, or `None` (after a note) when they are skipped.
-fn nats_url() -> Option<String> {
-    match std::env::var("STOCKD_TEST_NATS_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|ci| !matches!(ci.trim(), "" | "0" | "false")) => {
-            panic!("CI is set but STOCKD_TEST_NATS_URL is not: the two-replica test needs NATS")
-        }
-        _ => {
-            eprintln!("note: STOCKD_TEST_NATS_URL is not set; skipping the two-replica test");
-            None
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_on_nats_pay_the_llm_once_per_article() {
     let Some(url) = nats_url() else { return };
@@ -397,5 +385,216 @@ async fn two_replicas_on_nats_pay_the_llm_once_per_article() {
     assert!(scores.iter().all(|s| s.key.scorer == "openai"));
     buses[0].destroy().await.unwrap();
     // Each article reached the LLM exactly once, whichever replica led.
+    server.verify().await;
+}
+
+/// Keeps tokio's paused clock from jumping ahead on its own while this lives: a blocking task
+/// holds auto-advance off (tokio inhibits it while one runs), so time moves only by
+/// `tokio::time::advance`, and an LLM call in flight to the mock (real I/O) is never cut
+/// short by a timeout the idle runtime skipped to.
+struct FrozenClock(Option<std::sync::mpsc::Sender<()>>);
+
+impl FrozenClock {
+    fn hold() -> Self {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        drop(tokio::task::spawn_blocking(move || released.recv()));
+        Self(Some(release))
+    }
+}
+
+impl Drop for FrozenClock {
+    fn drop(&mut self) {
+        // The blocking task ends, so the runtime can shut down (a failed assertion included).
+        self.0.take();
+    }
+}
+
+/// Lets the worker run (real time passes, tokio's does not) until `check` holds; panics
+/// naming `what` after a generous real deadline.
+async fn until<F: Fn() -> Fut, Fut: std::future::Future<Output = bool>>(what: &str, check: F) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        settle().await;
+    }
+}
+
+/// A short real pause that leaves the runtime to the worker.
+async fn settle() {
+    tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(20)))
+        .await
+        .unwrap();
+}
+
+/// One Acme article published an hour ago.
+async fn store_one(store: &dyn Store, title: &str) -> ArticleId {
+    let now = Utc::now();
+    let article = NewArticle::new(NewsItem {
+        title: title.to_owned(),
+        url: format!(
+            "https://news.example.com/acme/{}",
+            title.to_lowercase().replace(' ', "-")
+        ),
+        publisher: Some("Example Wire".into()),
+        published_at: now - TimeDelta::hours(1),
+        summary: String::new(),
+        symbols: vec![acme()],
+        provider: "sim".into(),
+        provider_sentiment: Vec::new(),
+        simulated: true,
+    })
+    .unwrap();
+    store.insert_articles(&[article], now).await.unwrap()[0].id
+}
+
+/// The scorer that scored `article`, if any.
+async fn scorer_of(store: &dyn Store, article: ArticleId) -> Option<String> {
+    store
+        .article_scores(&[article], None)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .map(|score| score.key.scorer)
+}
+
+/// Chat Completions calls the mock has received.
+async fn llm_calls(server: &MockServer) -> usize {
+    server.received_requests().await.unwrap_or_default().len()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_worker_polls_wakes_on_ingested_news_and_waits_out_a_retry_after() {
+    let frozen = FrozenClock::hold();
+    let store: Arc<dyn Store> = Arc::new(store::MemoryStore::new());
+    let bus: Arc<dyn bus::Bus> = Arc::new(bus::MemoryBus::new(bus::BusConfig::default()).unwrap());
+    let server = MockServer::start().await;
+    let [initial, polled, woken, limited, after] = [
+        "Acme wins a record contract",
+        "Acme hires a new chief executive",
+        "Acme opens a new plant",
+        "Acme recalls faulty chargers",
+        "Acme raises its dividend",
+    ];
+    for title in [initial, polled, woken, after] {
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .and(body_string_contains(title))
+            .respond_with(ResponseTemplate::new(200).set_body_json(completion(&bullish())))
+            .expect(1)
+            .named(title)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(body_string_contains(limited))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "7")
+                .set_body_json(openai_error(
+                    "Rate limit reached for gpt-4o-mini",
+                    "requests",
+                )),
+        )
+        .expect(1)
+        .named(limited)
+        .mount(&server)
+        .await;
+    let config = section(&server.uri(), 100);
+    let poll = config.poll_interval;
+    let worker =
+        stockd::scoring::ScoringWorker::new(process(store.clone(), &config), bus.clone(), &config);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let waiting = store_one(store.as_ref(), initial).await;
+    let task = tokio::spawn(worker.run(stopped));
+
+    // The first round scores what waits; then the worker polls every `poll_interval`.
+    until("the waiting article scored at start", || async {
+        scorer_of(store.as_ref(), waiting).await.as_deref() == Some("openai")
+    })
+    .await;
+    let start = tokio::time::Instant::now();
+    let first = store_one(store.as_ref(), polled).await;
+    tokio::time::advance(poll - Duration::from_secs(1)).await;
+    for _ in 0..10 {
+        settle().await;
+    }
+    assert_eq!(
+        llm_calls(&server).await,
+        1,
+        "nothing before the poll interval"
+    );
+    assert_eq!(scorer_of(store.as_ref(), first).await, None);
+    tokio::time::advance(Duration::from_secs(1)).await;
+    until("the article scored at the poll", || async {
+        scorer_of(store.as_ref(), first).await.as_deref() == Some("openai")
+    })
+    .await;
+    assert_eq!(tokio::time::Instant::now() - start, poll);
+
+    // Ingested news wakes it at once: no time passes.
+    let second = store_one(store.as_ref(), woken).await;
+    bus.publish(&bus::Event::NewsIngested(bus::NewsIngested {
+        symbols: vec![acme()],
+        new_articles: 1,
+    }))
+    .await
+    .unwrap();
+    until("the article scored when news was ingested", || async {
+        scorer_of(store.as_ref(), second).await.as_deref() == Some("openai")
+    })
+    .await;
+    assert_eq!(
+        tokio::time::Instant::now() - start,
+        poll,
+        "woken, not polled"
+    );
+
+    // A 429 with `Retry-After: 7`: its article falls back to the lexicon, and the LLM is
+    // not called again for 7 s, however much news is ingested meanwhile.
+    let third = store_one(store.as_ref(), limited).await;
+    bus.publish(&bus::Event::NewsIngested(bus::NewsIngested {
+        symbols: vec![acme()],
+        new_articles: 1,
+    }))
+    .await
+    .unwrap();
+    until("the rate-limited article scored by the lexicon", || async {
+        scorer_of(store.as_ref(), third).await.as_deref() == Some("lexicon")
+    })
+    .await;
+    let limited_at = tokio::time::Instant::now();
+    assert_eq!(llm_calls(&server).await, 4);
+    let fourth = store_one(store.as_ref(), after).await;
+    bus.publish(&bus::Event::NewsIngested(bus::NewsIngested {
+        symbols: vec![acme()],
+        new_articles: 1,
+    }))
+    .await
+    .unwrap();
+    tokio::time::advance(Duration::from_secs(6)).await;
+    for _ in 0..10 {
+        settle().await;
+    }
+    assert_eq!(
+        llm_calls(&server).await,
+        4,
+        "no call within the Retry-After"
+    );
+    assert_eq!(scorer_of(store.as_ref(), fourth).await, None);
+    tokio::time::advance(Duration::from_secs(1)).await;
+    until("the next article scored by the LLM after 7 s", || async {
+        scorer_of(store.as_ref(), fourth).await.as_deref() == Some("openai")
+    })
+    .await;
+    assert_eq!(
+        tokio::time::Instant::now() - limited_at,
+        Duration::from_secs(7)
+    );
+
+    let _ = stop.send(true);
+    task.await.unwrap();
+    drop(frozen);
     server.verify().await;
 }

@@ -13,6 +13,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+/// The NATS server of the integration tests (`STOCKD_TEST_NATS_URL`), or `None` (after a note)
+/// when it is not set; in CI (`CI` set) a missing URL fails the test instead, so the scale-out
+/// path is never skipped there.
+pub fn nats_url() -> Option<String> {
+    match std::env::var("STOCKD_TEST_NATS_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|ci| !matches!(ci.trim(), "" | "0" | "false")) => {
+            panic!("CI is set but STOCKD_TEST_NATS_URL is not: the NATS path must be tested in CI")
+        }
+        _ => {
+            eprintln!("note: STOCKD_TEST_NATS_URL is not set; skipping the NATS test");
+            None
+        }
+    }
+}
+
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_stockd");
 
