@@ -64,14 +64,19 @@ export function AlertEditor({ rule, onSaved, onClose }: { rule: Rule; onSaved: (
   const crossing = draft.kind.startsWith('crosses');
   const set = (name: string) => (e: { target: { value: string } }) => setDraft((d) => ({ ...d, [name]: e.target.value }));
 
-  // The fields this form shows: an error naming another goes to the form's own message.
+  const hasChannels = (channels.data?.channels.length ?? 0) > 0;
+  // The fields shown now, each with room for its message; an error naming another field goes
+  // to the form's own message.
   const shown = useMemo(() => {
-    const f = ['kind', 'frequency', 'cooldown', 'channels', 'expires_at'];
+    const f = ['frequency', 'expires_at'];
+    if (level || move) f.push('kind');
     if (level) f.push(...(rule.series ? ['series', rule.other != null ? 'other' : 'value'] : ['price']));
-    if (move) f.push('percent', 'window_days', 'window', 'vs_previous_close');
-    if (trailing) f.push('percent', 'amount', 'activation_price', 'side');
+    if (move) f.push('percent', draft.basis);
+    if (trailing) f.push(draft.trail, 'activation_price', 'side');
+    if (draft.frequency === 'every_time') f.push('cooldown');
+    if (hasChannels) f.push('channels');
     return f;
-  }, [level, move, trailing, rule.series, rule.other]);
+  }, [level, move, trailing, rule.series, rule.other, draft.basis, draft.trail, draft.frequency, hasChannels]);
 
   const body = (): Record<string, unknown> => {
     const b: Record<string, unknown> = { symbol: rule.symbol, kind: draft.kind };
@@ -277,7 +282,7 @@ export function AlertEditor({ rule, onSaved, onClose }: { rule: Rule; onSaved: (
         ))}
         {draft.frequency === 'every_time' && field('cooldown', 'Cooldown', input('cooldown'), 'e.g. 15m, 1h, 1d')}
         {field('expires_at', 'Expires (optional)', input('expires_at', 'datetime-local'))}
-        {(channels.data?.channels.length ?? 0) > 0 && (
+        {hasChannels && (
           <fieldset className="wide" aria-describedby={errors.channels ? `edit-${rule.id}-channels-error` : undefined}>
             <legend>Notify</legend>
             {channels.data?.channels.map((c) => (
@@ -304,7 +309,7 @@ export function AlertEditor({ rule, onSaved, onClose }: { rule: Rule; onSaved: (
         )}
         {Object.keys(errors).some((k) => k && shown.includes(k)) && (
           <p className="error wide" role="alert">
-            Not saved: see the message under the field at fault.
+            See the message under the field at fault.
           </p>
         )}
         <div className="row wide">
