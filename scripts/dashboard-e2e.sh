@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The dashboard in a real browser (crates/web/ui/tests/e2e.mjs): Debian's Chromium, driven by
 # playwright-core from the dashboard's locked npm dependencies (playwright-core never downloads
-# a browser), against the debug `stockd` over a throw-away SQLite store with the sample data.
-# Type-checks the app first. Screenshots go to SCREENSHOT_DIR (default docs/screenshots).
+# a browser), against the debug `stockd` over a throw-away SQLite store with the sample data and
+# the `sim` news source (STOCKD_NEWS__SOURCES=sim, scored by the lexicon), plus a second server
+# with news off. Type-checks the app first. Screenshots go to SCREENSHOT_DIR (default
+# docs/screenshots).
 #
 #   scripts/dashboard-e2e.sh
 #   STOCKD_BIN=target/debug/stockd SKIP_BUILD=1 scripts/dashboard-e2e.sh
 #
-# About 30 s on 2 idle cores, plus `npm ci` when the lock file changed since the last install.
+# About 40 s on 2 idle cores, plus `npm ci` when the lock file changed since the last install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -9,6 +9,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly title: string,
     readonly detail: string,
+    /** The problem's kind: the last segment of its `type` (`urn:stockd:problem:news-off` → `news-off`). */
+    readonly kind: string = '',
   ) {
     super(detail || title || `HTTP ${status}`);
   }
@@ -39,9 +41,10 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
   const text = await response.text();
   const data = text ? safeJson(text) : undefined;
   if (!response.ok) {
-    const problem = (data ?? {}) as { title?: string; detail?: string };
+    const problem = (data ?? {}) as { title?: string; detail?: string; type?: string };
     if (response.status === 401 && token) setSessionToken(null);
-    throw new ApiError(response.status, problem.title ?? response.statusText, problem.detail ?? text);
+    const kind = typeof problem.type === 'string' ? (problem.type.split(':').pop() ?? '') : '';
+    throw new ApiError(response.status, problem.title ?? response.statusText, problem.detail ?? text, kind);
   }
   return data as T;
 }
@@ -57,6 +60,28 @@ function safeJson(text: string): unknown {
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) return err.detail ? `${err.title}: ${err.detail}` : err.title;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A 422's detail split by the rule fields it names (`price: must be greater than 0 …`,
+ * `channels[0]: unknown channel …`, several joined by `; `), so a form can show each message
+ * beside its field; what names no known field stays under `''`.
+ */
+export function fieldErrors(err: unknown, fields: readonly string[]): Record<string, string> {
+  if (!(err instanceof ApiError) || !err.detail) return { '': errorText(err) };
+  const names = fields.map((f) => f.replace(/[^a-z_]/g, '')).join('|');
+  const at = new RegExp(`(?:^|; )(?:invalid rule: )?(${names})(?:\\[\\d+\\])?: `, 'g');
+  const hits = [...err.detail.matchAll(at)];
+  if (hits.length === 0) return { '': errorText(err) };
+  const out: Record<string, string> = {};
+  const lead = err.detail.slice(0, hits[0].index).trim();
+  if (lead) out[''] = lead;
+  hits.forEach((hit, i) => {
+    const end = i + 1 < hits.length ? hits[i + 1].index : err.detail.length;
+    const message = err.detail.slice(hit.index, end).replace(/^; /, '').replace(/^invalid rule: /, '');
+    out[hit[1]] = out[hit[1]] ? `${out[hit[1]]}; ${message}` : message;
+  });
+  return out;
 }
 
 // ---- the shapes the pages read (see /openapi.json) ----
@@ -167,13 +192,43 @@ export interface Rule {
   value?: number;
   other?: string;
   percent?: number;
+  window_days?: number;
+  window?: string;
+  vs_previous_close?: boolean;
+  amount?: number;
+  activation_price?: number;
+  side?: string;
   frequency?: string;
+  cooldown?: string;
   channels?: string[];
+  expires_at?: string;
   status: string;
   error?: string;
+  set_aside_at?: string;
   created_at: string;
+  updated_at?: string;
   state: RuleState | null;
 }
+/** The fields of a rule's definition (`POST /v1/alerts`, `PUT /v1/alerts/{id}`). */
+export const RULE_FIELDS = [
+  'symbol',
+  'kind',
+  'price',
+  'series',
+  'value',
+  'other',
+  'percent',
+  'window_days',
+  'window',
+  'vs_previous_close',
+  'amount',
+  'activation_price',
+  'side',
+  'frequency',
+  'cooldown',
+  'channels',
+  'expires_at',
+] as const;
 export type RuleBody = Record<string, unknown> & { symbol: string; kind: string };
 export interface Fire {
   date: string;
@@ -197,6 +252,53 @@ export interface AlertEvent {
   message: string;
   created_at: string;
   acknowledged_at: string | null;
+}
+export interface Article {
+  id: number;
+  title: string;
+  summary: string;
+  url: string;
+  publisher: string | null;
+  source: string;
+  published_at: string;
+  first_seen_at: string;
+  simulated: boolean;
+  symbols: string[];
+}
+export interface NewsList {
+  count: number;
+  articles: Article[];
+  next_cursor: string | null;
+}
+export interface Citation {
+  article: Article;
+  score: number;
+  label: string;
+  weight: number;
+  weight_source: string;
+  scorer: { scorer: string; model: string; prompt_version: string };
+  rationale: string | null;
+  scored_at: string;
+}
+export interface SentimentDay {
+  day: string;
+  score: number | null;
+  articles: number;
+  pending: number;
+  weight: number;
+  bullish_share: number;
+  bearish_share: number;
+  neutral_share: number;
+  citations: Citation[];
+  pending_articles: { article: Article }[];
+}
+export interface Sentiment {
+  symbol: string;
+  from: string;
+  to: string;
+  method: string;
+  days: SentimentDay[];
+  truncated: boolean;
 }
 export interface Notification {
   id: string;

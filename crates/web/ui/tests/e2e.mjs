@@ -2,8 +2,12 @@
 // downloads a browser), against the real `stockd serve` on a free 127.0.0.1 port over a
 // throw-away SQLite store with the bundled sample data (no key, no network).
 //
-// A new user registers, watches MSFT, sees the chart drawn, creates a `crosses_up` alert from
-// the chart after seeing its backtest markers on it, and walks every page; every request to
+// The server runs the `sim` news source (invented articles, scored by the lexicon), ingested for
+// MSFT before it starts. A new user registers, watches MSFT (its card shows the news sentiment),
+// sees the chart drawn, creates a `crosses_up` alert from the chart after seeing its backtest
+// markers on it, reads the symbol's news with scores and a day's citations, edits the alert (an
+// invalid threshold is refused beside its field, a new one is backtested on the chart, then
+// saved), and walks every page; every request to
 // another host is blocked and must never have been attempted; no CSP violation, no page error.
 // When stockd serves `GET /v1/stream`, a notification must then arrive live, without a reload
 // (skipped, saying so, while that route answers 404). Screenshots of each page at desktop and
@@ -62,8 +66,8 @@ async function webhookReceiver() {
   return { server, received, url: `http://127.0.0.1:${server.address().port}/hook` };
 }
 
-async function startStockd(work) {
-  const port = await freePort();
+/** The environment of every stockd run here: sample data, no limits, sim news (unless `news` is false). */
+function stockdEnv(work, news = true) {
   const env = { ...process.env };
   for (const key of ['STOCKD_BIN', 'STOCKD_DATABASE_URL', 'STOCKD_NATS_URL', 'APIKEY', 'STOCKD_ALPHAVANTAGE_API_KEY']) delete env[key];
   Object.assign(env, {
@@ -75,7 +79,30 @@ async function startStockd(work) {
     STOCKD_QUOTE_INTERVAL: '1s',
     STOCKD_WEBHOOK_ALLOW: '127.0.0.1',
     STOCKD_LOG: 'warn',
+    STOCKD_SENTIMENT__POLL_INTERVAL: '1s',
   });
+  if (news) env.STOCKD_NEWS__SOURCES = 'sim';
+  else delete env.STOCKD_NEWS__SOURCES;
+  return env;
+}
+
+/** `stockd news ingest` for MSFT into the store the server will use (scored once it runs). */
+async function ingestNews(work) {
+  const child = spawn(bin, ['news', 'ingest', '--symbols', 'MSFT', '--quiet'], { env: stockdEnv(work), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const code = await new Promise((ok, fail) => {
+    child.on('error', fail);
+    child.on('exit', ok);
+  });
+  if (code !== 0) throw new Error(`stockd news ingest failed (${code}):\n${output}`);
+  return output.trim();
+}
+
+async function startStockd(work, news = true) {
+  const port = await freePort();
+  const env = stockdEnv(work, news);
   const child = spawn(bin, ['serve', '--bind', '127.0.0.1', '--port', String(port)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   stockdChild = child;
   let spawnError;
@@ -96,6 +123,48 @@ async function startStockd(work) {
   }
   child.kill();
   throw new Error(`stockd did not answer /health:\n${output}`);
+}
+
+/**
+ * News off (no source, nothing stored): the symbol page shows stockd's hint quietly, after one
+ * request (the `news-off` 404, the only failed request), and the watchlist card shows no
+ * sentiment; no page or console error besides the browser's own line for that 404.
+ */
+async function newsOffCheck(browser, work) {
+  const server = await startStockd(join(work, 'news-off'), false);
+  try {
+    const { base } = server;
+    const json = { 'content-type': 'application/json' };
+    const user = { email: `off-${Date.now()}@example.com`, password: 'correct horse battery staple' };
+    check((await fetch(`${base}/v1/auth/register`, { method: 'POST', headers: json, body: JSON.stringify(user) })).ok, 'register on the news-off server');
+    const { access_token: token } = await (await fetch(`${base}/v1/auth/login`, { method: 'POST', headers: json, body: JSON.stringify(user) })).json();
+    await fetch(`${base}/v1/me/watchlist/MSFT`, { method: 'PUT', headers: { authorization: `Bearer ${token}` } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.route('**/*', (route) => (route.request().url().startsWith(`${base}/`) ? route.continue() : route.abort('blockedbyclient')));
+    await context.addInitScript((t) => localStorage.setItem('stockd.session', t), token);
+    const page = await context.newPage();
+    const problems = [];
+    const failed = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/^Failed to load resource: the server responded with a status of 404/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+    });
+    page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`));
+    await page.goto(`${base}/app/symbols/MSFT`);
+    const hint = page.getByTestId('news-off');
+    await hint.waitFor();
+    check(/STOCKD_NEWS__SOURCES|news\.sources|sources/.test(await hint.textContent()), `the news-off hint says how to turn news on (got ${await hint.textContent()})`);
+    check((await page.locator('.error').count()) === 0, 'news off is not shown as an error');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.getByTestId('card-MSFT').getByTestId('last-price').filter({ hasText: /\d/ }).waitFor();
+    check((await page.getByTestId('card-sentiment').count()) === 0, 'with news off the card shows no sentiment');
+    check(failed.length === 1 && /^404 GET \/v1\/stocks\/MSFT\/(news|sentiment)$/.test(failed[0]), `one news-off request for the page, then none (failed: ${failed.join(', ')})`);
+    check(problems.length === 0, `news off: no page or console error:\n  ${problems.join('\n  ')}`);
+    await context.close();
+    log(`news off: the hint is shown quietly (${failed[0]})`);
+  } finally {
+    server.child.kill();
+  }
 }
 
 async function bundleFigures(base) {
@@ -119,6 +188,7 @@ async function main() {
   const work = mkdtempSync(join(tmpdir(), 'stockd-e2e-'));
   mkdirSync(shots, { recursive: true });
   const receiver = await webhookReceiver();
+  log(`news: ${(await ingestNews(work)).split('\n').pop()}`);
   const stockd = await startStockd(work);
   const { base } = stockd;
   log(`stockd on ${base}`);
@@ -136,6 +206,16 @@ async function main() {
     log(`bundle: JavaScript ${figures.raw} bytes, ${figures.gzip} gzipped (budget ${budget.js_raw_bytes} / ${budget.js_gzip_bytes})`);
     check(figures.raw <= budget.js_raw_bytes && figures.gzip <= budget.js_gzip_bytes, 'the JavaScript is within ui/budget.json');
 
+    // The sim articles are scored by the server's lexicon scorer in its first rounds.
+    let scoredDays = 0;
+    for (let i = 0; i < 150 && scoredDays === 0; i++) {
+      const sentiment = await (await fetch(`${base}/v1/stocks/MSFT/sentiment?days=7`)).json();
+      scoredDays = (sentiment.days ?? []).filter((d) => d.score != null).length;
+      if (!scoredDays) await new Promise((ok) => setTimeout(ok, 200));
+    }
+    check(scoredDays > 0, 'the sim news of MSFT is scored by the lexicon');
+    log(`news: MSFT has sentiment on ${scoredDays} of the last 7 days`);
+
     browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
     const offOrigin = [];
@@ -150,6 +230,7 @@ async function main() {
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     // Failed requests are checked by URL below (the console message does not name it).
     const failed = [];
+    const expectedFailures = [];
     page.on('response', (r) => r.status() >= 400 && failed.push(`${r.status()} ${r.request().method()} ${r.url()}`));
     page.on('console', (msg) => {
       if (msg.type() === 'error' && !/^Failed to load resource: the server responded/.test(msg.text())) problems.push(`console: ${msg.text()}`);
@@ -201,6 +282,9 @@ async function main() {
     await card.getByTestId('last-price').filter({ hasText: /\d/ }).waitFor();
     await page.waitForFunction(() => document.querySelector('[data-testid="card-MSFT"] svg polyline'));
     log(`watching MSFT at ${await card.getByTestId('last-price').textContent()}`);
+    const mood = card.getByTestId('card-sentiment');
+    await mood.waitFor();
+    check(/(bullish|bearish|neutral) [+-]?\d\.\d\d/.test(await mood.textContent()), `the card shows the news sentiment (got ${await mood.textContent()})`);
     await shot('overview');
 
     // The symbol page: the chart is drawn (canvas pixels), then an alert from the chart.
@@ -240,6 +324,22 @@ async function main() {
     check(fires > 0, `the backtest of crosses_up ${level} fires over the range (got ${fires})`);
     check(Number(await chart.getAttribute('data-markers')) === fires, 'every backtest fire is a marker on the chart');
     log(`backtest: ${fires} fires drawn on the chart before saving`);
+    // News with sentiment: articles with their scores, links to the publisher in a new tab
+    // (a navigation, not a load), and a day's citations reached by keyboard from the plot.
+    const news = page.getByTestId('news');
+    const articles = news.getByTestId('news-list').getByTestId('news-article');
+    await articles.first().waitFor();
+    check((await articles.count()) > 0, 'the news list shows articles');
+    await news.getByTestId('news-list').getByTestId('sentiment-score').first().waitFor();
+    const links = await news.getByTestId('news-list').locator('a').evaluateAll((as) => as.map((a) => ({ href: a.href, rel: a.rel, target: a.target })));
+    check(links.length > 0 && links.every((l) => l.rel.includes('noopener') && l.rel.includes('noreferrer') && l.target === '_blank' && !l.href.startsWith(base)), `article links open the publisher in a new tab without opener or referrer (${JSON.stringify(links[0])})`);
+    check(Number(await news.getByTestId('sentiment-plot').getAttribute('data-days')) > 0, 'the sentiment plot has scored days');
+    const dayButton = news.getByTestId('sentiment-plot').getByRole('button').first();
+    const dayLabel = await dayButton.getAttribute('aria-label');
+    await dayButton.focus();
+    await page.keyboard.press('Enter');
+    await news.getByTestId('sentiment-day').getByRole('heading', { name: new RegExp(`^${dayLabel.slice(0, 10)}`) }).waitFor();
+    log(`news: ${await articles.count()} articles with scores; ${dayLabel}`);
     await shot('symbol');
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.waitForTimeout(200);
@@ -266,6 +366,52 @@ async function main() {
     await table.getByText('paused').waitFor();
     await page.getByRole('button', { name: /^Resume alert/ }).first().click();
     await table.getByText('active').waitFor();
+
+    // Edit the alert from the chart: the stored rule's backtest is drawn on opening; a bad
+    // threshold is refused beside its field; a new one is backtested, then saved.
+    const token = await page.evaluate(() => localStorage.getItem('stockd.session'));
+    const mine = async () => (await (await fetch(`${base}/v1/alerts`, { headers: { authorization: `Bearer ${token}` } })).json()).alerts;
+    const rule = (await mine())[0];
+    const edit = page.getByRole('button', { name: `Edit alert ${rule.id}` });
+    await edit.focus();
+    await page.keyboard.press('Enter');
+    const editor = page.getByTestId('alert-editor');
+    await editor.waitFor();
+    check(await page.evaluate(() => document.activeElement?.tagName === 'H2' && document.activeElement.closest('[data-testid="alert-editor"]') != null), 'opening the editor moves focus to its heading');
+    const editChart = editor.getByTestId('price-chart');
+    const editResult = editor.getByTestId('edit-backtest');
+    await editResult.waitFor();
+    const openFires = Number(await editResult.locator('strong').textContent());
+    check(openFires > 0 && Number(await editChart.getAttribute('data-markers')) === openFires, `the stored rule's backtest is drawn on opening (${openFires} fires)`);
+    const priceInput = editor.getByRole('spinbutton', { name: 'Price' });
+    check(Number(await priceInput.inputValue()) === Number(level), 'the editor starts from the stored threshold');
+    await priceInput.fill('-5');
+    // The one request meant to fail: the API's 422 for the price.
+    const refused = page.waitForResponse((r) => r.url().includes('/v1/alerts/backtest') && r.status() === 422);
+    await editor.getByRole('button', { name: 'Preview backtest' }).click();
+    expectedFailures.push(`422 POST ${(await refused).url()}`);
+    const priceError = editor.getByTestId('error-price');
+    await priceError.waitFor();
+    check(/^price: /.test(await priceError.textContent()), `the API's message is shown beside the price (got ${await priceError.textContent()})`);
+    check((await priceInput.getAttribute('aria-invalid')) === 'true' && (await priceInput.getAttribute('aria-describedby')).includes(await priceError.getAttribute('id')), 'the price field is marked invalid and described by the message');
+    check(await editor.getByRole('button', { name: 'Save changes' }).isDisabled(), 'nothing to save without a backtest');
+    const newLevel = closes[Math.floor(closes.length * 0.3)].toFixed(2);
+    await priceInput.fill(newLevel);
+    await editor.getByRole('combobox', { name: 'How often' }).selectOption('every_time');
+    await editor.getByRole('textbox', { name: 'Cooldown' }).fill('2h');
+    await priceInput.press('Enter');
+    await editResult.waitFor();
+    const editFires = Number(await editResult.locator('strong').textContent());
+    check(editFires > 0 && Number(await editChart.getAttribute('data-markers')) === editFires, `the edited rule's ${editFires} backtest fires are redrawn on the chart`);
+    log(`edit: crosses_up ${newLevel} every 2h would have fired ${editFires} times (was ${openFires} at ${level})`);
+    await shot('alert-edit');
+    await editor.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByTestId('alert-updated').waitFor();
+    await table.getByText(Number(newLevel).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })).first().waitFor();
+    const saved = (await mine()).find((r) => r.id === rule.id);
+    check(saved.price === Number(newLevel) && saved.frequency === 'every_time' && saved.cooldown === '2h', `the edit is stored (${JSON.stringify(saved)})`);
+    check(await page.evaluate((id) => document.activeElement?.getAttribute('data-edit') === String(id), rule.id), 'focus returns to the Edit button after saving');
+    log('alert edited and saved');
     await shot('alerts');
 
     // Live notifications, once the stream exists.
@@ -275,7 +421,6 @@ async function main() {
     if (!hasStream) {
       log('SKIPPED live notification: this stockd does not serve GET /v1/stream (not in /openapi.json); the pages poll');
     } else {
-      const token = await page.evaluate(() => localStorage.getItem('stockd.session'));
       const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
       const channels = await (await fetch(`${base}/v1/me/channels`, { headers: auth })).json();
       const quote = await (await fetch(`${base}/v1/stocks/MSFT/quote`)).json();
@@ -305,11 +450,13 @@ async function main() {
     else log('SKIPPED instances: this stockd does not serve GET /v1/system/instances');
     await shot('system');
 
+    await newsOffCheck(browser, work);
+
     check(offOrigin.length === 0, `no request left the origin (attempted: ${offOrigin.join(', ')})`);
     // Without the stream the client probes it once (an older stockd answers 400 from its
     // `/{symbol}/{days}` route) and then polls.
     const unexpected = failed.filter(
-      (f) => (hasStream || !/\/v1\/stream\?/.test(f)) && (hasInstances || !/\/v1\/system\/instances$/.test(f)),
+      (f) => !expectedFailures.includes(f) && (hasStream || !/\/v1\/stream\?/.test(f)) && (hasInstances || !/\/v1\/system\/instances$/.test(f)),
     );
     check(unexpected.length === 0, `no request failed: ${unexpected.join(', ')}`);
     check(problems.length === 0, `no page error, console error or CSP violation:\n  ${problems.join('\n  ')}`);

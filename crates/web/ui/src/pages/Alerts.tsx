@@ -1,9 +1,11 @@
 // The caller's alerts with their live state (armed, last price, trailing peak and trigger level),
-// pause / resume / acknowledge / delete, and the latest firings. Reloaded on the stream's
-// `alerts` topic, or polled without it.
+// pause / resume / acknowledge / edit / delete, and the latest firings. Reloaded on the stream's
+// `alerts` topic, or polled without it. Editing opens the rule's chart with its backtest
+// (components/AlertEditor.tsx) below the table.
 
 import { useEffect, useState } from 'react';
 import { api, errorText, money, when, type AlertEvent, type Rule } from '../api';
+import { AlertEditor } from '../components/AlertEditor';
 import { Link } from '../components/Link';
 import { useInterval, useLoad } from '../hooks';
 import { onStreamStatus, streamStatus, subscribe } from '../stream';
@@ -12,7 +14,8 @@ function condition(rule: Rule): string {
   const r = rule as Rule & Record<string, unknown>;
   const target = r.series ? `${r.series} ${r.other ?? r.value}` : r.price != null ? money(r.price) : '';
   const pct = r.percent != null ? `${r.percent} %` : r.amount != null ? money(r.amount as number) : '';
-  return [rule.kind.replace(/_/g, ' '), target, pct].filter(Boolean).join(' ');
+  const often = rule.frequency === 'every_time' ? `every time (${rule.cooldown ?? '—'} apart)` : rule.frequency === 'once_per_day' ? 'once a day' : 'once';
+  return `${[rule.kind.replace(/_/g, ' '), target, pct].filter(Boolean).join(' ')}, ${often}`;
 }
 
 export function useLiveReload(topic: string, reload: () => void): void {
@@ -26,6 +29,8 @@ export function Alerts() {
   const rules = useLoad(() => api<{ alerts: Rule[] }>('/v1/alerts?limit=200'), 'alerts');
   const events = useLoad(() => api<{ events: AlertEvent[] }>('/v1/alerts/events?limit=50'), 'events');
   const [error, setError] = useState<string>();
+  const [editing, setEditing] = useState<number>();
+  const [updated, setUpdated] = useState<Rule>();
   const reloadAll = () => {
     rules.reload();
     events.reload();
@@ -43,6 +48,12 @@ export function Alerts() {
   };
 
   const list = rules.data?.alerts ?? [];
+  const edited = list.find((r) => r.id === editing);
+  const closeEditor = (id: number) => {
+    setEditing(undefined);
+    // Back to the button that opened it, for keyboard users.
+    window.setTimeout(() => document.querySelector<HTMLButtonElement>(`[data-edit="${id}"]`)?.focus());
+  };
   return (
     <section aria-labelledby="alerts-title">
       <h1 id="alerts-title">Alerts</h1>
@@ -99,6 +110,18 @@ export function Alerts() {
                         Pause
                       </button>
                     )}
+                    <button
+                      type="button"
+                      data-edit={rule.id}
+                      aria-expanded={editing === rule.id}
+                      aria-label={`Edit alert ${rule.id}`}
+                      onClick={() => {
+                        setUpdated(undefined);
+                        setEditing(editing === rule.id ? undefined : rule.id);
+                      }}
+                    >
+                      Edit
+                    </button>
                     <button type="button" onClick={() => act(`/v1/alerts/${rule.id}/acknowledge`)} aria-label={`Acknowledge alert ${rule.id}'s firings`}>
                       Acknowledge
                     </button>
@@ -117,6 +140,24 @@ export function Alerts() {
             </tbody>
           </table>
         </div>
+      )}
+
+      {updated && (
+        <p role="status" className="ok" data-testid="alert-updated">
+          Alert {updated.id} saved: {condition(updated)}, {updated.status.replace('_', ' ')}.
+        </p>
+      )}
+      {edited && (
+        <AlertEditor
+          key={edited.id}
+          rule={edited}
+          onClose={() => closeEditor(edited.id)}
+          onSaved={(rule) => {
+            setUpdated(rule);
+            rules.reload();
+            closeEditor(rule.id);
+          }}
+        />
       )}
 
       <h2>Latest firings</h2>

@@ -1,11 +1,13 @@
 // The overview: the watchlist as cards (last price, change, a sparkline of recent closes, the
-// signal label), updated from the stream's `quotes:<SYMBOL>` topics, or polled without it.
+// signal label, the latest day's news sentiment when there is one), updated from the stream's
+// `quotes:<SYMBOL>` and `signals:<SYMBOL>` topics, or polled without it.
 
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, errorText, money, percent, type Daily, type Quote, type Signal, type WatchedSymbol } from '../api';
 import { Link } from '../components/Link';
 import { Sparkline } from '../components/Sparkline';
 import { useInterval, useLoad } from '../hooks';
+import { latestScored, polarity, signed, symbolSentiment } from '../news';
 import { navigate } from '../router';
 import { onStreamStatus, streamStatus, subscribe } from '../stream';
 
@@ -65,6 +67,9 @@ function WatchCard({ symbol, onRemoved }: { symbol: string; onRemoved: () => voi
   const [error, setError] = useState<string>();
   const closes = useLoad(() => api<Daily>(`/v1/stocks/${symbol}/daily?days=30`), symbol);
   const signal = useLoad(() => api<Signal>(`/v1/stocks/${symbol}/signal`).catch(() => undefined), symbol);
+  // Shown only when present: news off, or no scored article this week, leaves the card as is.
+  const sentiment = useLoad(() => symbolSentiment(symbol, 7).catch(() => undefined), symbol);
+  const mood = latestScored(sentiment.data);
   const [polling, setPolling] = useState(streamStatus() !== 'live');
 
   const refresh = () =>
@@ -88,7 +93,12 @@ function WatchCard({ symbol, onRemoved }: { symbol: string; onRemoved: () => voi
       }),
     [symbol],
   );
+  useEffect(() => subscribe([`signals:${symbol}`], () => signal.reload()), [symbol, signal.reload]);
   useInterval(() => void refresh(), polling ? 15_000 : null);
+  useInterval(() => {
+    sentiment.reload();
+    if (polling) signal.reload();
+  }, 300_000);
 
   const remove = async () => {
     try {
@@ -116,6 +126,17 @@ function WatchCard({ symbol, onRemoved }: { symbol: string; onRemoved: () => voi
         <span className={change == null ? 'muted' : change >= 0 ? 'up' : 'down'}>{percent(change)}</span>
       </div>
       <Sparkline values={values} label={`${symbol}, last ${values.length} closes`} />
+      {mood && mood.score != null && (
+        <p className="small sentiment" data-testid="card-sentiment">
+          News sentiment{' '}
+          <span className={`label ${polarity(mood.score)}`}>
+            {polarity(mood.score)} {signed(mood.score)}
+          </span>{' '}
+          <span className="muted">
+            {mood.articles} article{mood.articles === 1 ? '' : 's'}, {mood.day}
+          </span>
+        </p>
+      )}
       <div className="row small muted">
         <span>{quote ? `${quote.source}${quote.stale ? ' (stale)' : ''}` : ''}</span>
         <button type="button" className="link" onClick={remove} aria-label={`Stop watching ${symbol}`}>

@@ -1,6 +1,6 @@
 // A symbol: the chart over a chosen range with overlays and indicator panes, the move over the
-// range, the signal with its evidence, and the alert builder: pick a level (or click the chart),
-// see the backtest's fires drawn on the chart, then save.
+// range, the signal with its evidence, the alert builder (pick a level or click the chart, see
+// the backtest's fires drawn on the chart, then save), and the news with its daily sentiment.
 
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import {
@@ -19,6 +19,7 @@ import {
   type WatchedSymbol,
 } from '../api';
 import { Link } from '../components/Link';
+import { NewsPanel } from '../components/NewsPanel';
 import { PriceChart, type PriceLine } from '../components/PriceChart';
 import { useLoad } from '../hooks';
 import { subscribe } from '../stream';
@@ -327,6 +328,8 @@ export function SymbolPage({ symbol }: { symbol: string }) {
             </p>
           )}
         </section>
+
+        <NewsPanel symbol={symbol} />
       </div>
     </section>
   );
