@@ -14,8 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use alerts::{Condition, Fire, Rule, RuleState, SeriesSpec};
-use chrono::{NaiveDate, Utc};
+use alerts::{Condition, Fire, Rule, RuleState, SeriesSpec, Span};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{Bar, Series, Symbol, TradingCalendar};
 use market::{CacheStatus, MarketError, Served};
 use providers::ProviderError;
@@ -72,6 +72,7 @@ pub fn parse_rule(body: Value) -> Result<Rule, ServiceError> {
         Some(Value::String(kind)) if Condition::KINDS.contains(&kind.as_str()) => {
             refuse_unknown_fields(kind, &body)?;
             refuse_bad_series(&body)?;
+            refuse_bad_times(&body)?;
         }
         Some(Value::String(kind)) => {
             return Err(ServiceError::Unprocessable(format!(
@@ -92,6 +93,32 @@ pub fn parse_rule(body: Value) -> Result<Rule, ServiceError> {
     }
     serde_json::from_value(body)
         .map_err(|err| ServiceError::Unprocessable(format!("invalid rule: {err}")))
+}
+
+/// 422 naming each duration (`cooldown`, `window`) or instant (`expires_at`) that does not
+/// parse, with the parser's own message: serde's would not name the field, since the
+/// condition's fields are flattened into the rule.
+fn refuse_bad_times(body: &Value) -> Result<(), ServiceError> {
+    let mut problems = Vec::new();
+    for field in ["cooldown", "window"] {
+        if let Some(value) = body.get(field).filter(|value| !value.is_null())
+            && let Err(err) = serde_json::from_value::<Span>(value.clone())
+        {
+            problems.push(format!("{field}: {err}"));
+        }
+    }
+    if let Some(value) = body.get("expires_at").filter(|value| !value.is_null())
+        && let Err(err) = serde_json::from_value::<DateTime<Utc>>(value.clone())
+    {
+        problems.push(format!(
+            "expires_at: {err}; use an RFC 3339 instant such as 2027-01-31T21:00:00Z"
+        ));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Unprocessable(problems.join("; ")))
+    }
 }
 
 /// 422 naming `series` or `other` when it is not a series this build can watch, with the

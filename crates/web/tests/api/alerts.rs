@@ -211,6 +211,20 @@ async fn invalid_rules_answer_422_naming_every_field_at_fault() {
         ),
         (rule(json!({"frequency": "every_time"})), vec!["cooldown"]),
         (rule(json!({"expires_at": past})), vec!["expires_at"]),
+        // Values that do not parse are named too, with what to write instead.
+        (
+            rule(json!({"frequency": "every_time", "cooldown": "abc"})),
+            vec!["cooldown: 'abc' is not a duration", "2h"],
+        ),
+        (
+            json!({"symbol": "MSFT", "kind": "moves_up_pct", "percent": 5, "window": "soon",
+                   "frequency": "once", "channels": []}),
+            vec!["window: 'soon' is not a duration"],
+        ),
+        (
+            rule(json!({"expires_at": "tomorrow"})),
+            vec!["expires_at: ", "RFC 3339"],
+        ),
         (
             json!({"symbol": "MSFT", "kind": "trailing_stop", "frequency": "once"}),
             vec!["percent"],
