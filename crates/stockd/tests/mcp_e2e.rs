@@ -116,7 +116,13 @@ async fn post_mcp(server: &Server, bearer: Option<&str>) -> (u16, Value) {
 }
 
 async fn every_tool_against_rest(dir: &Path, env: &[(&str, &str)]) {
-    let server = Server::start_with(dir, env).await;
+    // The client sends about a hundred requests in a few seconds, above the default burst.
+    let mut server_env = vec![
+        ("STOCKD_LIMITS__MCP_REQUESTS_PER_MINUTE", "6000"),
+        ("STOCKD_LIMITS__MCP_BURST", "1000"),
+    ];
+    server_env.extend_from_slice(env);
+    let server = Server::start_with(dir, &server_env).await;
     let (user, token, other_alert) = users(&server).await;
     let mut stdio_env = vec![("STOCKD_DATA_DIR", dir.to_str().unwrap())];
     stdio_env.extend_from_slice(env);
