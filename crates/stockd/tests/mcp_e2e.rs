@@ -204,9 +204,16 @@ async fn mcp_requests_are_limited_per_token() {
     assert_eq!(status, 200, "{answer}");
 }
 
-#[test]
-fn mcp_is_a_feature_flag_and_stdio_refuses_a_wrong_token() {
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_is_a_feature_flag_and_stdio_refuses_a_wrong_token() {
     let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), &[("STOCKD_FEATURES__MCP", "false")]).await;
+    let (_, token, _) = users(&server).await;
+    let (status, problem) = post_mcp(&server, Some(&token)).await;
+    assert_eq!(status, 404, "{problem}");
+    assert_eq!(problem["type"], "urn:stockd:problem:feature-disabled");
+    server.kill();
+
     let output = Command::new(support::BIN)
         .arg("mcp")
         .env("STOCKD_DATA_DIR", dir.path())

@@ -86,7 +86,7 @@ impl McpLimiter {
 pub async fn mcp_endpoint(
     State(state): State<AppState>,
     caller: AuthUser,
-    mut request: Request,
+    request: Request,
 ) -> Result<Response, ApiError> {
     if caller.token.kind != store::TokenKind::Api {
         return Err(ApiError::Forbidden(
@@ -97,9 +97,9 @@ pub async fn mcp_endpoint(
     let Some(server) = state.mcp() else {
         return Err(ApiError::Internal("the MCP server was not installed"));
     };
-    // The tools call the REST routes with the caller's own bearer header and connection info,
-    // so tenancy and the per-address read limits are the REST API's.
-    request.extensions_mut().insert(caller);
+    // The tools call the REST routes with this request's own bearer header and connection
+    // info (the MCP server reads them from the request), so tenancy and the per-address read
+    // limits are the REST API's.
     match server.clone().oneshot(request).await {
         Ok(response) => Ok(response),
         Err(never) => match never {},
