@@ -1,6 +1,6 @@
 //! stockd's use cases, one typed function each, for every interface: the HTTP handlers, the
-//! CLI, the live stream ([`stream`]) and the MCP server to come are adapters that parse their input, call
-//! one of these and render the answer.
+//! CLI and the live stream ([`stream`]) are adapters that parse their input, call one of these
+//! and render the answer; the MCP server (crate `mcp`) answers through the HTTP handlers.
 //!
 //! [`Service`] owns the store handle and the read path: no interface reaches the store
 //! itself. Every function returns [`ServiceError`], whose variants are kinds of outcome

@@ -479,6 +479,9 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         max_connections: crate::descriptors::connection_budget(config.server.http.max_connections),
         ..config.server.http.clone()
     };
+    if features.is_enabled(Feature::Mcp) {
+        state.set_mcp(mcp::http::service(state.clone()));
+    }
     let router = web::with_cors(web::router(state), &config.server.cors);
     // Bounded by `shutdown_grace`: a stalled client cannot keep the process alive.
     let shutdown = async move {

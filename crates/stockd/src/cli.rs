@@ -87,6 +87,9 @@ pub enum Command {
     Import(ImportArgs),
     /// Write stored bars as Parquet, one file per symbol and year, to `archive_url`.
     Archive(ArchiveArgs),
+    /// Serve the Model Context Protocol on stdin/stdout for a desktop AI assistant, as the user
+    /// whose personal API token is in STOCKD_MCP_TOKEN (or --token-file). Logs go to stderr.
+    Mcp(McpArgs),
     /// Exit 0 when the local server's GET /health answers 200, else 1 (for container health
     /// checks; probes 127.0.0.1 on the configured port).
     Healthcheck,
@@ -168,6 +171,15 @@ pub enum SymbolsCommand {
     },
     /// List the tracked symbols.
     List,
+}
+
+/// Options of `stockd mcp`.
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// A file holding the personal API token (stk_api_…) instead of STOCKD_MCP_TOKEN; never
+    /// the token itself as an argument, where `ps` would show it.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
 }
 
 /// Options of `stockd users`.

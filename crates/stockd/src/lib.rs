@@ -13,6 +13,7 @@ mod duration;
 pub mod healthcheck;
 pub mod import;
 pub mod ingesting;
+pub mod mcp_stdio;
 pub mod migrate;
 pub mod news;
 pub mod scoring;

@@ -7,7 +7,8 @@ use clap::Parser;
 use stockd::cli::{Cli, Command};
 use stockd::config::{Config, TelemetrySection};
 use stockd::{
-    app, archiving, healthcheck, import, ingesting, migrate, news, symbols, telemetry, users,
+    app, archiving, healthcheck, import, ingesting, mcp_stdio, migrate, news, symbols, telemetry,
+    users,
 };
 
 /// mimalloc instead of the system allocator: requests allocate and free small buffers on
@@ -46,6 +47,17 @@ fn main() -> ExitCode {
             })
         }
         Command::Config(args) => print(&config.render(args.format)),
+        Command::Mcp(args) => {
+            // stdout is the protocol's: logs go to stderr only.
+            mcp_stdio::init_logs(&config.telemetry);
+            block_on(mcp_stdio::run(&config, &args), |result| match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("stockd mcp: {err}");
+                    ExitCode::FAILURE
+                }
+            })
+        }
         Command::Healthcheck => match healthcheck::probe(healthcheck::target(&config.server)) {
             Ok(_) => ExitCode::SUCCESS,
             Err(err) => {

@@ -38,11 +38,12 @@ pub enum Feature {
     Alerts,
     Stream,
     ApiDocs,
+    Mcp,
 }
 
 impl Feature {
     /// Every flag stockd knows, in the order `/v1/features` lists them.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::DailyApi,
         Self::Quotes,
         Self::HistoryEod,
@@ -58,6 +59,7 @@ impl Feature {
         Self::Alerts,
         Self::Stream,
         Self::ApiDocs,
+        Self::Mcp,
     ];
 
     /// The flag's name in configuration (`[features]`, `STOCKD_FEATURES__<NAME>`) and in
@@ -79,6 +81,7 @@ impl Feature {
             Self::Alerts => "alerts",
             Self::Stream => "stream",
             Self::ApiDocs => "api_docs",
+            Self::Mcp => "mcp",
         }
     }
 
@@ -114,6 +117,9 @@ impl Feature {
                 "GET /v1/stream: live quotes, alerts, notifications and signal changes (Server-Sent Events)"
             }
             Self::ApiDocs => "GET /docs and GET /openapi.json",
+            Self::Mcp => {
+                "POST /mcp: the Model Context Protocol server (streamable HTTP) for AI agents, with a personal API token"
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 //! [`features::Feature`]: the seed-compatible routes (`/`, `/{symbol}`, `/{symbol}/{days}`),
 //! the product API under `/v1`, the operational endpoints (`/health`, `/ready`, `/metrics`,
 //! `/circuit-breaker`, `/v1/providers`), the OpenAPI document, the offline docs page and the
-//! dashboard under `/app/` ([`app`]).
+//! dashboard under `/app/` ([`app`]), and the door of the MCP server, `/mcp` ([`mcp`]).
 //! Handlers parse the request (extractors shared by every group are in [`extract`]), call one
 //! use case of [`service::Service`] (or the `market` read path for prices) and render the
 //! answer; they never reach the store or a provider. [`AppState`] (module `state`) owns the
@@ -23,6 +23,7 @@ pub mod features;
 mod json;
 pub mod limits;
 pub mod liveness;
+pub mod mcp;
 pub mod observe;
 pub mod openapi;
 pub mod router;

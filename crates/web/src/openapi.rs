@@ -43,6 +43,7 @@ use crate::routes::{
         ops::circuit_breakers,
         ops::list_providers,
         crate::features::list_features,
+        crate::mcp::mcp_endpoint,
         symbols::list_symbols,
         symbols::track_symbol,
         symbols::untrack_symbol,
@@ -183,6 +184,7 @@ use crate::routes::{
         (name = "admin", description = "Making users and invitation codes for invite-only sign-up (an admin user's token or the operator's admin token)"),
         (name = "alerts", description = "Price alert rules, their firings, dry runs over stored history, and the delivery log of their notifications"),
         (name = "live", description = "Live updates as Server-Sent Events: quotes, the caller's alerts and notifications, signal label changes"),
+        (name = "mcp", description = "The Model Context Protocol server for AI agents (streamable HTTP): the same market data, watchlist, alerts and notifications as tools, resources and prompts, with a personal API token"),
         (name = "operations", description = "Health, readiness, metrics, circuit breakers, providers and the running instances"),
     )
 )]

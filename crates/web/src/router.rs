@@ -15,7 +15,7 @@ use crate::routes::{
     accounts, admin, alerts, channels, history, indicators, ingest, news, notifications, ops, seed,
     sentiment, signals, signup, stocks, stream, symbols, system, watchlist,
 };
-use crate::{AppState, app, docs, error, observe};
+use crate::{AppState, app, docs, error, mcp, observe};
 
 /// Which methods a disabled group still answers with "disabled" (the others fall to 405, as a
 /// route of other methods would).
@@ -234,6 +234,13 @@ pub fn router(state: AppState) -> Router {
                     get(notifications::list_attempts),
                 ),
             ],
+        ))
+        // The Model Context Protocol server (streamable HTTP): POST carries the JSON-RPC
+        // messages; GET and DELETE answer as the transport says (no sessions are kept).
+        .merge(gated(
+            Feature::Mcp,
+            Off::Any,
+            vec![("/mcp", any(mcp::mcp_endpoint))],
         ))
         .route_layer(observe::ObserveLayer)
         .fallback(not_found)

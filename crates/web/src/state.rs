@@ -13,7 +13,7 @@ use service::Service;
 use store::Store;
 
 use crate::routes::ops;
-use crate::{WebConfig, auth, limits, liveness, openapi, routes};
+use crate::{WebConfig, auth, limits, liveness, mcp, openapi, routes};
 
 #[derive(Debug)]
 struct Shared {
@@ -29,6 +29,8 @@ struct Shared {
     read_limiter: limits::reads::ReadLimiter,
     signup_limiter: auth::SignupLimiter,
     stream: std::sync::OnceLock<service::stream::Hub>,
+    mcp_limiter: mcp::McpLimiter,
+    mcp: std::sync::OnceLock<mcp::McpService>,
 }
 
 /// What every handler can reach.
@@ -77,6 +79,7 @@ impl AppState {
             service: Service::new(store, market, settings),
             login_limiter: auth::LoginLimiter::new(auth.limits),
             read_limiter: limits::reads::ReadLimiter::new(config.limits.reads),
+            mcp_limiter: mcp::McpLimiter::new(config.limits.mcp),
             signup_limiter: auth::SignupLimiter::new(auth.signups_per_address),
             auth,
             config,
@@ -85,6 +88,7 @@ impl AppState {
             started: Instant::now(),
             loops: liveness::Loops::default(),
             stream: std::sync::OnceLock::new(),
+            mcp: std::sync::OnceLock::new(),
         }))
     }
 
@@ -106,6 +110,20 @@ impl AppState {
     /// The live-updates hub, once set.
     pub fn stream_hub(&self) -> Option<&service::stream::Hub> {
         self.0.stream.get()
+    }
+
+    /// Serves `/mcp` with `server` (the `mcp` crate's streamable HTTP transport); a second call
+    /// is ignored. Without it, `/mcp` answers 500: the binary always installs one.
+    pub fn set_mcp(&self, server: mcp::McpService) {
+        let _ = self.0.mcp.set(server);
+    }
+
+    pub(crate) fn mcp(&self) -> Option<&mcp::McpService> {
+        self.0.mcp.get()
+    }
+
+    pub(crate) fn mcp_limiter(&self) -> &mcp::McpLimiter {
+        &self.0.mcp_limiter
     }
 
     /// The HTTP settings.

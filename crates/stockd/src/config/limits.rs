@@ -2,7 +2,7 @@
 //! routes and per-user caps on what an account may create. 0 turns a limit or cap off.
 
 use serde::{Deserialize, Serialize};
-use web::limits::{Limits, ReadLimits, UserCaps};
+use web::limits::{Limits, McpLimits, ReadLimits, UserCaps};
 
 use super::{ConfigError, Settings, invalid};
 
@@ -29,12 +29,17 @@ pub struct LimitsSetting {
     pub max_watched_symbols_per_user: u32,
     /// Personal API tokens per user.
     pub max_tokens_per_user: u32,
+    /// MCP requests (`/mcp`) per minute per personal API token.
+    pub mcp_requests_per_minute: u32,
+    /// Such requests a token may send at once (0: the per-minute rate).
+    pub mcp_burst: u32,
 }
 
 impl Default for LimitsSetting {
     fn default() -> Self {
         let reads = ReadLimits::default();
         let caps = UserCaps::default();
+        let mcp = McpLimits::default();
         Self {
             read_rate_per_second: reads.per_second,
             read_burst: reads.burst,
@@ -45,6 +50,8 @@ impl Default for LimitsSetting {
             max_channels_per_user: caps.channels,
             max_watched_symbols_per_user: caps.watched_symbols,
             max_tokens_per_user: caps.tokens,
+            mcp_requests_per_minute: mcp.per_minute,
+            mcp_burst: mcp.burst,
         }
     }
 }
@@ -63,6 +70,11 @@ impl Settings {
                 limits.upstream_reads_per_minute,
             ),
             ("limits.upstream_read_burst", limits.upstream_read_burst),
+            (
+                "limits.mcp_requests_per_minute",
+                limits.mcp_requests_per_minute,
+            ),
+            ("limits.mcp_burst", limits.mcp_burst),
         ] {
             if value > MOST {
                 return Err(invalid(
@@ -99,6 +111,10 @@ impl Settings {
                 channels: limits.max_channels_per_user,
                 watched_symbols: limits.max_watched_symbols_per_user,
                 tokens: limits.max_tokens_per_user,
+            },
+            mcp: McpLimits {
+                per_minute: limits.mcp_requests_per_minute,
+                burst: limits.mcp_burst,
             },
         }
     }

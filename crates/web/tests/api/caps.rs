@@ -21,6 +21,7 @@ async fn capped(caps: UserCaps) -> App {
                 upstream_per_minute: 0,
                 ..ReadLimits::default()
             },
+            ..Limits::default()
         },
     )
     .await
