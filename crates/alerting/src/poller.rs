@@ -1,12 +1,20 @@
-//! The live-quote poller: every `interval`, one fresh quote per symbol with an active rule,
+//! The live-quote poller: every `interval`, one fresh quote per symbol with an active rule and
+//! (unless [`PollerConfig::watched`] is off) per symbol on anyone's watchlist, each symbol once,
 //! through the market's provider chain (so quotas, breakers and fallback apply, and the `sim`
 //! feed stands in when no key is set), checked by the [`QualityGuard`], published on the bus.
 //! Only the replica holding the bus's [`LEADERSHIP`] polls.
+//!
+//! Rule symbols are asked first and watched-only symbols after them: when a metered provider's
+//! quota runs short within a round, the quotes alerts depend on are the ones still served, and
+//! the watchlist cards go without (the router's quota and breaker refuse the rest, counted as
+//! `failed`).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bus::{Bus, Event, QuoteEvent};
+use domain::Symbol;
 use market::Market;
 use store::AlertStore;
 use tokio::sync::watch;
@@ -25,6 +33,9 @@ pub struct PollerConfig {
     pub max_jump: f64,
     /// ...until this many consecutive quotes confirm it.
     pub confirmations: u32,
+    /// Also poll the symbols on users' watchlists (live quotes for the dashboard's cards). Each
+    /// such symbol costs one upstream quote call per round on a metered provider.
+    pub watched: bool,
 }
 
 impl Default for PollerConfig {
@@ -33,6 +44,7 @@ impl Default for PollerConfig {
             interval: Duration::from_secs(15),
             max_jump: 0.2,
             confirmations: 3,
+            watched: true,
         }
     }
 }
@@ -45,10 +57,10 @@ pub struct Round {
     pub failed: usize,
 }
 
-/// Polls quotes for the symbols of active rules.
+/// Polls quotes for the symbols of active rules and of watchlists.
 pub struct QuotePoller {
     market: Arc<Market>,
-    /// Where the symbols of active rules are read.
+    /// Where the symbols of active rules and watchlists are read.
     rules: Arc<dyn AlertStore>,
     bus: Arc<dyn Bus>,
     guard: QualityGuard,
@@ -82,15 +94,32 @@ impl QuotePoller {
         }
     }
 
-    /// One round over every symbol with an active rule.
-    pub async fn poll_once(&mut self) -> Round {
-        let symbols = match self.rules.active_rule_symbols().await {
+    /// The symbols of one round: those of active rules, then the watched ones no rule has.
+    async fn symbols(&self) -> Vec<Symbol> {
+        let mut symbols = match self.rules.active_rule_symbols().await {
             Ok(symbols) => symbols,
             Err(err) => {
                 tracing::warn!(error = %err, "quote poller could not read the active rules");
-                return Round::default();
+                Vec::new()
             }
         };
+        if self.config.watched {
+            match self.rules.watched_symbols().await {
+                Ok(watched) => {
+                    let ruled: HashSet<Symbol> = symbols.iter().copied().collect();
+                    symbols.extend(watched.into_iter().filter(|s| !ruled.contains(s)));
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "quote poller could not read the watchlists");
+                }
+            }
+        }
+        symbols
+    }
+
+    /// One round over every symbol with an active rule or on a watchlist, each once.
+    pub async fn poll_once(&mut self) -> Round {
+        let symbols = self.symbols().await;
         let mut round = Round::default();
         for symbol in symbols {
             let quote = match self.market.refresh_quote(symbol).await {

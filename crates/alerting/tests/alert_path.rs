@@ -325,3 +325,62 @@ async fn a_receiver_asking_for_an_absurd_retry_after_is_retried_within_a_day() {
         pending.next_attempt_at
     );
 }
+
+/// The dashboard's watchlist cards need live quotes for symbols no rule watches: the poller
+/// covers watched symbols too, each symbol once however many users watch it or have rules on
+/// it, rule symbols first; off, it polls rule symbols only.
+#[tokio::test]
+async fn the_poller_also_covers_watched_only_symbols_once_each() {
+    let w = world().await;
+    let aapl = domain::Symbol::parse("AAPL").unwrap();
+    let bob = user(w.store.as_ref(), "bob@example.com").await;
+    for (who, symbol) in [(&w.user, msft()), (&w.user, aapl), (&bob, aapl)] {
+        w.store.watch(who, symbol, Utc::now()).await.unwrap();
+    }
+    let sim = Arc::new(providers::sim::Sim::new(
+        providers::sim::SimConfig::default(),
+    ));
+    let market = Arc::new(market::Market::new(
+        sim,
+        w.store.clone(),
+        market::MarketConfig::default(),
+    ));
+    let mut quotes = w.bus.subscribe(StreamKind::Quotes, "test").await.unwrap();
+    let mut poller = QuotePoller::new(
+        market.clone(),
+        w.store.clone(),
+        w.bus.clone(),
+        PollerConfig::default(),
+    );
+    let round = poller.poll_once().await;
+    assert_eq!((round.published, round.rejected, round.failed), (2, 0, 0));
+    let mut symbols = Vec::new();
+    for _ in 0..2 {
+        let delivery = tokio::time::timeout(Duration::from_secs(5), quotes.next())
+            .await
+            .unwrap()
+            .unwrap();
+        let Event::Quote(event) = delivery.event().clone() else {
+            panic!("not a quote: {:?}", delivery.event());
+        };
+        symbols.push(event.symbol);
+        delivery.ack().await.unwrap();
+    }
+    symbols.sort();
+    assert_eq!(symbols, [aapl, msft()]);
+
+    let mut rules_only = QuotePoller::new(
+        market,
+        w.store.clone(),
+        w.bus.clone(),
+        PollerConfig {
+            watched: false,
+            ..PollerConfig::default()
+        },
+    );
+    assert_eq!(
+        rules_only.poll_once().await.published,
+        1,
+        "MSFT's rule only"
+    );
+}

@@ -29,6 +29,9 @@ pub struct SendError {
     pub retry_after: Option<Duration>,
     /// What happened, in words.
     pub detail: String,
+    /// The receiver's HTTP status when it answered (a webhook, Twilio), for people reading
+    /// the outcome of a test send.
+    pub status: Option<u16>,
 }
 
 impl SendError {
@@ -38,6 +41,7 @@ impl SendError {
             permanent: true,
             retry_after: None,
             detail: detail.into(),
+            status: None,
         }
     }
 
@@ -47,6 +51,7 @@ impl SendError {
             permanent: false,
             retry_after: None,
             detail: detail.into(),
+            status: None,
         }
     }
 
@@ -54,6 +59,13 @@ impl SendError {
     #[must_use]
     pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
         self.retry_after = retry_after;
+        self
+    }
+
+    /// The same failure with the receiver's HTTP status.
+    #[must_use]
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
         self
     }
 

@@ -116,7 +116,9 @@ impl SmsSender {
             401 | 429 | 500..=599 => SendError::retryable(detail),
             _ => SendError::permanent(detail),
         };
-        Err(error.with_retry_after(retry_after))
+        Err(error
+            .with_retry_after(retry_after)
+            .with_status(status.as_u16()))
     }
 }
 

@@ -101,7 +101,9 @@ impl WebhookSender {
             detail.push_str(": ");
             detail.push_str(&text);
         }
-        Err(classify(status, detail).with_retry_after(retry_after))
+        Err(classify(status, detail)
+            .with_retry_after(retry_after)
+            .with_status(status.as_u16()))
     }
 
     fn transport_error(&self, host: &str, err: reqwest::Error) -> SendError {

@@ -8,6 +8,7 @@ use store::{
 };
 
 use crate::auth::{self, policy};
+use crate::stream::Revoked;
 use crate::{Caller, Service, ServiceError, UserCaps};
 
 /// How long an invitation is valid when the request does not say.
@@ -180,6 +181,7 @@ impl Service {
         self.store()
             .delete_token(&caller.user.id, &caller.token.id)
             .await?;
+        self.revoked(&caller.user.id, Revoked::Token(&caller.token.id));
         Ok(())
     }
 
@@ -258,6 +260,8 @@ impl Service {
                     store.delete_token(&user.id, &session.id).await?;
                 }
             }
+            // API tokens stay (they are not sessions), and so do their streams.
+            self.revoked(&user.id, Revoked::OtherSessions(&caller.token.id));
         }
         Ok(user)
     }
@@ -265,6 +269,7 @@ impl Service {
     /// Deletes the caller's account and everything it owns.
     pub async fn delete_account(&self, caller: &Caller) -> Result<(), ServiceError> {
         self.store().delete_user(&caller.user.id).await?;
+        self.revoked(&caller.user.id, Revoked::All);
         tracing::info!(user_id = %caller.user.id, "user deleted their account");
         Ok(())
     }
@@ -328,6 +333,7 @@ impl Service {
             .iter()
             .any(|t| t.id == id);
         if owned && store.delete_token(&caller.user.id, id).await? {
+            self.revoked(&caller.user.id, Revoked::Token(id));
             Ok(())
         } else {
             Err(ServiceError::NotFound(

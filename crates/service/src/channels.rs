@@ -3,11 +3,26 @@
 //! A webhook's signing secret is generated when none is given and shown once, in the answer
 //! that created (or replaced) the channel. It is stored as it is, because the dispatcher needs
 //! it to sign each delivery (HMAC-SHA256); no answer carries it again.
+//!
+//! **Channel tests** ([`Service::test_channel`]) send one test notification through one of the
+//! caller's channels, at once, with the senders the dispatcher uses (the same SSRF policy and
+//! allow-list, signature, SMTP and Twilio set-up), and answer what came of it. A test is not an
+//! alert: no alert event, no outbox row, no retry, no delivery-log entry (that log belongs to
+//! notifications of alert events); it is logged and counted in
+//! `stock_api_channel_tests_total{kind,outcome}`. Its payload is an [`AlertNotice`] with
+//! `rule_id` 0, symbol `TEST` and source `test`, so a receiver can tell it apart. Each channel
+//! may be tested [`TESTS_PER_MINUTE`] times a minute on each replica (429 past it), so the
+//! endpoint cannot be used to flood someone's URL, mailbox or phone.
 
-use chrono::Utc;
-use domain::WebhookFormat;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use domain::{AlertNotice, ChannelKind, WebhookFormat};
 use secrecy::{ExposeSecret, SecretString};
 use store::{After, Capped, Channel, ChannelTarget};
+use tokio::time::Instant;
 
 use crate::accounts::normalize_email;
 use crate::{Caller, Service, ServiceError, UserCaps, auth};
@@ -101,6 +116,98 @@ fn check_phone(text: &str) -> Result<String, ServiceError> {
 
 fn not_found() -> ServiceError {
     ServiceError::NotFound("you have no channel with this id".into())
+}
+
+/// Test sends one channel may make per minute, on each replica.
+pub const TESTS_PER_MINUTE: usize = 3;
+
+/// The window [`TESTS_PER_MINUTE`] counts in.
+const TEST_WINDOW: Duration = Duration::from_secs(60);
+
+/// Channels whose recent tests are remembered at most (the oldest windows are swept first);
+/// a bound so the limiter cannot grow memory without end.
+const TEST_KEYS: usize = 10_000;
+
+/// The recent test sends of each channel: a sliding window on tokio's clock.
+#[derive(Debug, Default)]
+pub(crate) struct TestLimiter(Mutex<HashMap<String, VecDeque<Instant>>>);
+
+impl TestLimiter {
+    /// Counts one test of `channel_id` now, or says how long until one is allowed.
+    fn admit(&self, channel_id: &str) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut recent = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if recent.len() >= TEST_KEYS && !recent.contains_key(channel_id) {
+            recent.retain(|_, sent| sent.back().is_some_and(|t| now - *t < TEST_WINDOW));
+            if recent.len() >= TEST_KEYS {
+                // Every remembered channel tested within the minute: refuse rather than forget.
+                return Err(TEST_WINDOW);
+            }
+        }
+        let sent = recent.entry(channel_id.to_owned()).or_default();
+        while sent.front().is_some_and(|t| now - *t >= TEST_WINDOW) {
+            sent.pop_front();
+        }
+        if sent.len() >= TESTS_PER_MINUTE {
+            let oldest = sent.front().copied().unwrap_or(now);
+            return Err(TEST_WINDOW
+                .saturating_sub(now - oldest)
+                .max(Duration::from_secs(1)));
+        }
+        sent.push_back(now);
+        Ok(())
+    }
+}
+
+/// The senders channel tests use, in `Debug`-able form.
+#[derive(Clone)]
+pub(crate) struct TestSenders(pub(crate) Arc<dyn notify::Notifier>);
+
+impl std::fmt::Debug for TestSenders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TestSenders")
+    }
+}
+
+/// What a test send came to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestOutcome {
+    pub channel_id: String,
+    pub kind: ChannelKind,
+    /// Whether the receiver accepted the test notification.
+    pub delivered: bool,
+    /// The receiver's HTTP status when it answered with a failure (webhooks, Twilio).
+    pub status: Option<u16>,
+    /// Why it failed, in words (the receiver's host, never a full webhook URL or a secret).
+    pub error: Option<String>,
+    /// Whether a failure is one retrying would not fix (the receiver refused, the destination
+    /// is not allowed, the channel kind is not configured here).
+    pub permanent: Option<bool>,
+    /// The provider's message id, when it gives one (Twilio's `sid`, the email `Message-ID`).
+    pub provider_message_id: Option<String>,
+    /// When the test was sent, and how long the attempt took.
+    pub at: DateTime<Utc>,
+    pub duration: Duration,
+}
+
+/// The test notification for `channel_id`: a fixed notice a receiver can tell from an alert.
+fn test_notification(channel_id: &str, at: DateTime<Utc>) -> notify::Notification {
+    let message = "stockd test notification: this channel works. No alert fired.".to_owned();
+    let key = format!("test:{channel_id}:{}", uuid::Uuid::now_v7());
+    notify::Notification {
+        idempotency_key: key.clone(),
+        subject: "stockd test notification".into(),
+        text: message.clone(),
+        payload: AlertNotice {
+            rule_id: 0,
+            symbol: domain::Symbol::parse("TEST").unwrap_or_else(|_| unreachable!()),
+            price: domain::Price::ZERO,
+            at,
+            source: "test".into(),
+            message,
+            dedupe_key: key,
+        },
+    }
 }
 
 impl Service {
@@ -239,6 +346,105 @@ impl Service {
             channel,
             new_secret,
         })
+    }
+
+    /// Uses `senders` for channel tests (the binary's, with its SMTP and Twilio set-up); a
+    /// second call is ignored. Without it, tests use webhook-only senders with the configured
+    /// allow-list.
+    pub fn set_senders(&self, senders: Arc<dyn notify::Notifier>) {
+        let _ = self.0.senders.set(TestSenders(senders));
+    }
+
+    fn test_senders(&self) -> Result<TestSenders, ServiceError> {
+        if let Some(senders) = self.0.senders.get() {
+            return Ok(senders.clone());
+        }
+        let config = notify::NotifyConfig {
+            webhook: notify::WebhookConfig {
+                allow: self.settings().webhook_allow.clone(),
+                ..notify::WebhookConfig::default()
+            },
+            ..notify::NotifyConfig::default()
+        };
+        let senders = notify::Senders::new(config).map_err(|err| {
+            tracing::error!(error = %err, "channel tests: the senders could not be built");
+            ServiceError::Internal("the notification senders could not be built")
+        })?;
+        Ok(self
+            .0
+            .senders
+            .get_or_init(|| TestSenders(Arc::new(senders)))
+            .clone())
+    }
+
+    /// Sends one test notification through one of the caller's channels and answers what came
+    /// of it (see the module docs). A failed send is an outcome, not an error: the errors are
+    /// 404 (no such channel of the caller's), 422 (a stored channel this server cannot read)
+    /// and 429 (tested too often).
+    pub async fn test_channel(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<TestOutcome, ServiceError> {
+        let channel = self.channel(caller, id).await?;
+        let target = channel.target.map_err(|unreadable| {
+            ServiceError::Unprocessable(format!(
+                "this server cannot read the stored channel ({}); replace it (PUT /v1/me/channels/{}) or delete it",
+                unreadable.reason, channel.id
+            ))
+        })?;
+        let kind = target.kind();
+        if let Err(wait) = self.0.channel_tests.admit(&channel.id) {
+            metrics::counter!("stock_api_channel_tests_total", "kind" => kind.as_str(), "outcome" => "limited").increment(1);
+            return Err(ServiceError::TooManyRequests {
+                detail: format!(
+                    "this channel was tested {TESTS_PER_MINUTE} times in the last minute, the most allowed; try again in {} s",
+                    wait.as_secs().max(1)
+                ),
+                retry_after: wait,
+            });
+        }
+        let senders = self.test_senders()?;
+        let at = Utc::now();
+        let notification = test_notification(&channel.id, at);
+        let started = Instant::now();
+        let sent = senders.0.send(&target, &notification).await;
+        let duration = started.elapsed();
+        let mut outcome = TestOutcome {
+            channel_id: channel.id,
+            kind,
+            delivered: sent.is_ok(),
+            status: None,
+            error: None,
+            permanent: None,
+            provider_message_id: None,
+            at,
+            duration,
+        };
+        match sent {
+            Ok(delivered) => outcome.provider_message_id = delivered.provider_message_id,
+            Err(failed) => {
+                outcome.status = failed.status;
+                outcome.permanent = Some(failed.permanent);
+                outcome.error = Some(failed.detail);
+            }
+        }
+        let result = if outcome.delivered {
+            "delivered"
+        } else {
+            "failed"
+        };
+        metrics::counter!("stock_api_channel_tests_total", "kind" => kind.as_str(), "outcome" => result).increment(1);
+        tracing::info!(
+            user_id = %caller.user.id,
+            channel_id = %outcome.channel_id,
+            kind = kind.as_str(),
+            outcome = result,
+            status = outcome.status,
+            error = outcome.error.as_deref(),
+            "channel test sent"
+        );
+        Ok(outcome)
     }
 
     /// Deletes one of the caller's channels.

@@ -124,6 +124,12 @@ struct Inner {
     /// Where the use cases announce what they changed (signal label changes), once the
     /// process has a bus; without one (CLI commands, tests) nothing is announced.
     announcer: std::sync::OnceLock<Arc<dyn bus::Bus>>,
+    /// The process's live-stream hub, once attached: revocations end its streams at once.
+    stream: std::sync::OnceLock<stream::Hub>,
+    /// Sends channel tests ([`channels`]); built on first use when none was given.
+    senders: std::sync::OnceLock<channels::TestSenders>,
+    /// Channel tests each channel may still send, per minute.
+    channel_tests: channels::TestLimiter,
 }
 
 /// The use cases over one store and one read path. Clones share them.
@@ -139,6 +145,9 @@ impl Service {
             settings,
             signal_locks: signals::SignalLocks::default(),
             announcer: std::sync::OnceLock::new(),
+            stream: std::sync::OnceLock::new(),
+            senders: std::sync::OnceLock::new(),
+            channel_tests: channels::TestLimiter::default(),
         }))
     }
 
@@ -147,6 +156,24 @@ impl Service {
     /// here rather than in [`Settings`]; a second call is ignored.
     pub fn announce_on(&self, bus: Arc<dyn bus::Bus>) {
         let _ = self.0.announcer.set(bus);
+    }
+
+    /// Attaches the process's live-stream hub (once; a second call is ignored): its streams
+    /// check their tokens in this service's store at every heartbeat, and revocations made
+    /// through this service end the streams of the revoked tokens at once.
+    pub fn attach_stream(&self, hub: &stream::Hub) {
+        let _ = hub.0.tokens.set(self.0.store.clone());
+        let _ = self.0.stream.set(hub.clone());
+    }
+
+    /// Ends this replica's open streams of the revoked tokens (see [`stream`]).
+    fn revoked(&self, user_id: &str, which: stream::Revoked<'_>) {
+        if let Some(hub) = self.0.stream.get() {
+            let closed = hub.revoke(user_id, which);
+            if closed > 0 {
+                tracing::info!(%user_id, closed, "live streams of revoked tokens ended");
+            }
+        }
     }
 
     /// The read path, for history reads (the interfaces render its answers).

@@ -11,13 +11,18 @@
 //!   id from a bounded in-process buffer of the latest [`StreamSettings::replay`] events; an
 //!   id older than the buffer, or from another sequence space (a restarted in-process bus),
 //!   gets a `reset` message instead: the client refetches its state over the REST API.
+//! - **Revocation.** A stream lives no longer than its token: signing out, deleting the API
+//!   token, a password change (which ends the other sessions) or deleting the account ends
+//!   the streams of the revoked tokens with a final `closing` message (reason `revoked`), at
+//!   once on the replica that revoked them, and on every other replica at the stream's next
+//!   token check, one per [`StreamSettings::heartbeat`] (a read of the user's tokens).
 //! - **Bounds.** Each connection queues at most [`StreamSettings::queue`] events; a client
 //!   that falls that far behind is dropped with a final `closing` message (reason
 //!   `slow_consumer`) and never slows the others. A user may hold
 //!   [`StreamSettings::per_user`] streams at once (429 past it).
 //!
 //! Metrics: `stock_api_stream_open` (gauge), `stock_api_stream_events_sent_total{kind}`,
-//! `stock_api_stream_drops_total{reason}` (`slow_consumer`, `shutdown`),
+//! `stock_api_stream_drops_total{reason}` (`slow_consumer`, `shutdown`, `revoked`),
 //! `stock_api_stream_refused_total{reason}` (`per_user_limit`) and
 //! `stock_api_stream_resets_total{reason}`.
 
@@ -35,6 +40,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use frame::{Frame, FrameKind};
 pub use hub::Hub;
+pub(crate) use hub::Revoked;
 pub use topics::{MAX_TOPICS, Topics};
 
 use hub::Resume;
@@ -48,7 +54,8 @@ pub struct StreamSettings {
     pub replay: usize,
     /// Events one connection may have queued before it is dropped as too slow.
     pub queue: usize,
-    /// How often an idle stream sends a comment line, so proxies and clients know it lives.
+    /// How often an idle stream sends a comment line, so proxies and clients know it lives,
+    /// and how often each stream checks that its token was not revoked.
     pub heartbeat: Duration,
 }
 
@@ -70,6 +77,9 @@ pub enum CloseReason {
     SlowConsumer,
     /// The server is stopping.
     Shutdown,
+    /// The stream's token was revoked (signed out, deleted, sessions ended by a password
+    /// change, the account deleted).
+    Revoked,
 }
 
 impl CloseReason {
@@ -77,6 +87,7 @@ impl CloseReason {
         match self {
             Self::SlowConsumer => "slow_consumer",
             Self::Shutdown => "shutdown",
+            Self::Revoked => "revoked",
         }
     }
 
@@ -87,6 +98,10 @@ impl CloseReason {
                 "the client did not read events fast enough; reconnect with Last-Event-ID to resume"
             }
             Self::Shutdown => "the server is stopping; reconnect with Last-Event-ID to resume",
+            Self::Revoked => {
+                "the token of this stream was revoked (signed out, deleted, or the password \
+                 changed); sign in again, then reconnect with Last-Event-ID to resume"
+            }
         }
     }
 }
@@ -124,6 +139,11 @@ pub fn event_id(epoch: &str, seq: u64) -> String {
 pub struct Connection {
     hub: Hub,
     id: u64,
+    /// Whose stream, with which token: checked every heartbeat.
+    user_id: String,
+    token_id: String,
+    token_kind: store::TokenKind,
+    recheck: tokio::time::Interval,
     epoch: String,
     backlog: VecDeque<Item>,
     skip_through: u64,
@@ -133,9 +153,11 @@ pub struct Connection {
 }
 
 impl Connection {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         hub: Hub,
         id: u64,
+        caller: &crate::Caller,
         epoch: String,
         resume: Resume,
         rx: mpsc::Receiver<Item>,
@@ -148,9 +170,16 @@ impl Connection {
             } => (backlog.into_iter().map(Item::Frame).collect(), skip_through),
             Resume::Reset { reason, at } => (VecDeque::from([Item::Reset { reason, at }]), 0),
         };
+        let every = hub.0.settings.heartbeat.max(Duration::from_millis(1));
+        let mut recheck = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         Self {
             hub,
             id,
+            user_id: caller.user.id.clone(),
+            token_id: caller.token.id.clone(),
+            token_kind: caller.token.kind,
+            recheck,
             epoch,
             backlog,
             skip_through,
@@ -181,6 +210,15 @@ impl Connection {
                         metrics::dropped(reason);
                         return Some(Message::Closing(reason));
                     }
+                    _ = self.recheck.tick() => {
+                        if self.token_live().await {
+                            continue;
+                        }
+                        self.done = true;
+                        self.hub.forget(self.id);
+                        metrics::dropped(CloseReason::Revoked);
+                        return Some(Message::Closing(CloseReason::Revoked));
+                    }
                     item = self.rx.recv() => match item {
                         Some(item) => item,
                         None => {
@@ -208,6 +246,29 @@ impl Connection {
                         reason,
                     });
                 }
+            }
+        }
+    }
+}
+
+impl Connection {
+    /// Whether the stream's token still lives (not deleted, not expired, its user not
+    /// deleted): how a revocation on another replica reaches this one. A store that cannot
+    /// answer keeps the stream open (the next check asks again).
+    async fn token_live(&self) -> bool {
+        let Some(store) = self.hub.0.tokens.get() else {
+            return true;
+        };
+        match store.tokens(&self.user_id, self.token_kind).await {
+            Ok(tokens) => {
+                let now = chrono::Utc::now();
+                tokens.iter().any(|t| {
+                    t.id == self.token_id && t.expires_at.is_none_or(|expires| expires > now)
+                })
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "stream: could not check the stream's token; checking again at the next heartbeat");
+                true
             }
         }
     }

@@ -461,6 +461,10 @@ pub async fn run(config: Config) -> Result<(), AppError> {
         }
         _ => None,
     };
+    // Channel tests send as the dispatcher does (SMTP, Twilio, the webhook allow-list).
+    state.service().set_senders(Arc::new(notify::Senders::new(
+        config.notify.senders.clone(),
+    )?));
     let (beat_stop, beat_stopped) = tokio::sync::watch::channel(false);
     let me = service::instances::Me::new(
         &crate::ingesting::hostname(),

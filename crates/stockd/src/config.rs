@@ -267,12 +267,20 @@ pub struct Settings {
     /// A quote moving more than this percentage from the last good price is held back until
     /// three quotes confirm it (bad upstream data never fires an alert).
     pub quote_max_jump_pct: f64,
+    /// Also poll live quotes for every symbol on a watchlist (the dashboard's live cards), not
+    /// only those of active alert rules. With a metered quote provider each watched-only symbol
+    /// costs one call per `quote_interval`; `false` saves that quota.
+    pub quote_watched: bool,
     /// Live streams (`GET /v1/stream`) one user may have open at once on a replica; 0: no limit.
     pub stream_max_per_user: u32,
     /// Events each replica keeps for stream resumes (`Last-Event-ID`), all users together.
     pub stream_replay: u32,
     /// Events one stream may have waiting for its client before it is dropped as too slow.
     pub stream_queue: u32,
+    /// How often an idle stream sends a heartbeat, and how often each open stream checks that
+    /// its token is still valid (a sign-out on another replica ends it within this).
+    #[serde(with = "duration")]
+    pub stream_heartbeat: Duration,
     /// Non-public webhook destinations allowed anyway: CIDRs, addresses, host names,
     /// comma-separated (e.g. `10.0.0.0/8,hooks.internal`); empty: none.
     pub webhook_allow: String,
@@ -375,9 +383,11 @@ impl Default for Settings {
             alert_quote_providers: None,
             quote_interval: Duration::from_secs(15),
             quote_max_jump_pct: 20.0,
+            quote_watched: true,
             stream_max_per_user: 5,
             stream_replay: 4096,
             stream_queue: 256,
+            stream_heartbeat: Duration::from_secs(15),
             webhook_allow: String::new(),
             notification_retry_schedule: "30s,2m,10m,30m,2h".into(),
             smtp_host: None,
@@ -524,6 +534,10 @@ impl Settings {
         }
         if !(1..=65_536).contains(&self.stream_queue) {
             return Err(invalid("stream_queue", "must be from 1 to 65536"));
+        }
+        if !(Duration::from_millis(100)..=Duration::from_secs(300)).contains(&self.stream_heartbeat)
+        {
+            return Err(invalid("stream_heartbeat", "must be from 100ms to 5m"));
         }
         if !(1..=self.max_days).contains(&self.ndays) {
             return Err(invalid(

@@ -435,6 +435,10 @@ pub trait AlertStore: Send + Sync {
     /// The distinct symbols of the active rules not set aside (what the quote poller asks for),
     /// in order.
     async fn active_rule_symbols(&self) -> Result<Vec<Symbol>, StoreError>;
+
+    /// The distinct symbols on anyone's watchlist, in order: the quote poller polls these too,
+    /// so watchlist cards get live quotes for symbols no rule watches.
+    async fn watched_symbols(&self) -> Result<Vec<Symbol>, StoreError>;
 }
 
 fn new_id() -> String {

@@ -557,3 +557,25 @@ async fn a_rule_set_aside_is_not_loaded_shows_why_and_its_owners_change_clears_i
         assert_eq!(store.rules_fingerprint().await.unwrap().set_aside, 0);
     }
 }
+
+/// What the quote poller polls besides rule symbols: every watched symbol, once, in order.
+#[tokio::test]
+async fn watched_symbols_are_every_users_watchlist_deduplicated() {
+    let sym = |s: &str| Symbol::parse(s).unwrap();
+    for (_keep, store) in backends().await {
+        assert!(store.watched_symbols().await.unwrap().is_empty());
+        let alice = user(&store, "alice@example.com").await;
+        let bob = user(&store, "bob@example.com").await;
+        for (who, symbol) in [(&alice, "MSFT"), (&bob, "MSFT"), (&bob, "AAPL")] {
+            store.watch(who, sym(symbol), t0()).await.unwrap();
+        }
+        assert_eq!(
+            store.watched_symbols().await.unwrap(),
+            [sym("AAPL"), sym("MSFT")],
+            "{}",
+            store.backend()
+        );
+        store.unwatch(&bob, sym("AAPL")).await.unwrap();
+        assert_eq!(store.watched_symbols().await.unwrap(), [sym("MSFT")]);
+    }
+}

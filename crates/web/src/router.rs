@@ -192,6 +192,7 @@ pub fn router(state: AppState) -> Router {
                         .put(channels::replace_channel)
                         .delete(channels::delete_channel),
                 ),
+                ("/v1/me/channels/{id}/test", post(channels::test_channel)),
                 ("/v1/admin/users", post(admin::create_user)),
                 (
                     "/v1/admin/invites",

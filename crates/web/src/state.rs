@@ -103,7 +103,9 @@ impl AppState {
     }
 
     /// Serves `GET /v1/stream` from `hub` (the process's one); a second call is ignored.
+    /// The service is attached to it too: revocations end its streams.
     pub fn set_stream_hub(&self, hub: service::stream::Hub) {
+        self.0.service.attach_stream(&hub);
         let _ = self.0.stream.set(hub);
     }
 

@@ -7,7 +7,7 @@
 //! up the others. The lock is held only to push and offer, never across an await.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bus::{Bus, BusError, Watch, Watched};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::frame::Frame;
 use super::{CloseReason, Connection, Item, StreamSettings, Topics, metrics};
 use crate::{Caller, ServiceError};
+use store::Store;
 
 /// See the module docs. Clones share the hub.
 #[derive(Debug, Clone)]
@@ -25,6 +26,9 @@ pub(crate) struct Shared {
     pub(crate) settings: StreamSettings,
     state: Mutex<State>,
     stop: watch::Sender<bool>,
+    /// Where each connection checks, every heartbeat, that its token still lives (set by
+    /// [`crate::Service::attach_stream`]; unset: never checked).
+    pub(crate) tokens: OnceLock<Arc<dyn Store>>,
 }
 
 #[derive(Debug)]
@@ -47,6 +51,9 @@ struct State {
 #[derive(Debug)]
 struct Subscriber {
     user_id: String,
+    /// The session or API token the stream was opened with.
+    token_id: String,
+    token_kind: store::TokenKind,
     topics: Arc<Topics>,
     tx: mpsc::Sender<Item>,
     close: oneshot::Sender<CloseReason>,
@@ -83,6 +90,7 @@ impl Hub {
                 closed: false,
             }),
             stop,
+            tokens: OnceLock::new(),
         }));
         tokio::spawn(hub.clone().run(watch, stopped));
         Ok(hub)
@@ -240,6 +248,8 @@ impl Hub {
             id,
             Subscriber {
                 user_id: user_id.clone(),
+                token_id: caller.token.id.clone(),
+                token_kind: caller.token.kind,
                 topics,
                 tx,
                 close: close_tx,
@@ -251,11 +261,30 @@ impl Hub {
         Ok(Connection::new(
             self.clone(),
             id,
+            caller,
             epoch,
             resume,
             rx,
             close_rx,
         ))
+    }
+
+    /// Ends, with a `closing` message (reason `revoked`), the streams of `user_id` opened
+    /// with the tokens `which` names: a sign-out or a token's deletion on this replica ends
+    /// its streams here at once (other replicas' streams end at their next token check).
+    /// Returns how many ended.
+    pub(crate) fn revoke(&self, user_id: &str, which: Revoked<'_>) -> usize {
+        let mut state = self.state();
+        let ids: Vec<u64> = state
+            .subscribers
+            .iter()
+            .filter(|(_, s)| s.user_id == user_id && which.covers(&s.token_id, s.token_kind))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &ids {
+            remove(&mut state, *id, CloseReason::Revoked);
+        }
+        ids.len()
     }
 
     /// Ends every open stream (each is told `shutdown`) and refuses new ones.
@@ -280,6 +309,28 @@ impl Hub {
         let mut state = self.state();
         if let Some(subscriber) = state.subscribers.remove(&id) {
             release(&mut state, &subscriber.user_id);
+        }
+    }
+}
+
+/// Which of a user's tokens were revoked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Revoked<'a> {
+    /// This one (a sign-out, an API token deleted).
+    Token(&'a str),
+    /// Every session but this one (a password change keeps the session that made it, and
+    /// API tokens).
+    OtherSessions(&'a str),
+    /// Every one (the account was deleted).
+    All,
+}
+
+impl Revoked<'_> {
+    fn covers(self, token_id: &str, kind: store::TokenKind) -> bool {
+        match self {
+            Self::Token(id) => id == token_id,
+            Self::OtherSessions(id) => id != token_id && kind == store::TokenKind::Session,
+            Self::All => true,
         }
     }
 }

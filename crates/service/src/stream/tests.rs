@@ -294,3 +294,175 @@ async fn shutting_down_ends_every_stream_with_a_reason_and_refuses_new_ones() {
         Err(ServiceError::Busy { .. })
     ));
 }
+
+// Revocation: two replicas (two services, two hubs) over one store.
+
+const PASSWORD: &str = "vivid-otter-97-quasar-lantern";
+
+fn replica(store: &std::sync::Arc<dyn store::Store>) -> crate::Service {
+    let market = std::sync::Arc::new(market::Market::with_providers(
+        Vec::new(),
+        Vec::new(),
+        store.clone(),
+        market::MarketConfig::default(),
+    ));
+    crate::Service::new(
+        store.clone(),
+        market,
+        crate::Settings {
+            hasher: crate::auth::PasswordHasher::fast_for_tests(),
+            ..crate::Settings::default()
+        },
+    )
+}
+
+/// A replica's service with its hub attached.
+async fn attached(store: &std::sync::Arc<dyn store::Store>) -> (crate::Service, MemoryBus, Hub) {
+    let service = replica(store);
+    let (bus, hub) = setup(StreamSettings::default()).await;
+    service.attach_stream(&hub);
+    (service, bus, hub)
+}
+
+async fn account(service: &crate::Service, email: &str) -> store::User {
+    service
+        .create_account(
+            crate::accounts::NewAccount {
+                email: email.into(),
+                password: PASSWORD.into(),
+                display_name: None,
+                is_admin: false,
+            },
+            None,
+            || {},
+        )
+        .await
+        .unwrap()
+}
+
+async fn session(service: &crate::Service, user: &store::User) -> Caller {
+    let session = service.start_session(user.clone()).await.unwrap();
+    service
+        .authenticate(&session.token)
+        .await
+        .unwrap()
+        .expect("a live session")
+}
+
+fn store() -> std::sync::Arc<dyn store::Store> {
+    std::sync::Arc::new(store::MemoryStore::new())
+}
+
+/// Waits less than a heartbeat: what arrives within it did not wait for a token check.
+async fn at_once(conn: &mut Connection) -> Message {
+    tokio::time::timeout(Duration::from_secs(1), conn.next())
+        .await
+        .expect("a message at once, not at the next token check")
+        .expect("the stream is open")
+}
+
+#[tokio::test(start_paused = true)]
+async fn signing_out_ends_the_sessions_streams_here_at_once_and_on_another_replica_at_its_next_check()
+ {
+    let store = store();
+    let (here, _bus_a, hub_a) = attached(&store).await;
+    let (_there, _bus_b, hub_b) = attached(&store).await;
+    let ann = account(&here, "ann@example.com").await;
+    let (phone, laptop) = (session(&here, &ann).await, session(&here, &ann).await);
+    let mut phone_here = hub_a.open(&phone, topics("alerts"), None).unwrap();
+    let mut laptop_here = hub_a.open(&laptop, topics("alerts"), None).unwrap();
+    let mut phone_there = hub_b.open(&phone, topics("alerts"), None).unwrap();
+
+    here.sign_out(&phone).await.unwrap();
+    assert_eq!(
+        at_once(&mut phone_here).await,
+        Message::Closing(CloseReason::Revoked)
+    );
+    assert!(phone_here.next().await.is_none(), "the last message");
+    assert_eq!(hub_a.open_streams(), 1, "the laptop's");
+    nothing(&mut laptop_here).await;
+    // The other replica learns at its next check, within a heartbeat.
+    nothing(&mut phone_there).await;
+    let closing = tokio::time::timeout(StreamSettings::default().heartbeat, phone_there.next())
+        .await
+        .expect("ended within a heartbeat");
+    assert_eq!(closing, Some(Message::Closing(CloseReason::Revoked)));
+    assert_eq!(hub_b.open_streams(), 0);
+    // A live token's stream outlives many checks.
+    tokio::time::sleep(StreamSettings::default().heartbeat * 4).await;
+    nothing(&mut laptop_here).await;
+    assert_eq!(hub_a.open_streams(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_password_change_ends_the_other_sessions_streams_only() {
+    let store = store();
+    let (service, _bus, hub) = attached(&store).await;
+    let ann = account(&service, "ann@example.com").await;
+    let (current, other) = (session(&service, &ann).await, session(&service, &ann).await);
+    let (_, api_token) = service
+        .create_api_token(&current, Some("script".into()))
+        .await
+        .unwrap();
+    let script = service.authenticate(&api_token).await.unwrap().unwrap();
+    let mut current_stream = hub.open(&current, topics("alerts"), None).unwrap();
+    let mut other_stream = hub.open(&other, topics("alerts"), None).unwrap();
+    let mut script_stream = hub.open(&script, topics("alerts"), None).unwrap();
+
+    service
+        .update_profile(
+            &current,
+            crate::accounts::ProfileChange {
+                password: Some("brisk-walrus-42-amber-compass".into()),
+                current_password: Some(PASSWORD.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        at_once(&mut other_stream).await,
+        Message::Closing(CloseReason::Revoked)
+    );
+    // Through several token checks: the session that changed it and API tokens stay.
+    tokio::time::sleep(StreamSettings::default().heartbeat * 3).await;
+    nothing(&mut current_stream).await;
+    nothing(&mut script_stream).await;
+    assert_eq!(hub.open_streams(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn deleting_an_api_token_or_the_account_ends_their_streams() {
+    let store = store();
+    let (service, bus, hub) = attached(&store).await;
+    let (_there, _bus_b, hub_b) = attached(&store).await;
+    let ann = account(&service, "ann@example.com").await;
+    let signed_in = session(&service, &ann).await;
+    let (stored, api_token) = service.create_api_token(&signed_in, None).await.unwrap();
+    let script = service.authenticate(&api_token).await.unwrap().unwrap();
+    let mut script_stream = hub.open(&script, topics("alerts"), None).unwrap();
+    let mut own_stream = hub.open(&signed_in, topics("alerts"), None).unwrap();
+    let mut own_there = hub_b.open(&signed_in, topics("alerts"), None).unwrap();
+
+    service
+        .delete_api_token(&signed_in, &stored.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        at_once(&mut script_stream).await,
+        Message::Closing(CloseReason::Revoked)
+    );
+    // Events still flow to the session's stream.
+    bus.publish(&fired(&ann.id, "e1")).await.unwrap();
+    assert_eq!(event(&next(&mut own_stream).await).0, FrameKind::Alert);
+
+    service.delete_account(&signed_in).await.unwrap();
+    assert_eq!(
+        at_once(&mut own_stream).await,
+        Message::Closing(CloseReason::Revoked)
+    );
+    let closing = tokio::time::timeout(StreamSettings::default().heartbeat, own_there.next())
+        .await
+        .expect("ended within a heartbeat on the other replica");
+    assert_eq!(closing, Some(Message::Closing(CloseReason::Revoked)));
+}

@@ -164,6 +164,7 @@ impl Settings {
         PollerConfig {
             interval: self.quote_interval,
             max_jump: self.quote_max_jump_pct / 100.0,
+            watched: self.quote_watched,
             ..PollerConfig::default()
         }
     }

@@ -221,7 +221,7 @@ impl Config {
                 per_user: settings.stream_max_per_user,
                 replay: settings.stream_replay as usize,
                 queue: settings.stream_queue as usize,
-                ..service::stream::StreamSettings::default()
+                heartbeat: settings.stream_heartbeat,
             },
             ingest,
             alerts,

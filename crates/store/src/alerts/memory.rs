@@ -443,4 +443,8 @@ impl AlertStore for MemoryStore {
             .collect();
         Ok(symbols.into_iter().collect())
     }
+
+    async fn watched_symbols(&self) -> Result<Vec<domain::Symbol>, StoreError> {
+        Ok(self.accounts.watched_symbols().into_keys().collect())
+    }
 }

@@ -238,6 +238,14 @@ macro_rules! sql_alert_store {
                 symbols.iter().map(|s| parse_symbol(s)).collect()
             }
 
+            async fn watched_symbols(&self) -> Result<Vec<Symbol>, StoreError> {
+                let symbols: Vec<String> =
+                    sqlx::query_scalar("select distinct symbol from watchlist order by symbol")
+                        .fetch_all(self.pool())
+                        .await?;
+                symbols.iter().map(|s| parse_symbol(s)).collect()
+            }
+
             async fn claim_notifications(
                 &self,
                 worker: &str,

@@ -290,6 +290,93 @@ pub async fn delete_channel(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// What a test send came to.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"channel_id": "0192f5c4-7d1e-7a10-9b8e-3f2a1c0d4e5f", "kind": "webhook",
+    "delivered": false, "status": 503, "permanent": false,
+    "error": "webhook hooks.example.com answered 503 Service Unavailable: down for maintenance",
+    "at": "2026-12-03T21:05:00Z", "duration_ms": 143}))]
+pub struct ChannelTestResponse {
+    pub channel_id: String,
+    /// `webhook`, `email` or `sms`.
+    pub kind: &'static str,
+    /// Whether the receiver accepted the test notification.
+    pub delivered: bool,
+    /// The receiver's HTTP status when it answered with a failure (webhooks, Twilio).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// Why it was not delivered: the receiver's answer or the transport error, naming the
+    /// host only (never the full webhook URL nor a secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For a failure: `true` when trying again cannot help (the receiver refused with a 4xx,
+    /// the destination is not allowed, this kind of channel is not configured here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permanent: Option<bool>,
+    /// The provider's message id (Twilio's `sid`, the email `Message-ID`), when it gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_message_id: Option<String>,
+    /// When it was sent.
+    pub at: DateTime<Utc>,
+    /// How long the attempt took, in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl From<service::channels::TestOutcome> for ChannelTestResponse {
+    fn from(outcome: service::channels::TestOutcome) -> Self {
+        Self {
+            channel_id: outcome.channel_id,
+            kind: outcome.kind.as_str(),
+            delivered: outcome.delivered,
+            status: outcome.status,
+            error: outcome.error,
+            permanent: outcome.permanent,
+            provider_message_id: outcome.provider_message_id,
+            at: outcome.at,
+            duration_ms: u64::try_from(outcome.duration.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// Sends a test notification through one of the caller's channels, now, and answers what came
+/// of it: 200 whether or not the receiver accepted it (`delivered`, and `status` / `error`
+/// saying why not). The same senders, signature and destination checks as alerts; no alert
+/// fires and nothing is retried. The payload is an alert notice with `rule_id` 0, symbol
+/// `TEST` and source `test`. At most 3 tests per channel per minute (429 past it).
+#[utoipa::path(post, path = "/v1/me/channels/{id}/test", tag = "accounts",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Channel id")),
+    responses(
+        (status = 200, description = "The test was sent; `delivered` says whether the receiver accepted it", body = ChannelTestResponse,
+            examples(
+                ("delivered" = (summary = "The receiver accepted it", value = json!({
+                    "channel_id": "0192f5c4-7d1e-7a10-9b8e-3f2a1c0d4e5f", "kind": "webhook",
+                    "delivered": true, "at": "2026-12-03T21:05:00Z", "duration_ms": 87}))),
+                ("refused" = (summary = "The receiver answered 404", value = json!({
+                    "channel_id": "0192f5c4-7d1e-7a10-9b8e-3f2a1c0d4e5f", "kind": "webhook",
+                    "delivered": false, "status": 404, "permanent": true,
+                    "error": "webhook hooks.example.com answered 404 Not Found",
+                    "at": "2026-12-03T21:05:00Z", "duration_ms": 52}))),
+                ("not_configured" = (summary = "Email is not set up on this server", value = json!({
+                    "channel_id": "0192f5c4-7d1e-7a10-9b8e-3f2a1c0d4e5f", "kind": "email",
+                    "delivered": false, "permanent": true,
+                    "error": "email channels are not configured on this server",
+                    "at": "2026-12-03T21:05:00Z", "duration_ms": 0}))),
+            )),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such channel of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The stored channel cannot be read by this server; replace or delete it", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "This channel was tested 3 times in the last minute (`Retry-After` says when to try again)", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn test_channel(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ChannelTestResponse>, ApiError> {
+    let outcome = state.service().test_channel(&caller, &id).await?;
+    Ok(Json(outcome.into()))
+}
+
 #[cfg(test)]
 mod tests {
     use secrecy::SecretString;

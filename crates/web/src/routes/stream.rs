@@ -41,8 +41,10 @@ pub struct StreamQuery {
 /// Events: `quote`, `alert`, `notification` and `signal`, each with `id: <epoch>-<sequence>`
 /// and a JSON `data:` line; `reset` when the events since `Last-Event-ID` cannot be replayed
 /// (refetch over the REST API; its id is the position now); `closing` as the last message
-/// when the server ends the stream (`{"reason":"slow_consumer"|"shutdown"}`). A comment line
-/// is sent every 15 s while idle.
+/// when the server ends the stream (`{"reason":"slow_consumer"|"shutdown"|"revoked","detail":…}`;
+/// `revoked`: the token was signed out or deleted, sessions ended by a password change or the
+/// account deleted; sign in again). A comment line is sent every 15 s while idle
+/// (`stream_heartbeat`), and at that pace each stream checks that its token still lives.
 #[utoipa::path(get, path = "/v1/stream", tag = "live",
     security(("bearer" = [])),
     params(

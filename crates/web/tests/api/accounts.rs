@@ -912,6 +912,7 @@ async fn the_openapi_document_lists_the_routes_and_the_bearer_scheme() {
         "/v1/me/watchlist/{symbol}",
         "/v1/me/channels",
         "/v1/me/channels/{id}",
+        "/v1/me/channels/{id}/test",
     ] {
         assert!(doc["paths"][path].is_object(), "{path}");
     }

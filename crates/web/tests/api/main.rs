@@ -10,6 +10,7 @@ mod alerts;
 mod alphavantage;
 mod caps;
 mod captured_logs;
+mod channel_tests;
 mod dashboard;
 mod end_of_day;
 mod helpers;

@@ -210,6 +210,33 @@ async fn an_alert_on_the_bus_reaches_its_owner_only_as_a_resumable_sse_event() {
 }
 
 #[tokio::test]
+async fn signing_out_ends_the_sessions_open_stream_with_a_revoked_closing() {
+    let (app, _bus) = app(StreamSettings::default()).await;
+    let (_, token) = user(&app, "ann@example.com").await;
+    let (status, mut stream) = open(&app, "/v1/stream?topics=alerts", Some(&token), &[]).await;
+    assert_eq!(status, 200);
+    let out = app
+        .send("POST", "/v1/auth/logout", Some(&token), None)
+        .await;
+    assert!(out.status.is_success(), "{}", out.text());
+    // Well before the 15 s heartbeat: the sign-out ended it here at once.
+    let closing = stream.event().await;
+    assert_eq!(closing.event.as_deref(), Some("closing"), "{closing:?}");
+    let data = closing.data.unwrap();
+    assert_eq!(data["reason"], "revoked", "{data}");
+    assert!(data["detail"].as_str().unwrap().contains("sign in again"));
+    assert!(
+        tokio::time::timeout(Duration::from_secs(5), stream.body.frame())
+            .await
+            .expect("the stream ends")
+            .is_none(),
+        "and nothing after it"
+    );
+    let (status, _) = open(&app, "/v1/stream?topics=alerts", Some(&token), &[]).await;
+    assert_eq!(status, 401, "the token is gone");
+}
+
+#[tokio::test]
 async fn idle_streams_send_heartbeats() {
     let settings = StreamSettings {
         heartbeat: Duration::from_millis(50),

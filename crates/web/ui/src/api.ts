@@ -328,6 +328,18 @@ export interface Channel {
   error?: string | null;
   created_at: string;
 }
+/** What `POST /v1/me/channels/{id}/test` answers. */
+export interface ChannelTest {
+  channel_id: string;
+  kind: string;
+  delivered: boolean;
+  status?: number | null;
+  error?: string | null;
+  permanent?: boolean | null;
+  provider_message_id?: string | null;
+  at: string;
+  duration_ms: number;
+}
 export interface QuotaWindow {
   limit: number | null;
   used: number;

@@ -355,6 +355,12 @@ async function main() {
     await page.getByRole('textbox', { name: 'URL' }).fill(receiver.url);
     await page.getByRole('button', { name: 'Add channel' }).click();
     await page.getByText('signing secret').waitFor();
+    // Send a test: the receiver answers 204, the page says it was delivered.
+    const before = receiver.received.length;
+    await page.getByRole('button', { name: /^Send a test to channel/ }).first().click();
+    await page.getByTestId('channel-test-result').getByText(/^Test delivered/).waitFor();
+    if (receiver.received.length !== before + 1) throw new Error('the test webhook did not arrive once');
+    log('channel test delivered');
     await shot('channels');
 
     // Alerts: the rule with its live state; pause and resume.

@@ -1,7 +1,8 @@
 // Where notifications go: webhooks, email, SMS. A webhook's signing secret is shown once.
+// "Send a test" sends one test notification through a channel and shows what came of it.
 
 import { useState, type FormEvent } from 'react';
-import { api, errorText, when, type Channel } from '../api';
+import { api, errorText, when, type Channel, type ChannelTest } from '../api';
 import { useLoad } from '../hooks';
 
 export function Channels() {
@@ -11,6 +12,8 @@ export function Channels() {
   const [format, setFormat] = useState('generic');
   const [error, setError] = useState<string>();
   const [created, setCreated] = useState<Channel>();
+  // Per channel: the last test's outcome, or the reason it could not be sent (404, 429).
+  const [tests, setTests] = useState<Record<string, { sending: boolean; outcome?: ChannelTest; refused?: string }>>({});
 
   const add = async (event: FormEvent) => {
     event.preventDefault();
@@ -31,6 +34,16 @@ export function Channels() {
       list.reload();
     } catch (err) {
       setError(errorText(err));
+    }
+  };
+
+  const sendTest = async (id: string) => {
+    setTests((all) => ({ ...all, [id]: { sending: true } }));
+    try {
+      const outcome = await api<ChannelTest>(`/v1/me/channels/${id}/test`, { method: 'POST' });
+      setTests((all) => ({ ...all, [id]: { sending: false, outcome } }));
+    } catch (err) {
+      setTests((all) => ({ ...all, [id]: { sending: false, refused: errorText(err) } }));
     }
   };
 
@@ -88,15 +101,50 @@ export function Channels() {
               <span>{c.url ?? c.address ?? c.phone}</span>
               {c.format && <span className="small muted">{c.format}</span>}
               <span className="small muted">added {when(c.created_at)}</span>
+              <button
+                type="button"
+                className="link"
+                onClick={() => sendTest(c.id)}
+                disabled={tests[c.id]?.sending || Boolean(c.error)}
+                aria-label={`Send a test to channel ${c.url ?? c.address ?? c.phone ?? c.kind}`}
+                aria-describedby={`test-${c.id}`}
+              >
+                {tests[c.id]?.sending ? 'Sending…' : 'Send a test'}
+              </button>
               <button type="button" className="link danger" onClick={() => remove(c.id)} aria-label={`Delete channel ${c.url ?? c.address ?? c.phone}`}>
                 Delete
               </button>
             </div>
             {c.error && <div className="small error">{c.error}</div>}
+            <TestResult id={`test-${c.id}`} test={tests[c.id]} />
           </li>
         ))}
       </ul>
       {list.data && list.data.channels.length === 0 && <p className="muted">No channels yet.</p>}
     </section>
+  );
+}
+
+/** The last test of one channel, announced to screen readers as it changes. */
+function TestResult({ id, test }: { id: string; test?: { sending: boolean; outcome?: ChannelTest; refused?: string } }) {
+  const outcome = test?.outcome;
+  let text = '';
+  let tone = 'muted';
+  if (test?.refused) {
+    text = `Test not sent: ${test.refused}`;
+    tone = 'error';
+  } else if (outcome?.delivered) {
+    text = `Test delivered in ${outcome.duration_ms} ms.`;
+    tone = 'ok';
+  } else if (outcome) {
+    const status = outcome.status ? ` (HTTP ${outcome.status})` : '';
+    const hint = outcome.permanent ? ' Fix the channel, then test again.' : ' It may be temporary: try again shortly.';
+    text = `Test not delivered${status}: ${outcome.error ?? 'no reason given'}.${hint}`;
+    tone = 'error';
+  }
+  return (
+    <div id={id} role="status" aria-live="polite" className={`small ${tone}`} data-testid="channel-test-result">
+      {text}
+    </div>
   );
 }
