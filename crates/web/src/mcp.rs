@@ -81,6 +81,7 @@ impl McpLimiter {
         (status = 401, description = "No valid bearer token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "A session token: MCP clients use a personal API token", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "The `mcp` feature is off here (type `feature-disabled`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The request's `Accept` does not list both `application/json` and `text/event-stream`, as the MCP streamable HTTP transport requires"),
         (status = 429, description = "This token's MCP requests are spent for now (`limits.mcp_requests_per_minute`); `Retry-After` says when to come back", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn mcp_endpoint(
