@@ -384,7 +384,7 @@ impl Default for Settings {
             stream_queue: 256,
             webhook_allow: String::new(),
             notification_retry_schedule: "30s,2m,10m,30m,2h".into(),
-            notification_sends_per_host: alerting::dispatcher::DEFAULT_PER_HOST,
+            notification_sends_per_host: ::alerting::dispatcher::DEFAULT_PER_HOST,
             smtp_host: None,
             smtp_port: 587,
             smtp_tls: "starttls".into(),
