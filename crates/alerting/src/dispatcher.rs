@@ -1,22 +1,27 @@
 //! The dispatcher: the outbox's consumer.
 //!
 //! Claims due notifications (`for update skip locked` on PostgreSQL, so dispatchers on several
-//! replicas compete without waiting) under a lease, sends each through its channel with the
-//! notification's idempotency key, and records the attempt with its outcome in the delivery
-//! log. A dispatcher killed between the send and the record loses its lease; the next one sends
-//! again with the same idempotency key, which receivers use to drop the repeat (at-least-once
-//! delivery, exactly-once per key at the receiver). Retry timing comes from the
-//! [`RetrySchedule`]; a permanent refusal (HTTP 400/410, SMTP 5xx, bad number) stops at once.
+//! replicas compete without waiting) under a lease, sends the claimed batch concurrently through
+//! each notification's channel with its idempotency key — at most
+//! [`DispatchConfig::per_host`] sends in flight to one receiving host, so a burst of firings
+//! arrives within about one send time without flooding one receiver — and then records every
+//! attempt with its outcome in the delivery log in one store write
+//! ([`store::AlertStore::finish_notifications`]). A dispatcher killed between the sends and the
+//! record loses its lease on the whole batch; the next one sends again with the same idempotency
+//! keys, which receivers use to drop the repeats (at-least-once delivery, exactly-once per key
+//! at the receiver). Retry timing comes from the [`RetrySchedule`]; a permanent refusal (HTTP
+//! 400/410, SMTP 5xx, bad number) stops at once.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bus::{Bus, Event, NotificationStatus as StatusEvent, StreamKind};
 use chrono::Utc;
 use domain::AlertNotice;
 use notify::{ChannelTarget, Notification as Message, Notifier, RetrySchedule};
-use store::{Channel, DeliveryOutcome, Notification, Store, StoreError};
-use tokio::sync::watch;
+use store::{Channel, DeliveryOutcome, FinishedNotification, Notification, Store, StoreError};
+use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -34,8 +39,15 @@ pub struct DispatchConfig {
     pub lease: Duration,
     /// How often an idle dispatcher looks (a nudge on the bus wakes it sooner).
     pub poll_interval: Duration,
+    /// Sends of a batch in flight at once to one receiving host (a webhook URL's host and port;
+    /// every email goes to the one SMTP relay, every SMS to Twilio); 0 counts as 1.
+    pub per_host: u32,
     pub schedule: RetrySchedule,
 }
+
+/// The default [`DispatchConfig::per_host`]: a burst of firings to one receiver goes out in a
+/// few rounds, in as many connections as a browser would open to one host, give or take.
+pub const DEFAULT_PER_HOST: u32 = 8;
 
 impl Default for DispatchConfig {
     fn default() -> Self {
@@ -43,8 +55,61 @@ impl Default for DispatchConfig {
             batch: 32,
             lease: Duration::from_secs(60),
             poll_interval: Duration::from_secs(1),
+            per_host: DEFAULT_PER_HOST,
             schedule: RetrySchedule::default(),
         }
+    }
+}
+
+/// One attempt of a batch, sent (or refused before sending) but not yet recorded.
+struct Attempted<'a> {
+    notification: &'a Notification,
+    kind: &'static str,
+    label: &'static str,
+    outcome: DeliveryOutcome,
+    /// When the attempt ended.
+    at: chrono::DateTime<Utc>,
+    span: tracing::Span,
+}
+
+/// The per-host bound of one batch's sends: a semaphore per receiving host, made on first use.
+struct HostLimits {
+    per_host: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl HostLimits {
+    fn new(per_host: u32) -> Self {
+        Self {
+            per_host: usize::try_from(per_host.max(1)).unwrap_or(usize::MAX),
+            hosts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn of(&self, target: &ChannelTarget) -> Arc<Semaphore> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts
+            .entry(host_of(target))
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+            .clone()
+    }
+}
+
+/// The host a target's sends go to, for [`HostLimits`]: a webhook's host and port; the SMTP
+/// relay for every email; Twilio for every SMS.
+fn host_of(target: &ChannelTarget) -> String {
+    match target {
+        ChannelTarget::Webhook { url, .. } => match url::Url::parse(url) {
+            Ok(parsed) => format!(
+                "webhook:{}:{}",
+                parsed.host_str().unwrap_or_default().to_ascii_lowercase(),
+                parsed.port_or_known_default().unwrap_or_default()
+            ),
+            // Refused by the sender without a connection; keyed apart from every real host.
+            Err(_) => format!("webhook:{url}"),
+        },
+        ChannelTarget::Email { .. } => "smtp".into(),
+        ChannelTarget::Sms { .. } => "sms".into(),
     }
 }
 
@@ -79,7 +144,9 @@ impl Dispatcher {
         }
     }
 
-    /// Claims and sends one batch; returns how many were claimed.
+    /// Claims and sends one batch; returns how many were claimed. The batch's sends run
+    /// concurrently (at most [`DispatchConfig::per_host`] to one host), and their outcomes are
+    /// recorded together in one store write once every send has ended.
     pub async fn run_once(&self, worker: &str) -> Result<usize, StoreError> {
         let now = Utc::now();
         let lease = chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::MAX);
@@ -87,7 +154,11 @@ impl Dispatcher {
             .store
             .claim_notifications(worker, now, now + lease, self.config.batch)
             .await?;
-        for notification in &claimed {
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let limits = HostLimits::new(self.config.per_host);
+        let attempts = claimed.iter().map(|notification| {
             let span = tracing::info_span!(
                 "notification_send",
                 otel.kind = "client",
@@ -98,16 +169,52 @@ impl Dispatcher {
                 channel = tracing::field::Empty,
                 outcome = tracing::field::Empty,
             );
-            self.deliver(worker, notification).instrument(span).await?;
+            self.attempt(notification, &limits, span.clone())
+                .instrument(span)
+        });
+        let mut attempted = Vec::with_capacity(claimed.len());
+        for result in futures_util::future::join_all(attempts).await {
+            match result {
+                Ok(done) => attempted.push(done),
+                // Its channel could not be read, so nothing was sent: the claim stays until its
+                // lease passes and it is tried again, with the same idempotency key.
+                Err((notification, err)) => {
+                    tracing::warn!(notification = %notification.id, error = %err, "could not read a notification's channel; it is tried again after its lease")
+                }
+            }
         }
+        let finished: Vec<FinishedNotification> = attempted
+            .iter()
+            .map(|a| FinishedNotification {
+                id: a.notification.id.clone(),
+                outcome: a.outcome.clone(),
+                at: a.at,
+            })
+            .collect();
+        // One write for the batch: a crash before it leaves every claim to expire and be sent
+        // again with the same key; none is half-recorded.
+        let recorded = self.store.finish_notifications(worker, &finished).await?;
+        let announced = attempted.iter().zip(recorded).map(|(attempt, recorded)| {
+            let span = attempt.span.clone();
+            self.announce(attempt, recorded).instrument(span)
+        });
+        futures_util::future::join_all(announced).await;
         Ok(claimed.len())
     }
 
-    async fn deliver(&self, worker: &str, notification: &Notification) -> Result<(), StoreError> {
+    /// One notification's attempt: its channel read, the send (under its host's bound), the
+    /// outcome and its metric. `Err` when the channel could not be read (nothing was sent).
+    async fn attempt<'a>(
+        &self,
+        notification: &'a Notification,
+        limits: &HostLimits,
+        span: tracing::Span,
+    ) -> Result<Attempted<'a>, (&'a Notification, StoreError)> {
         let channel = self
             .store
             .channel(&notification.user_id, &notification.channel_id)
-            .await?;
+            .await
+            .map_err(|err| (notification, err))?;
         let (kind, outcome) = match channel {
             None => (
                 "deleted",
@@ -136,7 +243,13 @@ impl Dispatcher {
             }) => {
                 let kind = target.kind().as_str();
                 let outcome = match message_of(notification) {
-                    Ok(message) => self.send(&target, &message, notification.attempts).await,
+                    Ok(message) => {
+                        let host = limits.of(&target);
+                        // Never closed, so acquiring cannot fail; were it to, the send goes
+                        // ahead unbounded rather than being lost.
+                        let _permit = host.acquire().await.ok();
+                        self.send(&target, &message, notification.attempts).await
+                    }
                     // Written by the evaluator from the same type: a row edited by hand, or
                     // by a build that wrote another shape. Nothing half-understood is sent.
                     Err(err) => DeliveryOutcome::Failed {
@@ -153,22 +266,37 @@ impl Dispatcher {
         };
         metrics::counter!("stock_api_notifications_total", "channel" => kind, "outcome" => label)
             .increment(1);
-        let span = tracing::Span::current();
         span.record("channel", kind);
         span.record("outcome", label);
         if label != "delivered" {
             span.record("otel.status_code", "ERROR");
         }
-        let recorded = self
-            .store
-            .finish_notification(&notification.id, worker, &outcome, Utc::now())
-            .await?;
+        Ok(Attempted {
+            notification,
+            kind,
+            label,
+            outcome,
+            at: Utc::now(),
+            span,
+        })
+    }
+
+    /// After the batch's write: logs an attempt's outcome and publishes its status, or warns
+    /// that another dispatcher holds it now.
+    async fn announce(&self, attempt: &Attempted<'_>, recorded: bool) {
+        let Attempted {
+            notification,
+            kind,
+            label,
+            outcome,
+            ..
+        } = attempt;
         if !recorded {
             // Its lease passed and another dispatcher took it over: that one records.
             tracing::warn!(notification = %notification.id, "notification lease lost before its outcome was recorded");
-            return Ok(());
+            return;
         }
-        match &outcome {
+        match outcome {
             DeliveryOutcome::Failed { error } => {
                 tracing::warn!(notification = %notification.id, channel = kind, %error, "notification failed for good")
             }
@@ -184,9 +312,9 @@ impl Dispatcher {
             user_id: notification.user_id.clone(),
             event_id: notification.event_id.clone(),
             channel_id: notification.channel_id.clone(),
-            status: label.into(),
+            status: (*label).into(),
             attempts: notification.attempts,
-            error: match &outcome {
+            error: match outcome {
                 DeliveryOutcome::Retry { error, .. } | DeliveryOutcome::Failed { error } => {
                     Some(error.clone())
                 }
@@ -196,7 +324,6 @@ impl Dispatcher {
         if let Err(err) = self.bus.publish(&status).await {
             tracing::debug!(error = %err, "could not publish a notification status");
         }
-        Ok(())
     }
 
     /// One attempt at sending `message` to `target`, and what to do next.

@@ -9,9 +9,9 @@
 //!   dedupe key absorbs the repeat. `window_days` moves compare with the symbol's stored daily
 //!   bars, loaded per session, and series rules (`"series": "rsi:14"`) read indicators over
 //!   all of them, with the live price as the session's provisional bar.
-//! - [`dispatcher`]: claims due outbox rows under a lease, sends each through its channel
-//!   ([`notify`]), and records every attempt; retries follow the schedule, permanent failures
-//!   stop at once.
+//! - [`dispatcher`]: claims due outbox rows under a lease, sends the batch concurrently through
+//!   each row's channel ([`notify`]), bounded per receiving host, and records every attempt of
+//!   the batch in one store write; retries follow the schedule, permanent failures stop at once.
 
 mod closes;
 pub mod dispatcher;

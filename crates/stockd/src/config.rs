@@ -286,6 +286,10 @@ pub struct Settings {
     pub webhook_allow: String,
     /// Waits between notification attempts, comma-separated; its length bounds the retries.
     pub notification_retry_schedule: String,
+    /// Notifications of a claimed batch the dispatcher sends at once to one receiving host (a
+    /// webhook's host and port, the SMTP relay, Twilio): a burst of firings arrives within a
+    /// few send times without flooding one receiver. 1 to 256.
+    pub notification_sends_per_host: u32,
     /// SMTP relay for email channels; unset: email channels cannot be delivered. Printed
     /// redacted should it be written as a URL with credentials.
     #[serde(serialize_with = "redact::optional_url", default)]
@@ -390,6 +394,7 @@ impl Default for Settings {
             stream_heartbeat: Duration::from_secs(15),
             webhook_allow: String::new(),
             notification_retry_schedule: "30s,2m,10m,30m,2h".into(),
+            notification_sends_per_host: ::alerting::dispatcher::DEFAULT_PER_HOST,
             smtp_host: None,
             smtp_port: 587,
             smtp_tls: "starttls".into(),

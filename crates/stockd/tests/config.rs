@@ -849,6 +849,11 @@ fn a_bad_value_in_each_section_is_refused_at_load_naming_its_setting() {
         ),
         (
             "notify",
+            ("STOCKD_NOTIFICATION_SENDS_PER_HOST", "0"),
+            "notification_sends_per_host: must be between 1 and 256 (got 0)",
+        ),
+        (
+            "notify",
             ("STOCKD_SMTP_HOST", "mail.example.com"),
             "smtp_from: is needed with smtp_host (e.g. stockd <alerts@example.com>)",
         ),
@@ -1127,4 +1132,22 @@ fn bad_sentiment_settings_are_refused_naming_the_setting() {
         let error = load(&[], env).unwrap_err();
         assert!(error.contains(expected), "{env:?}: {error}");
     }
+}
+
+#[test]
+fn notification_sends_per_host_default_to_a_few_and_the_environment_sets_them() {
+    let config = load(&["serve"], &[]).unwrap();
+    assert_eq!(config.settings.notification_sends_per_host, 8);
+    assert_eq!(config.notify.dispatch.per_host, 8);
+    let config = load(&["serve"], &[("STOCKD_NOTIFICATION_SENDS_PER_HOST", "2")]).unwrap();
+    assert_eq!(config.notify.dispatch.per_host, 2, "the dispatcher gets it");
+    let err = load(
+        &["serve"],
+        &[("STOCKD_NOTIFICATION_SENDS_PER_HOST", "1000")],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "notification_sends_per_host: must be between 1 and 256 (got 1000)"
+    );
 }

@@ -14,7 +14,8 @@
 //! the event (unique dedupe key: rule + quote time, so a re-evaluated tick is a no-op), one
 //! outbox row per channel, and the rule's new state. Nothing is sent there; dispatchers claim
 //! outbox rows ([`AlertStore::claim_notifications`]) under a lease, like ingest jobs, and record
-//! every attempt in the delivery log.
+//! every attempt in the delivery log, a claimed batch's outcomes in one write
+//! ([`AlertStore::finish_notifications`]).
 
 mod memory;
 #[macro_use]
@@ -257,6 +258,17 @@ pub struct DeliveryAttempt {
     pub provider_message_id: Option<String>,
 }
 
+/// How one of a dispatcher's attempts ended, to record with
+/// [`AlertStore::finish_notifications`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinishedNotification {
+    /// The notification.
+    pub id: String,
+    pub outcome: DeliveryOutcome,
+    /// When the attempt ended: the attempt's time in the log, and `delivered_at` when delivered.
+    pub at: DateTime<Utc>,
+}
+
 /// How a delivery attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
@@ -389,14 +401,37 @@ pub trait AlertStore: Send + Sync {
     ) -> Result<Vec<Notification>, StoreError>;
 
     /// Records how `worker`'s attempt at notification `id` ended, and logs the attempt; `false`
-    /// (nothing written) when the notification is no longer its own.
+    /// (nothing written) when the notification is no longer its own. One attempt of
+    /// [`AlertStore::finish_notifications`].
     async fn finish_notification(
         &self,
         id: &str,
         worker: &str,
         outcome: &DeliveryOutcome,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        let finished = FinishedNotification {
+            id: id.to_owned(),
+            outcome: outcome.clone(),
+            at: now,
+        };
+        let recorded = self
+            .finish_notifications(worker, std::slice::from_ref(&finished))
+            .await?;
+        Ok(recorded.first().copied().unwrap_or(false))
+    }
+
+    /// Records how `worker`'s attempts ended — a claimed batch's outcomes — and logs each
+    /// attempt, all in one write (one transaction; one statement on PostgreSQL): a dispatcher
+    /// that dies before it leaves every claim of the batch to expire and be sent again with the
+    /// same idempotency key, none half-recorded. Returns, in `finished`'s order, whether each
+    /// was recorded: `false` (nothing written for it) when that notification is no longer the
+    /// worker's (its lease passed and another dispatcher claimed it). Each id appears once.
+    async fn finish_notifications(
+        &self,
+        worker: &str,
+        finished: &[FinishedNotification],
+    ) -> Result<Vec<bool>, StoreError>;
 
     /// The owner's notifications, newest first.
     async fn notifications(

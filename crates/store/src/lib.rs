@@ -70,9 +70,9 @@ pub use accounts::{
     UserUpdated, WatchedSymbol,
 };
 pub use alerts::{
-    AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, LastPrice, NewRule, Notification,
-    NotificationStatus, RuleChange, RuleCheckpoint, RuleSetAside, RuleStatus, RulesFingerprint,
-    SetAsideRecord, StoredRule, TriggerRecord,
+    AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, FinishedNotification, LastPrice,
+    NewRule, Notification, NotificationStatus, RuleChange, RuleCheckpoint, RuleSetAside,
+    RuleStatus, RulesFingerprint, SetAsideRecord, StoredRule, TriggerRecord,
 };
 pub use bars::Bars;
 pub use database::{Database, DatabaseUrl, open, redact_url};

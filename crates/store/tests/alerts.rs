@@ -239,6 +239,143 @@ async fn dispatchers_claim_each_notification_once_and_log_every_attempt() {
 }
 
 #[tokio::test]
+async fn a_batch_of_outcomes_is_recorded_in_one_write_with_each_attempt_logged() {
+    for (_keep, store) in backends().await {
+        let backend = store.backend();
+        let alice = user(&store, "alice@example.com").await;
+        let channel = webhook(&store, &alice).await;
+        for n in 0..4 {
+            let mut rule = crosses_up(&alice);
+            rule.definition["price"] = json!(400 + n);
+            let rule = store.create_rule(&rule, t0()).await.unwrap();
+            store
+                .record_trigger(&trigger(&rule, &alice, vec![channel.clone()]), t0())
+                .await
+                .unwrap();
+        }
+        let lease = t0() + Duration::seconds(30);
+        let mine = store
+            .claim_notifications("d1", t0(), lease, 3)
+            .await
+            .unwrap();
+        let theirs = store
+            .claim_notifications("d2", t0(), lease, 3)
+            .await
+            .unwrap();
+        assert_eq!((mine.len(), theirs.len()), (3, 1), "{backend}");
+        let sent = t0() + Duration::seconds(2);
+        let retry_at = t0() + Duration::minutes(2);
+        let finished = vec![
+            store::FinishedNotification {
+                id: mine[0].id.clone(),
+                outcome: DeliveryOutcome::Delivered {
+                    provider_message_id: Some("msg-0".into()),
+                },
+                at: sent,
+            },
+            // Another dispatcher's claim: left alone, the rest still recorded.
+            store::FinishedNotification {
+                id: theirs[0].id.clone(),
+                outcome: DeliveryOutcome::Delivered {
+                    provider_message_id: None,
+                },
+                at: sent,
+            },
+            store::FinishedNotification {
+                id: mine[1].id.clone(),
+                outcome: DeliveryOutcome::Retry {
+                    error: "HTTP 503".into(),
+                    at: retry_at,
+                },
+                at: sent + Duration::milliseconds(5),
+            },
+            store::FinishedNotification {
+                id: mine[2].id.clone(),
+                outcome: DeliveryOutcome::Failed {
+                    error: "HTTP 410".into(),
+                },
+                at: sent,
+            },
+        ];
+        assert_eq!(
+            store.finish_notifications("d1", &finished).await.unwrap(),
+            [true, false, true, true],
+            "{backend}"
+        );
+        assert!(
+            store
+                .finish_notifications("d1", &[])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let stored: std::collections::HashMap<String, store::Notification> = store
+            .notifications(&alice, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| (n.id.clone(), n))
+            .collect();
+        let delivered = &stored[&mine[0].id];
+        assert_eq!(delivered.status, NotificationStatus::Delivered, "{backend}");
+        assert_eq!(delivered.delivered_at, Some(sent));
+        assert_eq!(delivered.provider_message_id.as_deref(), Some("msg-0"));
+        assert_eq!(delivered.lease_until, None);
+        let retrying = &stored[&mine[1].id];
+        assert_eq!(retrying.status, NotificationStatus::Pending, "{backend}");
+        assert_eq!(retrying.next_attempt_at, retry_at);
+        assert_eq!(retrying.last_error.as_deref(), Some("HTTP 503"));
+        assert_eq!(retrying.delivered_at, None);
+        assert_eq!(stored[&mine[2].id].status, NotificationStatus::Failed);
+        assert_eq!(
+            stored[&theirs[0].id].status,
+            NotificationStatus::Sending,
+            "{backend}: still d2's"
+        );
+        let logged = |id: &str| {
+            let store = store.clone();
+            let alice = alice.clone();
+            let id = id.to_owned();
+            async move {
+                store
+                    .delivery_attempts(&alice, &id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .into_iter()
+                    .map(|a| (a.attempt, a.outcome, a.error, a.attempted_at))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            logged(&mine[0].id).await,
+            [(1, "delivered".to_owned(), None, sent)],
+            "{backend}"
+        );
+        assert_eq!(
+            logged(&mine[1].id).await,
+            [(
+                1,
+                "retry".to_owned(),
+                Some("HTTP 503".to_owned()),
+                sent + Duration::milliseconds(5)
+            )]
+        );
+        assert_eq!(
+            logged(&mine[2].id).await,
+            [(1, "failed".to_owned(), Some("HTTP 410".to_owned()), sent)]
+        );
+        assert!(logged(&theirs[0].id).await.is_empty(), "{backend}");
+        // The batch again (a dispatcher repeating its write): nothing is its own any more.
+        assert_eq!(
+            store.finish_notifications("d1", &finished).await.unwrap(),
+            [false; 4],
+            "{backend}: recorded once"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_dispatcher_that_died_loses_its_notifications_after_the_lease() {
     for (_keep, store) in backends().await {
         let alice = user(&store, "alice@example.com").await;

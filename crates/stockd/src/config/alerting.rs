@@ -35,6 +35,15 @@ impl Settings {
         if self.quote_interval < Duration::from_millis(100) {
             return Err(invalid("quote_interval", "must be at least 100ms"));
         }
+        if !(1..=256).contains(&self.notification_sends_per_host) {
+            return Err(invalid(
+                "notification_sends_per_host",
+                format!(
+                    "must be between 1 and 256 (got {})",
+                    self.notification_sends_per_host
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -170,9 +179,10 @@ impl Settings {
     }
 
     /// The dispatcher's settings, retrying on `schedule`.
-    pub(super) fn dispatch(schedule: RetrySchedule) -> DispatchConfig {
+    pub(super) fn dispatch(&self, schedule: RetrySchedule) -> DispatchConfig {
         DispatchConfig {
             schedule,
+            per_host: self.notification_sends_per_host,
             ..DispatchConfig::default()
         }
     }

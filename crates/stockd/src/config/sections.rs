@@ -172,7 +172,7 @@ impl Config {
         let webhook_allow = settings.webhook_allow()?;
         let notify = NotifySection {
             senders: settings.notify(webhook_allow.clone())?,
-            dispatch: Settings::dispatch(settings.retry_schedule()?),
+            dispatch: settings.dispatch(settings.retry_schedule()?),
         };
         let signals = SignalsSection {
             enabled: settings.signals.enabled,

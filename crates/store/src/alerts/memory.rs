@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, LastPrice, NewRule, Notification,
-    NotificationStatus, RuleChange, RuleCheckpoint, RuleSetAside, RuleStatus, RulesFingerprint,
-    SetAsideRecord, StoredRule, TriggerRecord, idempotency_key, new_id,
+    AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, FinishedNotification, LastPrice,
+    NewRule, Notification, NotificationStatus, RuleChange, RuleCheckpoint, RuleSetAside,
+    RuleStatus, RulesFingerprint, SetAsideRecord, StoredRule, TriggerRecord, idempotency_key,
+    new_id,
 };
 use crate::{MemoryStore, StoreError};
 
@@ -302,42 +303,47 @@ impl AlertStore for MemoryStore {
         Ok(claimed)
     }
 
-    async fn finish_notification(
+    async fn finish_notifications(
         &self,
-        id: &str,
         worker: &str,
-        outcome: &DeliveryOutcome,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+        finished: &[FinishedNotification],
+    ) -> Result<Vec<bool>, StoreError> {
+        // Under one lock: the batch is recorded whole, like the SQL backends' transaction.
         let mut tables = self.alerts.lock();
-        let Some(n) = tables.notifications.iter_mut().find(|n| {
-            n.id == id
-                && n.worker.as_deref() == Some(worker)
-                && n.status == NotificationStatus::Sending
-        }) else {
-            return Ok(false);
-        };
-        n.status = outcome.status();
-        if let DeliveryOutcome::Retry { at, .. } = outcome {
-            n.next_attempt_at = *at;
+        let mut recorded = Vec::with_capacity(finished.len());
+        for done in finished {
+            let outcome = &done.outcome;
+            let Some(n) = tables.notifications.iter_mut().find(|n| {
+                n.id == done.id
+                    && n.worker.as_deref() == Some(worker)
+                    && n.status == NotificationStatus::Sending
+            }) else {
+                recorded.push(false);
+                continue;
+            };
+            n.status = outcome.status();
+            if let DeliveryOutcome::Retry { at, .. } = outcome {
+                n.next_attempt_at = *at;
+            }
+            n.last_error = outcome.error().map(str::to_owned);
+            if let Some(message_id) = outcome.provider_message_id() {
+                n.provider_message_id = Some(message_id.to_owned());
+            }
+            n.lease_until = None;
+            n.delivered_at = (outcome.status() == NotificationStatus::Delivered).then_some(done.at);
+            n.updated_at = done.at;
+            let attempt = DeliveryAttempt {
+                notification_id: n.id.clone(),
+                attempt: n.attempts,
+                attempted_at: done.at,
+                outcome: outcome.label().to_owned(),
+                error: outcome.error().map(str::to_owned),
+                provider_message_id: outcome.provider_message_id().map(str::to_owned),
+            };
+            tables.attempts.push(attempt);
+            recorded.push(true);
         }
-        n.last_error = outcome.error().map(str::to_owned);
-        if let Some(message_id) = outcome.provider_message_id() {
-            n.provider_message_id = Some(message_id.to_owned());
-        }
-        n.lease_until = None;
-        n.delivered_at = (outcome.status() == NotificationStatus::Delivered).then_some(now);
-        n.updated_at = now;
-        let attempt = DeliveryAttempt {
-            notification_id: n.id.clone(),
-            attempt: n.attempts,
-            attempted_at: now,
-            outcome: outcome.label().to_owned(),
-            error: outcome.error().map(str::to_owned),
-            provider_message_id: outcome.provider_message_id().map(str::to_owned),
-        };
-        tables.attempts.push(attempt);
-        Ok(true)
+        Ok(recorded)
     }
 
     async fn notifications(

@@ -7,7 +7,7 @@ use sqlx::AssertSqlSafe;
 
 use super::{
     ATTEMPT_COLUMNS, AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, EVENT_COLUMNS,
-    LastPrice, NOTIFICATION_COLUMNS, NewRule, Notification, NotificationStatus, RULE_COLUMNS,
+    FinishedNotification, LastPrice, NOTIFICATION_COLUMNS, NewRule, Notification, RULE_COLUMNS,
     RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, SetAsideRecord, StoredRule,
     TriggerRecord, attempt, event, json_text, new_id, notification, parse_symbol, rule,
 };
@@ -90,6 +90,74 @@ sql_alert_store!(PostgresStore, {
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(event).transpose()
+    }
+
+    async fn finish_notifications(
+        &self,
+        worker: &str,
+        finished: &[FinishedNotification],
+    ) -> Result<Vec<bool>, StoreError> {
+        if finished.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement over arrays (one round trip, one implicit transaction): each outcome
+        // updates its row if the worker still holds it, and each row updated logs its attempt.
+        let ids: Vec<&str> = finished.iter().map(|f| f.id.as_str()).collect();
+        let statuses: Vec<&str> = finished
+            .iter()
+            .map(|f| f.outcome.status().as_str())
+            .collect();
+        let labels: Vec<&str> = finished.iter().map(|f| f.outcome.label()).collect();
+        let retry_at: Vec<Option<DateTime<Utc>>> = finished
+            .iter()
+            .map(|f| match &f.outcome {
+                DeliveryOutcome::Retry { at, .. } => Some(*at),
+                _ => None,
+            })
+            .collect();
+        let errors: Vec<Option<&str>> = finished.iter().map(|f| f.outcome.error()).collect();
+        let message_ids: Vec<Option<&str>> = finished
+            .iter()
+            .map(|f| f.outcome.provider_message_id())
+            .collect();
+        let times: Vec<DateTime<Utc>> = finished.iter().map(|f| f.at).collect();
+        let done: Vec<String> = sqlx::query_scalar(
+            "with v as ( \
+                 select * from unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], \
+                     $6::text[], $7::text[], $8::timestamptz[]) \
+                     as v(id, status, outcome, retry_at, error, provider_message_id, at)), \
+             done as ( \
+                 update notifications n set status = v.status, \
+                     next_attempt_at = coalesce(v.retry_at, n.next_attempt_at), \
+                     last_error = v.error, \
+                     provider_message_id = coalesce(v.provider_message_id, n.provider_message_id), \
+                     lease_until = null, \
+                     delivered_at = case when v.status = 'delivered' then v.at end, \
+                     updated_at = v.at \
+                 from v where n.id = v.id and n.worker = $1 and n.status = 'sending' \
+                 returning n.id, n.attempts, v.outcome, v.error, v.provider_message_id, v.at), \
+             logged as ( \
+                 insert into notification_attempts (notification_id, attempt, attempted_at, \
+                     outcome, error, provider_message_id) \
+                 select id, attempts, at, outcome, error, provider_message_id from done \
+                 on conflict (notification_id, attempt) do nothing) \
+             select id from done",
+        )
+        .bind(worker)
+        .bind(&ids)
+        .bind(&statuses)
+        .bind(&labels)
+        .bind(&retry_at)
+        .bind(&errors)
+        .bind(&message_ids)
+        .bind(&times)
+        .fetch_all(self.pool())
+        .await?;
+        let done: std::collections::HashSet<&str> = done.iter().map(String::as_str).collect();
+        Ok(finished
+            .iter()
+            .map(|f| done.contains(f.id.as_str()))
+            .collect())
     }
 
     async fn save_last_quotes(&self, quotes: &[LastPrice]) -> Result<(), StoreError> {

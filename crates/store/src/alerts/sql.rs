@@ -1,8 +1,8 @@
 //! The statements the alert path runs alike on SQLite and PostgreSQL. They use PostgreSQL's
 //! numbered parameters (`$1`), which sqlx's SQLite driver binds by number as well.
 //! [`sql_alert_store`] writes `impl AlertStore` for a store type from these shared methods plus
-//! the ones each backend does its own way (firings, checkpoints, last quotes: a transaction on
-//! SQLite, single statements over arrays on PostgreSQL). Claims hold the outbox the store's
+//! the ones each backend does its own way (firings, checkpoints, last quotes, a batch's delivery
+//! outcomes: a transaction on SQLite, single statements over arrays on PostgreSQL). Claims hold the outbox the store's
 //! way: `begin immediate` on SQLite, `for update skip locked` on PostgreSQL (`write_tx`,
 //! `SKIP_LOCKED`). The whole impl comes out of the macro so `#[async_trait]` sees every method.
 //! Paths in the shared methods resolve where the macro is used (`alerts::sqlite` and
@@ -272,57 +272,6 @@ macro_rules! sql_alert_store {
                 .await?;
                 tx.commit().await?;
                 rows.iter().map(notification).collect()
-            }
-
-            async fn finish_notification(
-                &self,
-                id: &str,
-                worker: &str,
-                outcome: &DeliveryOutcome,
-                now: DateTime<Utc>,
-            ) -> Result<bool, StoreError> {
-                let mut tx = self.write_tx().await?;
-                let retry_at = match outcome {
-                    DeliveryOutcome::Retry { at, .. } => Some(*at),
-                    _ => None,
-                };
-                let delivered_at =
-                    (outcome.status() == NotificationStatus::Delivered).then_some(now);
-                let updated = sqlx::query(
-                    "update notifications set status = $1, \
-                     next_attempt_at = coalesce($2, next_attempt_at), last_error = $3, \
-                     provider_message_id = coalesce($4, provider_message_id), \
-                     lease_until = null, delivered_at = $5, updated_at = $6 \
-                     where id = $7 and worker = $8 and status = 'sending'",
-                )
-                .bind(outcome.status().as_str())
-                .bind(retry_at)
-                .bind(outcome.error())
-                .bind(outcome.provider_message_id())
-                .bind(delivered_at)
-                .bind(now)
-                .bind(id)
-                .bind(worker)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if updated == 1 {
-                    sqlx::query(
-                        "insert into notification_attempts (notification_id, attempt, \
-                         attempted_at, outcome, error, provider_message_id) \
-                         select id, attempts, $1, $2, $3, $4 from notifications where id = $5 \
-                         on conflict (notification_id, attempt) do nothing",
-                    )
-                    .bind(now)
-                    .bind(outcome.label())
-                    .bind(outcome.error())
-                    .bind(outcome.provider_message_id())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(updated == 1)
             }
 
             $($specific)*

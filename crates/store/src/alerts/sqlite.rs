@@ -6,10 +6,10 @@ use sqlx::AssertSqlSafe;
 
 use super::{
     ATTEMPT_COLUMNS, AlertEvent, AlertStore, DeliveryAttempt, DeliveryOutcome, EVENT_COLUMNS,
-    LastPrice, NOTIFICATION_COLUMNS, NewRule, Notification, NotificationStatus, RULE_COLUMNS,
-    RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint, SetAsideRecord, StoredRule,
-    TriggerRecord, attempt, event, idempotency_key, json_text, new_id, notification, parse_symbol,
-    rule,
+    FinishedNotification, LastPrice, NOTIFICATION_COLUMNS, NewRule, Notification,
+    NotificationStatus, RULE_COLUMNS, RuleChange, RuleCheckpoint, RuleStatus, RulesFingerprint,
+    SetAsideRecord, StoredRule, TriggerRecord, attempt, event, idempotency_key, json_text, new_id,
+    notification, parse_symbol, rule,
 };
 use crate::{SqliteStore, StoreError};
 use domain::{Price, Symbol};
@@ -110,6 +110,65 @@ sql_alert_store!(SqliteStore, {
         .await?;
         tx.commit().await?;
         event(&row).map(Some)
+    }
+
+    async fn finish_notifications(
+        &self,
+        worker: &str,
+        finished: &[FinishedNotification],
+    ) -> Result<Vec<bool>, StoreError> {
+        if finished.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One `begin immediate` transaction for the whole batch: SQLite's single writer is
+        // taken once, and a crash leaves none of it written.
+        let mut tx = self.write_tx().await?;
+        let mut recorded = Vec::with_capacity(finished.len());
+        for done in finished {
+            let outcome = &done.outcome;
+            let retry_at = match outcome {
+                DeliveryOutcome::Retry { at, .. } => Some(*at),
+                _ => None,
+            };
+            let delivered_at =
+                (outcome.status() == NotificationStatus::Delivered).then_some(done.at);
+            let updated = sqlx::query(
+                "update notifications set status = ?, \
+                 next_attempt_at = coalesce(?, next_attempt_at), last_error = ?, \
+                 provider_message_id = coalesce(?, provider_message_id), \
+                 lease_until = null, delivered_at = ?, updated_at = ? \
+                 where id = ? and worker = ? and status = 'sending'",
+            )
+            .bind(outcome.status().as_str())
+            .bind(retry_at)
+            .bind(outcome.error())
+            .bind(outcome.provider_message_id())
+            .bind(delivered_at)
+            .bind(done.at)
+            .bind(&done.id)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 1 {
+                sqlx::query(
+                    "insert into notification_attempts (notification_id, attempt, \
+                     attempted_at, outcome, error, provider_message_id) \
+                     select id, attempts, ?, ?, ?, ? from notifications where id = ? \
+                     on conflict (notification_id, attempt) do nothing",
+                )
+                .bind(done.at)
+                .bind(outcome.label())
+                .bind(outcome.error())
+                .bind(outcome.provider_message_id())
+                .bind(&done.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            recorded.push(updated == 1);
+        }
+        tx.commit().await?;
+        Ok(recorded)
     }
 
     async fn save_last_quotes(&self, quotes: &[LastPrice]) -> Result<(), StoreError> {

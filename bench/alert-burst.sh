@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Alert bursts, quote → webhook received (crates/alerting/benches/burst.rs): 1,000 active rules
+# on one symbol, 50 of them firing on every quote, one quote a second, embedded (a SQLite file,
+# the in-process bus), the dispatcher's production loop sending through the real webhook sender
+# to a receiver on 127.0.0.1. Prints p50 / p99 / max of quote time → webhook received.
+#
+#   bench/alert-burst.sh                # 20 quotes (1,000 webhooks)
+#   QUOTES=60 bench/alert-burst.sh
+#   BASE=main bench/alert-burst.sh      # first the same bench on BASE's code (a temporary
+#                                       # detached worktree), then this tree's: before/after
+#                                       # in one run
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+QUOTES=${QUOTES:-20}
+
+run() {
+  (cd "$1" && QUOTES=$QUOTES cargo bench --quiet -p alerting --bench burst 2>/dev/null |
+    grep '^alert burst')
+}
+
+if [ -n "${BASE:-}" ]; then
+  base_dir="$(mktemp -d)/base"
+  git worktree add --quiet --detach "$base_dir" "$BASE"
+  trap 'git worktree remove --force "$base_dir"' EXIT
+  # The bench itself is the same on both sides; only the code it drives differs.
+  cp crates/alerting/benches/burst.rs "$base_dir/crates/alerting/benches/burst.rs"
+  grep -q 'name = "burst"' "$base_dir/crates/alerting/Cargo.toml" ||
+    printf '\n[[bench]]\nname = "burst"\nharness = false\n' >>"$base_dir/crates/alerting/Cargo.toml"
+  echo "building and running on $BASE…" >&2
+  echo "before ($BASE $(git rev-parse --short "$BASE")): $(run "$base_dir")"
+fi
+echo "building and running on this tree…" >&2
+echo "after ($(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo +changes)): $(run .)"
