@@ -14,8 +14,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 QUOTES=${QUOTES:-20}
 
+# Each side builds in a target directory of its own: cargo names a workspace crate's artifacts
+# without its path, so two checkouts in one target directory would reuse each other's builds.
+target=${CARGO_TARGET_DIR:-$PWD/target}
 run() {
-  (cd "$1" && QUOTES=$QUOTES cargo bench --quiet -p alerting --bench burst 2>/dev/null |
+  (cd "$1" && QUOTES=$QUOTES CARGO_TARGET_DIR="$2" cargo bench --quiet -p alerting --bench burst |
     grep '^alert burst')
 }
 
@@ -28,7 +31,9 @@ if [ -n "${BASE:-}" ]; then
   grep -q 'name = "burst"' "$base_dir/crates/alerting/Cargo.toml" ||
     printf '\n[[bench]]\nname = "burst"\nharness = false\n' >>"$base_dir/crates/alerting/Cargo.toml"
   echo "building and running on $BASE…" >&2
-  echo "before ($BASE $(git rev-parse --short "$BASE")): $(run "$base_dir")"
+  before=$(run "$base_dir" "$target/bench-base")
+  echo "before ($BASE $(git rev-parse --short "$BASE")): $before"
 fi
 echo "building and running on this tree…" >&2
-echo "after ($(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo +changes)): $(run .)"
+after=$(run . "$target")
+echo "after ($(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo +changes)): $after"

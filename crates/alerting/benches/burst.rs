@@ -79,7 +79,7 @@ async fn seed(store: &Arc<dyn Store>, receiver: &str) {
             1_000.0 + n as f64
         };
         let definition = json!({"symbol": "MSFT", "kind": "crosses", "price": price,
-            "frequency": "every_time", "channels": [channel]});
+            "frequency": "every_time", "cooldown": "1s", "channels": [channel]});
         store
             .create_rule(
                 &NewRule {
@@ -135,13 +135,16 @@ async fn main() {
     let dispatching = tokio::spawn(dispatcher.run("bench-dispatch".into(), stopped));
     let mut evaluator = Evaluator::load(store.clone(), bus.clone()).await.unwrap();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // Quote times exactly a second apart, as the ticks are: the rules' 1 s cooldown then ends
+    // on every next quote, whatever the scheduling jitter of reading the wall clock.
+    let started = Utc::now();
     for n in 0..=quotes {
         tick.tick().await;
         let quote = QuoteEvent {
             symbol: Symbol::parse("MSFT").unwrap(),
             price: if n % 2 == 0 { "99.5" } else { "100.5" }.parse().unwrap(),
             previous_close: None,
-            at: Utc::now(),
+            at: started + chrono::Duration::seconds(i64::try_from(n).unwrap()),
             source: "bench".into(),
         };
         let fired = evaluator.on_quote(&quote).await.unwrap();
