@@ -69,22 +69,29 @@ async fn published(subscription: &mut Subscription) -> Option<SignalLabelChanged
     Some(change)
 }
 
+/// Every day's signal of the bundled history, computed on a scratch store, and the index of
+/// the last one whose label differs from the day before (every later day keeps its label).
+async fn every_signal_and_the_last_label_change(series: &Series) -> (Vec<Signal>, usize) {
+    let scratch: Arc<dyn Store> = Arc::new(store::MemoryStore::new());
+    scratch.upsert_series(series).await.unwrap();
+    let scratch_bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
+    hook(scratch.clone(), scratch_bus).fetched(&[msft()]).await;
+    let all = stored_signals(scratch.as_ref()).await;
+    let changed = (1..all.len())
+        .rev()
+        .find(|&i| all[i].label != all[i - 1].label)
+        .unwrap();
+    (all, changed)
+}
+
 #[tokio::test]
 async fn signals_are_stored_after_a_fetch_and_label_changes_go_on_the_bus() {
     let series = sample_msft().await;
     let bars = series.bars();
 
     // The last day whose label differs from the day before, found on a scratch store.
-    let scratch: Arc<dyn Store> = Arc::new(store::MemoryStore::new());
-    scratch.upsert_series(&series).await.unwrap();
-    let scratch_bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
-    hook(scratch.clone(), scratch_bus).fetched(&[msft()]).await;
-    let all = stored_signals(scratch.as_ref()).await;
+    let (all, changed) = every_signal_and_the_last_label_change(&series).await;
     assert_eq!(all.len(), bars.len() - 19, "every day from the 20th");
-    let changed = (1..all.len())
-        .rev()
-        .find(|&i| all[i].label != all[i - 1].label)
-        .unwrap();
     let (before, after) = (&all[changed - 1], &all[changed]);
     let cut = bars.iter().position(|bar| bar.date == after.day).unwrap();
 
@@ -153,16 +160,8 @@ async fn signals_are_stored_after_a_fetch_and_label_changes_go_on_the_bus() {
 async fn a_label_change_found_by_a_read_catching_up_goes_on_the_bus() {
     let series = sample_msft().await;
     let bars = series.bars();
-    let scratch: Arc<dyn Store> = Arc::new(store::MemoryStore::new());
-    scratch.upsert_series(&series).await.unwrap();
-    let scratch_bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
-    hook(scratch.clone(), scratch_bus).fetched(&[msft()]).await;
-    let all = stored_signals(scratch.as_ref()).await;
     // The last label change of the history: every later day keeps its label.
-    let changed = (1..all.len())
-        .rev()
-        .find(|&i| all[i].label != all[i - 1].label)
-        .unwrap();
+    let (all, changed) = every_signal_and_the_last_label_change(&series).await;
     let (before, latest) = (&all[changed - 1], all.last().unwrap());
     let cut = bars
         .iter()
