@@ -162,7 +162,7 @@ async fn two_replicas_on_postgres_and_nats_deliver_every_alert_once() {
     );
 
     // Exactly one replica polls; when it dies the other takes the polling over.
-    let (a_leads, b_leads) = (poller_leader(&a).await, poller_leader(&b).await);
+    let (a_leads, b_leads) = (a.leads_quote_poller().await, b.leads_quote_poller().await);
     assert!(
         a_leads != b_leads,
         "one poller leads: a {a_leads}, b {b_leads}"
@@ -192,7 +192,7 @@ async fn two_replicas_on_postgres_and_nats_deliver_every_alert_once() {
         || all_delivered(&user, 3),
     )
     .await;
-    assert!(poller_leader(&survivor).await);
+    assert!(survivor.leads_quote_poller().await);
     assert_eq!(keys(&receiver).await.len(), 3);
 }
 
@@ -204,19 +204,6 @@ async fn all_delivered(user: &User, count: usize) -> bool {
     listed["notifications"]
         .as_array()
         .is_some_and(|n| n.len() == count && n.iter().all(|n| n["status"] == "delivered"))
-}
-
-/// Whether `server`'s quote poller leads (its `stock_api_quote_poller_leader` gauge).
-async fn poller_leader(server: &Server) -> bool {
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    metrics
-        .lines()
-        .any(|line| line.trim() == "stock_api_quote_poller_leader 1")
 }
 
 #[tokio::test]

@@ -98,19 +98,6 @@ impl Sse {
     }
 }
 
-/// Whether `server`'s quote poller leads.
-async fn poller_leader(server: &Server) -> bool {
-    let metrics = reqwest::get(format!("{}/metrics", server.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    metrics
-        .lines()
-        .any(|line| line.trim() == "stock_api_quote_poller_leader 1")
-}
-
 #[tokio::test]
 async fn a_stream_on_one_replica_carries_the_others_events_with_the_same_ids_and_resumes_there() {
     let (Some(admin_url), Some(nats)) = (common::postgres_admin_url(), nats_url()) else {
@@ -139,10 +126,10 @@ async fn a_stream_on_one_replica_carries_the_others_events_with_the_same_ids_and
     let mut on_a = Sse::open(&a, &user.token, topics, None).await;
     set_up_alerts(&user, &receiver).await;
     wait_for(Duration::from_secs(30), "a poller to lead", || async {
-        poller_leader(&a).await || poller_leader(&b).await
+        a.leads_quote_poller().await || b.leads_quote_poller().await
     })
     .await;
-    let (a_polls, b_polls) = (poller_leader(&a).await, poller_leader(&b).await);
+    let (a_polls, b_polls) = (a.leads_quote_poller().await, b.leads_quote_poller().await);
     assert!(a_polls != b_polls, "one poller: a {a_polls}, b {b_polls}");
 
     // Until a delivered notification: quotes, firings and deliveries, made on either replica.

@@ -21,6 +21,19 @@ pub struct Server {
 }
 
 impl Server {
+    /// Whether this replica's quote poller leads (its `stock_api_quote_poller_leader` gauge).
+    pub async fn leads_quote_poller(&self) -> bool {
+        let metrics = reqwest::get(format!("{}/metrics", self.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        metrics
+            .lines()
+            .any(|line| line.trim() == "stock_api_quote_poller_leader 1")
+    }
+
     pub async fn start(dir: &std::path::Path) -> Self {
         Self::start_with(dir, &[]).await
     }
