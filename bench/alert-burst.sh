@@ -19,7 +19,7 @@ QUOTES=${QUOTES:-20}
 target=${CARGO_TARGET_DIR:-$PWD/target}
 run() {
   (cd "$1" && QUOTES=$QUOTES CARGO_TARGET_DIR="$2" cargo bench --quiet -p alerting --bench burst |
-    grep '^alert burst')
+    grep -E "^(alert burst|stages)")
 }
 
 if [ -n "${BASE:-}" ]; then

@@ -2,9 +2,10 @@
 //!
 //! Holds every active rule in an [`alerts::Engine`] (loaded from the store, reloaded when the
 //! store's rule fingerprint changes). For each quote: give the engine the symbol's stored
-//! closes and bars when its rules read them (`window_days` moves, series rules); evaluate; write each trigger — event,
-//! outbox rows and the rule's new state — in ONE store transaction (its dedupe key makes a
-//! repeat a no-op); checkpoint the other states that changed and the symbol's last price; and
+//! closes and bars when its rules read them (`window_days` moves, series rules); evaluate; write
+//! the quote's triggers — for each, the event, outbox rows and the rule's new state — in ONE
+//! store transaction (a dedupe key makes a repeat a no-op); nudge the dispatchers and publish
+//! the firings; checkpoint the other states that changed and the symbol's last price; and
 //! only then acknowledge the quote. A crash anywhere before the acknowledgement redelivers the
 //! quote, and the restarted engine (state from the last checkpoint) evaluates it again to the
 //! same triggers with the same keys: nothing lost, nothing doubled. Nothing is sent here.
@@ -147,7 +148,7 @@ impl Evaluator {
 
     /// Rebuilds the engine from the store's active rules (after checkpointing what changed).
     async fn reload(&mut self) -> Result<(), EvaluatorError> {
-        self.checkpoint().await?;
+        self.checkpoint(&[]).await?;
         self.rebuild().await
     }
 
@@ -294,89 +295,103 @@ impl Evaluator {
             self.rebuild().await?;
             return Ok(0);
         };
-        let mut written = 0;
-        for trigger in &triggers {
-            if self.record(trigger).await? {
-                written += 1;
-                // From when the quote was made, not when it reached this loop: polling and the
-                // bus are part of what a user waits for.
-                metrics::histogram!("stock_api_alert_tick_to_outbox_seconds")
-                    .record(seconds_since(trigger.at));
-            }
-        }
-        // After the triggers: a rule that fired before it was set aside still has its owner.
-        self.take_set_aside();
-        self.checkpoint().await?;
-        if written > 0 {
+        let fired = self.record(&triggers).await?;
+        if !fired.is_empty() {
+            // First, as soon as the firings are stored: the dispatchers start sending while
+            // the firings are published and the other rules' states saved.
             let nudge = Event::OutboxReady(OutboxReady {
-                count: u32::try_from(written).unwrap_or(u32::MAX),
+                count: u32::try_from(fired.len()).unwrap_or(u32::MAX),
             });
             if let Err(err) = self.bus.publish(&nudge).await {
                 // Dispatchers also poll: a lost nudge only delays.
                 tracing::debug!(error = %err, "could not nudge the dispatchers");
             }
         }
-        Ok(written)
+        // A rule that fired had its new state written with its firing.
+        let saved: Vec<RuleId> = fired.iter().map(|firing| firing.notice.rule_id).collect();
+        for firing in fired {
+            if let Err(err) = self.bus.publish(&Event::AlertFired(firing)).await {
+                tracing::debug!(error = %err, "could not publish the firing (it is stored)");
+            }
+        }
+        // After the triggers: a rule that fired before it was set aside still has its owner.
+        self.take_set_aside();
+        self.checkpoint(&saved).await?;
+        Ok(saved.len())
     }
 
-    /// Writes one trigger; `false` when its dedupe key was recorded before.
-    async fn record(&self, trigger: &Trigger) -> Result<bool, EvaluatorError> {
-        let Some((user_id, version)) = self.owners.get(&trigger.rule_id) else {
-            return Ok(false);
-        };
-        let channels = self
-            .engine
-            .rule(trigger.rule_id)
-            .map(|rule| rule.channels.clone())
-            .unwrap_or_default();
-        // The one description of this firing: stored for the channels, published on the bus.
-        let notice = AlertNotice {
-            rule_id: trigger.rule_id,
-            symbol: trigger.symbol,
-            price: trigger.price,
-            at: trigger.at,
-            source: trigger.source.clone(),
-            message: trigger.message.clone(),
-            dedupe_key: trigger.dedupe_key.clone(),
-        };
-        let record = TriggerRecord {
-            rule_id: trigger.rule_id,
-            rule_version: *version,
-            user_id: user_id.clone(),
-            symbol: trigger.symbol,
-            price: trigger.price,
-            quote_at: trigger.at,
-            dedupe_key: trigger.dedupe_key.clone(),
-            message: trigger.message.clone(),
-            state: serde_json::to_value(trigger.state).unwrap_or_default(),
-            status: status_of(&trigger.state),
-            channel_ids: channels,
-            payload: serde_json::to_value(&notice).map_err(EvaluatorError::Notice)?,
-        };
-        let Some(event) = self.store.record_trigger(&record, Utc::now()).await? else {
-            return Ok(false);
-        };
-        metrics::counter!("stock_api_alert_triggers_total").increment(1);
-        tracing::info!(rule = trigger.rule_id, symbol = %trigger.symbol, price = %trigger.price, message = %trigger.message, "alert fired");
-        let fired = Event::AlertFired(AlertFired {
-            event_id: event.id,
-            user_id: user_id.clone(),
-            notice,
-        });
-        if let Err(err) = self.bus.publish(&fired).await {
-            tracing::debug!(error = %err, "could not publish the firing (it is stored)");
+    /// Writes a quote's triggers in one store transaction; returns the firings written (a
+    /// dedupe key recorded before, or a rule no longer current, is not).
+    async fn record(&self, triggers: &[Trigger]) -> Result<Vec<AlertFired>, EvaluatorError> {
+        let mut notices = Vec::with_capacity(triggers.len());
+        let mut records = Vec::with_capacity(triggers.len());
+        for trigger in triggers {
+            let Some((user_id, version)) = self.owners.get(&trigger.rule_id) else {
+                continue;
+            };
+            let channels = self
+                .engine
+                .rule(trigger.rule_id)
+                .map(|rule| rule.channels.clone())
+                .unwrap_or_default();
+            // The one description of this firing: stored for the channels, published on the bus.
+            let notice = AlertNotice {
+                rule_id: trigger.rule_id,
+                symbol: trigger.symbol,
+                price: trigger.price,
+                at: trigger.at,
+                source: trigger.source.clone(),
+                message: trigger.message.clone(),
+                dedupe_key: trigger.dedupe_key.clone(),
+            };
+            records.push(TriggerRecord {
+                rule_id: trigger.rule_id,
+                rule_version: *version,
+                user_id: user_id.clone(),
+                symbol: trigger.symbol,
+                price: trigger.price,
+                quote_at: trigger.at,
+                dedupe_key: trigger.dedupe_key.clone(),
+                message: trigger.message.clone(),
+                state: serde_json::to_value(trigger.state).unwrap_or_default(),
+                status: status_of(&trigger.state),
+                channel_ids: channels,
+                payload: serde_json::to_value(&notice).map_err(EvaluatorError::Notice)?,
+            });
+            notices.push(notice);
         }
-        Ok(true)
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let events = self.store.record_triggers(&records, Utc::now()).await?;
+        let mut fired = Vec::with_capacity(events.len());
+        for ((record, notice), event) in records.into_iter().zip(notices).zip(events) {
+            let Some(event) = event else { continue };
+            // From when the quote was made, not when it reached this loop: polling and the
+            // bus are part of what a user waits for.
+            metrics::histogram!("stock_api_alert_tick_to_outbox_seconds")
+                .record(seconds_since(notice.at));
+            metrics::counter!("stock_api_alert_triggers_total").increment(1);
+            tracing::info!(rule = notice.rule_id, symbol = %notice.symbol, price = %notice.price, message = %notice.message, "alert fired");
+            fired.push(AlertFired {
+                event_id: event.id,
+                user_id: record.user_id,
+                notice,
+            });
+        }
+        Ok(fired)
     }
 
     /// Saves the states and last prices that changed since the last checkpoint, and the rules
-    /// set aside since.
-    async fn checkpoint(&mut self) -> Result<(), EvaluatorError> {
+    /// set aside since; the states of `saved` (rules whose firing wrote them) are not written
+    /// again.
+    async fn checkpoint(&mut self, saved: &[RuleId]) -> Result<(), EvaluatorError> {
         self.save_set_aside().await?;
         let states: Vec<RuleCheckpoint> = self
             .engine
             .changed_states()
             .into_iter()
+            .filter(|(rule_id, _)| !saved.contains(rule_id))
             .filter_map(|(rule_id, state)| {
                 let (_, version) = self.owners.get(&rule_id)?;
                 Some(RuleCheckpoint {
@@ -438,7 +453,7 @@ impl Evaluator {
                     }
                 }
                 () = crate::stopped(&mut stop) => {
-                    let _ = self.checkpoint().await;
+                    let _ = self.checkpoint(&[]).await;
                     quotes.close().await;
                     return Ok(());
                 }

@@ -10,9 +10,9 @@
 //! its status, gains a reason and a time, and leaves [`AlertStore::active_rules`] until its owner
 //! changes it (any [`AlertStore::change_rule`] clears the mark) or deletes it.
 //!
-//! [`AlertStore::record_trigger`] is the one write of a firing: in ONE transaction it inserts
-//! the event (unique dedupe key: rule + quote time, so a re-evaluated tick is a no-op), one
-//! outbox row per channel, and the rule's new state. Nothing is sent there; dispatchers claim
+//! [`AlertStore::record_triggers`] is the one write of a quote's firings: in ONE transaction it
+//! inserts, for each, the event (unique dedupe key: rule + quote time, so a re-evaluated tick is
+//! a no-op), one outbox row per channel, and the rule's new state. Nothing is sent there; dispatchers claim
 //! outbox rows ([`AlertStore::claim_notifications`]) under a lease, like ingest jobs, and record
 //! every attempt in the delivery log, a claimed batch's outcomes in one write
 //! ([`AlertStore::finish_notifications`]).
@@ -372,12 +372,28 @@ pub trait AlertStore: Send + Sync {
     /// Writes a firing: the event, an outbox row per channel and the rule's new state, in one
     /// transaction. `None` (and nothing written) when an event with the same dedupe key exists,
     /// or when the rule is no longer active at `rule_version` (its owner paused, changed or
-    /// deleted it after the engine loaded it).
+    /// deleted it after the engine loaded it). One firing of [`AlertStore::record_triggers`].
     async fn record_trigger(
         &self,
         trigger: &TriggerRecord,
         at: DateTime<Utc>,
-    ) -> Result<Option<AlertEvent>, StoreError>;
+    ) -> Result<Option<AlertEvent>, StoreError> {
+        let mut recorded = self
+            .record_triggers(std::slice::from_ref(trigger), at)
+            .await?;
+        Ok(recorded.pop().flatten())
+    }
+
+    /// Writes the firings of one quote, each as [`AlertStore::record_trigger`] describes, all in
+    /// ONE transaction: a burst of firings costs one commit (one fsync), not one per firing, and
+    /// a crash leaves none of them half-written. Returns, in `triggers`' order, each firing's
+    /// event, or `None` for one that was not written (a dedupe key seen before, a rule no
+    /// longer current); the others are written regardless.
+    async fn record_triggers(
+        &self,
+        triggers: &[TriggerRecord],
+        at: DateTime<Utc>,
+    ) -> Result<Vec<Option<AlertEvent>>, StoreError>;
 
     /// The owner's events, newest first.
     async fn alert_events(&self, user_id: &str, limit: u32) -> Result<Vec<AlertEvent>, StoreError>;

@@ -148,6 +148,70 @@ async fn a_firing_writes_event_outbox_and_state_once_per_dedupe_key() {
 }
 
 #[tokio::test]
+async fn a_burst_of_firings_is_written_together_skipping_only_the_stale_ones() {
+    for (_keep, store) in backends().await {
+        let alice = user(&store, "alice@example.com").await;
+        let channel = webhook(&store, &alice).await;
+        let mut burst = Vec::new();
+        let mut rules = Vec::new();
+        for n in 0..4 {
+            let mut rule = crosses_up(&alice);
+            rule.definition["price"] = json!(400 + n);
+            let rule = store.create_rule(&rule, t0()).await.unwrap();
+            burst.push(trigger(&rule, &alice, vec![channel.clone()]));
+            rules.push(rule);
+        }
+        // Rule 1 was paused by its owner after the engine loaded it; rule 3's firing was
+        // recorded before (a redelivered quote).
+        let pause = RuleChange {
+            status: Some(RuleStatus::Paused),
+            ..RuleChange::default()
+        };
+        let later = t0() + Duration::seconds(1);
+        store
+            .change_rule(&alice, rules[1].id, &pause, later)
+            .await
+            .unwrap()
+            .unwrap();
+        let earlier = store
+            .record_trigger(&burst[3], t0())
+            .await
+            .unwrap()
+            .unwrap();
+
+        let recorded = store.record_triggers(&burst, t0()).await.unwrap();
+        let written: Vec<Option<i64>> = recorded
+            .iter()
+            .map(|event| event.as_ref().map(|e| e.rule_id))
+            .collect();
+        assert_eq!(
+            written,
+            vec![Some(rules[0].id), None, Some(rules[2].id), None],
+            "{}: each firing answered in order",
+            store.backend()
+        );
+        let events = store.alert_events(&alice, 10).await.unwrap();
+        assert_eq!(events.len(), 3, "two new firings beside the earlier one");
+        assert!(events.iter().any(|e| e.id == earlier.id));
+        assert_eq!(store.notifications(&alice, 10).await.unwrap().len(), 3);
+        let paused = store.rule(&alice, rules[1].id).await.unwrap().unwrap();
+        assert_eq!(
+            paused.status,
+            RuleStatus::Paused,
+            "the owner's change stands"
+        );
+        assert_eq!(paused.state, json!({"armed": true}));
+        let fired = store.rule(&alice, rules[2].id).await.unwrap().unwrap();
+        assert_eq!(
+            fired.status,
+            RuleStatus::Disarmed,
+            "the firing's state is written"
+        );
+        assert!(store.record_triggers(&[], t0()).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
 async fn dispatchers_claim_each_notification_once_and_log_every_attempt() {
     for (_keep, store) in backends().await {
         let alice = user(&store, "alice@example.com").await;

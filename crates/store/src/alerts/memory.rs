@@ -183,63 +183,17 @@ impl AlertStore for MemoryStore {
         Ok(())
     }
 
-    async fn record_trigger(
+    async fn record_triggers(
         &self,
-        trigger: &TriggerRecord,
+        triggers: &[TriggerRecord],
         at: DateTime<Utc>,
-    ) -> Result<Option<AlertEvent>, StoreError> {
+    ) -> Result<Vec<Option<AlertEvent>>, StoreError> {
+        // One lock for the burst, as one transaction elsewhere.
         let mut tables = self.alerts.lock();
-        let current = tables.rules.iter().any(|r| {
-            r.id == trigger.rule_id
-                && r.status == RuleStatus::Active
-                && r.updated_at == trigger.rule_version
-        });
-        if !current
-            || tables
-                .events
-                .iter()
-                .any(|e| e.dedupe_key == trigger.dedupe_key)
-        {
-            return Ok(None);
-        }
-        let event = AlertEvent {
-            id: new_id(),
-            rule_id: trigger.rule_id,
-            user_id: trigger.user_id.clone(),
-            symbol: trigger.symbol,
-            price: trigger.price,
-            quote_at: trigger.quote_at,
-            dedupe_key: trigger.dedupe_key.clone(),
-            message: trigger.message.clone(),
-            created_at: at,
-            acknowledged_at: None,
-        };
-        for channel_id in &trigger.channel_ids {
-            tables.notifications.push(Notification {
-                id: new_id(),
-                event_id: event.id.clone(),
-                user_id: trigger.user_id.clone(),
-                channel_id: channel_id.clone(),
-                idempotency_key: idempotency_key(&event.id, channel_id),
-                payload: trigger.payload.clone(),
-                status: NotificationStatus::Pending,
-                attempts: 0,
-                next_attempt_at: at,
-                lease_until: None,
-                worker: None,
-                last_error: None,
-                provider_message_id: None,
-                created_at: at,
-                updated_at: at,
-                delivered_at: None,
-            });
-        }
-        if let Some(rule) = tables.rules.iter_mut().find(|r| r.id == trigger.rule_id) {
-            rule.state = trigger.state.clone();
-            rule.status = trigger.status;
-        }
-        tables.events.push(event.clone());
-        Ok(Some(event))
+        Ok(triggers
+            .iter()
+            .map(|trigger| record_one(&mut tables, trigger, at))
+            .collect())
     }
 
     async fn alert_events(&self, user_id: &str, limit: u32) -> Result<Vec<AlertEvent>, StoreError> {
@@ -453,4 +407,63 @@ impl AlertStore for MemoryStore {
     async fn watched_symbols(&self) -> Result<Vec<domain::Symbol>, StoreError> {
         Ok(self.accounts.watched_symbols().into_keys().collect())
     }
+}
+
+/// One firing of [`AlertStore::record_triggers`], under the tables' lock.
+fn record_one(
+    tables: &mut Tables,
+    trigger: &TriggerRecord,
+    at: DateTime<Utc>,
+) -> Option<AlertEvent> {
+    let current = tables.rules.iter().any(|r| {
+        r.id == trigger.rule_id
+            && r.status == RuleStatus::Active
+            && r.updated_at == trigger.rule_version
+    });
+    if !current
+        || tables
+            .events
+            .iter()
+            .any(|e| e.dedupe_key == trigger.dedupe_key)
+    {
+        return None;
+    }
+    let event = AlertEvent {
+        id: new_id(),
+        rule_id: trigger.rule_id,
+        user_id: trigger.user_id.clone(),
+        symbol: trigger.symbol,
+        price: trigger.price,
+        quote_at: trigger.quote_at,
+        dedupe_key: trigger.dedupe_key.clone(),
+        message: trigger.message.clone(),
+        created_at: at,
+        acknowledged_at: None,
+    };
+    for channel_id in &trigger.channel_ids {
+        tables.notifications.push(Notification {
+            id: new_id(),
+            event_id: event.id.clone(),
+            user_id: trigger.user_id.clone(),
+            channel_id: channel_id.clone(),
+            idempotency_key: idempotency_key(&event.id, channel_id),
+            payload: trigger.payload.clone(),
+            status: NotificationStatus::Pending,
+            attempts: 0,
+            next_attempt_at: at,
+            lease_until: None,
+            worker: None,
+            last_error: None,
+            provider_message_id: None,
+            created_at: at,
+            updated_at: at,
+            delivered_at: None,
+        });
+    }
+    if let Some(rule) = tables.rules.iter_mut().find(|r| r.id == trigger.rule_id) {
+        rule.state = trigger.state.clone();
+        rule.status = trigger.status;
+    }
+    tables.events.push(event.clone());
+    Some(event)
 }

@@ -43,53 +43,26 @@ sql_alert_store!(PostgresStore, {
         Ok(())
     }
 
-    async fn record_trigger(
+    async fn record_triggers(
         &self,
-        trigger: &TriggerRecord,
+        triggers: &[TriggerRecord],
         at: DateTime<Utc>,
-    ) -> Result<Option<AlertEvent>, StoreError> {
-        // One statement, so one round trip and one implicit transaction: the guard, the event,
-        // its outbox rows (channels deleted since are skipped) and the rule's new state are
-        // written together or not at all. This is the tick→outbox latency of every firing.
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "with current_rule as ( \
-                 select id from alert_rules \
-                 where id = $1 and status = 'active' and updated_at = $2), \
-             event as ( \
-                 insert into alert_events (id, rule_id, user_id, symbol, price_e9, quote_at, \
-                     dedupe_key, message, created_at) \
-                 select $3, $1, $4, $5, $6, $7, $8, $9, $10 from current_rule \
-                 on conflict (dedupe_key) do nothing \
-                 returning {EVENT_COLUMNS}), \
-             outbox as ( \
-                 insert into notifications (id, event_id, user_id, channel_id, \
-                     idempotency_key, payload, status, attempts, next_attempt_at, created_at, \
-                     updated_at) \
-                 select gen_random_uuid()::text, event.id, $4, c.id, event.id || ':' || c.id, \
-                     $11, 'pending', 0, $10, $10, $10 \
-                 from event join channels c on c.user_id = $4 and c.id = any($12::text[])), \
-             rule_state as ( \
-                 update alert_rules set state = $13, status = $14 \
-                 where id = (select rule_id from event)) \
-             select {EVENT_COLUMNS} from event"
-        )))
-        .bind(trigger.rule_id)
-        .bind(trigger.rule_version)
-        .bind(new_id())
-        .bind(&trigger.user_id)
-        .bind(trigger.symbol.as_str())
-        .bind(trigger.price.raw())
-        .bind(trigger.quote_at)
-        .bind(&trigger.dedupe_key)
-        .bind(&trigger.message)
-        .bind(at)
-        .bind(json_text(&trigger.payload))
-        .bind(&trigger.channel_ids)
-        .bind(json_text(&trigger.state))
-        .bind(trigger.status.as_str())
-        .fetch_optional(self.pool())
-        .await?;
-        row.as_ref().map(event).transpose()
+    ) -> Result<Vec<Option<AlertEvent>>, StoreError> {
+        match triggers {
+            [] => Ok(Vec::new()),
+            // One statement is its own transaction.
+            [trigger] => Ok(vec![record_one(self.pool(), trigger, at).await?]),
+            _ => {
+                // A burst is one transaction: one commit for all its firings.
+                let mut tx = self.pool().begin().await?;
+                let mut recorded = Vec::with_capacity(triggers.len());
+                for trigger in triggers {
+                    recorded.push(record_one(&mut *tx, trigger, at).await?);
+                }
+                tx.commit().await?;
+                Ok(recorded)
+            }
+        }
     }
 
     async fn finish_notifications(
@@ -181,3 +154,53 @@ sql_alert_store!(PostgresStore, {
         Ok(())
     }
 });
+
+/// One firing of [`AlertStore::record_triggers`]: the guard, the event, its outbox rows
+/// (channels deleted since are skipped) and the rule's new state in one statement.
+async fn record_one<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    trigger: &TriggerRecord,
+    at: DateTime<Utc>,
+) -> Result<Option<AlertEvent>, StoreError> {
+    // One statement, so one round trip (and, alone, one implicit transaction): the firing is
+    // written whole or not at all. This is the tick→outbox latency of every firing.
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "with current_rule as ( \
+             select id from alert_rules \
+             where id = $1 and status = 'active' and updated_at = $2), \
+         event as ( \
+             insert into alert_events (id, rule_id, user_id, symbol, price_e9, quote_at, \
+                 dedupe_key, message, created_at) \
+             select $3, $1, $4, $5, $6, $7, $8, $9, $10 from current_rule \
+             on conflict (dedupe_key) do nothing \
+             returning {EVENT_COLUMNS}), \
+         outbox as ( \
+             insert into notifications (id, event_id, user_id, channel_id, \
+                 idempotency_key, payload, status, attempts, next_attempt_at, created_at, \
+                 updated_at) \
+             select gen_random_uuid()::text, event.id, $4, c.id, event.id || ':' || c.id, \
+                 $11, 'pending', 0, $10, $10, $10 \
+             from event join channels c on c.user_id = $4 and c.id = any($12::text[])), \
+         rule_state as ( \
+             update alert_rules set state = $13, status = $14 \
+             where id = (select rule_id from event)) \
+         select {EVENT_COLUMNS} from event"
+    )))
+    .bind(trigger.rule_id)
+    .bind(trigger.rule_version)
+    .bind(new_id())
+    .bind(&trigger.user_id)
+    .bind(trigger.symbol.as_str())
+    .bind(trigger.price.raw())
+    .bind(trigger.quote_at)
+    .bind(&trigger.dedupe_key)
+    .bind(&trigger.message)
+    .bind(at)
+    .bind(json_text(&trigger.payload))
+    .bind(&trigger.channel_ids)
+    .bind(json_text(&trigger.state))
+    .bind(trigger.status.as_str())
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(event).transpose()
+}

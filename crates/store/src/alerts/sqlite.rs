@@ -37,79 +37,23 @@ sql_alert_store!(SqliteStore, {
         Ok(())
     }
 
-    async fn record_trigger(
+    async fn record_triggers(
         &self,
-        trigger: &TriggerRecord,
+        triggers: &[TriggerRecord],
         at: DateTime<Utc>,
-    ) -> Result<Option<AlertEvent>, StoreError> {
-        let mut tx = self.pool().begin_with("begin immediate").await?;
-        let current: i64 = sqlx::query_scalar("select count(*) from alert_rules where id = ? and status = 'active' and updated_at = ?")
-            .bind(trigger.rule_id)
-            .bind(trigger.rule_version)
-            .fetch_one(&mut *tx)
-            .await?;
-        if current == 0 {
-            return Ok(None);
+    ) -> Result<Vec<Option<AlertEvent>>, StoreError> {
+        if triggers.is_empty() {
+            return Ok(Vec::new());
         }
-        let event_id = new_id();
-        let inserted = sqlx::query(
-            "insert into alert_events (id, rule_id, user_id, symbol, price_e9, quote_at, \
-             dedupe_key, message, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             on conflict (dedupe_key) do nothing",
-        )
-        .bind(&event_id)
-        .bind(trigger.rule_id)
-        .bind(&trigger.user_id)
-        .bind(trigger.symbol.as_str())
-        .bind(trigger.price.raw())
-        .bind(trigger.quote_at)
-        .bind(&trigger.dedupe_key)
-        .bind(&trigger.message)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if inserted == 0 {
-            return Ok(None);
+        // SQLite's one write lock is taken once for the whole burst, and one commit makes it
+        // durable: the first firing's notification is not kept waiting for fifty fsyncs.
+        let mut tx = self.write_tx().await?;
+        let mut recorded = Vec::with_capacity(triggers.len());
+        for trigger in triggers {
+            recorded.push(record_one(&mut tx, trigger, at).await?);
         }
-        let payload = json_text(&trigger.payload);
-        for channel_id in &trigger.channel_ids {
-            // A channel deleted since the rule was written is skipped, not an error that
-            // would lose the firing.
-            sqlx::query(
-                "insert into notifications (id, event_id, user_id, channel_id, \
-                 idempotency_key, payload, status, attempts, next_attempt_at, created_at, \
-                 updated_at) select ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ? \
-                 where exists (select 1 from channels where id = ? and user_id = ?)",
-            )
-            .bind(new_id())
-            .bind(&event_id)
-            .bind(&trigger.user_id)
-            .bind(channel_id)
-            .bind(idempotency_key(&event_id, channel_id))
-            .bind(&payload)
-            .bind(at)
-            .bind(at)
-            .bind(at)
-            .bind(channel_id)
-            .bind(&trigger.user_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query("update alert_rules set state = ?, status = ? where id = ?")
-            .bind(json_text(&trigger.state))
-            .bind(trigger.status.as_str())
-            .bind(trigger.rule_id)
-            .execute(&mut *tx)
-            .await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "select {EVENT_COLUMNS} from alert_events where id = ?"
-        )))
-        .bind(&event_id)
-        .fetch_one(&mut *tx)
-        .await?;
         tx.commit().await?;
-        event(&row).map(Some)
+        Ok(recorded)
     }
 
     async fn finish_notifications(
@@ -189,3 +133,68 @@ sql_alert_store!(SqliteStore, {
         Ok(())
     }
 });
+
+/// One firing of [`AlertStore::record_triggers`], inside its transaction.
+async fn record_one(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    trigger: &TriggerRecord,
+    at: DateTime<Utc>,
+) -> Result<Option<AlertEvent>, StoreError> {
+    // The guard (the rule still active at the version the engine evaluated) and the event in
+    // one statement, which hands the stored event back: a burst's transaction stays short.
+    let event_id = new_id();
+    let Some(row) = sqlx::query(AssertSqlSafe(format!(
+        "insert into alert_events (id, rule_id, user_id, symbol, price_e9, quote_at, \
+         dedupe_key, message, created_at) select ?, ?, ?, ?, ?, ?, ?, ?, ? \
+         where exists (select 1 from alert_rules \
+             where id = ? and status = 'active' and updated_at = ?) \
+         on conflict (dedupe_key) do nothing returning {EVENT_COLUMNS}"
+    )))
+    .bind(&event_id)
+    .bind(trigger.rule_id)
+    .bind(&trigger.user_id)
+    .bind(trigger.symbol.as_str())
+    .bind(trigger.price.raw())
+    .bind(trigger.quote_at)
+    .bind(&trigger.dedupe_key)
+    .bind(&trigger.message)
+    .bind(at)
+    .bind(trigger.rule_id)
+    .bind(trigger.rule_version)
+    .fetch_optional(&mut **tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let payload = json_text(&trigger.payload);
+    for channel_id in &trigger.channel_ids {
+        // A channel deleted since the rule was written is skipped, not an error that
+        // would lose the firing.
+        sqlx::query(
+            "insert into notifications (id, event_id, user_id, channel_id, \
+             idempotency_key, payload, status, attempts, next_attempt_at, created_at, \
+             updated_at) select ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ? \
+             where exists (select 1 from channels where id = ? and user_id = ?)",
+        )
+        .bind(new_id())
+        .bind(&event_id)
+        .bind(&trigger.user_id)
+        .bind(channel_id)
+        .bind(idempotency_key(&event_id, channel_id))
+        .bind(&payload)
+        .bind(at)
+        .bind(at)
+        .bind(at)
+        .bind(channel_id)
+        .bind(&trigger.user_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("update alert_rules set state = ?, status = ? where id = ?")
+        .bind(json_text(&trigger.state))
+        .bind(trigger.status.as_str())
+        .bind(trigger.rule_id)
+        .execute(&mut **tx)
+        .await?;
+    event(&row).map(Some)
+}
