@@ -6,9 +6,12 @@
 # (instructions(MANY) - instructions(FEW)) / (MANY - FEW) is the cost of one request with
 # start-up and shutdown cancelled out. Loopback only; each run is bounded by its request count.
 #
-#   bench/instructions.sh                                   # stockd as built, no collector
+#   bench/instructions.sh                                   # stockd as built, no collector,
+#                                                           # beside the bare-axum ceiling
 #   BASELINE=/tmp/stockd-before bench/instructions.sh       # and another build beside it
 #   EXPORT=1 bench/instructions.sh                          # and with OTLP export to a sink
+#   KEEP=/tmp/prof bench/instructions.sh                    # keep each MANY run's profile
+#                                                           # (callgrind_annotate reads it)
 set -euo pipefail
 
 FEW=${FEW:-2000}
@@ -21,7 +24,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 command -v valgrind >/dev/null || { echo "bench: valgrind is required (apt-get install valgrind)" >&2; exit 1; }
 echo "building the release binary…" >&2
-cargo build --release --quiet -p stockd
+cargo build --release --quiet -p stockd -p ceiling
 
 work=$(mktemp -d)
 sink_pid=""
@@ -42,19 +45,23 @@ count_instructions() { # binary count [env...]
   mkdir -p "$dir/data"
   # One load generator is one client address: the per-client read limit is raised (still
   # checked on every request) so it measures answers, not 429s; see bench/run.sh.
+  # The ceiling takes its address as its one argument and has no /ready: it is ready when it
+  # answers the path itself.
+  local args=(serve --bind 127.0.0.1 --port "$PORT") ready=/ready
+  if [ "$(basename "$binary")" = ceiling ]; then args=("127.0.0.1:$PORT"); ready=$PATH_UNDER_TEST; fi
   env STOCKD_DATA_DIR="$dir/data" STOCKD_LOG_FORMAT=json APIKEY= STOCKD_PROVIDER=sample \
     STOCKD_LIMITS__READ_RATE_PER_SECOND=1000000 STOCKD_LIMITS__READ_BURST=1000000 "$@" \
     valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out.%p" --separate-threads=no \
-    "$binary" serve --bind 127.0.0.1 --port "$PORT" >"$dir/log" 2>&1 &
+    "$binary" "${args[@]}" >"$dir/log" 2>&1 &
   local pid=$!
-  python3 - "$PORT" "$PATH_UNDER_TEST" "$count" <<'PY'
+  python3 - "$PORT" "$PATH_UNDER_TEST" "$count" "$ready" <<'PY'
 import http.client, sys, time
-port, path, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+port, path, count, ready = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 deadline = time.time() + 120
 while True:
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", "/ready"); conn.getresponse().read()
+        conn.request("GET", ready); conn.getresponse().read()
         break
     except OSError:
         if time.time() > deadline: sys.exit("server did not start under valgrind")
@@ -77,10 +84,12 @@ per_request() { # label binary [env...]
   few=$(count_instructions "$binary" "$FEW" "$@")
   many=$(count_instructions "$binary" "$MANY" "$@")
   python3 -c "print(f'{\"$label\":38} {($many - $few) / ($MANY - $FEW):12,.0f}')"
+  [ -z "${KEEP:-}" ] || cp "$(ls -t "$work"/run-*/callgrind.out.* | head -1)" "$KEEP.$(echo "$label" | tr -cs "a-z0-9" -)out"
 }
 
 echo
 echo "instructions per cached GET $PATH_UNDER_TEST (callgrind, ($MANY - $FEW) requests)"
+per_request "ceiling (bare axum)" ./target/release/ceiling
 per_request "stockd, no collector" ./target/release/stockd
 if [ -n "${BASELINE:-}" ]; then
   per_request "baseline $(basename "$BASELINE")" "$BASELINE"
