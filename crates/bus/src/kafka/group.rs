@@ -251,7 +251,7 @@ impl Member {
                     partition,
                     "bus: partition assigned"
                 );
-                self.partitions.insert(partition, PartitionState::default());
+                self.partitions.entry(partition).or_default();
             } else {
                 // An unacked delivery of it is the next owner's now (from the committed offset).
                 tracing::info!(
@@ -265,6 +265,9 @@ impl Member {
     }
 
     fn received(&mut self, message: &BorrowedMessage<'_>) {
+        // The poll that returned this record may have run the rebalance that assigned its
+        // partition: without the change applied it would be skipped, and committed past later.
+        self.apply_assignment();
         let partition = message.partition();
         let Some(state) = self.partitions.get_mut(&partition) else {
             return;
