@@ -51,11 +51,14 @@ ARG STOCKD_GIT_COMMIT=unknown
 # cache mount keeps cargo's registry, its target dir (so incremental rebuilds compile only what
 # changed) and npm's cache across builds. The target dir lives only in the cache, so the binary
 # is copied out in the same step.
+# Optional cargo features of stockd: `--build-arg CARGO_FEATURES=kafka` for the Kafka bus
+# (deploy/k8s/components/kafka; librdkafka links the OpenSSL that distroless/cc carries).
+ARG CARGO_FEATURES=""
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,target=/root/.npm,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
-    cargo build --release --locked -p stockd --bin stockd \
+    cargo build --release --locked -p stockd --bin stockd --features "${CARGO_FEATURES}" \
     && install -D -m 0755 target/release/stockd /out/stockd \
     && /out/stockd --version \
     && mkdir -p /out/data

@@ -15,8 +15,12 @@ pub struct BusConfig {
     /// How long a partition stays a replica's without renewal (renewed every third of it): the
     /// longest a dead replica's partitions wait before another takes them over.
     pub partition_lease: Duration,
-    /// How long JetStream keeps events (the stream's `max_age`).
+    /// How long JetStream keeps events (the stream's `max_age`; on Kafka, the topics'
+    /// `retention.ms` when this bus creates them).
     pub max_age: Duration,
+    /// A Kafka cluster to use instead of NATS (see [`KafkaConfig`]); `None`: NATS when a URL
+    /// is given, else in-process.
+    pub kafka: Option<KafkaConfig>,
 }
 
 impl Default for BusConfig {
@@ -27,6 +31,7 @@ impl Default for BusConfig {
             ack_wait: Duration::from_secs(30),
             partition_lease: Duration::from_secs(10),
             max_age: Duration::from_secs(24 * 3600),
+            kafka: None,
         }
     }
 }
@@ -52,7 +57,87 @@ impl BusConfig {
                 "bus partition_lease must be at least 300ms".into(),
             ));
         }
+        if let Some(kafka) = &self.kafka {
+            kafka.validate()?;
+        }
         Ok(())
+    }
+}
+
+/// Where a Kafka cluster is and how to reach it (`STOCKD_KAFKA_*` settings).
+///
+/// `Debug` shows the password as `[redacted]`; it goes nowhere but librdkafka's settings.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KafkaConfig {
+    /// Bootstrap brokers, `host:9092,host2:9092`.
+    pub brokers: String,
+    /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl` (librdkafka's `security.protocol`).
+    pub security_protocol: String,
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512`, with a `sasl_*` protocol.
+    pub sasl_mechanism: Option<String>,
+    pub sasl_username: Option<String>,
+    pub sasl_password: Option<String>,
+    /// A PEM file of the CAs that sign the brokers' certificates (`ssl`, `sasl_ssl`); unset:
+    /// the system's.
+    pub ssl_ca_location: Option<String>,
+}
+
+impl KafkaConfig {
+    /// Plain TCP to `brokers`, no authentication.
+    pub fn plaintext(brokers: impl Into<String>) -> Self {
+        Self {
+            brokers: brokers.into(),
+            security_protocol: "plaintext".into(),
+            sasl_mechanism: None,
+            sasl_username: None,
+            sasl_password: None,
+            ssl_ca_location: None,
+        }
+    }
+
+    /// Refuses settings librdkafka would only reject at the first connection.
+    pub fn validate(&self) -> Result<(), BusError> {
+        if self.brokers.split(',').all(|b| b.trim().is_empty()) {
+            return Err(BusError::Config("kafka brokers: none given".into()));
+        }
+        let protocol = self.security_protocol.to_ascii_lowercase();
+        if !["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(&protocol.as_str()) {
+            return Err(BusError::Config(format!(
+                "kafka security protocol '{}' must be plaintext, ssl, sasl_plaintext or sasl_ssl",
+                self.security_protocol
+            )));
+        }
+        let sasl = protocol.starts_with("sasl_");
+        if let Some(mechanism) = &self.sasl_mechanism
+            && !["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+                .contains(&mechanism.to_ascii_uppercase().as_str())
+        {
+            return Err(BusError::Config(format!(
+                "kafka SASL mechanism '{mechanism}' must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"
+            )));
+        }
+        if sasl && (self.sasl_username.is_none() || self.sasl_password.is_none()) {
+            return Err(BusError::Config(format!(
+                "kafka security protocol {protocol} needs a SASL user name and password"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for KafkaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaConfig")
+            .field("brokers", &self.brokers)
+            .field("security_protocol", &self.security_protocol)
+            .field("sasl_mechanism", &self.sasl_mechanism)
+            .field("sasl_username", &self.sasl_username)
+            .field(
+                "sasl_password",
+                &self.sasl_password.as_ref().map(|_| "[redacted]"),
+            )
+            .field("ssl_ca_location", &self.ssl_ca_location)
+            .finish()
     }
 }
 
@@ -84,6 +169,8 @@ pub enum BusError {
     Connect { url: String, reason: String },
     #[error("NATS JetStream: {0}")]
     Nats(String),
+    #[error("Kafka: {0}")]
+    Kafka(String),
     #[error("event encoding: {0}")]
     Encode(#[from] serde_json::Error),
     #[error("the bus is closed")]
@@ -93,5 +180,10 @@ pub enum BusError {
 impl BusError {
     pub(crate) fn nats(error: impl std::fmt::Display) -> Self {
         BusError::Nats(error.to_string())
+    }
+
+    #[cfg(feature = "kafka")]
+    pub(crate) fn kafka(error: impl std::fmt::Display) -> Self {
+        BusError::Kafka(error.to_string())
     }
 }

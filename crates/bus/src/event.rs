@@ -140,6 +140,19 @@ pub struct NewsIngested {
     pub new_articles: u64,
 }
 
+/// The version of the events' JSON, in each message's `schema_version` field: it goes up when
+/// a field changes meaning or goes away (added fields keep it; readers ignore unknown ones).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// An event as the bus sends it: its JSON with `schema_version` added.
+pub(crate) fn encode(event: &Event) -> Result<Vec<u8>, serde_json::Error> {
+    let mut json = serde_json::to_value(event)?;
+    if let serde_json::Value::Object(fields) = &mut json {
+        fields.insert("schema_version".into(), SCHEMA_VERSION.into());
+    }
+    serde_json::to_vec(&json)
+}
+
 /// Everything the bus carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -345,6 +358,18 @@ mod tests {
         assert_eq!(first.previous, None, "a first signal has no previous label");
         let out_of_range = r#"{"type":"signal_label_changed","symbol":"MSFT","day":"2026-11-27","method":"v1","label":"sell","score":-3}"#;
         assert!(serde_json::from_str::<Event>(out_of_range).is_err());
+    }
+
+    #[test]
+    fn sent_events_carry_their_schema_version_and_read_back() {
+        let event = Event::OutboxReady(OutboxReady { count: 2 });
+        let sent: serde_json::Value = serde_json::from_slice(&encode(&event).unwrap()).unwrap();
+        assert_eq!(
+            sent,
+            serde_json::json!({"type": "outbox_ready", "count": 2, "schema_version": 1})
+        );
+        let back: Event = serde_json::from_slice(&encode(&event).unwrap()).unwrap();
+        assert_eq!(back, event);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use crate::Leadership;
 use crate::config::{BusConfig, BusError, validate_group};
 use crate::delivery::{Acker, Delivery, Feed, Subscription};
-use crate::event::{Event, StreamKind, kind_subject, subject};
+use crate::event::{Event, StreamKind, encode, kind_subject, subject};
 use crate::memory::WATCH_CAPACITY;
 use crate::watch::{Watch, Watched};
 use crate::{Bus, metrics, partition};
@@ -176,7 +176,7 @@ impl Bus for JetStreamBus {
     async fn publish(&self, event: &Event) -> Result<(), BusError> {
         let config = &self.inner.config;
         let subject = subject(&config.prefix, event, config.partitions);
-        let payload = serde_json::to_vec(event)?;
+        let payload = encode(event)?;
         // Waiting for the stream's ack makes a successful publish durable.
         self.inner
             .js

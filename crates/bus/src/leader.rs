@@ -7,7 +7,8 @@
 //! the lease with `update` on the last revision, expired by the bucket's `max_age` on the
 //! server's clock, deleted on release. The holder counts itself leader only until its last
 //! renewal's send time plus the lease, so it stops before the key can expire and another
-//! replica takes over. In process there is nobody to share with: always leader.
+//! replica takes over. On Kafka the broker's group assignment is the lease (see
+//! `kafka::leader`). In process there is nobody to share with: always leader.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,6 +34,18 @@ enum State {
         stop: Option<oneshot::Sender<()>>,
         task: JoinHandle<()>,
     },
+    /// Leader while the flag is set (by the claim task, from the group assignment).
+    #[cfg_attr(
+        not(feature = "kafka"),
+        expect(dead_code, reason = "built with the Kafka bus")
+    )]
+    Assigned {
+        leading: Arc<std::sync::atomic::AtomicBool>,
+        stop: Option<oneshot::Sender<()>>,
+        task: JoinHandle<()>,
+        /// The group member, kept so that [`Leadership::kill`] can leave it alive and silent.
+        member: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    },
 }
 
 impl Leadership {
@@ -51,14 +64,45 @@ impl Leadership {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .is_some_and(|until| Instant::now() < until),
+            State::Assigned { leading, .. } => leading.load(std::sync::atomic::Ordering::SeqCst),
         }
     }
 
     /// Stops renewing without handing the lease back, as a crashed replica would (tests).
     pub fn kill(mut self) {
-        if let State::Leased { task, stop, .. } = &mut self.state {
-            stop.take();
-            task.abort();
+        match &mut self.state {
+            State::Always => {}
+            State::Leased { task, stop, .. } => {
+                stop.take();
+                task.abort();
+            }
+            State::Assigned {
+                task, stop, member, ..
+            } => {
+                stop.take();
+                task.abort();
+                // Never closed: it stops heartbeating and polling like a dead process, and the
+                // broker moves the partition after the session timeout.
+                std::mem::forget(member.take());
+            }
+        }
+    }
+
+    /// A leadership held while `leading` is set, by `task` until `stop` fires.
+    #[cfg(feature = "kafka")]
+    pub(crate) fn assigned(
+        leading: Arc<std::sync::atomic::AtomicBool>,
+        stop: oneshot::Sender<()>,
+        task: JoinHandle<()>,
+        member: Arc<dyn std::any::Any + Send + Sync>,
+    ) -> Self {
+        Self {
+            state: State::Assigned {
+                leading,
+                stop: Some(stop),
+                task,
+                member: Some(member),
+            },
         }
     }
 
@@ -86,7 +130,7 @@ impl Leadership {
 impl Drop for Leadership {
     fn drop(&mut self) {
         // The claim loop releases the key when told; a killed one was already aborted.
-        if let State::Leased { stop, .. } = &mut self.state
+        if let State::Leased { stop, .. } | State::Assigned { stop, .. } = &mut self.state
             && let Some(stop) = stop.take()
         {
             let _ = stop.send(());

@@ -2,8 +2,10 @@
 //! label changes, as typed JSON events.
 //!
 //! [`connect`] picks the implementation: in-process tokio channels ([`MemoryBus`]) by default,
-//! NATS JetStream ([`JetStreamBus`]) when a URL is given, so several replicas split the work.
-//! Both offer the same contract:
+//! NATS JetStream ([`JetStreamBus`]) when a URL is given, or Kafka (`KafkaBus`, cargo feature
+//! `kafka`) when brokers are, so several replicas split the work. All offer the same contract
+//! (Kafka's differences are in the `kafka` module: assignment instead of leases, and watch
+//! sequences per watcher):
 //!
 //! - **At-least-once.** A [`Delivery`] must be acked; one that is not acked within
 //!   `ack_wait` is delivered again ([`Delivery::attempt`] counts). `nak` hands it back at once.
@@ -34,6 +36,8 @@ mod config;
 mod delivery;
 mod event;
 mod jetstream;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod leader;
 mod memory;
 mod metrics;
@@ -45,13 +49,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use config::{BusConfig, BusError};
+pub use config::{BusConfig, BusError, KafkaConfig};
 pub use delivery::{Delivery, Subscription};
 pub use event::{
-    AlertFired, Event, NewsIngested, NotificationStatus, OutboxReady, QuoteEvent,
+    AlertFired, Event, NewsIngested, NotificationStatus, OutboxReady, QuoteEvent, SCHEMA_VERSION,
     SignalLabelChanged, StreamKind, partition_of, symbol_token,
 };
 pub use jetstream::{JetStreamBus, without_credentials};
+#[cfg(feature = "kafka")]
+pub use kafka::KafkaBus;
 pub use leader::Leadership;
 pub use memory::{MemoryBus, WATCH_CAPACITY};
 pub use watch::{Watch, Watched};
@@ -77,11 +83,28 @@ pub trait Bus: Send + Sync + Debug {
     }
 }
 
-/// The bus for a deployment: JetStream at `url` when given (stream and lease bucket created if
-/// missing), else in-process.
+/// The bus for a deployment: Kafka with `config.kafka` (topics created if missing), else
+/// JetStream at `url` when given (stream and lease bucket created if missing), else in-process.
 pub async fn connect(url: Option<&str>, config: BusConfig) -> Result<Arc<dyn Bus>, BusError> {
-    match url.map(str::trim).filter(|url| !url.is_empty()) {
-        Some(url) => Ok(Arc::new(JetStreamBus::connect(url, config).await?)),
-        None => Ok(Arc::new(MemoryBus::new(config)?)),
+    let url = url.map(str::trim).filter(|url| !url.is_empty());
+    match (url, &config.kafka) {
+        (Some(_), Some(_)) => Err(BusError::Config(
+            "both NATS and Kafka are configured: choose one bus".into(),
+        )),
+        (None, Some(_)) => connect_kafka(config).await,
+        (Some(url), None) => Ok(Arc::new(JetStreamBus::connect(url, config).await?)),
+        (None, None) => Ok(Arc::new(MemoryBus::new(config)?)),
     }
+}
+
+#[cfg(feature = "kafka")]
+async fn connect_kafka(config: BusConfig) -> Result<Arc<dyn Bus>, BusError> {
+    Ok(Arc::new(KafkaBus::connect(config).await?))
+}
+
+#[cfg(not(feature = "kafka"))]
+async fn connect_kafka(_config: BusConfig) -> Result<Arc<dyn Bus>, BusError> {
+    Err(BusError::Config(
+        "Kafka brokers are configured, but this build has no Kafka bus (build with `--features kafka`)".into(),
+    ))
 }

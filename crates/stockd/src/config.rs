@@ -248,6 +248,24 @@ pub struct Settings {
     /// Subject prefix, stream and bucket name on NATS (`[a-z0-9_-]`): deployments sharing a
     /// server keep apart with different prefixes.
     pub nats_prefix: String,
+    /// Kafka bootstrap brokers (`host:9092,host2:9092`) for events between replicas, instead
+    /// of NATS (topics and groups named after `nats_prefix`); needs a build with `--features
+    /// kafka`. The `kafka_*` settings below say how to reach them.
+    #[serde(default)]
+    pub kafka_brokers: Option<String>,
+    /// `plaintext`, `ssl`, `sasl_plaintext` or `sasl_ssl`.
+    pub kafka_security_protocol: String,
+    /// `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512` (with a `sasl_*` protocol).
+    #[serde(default)]
+    pub kafka_sasl_mechanism: Option<String>,
+    #[serde(default)]
+    pub kafka_sasl_username: Option<String>,
+    /// The SASL password (secret).
+    #[serde(serialize_with = "redact", default)]
+    pub kafka_sasl_password: Option<SecretString>,
+    /// A PEM file of the CAs that sign the brokers' certificates; unset: the system's.
+    #[serde(default)]
+    pub kafka_ssl_ca_location: Option<String>,
     /// Run a live-quote poller in this process. Pollers of a scale-out deployment elect one
     /// leader on the bus and only it polls (two would spend provider quota on the same quotes);
     /// `false` keeps this replica out of the election.
@@ -382,6 +400,12 @@ impl Default for Settings {
             ingest_time_zone: ingest::schedule::DEFAULT_TIME_ZONE.into(),
             nats_url: None,
             nats_prefix: "stockd".into(),
+            kafka_brokers: None,
+            kafka_security_protocol: "plaintext".into(),
+            kafka_sasl_mechanism: None,
+            kafka_sasl_username: None,
+            kafka_sasl_password: None,
+            kafka_ssl_ca_location: None,
             quote_poller: true,
             roles: "all".into(),
             alert_quote_providers: None,

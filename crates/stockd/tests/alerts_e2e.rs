@@ -131,16 +131,48 @@ async fn two_replicas_on_postgres_and_nats_deliver_every_alert_once() {
     let (Some(admin_url), Some(nats)) = (common::postgres_admin_url(), nats_url()) else {
         return;
     };
-    let database = common::TestPostgres::create(&admin_url).await;
     let prefix = format!("e2e{}", std::process::id());
+    two_replicas_deliver_every_alert_once(
+        &admin_url,
+        &[
+            ("STOCKD_NATS_URL", nats.as_str()),
+            ("STOCKD_NATS_PREFIX", prefix.as_str()),
+        ],
+    )
+    .await;
+}
+
+/// The same two replicas with Kafka as their bus (a build with `--features kafka`).
+#[cfg(feature = "kafka")]
+#[tokio::test]
+async fn two_replicas_on_postgres_and_kafka_deliver_every_alert_once() {
+    let (Some(admin_url), Some(brokers)) = (common::postgres_admin_url(), support::kafka_brokers())
+    else {
+        return;
+    };
+    let prefix = format!("e2ek{}", std::process::id());
+    two_replicas_deliver_every_alert_once(
+        &admin_url,
+        &[
+            ("STOCKD_KAFKA_BROKERS", brokers.as_str()),
+            ("STOCKD_NATS_PREFIX", prefix.as_str()),
+        ],
+    )
+    .await;
+}
+
+/// Two replicas on one PostgreSQL database and the bus `bus_env` sets: every alert is
+/// delivered once, by one of the two dispatchers; one poller leads, and the other takes over
+/// when its replica dies.
+async fn two_replicas_deliver_every_alert_once(admin_url: &str, bus_env: &[(&str, &str)]) {
+    let database = common::TestPostgres::create(admin_url).await;
     let receiver = accepting_receiver().await;
-    let shared = [
+    let mut shared = vec![
         ("STOCKD_DATABASE_URL", database.url.as_str()),
-        ("STOCKD_NATS_URL", nats.as_str()),
-        ("STOCKD_NATS_PREFIX", prefix.as_str()),
         // The schedule's catch-up is not what this test is about.
         ("STOCKD_FEATURES__SCHEDULED_INGEST", "false"),
     ];
+    shared.extend_from_slice(bus_env);
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // Both run a poller, as every alerts replica does in production: one leads at a time.
     let a = Server::start_with(dir_a.path(), &shared).await;

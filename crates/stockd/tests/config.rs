@@ -218,6 +218,41 @@ fn the_printed_configuration_hides_nats_tokens_and_notification_secrets() {
 }
 
 #[test]
+fn kafka_settings_print_the_password_redacted_and_one_bus_is_chosen() {
+    let kafka = [
+        ("STOCKD_KAFKA_BROKERS", "k1:9093,k2:9093"),
+        ("STOCKD_KAFKA_SECURITY_PROTOCOL", "sasl_ssl"),
+        ("STOCKD_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+        ("STOCKD_KAFKA_SASL_USERNAME", "stockd"),
+        ("STOCKD_KAFKA_SASL_PASSWORD", "KAFKA-PASSW0RD"),
+    ];
+    let config = load(&[], &kafka).unwrap();
+    for format in [OutputFormat::Toml, OutputFormat::Json] {
+        let text = config.render(format);
+        assert!(!text.contains("KAFKA-PASSW0RD"), "printed: {text}");
+        assert!(text.contains("k1:9093,k2:9093"), "{text}");
+    }
+    assert!(!format!("{config:?}").contains("KAFKA-PASSW0RD"));
+
+    let mut both = kafka.to_vec();
+    both.push(("STOCKD_NATS_URL", "nats://nats:4222"));
+    let err = load(&[], &both).unwrap_err();
+    assert!(
+        err.contains("kafka_brokers") && err.contains("choose one"),
+        "{err}"
+    );
+    let err = load(
+        &[],
+        &[
+            ("STOCKD_KAFKA_BROKERS", "k1:9093"),
+            ("STOCKD_KAFKA_SECURITY_PROTOCOL", "sasl_ssl"),
+        ],
+    )
+    .unwrap_err();
+    assert!(err.contains("SASL user name and password"), "{err}");
+}
+
+#[test]
 fn an_unsupported_database_url_is_named_in_the_error() {
     let err = load(&[], &[("STOCKD_DATABASE_URL", "mysql://db/stockd")]).unwrap_err();
     assert!(err.contains("database_url"), "{err}");

@@ -26,6 +26,17 @@ impl Settings {
                 format!("'{prefix}' must be lower-case letters, digits, '_' or '-'"),
             ));
         }
+        if let Some(kafka) = self.kafka() {
+            if self.nats_url().is_some() {
+                return Err(invalid(
+                    "kafka_brokers",
+                    "both nats_url and kafka_brokers are set: choose one bus",
+                ));
+            }
+            kafka
+                .validate()
+                .map_err(|error| invalid("kafka_brokers", error.to_string()))?;
+        }
         if !(self.quote_max_jump_pct > 0.0 && self.quote_max_jump_pct.is_finite()) {
             return Err(invalid(
                 "quote_max_jump_pct",
@@ -79,6 +90,27 @@ impl Settings {
     pub(super) fn nats_url(&self) -> Option<SecretString> {
         non_empty(self.nats_url.as_ref())
             .map(|url| SecretString::from(url.expose_secret().trim().to_owned()))
+    }
+
+    /// The Kafka cluster, if brokers are set (an empty value counts as unset).
+    pub(super) fn kafka(&self) -> Option<bus::KafkaConfig> {
+        let brokers = self.kafka_brokers.as_deref().map(str::trim)?;
+        let text = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        (!brokers.is_empty()).then(|| bus::KafkaConfig {
+            brokers: brokers.to_owned(),
+            security_protocol: self.kafka_security_protocol.trim().to_owned(),
+            sasl_mechanism: text(&self.kafka_sasl_mechanism),
+            sasl_username: text(&self.kafka_sasl_username),
+            sasl_password: non_empty(self.kafka_sasl_password.as_ref())
+                .map(|password| password.expose_secret().to_owned()),
+            ssl_ca_location: text(&self.kafka_ssl_ca_location),
+        })
     }
 
     /// The providers asked for alert quotes: `alert_quote_providers`, else the quote chain —

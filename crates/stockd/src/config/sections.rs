@@ -203,6 +203,7 @@ impl Config {
             nats_url: settings.nats_url(),
             bus: bus::BusConfig {
                 prefix: settings.nats_prefix.clone(),
+                kafka: settings.kafka(),
                 ..bus::BusConfig::default()
             },
             quote_poller: settings.quote_poller,

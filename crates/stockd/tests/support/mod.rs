@@ -29,6 +29,22 @@ pub fn nats_url() -> Option<String> {
     }
 }
 
+/// The Kafka brokers of the integration tests (`STOCKD_TEST_KAFKA_BROKERS`), with the same
+/// rule as [`nats_url`]: unset skips after a note, except under CI.
+#[cfg(feature = "kafka")]
+pub fn kafka_brokers() -> Option<String> {
+    match std::env::var("STOCKD_TEST_KAFKA_BROKERS") {
+        Ok(brokers) if !brokers.trim().is_empty() => Some(brokers),
+        _ if std::env::var("CI").is_ok_and(|ci| !matches!(ci.trim(), "" | "0" | "false")) => {
+            panic!("CI is set but STOCKD_TEST_KAFKA_BROKERS is not: the Kafka path must be tested")
+        }
+        _ => {
+            eprintln!("note: STOCKD_TEST_KAFKA_BROKERS is not set; skipping the Kafka test");
+            None
+        }
+    }
+}
+
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_stockd");
 
@@ -54,6 +70,7 @@ pub fn serve_command(dir: &Path, port: u16) -> Command {
         .env("STOCKD_DATA_DIR", dir)
         .env_remove("STOCKD_DATABASE_URL")
         .env_remove("STOCKD_NATS_URL")
+        .env_remove("STOCKD_KAFKA_BROKERS")
         .env_remove("STOCKD_ADMIN_TOKEN")
         .env_remove("STOCKD_SIGNUP")
         .env_remove("APIKEY")
