@@ -28,6 +28,7 @@ if [ -n "${BASE:-}" ]; then
   trap 'git worktree remove --force "$base_dir"' EXIT
   # The bench itself is the same on both sides; only the code it drives differs.
   cp crates/alerting/benches/burst.rs "$base_dir/crates/alerting/benches/burst.rs"
+  cp -r crates/alerting/benches/support "$base_dir/crates/alerting/benches/"
   grep -q 'name = "burst"' "$base_dir/crates/alerting/Cargo.toml" ||
     printf '\n[[bench]]\nname = "burst"\nharness = false\n' >>"$base_dir/crates/alerting/Cargo.toml"
   echo "building and running on $BASE…" >&2

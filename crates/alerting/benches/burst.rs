@@ -8,18 +8,18 @@
 //! default 20). Not a test: the figures go to bench/BENCHMARKS.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alerting::dispatcher::{DispatchConfig, Dispatcher};
 use alerting::evaluator::Evaluator;
-use alerts::RuleState;
 use bus::{Bus, BusConfig, MemoryBus, QuoteEvent};
 use chrono::{DateTime, Utc};
 use domain::Symbol;
 use notify::{NotifyConfig, Senders, WebhookConfig};
-use serde_json::json;
-use store::{ChannelTarget, NewRule, NewUser, RuleStatus, Store};
+use store::Store;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const RULES: usize = 1_000;
@@ -46,33 +46,7 @@ impl Respond for Arrivals {
 }
 
 async fn seed(store: &Arc<dyn Store>, receiver: &str) {
-    let user = store
-        .create_user(
-            &NewUser {
-                email: "bench@example.com".into(),
-                display_name: None,
-                password_hash: "$argon2id$bench".into(),
-                is_admin: false,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let channel = store
-        .create_channel(
-            &user,
-            &ChannelTarget::Webhook {
-                url: format!("{receiver}/hook"),
-                secret: "whsec_bench".into(),
-                format: domain::WebhookFormat::Generic,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap()
-        .id;
+    let (user, channel) = support::user_with_webhook(store, &format!("{receiver}/hook")).await;
     for n in 0..RULES {
         // 50 rules cross 100 on every quote (the quotes alternate around it); the other 950
         // are evaluated on every quote and never fire.
@@ -81,21 +55,7 @@ async fn seed(store: &Arc<dyn Store>, receiver: &str) {
         } else {
             1_000.0 + n as f64
         };
-        let definition = json!({"symbol": "MSFT", "kind": "crosses", "price": price,
-            "frequency": "every_time", "cooldown": "1s", "channels": [channel]});
-        store
-            .create_rule(
-                &NewRule {
-                    user_id: user.clone(),
-                    symbol: Symbol::parse("MSFT").unwrap(),
-                    definition,
-                    state: serde_json::to_value(RuleState::armed()).unwrap(),
-                    status: RuleStatus::Active,
-                },
-                Utc::now(),
-            )
-            .await
-            .unwrap();
+        support::crossing_rule(store, &user, &channel, "MSFT", price).await;
     }
 }
 

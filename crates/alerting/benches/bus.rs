@@ -10,17 +10,17 @@
 //! to bench/BENCHMARKS.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alerting::evaluator::Evaluator;
-use alerts::RuleState;
 use bus::{Bus, BusConfig, Event, QuoteEvent, StreamKind};
 use chrono::Utc;
 use domain::Symbol;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
-use serde_json::json;
-use store::{ChannelTarget, NewRule, NewUser, RuleStatus, Store};
+use store::Store;
 
 /// Quotes per throughput run.
 const EVENTS: usize = 5_000;
@@ -90,50 +90,9 @@ async fn throughput(bus: Arc<dyn Bus>) -> (f64, f64) {
 }
 
 async fn seed(store: &Arc<dyn Store>) {
-    let user = store
-        .create_user(
-            &NewUser {
-                email: "bench@example.com".into(),
-                display_name: None,
-                password_hash: "$argon2id$bench".into(),
-                is_admin: false,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let channel = store
-        .create_channel(
-            &user,
-            &ChannelTarget::Webhook {
-                url: "https://hooks.example.com/x".into(),
-                secret: "whsec_bench".into(),
-                format: domain::WebhookFormat::Generic,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap()
-        .id;
+    let (user, channel) = support::user_with_webhook(store, "https://hooks.example.com/x").await;
     for s in 0..SYMBOLS {
-        let symbol = format!("S{s}");
-        let definition = json!({"symbol": symbol, "kind": "crosses", "price": 100.0,
-            "frequency": "every_time", "cooldown": "1s", "channels": [channel]});
-        store
-            .create_rule(
-                &NewRule {
-                    user_id: user.clone(),
-                    symbol: Symbol::parse(&symbol).unwrap(),
-                    definition,
-                    state: serde_json::to_value(RuleState::armed()).unwrap(),
-                    status: RuleStatus::Active,
-                },
-                Utc::now(),
-            )
-            .await
-            .unwrap();
+        support::crossing_rule(store, &user, &channel, &format!("S{s}"), 100.0).await;
     }
 }
 

@@ -6,64 +6,23 @@
 //! bench/BENCHMARKS.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alerting::evaluator::Evaluator;
-use alerts::RuleState;
 use bus::{Bus, BusConfig, MemoryBus, QuoteEvent};
 use chrono::{TimeDelta, Utc};
 use domain::Symbol;
-use serde_json::json;
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
-use store::{ChannelTarget, NewRule, NewUser, RuleStatus, Store};
+use store::Store;
 
 const FIRING_TICKS: usize = 2_000;
 
 async fn seed(store: &Arc<dyn Store>) {
-    let user = store
-        .create_user(
-            &NewUser {
-                email: "bench@example.com".into(),
-                display_name: None,
-                password_hash: "$argon2id$bench".into(),
-                is_admin: false,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let channel = store
-        .create_channel(
-            &user,
-            &ChannelTarget::Webhook {
-                url: "https://hooks.example.com/x".into(),
-                secret: "whsec_bench".into(),
-                format: domain::WebhookFormat::Generic,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap()
-        .id;
-    // Fires on every crossing, either way; the cooldown is shorter than the ticks' spacing.
-    let definition = json!({"symbol": "MSFT", "kind": "crosses", "price": 100.0,
-        "frequency": "every_time", "cooldown": "1s", "channels": [channel]});
-    store
-        .create_rule(
-            &NewRule {
-                user_id: user,
-                symbol: Symbol::parse("MSFT").unwrap(),
-                definition,
-                state: serde_json::to_value(RuleState::armed()).unwrap(),
-                status: RuleStatus::Active,
-            },
-            Utc::now(),
-        )
-        .await
-        .unwrap();
+    let (user, channel) = support::user_with_webhook(store, "https://hooks.example.com/x").await;
+    support::crossing_rule(store, &user, &channel, "MSFT", 100.0).await;
 }
 
 async fn measure(name: &str, store: Arc<dyn Store>) {
