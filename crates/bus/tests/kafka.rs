@@ -180,17 +180,7 @@ async fn watchers_see_every_replicas_events_in_their_own_epoch() {
     two.publish(&quote("MSFT", 1)).await.unwrap();
     one.publish(&nudge(2)).await.unwrap();
     for watch in [&mut a, &mut b] {
-        let mut seen = Vec::new();
-        for _ in 0..2 {
-            match tokio::time::timeout(Duration::from_secs(5), watch.next())
-                .await
-                .unwrap()
-                .unwrap()
-            {
-                bus::Watched::Event { seq, event } => seen.push((seq, event)),
-                bus::Watched::Gap => panic!("no gap expected"),
-            }
-        }
+        let seen = conformance::watched(watch, 2).await;
         assert_eq!(seen.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(), [1, 2]);
         assert!(seen.iter().any(|(_, e)| *e == nudge(2)), "{seen:?}");
         assert!(

@@ -188,17 +188,7 @@ async fn watchers_on_two_replicas_agree_on_sequences() {
     two.publish(&quote("MSFT", 1)).await.unwrap();
     one.publish(&nudge(2)).await.unwrap();
     for watch in [&mut a, &mut b] {
-        let mut seen = Vec::new();
-        for _ in 0..2 {
-            match tokio::time::timeout(Duration::from_secs(5), watch.next())
-                .await
-                .unwrap()
-                .unwrap()
-            {
-                bus::Watched::Event { seq, event } => seen.push((seq, event)),
-                bus::Watched::Gap => panic!("no gap expected"),
-            }
-        }
+        let seen = conformance::watched(watch, 2).await;
         assert_eq!(seen[0].0, 2);
         assert_eq!(seen[0].1, quote_like(&seen[0].1));
         assert_eq!(seen[1], (3, nudge(2)));

@@ -66,6 +66,23 @@ pub async fn next(sub: &mut Subscription, within: Duration) -> Delivery {
         .expect("subscription open")
 }
 
+/// The next `count` events of `watch`, each with its sequence number; panics on a gap or after
+/// 5 s without one.
+pub async fn watched(watch: &mut bus::Watch, count: usize) -> Vec<(u64, Event)> {
+    let mut seen = Vec::with_capacity(count);
+    for _ in 0..count {
+        match tokio::time::timeout(Duration::from_secs(5), watch.next())
+            .await
+            .expect("an event within 5 s")
+            .expect("the watch open")
+        {
+            bus::Watched::Event { seq, event } => seen.push((seq, event)),
+            bus::Watched::Gap => panic!("no gap expected"),
+        }
+    }
+    seen
+}
+
 pub async fn nothing(sub: &mut Subscription, within: Duration) {
     if let Ok(Some(d)) = tokio::time::timeout(within, sub.next()).await {
         panic!("unexpected delivery {:?}", d.event());
