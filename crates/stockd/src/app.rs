@@ -439,12 +439,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
     // it (in process, they must share the one instance). An API-only replica without the
     // stream needs none.
     let bus = if stream_on || roles.alerts || roles.worker {
-        let nats_url = config
-            .alerts
-            .nats_url
-            .as_ref()
-            .map(|url| url.expose_secret());
-        Some(bus::connect(nats_url, config.alerts.bus.clone()).await?)
+        Some(config.alerts.connect_bus().await?)
     } else {
         None
     };
@@ -560,7 +555,7 @@ impl Alerting {
 
 /// Starts the alert path unless the `alerts` flag is off: quotes from the alert quote chain
 /// (the `sim` feed when only the sample is configured), the evaluator over the store's rules,
-/// and the dispatcher, all meeting on the bus (in-process, or NATS with `nats_url`). Each loop
+/// and the dispatcher, all meeting on the bus (in-process, or NATS or Kafka when configured). Each loop
 /// runs under `loops`, so `/ready` answers 503 once one has stopped.
 async fn start_alerting(
     config: &Config,
@@ -687,11 +682,7 @@ async fn start_scoring(
     // scorer is never woken); connected here only when the caller has none.
     let bus = match bus {
         Some(bus) => bus,
-        None => {
-            let alerts = &config.alerts;
-            let nats_url = alerts.nats_url.as_ref().map(|url| url.expose_secret());
-            bus::connect(nats_url, alerts.bus.clone()).await?
-        }
+        None => config.alerts.connect_bus().await?,
     };
     tracing::info!(
         scorers = ?service.sentiment_keys().iter().map(|key| key.scorer.as_str()).collect::<Vec<_>>(),

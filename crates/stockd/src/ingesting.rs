@@ -15,7 +15,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::Symbol;
 use indicatif::{ProgressBar, ProgressStyle};
 use ingest::{Ingestor, Stop};
-use secrecy::ExposeSecret;
 use store::{JobFilter, JobStatus};
 
 use crate::app::{self, AppError};
@@ -27,7 +26,7 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// The ingestor `stockd serve` and `stockd ingest` run: `config`'s settings over `market`,
 /// computing signals after each fetch job unless `signals.enabled` is false (label changes go
-/// on the bus: NATS with `nats_url`, else in-process), and archiving finished runs when the
+/// on the bus: NATS or Kafka when configured, else in-process), and archiving finished runs when the
 /// archive is built in and its flag is on.
 ///
 /// `bus` is the process's bus when it has one (`stockd serve`: the same in-process bus the
@@ -46,16 +45,10 @@ pub async fn ingestor(
     let news = core.market.news_enabled();
     // One connection for both hooks, made only when one of them runs.
     let bus = if config.signals.enabled || news {
-        let nats_url = config
-            .alerts
-            .nats_url
-            .as_ref()
-            .map(|url| url.expose_secret());
-        let bus = match bus {
+        Some(match bus {
             Some(bus) => bus,
-            None => bus::connect(nats_url, config.alerts.bus.clone()).await?,
-        };
-        Some(bus)
+            None => config.alerts.connect_bus().await?,
+        })
     } else {
         None
     };

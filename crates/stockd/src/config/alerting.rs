@@ -94,15 +94,9 @@ impl Settings {
 
     /// The Kafka cluster, if brokers are set (an empty value counts as unset).
     pub(super) fn kafka(&self) -> Option<bus::KafkaConfig> {
-        let brokers = self.kafka_brokers.as_deref().map(str::trim)?;
-        let text = |value: &Option<String>| {
-            value
-                .as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        (!brokers.is_empty()).then(|| bus::KafkaConfig {
+        let brokers = non_empty_text(self.kafka_brokers.as_deref())?;
+        let text = |value: &Option<String>| non_empty_text(value.as_deref()).map(str::to_owned);
+        Some(bus::KafkaConfig {
             brokers: brokers.to_owned(),
             security_protocol: self.kafka_security_protocol.trim().to_owned(),
             sasl_mechanism: text(&self.kafka_sasl_mechanism),

@@ -89,12 +89,20 @@ pub struct IngestSection {
 /// The alert path: the bus between replicas and the live-quote poller.
 #[derive(Debug, Clone)]
 pub struct AlertsSection {
-    /// NATS with JetStream; `None`: in-process.
+    /// NATS with JetStream; `None`: Kafka when `bus.kafka` is set, else in-process.
     pub nats_url: Option<SecretString>,
     pub bus: bus::BusConfig,
     /// Whether this process runs (stands for election as) the live-quote poller.
     pub quote_poller: bool,
     pub poller: PollerConfig,
+}
+
+impl AlertsSection {
+    /// The configured bus: NATS, Kafka or in-process (see [`bus::connect`]).
+    pub async fn connect_bus(&self) -> Result<std::sync::Arc<dyn bus::Bus>, bus::BusError> {
+        let nats_url = self.nats_url.as_ref().map(|url| url.expose_secret());
+        bus::connect(nats_url, self.bus.clone()).await
+    }
 }
 
 /// Notification delivery: the senders and the dispatcher's retries.
