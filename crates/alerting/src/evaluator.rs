@@ -19,7 +19,7 @@
 //! evaluation drops that quote and rebuilds the engine from the store, instead of ending the
 //! loop for every user.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,7 +148,7 @@ impl Evaluator {
 
     /// Rebuilds the engine from the store's active rules (after checkpointing what changed).
     async fn reload(&mut self) -> Result<(), EvaluatorError> {
-        self.checkpoint(&[]).await?;
+        self.checkpoint(&HashSet::new()).await?;
         self.rebuild().await
     }
 
@@ -307,8 +307,9 @@ impl Evaluator {
                 tracing::debug!(error = %err, "could not nudge the dispatchers");
             }
         }
+        let written = fired.len();
         // A rule that fired had its new state written with its firing.
-        let saved: Vec<RuleId> = fired.iter().map(|firing| firing.notice.rule_id).collect();
+        let saved: HashSet<RuleId> = fired.iter().map(|firing| firing.notice.rule_id).collect();
         for firing in fired {
             if let Err(err) = self.bus.publish(&Event::AlertFired(firing)).await {
                 tracing::debug!(error = %err, "could not publish the firing (it is stored)");
@@ -317,7 +318,7 @@ impl Evaluator {
         // After the triggers: a rule that fired before it was set aside still has its owner.
         self.take_set_aside();
         self.checkpoint(&saved).await?;
-        Ok(saved.len())
+        Ok(written)
     }
 
     /// Writes a quote's triggers in one store transaction; returns the firings written (a
@@ -385,7 +386,7 @@ impl Evaluator {
     /// Saves the states and last prices that changed since the last checkpoint, and the rules
     /// set aside since; the states of `saved` (rules whose firing wrote them) are not written
     /// again.
-    async fn checkpoint(&mut self, saved: &[RuleId]) -> Result<(), EvaluatorError> {
+    async fn checkpoint(&mut self, saved: &HashSet<RuleId>) -> Result<(), EvaluatorError> {
         self.save_set_aside().await?;
         let states: Vec<RuleCheckpoint> = self
             .engine
@@ -453,7 +454,7 @@ impl Evaluator {
                     }
                 }
                 () = crate::stopped(&mut stop) => {
-                    let _ = self.checkpoint(&[]).await;
+                    let _ = self.checkpoint(&HashSet::new()).await;
                     quotes.close().await;
                     return Ok(());
                 }
