@@ -6,6 +6,10 @@
 #
 #   bench/alert-burst.sh                # 20 quotes (1,000 webhooks)
 #   QUOTES=60 bench/alert-burst.sh
+#   STOCKD_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test \
+#   STOCKD_TEST_NATS_URL=nats://127.0.0.1:4223 bench/alert-burst.sh
+#                                       # and the same burst on PostgreSQL (a scratch
+#                                       # database) + NATS JetStream
 #   BASE=main bench/alert-burst.sh      # first the same bench on BASE's code (a temporary
 #                                       # detached worktree), then this tree's: before/after
 #                                       # in one run

@@ -23,8 +23,11 @@ PATH_UNDER_TEST=/MSFT/7
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 command -v valgrind >/dev/null || { echo "bench: valgrind is required (apt-get install valgrind)" >&2; exit 1; }
-echo "building the release binary…" >&2
-cargo build --release --quiet -p stockd -p ceiling
+if [ "${SKIP_BUILD:-}" != 1 ]; then
+  echo "building the release binary…" >&2
+  cargo build --release --quiet -p stockd -p ceiling
+fi
+bin=${CARGO_TARGET_DIR:-target}/release
 
 work=$(mktemp -d)
 sink_pid=""
@@ -74,7 +77,9 @@ for _ in range(count):
 PY
   kill -TERM "$pid"
   wait "$pid" || true
-  awk '/^summary:|^totals:/ {total += $2} END {print total}' "$dir"/callgrind.out.*
+  # One file per process; its `summary:` line is the total (`totals:` repeats it: counting both
+  # doubled every figure before 2026-12-04).
+  awk '/^summary:/ {total += $2} END {print total}' "$dir"/callgrind.out.*
 }
 
 per_request() { # label binary [env...]
@@ -89,12 +94,12 @@ per_request() { # label binary [env...]
 
 echo
 echo "instructions per cached GET $PATH_UNDER_TEST (callgrind, ($MANY - $FEW) requests)"
-per_request "ceiling (bare axum)" ./target/release/ceiling
-per_request "stockd, no collector" ./target/release/stockd
+per_request "ceiling (bare axum)" "$bin/ceiling"
+per_request "stockd, no collector" "$bin/stockd"
 if [ -n "${BASELINE:-}" ]; then
   per_request "baseline $(basename "$BASELINE")" "$BASELINE"
 fi
 if [ "${EXPORT:-}" = 1 ]; then
-  per_request "stockd, exporting every span" ./target/release/stockd \
+  per_request "stockd, exporting every span" "$bin/stockd" \
     OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$SINK_PORT"
 fi

@@ -52,6 +52,21 @@ load() { # wrk arguments…
   echo "$rps $p50 $p99 $errors"
 }
 
+# User + system CPU time a process has used so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# Like `load`, and the CPU time `pid` spent per request meanwhile (user + system, so the
+# kernel's loopback TCP counts): prints "req_per_sec p50_ms p99_ms errors cpu_us_per_request".
+# CPU per request is the steadier figure on a shared 2-core machine.
+load_with_cpu() { # pid wrk arguments…
+  local pid=$1 before after rps p50 p99 errors requests
+  shift
+  before=$(cpu_ticks "$pid")
+  read -r rps p50 p99 errors requests < <(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | wrk_summary)
+  after=$(cpu_ticks "$pid")
+  echo "$rps $p50 $p99 $errors $(python3 -c "print(f'{($after - $before) * 1e6 / $(getconf CLK_TCK) / max($requests, 1):.2f}')")"
+}
+
 # Starts, in the background, an OTLP/HTTP collector stand-in on 127.0.0.1:`port` that answers
 # 200 to every export and keeps "exports bytes" in `count_file`; its pid is in $sink_pid.
 start_otlp_sink() { # port count_file

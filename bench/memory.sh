@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start-up and memory of the default `stockd serve` (sample provider, SQLite, every role): how
 # long from exec to `/health` and `/ready` answering, how long the first `GET /MSFT/7` takes
-# (it decodes the bundled sample), and where the resident memory is, idle, after that first
-# request and after a 64-connection load — split into the binary's pages (code, read-only data,
+# (it decodes the bundled sample), and where the resident memory is: idle, idle once the probes
+# (/ready, /health) have been answered, after that first request and after a 64-connection
+# load — split into the binary's pages (code, read-only data,
 # relocated data), the heap and other anonymous memory, stacks and the shared libraries, read
 # from /proc/PID/smaps. Loopback only; bounded by ROUNDS and DURATION.
 #
@@ -21,7 +22,7 @@ require_wrk
 if [ -z "${BINARY:-}" ]; then
   echo "building the release binary…" >&2
   cargo build --release --quiet -p stockd
-  BINARY=./target/release/stockd
+  BINARY=${CARGO_TARGET_DIR:-target}/release/stockd
 fi
 
 work=$(mktemp -d)
@@ -106,7 +107,7 @@ PY
 
 labels="code rodata data anon stacks libs total"
 printf '%-8s %10s %10s %14s\n' "start" "/health ms" "/ready ms" "1st /MSFT/7 ms"
-idle_rows=(); first_rows=(); loaded_rows=(); timings=()
+idle_rows=(); probed_rows=(); first_rows=(); loaded_rows=(); timings=()
 for round in $(seq 1 "$ROUNDS"); do
   # Idle memory from a start that is sent nothing but the readiness probe; then a second
   # start, timed, whose first /MSFT/7 and load follow.
@@ -117,6 +118,10 @@ for round in $(seq 1 "$ROUNDS"); do
   wait_for "http://127.0.0.1:$PORT/ready"
   sleep 2
   idle_rows+=("$(breakdown "$pid" "$BINARY")")
+  # What Kubernetes' probes keep resident: the HTTP path of /ready and /health.
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/ready"
+  curl -fsS -o /dev/null "http://127.0.0.1:$PORT/health"
+  probed_rows+=("$(breakdown "$pid" "$BINARY")")
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
   timing=$(start_and_time)
@@ -139,9 +144,10 @@ print(" ".join(f"{statistics.median(col) / 1024:.1f}" for col in zip(*rows)))' "
 echo
 echo "stockd memory — $(date -u +%Y-%m-%dT%H:%MZ), $(basename "$BINARY") $(stat -c %s "$BINARY") bytes, median of $ROUNDS starts, MiB"
 printf '%-30s' "when"; for l in $labels; do printf ' %7s' "$l"; done; echo
-for when in idle first loaded; do
+for when in idle probed first loaded; do
   case $when in
     idle) rows=("${idle_rows[@]}"); name="idle (after /ready)";;
+    probed) rows=("${probed_rows[@]}"); name="idle, after /ready + /health";;
     first) rows=("${first_rows[@]}"); name="after the first /MSFT/7";;
     loaded) rows=("${loaded_rows[@]}"); name="after wrk -c64 -d$DURATION";;
   esac

@@ -54,17 +54,11 @@ start() { # name port binary [env...]
   curl -fsS -o /dev/null "http://127.0.0.1:$port$PATH_UNDER_TEST"   # fill the cache
 }
 
-# CPU time (user + system, clock ticks) the process has used so far.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
-# Loads server `name` at `url` → "req_per_sec p50_ms p99_ms cpu_us_per_request". CPU per
-# request is the steadier figure on a shared 2-core machine: throughput moves with neighbours.
+# Loads server `name` at `url` → "req_per_sec p50_ms p99_ms cpu_us_per_request".
 measure() { # name url
-  local before after rps p50 p99 _errors requests
-  before=$(cpu_ticks "${server_pid[$1]}")
-  read -r rps p50 p99 _errors requests < <(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2" | wrk_summary)
-  after=$(cpu_ticks "${server_pid[$1]}")
-  echo "$rps $p50 $p99 $(python3 -c "print(f'{($after - $before) * 1e6 / $(getconf CLK_TCK) / $requests:.2f}')")"
+  local rps p50 p99 _errors cpu
+  read -r rps p50 p99 _errors cpu <<<"$(load_with_cpu "${server_pid[$1]}" "$2")"
+  echo "$rps $p50 $p99 $cpu"
 }
 
 declare -A server_pid

@@ -1,8 +1,10 @@
 //! Alert bursts, quote → webhook received: 1,000 active rules on one symbol, 50 of which fire on
-//! every quote, one quote a second, embedded (a real SQLite file, the in-process bus). The
-//! evaluator writes each quote's 50 firings; the dispatcher (its production loop, woken by the
-//! evaluator's outbox nudge) sends them through the real webhook sender to a receiver on
-//! 127.0.0.1, which notes when each arrives. Latency: the quote's time → the webhook received.
+//! every quote, one quote a second, embedded (a real SQLite file, the in-process bus) and, with
+//! `STOCKD_TEST_POSTGRES_URL` and `STOCKD_TEST_NATS_URL` both set, scaled out (a scratch
+//! PostgreSQL database, NATS JetStream). The evaluator writes each quote's 50 firings; the
+//! dispatcher (its production loop, woken by the evaluator's outbox nudge) sends them through
+//! the real webhook sender to a receiver on 127.0.0.1, which notes when each arrives. Latency:
+//! the quote's time → the webhook received.
 //!
 //! `bench/alert-burst.sh` (or `cargo bench -p alerting --bench burst`; `QUOTES=n` quotes,
 //! default 20). Not a test: the figures go to bench/BENCHMARKS.md.
@@ -74,11 +76,33 @@ async fn main() {
         .and_then(|q| q.parse().ok())
         .unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(
+    let sqlite: Arc<dyn Store> = Arc::new(
         store::SqliteStore::open(&dir.path().join("bench.db"))
             .await
             .unwrap(),
     );
+    let memory: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
+    burst("sqlite, in-process bus", sqlite, memory, quotes).await;
+    if let (Ok(admin), Ok(nats)) = (
+        std::env::var("STOCKD_TEST_POSTGRES_URL"),
+        std::env::var("STOCKD_TEST_NATS_URL"),
+    ) {
+        let (url, name) = support::create_database(&admin, "burst").await;
+        let postgres = store::open(&url).await.unwrap();
+        let config = BusConfig {
+            prefix: format!("burst{}", std::process::id()),
+            ..BusConfig::default()
+        };
+        let jetstream: Arc<dyn Bus> =
+            Arc::new(bus::JetStreamBus::connect(&nats, config).await.unwrap());
+        burst("postgresql, nats jetstream", postgres, jetstream, quotes).await;
+        support::drop_database(&admin, &name).await;
+    }
+}
+
+/// Seeds `store`, runs the evaluator and the dispatcher over `bus` for `quotes` quotes and
+/// prints the figures, labelled `backends`.
+async fn burst(backends: &str, store: Arc<dyn Store>, bus: Arc<dyn Bus>, quotes: usize) {
     let receiver = MockServer::start().await;
     let arrivals = Arrivals::default();
     Mock::given(wiremock::matchers::method("POST"))
@@ -86,7 +110,6 @@ async fn main() {
         .mount(&receiver)
         .await;
     seed(&store, &receiver.uri()).await;
-    let bus: Arc<dyn Bus> = Arc::new(MemoryBus::new(BusConfig::default()).unwrap());
     let senders = Senders::new(NotifyConfig {
         smtp: None,
         twilio: None,
@@ -151,14 +174,14 @@ async fn main() {
     let mut latencies: Vec<Duration> = arrived.iter().map(|(_, latency)| *latency).collect();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "alert burst (sqlite, in-process bus): {RULES} rules, {FIRING} firing per quote, {quotes} quotes at 1/s, {} webhooks: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "alert burst ({backends}): {RULES} rules, {FIRING} firing per quote, {quotes} quotes at 1/s, {} webhooks: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         latencies.len(),
         ms(percentile(&mut latencies, 0.50)),
         ms(percentile(&mut latencies, 0.99)),
         ms(percentile(&mut latencies, 1.0)),
     );
     println!(
-        "stages (p50 over quotes): quote → firings stored, dispatchers nudged and states saved {:.1} ms; quote → first webhook of the quote {:.1} ms",
+        "stages ({backends}, p50 over quotes): quote → firings stored, dispatchers nudged and states saved {:.1} ms; quote → first webhook of the quote {:.1} ms",
         ms(percentile(&mut evaluated, 0.50)),
         ms(percentile(&mut first, 0.50)),
     );

@@ -15,7 +15,6 @@ use alerting::evaluator::Evaluator;
 use bus::{Bus, BusConfig, MemoryBus, QuoteEvent};
 use chrono::{TimeDelta, Utc};
 use domain::Symbol;
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
 use store::Store;
 
 const FIRING_TICKS: usize = 2_000;
@@ -68,18 +67,9 @@ async fn main() {
         .unwrap();
     measure("sqlite", Arc::new(sqlite)).await;
     if let Ok(admin) = std::env::var("STOCKD_TEST_POSTGRES_URL") {
-        let name = format!("stockd_bench_firing_{}", std::process::id());
-        let mut conn = PgConnection::connect(&admin).await.unwrap();
-        sqlx::query(AssertSqlSafe(format!("create database {name}")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        let (url, name) = support::create_database(&admin, "firing").await;
         let postgres = store::open(&url).await.unwrap();
         measure("postgres", postgres).await;
-        sqlx::query(AssertSqlSafe(format!("drop database {name} with (force)")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        support::drop_database(&admin, &name).await;
     }
 }

@@ -11,6 +11,7 @@
 //! stream, starts another).
 
 use std::fmt;
+use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
@@ -27,6 +28,10 @@ pub enum Watched {
     Gap,
 }
 
+/// An event with its sequence, as the in-process bus's watchers' channel carries it (shared:
+/// the channel allocates all its slots up front).
+pub(crate) type Sequenced = (u64, Arc<Event>);
+
 /// Every event published after [`Watch::after`], see the module docs.
 pub struct Watch {
     epoch: String,
@@ -35,7 +40,7 @@ pub struct Watch {
 }
 
 enum Source {
-    Memory(broadcast::Receiver<(u64, Event)>),
+    Memory(broadcast::Receiver<Sequenced>),
     Remote {
         rx: mpsc::Receiver<Watched>,
         task: JoinHandle<()>,
@@ -52,7 +57,7 @@ impl fmt::Debug for Watch {
 }
 
 impl Watch {
-    pub(crate) fn memory(epoch: String, after: u64, rx: broadcast::Receiver<(u64, Event)>) -> Self {
+    pub(crate) fn memory(epoch: String, after: u64, rx: broadcast::Receiver<Sequenced>) -> Self {
         Self {
             epoch,
             after,
@@ -88,7 +93,10 @@ impl Watch {
     pub async fn next(&mut self) -> Option<Watched> {
         match &mut self.source {
             Source::Memory(rx) => match rx.recv().await {
-                Ok((seq, event)) => Some(Watched::Event { seq, event }),
+                Ok((seq, event)) => Some(Watched::Event {
+                    seq,
+                    event: Arc::unwrap_or_clone(event),
+                }),
                 Err(broadcast::error::RecvError::Lagged(_)) => Some(Watched::Gap),
                 Err(broadcast::error::RecvError::Closed) => None,
             },

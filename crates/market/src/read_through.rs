@@ -61,7 +61,7 @@ pub(crate) struct ReadThrough<V: Send + Sync + 'static> {
     name: &'static str,
     hits: metrics::Counter,
     misses: metrics::Counter,
-    cache: Cache<Symbol, Entry<V>>,
+    cache: Cache<Symbol, Entry<V>, foldhash::fast::RandomState>,
     ttl: Duration,
     stale_retry: Duration,
 }
@@ -88,7 +88,8 @@ impl<V: Send + Sync + 'static> ReadThrough<V> {
         let cache = Cache::builder()
             .max_capacity(capacity)
             .weigher(move |_: &Symbol, entry: &Entry<V>| weigh(&entry.value).max(1))
-            .build();
+            // Only symbols that loaded are inserted, so the keys are not the client's choice.
+            .build_with_hasher(foldhash::fast::RandomState::default());
         Self {
             name,
             hits: metrics::counter!("stock_api_cache_hits_total", "cache" => name),
@@ -115,6 +116,17 @@ impl<V: Send + Sync + 'static> ReadThrough<V> {
         {
             return Ok(self.count(entry.served(CacheStatus::Hit)));
         }
+        // Boxed: inline, the load's state (a store read, a provider call) would make every
+        // cached read's future as large, and each move of it a large copy.
+        Box::pin(self.load(symbol, load)).await
+    }
+
+    /// The miss path of [`ReadThrough::get`].
+    async fn load<F, Fut>(&self, symbol: Symbol, load: F) -> Result<Served<V>, MarketError>
+    where
+        F: FnOnce(Option<Arc<V>>) -> Fut,
+        Fut: Future<Output = Result<Loaded<V>, MarketError>>,
+    {
         let (ttl, stale_retry) = (self.ttl, self.stale_retry);
         let result = self
             .cache

@@ -25,8 +25,16 @@ use crate::config::{
     SentimentSection, StoreSection, WebSection,
 };
 
-/// How often histogram buckets are folded so memory stays flat between scrapes.
-const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+/// How often histogram buckets are folded so memory stays flat between scrapes. Until folded,
+/// every recorded duration is kept (8 bytes a request: ~0.6 MiB a second at 80k requests/s).
+const METRICS_UPKEEP: Duration = Duration::from_secs(1);
+
+/// How long after the server starts listening the start-up memory is released: the loops'
+/// first rounds (catch-up, the first polls) are start-up work too.
+const RELEASE_START_UP_MEMORY_AFTER: Duration = Duration::from_secs(1);
+
+/// How often the quota gauges are refreshed when no call changed them.
+const QUOTA_GAUGES_EVERY: Duration = Duration::from_secs(5);
 
 /// Why stockd could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -413,7 +421,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
     // Quota gauges change on calls; a window that resets without one must still read full.
     let quotas = state.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(METRICS_UPKEEP);
+        let mut tick = tokio::time::interval(QUOTA_GAUGES_EVERY);
         loop {
             tick.tick().await;
             quotas.market().publish_quota_metrics();
@@ -490,6 +498,21 @@ pub async fn run(config: Config) -> Result<(), AppError> {
             hub.shut_down();
         }
     };
+    // Start-up is over: what only it used goes back (crate::trim), once the loops started
+    // above have run their first rounds, off the path of the first requests.
+    tokio::spawn(async {
+        tokio::time::sleep(RELEASE_START_UP_MEMORY_AFTER).await;
+        if let Ok(released) =
+            tokio::task::spawn_blocking(crate::trim::release_start_up_memory).await
+        {
+            tracing::info!(
+                rss_before_kib = released.rss_before_kib,
+                rss_after_kib = released.rss_after_kib,
+                mappings = released.mappings_paged_out,
+                "start-up memory released"
+            );
+        }
+    });
     web::serve_with(listener, router, server, shutdown)
         .await
         .map_err(AppError::Serve)?;

@@ -20,4 +20,5 @@ pub mod scoring;
 pub mod signalling;
 pub mod symbols;
 pub mod telemetry;
+pub mod trim;
 pub mod users;

@@ -20,6 +20,7 @@ use stockd::{
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    stockd::trim::tune_allocator();
     let cli = Cli::parse();
     let config = match Config::load(&cli) {
         Ok(config) => config,

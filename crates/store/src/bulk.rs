@@ -35,6 +35,10 @@ use crate::StoreError;
 /// and 3,000 fits a 10-year daily series in one statement.
 const SQLITE_BARS_PER_STATEMENT: usize = 3_000;
 
+/// The longest upsert (in bars) left in a connection's statement cache after a one-series
+/// write.
+const SQLITE_CACHED_BARS_MAX: usize = 100;
+
 /// PostgreSQL arrays have no parameter limit; this bounds one request to a few megabytes.
 const POSTGRES_BARS_PER_STATEMENT: usize = 25_000;
 
@@ -96,6 +100,19 @@ pub(crate) async fn sqlite(
         .bind(bar_count(series))
         .execute(&mut *conn)
         .await?;
+    }
+    // A prepared statement of thousands of rows holds ~1 MiB of SQLite program. An import
+    // writes batches of many series, mostly of one length, and keeps it for the next batch
+    // (re-preparing it per batch made a re-import ~9 % slower); a write of one series (a
+    // provider fetch, the first read of a symbol) drops it, so every connection that ever
+    // fetched a long history does not hold one (bench/memory.sh, "after the first /MSFT/7").
+    // Re-preparing the small statements the cache also held is cheap.
+    if batch.len() == 1
+        && statements
+            .iter()
+            .any(|(_, chunk)| chunk.len() > SQLITE_CACHED_BARS_MAX)
+    {
+        sqlx::Connection::clear_cached_statements(&mut *conn).await?;
     }
     Ok(counts)
 }

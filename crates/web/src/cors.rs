@@ -16,7 +16,7 @@ use axum::Router;
 use axum::http::header::{
     ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE,
 };
-use axum::http::{HeaderName, HeaderValue, Method};
+use axum::http::{HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// How long a browser may cache a preflight answer.
@@ -134,7 +134,7 @@ pub fn with_cors(router: Router, origins: &CorsOrigins) -> Router {
             ])
             .expose_headers([
                 crate::observe::REQUEST_ID,
-                HeaderName::from_static(crate::routes::CACHE_HEADER),
+                crate::routes::CACHE_HEADER,
                 RETRY_AFTER,
                 WWW_AUTHENTICATE,
                 LOCATION,

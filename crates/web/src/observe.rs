@@ -194,7 +194,7 @@ where
         if let Some(id) = this.request_id.take() {
             headers.insert(REQUEST_ID, id);
         }
-        crate::security::add_headers(headers);
+        crate::security::ensure_headers(headers);
         Poll::Ready(Ok(response))
     }
 }
@@ -289,9 +289,10 @@ impl RequestMetrics {
     /// Counts the request and records its duration, through handles registered once per
     /// (route, method, status) on this thread.
     fn record(self, status: StatusCode, seconds: f64) {
-        type Handles = HashMap<(usize, &'static str, u16), (Counter, Histogram)>;
+        type Handles =
+            HashMap<(usize, &'static str, u16), (Counter, Histogram), foldhash::fast::RandomState>;
         thread_local! {
-            static HANDLES: RefCell<Handles> = RefCell::new(HashMap::new());
+            static HANDLES: RefCell<Handles> = RefCell::new(HashMap::default());
         }
         let key = (self.route.as_ptr() as usize, self.method, status.as_u16());
         HANDLES.with(|handles| {

@@ -20,7 +20,8 @@ struct Shared {
     service: Service,
     config: WebConfig,
     metrics: PrometheusHandle,
-    openapi_json: String,
+    /// Rendered on the first `/openapi.json` (see [`AppState::openapi_json`]).
+    openapi_json: std::sync::OnceLock<axum::body::Bytes>,
     closes: routes::closes::RenderCache,
     started: Instant,
     auth: auth::AuthSettings,
@@ -75,7 +76,7 @@ impl AppState {
             heartbeat_every: service::Settings::default().heartbeat_every,
         };
         Self(Arc::new(Shared {
-            openapi_json: openapi::document_json(config.max_days),
+            openapi_json: std::sync::OnceLock::new(),
             service: Service::new(store, market, settings),
             login_limiter: auth::LoginLimiter::new(auth.limits),
             read_limiter: limits::reads::ReadLimiter::new(config.limits.reads),
@@ -172,8 +173,14 @@ impl AppState {
         &self.0.metrics
     }
 
-    pub(crate) fn openapi_json(&self) -> String {
-        self.0.openapi_json.clone()
+    /// The OpenAPI document as JSON, rendered on first use and kept: building it takes
+    /// ~6 MiB of transient allocations and the text is ~0.5 MiB, which a replica that never
+    /// serves `/openapi.json` should not hold (bench/memory.sh).
+    pub(crate) fn openapi_json(&self) -> axum::body::Bytes {
+        self.0
+            .openapi_json
+            .get_or_init(|| openapi::document_json(self.0.config.max_days).into())
+            .clone()
     }
 
     pub(crate) fn health(

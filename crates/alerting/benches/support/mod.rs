@@ -1,7 +1,10 @@
 //! What the alerting benches store before they measure: a user with a webhook channel and
-//! `crosses` rules that fire on every crossing. Included by each bench with `mod support;`.
+//! `crosses` rules that fire on every crossing, and a scratch PostgreSQL database for a run.
+//! Included by each bench with `mod support;`.
 
 use std::sync::Arc;
+
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use alerts::RuleState;
 use chrono::Utc;
@@ -63,6 +66,30 @@ pub async fn crossing_rule(
             },
             Utc::now(),
         )
+        .await
+        .unwrap();
+}
+
+/// A new database on the server of `admin` (a PostgreSQL URL ending in a database name) for
+/// one run; returns its URL and name, for [`drop_database`].
+#[allow(dead_code)] // Each bench includes this module; not every bench uses PostgreSQL.
+pub async fn create_database(admin: &str, purpose: &str) -> (String, String) {
+    let name = format!("stockd_bench_{purpose}_{}", std::process::id());
+    let mut conn = PgConnection::connect(admin).await.unwrap();
+    sqlx::query(AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    (url, name)
+}
+
+/// Drops a database made by [`create_database`], closing its connections.
+#[allow(dead_code)]
+pub async fn drop_database(admin: &str, name: &str) {
+    let mut conn = PgConnection::connect(admin).await.unwrap();
+    sqlx::query(AssertSqlSafe(format!("drop database {name} with (force)")))
+        .execute(&mut conn)
         .await
         .unwrap();
 }

@@ -5,8 +5,8 @@
 //! licence and coverage in `data/README.md`). It is real but old: it is served as what it is,
 //! with `source = "sample"`, and no price is ever invented for a symbol it does not hold.
 //!
-//! This module owns decoding that file (once, on first use) and answering [`MarketData`] calls
-//! from it.
+//! This module owns decoding that file (a symbol's history on each `daily` call, a summary of
+//! every symbol once) and answering [`MarketData`] calls from it.
 
 mod history;
 
@@ -15,7 +15,7 @@ use chrono::Utc;
 use domain::{Quote, Series, Symbol};
 
 use crate::{MarketData, ProviderError};
-use history::HISTORY;
+use history::SUMMARY;
 
 /// The provider name used in provenance, metrics and errors.
 const NAME: &str = "sample";
@@ -28,34 +28,34 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// The sample provider; the data is decoded on the first call that needs it.
+    /// The sample provider; the data is decoded when a call needs it.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The symbols the sample holds, sorted.
     pub fn symbols(&self) -> Vec<Symbol> {
-        HISTORY.keys().copied().collect()
+        SUMMARY.keys().copied().collect()
     }
 
-    fn bars(&self, symbol: Symbol) -> Result<&'static [domain::Bar], ProviderError> {
-        if HISTORY.is_empty() {
+    /// The summary of `symbol`, or why there is none.
+    fn latest(&self, symbol: Symbol) -> Result<&'static history::Latest, ProviderError> {
+        if SUMMARY.is_empty() {
             return Err(ProviderError::Upstream {
                 provider: NAME,
                 detail: "the bundled sample data could not be read; see the error log".to_owned(),
             });
         }
-        match HISTORY.get(&symbol) {
-            Some(bars) if !bars.is_empty() => Ok(bars),
-            _ => Err(ProviderError::UnknownSymbol {
+        SUMMARY
+            .get(&symbol)
+            .ok_or_else(|| ProviderError::UnknownSymbol {
                 symbol,
                 detail: self.unknown_symbol_detail(),
-            }),
-        }
+            })
     }
 
     fn unknown_symbol_detail(&self) -> String {
-        let symbols: Vec<&str> = HISTORY.keys().map(Symbol::as_str).collect();
+        let symbols: Vec<&str> = SUMMARY.keys().map(Symbol::as_str).collect();
         format!(
             "the bundled sample data has {}; set APIKEY=<your Alpha Vantage key> to serve live \
              data for any symbol",
@@ -71,21 +71,24 @@ impl MarketData for Sample {
     }
 
     async fn daily(&self, symbol: Symbol) -> Result<Series, ProviderError> {
-        let bars = self.bars(symbol)?;
-        Ok(Series::new(symbol, bars.to_vec(), NAME, Utc::now()))
+        self.latest(symbol)?;
+        // Decoding is CPU work of a few milliseconds: off the async workers.
+        let bars = tokio::task::spawn_blocking(move || history::bars_of(symbol))
+            .await
+            .map_err(|_| ProviderError::Upstream {
+                provider: NAME,
+                detail: "decoding the bundled sample data stopped unexpectedly".to_owned(),
+            })?;
+        Ok(Series::new(symbol, bars, NAME, Utc::now()))
     }
 
     async fn quote(&self, symbol: Symbol) -> Result<Quote, ProviderError> {
-        let bars = self.bars(symbol)?;
-        let (last, earlier) = bars.split_last().ok_or(ProviderError::NoData {
-            provider: NAME,
-            symbol,
-        })?;
+        let latest = self.latest(symbol)?;
         Ok(Quote {
             symbol,
-            price: last.close,
-            previous_close: earlier.last().map(|bar| bar.close),
-            trading_day: last.date,
+            price: latest.last.close,
+            previous_close: latest.previous_close,
+            trading_day: latest.last.date,
             as_of: None,
             source: NAME.to_owned(),
             fetched_at: Utc::now(),

@@ -38,7 +38,9 @@ impl Clock for TokioClock {
 /// One state per key, at most `capacity` keys, then one shared overflow state.
 #[derive(Debug)]
 pub(crate) struct BoundedKeys<K: Hash + Eq> {
-    states: DashMap<K, AtomicU64>,
+    /// Keyed by client address, which clients choose: foldhash's seeded `quality` hasher
+    /// (SipHash cost more than the rest of the check).
+    states: DashMap<K, AtomicU64, foldhash::quality::RandomState>,
     capacity: usize,
     clock: TokioClock,
     overflow: AtomicU64,
@@ -137,7 +139,7 @@ impl<K: Hash + Eq + Clone> KeyedAllowance<K> {
             origin: Instant::now(),
         };
         let keys = BoundedKeys {
-            states: DashMap::new(),
+            states: DashMap::default(),
             capacity: capacity.max(1),
             clock,
             overflow: AtomicU64::new(0),

@@ -75,7 +75,7 @@ impl RenderedCloses {
 /// Rendered closes per symbol.
 #[derive(Debug, Default)]
 pub(crate) struct RenderCache {
-    rendered: RwLock<HashMap<Symbol, Arc<RenderedCloses>>>,
+    rendered: RwLock<HashMap<Symbol, Arc<RenderedCloses>, foldhash::fast::RandomState>>,
 }
 
 impl RenderCache {

