@@ -149,8 +149,11 @@ impl Bus for MemoryBus {
             let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
             watchers.0 += 1;
             let seq = watchers.0;
-            // No watcher: nothing to tell.
-            let _ = watchers.1.send((seq, Arc::new(event.clone())));
+            // No watcher (no live stream in this process): no copy to make. A watcher
+            // subscribes under this lock, so none can appear between the check and the send.
+            if watchers.1.receiver_count() > 0 {
+                let _ = watchers.1.send((seq, Arc::new(event.clone())));
+            }
         }
         metrics::published(kind);
         Ok(())
