@@ -208,6 +208,23 @@ async fn a_burst_of_firings_is_written_together_skipping_only_the_stale_ones() {
             "the firing's state is written"
         );
         assert!(store.record_triggers(&[], t0()).await.unwrap().is_empty());
+
+        // One rule firing on two quotes of one burst: the first disarms it, so the second
+        // (written after it, in the same transaction) finds it no longer active.
+        let mut rule = crosses_up(&alice);
+        rule.definition["price"] = json!(500);
+        let rule = store.create_rule(&rule, t0()).await.unwrap();
+        let first = trigger(&rule, &alice, vec![channel.clone()]);
+        let mut second = first.clone();
+        second.quote_at = t0() + Duration::seconds(1);
+        second.dedupe_key = format!("{}:{}", rule.id, second.quote_at.to_rfc3339());
+        let recorded = store.record_triggers(&[first, second], t0()).await.unwrap();
+        assert_eq!(
+            recorded.iter().map(Option::is_some).collect::<Vec<_>>(),
+            vec![true, false],
+            "{}: a disarmed rule fires once",
+            store.backend()
+        );
     }
 }
 

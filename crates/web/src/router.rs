@@ -3,19 +3,24 @@
 //! `feature-disabled` (so it never falls through to another route, such as `/{symbol}/{days}`),
 //! decided once when the router is built. Route modules hold handlers only; none of them lists
 //! paths or imports another route module's routes.
+//!
+//! Every handler is added through [`Methods`], which wraps it in [`Observed`]: the request id,
+//! metrics and security headers are part of listing a path, not a layer to remember.
 
 use axum::Router;
 use axum::extract::Request;
+use axum::handler::Handler;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{MethodRouter, any, delete, get, post, put};
+use axum::routing::{self, MethodRouter};
 
 use crate::features::{self, Feature, Features};
+use crate::observe::{self, Observed};
 use crate::routes::{
     accounts, admin, alerts, channels, history, indicators, ingest, news, notifications, ops, seed,
     sentiment, signals, signup, stocks, stream, symbols, system, watchlist,
 };
-use crate::{AppState, app, docs, error, mcp, observe};
+use crate::{AppState, app, docs, error, mcp};
 
 /// Which methods a disabled group still answers with "disabled" (the others fall to 405, as a
 /// route of other methods would).
@@ -27,7 +32,52 @@ enum Off {
     Any,
 }
 
-type Paths = Vec<(&'static str, MethodRouter<AppState>)>;
+type Paths = Vec<(&'static str, Methods)>;
+
+/// The handlers of one path, each wrapped in [`Observed`] (request id, metrics, security
+/// headers) as it is added. Paths take this type rather than axum's `MethodRouter`, so a
+/// handler cannot be listed without its observation.
+struct Methods(MethodRouter<AppState>);
+
+// Both lists are axum's: a function per method (and `any`), a chained method per method.
+// Whichever is not used yet stays, so the next path needing it takes the observed one.
+macro_rules! observed_methods {
+    (paths: $($path_method:ident),*; chained: $($chained:ident),*) => {
+        $(
+            /// A path answering this method with `handler`, observed.
+            #[allow(dead_code, reason = "kept for the next path answering this method")]
+            fn $path_method<H: Handler<T, AppState>, T: 'static>(handler: H) -> Methods {
+                Methods(routing::$path_method(Observed(handler)))
+            }
+        )*
+
+        impl Methods {
+            $(
+                /// This path also answers the method with `handler`, observed.
+                #[allow(dead_code, reason = "kept for the next path answering this method")]
+                fn $chained<H: Handler<T, AppState>, T: 'static>(self, handler: H) -> Self {
+                    Self(self.0.$chained(Observed(handler)))
+                }
+            )*
+        }
+    };
+}
+
+observed_methods!(
+    paths: get, post, put, patch, delete, any;
+    chained: get, post, put, patch, delete
+);
+
+/// [`Router::route`] for [`Methods`].
+trait RouteObserved {
+    fn at(self, path: &str, methods: Methods) -> Self;
+}
+
+impl RouteObserved for Router<AppState> {
+    fn at(self, path: &str, methods: Methods) -> Self {
+        self.route(path, methods.0)
+    }
+}
 
 /// The group's paths as given when `feature` is on, else each answering "disabled".
 fn group(features: &Features, feature: Feature, off: Off, paths: Paths) -> Router<AppState> {
@@ -44,7 +94,7 @@ fn group(features: &Features, feature: Feature, off: Off, paths: Paths) -> Route
                     any(move || async move { features::disabled_response(feature) })
                 }
             };
-            router.route(path, route)
+            router.at(path, route)
         })
 }
 
@@ -54,13 +104,13 @@ pub fn router(state: AppState) -> Router {
     let gated = |feature, off, paths| group(&features, feature, off, paths);
     Router::new()
         // The seed-compatible routes.
-        .route("/", get(seed::default_prices))
-        .route("/{symbol}", get(seed::symbol_prices))
-        .route("/{symbol}/{days}", get(seed::symbol_days_prices))
+        .at("/", get(seed::default_prices))
+        .at("/{symbol}", get(seed::symbol_prices))
+        .at("/{symbol}/{days}", get(seed::symbol_days_prices))
         // The dashboard (a browser opening `/` is sent there).
-        .route("/app", get(app::app_root_redirect))
-        .route("/app/", get(app::app_index))
-        .route("/app/{*path}", get(app::app_path))
+        .at("/app", get(app::app_root_redirect))
+        .at("/app/", get(app::app_index))
+        .at("/app/{*path}", get(app::app_path))
         // Market data.
         .merge(gated(
             Feature::DailyApi,
@@ -126,18 +176,18 @@ pub fn router(state: AppState) -> Router {
             ],
         ))
         // Tracked symbols and operations.
-        .route("/v1/features", get(features::list_features))
-        .route("/v1/symbols", get(symbols::list_symbols))
-        .route(
+        .at("/v1/features", get(features::list_features))
+        .at("/v1/symbols", get(symbols::list_symbols))
+        .at(
             "/v1/symbols/{symbol}",
             put(symbols::track_symbol).delete(symbols::untrack_symbol),
         )
-        .route("/health", get(ops::health))
-        .route("/ready", get(ops::ready))
-        .route("/metrics", get(ops::metrics))
-        .route("/circuit-breaker", get(ops::circuit_breakers))
-        .route("/v1/providers", get(ops::list_providers))
-        .route("/v1/system/instances", get(system::list_instances))
+        .at("/health", get(ops::health))
+        .at("/ready", get(ops::ready))
+        .at("/metrics", get(ops::metrics))
+        .at("/circuit-breaker", get(ops::circuit_breakers))
+        .at("/v1/providers", get(ops::list_providers))
+        .at("/v1/system/instances", get(system::list_instances))
         // Live updates.
         .merge(gated(
             Feature::Stream,
@@ -243,7 +293,6 @@ pub fn router(state: AppState) -> Router {
             Off::Any,
             vec![("/mcp", any(mcp::mcp_endpoint))],
         ))
-        .route_layer(observe::ObserveLayer)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -3,17 +3,19 @@
 //! 25 calls a day cannot afford a typo being asked for on every request).
 //!
 //! Expiry is judged on tokio's clock, like the read-through cache, so tests can pause and
-//! advance it; moka's own time-to-live (real time) only bounds how long memory is held.
+//! advance it; an expired answer stays until a new one replaces it or the bound evicts it (an
+//! entry is a few dozen bytes, so the bound is what limits memory).
 
 use std::time::Duration;
 
 use domain::Symbol;
-use moka::future::Cache;
+use foldhash::quality::RandomState;
 use providers::ProviderError;
+use quick_cache::sync::Cache;
 use tokio::time::Instant;
 
 /// Remembered (provider, symbol) answers; at most this many are kept.
-const CAPACITY: u64 = 100_000;
+const CAPACITY: usize = 100_000;
 
 #[derive(Debug, Clone)]
 struct Remembered {
@@ -24,14 +26,14 @@ struct Remembered {
 /// Which providers said which symbols are unknown, until when.
 pub(crate) struct UnknownSymbols {
     ttl: Duration,
-    cache: Cache<(&'static str, Symbol), Remembered>,
+    cache: Cache<(&'static str, Symbol), Remembered, quick_cache::UnitWeighter, RandomState>,
 }
 
 impl std::fmt::Debug for UnknownSymbols {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UnknownSymbols")
             .field("ttl", &self.ttl)
-            .field("entries", &self.cache.entry_count())
+            .field("entries", &self.cache.len())
             .finish()
     }
 }
@@ -39,13 +41,16 @@ impl std::fmt::Debug for UnknownSymbols {
 impl UnknownSymbols {
     /// Remembers answers for `ttl`; a zero `ttl` remembers nothing.
     pub(crate) fn new(ttl: Duration) -> Self {
-        let mut builder = Cache::builder().max_capacity(CAPACITY);
-        if !ttl.is_zero() {
-            builder = builder.time_to_live(ttl);
-        }
         Self {
             ttl,
-            cache: builder.build(),
+            // Keys are (provider, symbol) pairs a client can choose: the seeded hasher.
+            cache: Cache::with(
+                CAPACITY,
+                CAPACITY as u64,
+                quick_cache::UnitWeighter,
+                RandomState::default(),
+                Default::default(),
+            ),
         }
     }
 
@@ -55,7 +60,7 @@ impl UnknownSymbols {
         provider: &'static str,
         symbol: Symbol,
     ) -> Option<ProviderError> {
-        let remembered = self.cache.get(&(provider, symbol)).await?;
+        let remembered = self.cache.get(&(provider, symbol))?;
         (Instant::now() < remembered.until).then_some(remembered.answer)
     }
 
@@ -73,6 +78,6 @@ impl UnknownSymbols {
             answer: answer.clone(),
             until: Instant::now() + self.ttl,
         };
-        self.cache.insert((provider, symbol), remembered).await;
+        self.cache.insert((provider, symbol), remembered);
     }
 }

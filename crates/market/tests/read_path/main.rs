@@ -125,6 +125,27 @@ async fn a_stale_copy_is_served_when_the_upstream_fails() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_refresh_abandoned_midway_keeps_the_stale_copy_for_the_next_reader() {
+    // Quotes are not stored, so the cache's copy is the only stale copy there is.
+    let provider = Scripted::answering("10");
+    let market = market(provider.clone(), Arc::new(MemoryStore::new()), config());
+    market.quote(sym("MSFT")).await.unwrap();
+    tokio::time::advance(Duration::from_secs(61)).await;
+
+    // A client gives up while the refresh is waiting for a slow upstream…
+    *provider.delay.lock().unwrap() = Duration::from_secs(3);
+    let abandoned = tokio::time::timeout(Duration::from_secs(1), market.quote(sym("MSFT"))).await;
+    assert!(abandoned.is_err(), "the read was still waiting");
+
+    // …and the upstream then fails: the next reader still gets the old quote, marked stale.
+    *provider.delay.lock().unwrap() = Duration::ZERO;
+    provider.set_default(Err(upstream_error()));
+    let served = market.quote(sym("MSFT")).await.unwrap();
+    assert_eq!(served.cache, CacheStatus::Stale);
+    assert_eq!(served.value.price.to_string(), "10");
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_store_stands_in_as_the_stale_copy_after_a_restart() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let old = series_fetched_at(sym("IBM"), "42", start() - chrono::Duration::days(2));

@@ -52,8 +52,9 @@ sql_alert_store!(PostgresStore, {
             [] => Ok(Vec::new()),
             // One statement is its own transaction.
             [trigger] => Ok(vec![record_one(self.pool(), trigger, at).await?]),
-            _ => {
-                // A burst is one transaction: one commit for all its firings.
+            _ if names_a_rule_twice(triggers) => {
+                // Statement by statement in one transaction, so a later firing of a rule sees
+                // what the earlier one wrote (one statement reads a single snapshot).
                 let mut tx = self.pool().begin().await?;
                 let mut recorded = Vec::with_capacity(triggers.len());
                 for trigger in triggers {
@@ -62,6 +63,7 @@ sql_alert_store!(PostgresStore, {
                 tx.commit().await?;
                 Ok(recorded)
             }
+            _ => record_burst(self.pool(), triggers, at).await,
         }
     }
 
@@ -154,6 +156,101 @@ sql_alert_store!(PostgresStore, {
         Ok(())
     }
 });
+
+/// Whether two firings of one burst belong to the same rule (two quotes of one symbol).
+fn names_a_rule_twice(triggers: &[TriggerRecord]) -> bool {
+    let mut rules: Vec<i64> = triggers.iter().map(|t| t.rule_id).collect();
+    rules.sort_unstable();
+    rules.windows(2).any(|pair| pair[0] == pair[1])
+}
+
+/// A burst of firings of different rules in ONE statement over arrays (one round trip, one
+/// implicit transaction), with what [`record_one`] does for each: the guard, the event, its
+/// outbox rows, the rule's new state. Fifty firings on one quote took fifty round trips.
+async fn record_burst(
+    pool: &sqlx::PgPool,
+    triggers: &[TriggerRecord],
+    at: DateTime<Utc>,
+) -> Result<Vec<Option<AlertEvent>>, StoreError> {
+    let event_ids: Vec<String> = triggers.iter().map(|_| new_id()).collect();
+    let rule_ids: Vec<i64> = triggers.iter().map(|t| t.rule_id).collect();
+    let versions: Vec<DateTime<Utc>> = triggers.iter().map(|t| t.rule_version).collect();
+    let users: Vec<&str> = triggers.iter().map(|t| t.user_id.as_str()).collect();
+    let symbols: Vec<&str> = triggers.iter().map(|t| t.symbol.as_str()).collect();
+    let prices: Vec<i64> = triggers.iter().map(|t| t.price.raw()).collect();
+    let quote_times: Vec<DateTime<Utc>> = triggers.iter().map(|t| t.quote_at).collect();
+    let dedupe_keys: Vec<&str> = triggers.iter().map(|t| t.dedupe_key.as_str()).collect();
+    let messages: Vec<&str> = triggers.iter().map(|t| t.message.as_str()).collect();
+    let payloads: Vec<String> = triggers.iter().map(|t| json_text(&t.payload)).collect();
+    let states: Vec<String> = triggers.iter().map(|t| json_text(&t.state)).collect();
+    let statuses: Vec<&str> = triggers.iter().map(|t| t.status.as_str()).collect();
+    // The channels, flattened: (the firing's event id, a channel id) per outbox row.
+    let (target_events, target_channels): (Vec<&str>, Vec<&str>) = triggers
+        .iter()
+        .zip(&event_ids)
+        .flat_map(|(trigger, event_id)| {
+            trigger
+                .channel_ids
+                .iter()
+                .map(move |channel| (event_id.as_str(), channel.as_str()))
+        })
+        .unzip();
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "with v as ( \
+             select * from unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], \
+                 $5::text[], $6::bigint[], $7::timestamptz[], $8::text[], $9::text[], \
+                 $10::text[], $11::text[], $12::text[]) \
+                 as v(event_id, rule_id, version, user_id, symbol, price_e9, quote_at, \
+                     dedupe_key, message, payload, state, status)), \
+         current_rule as ( \
+             select v.* from v join alert_rules r on r.id = v.rule_id \
+             and r.status = 'active' and r.updated_at = v.version), \
+         event as ( \
+             insert into alert_events (id, rule_id, user_id, symbol, price_e9, quote_at, \
+                 dedupe_key, message, created_at) \
+             select event_id, rule_id, user_id, symbol, price_e9, quote_at, dedupe_key, \
+                 message, $13 from current_rule \
+             on conflict (dedupe_key) do nothing \
+             returning {EVENT_COLUMNS}), \
+         outbox as ( \
+             insert into notifications (id, event_id, user_id, channel_id, \
+                 idempotency_key, payload, status, attempts, next_attempt_at, created_at, \
+                 updated_at) \
+             select gen_random_uuid()::text, event.id, event.user_id, c.id, \
+                 event.id || ':' || c.id, v.payload, 'pending', 0, $13, $13, $13 \
+             from event join v on v.event_id = event.id \
+             join unnest($14::text[], $15::text[]) as t(event_id, channel_id) \
+                 on t.event_id = event.id \
+             join channels c on c.user_id = event.user_id and c.id = t.channel_id), \
+         rule_state as ( \
+             update alert_rules r set state = v.state, status = v.status \
+             from event join v on v.event_id = event.id where r.id = event.rule_id) \
+         select {EVENT_COLUMNS} from event"
+    )))
+    .bind(&event_ids)
+    .bind(&rule_ids)
+    .bind(&versions)
+    .bind(&users)
+    .bind(&symbols)
+    .bind(&prices)
+    .bind(&quote_times)
+    .bind(&dedupe_keys)
+    .bind(&messages)
+    .bind(&payloads)
+    .bind(&states)
+    .bind(&statuses)
+    .bind(at)
+    .bind(&target_events)
+    .bind(&target_channels)
+    .fetch_all(pool)
+    .await?;
+    let mut written = rows
+        .iter()
+        .map(|row| event(row).map(|event| (event.id.clone(), event)))
+        .collect::<Result<std::collections::HashMap<_, _>, _>>()?;
+    // Answered in the burst's order: each firing's event, or None where it was skipped.
+    Ok(event_ids.iter().map(|id| written.remove(id)).collect())
+}
 
 /// One firing of [`AlertStore::record_triggers`]: the guard, the event, its outbox rows
 /// (channels deleted since are skipped) and the rule's new state in one statement.

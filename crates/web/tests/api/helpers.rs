@@ -186,13 +186,11 @@ impl TestApp {
         web: WebConfig,
         dir: tempfile::TempDir,
     ) -> Self {
+        // The recorder first, as `stockd serve` does: metric handles taken before it is
+        // installed (the market's cache counters) would record nowhere.
+        let metrics = web::observe::install_metrics_recorder();
         let market = Arc::new(Market::new(provider, store.clone(), config));
-        let state = AppState::new(
-            store.clone(),
-            market,
-            web,
-            web::observe::install_metrics_recorder(),
-        );
+        let state = AppState::new(store.clone(), market, web, metrics);
         Self {
             router: web::router(state.clone()),
             state,
