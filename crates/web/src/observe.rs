@@ -305,11 +305,16 @@ impl RequestMetrics {
     /// (route, method, status) on this thread.
     fn record(self, status: StatusCode, seconds: f64) {
         type Handles =
-            HashMap<(usize, &'static str, u16), (Counter, Histogram), foldhash::fast::RandomState>;
+            HashMap<(usize, usize, u16), (Counter, Histogram), foldhash::fast::RandomState>;
         thread_local! {
             static HANDLES: RefCell<Handles> = RefCell::new(HashMap::default());
         }
-        let key = (self.route.as_ptr() as usize, self.method, status.as_u16());
+        // The labels are `'static` and interned (one pointer per text): keyed by address.
+        let key = (
+            self.route.as_ptr() as usize,
+            self.method.as_ptr() as usize,
+            status.as_u16(),
+        );
         HANDLES.with(|handles| {
             let mut handles = handles.borrow_mut();
             let (counter, duration) = handles.entry(key).or_insert_with(|| {

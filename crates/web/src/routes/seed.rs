@@ -123,7 +123,7 @@ async fn prices(
     body.extend_from_slice(b"{\"symbol\":\"");
     body.extend_from_slice(symbol.as_str().as_bytes()); // [A-Z0-9.^=-]: nothing to escape
     body.extend_from_slice(b"\",\"ndays\":");
-    body.extend_from_slice(ndays.to_string().as_bytes());
+    body.extend_from_slice(itoa::Buffer::new().format(ndays).as_bytes());
     body.extend_from_slice(b",\"prices\":[");
     body.extend_from_slice(prices);
     body.extend_from_slice(b"],\"average\":");

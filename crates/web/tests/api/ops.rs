@@ -167,6 +167,32 @@ async fn every_response_carries_a_request_id_and_keeps_the_clients() {
 }
 
 #[tokio::test]
+async fn a_price_answer_declares_its_own_length_on_get_and_head() {
+    let app = TestApp::sample().await;
+    for days in ["1", "7", "250"] {
+        let get = app.get(&format!("/MSFT/{days}")).await;
+        assert_eq!(
+            get.header("content-length"),
+            Some(get.body.len().to_string().as_str()),
+            "GET /MSFT/{days}"
+        );
+        let head = app
+            .request(
+                Request::head(format!("/MSFT/{days}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert!(head.body.is_empty());
+        assert_eq!(
+            head.header("content-length"),
+            get.header("content-length"),
+            "HEAD /MSFT/{days} says what GET sends"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_disabled_feature_answers_404_saying_so_and_is_listed_as_off() {
     use std::collections::BTreeMap;
     use std::sync::Arc;
