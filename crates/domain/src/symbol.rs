@@ -37,13 +37,18 @@ impl Symbol {
         if text.is_empty() {
             return Err(SymbolError::Empty);
         }
-        if let Some(bad) = text
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '^' | '=')))
+        // Bytes, not chars: every allowed character is one ASCII byte, so the first byte that
+        // is not one starts the offending character (everything before it is ASCII).
+        if let Some(at) = text
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'^' | b'=')))
         {
             return Err(SymbolError::InvalidCharacter {
                 text: truncate_for_message(text),
-                bad,
+                bad: text[at..]
+                    .chars()
+                    .next()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER),
             });
         }
         if text.len() > MAX_SYMBOL_LEN {
