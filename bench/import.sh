@@ -19,6 +19,7 @@
 #   POSTGRES_ADMIN_URL=  bench/import.sh     # skip PostgreSQL
 #   STOCKD_BIN=/tmp/old/target/release/stockd bench/import.sh   # measure another build
 #   SKIP_BUILD=1 bench/import.sh        # use the binaries already in target/release
+#                                       # (or $CARGO_TARGET_DIR/release)
 set -euo pipefail
 
 SYMBOLS=${SYMBOLS:-500}
@@ -33,7 +34,7 @@ IMPORT_TIMEOUT=${IMPORT_TIMEOUT:-300}
 ROUNDS=${ROUNDS:-3}
 STOCKD_PORT=${STOCKD_PORT:-18097}
 POSTGRES_ADMIN_URL=${POSTGRES_ADMIN_URL-postgres://postgres@127.0.0.1:5432/test}
-STOCKD_BIN=${STOCKD_BIN:-./target/release/stockd}
+STOCKD_BIN=${STOCKD_BIN:-${CARGO_TARGET_DIR:-target}/release/stockd}
 
 cd "$(dirname "$0")/.."
 
@@ -64,7 +65,7 @@ calc() { python3 -c "print($1)"; }
 csv=$work/bars.csv
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(now)
-./target/release/gen-bars --symbols "$SYMBOLS" --from "$FROM" --to "$TO" --seed "$SEED" --out "$csv"
+"${CARGO_TARGET_DIR:-target}/release/gen-bars" --symbols "$SYMBOLS" --from "$FROM" --to "$TO" --seed "$SEED" --out "$csv"
 gen_s=$(calc "f'{$(now) - $start:.2f}'")
 rows=$(($(wc -l <"$csv") - 1))
 echo "generated $rows rows ($(du -h "$csv" | cut -f1)) in $gen_s s" >&2
