@@ -48,22 +48,26 @@ sql_alert_store!(PostgresStore, {
         triggers: &[TriggerRecord],
         at: DateTime<Utc>,
     ) -> Result<Vec<Option<AlertEvent>>, StoreError> {
-        match triggers {
+        let layers = layers_by_rule(triggers);
+        match layers.as_slice() {
             [] => Ok(Vec::new()),
             // One statement is its own transaction.
-            [trigger] => Ok(vec![record_one(self.pool(), trigger, at).await?]),
-            _ if names_a_rule_twice(triggers) => {
-                // Statement by statement in one transaction, so a later firing of a rule sees
-                // what the earlier one wrote (one statement reads a single snapshot).
+            [only] => record_burst(self.pool(), only, at).await,
+            _ => {
+                // A rule firing more than once (two quotes of its symbol): one statement per
+                // layer, in one transaction, so its later firing sees what the earlier wrote
+                // (one statement reads a single snapshot).
                 let mut tx = self.pool().begin().await?;
-                let mut recorded = Vec::with_capacity(triggers.len());
-                for trigger in triggers {
-                    recorded.push(record_one(&mut *tx, trigger, at).await?);
+                let mut recorded: Vec<Option<AlertEvent>> = vec![None; triggers.len()];
+                for layer in &layers {
+                    let written = record_burst(&mut *tx, layer, at).await?;
+                    for ((index, _), event) in layer.iter().zip(written) {
+                        recorded[*index] = event;
+                    }
                 }
                 tx.commit().await?;
                 Ok(recorded)
             }
-            _ => record_burst(self.pool(), triggers, at).await,
         }
     }
 
@@ -157,21 +161,34 @@ sql_alert_store!(PostgresStore, {
     }
 });
 
-/// Whether two firings of one burst belong to the same rule (two quotes of one symbol).
-fn names_a_rule_twice(triggers: &[TriggerRecord]) -> bool {
-    let mut rules: Vec<i64> = triggers.iter().map(|t| t.rule_id).collect();
-    rules.sort_unstable();
-    rules.windows(2).any(|pair| pair[0] == pair[1])
+/// A burst split so that no layer holds two firings of one rule: each firing goes to the layer
+/// after its rule's previous one. Usually one layer, the whole burst. Each firing keeps its
+/// index in the burst.
+fn layers_by_rule(triggers: &[TriggerRecord]) -> Vec<Vec<(usize, &TriggerRecord)>> {
+    let mut layers: Vec<Vec<(usize, &TriggerRecord)>> = Vec::new();
+    let mut seen: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for (index, trigger) in triggers.iter().enumerate() {
+        let depth = seen.entry(trigger.rule_id).or_insert(0);
+        if layers.len() == *depth {
+            layers.push(Vec::new());
+        }
+        layers[*depth].push((index, trigger));
+        *depth += 1;
+    }
+    layers
 }
 
-/// A burst of firings of different rules in ONE statement over arrays (one round trip, one
-/// implicit transaction), with what [`record_one`] does for each: the guard, the event, its
-/// outbox rows, the rule's new state. Fifty firings on one quote took fifty round trips.
-async fn record_burst(
-    pool: &sqlx::PgPool,
-    triggers: &[TriggerRecord],
+/// Firings of different rules in ONE statement over arrays (one round trip): for each, the guard
+/// (the rule is still active and at the version the engine loaded, else nothing is written),
+/// the event (unique dedupe key: a re-evaluated tick is a no-op), one outbox row per channel,
+/// and the rule's new state. Answered in the order given: each firing's event, or `None`. Fifty
+/// firings on one quote took fifty round trips as a statement each.
+async fn record_burst<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    layer: &[(usize, &TriggerRecord)],
     at: DateTime<Utc>,
 ) -> Result<Vec<Option<AlertEvent>>, StoreError> {
+    let triggers: Vec<&TriggerRecord> = layer.iter().map(|(_, trigger)| *trigger).collect();
     let event_ids: Vec<String> = triggers.iter().map(|_| new_id()).collect();
     let rule_ids: Vec<i64> = triggers.iter().map(|t| t.rule_id).collect();
     let versions: Vec<DateTime<Utc>> = triggers.iter().map(|t| t.rule_version).collect();
@@ -242,7 +259,7 @@ async fn record_burst(
     .bind(at)
     .bind(&target_events)
     .bind(&target_channels)
-    .fetch_all(pool)
+    .fetch_all(executor)
     .await?;
     let mut written = rows
         .iter()
@@ -250,54 +267,4 @@ async fn record_burst(
         .collect::<Result<std::collections::HashMap<_, _>, _>>()?;
     // Answered in the burst's order: each firing's event, or None where it was skipped.
     Ok(event_ids.iter().map(|id| written.remove(id)).collect())
-}
-
-/// One firing of [`AlertStore::record_triggers`]: the guard, the event, its outbox rows
-/// (channels deleted since are skipped) and the rule's new state in one statement.
-async fn record_one<'e>(
-    executor: impl sqlx::PgExecutor<'e>,
-    trigger: &TriggerRecord,
-    at: DateTime<Utc>,
-) -> Result<Option<AlertEvent>, StoreError> {
-    // One statement, so one round trip (and, alone, one implicit transaction): the firing is
-    // written whole or not at all. This is the tick→outbox latency of every firing.
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "with current_rule as ( \
-             select id from alert_rules \
-             where id = $1 and status = 'active' and updated_at = $2), \
-         event as ( \
-             insert into alert_events (id, rule_id, user_id, symbol, price_e9, quote_at, \
-                 dedupe_key, message, created_at) \
-             select $3, $1, $4, $5, $6, $7, $8, $9, $10 from current_rule \
-             on conflict (dedupe_key) do nothing \
-             returning {EVENT_COLUMNS}), \
-         outbox as ( \
-             insert into notifications (id, event_id, user_id, channel_id, \
-                 idempotency_key, payload, status, attempts, next_attempt_at, created_at, \
-                 updated_at) \
-             select gen_random_uuid()::text, event.id, $4, c.id, event.id || ':' || c.id, \
-                 $11, 'pending', 0, $10, $10, $10 \
-             from event join channels c on c.user_id = $4 and c.id = any($12::text[])), \
-         rule_state as ( \
-             update alert_rules set state = $13, status = $14 \
-             where id = (select rule_id from event)) \
-         select {EVENT_COLUMNS} from event"
-    )))
-    .bind(trigger.rule_id)
-    .bind(trigger.rule_version)
-    .bind(new_id())
-    .bind(&trigger.user_id)
-    .bind(trigger.symbol.as_str())
-    .bind(trigger.price.raw())
-    .bind(trigger.quote_at)
-    .bind(&trigger.dedupe_key)
-    .bind(&trigger.message)
-    .bind(at)
-    .bind(json_text(&trigger.payload))
-    .bind(&trigger.channel_ids)
-    .bind(json_text(&trigger.state))
-    .bind(trigger.status.as_str())
-    .fetch_optional(executor)
-    .await?;
-    row.as_ref().map(event).transpose()
 }
