@@ -281,6 +281,8 @@ impl Market {
             config.stale_retry,
             config.cache_max_bars,
             |series: &Series| u32::try_from(series.bars().len()).unwrap_or(u32::MAX),
+            // A series of a few years of trading days.
+            1_000,
         );
         let quotes = ReadThrough::new(
             "quote",
@@ -288,6 +290,7 @@ impl Market {
             config.stale_retry,
             100_000,
             |_| 1,
+            1,
         );
         Self {
             chain,

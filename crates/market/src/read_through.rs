@@ -114,19 +114,20 @@ impl<V: Send + Sync + 'static> std::fmt::Debug for ReadThrough<V> {
 }
 
 impl<V: Send + Sync + 'static> ReadThrough<V> {
-    /// A cache bounded to `capacity` weight units, each entry weighing `weigh(value)`.
+    /// A cache bounded to `capacity` weight units, each entry weighing `weigh(value)`, a
+    /// typical one `typical_weight` (the cache sizes its bookkeeping of recently evicted keys
+    /// by the number of entries this gives; it allocates as entries arrive).
     pub(crate) fn new(
         name: &'static str,
         ttl: Duration,
         stale_retry: Duration,
         capacity: u64,
         weigh: fn(&V) -> u32,
+        typical_weight: u64,
     ) -> Self {
         let capacity = capacity.max(1);
         let shards = (capacity / MIN_SHARD_WEIGHT).clamp(1, MAX_SHARDS);
-        // Only the item estimate sizes the cache's bookkeeping (it grows as entries arrive);
-        // a series weighs about a thousand bars, a quote one.
-        let estimated_items = (capacity / 1_000).clamp(32, 100_000);
+        let estimated_items = (capacity / typical_weight.max(1)).clamp(32, 100_000);
         let options = OptionsBuilder::new()
             .shards(shards as usize)
             .weight_capacity(capacity)

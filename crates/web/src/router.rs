@@ -39,13 +39,12 @@ type Paths = Vec<(&'static str, Methods)>;
 /// handler cannot be listed without its observation.
 struct Methods(MethodRouter<AppState>);
 
-// Both lists are axum's: a function per method (and `any`), a chained method per method.
-// Whichever is not used yet stays, so the next path needing it takes the observed one.
+// A function per method a path starts with (and `any`), a chained method per method it adds:
+// the ones the list below uses; a path needing another adds it here (axum's name, observed).
 macro_rules! observed_methods {
     (paths: $($path_method:ident),*; chained: $($chained:ident),*) => {
         $(
             /// A path answering this method with `handler`, observed.
-            #[allow(dead_code, reason = "kept for the next path answering this method")]
             fn $path_method<H: Handler<T, AppState>, T: 'static>(handler: H) -> Methods {
                 Methods(routing::$path_method(Observed(handler)))
             }
@@ -54,7 +53,6 @@ macro_rules! observed_methods {
         impl Methods {
             $(
                 /// This path also answers the method with `handler`, observed.
-                #[allow(dead_code, reason = "kept for the next path answering this method")]
                 fn $chained<H: Handler<T, AppState>, T: 'static>(self, handler: H) -> Self {
                     Self(self.0.$chained(Observed(handler)))
                 }
@@ -64,8 +62,8 @@ macro_rules! observed_methods {
 }
 
 observed_methods!(
-    paths: get, post, put, patch, delete, any;
-    chained: get, post, put, patch, delete
+    paths: get, post, put, delete, any;
+    chained: post, put, patch, delete
 );
 
 /// [`Router::route`] for [`Methods`].
