@@ -1,8 +1,11 @@
 //! The seed-compatible routes: `/`, `/{symbol}`, `/{symbol}/{days}` answer
 //! `{"symbol","ndays","prices":[{"date","close"}],"average"}` with prices newest first.
 
-use axum::extract::State;
+use std::borrow::Cow;
+
+use axum::extract::{FromRequestParts, State};
 use axum::http::header::{LOCATION, VARY};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -13,7 +16,6 @@ use utoipa::ToSchema;
 use super::parse_days;
 use crate::AppState;
 use crate::error::{ApiError, ReadErrors};
-use crate::extract::ApiPath;
 use crate::json::json_response;
 use crate::limits::PublicRead;
 
@@ -82,10 +84,10 @@ pub async fn default_prices(
 pub async fn symbol_prices(
     State(state): State<AppState>,
     read: PublicRead,
-    ApiPath(symbol): ApiPath<String>,
+    SeedPath { symbol, days }: SeedPath,
 ) -> Result<Response, ApiError> {
-    let symbol = Symbol::parse(&symbol)?;
-    prices(&state, read, symbol, state.config().defaults.days as usize).await
+    let days = days.unwrap_or(state.config().defaults.days as usize);
+    prices(&state, read, symbol, days).await
 }
 
 /// A symbol over the last `days` trading days.
@@ -101,11 +103,58 @@ pub async fn symbol_prices(
 pub async fn symbol_days_prices(
     State(state): State<AppState>,
     read: PublicRead,
-    ApiPath((symbol, days)): ApiPath<(String, String)>,
+    SeedPath { symbol, days }: SeedPath,
 ) -> Result<Response, ApiError> {
-    let symbol = Symbol::parse(&symbol)?;
-    let days = parse_days(&days, state.config().max_days)?;
+    // The route has the segment, so `days` is always there.
+    let days = days.unwrap_or(state.config().defaults.days as usize);
     prices(&state, read, symbol, days).await
+}
+
+/// The symbol and days of `/{symbol}` and `/{symbol}/{days}`, read from the request's path
+/// itself: the router matched it already, so the path is exactly those segments. This is the
+/// hottest route, and axum's `Path<(String, String)>` allocates both segments and runs serde
+/// over them; here a segment without `%` (nearly all) is parsed where it lies, and any other
+/// is decoded as axum decodes it (percent-decoding, then UTF-8).
+#[derive(Debug)]
+pub struct SeedPath {
+    symbol: Symbol,
+    /// `None` on `/{symbol}`.
+    days: Option<usize>,
+}
+
+impl FromRequestParts<AppState> for SeedPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let path = parts.uri.path();
+        let segments = path.strip_prefix('/').unwrap_or(path);
+        // Bytes, not chars: `/` is one byte, so the position is a character boundary.
+        let (symbol, days) = match segments.bytes().position(|byte| byte == b'/') {
+            Some(at) => (&segments[..at], Some(&segments[at + 1..])),
+            None => (segments, None),
+        };
+        let symbol = Symbol::parse(&decode_segment(symbol)?)?;
+        let days = match days {
+            Some(days) => Some(parse_days(&decode_segment(days)?, state.config().max_days)?),
+            None => None,
+        };
+        Ok(Self { symbol, days })
+    }
+}
+
+/// A path segment percent-decoded: itself when it holds no `%` (the URI is UTF-8 already).
+fn decode_segment(segment: &str) -> Result<Cow<'_, str>, ApiError> {
+    if !segment.as_bytes().contains(&b'%') {
+        return Ok(Cow::Borrowed(segment));
+    }
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "invalid path: the segment '{}' is not UTF-8 once percent-decoded",
+                segment.chars().take(40).collect::<String>()
+            ))
+        })
 }
 
 async fn prices(

@@ -106,6 +106,23 @@ async fn malformed_symbols_answer_400_saying_what_a_symbol_looks_like() {
 }
 
 #[tokio::test]
+async fn percent_encoded_path_segments_are_decoded_before_they_are_read() {
+    let app = TestApp::sample().await;
+    let plain = app.get("/MSFT/7").await.json();
+    for uri in ["/MS%46T/7", "/%4d%53%46%54/%37", "/MS%46T"] {
+        let response = app.get(uri).await;
+        assert_eq!(response.status, 200, "{uri}: {}", response.text());
+        assert_eq!(response.json()["symbol"], "MSFT", "{uri}");
+    }
+    assert_eq!(app.get("/%4d%53%46%54/%37").await.json(), plain);
+    // Bytes that are not UTF-8 once decoded: a 400 naming the segment, in either place.
+    for uri in ["/%FF%FE/7", "/MSFT/%FF", "/%C3%28"] {
+        let detail = app.get(uri).await.problem(400);
+        assert!(detail.contains("not UTF-8"), "{uri}: {detail}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_symbols_answer_404_listing_the_sample_and_how_to_go_live() {
     let app = TestApp::sample().await;
     let detail = app.get("/TSLA/7").await.problem(404);
