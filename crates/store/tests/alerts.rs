@@ -57,6 +57,14 @@ fn crosses_up(user_id: &str) -> NewRule {
     }
 }
 
+/// The same firing on its symbol's next quote, a second later.
+fn on_the_next_quote(first: &TriggerRecord) -> TriggerRecord {
+    let mut next = first.clone();
+    next.quote_at = first.quote_at + Duration::seconds(1);
+    next.dedupe_key = format!("{}:{}", first.rule_id, next.quote_at.to_rfc3339());
+    next
+}
+
 fn trigger(rule: &StoredRule, user_id: &str, channels: Vec<String>) -> TriggerRecord {
     let rule_id = rule.id;
     TriggerRecord {
@@ -215,14 +223,37 @@ async fn a_burst_of_firings_is_written_together_skipping_only_the_stale_ones() {
         rule.definition["price"] = json!(500);
         let rule = store.create_rule(&rule, t0()).await.unwrap();
         let first = trigger(&rule, &alice, vec![channel.clone()]);
-        let mut second = first.clone();
-        second.quote_at = t0() + Duration::seconds(1);
-        second.dedupe_key = format!("{}:{}", rule.id, second.quote_at.to_rfc3339());
+        let second = on_the_next_quote(&first);
         let recorded = store.record_triggers(&[first, second], t0()).await.unwrap();
         assert_eq!(
             recorded.iter().map(Option::is_some).collect::<Vec<_>>(),
             vec![true, false],
             "{}: a disarmed rule fires once",
+            store.backend()
+        );
+
+        // The same with another rule's firing between the two: each answer stays at its
+        // firing's place in the burst.
+        let mut twice = crosses_up(&alice);
+        twice.definition["price"] = json!(600);
+        let twice = store.create_rule(&twice, t0()).await.unwrap();
+        let mut between = crosses_up(&alice);
+        between.definition["price"] = json!(601);
+        let between = store.create_rule(&between, t0()).await.unwrap();
+        let first = trigger(&twice, &alice, vec![channel.clone()]);
+        let second = on_the_next_quote(&first);
+        let other = trigger(&between, &alice, vec![channel.clone()]);
+        let recorded = store
+            .record_triggers(&[first, other, second], t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            recorded
+                .iter()
+                .map(|event| event.as_ref().map(|e| e.rule_id))
+                .collect::<Vec<_>>(),
+            vec![Some(twice.id), Some(between.id), None],
+            "{}: answers in burst order around a rule firing twice",
             store.backend()
         );
     }

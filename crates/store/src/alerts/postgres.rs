@@ -52,7 +52,7 @@ sql_alert_store!(PostgresStore, {
         match layers.as_slice() {
             [] => Ok(Vec::new()),
             // One statement is its own transaction.
-            [only] => record_burst(self.pool(), only, at).await,
+            [only] => record_burst(self.pool(), &pick(triggers, only), at).await,
             _ => {
                 // A rule firing more than once (two quotes of its symbol): one statement per
                 // layer, in one transaction, so its later firing sees what the earlier wrote
@@ -60,9 +60,9 @@ sql_alert_store!(PostgresStore, {
                 let mut tx = self.pool().begin().await?;
                 let mut recorded: Vec<Option<AlertEvent>> = vec![None; triggers.len()];
                 for layer in &layers {
-                    let written = record_burst(&mut *tx, layer, at).await?;
-                    for ((index, _), event) in layer.iter().zip(written) {
-                        recorded[*index] = event;
+                    let written = record_burst(&mut *tx, &pick(triggers, layer), at).await?;
+                    for (&index, event) in layer.iter().zip(written) {
+                        recorded[index] = event;
                     }
                 }
                 tx.commit().await?;
@@ -162,20 +162,25 @@ sql_alert_store!(PostgresStore, {
 });
 
 /// A burst split so that no layer holds two firings of one rule: each firing goes to the layer
-/// after its rule's previous one. Usually one layer, the whole burst. Each firing keeps its
-/// index in the burst.
-fn layers_by_rule(triggers: &[TriggerRecord]) -> Vec<Vec<(usize, &TriggerRecord)>> {
-    let mut layers: Vec<Vec<(usize, &TriggerRecord)>> = Vec::new();
+/// after its rule's previous one. Usually one layer, the whole burst. A layer lists its
+/// firings' indices in the burst, in burst order.
+fn layers_by_rule(triggers: &[TriggerRecord]) -> Vec<Vec<usize>> {
+    let mut layers: Vec<Vec<usize>> = Vec::new();
     let mut seen: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
     for (index, trigger) in triggers.iter().enumerate() {
         let depth = seen.entry(trigger.rule_id).or_insert(0);
         if layers.len() == *depth {
             layers.push(Vec::new());
         }
-        layers[*depth].push((index, trigger));
+        layers[*depth].push(index);
         *depth += 1;
     }
     layers
+}
+
+/// The firings of one layer.
+fn pick<'t>(triggers: &'t [TriggerRecord], layer: &[usize]) -> Vec<&'t TriggerRecord> {
+    layer.iter().map(|&index| &triggers[index]).collect()
 }
 
 /// Firings of different rules in ONE statement over arrays (one round trip): for each, the guard
@@ -185,10 +190,9 @@ fn layers_by_rule(triggers: &[TriggerRecord]) -> Vec<Vec<(usize, &TriggerRecord)
 /// firings on one quote took fifty round trips as a statement each.
 async fn record_burst<'e>(
     executor: impl sqlx::PgExecutor<'e>,
-    layer: &[(usize, &TriggerRecord)],
+    triggers: &[&TriggerRecord],
     at: DateTime<Utc>,
 ) -> Result<Vec<Option<AlertEvent>>, StoreError> {
-    let triggers: Vec<&TriggerRecord> = layer.iter().map(|(_, trigger)| *trigger).collect();
     let event_ids: Vec<String> = triggers.iter().map(|_| new_id()).collect();
     let rule_ids: Vec<i64> = triggers.iter().map(|t| t.rule_id).collect();
     let versions: Vec<DateTime<Utc>> = triggers.iter().map(|t| t.rule_version).collect();

@@ -86,7 +86,6 @@ pub async fn symbol_prices(
     read: PublicRead,
     SeedPath { symbol, days }: SeedPath,
 ) -> Result<Response, ApiError> {
-    let days = days.unwrap_or(state.config().defaults.days as usize);
     prices(&state, read, symbol, days).await
 }
 
@@ -105,8 +104,6 @@ pub async fn symbol_days_prices(
     read: PublicRead,
     SeedPath { symbol, days }: SeedPath,
 ) -> Result<Response, ApiError> {
-    // The route has the segment, so `days` is always there.
-    let days = days.unwrap_or(state.config().defaults.days as usize);
     prices(&state, read, symbol, days).await
 }
 
@@ -118,8 +115,8 @@ pub async fn symbol_days_prices(
 #[derive(Debug)]
 pub struct SeedPath {
     symbol: Symbol,
-    /// `None` on `/{symbol}`.
-    days: Option<usize>,
+    /// The default (`NDAYS`) on `/{symbol}`.
+    days: usize,
 }
 
 impl FromRequestParts<AppState> for SeedPath {
@@ -135,8 +132,8 @@ impl FromRequestParts<AppState> for SeedPath {
         };
         let symbol = Symbol::parse(&decode_segment(symbol)?)?;
         let days = match days {
-            Some(days) => Some(parse_days(&decode_segment(days)?, state.config().max_days)?),
-            None => None,
+            Some(days) => parse_days(&decode_segment(days)?, state.config().max_days)?,
+            None => state.config().defaults.days as usize,
         };
         Ok(Self { symbol, days })
     }
