@@ -484,6 +484,8 @@ pub async fn run(config: Config) -> Result<(), AppError> {
     let ingestion = start_ingestion(&config, core, state.loops(), bus).await?;
     let server = web::ServerConfig {
         max_connections: crate::descriptors::connection_budget(config.server.http.max_connections),
+        // Freed memory is kept for reuse while requests come, and given back when they stop.
+        when_idle: Some(crate::trim::return_freed_memory),
         ..config.server.http.clone()
     };
     if features.is_enabled(Feature::Mcp) {

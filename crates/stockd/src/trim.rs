@@ -9,8 +9,13 @@
 //! process's RSS and in its container's memory, which is what a Kubernetes memory request
 //! pays for. [`release_start_up_memory`] asks for that now: `madvise(MADV_PAGEOUT)` over the
 //! binary's read-only mappings (pages used later fault back in from the page cache or the
-//! file, once), and a forced collection of the allocator's freed pages. [`tune_allocator`]
-//! makes mimalloc return freed pages at once rather than a second later.
+//! file, once), and a forced collection of the allocator's freed pages.
+//!
+//! While requests come, memory freed in whole pages is kept a little for reuse
+//! ([`tune_allocator`]: mimalloc's purge delay at [`PURGE_DELAY_MS`]); when the last connection
+//! closes, the HTTP server calls [`return_freed_memory`], which gives all of it back. Returning
+//! each page at once (a delay of 0) cost a page fault every 7 to 25 cached requests, each page
+//! faulting back in as the next requests reused it (bench/BENCHMARKS.md, fifth session).
 //!
 //! This is the one module of the workspace allowed `unsafe` (`.ci/run` checks that no other
 //! `allow(unsafe_code)` appears): no crate wraps `madvise` on memory it did not map itself, and
@@ -34,17 +39,27 @@ pub struct Released {
     pub mappings_paged_out: usize,
 }
 
-/// Sets mimalloc's purge delay to 0 unless `MIMALLOC_PURGE_DELAY` says otherwise: memory
-/// freed in whole pages goes back to the system at once instead of after a second, and only
-/// when mimalloc next runs on that thread (an idle server would keep it). Measured: the heap
-/// after a 64-connection load 19.3 → 13.9 MiB, idle 12.3 → 7.6 MiB, at the same throughput
-/// (bench/BENCHMARKS.md, "memory"). Call it first thing in `main`.
+/// How long mimalloc keeps a freed page before returning it to the system, unless
+/// `MIMALLOC_PURGE_DELAY` says otherwise (mimalloc's own default is a second, and is only acted
+/// on when mimalloc next runs on some thread: an idle server would keep it).
+pub const PURGE_DELAY_MS: std::os::raw::c_long = 10;
+
+/// Sets mimalloc's purge delay to [`PURGE_DELAY_MS`] unless `MIMALLOC_PURGE_DELAY` is set. Call
+/// it first thing in `main`.
 pub fn tune_allocator() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: setting an option has no preconditions; mimalloc reads this one each time
         // it schedules a purge.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
     }
+}
+
+/// Returns to the system every page the allocator holds free: the freed pages of the calling
+/// thread, and every purge scheduled process-wide. The HTTP server calls it when its last
+/// connection closes (`web::ServerConfig::when_idle`); it takes tens of microseconds.
+pub fn return_freed_memory() {
+    // SAFETY: `mi_collect` has no preconditions and only frees memory mimalloc holds unused.
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }
 
 /// `mi_option_purge_delay` in the bundled mimalloc 3's `mimalloc.h` (the Rust bindings'
@@ -158,7 +173,7 @@ mod tests {
             "mimalloc's purge delay defaults to 1,000 ms"
         );
         tune_allocator();
-        assert_eq!(purge_delay(), 0);
+        assert_eq!(purge_delay(), PURGE_DELAY_MS);
     }
 
     #[test]

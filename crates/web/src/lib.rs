@@ -40,7 +40,7 @@ use tokio::net::TcpListener;
 
 pub use crate::cors::{CorsOrigins, with_cors};
 pub use crate::router::router;
-pub use crate::server::{Drain, ServerConfig, serve_with};
+pub use crate::server::{Drain, IDLE_HOOK_GAP, ServerConfig, serve_with};
 pub use crate::state::AppState;
 
 /// The defaults of the seed routes.

@@ -24,12 +24,13 @@ use std::pin::Pin;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::Request;
 use axum::handler::Handler;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::header::X_CONTENT_TYPE_OPTIONS;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -108,8 +109,20 @@ pub fn install_metrics_recorder() -> PrometheusHandle {
 /// every handler, so each request paid two more clones of boxed services, one more boxed
 /// future and one more `Oneshot` (about 1,500 instructions of a cached read, see
 /// `bench/instructions.sh`). The handler's own future is boxed once, by axum, as any other.
+/// The route's template is given when the route is listed: reading axum's `MatchedPath` cost
+/// each request an extension (an allocation and a map insert) and a lookup of the label.
 #[derive(Debug, Clone, Copy)]
-pub struct Observed<H>(pub H);
+pub struct Observed<H> {
+    handler: H,
+    route: &'static str,
+}
+
+impl<H> Observed<H> {
+    /// `handler`, observed as the route `route` (the template the router lists it under).
+    pub fn new(handler: H, route: &'static str) -> Self {
+        Self { handler, route }
+    }
+}
 
 impl<H, T, S> Handler<T, S> for Observed<H>
 where
@@ -118,17 +131,16 @@ where
     type Future = ObserveFuture<H::Future>;
 
     fn call(self, request: Request, state: S) -> Self::Future {
-        let started = Instant::now();
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("unmatched", MatchedPath::as_str);
-        let metrics = RequestMetrics::lookup(route, request.method());
+        let started = quanta::Instant::now();
+        let metrics = RequestMetrics {
+            route: self.route,
+            method: method_label(request.method()),
+        };
         let request_id = request_id(&request);
         let span = spans::request_span(&request, metrics.method, metrics.route, &request_id);
         let inner = CURRENT_REQUEST_ID.scope(
             request_id.clone(),
-            self.0.call(request, state).instrument(span.clone()),
+            self.handler.call(request, state).instrument(span.clone()),
         );
         ObserveFuture {
             inner,
@@ -145,7 +157,7 @@ pin_project_lite::pin_project! {
     pub struct ObserveFuture<F> {
         #[pin]
         inner: tokio::task::futures::TaskLocalFuture<HeaderValue, tracing::instrument::Instrumented<F>>,
-        started: Instant,
+        started: quanta::Instant,
         metrics: RequestMetrics,
         request_id: Option<HeaderValue>,
         span: tracing::Span,
@@ -176,12 +188,31 @@ where
             latency_us = elapsed.as_micros() as u64,
             "served"
         );
-        let headers = response.headers_mut();
-        if let Some(id) = this.request_id.take() {
-            headers.insert(REQUEST_ID, id);
-        }
-        crate::security::ensure_headers(headers);
+        finish_headers(response.headers_mut(), this.request_id.take());
         Poll::Ready(response)
+    }
+}
+
+/// Sets the request id (when there is one) and adds the security headers an answer lacks. The
+/// cached JSON answers arrive with both (`json::json_response`: the id as a placeholder), and
+/// one walk over their few entries finds them without hashing a name, where an insert and a
+/// lookup cost ~400 instructions of a cached read.
+fn finish_headers(headers: &mut HeaderMap, mut request_id: Option<HeaderValue>) {
+    let mut secured = false;
+    for (name, value) in headers.iter_mut() {
+        if *name == REQUEST_ID {
+            if let Some(id) = request_id.take() {
+                *value = id;
+            }
+        } else if *name == X_CONTENT_TYPE_OPTIONS {
+            secured = true;
+        }
+    }
+    if let Some(id) = request_id {
+        headers.insert(REQUEST_ID, id);
+    }
+    if !secured {
+        crate::security::add_headers(headers);
     }
 }
 
@@ -199,7 +230,11 @@ pub fn current_request_id() -> String {
 /// Counts and tags a response no route matched (404/405 fallbacks), under the route label
 /// `unmatched`.
 pub fn unmatched(request: &Request, mut response: Response) -> Response {
-    RequestMetrics::lookup("unmatched", request.method()).record(response.status(), 0.0);
+    RequestMetrics {
+        route: "unmatched",
+        method: method_label(request.method()),
+    }
+    .record(response.status(), 0.0);
     let headers = response.headers_mut();
     headers.insert(REQUEST_ID, request_id(request));
     crate::security::add_headers(headers);
@@ -280,27 +315,6 @@ struct RequestMetrics {
 }
 
 impl RequestMetrics {
-    fn lookup(route: &str, method: &Method) -> Self {
-        thread_local! {
-            // Route templates are the router's small fixed set; each worker thread leaks each
-            // template once, so no request allocates or takes a shared lock for its labels.
-            static ROUTES: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
-        }
-        let route = ROUTES.with(|routes| {
-            let mut routes = routes.borrow_mut();
-            if let Some(found) = routes.iter().find(|known| **known == route) {
-                return *found;
-            }
-            let leaked: &'static str = Box::leak(route.to_owned().into_boxed_str());
-            routes.push(leaked);
-            leaked
-        });
-        Self {
-            route,
-            method: method_label(method),
-        }
-    }
-
     /// Counts the request and records its duration, through handles registered once per
     /// (route, method, status) on this thread.
     fn record(self, status: StatusCode, seconds: f64) {
@@ -309,7 +323,8 @@ impl RequestMetrics {
         thread_local! {
             static HANDLES: RefCell<Handles> = RefCell::new(HashMap::default());
         }
-        // The labels are `'static` and interned (one pointer per text): keyed by address.
+        // The labels are `'static`, one address per text (a template repeated at two
+        // addresses only registers its handles twice): keyed by address.
         let key = (
             self.route.as_ptr() as usize,
             self.method.as_ptr() as usize,

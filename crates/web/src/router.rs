@@ -5,7 +5,9 @@
 //! paths or imports another route module's routes.
 //!
 //! Every handler is added through [`Methods`], which wraps it in [`Observed`]: the request id,
-//! metrics and security headers are part of listing a path, not a layer to remember.
+//! metrics and security headers are part of listing a path, not a layer to remember, and the
+//! path's template, known here, is the metrics' `route` label (so no request needs axum's
+//! `MatchedPath`).
 
 use axum::Router;
 use axum::extract::Request;
@@ -34,10 +36,31 @@ enum Off {
 
 type Paths = Vec<(&'static str, Methods)>;
 
+/// Makes one method's observed route, given the router of the path so far and its template.
+type AddMethod = Box<dyn FnOnce(MethodRouter<AppState>, &'static str) -> MethodRouter<AppState>>;
+
 /// The handlers of one path, each wrapped in [`Observed`] (request id, metrics, security
-/// headers) as it is added. Paths take this type rather than axum's `MethodRouter`, so a
-/// handler cannot be listed without its observation.
-struct Methods(MethodRouter<AppState>);
+/// headers, and the path's template as the `route` label) when the path is added. Paths take
+/// this type rather than axum's `MethodRouter`, so a handler cannot be listed without its
+/// observation.
+struct Methods(Vec<AddMethod>);
+
+impl Methods {
+    fn with(
+        mut self,
+        add: impl FnOnce(MethodRouter<AppState>, &'static str) -> MethodRouter<AppState> + 'static,
+    ) -> Self {
+        self.0.push(Box::new(add));
+        self
+    }
+
+    /// The method router of `route`, every handler observed under its template.
+    fn at(self, route: &'static str) -> MethodRouter<AppState> {
+        self.0
+            .into_iter()
+            .fold(MethodRouter::new(), |router, add| add(router, route))
+    }
+}
 
 // A function per method a path starts with (and `any`), a chained method per method it adds:
 // the ones the list below uses; a path needing another adds it here (axum's name, observed).
@@ -46,7 +69,7 @@ macro_rules! observed_methods {
         $(
             /// A path answering this method with `handler`, observed.
             fn $path_method<H: Handler<T, AppState>, T: 'static>(handler: H) -> Methods {
-                Methods(routing::$path_method(Observed(handler)))
+                Methods(Vec::new()).$path_method(handler)
             }
         )*
 
@@ -54,7 +77,7 @@ macro_rules! observed_methods {
             $(
                 /// This path also answers the method with `handler`, observed.
                 fn $chained<H: Handler<T, AppState>, T: 'static>(self, handler: H) -> Self {
-                    Self(self.0.$chained(Observed(handler)))
+                    self.with(move |router, route| router.$chained(Observed::new(handler, route)))
                 }
             )*
         }
@@ -62,18 +85,23 @@ macro_rules! observed_methods {
 }
 
 observed_methods!(
-    paths: get, post, put, delete, any;
-    chained: post, put, patch, delete
+    paths: get, post, put, delete;
+    chained: get, post, put, patch, delete
 );
+
+/// A path answering every method with `handler`, observed.
+fn any<H: Handler<T, AppState>, T: 'static>(handler: H) -> Methods {
+    Methods(Vec::new()).with(move |_, route| routing::any(Observed::new(handler, route)))
+}
 
 /// [`Router::route`] for [`Methods`].
 trait RouteObserved {
-    fn at(self, path: &str, methods: Methods) -> Self;
+    fn at(self, path: &'static str, methods: Methods) -> Self;
 }
 
 impl RouteObserved for Router<AppState> {
-    fn at(self, path: &str, methods: Methods) -> Self {
-        self.route(path, methods.0)
+    fn at(self, path: &'static str, methods: Methods) -> Self {
+        self.route(path, methods.at(path))
     }
 }
 

@@ -11,7 +11,8 @@
 //!
 //! They are static values inserted by [`crate::observe`] into each response that does not
 //! have them yet, so they cost a few map inserts per request and no allocation; the cached
-//! read path's answers start from a pre-built header map that holds them (`json`).
+//! read path's answers start from a pre-built header map that holds them (`json`), which
+//! `observe` recognises without a lookup.
 
 use axum::http::header::{REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
 use axum::http::{HeaderMap, HeaderValue};
@@ -29,16 +30,6 @@ pub(crate) fn add_headers(headers: &mut HeaderMap) {
     headers.insert(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     headers.insert(REFERRER_POLICY, NO_REFERRER);
     headers.insert(X_FRAME_OPTIONS, DENY);
-}
-
-/// [`add_headers`], unless the answer has them already: the cached JSON answers start from
-/// a header map that holds them (`json::json_response`), and one lookup is cheaper than
-/// three inserts.
-#[inline]
-pub(crate) fn ensure_headers(headers: &mut HeaderMap) {
-    if !headers.contains_key(X_CONTENT_TYPE_OPTIONS) {
-        add_headers(headers);
-    }
 }
 
 /// The Content-Security-Policy of an HTML page whose only inline script is `inline_script`.

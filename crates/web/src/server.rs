@@ -17,6 +17,11 @@
 //!   open one is asked to finish (idle ones close at once, busy ones after their response), and
 //!   after [`ServerConfig::shutdown_grace`] the ones still open are dropped, so a stalled client
 //!   cannot hold the process.
+//! - **an idle hook** ([`ServerConfig::when_idle`]): called when the last open connection
+//!   closes, at most every [`IDLE_HOOK_GAP`] (a close within it is answered once the gap has
+//!   passed, if the server is still idle then). The binary returns the allocator's freed
+//!   memory there, so that memory can be kept for reuse while requests come and given back
+//!   when they stop.
 //!
 //! Metrics: `stock_api_http_connections_open`, `stock_api_http_connections_total{outcome}`
 //! (`accepted`, `refused` over the limit, `failed` to accept), `stock_api_http_timeouts_total{kind}`
@@ -29,6 +34,7 @@ mod service;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -39,7 +45,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
 /// Connection limits, timeouts and the shutdown bound.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// How long a connection may take to send a complete request head: from being accepted,
     /// or from the first byte of a later request on a kept-alive connection. Bounds clients
@@ -55,7 +61,13 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long shutdown waits for open connections to finish before dropping them.
     pub shutdown_grace: Duration,
+    /// Called on a worker thread when the last open connection closes (see the module
+    /// documentation); it should take well under a millisecond.
+    pub when_idle: Option<fn()>,
 }
+
+/// The shortest time between two calls of [`ServerConfig::when_idle`].
+pub const IDLE_HOOK_GAP: Duration = Duration::from_millis(100);
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -65,6 +77,7 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
             shutdown_grace: Duration::from_secs(20),
+            when_idle: None,
         }
     }
 }
@@ -88,12 +101,62 @@ enum Phase {
     Closing,
 }
 
-/// What every connection task shares: the settings, the HTTP builder and the metric handles.
+/// What every connection task shares: the settings, the HTTP builder, the metric handles and
+/// the count of open connections.
 #[derive(Debug)]
 struct Shared {
     config: ServerConfig,
     builder: auto::Builder<TokioExecutor>,
     metrics: ServerMetrics,
+    open: AtomicUsize,
+    idle: IdleHook,
+}
+
+/// When [`ServerConfig::when_idle`] last ran, and whether a later call is waiting for the gap.
+#[derive(Debug)]
+struct IdleHook {
+    started: tokio::time::Instant,
+    /// Milliseconds from `started` to the last call (0: never).
+    last_ms: AtomicU64,
+    waiting: AtomicBool,
+}
+
+impl IdleHook {
+    fn new() -> Self {
+        Self {
+            started: tokio::time::Instant::now(),
+            last_ms: AtomicU64::new(0),
+            waiting: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Shared {
+    /// A connection closed and none is open: call the hook now, or once the gap has passed.
+    fn now_idle(self: &Arc<Self>) {
+        let Some(hook) = self.config.when_idle else {
+            return;
+        };
+        let now_ms = self.idle.started.elapsed().as_millis() as u64 + 1;
+        let last_ms = self.idle.last_ms.load(Ordering::Relaxed);
+        let gap_ms = IDLE_HOOK_GAP.as_millis() as u64;
+        if last_ms == 0 || now_ms >= last_ms + gap_ms {
+            self.idle.last_ms.store(now_ms, Ordering::Relaxed);
+            hook();
+            return;
+        }
+        if self.idle.waiting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let shared = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(last_ms + gap_ms - now_ms)).await;
+            shared.idle.waiting.store(false, Ordering::Release);
+            if shared.open.load(Ordering::Acquire) == 0 {
+                shared.now_idle();
+            }
+        });
+    }
 }
 
 /// Metric handles, registered once per server.
@@ -145,6 +208,8 @@ pub async fn serve_with(
         config,
         builder,
         metrics: ServerMetrics::register(),
+        open: AtomicUsize::new(0),
+        idle: IdleHook::new(),
     });
     let limit = Arc::new(Semaphore::new(max_connections));
     let (phase, phase_seen) = watch::channel(Phase::Serving);
@@ -190,9 +255,13 @@ async fn serve_connection(
     phase: watch::Receiver<Phase>,
 ) {
     shared.metrics.open.increment(1.0);
+    shared.open.fetch_add(1, Ordering::AcqRel);
     connection::run(stream, peer, router, &shared, phase).await;
     shared.metrics.open.decrement(1.0);
     drop(permit);
+    if shared.open.fetch_sub(1, Ordering::AcqRel) == 1 {
+        shared.now_idle();
+    }
 }
 
 /// Asks every connection to finish, waits up to the grace period for all of them (all permits

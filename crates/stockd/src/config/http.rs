@@ -49,6 +49,7 @@ impl Settings {
             idle_timeout: self.http_idle_timeout,
             max_connections: self.http_max_connections,
             shutdown_grace: self.shutdown_grace,
+            when_idle: None,
         }
     }
 

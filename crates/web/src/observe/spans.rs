@@ -35,9 +35,14 @@ pub(super) fn request_span(
     route: &'static str,
     request_id: &HeaderValue,
 ) -> Span {
-    let request_id = request_id.to_str().unwrap_or_default();
+    // Inside the macros: a span's field values are only computed when it is built.
     if !EXPORT.load(Ordering::Relaxed) {
-        return tracing::debug_span!("request", method, route, request_id);
+        return tracing::debug_span!(
+            "request",
+            method,
+            route,
+            request_id = request_id.to_str().unwrap_or_default()
+        );
     }
     let span = tracing::info_span!(
         target: EXPORT_TARGET,
@@ -49,7 +54,7 @@ pub(super) fn request_span(
         http.route = route,
         url.path = request.uri().path(),
         http.response.status_code = Empty,
-        request_id,
+        request_id = request_id.to_str().unwrap_or_default(),
     );
     #[cfg(feature = "otel")]
     remote_parent::adopt(&span, request.headers());

@@ -6,9 +6,15 @@
 //! slice of that buffer plus an exact average, in O(1). The rendering is keyed by symbol (like
 //! the market cache) and checked against the identity of the cached series, so a refreshed
 //! series is rendered anew; the whole map is bounded in bytes.
+//!
+//! The whole answer of a short window (up to [`MEMO_WINDOWS`] days, which covers the default
+//! `NDAYS` and the usual week or month) is also kept once written: its average, formatted as a
+//! float, cost more than the rest of the answer (about 900 of a cached read's instructions went
+//! into writing the body). Each answer gets its own copy, so requests on different threads
+//! share no reference count.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use domain::{Price, Series, Symbol};
 
@@ -16,6 +22,13 @@ use super::seed::ClosePrice;
 
 /// Upper bound of all rendered arrays together; past it the map starts over.
 const MAX_RENDERED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Windows of up to this many days keep their whole answer once written.
+pub(crate) const MEMO_WINDOWS: usize = 32;
+
+/// The longest answer's bytes around its `prices` elements: the symbol (at most 16
+/// characters), a count and an average.
+const ANSWER_FRAME_BYTES: usize = 96;
 
 /// Every window of one series' closes, newest first.
 #[derive(Debug)]
@@ -26,6 +39,8 @@ pub(crate) struct RenderedCloses {
     ends: Vec<usize>,
     /// `sums[i]`: the raw sum of the `i + 1` newest closes.
     sums: Vec<i128>,
+    /// `answers[i]`: the whole answer for `i + 1` days, once written.
+    answers: [OnceLock<Box<[u8]>>; MEMO_WINDOWS],
 }
 
 impl RenderedCloses {
@@ -54,12 +69,55 @@ impl RenderedCloses {
             json,
             ends,
             sums,
+            answers: Default::default(),
         }
+    }
+
+    /// The bytes this rendering may come to hold: the array and every short window's answer.
+    fn weight(&self) -> usize {
+        let answers: usize = self
+            .ends
+            .iter()
+            .take(MEMO_WINDOWS)
+            .map(|end| end + ANSWER_FRAME_BYTES)
+            .sum();
+        self.json.len() + answers
+    }
+
+    /// The whole answer for `days` (`PricesResponse`'s JSON): a copy of the kept one for a
+    /// short window, else written now.
+    pub(crate) fn answer(&self, days: usize) -> Vec<u8> {
+        let n = days.min(self.ends.len());
+        match n.checked_sub(1).and_then(|index| self.answers.get(index)) {
+            Some(kept) => kept
+                .get_or_init(|| self.write_answer(n).into_boxed_slice())
+                .to_vec(),
+            None => self.write_answer(n),
+        }
+    }
+
+    /// `PricesResponse`'s JSON for the `n` newest closes, written around their pre-rendered
+    /// elements.
+    fn write_answer(&self, n: usize) -> Vec<u8> {
+        let (ndays, prices, average) = self.window(n);
+        let mut body = Vec::with_capacity(prices.len() + ANSWER_FRAME_BYTES);
+        body.extend_from_slice(b"{\"symbol\":\"");
+        // [A-Z0-9.^=-]: nothing to escape.
+        body.extend_from_slice(self.series.symbol.as_str().as_bytes());
+        body.extend_from_slice(b"\",\"ndays\":");
+        body.extend_from_slice(itoa::Buffer::new().format(ndays).as_bytes());
+        body.extend_from_slice(b",\"prices\":[");
+        body.extend_from_slice(prices);
+        body.extend_from_slice(b"],\"average\":");
+        // Writing a number or `null` into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut body, &average);
+        body.push(b'}');
+        body
     }
 
     /// The number of closes in the window of `days`, their JSON elements (comma-separated,
     /// without brackets) and their mean.
-    pub(crate) fn window(&self, days: usize) -> (usize, &[u8], Option<Price>) {
+    fn window(&self, days: usize) -> (usize, &[u8], Option<Price>) {
         let n = days.min(self.ends.len());
         if n == 0 {
             return (0, &[], None);
@@ -79,8 +137,20 @@ pub(crate) struct RenderCache {
 }
 
 impl RenderCache {
+    /// The answer to `/{symbol}/{days}` from `series` ([`RenderedCloses::answer`]). A cached
+    /// rendering is read under the lock, without taking a reference to it.
+    pub(crate) fn answer(&self, series: &Arc<Series>, days: usize) -> Vec<u8> {
+        if let Ok(map) = self.rendered.read()
+            && let Some(found) = map.get(&series.symbol)
+            && Arc::ptr_eq(&found.series, series)
+        {
+            return found.answer(days);
+        }
+        self.get(series).answer(days)
+    }
+
     /// The rendering of `series`, made now if it is new or was refreshed since.
-    pub(crate) fn get(&self, series: &Arc<Series>) -> Arc<RenderedCloses> {
+    fn get(&self, series: &Arc<Series>) -> Arc<RenderedCloses> {
         let symbol = series.symbol;
         if let Ok(map) = self.rendered.read()
             && let Some(found) = map.get(&symbol)
@@ -93,8 +163,8 @@ impl RenderCache {
             Ok(map) => map,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let total: usize = map.values().map(|r| r.json.len()).sum();
-        if total + fresh.json.len() > MAX_RENDERED_BYTES {
+        let total: usize = map.values().map(|r| r.weight()).sum();
+        if total + fresh.weight() > MAX_RENDERED_BYTES {
             map.clear();
         }
         map.insert(symbol, fresh.clone());

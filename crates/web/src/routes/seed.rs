@@ -162,20 +162,7 @@ async fn prices(
 ) -> Result<Response, ApiError> {
     let budget = state.upstream_budget(read);
     let served = state.market().daily_with(symbol, &budget).await?;
-    let rendered = state.closes().get(&served.value);
-    let (ndays, prices, average) = rendered.window(days);
-    // The `PricesResponse` shape, written around the pre-rendered `prices` elements.
-    let mut body = Vec::with_capacity(prices.len() + 96);
-    body.extend_from_slice(b"{\"symbol\":\"");
-    body.extend_from_slice(symbol.as_str().as_bytes()); // [A-Z0-9.^=-]: nothing to escape
-    body.extend_from_slice(b"\",\"ndays\":");
-    body.extend_from_slice(itoa::Buffer::new().format(ndays).as_bytes());
-    body.extend_from_slice(b",\"prices\":[");
-    body.extend_from_slice(prices);
-    body.extend_from_slice(b"],\"average\":");
-    serde_json::to_writer(&mut body, &average)
-        .map_err(|_| ApiError::Internal("an average could not be serialised"))?;
-    body.push(b'}');
+    let body = state.closes().answer(&served.value, days);
     Ok(json_response(body, served.cache))
 }
 
@@ -187,7 +174,7 @@ mod tests {
     use domain::{Bar, Price, Series, Symbol};
 
     use super::{ClosePrice, PricesResponse};
-    use crate::routes::closes::RenderCache;
+    use crate::routes::closes::{MEMO_WINDOWS, RenderCache};
 
     fn series(closes: &[&str]) -> Arc<Series> {
         let start: chrono::NaiveDate = "2024-01-01".parse().unwrap();
@@ -217,10 +204,14 @@ mod tests {
     }
 
     #[test]
-    fn every_window_of_the_rendering_equals_serialising_the_response() {
-        let series = series(&["10", "10.5", "0.000000001", "123456.789", "27.95", "3"]);
-        let rendered = RenderCache::default().get(&series);
-        for days in 1..=8 {
+    fn every_answer_equals_serialising_the_response_and_a_kept_one_stays_equal() {
+        // Longer than the kept windows, so both kinds of answer are read.
+        let mut closes = vec!["10", "10.5", "0.000000001", "123456.789", "27.95", "3"];
+        closes.extend(std::iter::repeat_n("41.07", MEMO_WINDOWS + 4));
+        let series = series(&closes);
+        let cache = RenderCache::default();
+        let days_asked = (1..=8).chain([MEMO_WINDOWS - 1, MEMO_WINDOWS, MEMO_WINDOWS + 1, 5000]);
+        for days in days_asked {
             let window = series.last_days(days);
             let expected = PricesResponse {
                 symbol: series.symbol,
@@ -235,36 +226,28 @@ mod tests {
                     .collect(),
                 average: Series::average_close(window),
             };
-            let (ndays, prices, average) = rendered.window(days);
-            let mut body = format!(
-                "{{\"symbol\":\"{}\",\"ndays\":{ndays},\"prices\":[",
-                series.symbol
-            );
-            body.push_str(std::str::from_utf8(prices).unwrap());
-            body.push_str(&format!(
-                "],\"average\":{}}}",
-                serde_json::to_string(&average).unwrap()
-            ));
-            assert_eq!(
-                body,
-                serde_json::to_string(&expected).unwrap(),
-                "days = {days}"
-            );
+            let expected = serde_json::to_string(&expected).unwrap();
+            for asked in ["first", "again"] {
+                let answer = String::from_utf8(cache.answer(&series, days)).unwrap();
+                assert_eq!(answer, expected, "days = {days}, asked {asked}");
+            }
         }
     }
 
     #[test]
-    fn a_refreshed_series_is_rendered_anew() {
+    fn a_refreshed_series_is_answered_anew() {
         let cache = RenderCache::default();
         let first = series(&["1", "2"]);
+        let answer = |series| String::from_utf8(cache.answer(series, 1)).unwrap();
         assert_eq!(
-            cache.get(&first).window(1).1,
-            br#"{"date":"2024-01-02","close":2.0}"#.as_slice()
+            answer(&first),
+            r#"{"symbol":"BRK.B","ndays":1,"prices":[{"date":"2024-01-02","close":2.0}],"average":2.0}"#
         );
+        // The same symbol, refreshed: its kept answer is not the old series'.
         let refreshed = series(&["1", "5"]);
         assert_eq!(
-            cache.get(&refreshed).window(1).2,
-            Some("5".parse().unwrap())
+            answer(&refreshed),
+            r#"{"symbol":"BRK.B","ndays":1,"prices":[{"date":"2024-01-02","close":5.0}],"average":5.0}"#
         );
     }
 }

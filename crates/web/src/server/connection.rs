@@ -17,16 +17,21 @@
 //! A clock is read in steps of a quarter of the shorter timeout, so a connection is closed
 //! between the timeout and 1.25 times it. On HTTP/2 any frame received between requests
 //! (a ping) starts the header clock: the client is expected to follow it with a request.
+//!
+//! The watchdog and the shutdown phase are one stop signal, polled beside hyper's connection
+//! only when one of them woke the task (see [`run`]), so a request does not pay for them.
 
+use std::future::Future as _;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use axum::Router;
+use futures_util::task::AtomicWaker;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -44,7 +49,7 @@ pub(super) async fn run(
     peer: SocketAddr,
     router: Router,
     shared: &Shared,
-    mut phase: watch::Receiver<Phase>,
+    phase: watch::Receiver<Phase>,
 ) {
     let activity = Arc::new(Activity::default());
     let io = TokioIo::new(WatchedIo {
@@ -59,34 +64,112 @@ pub(super) async fn run(
         shared.metrics.body_timeouts.clone(),
     );
     let mut conn = std::pin::pin!(shared.builder.serve_connection(io, service));
-    let mut watchdog = std::pin::pin!(watchdog(
+    let drain_asked = AtomicBool::new(false);
+    let mut stop = std::pin::pin!(stop_signal(
         &activity,
         shared.config.header_read_timeout,
         shared.config.idle_timeout,
+        phase,
+        &drain_asked,
     ));
+    // `tokio::select!` would poll every branch on every wake-up of the task, and the task
+    // wakes for each request: the watchdog's timer and the shutdown phase's `Notified` (which
+    // takes a lock shared with other connections on each poll) cost about 800 instructions
+    // of a cached read, more than anything else this module does. The stop signal is polled
+    // with a waker of its own instead ([`StopWake`]), only when that waker fired: a request
+    // pays one waker registration and one flag read. Hand-written because the connection
+    // must stay reachable between polls (`graceful_shutdown`), which the crates' combinators
+    // of two futures do not allow.
+    let stop_wake = Arc::new(StopWake {
+        // Polled once at first, to arm its timer and its wait for the phase.
+        fired: AtomicBool::new(true),
+        task: AtomicWaker::new(),
+    });
+    let stop_waker = Waker::from(Arc::clone(&stop_wake));
     let mut draining = false;
+    let ended = std::future::poll_fn(|cx| {
+        stop_wake.task.register(cx.waker());
+        if conn.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Ended::Served);
+        }
+        if !stop_wake.fired.swap(false, Ordering::Acquire) {
+            return Poll::Pending;
+        }
+        if let Poll::Ready(ended) = stop.as_mut().poll(&mut Context::from_waker(&stop_waker)) {
+            return Poll::Ready(ended);
+        }
+        if !draining && drain_asked.load(Ordering::Relaxed) {
+            draining = true;
+            conn.as_mut().graceful_shutdown();
+            // An idle connection ends at once; a busy one after its response.
+            if conn.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Ended::Served);
+            }
+        }
+        Poll::Pending
+    })
+    .await;
+    match ended {
+        Ended::Served | Ended::Closed => {}
+        Ended::Stalled(Stalled::Header) => shared.metrics.header_timeouts.increment(1),
+        Ended::Stalled(Stalled::Idle) => shared.metrics.idle_timeouts.increment(1),
+    }
+}
+
+/// How a connection's task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The connection finished (the client closed it, an error, or a drain completed).
+    Served,
+    /// The watchdog found it stalled.
+    Stalled(Stalled),
+    /// Shutdown closed it, or the server is gone.
+    Closed,
+}
+
+/// Resolves when the connection must be closed: stalled, or told to by shutdown. A drain
+/// request does not resolve it; it sets `drain_asked` and goes on waiting (for a stall or
+/// `Closing`), since a draining connection still finishes its request.
+async fn stop_signal(
+    activity: &Activity,
+    header_timeout: Duration,
+    idle_timeout: Duration,
+    mut phase: watch::Receiver<Phase>,
+    drain_asked: &AtomicBool,
+) -> Ended {
+    let mut watchdog = std::pin::pin!(watchdog(activity, header_timeout, idle_timeout));
     loop {
         tokio::select! {
-            _ = conn.as_mut() => return,
-            stalled = &mut watchdog => {
-                match stalled {
-                    Stalled::Header => shared.metrics.header_timeouts.increment(1),
-                    Stalled::Idle => shared.metrics.idle_timeouts.increment(1),
-                }
-                return;
-            }
+            stalled = &mut watchdog => return Ended::Stalled(stalled),
             changed = phase.changed() => {
                 let now = *phase.borrow_and_update();
                 // A dropped sender means the server itself is gone.
                 if changed.is_err() || now == Phase::Closing {
-                    return;
+                    return Ended::Closed;
                 }
-                if now == Phase::Draining && !draining {
-                    draining = true;
-                    conn.as_mut().graceful_shutdown();
+                if now == Phase::Draining {
+                    drain_asked.store(true, Ordering::Relaxed);
                 }
             }
         }
+    }
+}
+
+/// The stop signal's waker: marks it as due for a poll and wakes the connection's task.
+#[derive(Debug)]
+struct StopWake {
+    fired: AtomicBool,
+    task: AtomicWaker,
+}
+
+impl Wake for StopWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.fired.store(true, Ordering::Release);
+        self.task.wake();
     }
 }
 

@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use web::{Drain, ServerConfig};
+use web::{Drain, IDLE_HOOK_GAP, ServerConfig};
 
 use crate::helpers::TestApp;
 
@@ -36,6 +36,13 @@ impl Running {
         let app = TestApp::sample().await;
         let mut running = Self::router(app.router.clone(), config).await;
         running._app = Some(app);
+        running
+    }
+
+    /// [`Running::app`], then tokio's clock paused (see the module documentation).
+    async fn paused(config: ServerConfig) -> Self {
+        let running = Self::app(config).await;
+        tokio::time::pause();
         running
     }
 
@@ -78,6 +85,7 @@ fn patient() -> ServerConfig {
         idle_timeout: Duration::from_secs(3600),
         max_connections: 64,
         shutdown_grace: Duration::from_secs(3600),
+        when_idle: None,
     }
 }
 
@@ -136,12 +144,11 @@ const HEALTH: &[u8] = b"GET /health HTTP/1.1\r\nHost: stockd\r\n\r\n";
 
 #[tokio::test]
 async fn a_client_that_never_finishes_its_headers_is_disconnected() {
-    let server = Running::app(ServerConfig {
+    let server = Running::paused(ServerConfig {
         header_read_timeout: Duration::from_secs(10),
         ..patient()
     })
     .await;
-    tokio::time::pause();
     let mut silent = server.connect().await;
     let mut slow = server.connect().await;
     slow.write_all(b"GET /health HTTP/1.1\r\nHost: st")
@@ -153,12 +160,11 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
 
 #[tokio::test]
 async fn a_client_trickling_its_headers_is_disconnected_at_the_header_deadline() {
-    let server = Running::app(ServerConfig {
+    let server = Running::paused(ServerConfig {
         header_read_timeout: Duration::from_secs(10),
         ..patient()
     })
     .await;
-    tokio::time::pause();
     let mut client = server.connect().await;
     let started = tokio::time::Instant::now();
     // One byte every 2 s never finishes a head, however long it keeps sending.
@@ -178,12 +184,11 @@ async fn a_client_trickling_its_headers_is_disconnected_at_the_header_deadline()
 
 #[tokio::test]
 async fn a_stalled_request_body_is_answered_408_and_the_connection_closed() {
-    let server = Running::app(ServerConfig {
+    let server = Running::paused(ServerConfig {
         body_timeout: Duration::from_secs(30),
         ..patient()
     })
     .await;
-    tokio::time::pause();
     let mut client = server.connect().await;
     client
         .write_all(
@@ -201,12 +206,11 @@ async fn a_stalled_request_body_is_answered_408_and_the_connection_closed() {
 
 #[tokio::test]
 async fn an_idle_kept_alive_connection_is_closed() {
-    let server = Running::app(ServerConfig {
+    let server = Running::paused(ServerConfig {
         idle_timeout: Duration::from_secs(60),
         ..patient()
     })
     .await;
-    tokio::time::pause();
     let mut client = server.connect().await;
     client.write_all(HEALTH).await.unwrap();
     let first = read_response(&mut client).await;
@@ -227,7 +231,7 @@ async fn an_idle_kept_alive_connection_is_closed() {
 
 #[tokio::test]
 async fn over_the_limit_connections_are_closed_while_open_ones_are_still_served() {
-    let server = Running::app(ServerConfig {
+    let server = Running::paused(ServerConfig {
         max_connections: 2,
         ..patient()
     })
@@ -270,7 +274,6 @@ async fn shutdown_finishes_within_the_grace_period_while_a_client_is_stalled() {
         ..patient()
     })
     .await;
-    tokio::time::pause();
     let mut stalled = server.connect().await;
     stalled
         .write_all(b"GET /health HTTP/1.1\r\nHo")
@@ -291,6 +294,95 @@ async fn shutdown_finishes_within_the_grace_period_while_a_client_is_stalled() {
     );
     assert_eq!(until_closed(&mut stalled).await, "");
     assert_eq!(until_closed(&mut idle).await, "");
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_connections_at_once_and_completes() {
+    let server = Running::paused(ServerConfig {
+        shutdown_grace: Duration::from_secs(20),
+        ..patient()
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(answered(&server).await);
+    }
+    let started = tokio::time::Instant::now();
+    assert_eq!(server.shut_down().await, Drain::Complete);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "idle connections held the drain for {:?}",
+        started.elapsed()
+    );
+    for connection in &mut idle {
+        assert_eq!(until_closed(connection).await, "");
+    }
+}
+
+/// Calls of the idle hook of the one test that sets it.
+static IDLE_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn count_idle_call() {
+    IDLE_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Lets the server run (each yield also polls the I/O driver, and the paused clock does not
+/// move) and returns the idle hook's calls then.
+async fn idle_calls_after_the_server_ran() -> usize {
+    for _ in 0..2_000 {
+        tokio::task::yield_now().await;
+    }
+    IDLE_CALLS.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A connection that has been answered once (so the server counts it open).
+async fn answered(server: &Running) -> TcpStream {
+    let mut connection = server.connect().await;
+    connection.write_all(HEALTH).await.unwrap();
+    assert!(
+        read_response(&mut connection)
+            .await
+            .starts_with("HTTP/1.1 200")
+    );
+    connection
+}
+
+#[tokio::test]
+async fn the_idle_hook_runs_when_the_last_connection_closes_at_most_once_per_gap() {
+    let server = Running::paused(ServerConfig {
+        when_idle: Some(count_idle_call),
+        ..patient()
+    })
+    .await;
+    let first = answered(&server).await;
+    let second = answered(&server).await;
+    drop(first);
+    assert_eq!(
+        idle_calls_after_the_server_ran().await,
+        0,
+        "one is still open"
+    );
+    drop(second);
+    assert_eq!(
+        idle_calls_after_the_server_ran().await,
+        1,
+        "the last one closed"
+    );
+
+    // Within the gap: answered once the gap has passed, and only once.
+    drop(answered(&server).await);
+    drop(answered(&server).await);
+    assert_eq!(idle_calls_after_the_server_ran().await, 1, "within the gap");
+    // (Timers fire on whole milliseconds.)
+    tokio::time::advance(IDLE_HOOK_GAP + Duration::from_millis(1)).await;
+    assert_eq!(idle_calls_after_the_server_ran().await, 2, "after the gap");
+    tokio::time::advance(IDLE_HOOK_GAP * 3).await;
+    assert_eq!(
+        idle_calls_after_the_server_ran().await,
+        2,
+        "nothing closed since"
+    );
+    server.shut_down().await;
 }
 
 #[tokio::test]
