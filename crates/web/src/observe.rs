@@ -195,8 +195,8 @@ where
 
 /// Sets the request id (when there is one) and adds the security headers an answer lacks. The
 /// cached JSON answers arrive with both (`json::json_response`: the id as a placeholder), and
-/// one walk over their few entries finds them without hashing a name, where an insert and a
-/// lookup cost ~400 instructions of a cached read.
+/// one walk over their few entries finds them without hashing a name (this walk and the
+/// length's in `json` saved ~300 instructions of a cached read over hashed inserts).
 fn finish_headers(headers: &mut HeaderMap, mut request_id: Option<HeaderValue>) {
     let mut secured = false;
     for (name, value) in headers.iter_mut() {

@@ -8,10 +8,9 @@
 //! series is rendered anew; the whole map is bounded in bytes.
 //!
 //! The whole answer of a short window (up to [`MEMO_WINDOWS`] days, which covers the default
-//! `NDAYS` and the usual week or month) is also kept once written: its average, formatted as a
-//! float, cost more than the rest of the answer (about 900 of a cached read's instructions went
-//! into writing the body). Each answer gets its own copy, so requests on different threads
-//! share no reference count.
+//! `NDAYS` and the usual week or month) is also kept once written: writing it was about 650 of
+//! a cached read's instructions, 400 of them formatting the average as a float. Each answer
+//! gets its own copy, so requests on different threads share no reference count.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -26,8 +25,8 @@ const MAX_RENDERED_BYTES: usize = 64 * 1024 * 1024;
 /// Windows of up to this many days keep their whole answer once written.
 pub(crate) const MEMO_WINDOWS: usize = 32;
 
-/// The longest answer's bytes around its `prices` elements: the symbol (at most 16
-/// characters), a count and an average.
+/// The most bytes an answer holds around its `prices` elements: the keys, the symbol (at most
+/// 15 characters), a count and an average.
 const ANSWER_FRAME_BYTES: usize = 96;
 
 /// Every window of one series' closes, newest first.
@@ -41,6 +40,8 @@ pub(crate) struct RenderedCloses {
     sums: Vec<i128>,
     /// `answers[i]`: the whole answer for `i + 1` days, once written.
     answers: [OnceLock<Box<[u8]>>; MEMO_WINDOWS],
+    /// The bytes this rendering may come to hold: the array and every kept answer.
+    weight: usize,
 }
 
 impl RenderedCloses {
@@ -64,24 +65,19 @@ impl RenderedCloses {
             sum += i128::from(bar.close.raw());
             sums.push(sum);
         }
+        let kept_answers: usize = ends
+            .iter()
+            .take(MEMO_WINDOWS)
+            .map(|end| end + ANSWER_FRAME_BYTES)
+            .sum();
         Self {
+            weight: json.len() + kept_answers,
             series,
             json,
             ends,
             sums,
             answers: Default::default(),
         }
-    }
-
-    /// The bytes this rendering may come to hold: the array and every short window's answer.
-    fn weight(&self) -> usize {
-        let answers: usize = self
-            .ends
-            .iter()
-            .take(MEMO_WINDOWS)
-            .map(|end| end + ANSWER_FRAME_BYTES)
-            .sum();
-        self.json.len() + answers
     }
 
     /// The whole answer for `days` (`PricesResponse`'s JSON): a copy of the kept one for a
@@ -163,8 +159,8 @@ impl RenderCache {
             Ok(map) => map,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let total: usize = map.values().map(|r| r.weight()).sum();
-        if total + fresh.weight() > MAX_RENDERED_BYTES {
+        let total: usize = map.values().map(|r| r.weight).sum();
+        if total + fresh.weight > MAX_RENDERED_BYTES {
             map.clear();
         }
         map.insert(symbol, fresh.clone());
