@@ -76,9 +76,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 pub fn release_start_up_memory() -> Released {
     let rss_before_kib = resident_kib();
     let mappings_paged_out = page_out_binary();
-    // SAFETY: `mi_collect` has no preconditions; `true` also returns the pages of other
-    // threads' abandoned segments. It only frees memory mimalloc holds unused.
-    unsafe { libmimalloc_sys::mi_collect(true) };
+    return_freed_memory();
     Released {
         rss_before_kib,
         rss_after_kib: resident_kib(),
@@ -205,10 +203,51 @@ mod tests {
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
         let found = read_only_mappings_of(&maps, &exe).count();
         assert!(found >= 2, "code and read-only data of {exe:?} in:\n{maps}");
+        // Memory mimalloc holds freed but not yet returned (its purge delay is not 0): 32 MiB
+        // of blocks, written, then freed.
+        // SAFETY: reading an option has no preconditions.
+        let delayed = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) } > 0;
+        let freed_kib = delayed.then(|| {
+            const BLOCK: usize = 8 * 1024;
+            let blocks: Vec<*mut u8> = (0..4096)
+                .map(|_| {
+                    // SAFETY: a fresh block of BLOCK bytes, written within its bounds.
+                    unsafe {
+                        let block = libmimalloc_sys::mi_malloc(BLOCK).cast::<u8>();
+                        assert!(!block.is_null());
+                        block.write_bytes(1, BLOCK);
+                        block
+                    }
+                })
+                .collect();
+            for block in blocks {
+                // SAFETY: each block came from `mi_malloc` and is freed once.
+                unsafe { libmimalloc_sys::mi_free(block.cast()) };
+            }
+            anonymous_kib()
+        });
         // The advice is taken (Linux 5.4 and later) for each of them, and the process goes on
         // running code that may just have been paged out: this assertion is some of it.
         let released = release_start_up_memory();
         assert_eq!(released.mappings_paged_out, found);
         assert!(released.rss_before_kib > 0 && released.rss_after_kib > 0);
+        // And the allocator's freed pages went back.
+        if let Some(before) = freed_kib {
+            let after = anonymous_kib();
+            assert!(
+                after + 16 * 1024 <= before,
+                "anonymous memory {before} KiB before, {after} KiB after"
+            );
+        }
+    }
+
+    /// The process's anonymous resident memory (`RssAnon`), in KiB.
+    fn anonymous_kib() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find_map(|line| line.strip_prefix("RssAnon:"))
+            .and_then(|kib| kib.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
     }
 }

@@ -34,7 +34,7 @@ mod service;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -101,14 +101,15 @@ enum Phase {
     Closing,
 }
 
-/// What every connection task shares: the settings, the HTTP builder, the metric handles and
-/// the count of open connections.
+/// What every connection task shares: the settings (`max_connections` as enforced), the HTTP
+/// builder, the metric handles and the connection limit.
 #[derive(Debug)]
 struct Shared {
     config: ServerConfig,
     builder: auto::Builder<TokioExecutor>,
     metrics: ServerMetrics,
-    open: AtomicUsize,
+    /// A permit per open connection.
+    limit: Arc<Semaphore>,
     idle: IdleHook,
 }
 
@@ -132,6 +133,11 @@ impl IdleHook {
 }
 
 impl Shared {
+    /// Connections open now: the permits out (while draining, also the ones the drain holds).
+    fn open_connections(&self) -> usize {
+        self.config.max_connections - self.limit.available_permits()
+    }
+
     /// A connection closed and none is open: call the hook now, or once the gap has passed.
     fn now_idle(self: &Arc<Self>) {
         let Some(hook) = self.config.when_idle else {
@@ -141,8 +147,15 @@ impl Shared {
         let last_ms = self.idle.last_ms.load(Ordering::Relaxed);
         let gap_ms = IDLE_HOOK_GAP.as_millis() as u64;
         if last_ms == 0 || now_ms >= last_ms + gap_ms {
-            self.idle.last_ms.store(now_ms, Ordering::Relaxed);
-            hook();
+            // Two connections closing together both find none open: one of them calls.
+            if self
+                .idle
+                .last_ms
+                .compare_exchange(last_ms, now_ms, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                hook();
+            }
             return;
         }
         if self.idle.waiting.swap(true, Ordering::AcqRel) {
@@ -152,7 +165,7 @@ impl Shared {
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(last_ms + gap_ms - now_ms)).await;
             shared.idle.waiting.store(false, Ordering::Release);
-            if shared.open.load(Ordering::Acquire) == 0 {
+            if shared.open_connections() == 0 {
                 shared.now_idle();
             }
         });
@@ -205,13 +218,15 @@ pub async fn serve_with(
     let most = Semaphore::MAX_PERMITS.min(usize::try_from(u32::MAX).unwrap_or(usize::MAX));
     let max_connections = config.max_connections.clamp(1, most);
     let shared = Arc::new(Shared {
-        config,
+        config: ServerConfig {
+            max_connections,
+            ..config
+        },
         builder,
         metrics: ServerMetrics::register(),
-        open: AtomicUsize::new(0),
+        limit: Arc::new(Semaphore::new(max_connections)),
         idle: IdleHook::new(),
     });
-    let limit = Arc::new(Semaphore::new(max_connections));
     let (phase, phase_seen) = watch::channel(Phase::Serving);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -227,7 +242,7 @@ pub async fn serve_with(
                 }
             },
         };
-        let Ok(permit) = Arc::clone(&limit).try_acquire_owned() else {
+        let Ok(permit) = Arc::clone(&shared.limit).try_acquire_owned() else {
             shared.metrics.refused.increment(1);
             drop(stream);
             continue;
@@ -243,7 +258,7 @@ pub async fn serve_with(
         ));
     }
     drop(listener);
-    Ok(drain(&shared, &limit, max_connections, &phase).await)
+    Ok(drain(&shared, &phase).await)
 }
 
 async fn serve_connection(
@@ -255,27 +270,21 @@ async fn serve_connection(
     phase: watch::Receiver<Phase>,
 ) {
     shared.metrics.open.increment(1.0);
-    shared.open.fetch_add(1, Ordering::AcqRel);
     connection::run(stream, peer, router, &shared, phase).await;
     shared.metrics.open.decrement(1.0);
     drop(permit);
-    if shared.open.fetch_sub(1, Ordering::AcqRel) == 1 {
+    if shared.open_connections() == 0 {
         shared.now_idle();
     }
 }
 
 /// Asks every connection to finish, waits up to the grace period for all of them (all permits
 /// back), then drops the rest.
-async fn drain(
-    shared: &Shared,
-    limit: &Semaphore,
-    max_connections: usize,
-    phase: &watch::Sender<Phase>,
-) -> Drain {
-    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
-    let open = max_connections - limit.available_permits();
+async fn drain(shared: &Shared, phase: &watch::Sender<Phase>) -> Drain {
+    let limit = &shared.limit;
+    let all = u32::try_from(shared.config.max_connections).unwrap_or(u32::MAX);
     tracing::info!(
-        connections = open,
+        connections = shared.open_connections(),
         grace_seconds = shared.config.shutdown_grace.as_secs_f64(),
         "no longer accepting connections; draining"
     );
@@ -284,7 +293,7 @@ async fn drain(
         match tokio::time::timeout(shared.config.shutdown_grace, limit.acquire_many(all)).await {
             Ok(_) => Drain::Complete,
             Err(_) => {
-                let dropped = max_connections - limit.available_permits();
+                let dropped = shared.open_connections();
                 phase.send_replace(Phase::Closing);
                 // Each connection task returns as soon as it sees `Closing`.
                 let _ = tokio::time::timeout(Duration::from_secs(1), limit.acquire_many(all)).await;

@@ -133,8 +133,9 @@ pub(crate) struct RenderCache {
 }
 
 impl RenderCache {
-    /// The answer to `/{symbol}/{days}` from `series` ([`RenderedCloses::answer`]). A cached
-    /// rendering is read under the lock, without taking a reference to it.
+    /// The answer to `/{symbol}/{days}` from `series` ([`RenderedCloses::answer`]), rendering
+    /// it first if it is new or was refreshed since. A kept rendering is read under the lock,
+    /// without taking a reference to it.
     pub(crate) fn answer(&self, series: &Arc<Series>, days: usize) -> Vec<u8> {
         if let Ok(map) = self.rendered.read()
             && let Some(found) = map.get(&series.symbol)
@@ -142,18 +143,12 @@ impl RenderCache {
         {
             return found.answer(days);
         }
-        self.get(series).answer(days)
+        self.render(series).answer(days)
     }
 
-    /// The rendering of `series`, made now if it is new or was refreshed since.
-    fn get(&self, series: &Arc<Series>) -> Arc<RenderedCloses> {
-        let symbol = series.symbol;
-        if let Ok(map) = self.rendered.read()
-            && let Some(found) = map.get(&symbol)
-            && Arc::ptr_eq(&found.series, series)
-        {
-            return found.clone();
-        }
+    /// Renders `series` and keeps the rendering, replacing the symbol's previous one. (Two
+    /// readers of a new series may both render it; the later insert wins, with equal content.)
+    fn render(&self, series: &Arc<Series>) -> Arc<RenderedCloses> {
         let fresh = Arc::new(RenderedCloses::render(series.clone()));
         let mut map = match self.rendered.write() {
             Ok(map) => map,
@@ -163,7 +158,7 @@ impl RenderCache {
         if total + fresh.weight > MAX_RENDERED_BYTES {
             map.clear();
         }
-        map.insert(symbol, fresh.clone());
+        map.insert(series.symbol, fresh.clone());
         fresh
     }
 }

@@ -155,15 +155,28 @@ async fn every_response_carries_a_request_id_and_keeps_the_clients() {
         ids[0] != ids[1] && ids[1] != ids[2],
         "ids are unique: {ids:?}"
     );
-    let echoed = app
-        .request(
-            Request::get("/health")
-                .header("x-request-id", "trace-me-123")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(echoed.header("x-request-id"), Some("trace-me-123"));
+    // A handler's own answer, and a cached price answer (whose headers start from a template
+    // holding a placeholder id): the client's id, once.
+    for path in ["/health", "/MSFT/7"] {
+        let echoed = app
+            .request(
+                Request::get(path)
+                    .header("x-request-id", "trace-me-123")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(
+            echoed.header("x-request-id"),
+            Some("trace-me-123"),
+            "{path}"
+        );
+        assert_eq!(
+            echoed.headers.get_all("x-request-id").iter().count(),
+            1,
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
