@@ -8,16 +8,28 @@
 //! metrics and security headers are part of listing a path, not a layer to remember, and the
 //! path's template, known here, is the metrics' `route` label (so no request needs axum's
 //! `MatchedPath`).
+//!
+//! The seed routes `/{symbol}` and `/{symbol}/{days}` are the router's fallback
+//! ([`SeedRoutes`]): they are the catch-all shapes at the root, so every listed path is tried
+//! first, as axum's matcher tried static segments before parameters. Listed as templates, each
+//! cached read paid axum's path parameters (two percent-decoded segments, two `Arc<str>`
+//! names and an extension: ~1,300 of its ~19,000 instructions) for values the seed handler
+//! reads from the path itself.
+
+use std::future::Future;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::Request;
 use axum::handler::Handler;
-use axum::http::StatusCode;
+use axum::http::header::{ALLOW, CONTENT_LENGTH};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::{self, MethodRouter};
+use futures_util::future::Either;
 
 use crate::features::{self, Feature, Features};
-use crate::observe::{self, Observed};
+use crate::observe::{self, ObserveFuture, Observed};
 use crate::routes::{
     accounts, admin, alerts, channels, history, indicators, ingest, news, notifications, ops, seed,
     sentiment, signals, signup, stocks, stream, symbols, system, watchlist,
@@ -129,10 +141,9 @@ pub fn router(state: AppState) -> Router {
     let features = state.config().features.clone();
     let gated = |feature, off, paths| group(&features, feature, off, paths);
     Router::new()
-        // The seed-compatible routes.
+        // The seed-compatible routes: `/`, and `/{symbol}` and `/{symbol}/{days}` in the
+        // fallback (see the module documentation).
         .at("/", get(seed::default_prices))
-        .at("/{symbol}", get(seed::symbol_prices))
-        .at("/{symbol}/{days}", get(seed::symbol_days_prices))
         // The dashboard (a browser opening `/` is sent there).
         .at("/app", get(app::app_root_redirect))
         .at("/app/", get(app::app_index))
@@ -319,9 +330,107 @@ pub fn router(state: AppState) -> Router {
             Off::Any,
             vec![("/mcp", any(mcp::mcp_endpoint))],
         ))
-        .fallback(not_found)
+        // As a service with its state, so a request does not box the handler anew (as
+        // `fallback(handler)` does, on every call of its method router's fallback).
+        .fallback_service(SeedRoutes.with_state(state.clone()))
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
+}
+
+/// What no listed path matched: `/{symbol}` or `/{symbol}/{days}` when the path has that
+/// shape, else 404. The shapes are the ones axum's matcher gave those templates: one
+/// non-empty segment, or two whose second is not empty (an empty symbol is the handler's 400).
+#[derive(Debug, Clone, Copy)]
+struct SeedRoutes;
+
+/// A handler's boxed answer (axum boxes every function handler's future, and so does a seed
+/// read).
+type BoxedAnswer = seed::SeedAnswer;
+
+impl Handler<(), AppState> for SeedRoutes {
+    type Future = Either<ObserveFuture<BoxedAnswer>, BoxedAnswer>;
+
+    fn call(self, request: Request, state: AppState) -> Self::Future {
+        let head = request.method() == Method::HEAD;
+        let answer = unlisted(request, state);
+        if head {
+            Either::Right(Box::pin(without_body(answer)))
+        } else {
+            answer
+        }
+    }
+}
+
+/// The answer to a request no listed path matched: the seed route's when the path has its
+/// shape, else the 404 or 405 problem.
+fn unlisted(request: Request, state: AppState) -> <SeedRoutes as Handler<(), AppState>>::Future {
+    let Some(template) = seed_template(request.uri().path()) else {
+        return Either::Right(Handler::call(not_found, request, state));
+    };
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return Either::Right(Handler::call(seed_method_not_allowed, request, state));
+    }
+    let read = match template {
+        SYMBOL => SeedRead(seed::symbol_prices),
+        _ => SeedRead(seed::symbol_days_prices),
+    };
+    Either::Left(Handler::call(Observed::new(read, template), request, state))
+}
+
+/// A seed read ([`seed::symbol_prices`], [`seed::symbol_days_prices`]) as a handler: its
+/// extraction is its own (see `seed`).
+#[derive(Debug, Clone, Copy)]
+struct SeedRead(fn(Request, AppState) -> seed::SeedAnswer);
+
+impl Handler<(), AppState> for SeedRead {
+    type Future = seed::SeedAnswer;
+
+    fn call(self, request: Request, state: AppState) -> Self::Future {
+        (self.0)(request, state)
+    }
+}
+
+/// The answer to `HEAD`: `GET`'s, its length declared and its body dropped, as axum answers
+/// `HEAD` on a listed route (it leaves a fallback service's answers as they are; on the wire
+/// hyper drops the body too, this keeps the router's own answer the same).
+async fn without_body(answer: impl Future<Output = Response>) -> Response {
+    let mut response = answer.await;
+    if !response.headers().contains_key(CONTENT_LENGTH)
+        && let Some(length) = http_body::Body::size_hint(response.body()).exact()
+    {
+        response
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
+    }
+    *response.body_mut() = Body::empty();
+    response
+}
+
+const SYMBOL: &str = "/{symbol}";
+const SYMBOL_DAYS: &str = "/{symbol}/{days}";
+
+/// The seed template `path` has the shape of, if any.
+fn seed_template(path: &str) -> Option<&'static str> {
+    // Bytes: a `/` is one byte, and a byte search is cheaper than a `char` pattern's.
+    let segments = path.strip_prefix('/')?.as_bytes();
+    match segments.iter().position(|&byte| byte == b'/') {
+        None if !segments.is_empty() => Some(SYMBOL),
+        Some(at) => {
+            let days = &segments[at + 1..];
+            (!days.is_empty() && !days.contains(&b'/')).then_some(SYMBOL_DAYS)
+        }
+        None => None,
+    }
+}
+
+/// A seed path asked with a method other than `GET` or `HEAD`: 405 with `Allow`, as a listed
+/// `GET` route answers.
+async fn seed_method_not_allowed(request: Request) -> Response {
+    let mut response = method_not_allowed(request).await;
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static("GET,HEAD"));
+    response
 }
 
 async fn not_found(request: Request) -> Response {

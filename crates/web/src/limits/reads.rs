@@ -156,13 +156,10 @@ impl market::UpstreamBudget for ClientBudget<'_> {
     }
 }
 
-impl FromRequestParts<AppState> for PublicRead {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+impl PublicRead {
+    /// Admits the request whose head is `parts` against its client's read allowance (the
+    /// extractor; also called directly by the seed routes, whose extraction is synchronous).
+    pub(crate) fn admit(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
         let client = crate::auth::client_ip(
             &parts.headers,
             crate::auth::peer(&parts.extensions),
@@ -171,5 +168,16 @@ impl FromRequestParts<AppState> for PublicRead {
         .map(ClientKey::of);
         state.read_limiter().admit(client)?;
         Ok(Self { client })
+    }
+}
+
+impl FromRequestParts<AppState> for PublicRead {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Self::admit(parts, state)
     }
 }

@@ -197,6 +197,21 @@ async fn a_preflight_from_a_listed_origin_is_answered_with_what_may_be_sent() {
     );
     assert!(allowed.header("access-control-max-age").is_some());
     assert!(allowed.header("access-control-allow-credentials").is_none());
+    // The seed routes (the router's fallback) are behind the same layer.
+    let seed = respond(
+        &router,
+        Request::options("/MSFT/7")
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", "GET")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(seed.status.is_success(), "{}", seed.status);
+    assert_eq!(
+        seed.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
 
     let refused = respond(&router, preflight("https://evil.example.com")).await;
     assert!(refused.header("access-control-allow-origin").is_none());

@@ -1,5 +1,8 @@
 //! The seed-compatible routes on the bundled sample data.
 
+use axum::body::Body;
+use axum::http::{Method, Request};
+
 use crate::helpers::{TestApp, csv_closes};
 
 #[tokio::test]
@@ -79,6 +82,93 @@ async fn the_second_request_is_a_cache_hit_whatever_the_days() {
         Some("hit")
     );
     assert_eq!(app.get("/aapl").await.header("x-stockd-cache"), Some("hit"));
+}
+
+/// The seed templates are matched after every listed path, on the shapes a template gave:
+/// what each path answers, as the routes listed as `/{symbol}` and `/{symbol}/{days}` did.
+#[tokio::test]
+async fn seed_paths_are_matched_after_every_listed_route_with_the_templates_shapes() {
+    let app = TestApp::sample().await;
+    let cases = [
+        ("/MSFT/7", 200, None),
+        ("/MSFT", 200, None),
+        ("/MS%46T/7", 200, None),
+        ("/MSFT/7?x=1", 200, None),
+        ("/health", 200, None),
+        // A listed path's first segment followed by something it does not list: a seed read.
+        ("/v1/foo", 400, Some("bad-request")),
+        ("/health/7", 404, Some("unknown-symbol")),
+        ("/v1", 404, Some("unknown-symbol")),
+        // An empty symbol is the handler's to refuse; other shapes are no route.
+        ("//7", 400, Some("bad-request")),
+        ("/MSFT/", 404, Some("not-found")),
+        ("/MSFT/7/", 404, Some("not-found")),
+        ("/MSFT//7", 404, Some("not-found")),
+        ("/MSFT/7/8", 404, Some("not-found")),
+        ("/v1/symbols/MSFT/x", 404, Some("not-found")),
+    ];
+    for (path, status, problem) in cases {
+        let response = app.get(path).await;
+        assert_eq!(response.status, status, "{path}: {}", response.text());
+        if let Some(problem) = problem {
+            response.problem(status);
+            assert_eq!(
+                response.json()["type"],
+                format!("urn:stockd:problem:{problem}"),
+                "{path}"
+            );
+        }
+    }
+    for (method, path) in [
+        (Method::POST, "/MSFT/7"),
+        (Method::PUT, "/MSFT/7"),
+        (Method::DELETE, "/MSFT"),
+        (Method::PATCH, "/v1/foo"),
+    ] {
+        let response = app
+            .request(
+                Request::builder()
+                    .method(method.clone())
+                    .uri(path)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        response.problem(405);
+        assert_eq!(
+            response.header("allow"),
+            Some("GET,HEAD"),
+            "{method} {path}"
+        );
+    }
+    // HEAD: what GET declares, without the body, on a seed path and on no route alike.
+    for (path, status) in [("/MSFT", 200), ("/MSFT/7/8", 404)] {
+        let get = app.get(path).await;
+        let head = app
+            .request(Request::head(path).body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(
+            (get.status.as_u16(), head.status.as_u16()),
+            (status, status),
+            "{path}"
+        );
+        assert!(head.body.is_empty(), "{path}");
+        assert_eq!(
+            head.header("content-length"),
+            Some(get.body.len().to_string().as_str()),
+            "{path}"
+        );
+    }
+    // Each template is its own route label.
+    let metrics = app.get("/metrics").await.text();
+    for route in ["/{symbol}", "/{symbol}/{days}"] {
+        let counted = metrics.lines().any(|line| {
+            line.starts_with("stock_api_requests_total")
+                && line.contains(&format!(r#"route="{route}""#))
+                && line.contains(r#"status="200""#)
+        });
+        assert!(counted, "{route} in {metrics}");
+    }
 }
 
 #[tokio::test]
