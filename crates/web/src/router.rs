@@ -370,6 +370,7 @@ fn unlisted(request: Request, state: AppState) -> <SeedRoutes as Handler<(), App
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return Either::Right(Handler::call(seed_method_not_allowed, request, state));
     }
+    // Each template's documented operation (both read the path the same way).
     let read = match template {
         SYMBOL => SeedRead(seed::symbol_prices),
         _ => SeedRead(seed::symbol_days_prices),

@@ -75,9 +75,9 @@ pub(super) async fn run(
     // `tokio::select!` would poll every branch on every wake-up of the task, and the task
     // wakes for each request: polling the watchdog's timer and the shutdown phase's
     // `Notified` (which takes a lock shared with other connections on each poll) cost about
-    // 300 instructions of a cached read (callgrind), more than anything else this module does. The stop signal is polled
-    // with a waker of its own instead ([`StopWake`]), only when that waker fired: a request
-    // pays one waker registration and one flag read. Hand-written because the connection
+    // 300 instructions of a cached read (callgrind), more than anything else this module
+    // does. The stop signal is polled with a waker of its own instead ([`StopWake`]), only
+    // when that waker fired: a request pays one waker registration and one flag read. Hand-written because the connection
     // must stay reachable between polls (`graceful_shutdown`), which the crates' combinators
     // of two futures do not allow.
     let stop_wake = Arc::new(StopWake {
