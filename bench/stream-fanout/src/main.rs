@@ -74,14 +74,14 @@ async fn serve() {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("READY {}", listener.local_addr().unwrap().port());
-    let router = web::router(state);
+    let routes = web::routes(state);
     let server = web::ServerConfig {
         max_connections: 20_000,
         ..web::ServerConfig::default()
     };
     tokio::spawn(web::serve_with(
         listener,
-        router,
+        routes,
         server,
         std::future::pending(),
     ));

@@ -491,7 +491,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
     if features.is_enabled(Feature::Mcp) {
         state.set_mcp(mcp::http::service(state.clone()));
     }
-    let router = web::with_cors(web::router(state), &config.server.cors);
+    let routes = web::routes(state).with_cors(&config.server.cors);
     // Bounded by `shutdown_grace`: a stalled client cannot keep the process alive.
     let shutdown = async move {
         shutdown_signal().await;
@@ -515,7 +515,7 @@ pub async fn run(config: Config) -> Result<(), AppError> {
             );
         }
     });
-    web::serve_with(listener, router, server, shutdown)
+    web::serve_with(listener, routes, server, shutdown)
         .await
         .map_err(AppError::Serve)?;
     // Then the loops, together, with their own bound.

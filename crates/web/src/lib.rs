@@ -9,7 +9,8 @@
 //! use case of [`service::Service`] (or the `market` read path for prices) and render the
 //! answer; they never reach the store or a provider. [`AppState`] (module `state`) owns the
 //! service. Errors leave as problem+json through [`error::ApiError`], the one place a
-//! `ServiceError` becomes an HTTP answer. [`serve_with`] takes a bound listener, the
+//! `ServiceError` becomes an HTTP answer. [`serve_with`] takes the [`Routes`] to serve (the
+//! router, and the paths its fallback answers without it: [`routes()`]), a bound listener, the
 //! connection limits and timeouts, and a shutdown future, so tests bind `127.0.0.1:0` and stop
 //! cleanly; [`with_cors`] adds the cross-origin allow-list.
 
@@ -34,12 +35,11 @@ mod state;
 
 use std::future::Future;
 
-use axum::Router;
 use domain::Symbol;
 use tokio::net::TcpListener;
 
 pub use crate::cors::{CorsOrigins, with_cors};
-pub use crate::router::router;
+pub use crate::router::{Routes, router, routes};
 pub use crate::server::{Drain, IDLE_HOOK_GAP, ServerConfig, serve_with};
 pub use crate::state::AppState;
 
@@ -73,14 +73,14 @@ pub struct WebConfig {
     pub sentiment: service::scoring::SentimentChain,
 }
 
-/// Serves `router` on `listener` with the default [`ServerConfig`] until `shutdown` resolves,
+/// Serves `routes` on `listener` with the default [`ServerConfig`] until `shutdown` resolves,
 /// then drains (see [`server`]).
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    routes: Routes,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_with(listener, router, ServerConfig::default(), shutdown)
+    serve_with(listener, routes, ServerConfig::default(), shutdown)
         .await
         .map(|_| ())
 }

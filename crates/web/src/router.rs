@@ -10,31 +10,28 @@
 //! `MatchedPath`).
 //!
 //! The seed routes `/{symbol}` and `/{symbol}/{days}` are the router's fallback
-//! ([`SeedRoutes`]): they are the catch-all shapes at the root, so every listed path is tried
+//! ([`fallback`]): they are the catch-all shapes at the root, so every listed path is tried
 //! first, as axum's matcher tried static segments before parameters. Listed as templates, each
 //! cached read paid axum's path parameters (two percent-decoded segments, two `Arc<str>`
 //! names and an extension: ~1,300 of its ~19,000 instructions) for values the seed handler
-//! reads from the path itself.
-
-use std::future::Future;
+//! reads from the path itself. [`Routes`] is what the server calls: the router, and the
+//! fallback's answer for the paths the router could only hand to it.
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::Request;
 use axum::handler::Handler;
-use axum::http::header::{ALLOW, CONTENT_LENGTH};
-use axum::http::{HeaderValue, Method, StatusCode};
-use axum::response::Response;
 use axum::routing::{self, MethodRouter};
-use futures_util::future::Either;
 
 use crate::features::{self, Feature, Features};
-use crate::observe::{self, ObserveFuture, Observed};
+use crate::observe::Observed;
 use crate::routes::{
     accounts, admin, alerts, channels, history, indicators, ingest, news, notifications, ops, seed,
     sentiment, signals, signup, stocks, stream, symbols, system, watchlist,
 };
-use crate::{AppState, app, docs, error, mcp};
+use crate::{AppState, CorsOrigins, app, docs, mcp};
+
+mod fallback;
+
+pub(crate) use fallback::{UnlistedAnswer, UnlistedPaths};
 
 /// Which methods a disabled group still answers with "disabled" (the others fall to 405, as a
 /// route of other methods would).
@@ -106,23 +103,33 @@ fn any<H: Handler<T, AppState>, T: 'static>(handler: H) -> Methods {
     Methods(Vec::new()).with(move |_, route| routing::any(Observed::new(handler, route)))
 }
 
-/// [`Router::route`] for [`Methods`].
-trait RouteObserved {
-    fn at(self, path: &'static str, methods: Methods) -> Self;
+/// The router as it is listed, and the paths listed in it so far.
+struct Listing {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+    features: Features,
 }
 
-impl RouteObserved for Router<AppState> {
-    fn at(self, path: &'static str, methods: Methods) -> Self {
-        self.route(path, methods.at(path))
+impl Listing {
+    fn new(features: Features) -> Self {
+        Self {
+            router: Router::new(),
+            paths: Vec::new(),
+            features,
+        }
     }
-}
 
-/// The group's paths as given when `feature` is on, else each answering "disabled".
-fn group(features: &Features, feature: Feature, off: Off, paths: Paths) -> Router<AppState> {
-    let enabled = features.is_enabled(feature);
-    paths
-        .into_iter()
-        .fold(Router::new(), |router, (path, route)| {
+    /// [`Router::route`] for [`Methods`].
+    fn at(mut self, path: &'static str, methods: Methods) -> Self {
+        self.router = self.router.route(path, methods.at(path));
+        self.paths.push(path);
+        self
+    }
+
+    /// The group's paths as given when `feature` is on, else each answering "disabled".
+    fn gated(self, feature: Feature, off: Off, paths: Paths) -> Self {
+        let enabled = self.features.is_enabled(feature);
+        paths.into_iter().fold(self, |listing, (path, route)| {
             let route = match (enabled, off) {
                 (true, _) => route,
                 (false, Off::Get) => {
@@ -132,15 +139,72 @@ fn group(features: &Features, feature: Feature, off: Off, paths: Paths) -> Route
                     any(move || async move { features::disabled_response(feature) })
                 }
             };
-            router.at(path, route)
+            listing.at(path, route)
         })
+    }
 }
 
-/// Every URL stockd serves.
+/// Every URL stockd serves, as the server calls it: the [`router`], and the paths no listed
+/// path can match, which the server hands to the router's fallback itself (see [`fallback`]).
+#[derive(Debug, Clone)]
+pub struct Routes {
+    router: Router,
+    unlisted: Option<UnlistedPaths>,
+}
+
+impl Routes {
+    /// Every request through `router` (a router that is not [`routes`]'s, or one with a layer
+    /// that must see every request, such as CORS).
+    pub fn through(router: Router) -> Self {
+        Self {
+            router,
+            unlisted: None,
+        }
+    }
+
+    /// The router itself.
+    pub(crate) fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// These routes answering cross-origin requests from `origins`: with an allow-list, every
+    /// request goes through the router, which the CORS layer wraps.
+    pub fn with_cors(self, origins: &CorsOrigins) -> Self {
+        match origins {
+            CorsOrigins::Off => self,
+            _ => Self::through(crate::cors::with_cors(self.router, origins)),
+        }
+    }
+
+    /// The paths the router's fallback answers without it, when known.
+    pub(crate) fn unlisted(&self) -> Option<&UnlistedPaths> {
+        self.unlisted.as_ref()
+    }
+}
+
+impl From<Router> for Routes {
+    fn from(router: Router) -> Self {
+        Self::through(router)
+    }
+}
+
+/// Every URL stockd serves, as a router.
 pub fn router(state: AppState) -> Router {
-    let features = state.config().features.clone();
-    let gated = |feature, off, paths| group(&features, feature, off, paths);
-    Router::new()
+    listing(state).0
+}
+
+/// Every URL stockd serves, as the server calls it (see [`Routes`]).
+pub fn routes(state: AppState) -> Routes {
+    let (router, paths) = listing(state.clone());
+    Routes {
+        router,
+        unlisted: UnlistedPaths::new(state, &paths),
+    }
+}
+
+/// The router of every URL stockd serves, and the paths it lists.
+fn listing(state: AppState) -> (Router, Vec<&'static str>) {
+    let listing = Listing::new(state.config().features.clone())
         // The seed-compatible routes: `/`, and `/{symbol}` and `/{symbol}/{days}` in the
         // fallback (see the module documentation).
         .at("/", get(seed::default_prices))
@@ -149,32 +213,32 @@ pub fn router(state: AppState) -> Router {
         .at("/app/", get(app::app_index))
         .at("/app/{*path}", get(app::app_path))
         // Market data.
-        .merge(gated(
+        .gated(
             Feature::DailyApi,
             Off::Get,
             vec![("/v1/stocks/{symbol}/daily", get(stocks::daily_bars))],
-        ))
-        .merge(gated(
+        )
+        .gated(
             Feature::Quotes,
             Off::Get,
             vec![("/v1/stocks/{symbol}/quote", get(stocks::latest_quote))],
-        ))
-        .merge(gated(
+        )
+        .gated(
             Feature::HistoryEod,
             Off::Get,
             vec![("/v1/stocks/{symbol}/eod", get(history::end_of_day))],
-        ))
-        .merge(gated(
+        )
+        .gated(
             Feature::HistoryDelta,
             Off::Get,
             vec![("/v1/stocks/{symbol}/delta", get(history::price_delta))],
-        ))
-        .merge(gated(
+        )
+        .gated(
             Feature::MultiDaily,
             Off::Get,
             vec![("/v1/daily", get(history::multi_daily))],
-        ))
-        .merge(gated(
+        )
+        .gated(
             Feature::Indicators,
             Off::Get,
             vec![
@@ -184,8 +248,8 @@ pub fn router(state: AppState) -> Router {
                 ),
                 ("/v1/indicators", get(indicators::list_indicators)),
             ],
-        ))
-        .merge(gated(
+        )
+        .gated(
             Feature::Signals,
             Off::Get,
             vec![
@@ -199,8 +263,8 @@ pub fn router(state: AppState) -> Router {
                     get(signals::signal_evaluation),
                 ),
             ],
-        ))
-        .merge(gated(
+        )
+        .gated(
             Feature::News,
             Off::Get,
             vec![
@@ -211,7 +275,7 @@ pub fn router(state: AppState) -> Router {
                     get(sentiment::symbol_sentiment),
                 ),
             ],
-        ))
+        )
         // Tracked symbols and operations.
         .at("/v1/features", get(features::list_features))
         .at("/v1/symbols", get(symbols::list_symbols))
@@ -226,17 +290,17 @@ pub fn router(state: AppState) -> Router {
         .at("/v1/providers", get(ops::list_providers))
         .at("/v1/system/instances", get(system::list_instances))
         // Live updates.
-        .merge(gated(
+        .gated(
             Feature::Stream,
             Off::Get,
             vec![("/v1/stream", get(stream::open_stream))],
-        ))
-        .merge(gated(
+        )
+        .gated(
             Feature::IngestApi,
             Off::Get,
             vec![("/v1/ingest/jobs", get(ingest::list_jobs))],
-        ))
-        .merge(gated(
+        )
+        .gated(
             Feature::ApiDocs,
             Off::Get,
             vec![
@@ -244,9 +308,9 @@ pub fn router(state: AppState) -> Router {
                 ("/docs/scalar.js", get(docs::scalar_js)),
                 ("/openapi.json", get(ops::openapi)),
             ],
-        ))
+        )
         // Accounts.
-        .merge(gated(
+        .gated(
             Feature::Accounts,
             Off::Any,
             vec![
@@ -287,9 +351,9 @@ pub fn router(state: AppState) -> Router {
                 ),
                 ("/v1/admin/invites/{id}", delete(admin::delete_invite)),
             ],
-        ))
+        )
         // Alerts and their notifications.
-        .merge(gated(
+        .gated(
             Feature::Alerts,
             Off::Any,
             vec![
@@ -322,136 +386,20 @@ pub fn router(state: AppState) -> Router {
                     get(notifications::list_attempts),
                 ),
             ],
-        ))
+        )
         // The Model Context Protocol server (streamable HTTP): POST carries the JSON-RPC
         // messages; GET and DELETE answer as the transport says (no sessions are kept).
-        .merge(gated(
+        .gated(
             Feature::Mcp,
             Off::Any,
             vec![("/mcp", any(mcp::mcp_endpoint))],
-        ))
+        );
+    let router = listing
+        .router
         // As a service with its state, so a request does not box the handler anew (as
         // `fallback(handler)` does, on every call of its method router's fallback).
-        .fallback_service(SeedRoutes.with_state(state.clone()))
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
-}
-
-/// What no listed path matched: `/{symbol}` or `/{symbol}/{days}` when the path has that
-/// shape, else 404. The shapes are the ones axum's matcher gave those templates: one
-/// non-empty segment, or two whose second is not empty (an empty symbol is the handler's 400).
-#[derive(Debug, Clone, Copy)]
-struct SeedRoutes;
-
-/// A handler's boxed answer (axum boxes every function handler's future, and so does a seed
-/// read).
-type BoxedAnswer = seed::SeedAnswer;
-
-impl Handler<(), AppState> for SeedRoutes {
-    type Future = Either<ObserveFuture<BoxedAnswer>, BoxedAnswer>;
-
-    fn call(self, request: Request, state: AppState) -> Self::Future {
-        let head = request.method() == Method::HEAD;
-        let answer = unlisted(request, state);
-        if head {
-            Either::Right(Box::pin(without_body(answer)))
-        } else {
-            answer
-        }
-    }
-}
-
-/// The answer to a request no listed path matched: the seed route's when the path has its
-/// shape, else the 404 or 405 problem.
-fn unlisted(request: Request, state: AppState) -> <SeedRoutes as Handler<(), AppState>>::Future {
-    let Some(template) = seed_template(request.uri().path()) else {
-        return Either::Right(Handler::call(not_found, request, state));
-    };
-    if !matches!(*request.method(), Method::GET | Method::HEAD) {
-        return Either::Right(Handler::call(seed_method_not_allowed, request, state));
-    }
-    // Each template's documented operation (both read the path the same way).
-    let read = match template {
-        SYMBOL => SeedRead(seed::symbol_prices),
-        _ => SeedRead(seed::symbol_days_prices),
-    };
-    Either::Left(Handler::call(Observed::new(read, template), request, state))
-}
-
-/// A seed read ([`seed::symbol_prices`], [`seed::symbol_days_prices`]) as a handler: its
-/// extraction is its own (see `seed`).
-#[derive(Debug, Clone, Copy)]
-struct SeedRead(fn(Request, AppState) -> seed::SeedAnswer);
-
-impl Handler<(), AppState> for SeedRead {
-    type Future = seed::SeedAnswer;
-
-    fn call(self, request: Request, state: AppState) -> Self::Future {
-        (self.0)(request, state)
-    }
-}
-
-/// The answer to `HEAD`: `GET`'s, its length declared and its body dropped, as axum answers
-/// `HEAD` on a listed route (it leaves a fallback service's answers as they are; on the wire
-/// hyper drops the body too, this keeps the router's own answer the same).
-async fn without_body(answer: impl Future<Output = Response>) -> Response {
-    let mut response = answer.await;
-    if !response.headers().contains_key(CONTENT_LENGTH)
-        && let Some(length) = http_body::Body::size_hint(response.body()).exact()
-    {
-        response
-            .headers_mut()
-            .insert(CONTENT_LENGTH, HeaderValue::from(length));
-    }
-    *response.body_mut() = Body::empty();
-    response
-}
-
-const SYMBOL: &str = "/{symbol}";
-const SYMBOL_DAYS: &str = "/{symbol}/{days}";
-
-/// The seed template `path` has the shape of, if any.
-fn seed_template(path: &str) -> Option<&'static str> {
-    // Bytes: a `/` is one byte, and a byte search is cheaper than a `char` pattern's.
-    let segments = path.strip_prefix('/')?.as_bytes();
-    match segments.iter().position(|&byte| byte == b'/') {
-        None if !segments.is_empty() => Some(SYMBOL),
-        Some(at) => {
-            let days = &segments[at + 1..];
-            (!days.is_empty() && !days.contains(&b'/')).then_some(SYMBOL_DAYS)
-        }
-        None => None,
-    }
-}
-
-/// A seed path asked with a method other than `GET` or `HEAD`: 405 with `Allow`, as a listed
-/// `GET` route answers.
-async fn seed_method_not_allowed(request: Request) -> Response {
-    let mut response = method_not_allowed(request).await;
-    response
-        .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static("GET,HEAD"));
-    response
-}
-
-async fn not_found(request: Request) -> Response {
-    let problem = error::problem_response(
-        StatusCode::NOT_FOUND,
-        "not-found",
-        "Not found",
-        "no such route; see /docs for the API".into(),
-        None,
-    );
-    observe::unmatched(&request, problem)
-}
-
-async fn method_not_allowed(request: Request) -> Response {
-    let problem = error::problem_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "Method not allowed",
-        "this route does not answer that method; see /docs for the API".into(),
-        None,
-    );
-    observe::unmatched(&request, problem)
+        .fallback_service(fallback::SeedRoutes.with_state(state.clone()))
+        .method_not_allowed_fallback(fallback::method_not_allowed)
+        .with_state(state);
+    (router, listing.paths)
 }

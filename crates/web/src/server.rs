@@ -37,12 +37,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::Router;
 use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
 use metrics::{Counter, Gauge};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
+
+use crate::Routes;
 
 /// Connection limits, timeouts and the shutdown bound.
 #[derive(Debug, Clone)]
@@ -201,12 +202,12 @@ impl ServerMetrics {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then drains (see the module
+/// Serves `routes` on `listener` until `shutdown` resolves, then drains (see the module
 /// documentation). Each request carries its peer address (`ConnectInfo<SocketAddr>`), which
-/// login rate limiting counts failures against.
+/// login rate limiting counts failures against. (A bare router is `Routes::from(router)`.)
 pub async fn serve_with(
     listener: TcpListener,
-    router: Router,
+    routes: Routes,
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<Drain> {
@@ -251,7 +252,7 @@ pub async fn serve_with(
         tokio::spawn(serve_connection(
             stream,
             peer,
-            router.clone(),
+            routes.clone(),
             Arc::clone(&shared),
             permit,
             phase_seen.clone(),
@@ -264,13 +265,13 @@ pub async fn serve_with(
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
-    router: Router,
+    routes: Routes,
     shared: Arc<Shared>,
     permit: tokio::sync::OwnedSemaphorePermit,
     phase: watch::Receiver<Phase>,
 ) {
     shared.metrics.open.increment(1.0);
-    connection::run(stream, peer, router, &shared, phase).await;
+    connection::run(stream, peer, routes, &shared, phase).await;
     shared.metrics.open.decrement(1.0);
     drop(permit);
     if shared.open_connections() == 0 {

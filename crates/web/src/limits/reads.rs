@@ -13,11 +13,12 @@
 //! Signed-in users are limited by address like everyone else: telling who a bearer token
 //! belongs to costs a database read, which the cached path must not pay.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use governor::Quota;
 
@@ -157,15 +158,16 @@ impl market::UpstreamBudget for ClientBudget<'_> {
 }
 
 impl PublicRead {
-    /// Admits the request whose head is `parts` against its client's read allowance (the
-    /// extractor; also called directly by the seed routes, whose extraction is synchronous).
-    pub(crate) fn admit(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
-        let client = crate::auth::client_ip(
-            &parts.headers,
-            crate::auth::peer(&parts.extensions),
-            state.auth().trust_forwarded_for,
-        )
-        .map(ClientKey::of);
+    /// Admits a request with `headers` from `peer` against its client's read allowance (the
+    /// extractor's work; also called directly by the seed routes, whose extraction is
+    /// synchronous and whose peer may come straight from the server).
+    pub(crate) fn admit(
+        headers: &HeaderMap,
+        peer: Option<SocketAddr>,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let client = crate::auth::client_ip(headers, peer, state.auth().trust_forwarded_for)
+            .map(ClientKey::of);
         state.read_limiter().admit(client)?;
         Ok(Self { client })
     }
@@ -178,6 +180,6 @@ impl FromRequestParts<AppState> for PublicRead {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Self::admit(parts, state)
+        Self::admit(&parts.headers, crate::auth::peer(&parts.extensions), state)
     }
 }

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 
 use axum::extract::{Request, State};
@@ -83,8 +84,12 @@ pub async fn default_prices(
         (status = 200, description = "Closing prices and their average", body = PricesResponse),
         ReadErrors,
     ))]
-pub(crate) fn symbol_prices(request: Request, state: AppState) -> SeedAnswer {
-    seed_read(request, state)
+pub(crate) fn symbol_prices(
+    request: Request,
+    state: AppState,
+    peer: Option<SocketAddr>,
+) -> SeedAnswer {
+    seed_read(request, state, peer)
 }
 
 /// A symbol over the last `days` trading days.
@@ -97,21 +102,26 @@ pub(crate) fn symbol_prices(request: Request, state: AppState) -> SeedAnswer {
         (status = 200, description = "Closing prices and their average", body = PricesResponse),
         ReadErrors,
     ))]
-pub(crate) fn symbol_days_prices(request: Request, state: AppState) -> SeedAnswer {
-    seed_read(request, state)
+pub(crate) fn symbol_days_prices(
+    request: Request,
+    state: AppState,
+    peer: Option<SocketAddr>,
+) -> SeedAnswer {
+    seed_read(request, state, peer)
 }
 
-/// A seed read's answer, as the router's fallback calls them (`router::SeedRoutes`).
+/// A seed read's answer, as the router's fallback calls them (`router::fallback`).
 pub(crate) type SeedAnswer = Pin<Box<dyn Future<Output = Response> + Send>>;
 
-/// `/{symbol}` and `/{symbol}/{days}` (the path says which). What an axum handler's extractors
+/// `/{symbol}` and `/{symbol}/{days}` (the path says which), from `peer` (the connection's
+/// peer address, when known). What an axum handler's extractors
 /// would do, in their order (the client's read allowance, then the path), only reads the
 /// request's head, so it is done here, before the answer's future: the extractor chain of an
 /// axum handler (a future per extractor, the request's parts moved between them) cost a cached
 /// read ~360 instructions more (`bench/instructions.sh`).
-fn seed_read(request: Request, state: AppState) -> SeedAnswer {
+fn seed_read(request: Request, state: AppState, peer: Option<SocketAddr>) -> SeedAnswer {
     let (parts, _body) = request.into_parts();
-    let extracted = PublicRead::admit(&parts, &state)
+    let extracted = PublicRead::admit(&parts.headers, peer, &state)
         .and_then(|read| Ok((read, SeedPath::from_parts(&parts, &state)?)));
     Box::pin(async move {
         let answer = match extracted {

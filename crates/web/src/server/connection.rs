@@ -30,7 +30,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use axum::Router;
 use futures_util::task::AtomicWaker;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -39,6 +38,7 @@ use tokio::sync::watch;
 
 use super::service::ConnectionService;
 use super::{Phase, Shared};
+use crate::Routes;
 
 /// The shortest step of the watchdog, so tiny test timeouts do not spin it.
 const MIN_STEP: Duration = Duration::from_millis(5);
@@ -47,7 +47,7 @@ const MIN_STEP: Duration = Duration::from_millis(5);
 pub(super) async fn run(
     stream: TcpStream,
     peer: SocketAddr,
-    router: Router,
+    routes: Routes,
     shared: &Shared,
     phase: watch::Receiver<Phase>,
 ) {
@@ -57,7 +57,7 @@ pub(super) async fn run(
         activity: Arc::clone(&activity),
     });
     let service = ConnectionService::new(
-        router,
+        routes,
         peer,
         Arc::clone(&activity),
         shared.config.body_timeout,

@@ -1,6 +1,8 @@
 //! The per-connection service hyper calls for each request: it hands the request to the
 //! router with the peer address (`ConnectInfo`), counts it as in flight for the connection's
-//! watchdog, and bounds its body.
+//! watchdog, and bounds its body. A request without a body whose path no listed path can
+//! match goes to the router's fallback directly, with the peer address as an argument
+//! ([`crate::Routes`], `router::fallback`): the router would only have passed it on.
 //!
 //! The body timeout: a request that has a body gets it wrapped in [`TimedBody`], whose clock
 //! starts when the handler first waits for body bytes and runs for the whole body. When it
@@ -18,7 +20,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request, StatusCode, header};
@@ -30,11 +31,13 @@ use metrics::Counter;
 use tower::Service as _;
 
 use super::connection::Activity;
+use crate::Routes;
+use crate::router::UnlistedAnswer;
 
 /// Serves the requests of one connection (see the module documentation).
 #[derive(Debug, Clone)]
 pub(super) struct ConnectionService {
-    router: Router,
+    routes: Routes,
     peer: SocketAddr,
     activity: Arc<Activity>,
     body_timeout: Duration,
@@ -43,14 +46,14 @@ pub(super) struct ConnectionService {
 
 impl ConnectionService {
     pub(super) fn new(
-        router: Router,
+        routes: Routes,
         peer: SocketAddr,
         activity: Arc<Activity>,
         body_timeout: Duration,
         body_timeouts: Counter,
     ) -> Self {
         Self {
-            router,
+            routes,
             peer,
             activity,
             body_timeout,
@@ -67,11 +70,28 @@ impl hyper::service::Service<Request<Incoming>> for ConnectionService {
     fn call(&self, mut request: Request<Incoming>) -> Self::Future {
         self.activity.request_started();
         let in_flight = InFlight(Arc::clone(&self.activity));
-        request.extensions_mut().insert(ConnectInfo(self.peer));
-        let mut router = self.router.clone();
-        if http_body::Body::is_end_stream(request.body()) {
+        let without_body = http_body::Body::is_end_stream(request.body());
+        if without_body
+            && let Some(unlisted) = self.routes.unlisted()
+            && unlisted.holds(request.uri().path())
+        {
+            // No body to time: the request's own is dropped.
+            let request = request.map(|_| Body::empty());
             return Served {
-                inner: router.call(request),
+                inner: Answer::Unlisted {
+                    future: unlisted.answer(request, self.peer),
+                },
+                _in_flight: in_flight,
+                body: None,
+            };
+        }
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let mut router = self.routes.router().clone();
+        if without_body {
+            return Served {
+                inner: Answer::Routed {
+                    future: router.call(request),
+                },
                 _in_flight: in_flight,
                 body: None,
             };
@@ -87,7 +107,9 @@ impl hyper::service::Service<Request<Incoming>> for ConnectionService {
             })
         });
         Served {
-            inner: router.call(request),
+            inner: Answer::Routed {
+                future: router.call(request),
+            },
             _in_flight: in_flight,
             body: Some(BodyWatch {
                 expired,
@@ -117,12 +139,32 @@ struct BodyWatch {
 }
 
 pin_project_lite::pin_project! {
-    /// The router's response future, answering 408 instead when the body timed out.
+    /// The response future, answering 408 instead when the body timed out.
     pub(super) struct Served {
         #[pin]
-        inner: RouteFuture<Infallible>,
+        inner: Answer,
         _in_flight: InFlight,
         body: Option<BodyWatch>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The router's answer, or its fallback's without it.
+    #[project = AnswerProjection]
+    enum Answer {
+        Routed { #[pin] future: RouteFuture<Infallible> },
+        Unlisted { #[pin] future: UnlistedAnswer },
+    }
+}
+
+impl Future for Answer {
+    type Output = Response;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        match self.project() {
+            AnswerProjection::Routed { future } => future.poll(cx).map(|Ok(response)| response),
+            AnswerProjection::Unlisted { future } => future.poll(cx),
+        }
     }
 }
 
@@ -131,7 +173,7 @@ impl Future for Served {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let response = ready!(this.inner.poll(cx))?;
+        let response = ready!(this.inner.poll(cx));
         match this.body {
             Some(watch) if watch.expired.load(Ordering::Relaxed) => {
                 watch.counter.increment(1);

@@ -28,6 +28,7 @@ mod read_limits;
 mod secrets;
 mod security_headers;
 mod seed;
+mod served;
 mod server;
 mod signals;
 mod signup;

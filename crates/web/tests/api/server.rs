@@ -24,17 +24,18 @@ use crate::helpers::TestApp;
 const GUARD: Duration = Duration::from_secs(120);
 
 /// A server on 127.0.0.1 over the sample app.
-struct Running {
-    addr: SocketAddr,
+pub(crate) struct Running {
+    pub(crate) addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     served: JoinHandle<std::io::Result<Drain>>,
     _app: Option<TestApp>,
 }
 
 impl Running {
+    /// The sample app's routes as `stockd serve` serves them.
     async fn app(config: ServerConfig) -> Self {
         let app = TestApp::sample().await;
-        let mut running = Self::router(app.router.clone(), config).await;
+        let mut running = Self::router(web::routes(app.state.clone()), config).await;
         running._app = Some(app);
         running
     }
@@ -46,14 +47,14 @@ impl Running {
         running
     }
 
-    async fn router(router: Router, config: ServerConfig) -> Self {
+    pub(crate) async fn router(router: impl Into<web::Routes>, config: ServerConfig) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {
             let _ = stopped.await;
         };
-        let served = tokio::spawn(web::serve_with(listener, router, config, shutdown));
+        let served = tokio::spawn(web::serve_with(listener, router.into(), config, shutdown));
         Self {
             addr,
             stop: Some(stop),
@@ -62,7 +63,7 @@ impl Running {
         }
     }
 
-    async fn connect(&self) -> TcpStream {
+    pub(crate) async fn connect(&self) -> TcpStream {
         TcpStream::connect(self.addr).await.unwrap()
     }
 
@@ -78,7 +79,7 @@ impl Running {
 }
 
 /// Settings with every timeout far out of the way except those a test sets.
-fn patient() -> ServerConfig {
+pub(crate) fn patient() -> ServerConfig {
     ServerConfig {
         header_read_timeout: Duration::from_secs(3600),
         body_timeout: Duration::from_secs(3600),
