@@ -57,7 +57,8 @@ pub(crate) struct UnlistedPaths {
 }
 
 impl UnlistedPaths {
-    /// `None` when a listed path starts with a parameter (it could match any first segment).
+    /// `None` when a listed path's first segment holds a parameter (it could match segments
+    /// that are not its text).
     pub(super) fn new(state: AppState, listed: &[&'static str]) -> Option<Self> {
         Some(Self {
             state,
@@ -79,10 +80,10 @@ impl UnlistedPaths {
 }
 
 /// The distinct first segments of `paths` (most of the ~60 listed paths start with `v1`, so
-/// each request compares a dozen), or `None` when one is a parameter.
+/// each request compares a dozen), or `None` when one holds a parameter.
 fn first_segments(paths: &[&'static str]) -> Option<Vec<&'static str>> {
     let mut firsts: Vec<&'static str> = paths.iter().map(|path| first_segment(path)).collect();
-    if firsts.iter().any(|first| first.starts_with('{')) {
+    if firsts.iter().any(|first| first.contains('{')) {
         return None;
     }
     firsts.sort_unstable();
@@ -232,7 +233,7 @@ mod tests {
     }
 
     #[test]
-    fn listed_first_segments_are_distinct_and_a_leading_parameter_matches_everything() {
+    fn listed_first_segments_are_distinct_and_a_parameter_in_one_matches_anything() {
         let listed = [
             "/",
             "/v1/daily",
@@ -242,5 +243,6 @@ mod tests {
         ];
         assert_eq!(first_segments(&listed), Some(vec!["", "health", "v1"]));
         assert_eq!(first_segments(&["/health", "/{symbol}/news"]), None);
+        assert_eq!(first_segments(&["/files-{name}"]), None);
     }
 }
