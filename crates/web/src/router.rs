@@ -154,8 +154,8 @@ pub struct Routes {
 
 impl Routes {
     /// Every request through `router` (a router that is not [`routes`]'s, or one with a layer
-    /// that must see every request, such as CORS).
-    pub fn through(router: Router) -> Self {
+    /// that must see every request, such as CORS); outside this module, `Routes::from`.
+    fn through(router: Router) -> Self {
         Self {
             router,
             unlisted: None,

@@ -203,8 +203,9 @@ impl ServerMetrics {
 }
 
 /// Serves `routes` on `listener` until `shutdown` resolves, then drains (see the module
-/// documentation). Each request carries its peer address (`ConnectInfo<SocketAddr>`), which
-/// login rate limiting counts failures against. (A bare router is `Routes::from(router)`.)
+/// documentation). Each routed request carries its peer address (`ConnectInfo<SocketAddr>`),
+/// which login rate limiting counts failures against; the paths answered without the router
+/// are given it as an argument (`service`). A bare router is `Routes::from(router)`.
 pub async fn serve_with(
     listener: TcpListener,
     routes: Routes,

@@ -114,11 +114,11 @@ pub(crate) fn symbol_days_prices(
 pub(crate) type SeedAnswer = Pin<Box<dyn Future<Output = Response> + Send>>;
 
 /// `/{symbol}` and `/{symbol}/{days}` (the path says which), from `peer` (the connection's
-/// peer address, when known). What an axum handler's extractors
-/// would do, in their order (the client's read allowance, then the path), only reads the
-/// request's head, so it is done here, before the answer's future: the extractor chain of an
-/// axum handler (a future per extractor, the request's parts moved between them) cost a cached
-/// read ~360 instructions more (`bench/instructions.sh`).
+/// peer address, when known). What an axum handler's extractors would do, in their order (the
+/// client's read allowance, then the path), only reads the request's head, so it is done
+/// here, before the answer's future: the extractor chain of an axum handler (a future per
+/// extractor, the request's parts moved between them) cost a cached read ~360 instructions
+/// more (`bench/instructions.sh`).
 fn seed_read(request: Request, state: AppState, peer: Option<SocketAddr>) -> SeedAnswer {
     let (parts, _body) = request.into_parts();
     let extracted = PublicRead::admit(&parts.headers, peer, &state)

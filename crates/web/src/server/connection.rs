@@ -77,9 +77,9 @@ pub(super) async fn run(
     // `Notified` (which takes a lock shared with other connections on each poll) cost about
     // 300 instructions of a cached read (callgrind), more than anything else this module
     // does. The stop signal is polled with a waker of its own instead ([`StopWake`]), only
-    // when that waker fired: a request pays one waker registration and one flag read. Hand-written because the connection
-    // must stay reachable between polls (`graceful_shutdown`), which the crates' combinators
-    // of two futures do not allow.
+    // when that waker fired: a request pays one waker registration and one flag read.
+    // Hand-written because the connection must stay reachable between polls
+    // (`graceful_shutdown`), which the crates' combinators of two futures do not allow.
     let stop_wake = Arc::new(StopWake {
         // Polled once at first, to arm its timer and its wait for the phase.
         fired: AtomicBool::new(true),
